@@ -1,0 +1,326 @@
+"""Heify JSON -> models: the one upsert path.
+
+`heify_load`, the pull and the emulator's fixtures all come through here. The
+upsert never calls the API: relations are stored as Heify ids (see
+qa.models._heify_reference), so resources only need loading in dependency
+order. Writes are batched (`INSERT ... ON CONFLICT`), and a row is written only
+when Heify's payload changed, which is what makes loading twice a no-op.
+A row with a local change still waiting to be pushed is left alone, so a pull
+never reverts what a user did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from qa import rules
+from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
+from syncer import contract
+
+
+class PayloadError(ValueError):
+    """A Heify payload that does not have the documented shape."""
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # a local change waits to be pushed: Heify's version was not applied
+
+    def __add__(self, other: "UpsertResult") -> "UpsertResult":
+        return UpsertResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def __str__(self):
+        return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
+
+
+def payload_digest(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+# --- parsing: one Heify object -> column values ----------------------------------
+
+
+def _require_id(payload: Any, resource: str) -> str:
+    if not isinstance(payload, dict):
+        raise PayloadError(f"must be a JSON object, not {type(payload).__name__}")
+    value = payload.get(contract.ID_FIELDS[resource])
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"{contract.ID_FIELDS[resource]} is missing")
+    return value
+
+
+def _rule(func, *args, **kwargs):
+    """Apply a rule from qa.rules, turning its message into a PayloadError."""
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        raise PayloadError("; ".join(exc.messages)) from None
+
+
+def _timestamp(value, name):
+    try:
+        return contract.parse_timestamp(value)
+    except ValueError as exc:
+        raise PayloadError(f"{name}: {exc}") from None
+
+
+def _common(payload: dict, resource: str) -> dict:
+    return {
+        "heify_id": _require_id(payload, resource),
+        "client_id": payload.get("client_id") or "",
+        "created_at": _timestamp(payload.get("created_at"), "created_at"),
+        "payload_hash": payload_digest(payload),
+    }
+
+
+def parse_configuration(payload: dict) -> tuple[dict, list[dict]]:
+    row = _common(payload, "configurations")
+    webhooks = payload.get("webhooks") or {}
+    if not isinstance(webhooks, dict):
+        raise PayloadError("webhooks must be an object")
+    row.update(
+        raw=payload,
+        tag=_rule(rules.clean_tag, payload.get("tag")),
+        vocabulary=_rule(rules.clean_vocabulary, payload.get("vocabulary")),
+        summary=bool(payload.get("summary", False)),
+        summary_language=(payload.get("summary_language") or "").lower(),
+        analytics_language=(payload.get("analytics_language") or "").lower(),
+        webhook_success_url=webhooks.get("success_url") or "",
+        webhook_error_url=webhooks.get("error_url") or "",
+    )
+    children = _rule(rules.clean_extraction_fields, payload.get("extraction_fields") or [])
+    return row, [dict(field, position=i) for i, field in enumerate(children)]
+
+
+def parse_evaluator(payload: dict) -> tuple[dict, list[dict]]:
+    row = _common(payload, "evaluators")
+    row.update(
+        raw=payload,
+        tag=_rule(rules.clean_tag, payload.get("tag")),
+        description=payload.get("description") or "",
+        language=(payload.get("language") or "").lower(),
+        context=payload.get("context"),
+        remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
+    )
+    criteria = payload.get("criteria") or []
+    if not isinstance(criteria, list):
+        raise PayloadError("criteria must be a list")
+    children = []
+    for position, criterion in enumerate(criteria):
+        if not isinstance(criterion, dict):
+            raise PayloadError(f"criterion {position + 1} must be an object")
+        kind = _rule(rules.clean_criterion_type, criterion.get("type"))
+        children.append({
+            "heify_id": criterion.get("id") or None,
+            "position": position,
+            "name": str(criterion.get("name") or ""),
+            "description": str(criterion.get("description") or ""),
+            "type": kind,
+            "weight": 0 if kind == rules.STRICT else _rule(rules.clean_weight, criterion.get("weight")),
+        })
+    return row, children
+
+
+def parse_participant(payload: dict) -> tuple[dict, list]:
+    row = _common(payload, "participants")
+    row.update(
+        raw=payload,
+        tag=_rule(rules.clean_tag, payload.get("tag")),
+        metadata=_rule(rules.clean_metadata, payload.get("metadata")),
+        remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
+    )
+    return row, []
+
+
+# Parts of a transcription's details kept in their own columns; `raw` keeps
+# everything else, so the conversation is not stored twice.
+_DETAIL_COLUMNS = ("conversation", "summary", "fields", "evaluation")
+
+
+def parse_transcription(payload: dict) -> tuple[dict, list]:
+    row = _common(payload, "transcriptions")
+    status = payload.get("status")
+    if status not in rules.STATUSES:
+        raise PayloadError(f"status must be one of {', '.join(rules.STATUSES)}, not {status!r}")
+    group = payload.get("group")
+    if group is not None and group not in rules.GROUPS:
+        raise PayloadError(f"group must be one of {', '.join(rules.GROUPS)} or null, not {group!r}")
+    duration = payload.get("duration")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
+        raise PayloadError(f"duration must be a number of seconds, not {duration!r}")
+    details = payload.get("details") or {}
+    if not isinstance(details, dict):
+        raise PayloadError("details must be an object")
+    evaluation = details.get("evaluation") or {}
+    score = evaluation.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        raise PayloadError(f"evaluation.score must be a number, not {score!r}")
+    try:
+        occurred_at = contract.transcription_date(payload)
+    except ValueError as exc:
+        raise PayloadError(str(exc)) from None
+    row.update(
+        raw={**payload, "details": {k: v for k, v in details.items() if k not in _DETAIL_COLUMNS}}
+        if details else payload,
+        status=status,
+        group=group,
+        name=payload.get("name"),
+        duration=duration,
+        configuration_id=payload.get("configuration_id") or None,
+        configuration_tag=payload.get("configuration_tag") or "",
+        evaluator_id=payload.get("evaluator_id") or None,
+        participant_id=payload.get("participant_id") or None,
+        occurred_at=occurred_at,
+        language=details.get("language") or "",
+        num_speakers=details.get("num_speakers"),
+        processing_started_at=_timestamp(details.get("created_at"), "details.created_at"),
+        completed_at=_timestamp(details.get("completed_at"), "details.completed_at"),
+        score=score,
+        critical_fail_triggered=bool(evaluation.get("critical_fail_triggered", False)),
+        segments=(details.get("conversation") or {}).get("segments") or [],
+        summary=(details.get("summary") or {}).get("summary") or "",
+        fields=(details.get("fields") or {}).get("fields") or [],
+        criteria_results=evaluation.get("criteria_results") or [],
+        error=payload.get("error"),
+    )
+    return row, []
+
+
+# --- writing: a batch of parsed rows -> the database -------------------------------------
+
+
+def _write_extraction_fields(parents: dict[str, int], children: dict[str, list[dict]]) -> None:
+    ExtractionField.objects.filter(configuration_id__in=parents.values()).delete()
+    ExtractionField.objects.bulk_create(
+        ExtractionField(configuration_id=parents[heify_id], **child)
+        for heify_id, items in children.items()
+        for child in items
+    )
+
+
+def _write_criteria(parents: dict[str, int], children: dict[str, list[dict]]) -> None:
+    rows = [
+        Criterion(evaluator_id=parents[heify_id], **child)
+        for heify_id, items in children.items()
+        for child in items
+    ]
+    kept_ids = [row.heify_id for row in rows if row.heify_id]
+    Criterion.objects.filter(evaluator_id__in=parents.values()).exclude(heify_id__in=kept_ids).delete()
+    with_id = [row for row in rows if row.heify_id]
+    Criterion.objects.bulk_create(
+        with_id, update_conflicts=True, unique_fields=["heify_id"],
+        update_fields=["evaluator", "position", "name", "description", "type", "weight"],
+    )
+    Criterion.objects.bulk_create(row for row in rows if not row.heify_id)
+
+
+@dataclass(frozen=True)
+class Resource:
+    model: type
+    parse: Callable[[dict], tuple[dict, list]]
+    write_children: Callable[[dict, dict], None] | None = None
+
+
+RESOURCES: dict[str, Resource] = {
+    "configurations": Resource(Configuration, parse_configuration, _write_extraction_fields),
+    "evaluators": Resource(Evaluator, parse_evaluator, _write_criteria),
+    "participants": Resource(Participant, parse_participant),
+    "transcriptions": Resource(Transcription, parse_transcription),
+}
+
+
+def parse_batch(resource: str, payloads: Iterable[dict], *, start: int = 0) -> list[tuple[dict, list]]:
+    """Parse payloads, naming the one at fault: `evaluators[3] (id): problem`."""
+    parsed = []
+    for index, payload in enumerate(payloads, start=start):
+        try:
+            parsed.append(RESOURCES[resource].parse(payload))
+        except PayloadError as exc:
+            ident = payload.get(contract.ID_FIELDS[resource]) if isinstance(payload, dict) else None
+            where = f"{resource}[{index}]" + (f" ({ident})" if ident else "")
+            raise PayloadError(f"{where}: {exc}") from None
+    return parsed
+
+
+def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
+    """Write one batch of parsed objects; only what Heify changed is written."""
+    spec = RESOURCES[resource]
+    batch = {row["heify_id"]: (row, children) for row, children in parsed}  # last one wins
+    result = UpsertResult()
+    if not batch:
+        return result
+    now = timezone.now()
+    with transaction.atomic():
+        known = {
+            heify_id: (digest, pending, version)
+            for heify_id, digest, pending, version in spec.model.objects.filter(
+                heify_id__in=batch
+            ).values_list("heify_id", "payload_hash", "pending_push", "version")
+        }
+        to_write, children_of = [], {}
+        for heify_id, (row, children) in batch.items():
+            digest, pending, version = known.get(heify_id, (None, False, 0))
+            if pending:
+                result.skipped += 1
+                continue
+            if digest == row["payload_hash"]:
+                result.unchanged += 1
+                continue
+            if heify_id in known:
+                result.updated += 1
+            else:
+                result.created += 1
+            to_write.append(spec.model(**row, version=version + 1, synced_at=now, sync_error=""))
+            children_of[heify_id] = children
+        if to_write:
+            columns = [name for name in batch[to_write[0].heify_id][0] if name != "heify_id"]
+            spec.model.objects.bulk_create(
+                to_write, update_conflicts=True, unique_fields=["heify_id"],
+                update_fields=[*columns, "version", "synced_at", "sync_error"],
+            )
+            if spec.write_children:
+                parents = dict(
+                    spec.model.objects.filter(heify_id__in=children_of).values_list("heify_id", "pk")
+                )
+                spec.write_children(parents, children_of)
+    return result
+
+
+def load_snapshot(snapshot: dict, *, batch_size: int = 1000) -> dict[str, UpsertResult]:
+    """Load a whole account in the `heify_load` format, all or nothing.
+
+    Everything is parsed first, so a bad object is reported before anything
+    is written; the writes then run in one transaction.
+    """
+    if not isinstance(snapshot, dict):
+        raise PayloadError("the file must hold a JSON object with the keys " + ", ".join(contract.RESOURCES))
+    unknown = set(snapshot) - set(contract.RESOURCES)
+    if unknown:
+        raise PayloadError(
+            f"unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(contract.RESOURCES)}"
+        )
+    parsed = {}
+    for resource in contract.RESOURCES:
+        items = snapshot.get(resource) or []
+        if not isinstance(items, list):
+            raise PayloadError(f"{resource} must be a list")
+        parsed[resource] = parse_batch(resource, items)
+    results = {}
+    with transaction.atomic():
+        for resource in contract.RESOURCES:
+            results[resource] = UpsertResult()
+            rows = parsed[resource]
+            for start in range(0, len(rows), batch_size):
+                results[resource] += upsert(resource, rows[start:start + batch_size])
+    return results
