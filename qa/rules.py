@@ -75,14 +75,14 @@ def clean_language(value: Any, *, field: str) -> str:
     return code
 
 
-def _collect(errors: dict[str, list[str]], field: str, func, *args, **kwargs):
-    """Run one cleaner, filing its messages under `field` instead of raising."""
+def _collect(errors: dict[str, list[str]], key: str, func, /, *args, **kwargs):
+    """Run one cleaner, filing its messages under `key` instead of raising."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
         messages = exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]
         for group in messages:
-            errors.setdefault(field, []).extend(group)
+            errors.setdefault(key, []).extend(group)
         return None
 
 

@@ -1,0 +1,3 @@
+"""The back office's admin screens, one module per object."""
+
+from qa.admin import configurations, evaluators, participants, transcriptions  # noqa: F401

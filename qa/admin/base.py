@@ -1,0 +1,119 @@
+"""What the editable Heify objects share in the admin.
+
+Forms carry the version the user started from, so a save based on an old
+version is refused with both versions shown; saving goes through qa.services,
+never through ModelForm.save, so the admin holds no rule of its own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from qa import services
+
+
+def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
+    """Run a rule from qa.rules; file its messages on the form's fields (or the form)."""
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+        return None
+
+
+class PrettyJSONField(forms.JSONField):
+    """A JSON editor that shows the whole object, indented."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "vLargeTextField json-editor"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the user started from; a stale save is a form error."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Fields whose submitted and current values the stale message shows.
+    compare_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["based_on_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            compare = {name: data.get(name) for name in self.compare_fields}
+            # Runs inside the admin's transaction: the row stays locked until the save.
+            apply_rule(self, services.begin_edit, self.instance, data.get("based_on_version"), compare=compare)
+        return data
+
+
+class HeifyObjectAdmin(admin.ModelAdmin):
+    """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
+
+    sync_fields = ("heify_id", "client_id", "created_at", "sync_state", "synced_at", "sync_error")
+    sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})
+    readonly_fields = sync_fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description="sync")
+    def sync_state(self, obj):
+        if obj.sync_error:
+            return format_html('<span class="sync-error" title="{}">⚠ push failed</span>', obj.sync_error)
+        if obj.pending_push:
+            return mark_safe('<span class="sync-waiting">⏳ waiting to be pushed</span>')
+        if obj.heify_id:
+            return mark_safe('<span class="sync-ok">✔ synced</span>')
+        return "local only"
+
+    def save_model(self, request, obj, form, change):
+        if not self.inlines:
+            self._save(request, form, [])
+
+    def save_related(self, request, form, formsets, change):
+        if self.inlines:
+            for formset in formsets:
+                formset.save(commit=False)  # only to fill in the change message's lists
+            self._save(request, form, formsets)
+
+    def _save(self, request, form, formsets):
+        for notice in self.save_with_service(form, formsets) or ():
+            self.message_user(request, notice, messages.WARNING)
+
+    def save_with_service(self, form, formsets) -> list[str] | None:
+        raise NotImplementedError
+
+
+def check_rows(func, rows: list[dict]) -> None:
+    """Apply a rule to an inline's rows; its messages become the inline's errors."""
+    try:
+        func(rows)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from None
+
+
+def formset_rows(formset) -> list[dict]:
+    """The rows an inline formset submits, in order, leaving out deleted and blank ones."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]

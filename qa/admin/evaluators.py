@@ -1,0 +1,90 @@
+"""Admin for evaluators (scorecards) and their criteria, under Heify's rules."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from qa import rules, services
+from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule, check_rows, formset_rows
+from qa.models import Criterion, Evaluator
+
+
+class CriterionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return  # the rows' own errors come first
+        self.criteria = [
+            {**row, "id": row["id"].heify_id if row.get("id") else None} for row in formset_rows(self)
+        ]
+        check_rows(rules.clean_criteria, self.criteria)  # the save applies it again
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    formset = CriterionFormSet
+    fields = ("name", "type", "weight", "description")
+    extra = 0
+    min_num = rules.CRITERIA_MIN
+    max_num = rules.CRITERIA_MAX
+    # The rule's own message (which says how many there are) beats the formset's.
+    validate_min = validate_max = False
+    formfield_overrides = {
+        Criterion._meta.get_field("description").__class__: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})},
+    }
+
+
+class EvaluatorForm(VersionedForm):
+    context = PrettyJSONField(required=False, help_text="Any JSON that guides the AI.")
+
+    class Meta:
+        model = Evaluator
+        fields = ("tag", "description", "language", "context")
+
+    def clean_tag(self):
+        return apply_rule(self, rules.clean_tag, self.cleaned_data.get("tag"))
+
+
+@admin.register(Evaluator)
+class EvaluatorAdmin(HeifyObjectAdmin):
+    form = EvaluatorForm
+    inlines = [CriterionInline]
+    list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state", "remote_updated_at")
+    list_filter = ("language", "pending_push")
+    search_fields = ("tag", "description", "heify_id")
+
+    class Media:
+        js = ("qa/criteria_weights.js",)
+        css = {"all": ("qa/admin.css",)}
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ("tag", "description", "language", "context", "based_on_version")}),
+            ("Heify", {"fields": (*self.sync_fields, "remote_updated_at"), "classes": ("collapse",)}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Heify does not let a tag change after creation.
+        return (*self.sync_fields, "remote_updated_at", *(("tag",) if obj else ()))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            criteria_count=Count("criteria"),
+            strict_count=Count("criteria", filter=Q(criteria__type=rules.STRICT)),
+        )
+
+    @admin.display(description="criteria", ordering="criteria_count")
+    def criteria_count(self, obj):
+        return obj.criteria_count
+
+    @admin.display(description="strict", ordering="strict_count")
+    def strict_count(self, obj):
+        return obj.strict_count
+
+    def save_with_service(self, form, formsets):
+        data = {**form.cleaned_data, "tag": form.cleaned_data.get("tag", form.instance.tag)}
+        data["criteria"] = formsets[0].criteria
+        _, notices = services.evaluator_save(
+            evaluator=form.instance, data=data, expected_version=form.cleaned_data.get("based_on_version")
+        )
+        return notices

@@ -1,0 +1,54 @@
+/* Shows the running sum of the non-strict criteria weights while an evaluator is edited.
+   The rule itself lives on the server (qa/rules.py); this only helps the user get there. */
+"use strict";
+(function () {
+  const TOTAL = 100;
+
+  function rows(group) {
+    return Array.from(group.querySelectorAll("tr.form-row:not(.empty-form)"));
+  }
+
+  function field(row, suffix) {
+    return row.querySelector(`[name$="-${suffix}"]`);
+  }
+
+  function update(group, output) {
+    let sum = 0;
+    let strictWithWeight = 0;
+    for (const row of rows(group)) {
+      const weight = field(row, "weight");
+      const type = field(row, "type");
+      const deleted = field(row, "DELETE");
+      if (!weight || (deleted && deleted.checked)) continue;
+      const value = parseFloat(weight.value) || 0;
+      if (type && type.value === "strict") {
+        if (value) strictWithWeight += 1;
+        continue;
+      }
+      sum += value;
+    }
+    sum = Math.round(sum * 100) / 100;
+    const ok = sum === TOTAL;
+    output.textContent = `Non-strict weights: ${sum} of ${TOTAL}` +
+      (ok ? " ✔" : ` — ${sum < TOTAL ? TOTAL - sum + " to add" : sum - TOTAL + " too many"}`) +
+      (strictWithWeight ? " · strict criteria always weigh 0" : "");
+    output.className = "weight-total " + (ok ? "weight-total-ok" : "weight-total-bad");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const group = document.getElementById("criteria-group");
+    if (!group) return;
+    const output = document.createElement("p");
+    output.id = "criteria-weight-total";
+    output.setAttribute("role", "status");
+    output.setAttribute("aria-live", "polite");
+    const heading = group.querySelector("h2");
+    (heading ? heading.parentNode : group).insertBefore(output, heading ? heading.nextSibling : group.firstChild);
+    const refresh = () => update(group, output);
+    group.addEventListener("input", refresh);
+    group.addEventListener("change", refresh);
+    document.addEventListener("formset:added", refresh);
+    document.addEventListener("formset:removed", refresh);
+    refresh();
+  });
+})();
