@@ -161,8 +161,9 @@ class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="PENDING")
-    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)
-    name = models.CharField(max_length=500, null=True, blank=True)
+    # Heify's null means "no group" / "no name": kept as null, not as "".
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    name = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
     duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
     configuration = _heify_reference(Configuration, "transcriptions")
     configuration_tag = models.CharField(max_length=rules.TAG_MAX_LENGTH, blank=True)

@@ -11,8 +11,9 @@ database or the network.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 import pycountry
 from django.core.exceptions import ValidationError

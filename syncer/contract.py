@@ -7,7 +7,7 @@ one file.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
@@ -38,7 +38,7 @@ def parse_timestamp(value) -> datetime | None:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
-    return make_aware(parsed, timezone.utc) if is_naive(parsed) else parsed
+    return make_aware(parsed, UTC) if is_naive(parsed) else parsed
 
 
 def transcription_date(payload: dict) -> datetime | None:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,7 +37,7 @@ class UpsertResult:
     unchanged: int = 0
     skipped: int = 0  # a local change waits to be pushed: Heify's version was not applied
 
-    def __add__(self, other: "UpsertResult") -> "UpsertResult":
+    def __add__(self, other: UpsertResult) -> UpsertResult:
         return UpsertResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     def __str__(self):
@@ -312,7 +313,8 @@ def load_snapshot(snapshot: dict, *, batch_size: int = 1000) -> dict[str, Upsert
         )
     parsed = {}
     for resource in contract.RESOURCES:
-        items = snapshot.get(resource) or []
+        items = snapshot.get(resource)
+        items = [] if items is None else items
         if not isinstance(items, list):
             raise PayloadError(f"{resource} must be a list")
         parsed[resource] = parse_batch(resource, items)

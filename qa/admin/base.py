@@ -35,7 +35,8 @@ class PrettyJSONField(forms.JSONField):
     """A JSON editor that shows the whole object, indented."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "vLargeTextField json-editor"}))
+        attrs = {"rows": 14, "cols": 80, "class": "vLargeTextField json-editor"}
+        kwargs.setdefault("widget", forms.Textarea(attrs=attrs))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):

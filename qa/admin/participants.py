@@ -51,5 +51,7 @@ class ParticipantAdmin(HeifyObjectAdmin):
 
     def save_with_service(self, form, formsets):
         services.participant_save(
-            participant=form.instance, data=form.cleaned_data, expected_version=form.cleaned_data.get("based_on_version")
+            participant=form.instance,
+            data=form.cleaned_data,
+            expected_version=form.cleaned_data.get("based_on_version"),
         )

@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a machine with Python 3.11:
+#   make run    environment, database, demo data, admin login, server on http://127.0.0.1:8000/admin/
+#   make test   the whole test suite (DATABASE_URL=postgres://... runs it on PostgreSQL)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint demo-data
+
+$(VENV)/installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+var/demo.json: | $(VENV)/installed
+	$(PY) manage.py heify_demo --out $@
+
+run: export DJANGO_DEBUG ?= 1
+run: $(VENV)/installed var/demo.json
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py heify_load var/demo.json
+	$(PY) manage.py ensure_admin
+	@echo "Back office: http://$(HOST):$(PORT)/admin/"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/installed
+	$(PY) -m pytest
+
+lint: $(VENV)/installed
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
