@@ -31,6 +31,91 @@ ID_FIELDS = {
 }
 
 
+# --- the wire ----------------------------------------------------------------------------
+AUTH_HEADER = "x-api-key"  # documented
+DATA_KEY = "data"  # documented: every response wraps its payload in {"data": ...}
+
+# Lists: GET /<res>?limit=N&cursor=C -> {"data": [...], "next_cursor": "..." | null}
+LIMIT_PARAM = "limit"
+CURSOR_PARAM = "cursor"
+NEXT_CURSOR_KEY = "next_cursor"
+PAGE_SIZE = 500
+
+# Errors: 4xx/5xx with {"error": {"code": ..., "message": ...}}; 429 may carry Retry-After (seconds).
+ERROR_KEY = "error"
+RETRY_AFTER_HEADER = "Retry-After"
+
+# Updates: PUT /<res>/<id> replaces the object; transcriptions take PATCH of these only.
+TRANSCRIPTION_PATCHABLE = ("name", "group")
+
+# Upload: POST /transcription as multipart form data.
+UPLOAD_FILE_FIELD = "file"
+UPLOAD_FORM_FIELDS = ("configuration_id", "evaluator_id", "participant_id", "name")
+
+ANALYTICS_PATH = "/analytics-participant"  # documented, POST {"participant_id": ...}
+
+# Webhooks: Heify POSTs JSON with at least these to success_url / error_url.
+WEBHOOK_ID_KEY = "transcription_id"
+WEBHOOK_STATUS_KEY = "status"
+
+
+def item_path(resource: str, heify_id: str) -> str:
+    return f"{PATHS[resource]}/{heify_id}"
+
+
+# --- bodies we send --------------------------------------------------------------------------
+
+
+def configuration_body(configuration) -> dict:
+    webhooks = {
+        key: url for key, url in (
+            ("success_url", configuration.webhook_success_url), ("error_url", configuration.webhook_error_url)
+        ) if url
+    }
+    body = {
+        "tag": configuration.tag,
+        "vocabulary": list(configuration.vocabulary or []),
+        "extraction_fields": [field.as_heify() for field in configuration.extraction_fields.all()],
+        "summary": configuration.summary,
+        "summary_language": configuration.summary_language or None,
+        "analytics_language": configuration.analytics_language or None,
+        "webhooks": webhooks or None,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def _number(value):
+    return int(value) if value == int(value) else float(value)
+
+
+def evaluator_body(evaluator, *, include_tag: bool) -> dict:
+    """The tag is sent only on creation: Heify does not let it change."""
+    criteria = []
+    for criterion in evaluator.criteria.all():
+        item = {
+            "name": criterion.name,
+            "description": criterion.description,
+            "type": criterion.type,
+            "weight": _number(criterion.weight),
+        }
+        if criterion.heify_id:
+            item["id"] = criterion.heify_id
+        criteria.append(item)
+    body = {
+        "description": evaluator.description,
+        "language": evaluator.language or None,
+        "context": evaluator.context,
+        "criteria": criteria,
+    }
+    if include_tag:
+        body = {"tag": evaluator.tag, **body}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def participant_body(participant) -> dict:
+    return {"tag": participant.tag, "metadata": participant.metadata or {}}
+
+
 def parse_timestamp(value) -> datetime | None:
     """Heify writes ISO 8601, sometimes without a zone (then it is UTC)."""
     if not value:
