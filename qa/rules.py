@@ -68,7 +68,7 @@ def clean_language(value: Any, *, field: str) -> str:
     """An ISO 639-1 code or "df" (auto-detect); empty means not set."""
     if value is None or value == "":
         return ""
-    code = value.strip().lower() if isinstance(value, str) else value
+    code = value.strip().lower() if isinstance(value, str) else None
     if code != AUTO_DETECT_LANGUAGE and code not in LANGUAGES:
         raise ValidationError(
             {field: f"{field} must be an ISO 639-1 language code or 'df' (auto-detect), not {value!r}."}
@@ -170,7 +170,8 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
             problems.append(f"{label}: {exc.messages[0]}")
             kind = None
         try:
-            weight = clean_weight(criterion.get("weight", 0 if kind == STRICT else None))
+            raw_weight = criterion.get("weight")
+            weight = Decimal(0) if kind == STRICT and raw_weight in (None, "") else clean_weight(raw_weight)
         except ValidationError as exc:
             problems.append(f"{label}: {exc.messages[0]}")
             weight = None
@@ -230,14 +231,19 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
     results = []
     for criterion in criteria:
         kind = clean_criterion_type(criterion["type"])
-        verdict = verdicts[criterion["name"]]
+        name = criterion["name"]
+        if name not in verdicts:
+            raise ValidationError(f"{name}: no verdict was given.")
+        verdict = verdicts[name]
         if kind == SCALE:
-            if isinstance(verdict, bool) or not SCALE_MIN <= verdict <= SCALE_MAX:
-                raise ValidationError(f"{criterion['name']}: a scale value is 1 to 5, not {verdict!r}.")
+            if type(verdict) is not int or not SCALE_MIN <= verdict <= SCALE_MAX:
+                raise ValidationError(f"{name}: a scale value is a whole number from 1 to 5, not {verdict!r}.")
             passed = verdict >= SCALE_PASS_MARK
             score += verdict / SCALE_MAX * float(criterion["weight"])
         else:
-            passed = bool(verdict)
+            if not isinstance(verdict, bool):
+                raise ValidationError(f"{name}: a {kind} verdict is true or false, not {verdict!r}.")
+            passed = verdict
             if kind == BOOLEAN and passed:
                 score += float(criterion["weight"])
             if kind == STRICT and not passed:

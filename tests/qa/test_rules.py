@@ -249,3 +249,24 @@ def test_failed_strict_criterion_triggers_critical_fail_whatever_the_score():
 def test_score_refuses_a_scale_value_outside_1_to_5():
     with pytest.raises(ValidationError):
         rules.evaluation_score(SCORECARD, {"Greeting": True, "Empathy": 6, "Resolved": True, "No insults": True})
+
+
+@pytest.mark.parametrize("verdicts, message", [
+    ({"Greeting": "false", "Empathy": 4, "Resolved": True, "No insults": True}, "true or false"),
+    ({"Greeting": True, "Empathy": 2.5, "Resolved": True, "No insults": True}, "whole number from 1 to 5"),
+    ({"Greeting": True, "Empathy": 4, "Resolved": True}, "No insults: no verdict"),
+])
+def test_score_refuses_bad_verdicts_naming_the_criterion(verdicts, message):
+    with pytest.raises(ValidationError) as exc:
+        rules.evaluation_score(SCORECARD, verdicts)
+    assert message in exc.value.messages[0]
+
+
+def test_language_that_is_not_text_is_refused():
+    with pytest.raises(ValidationError):
+        rules.clean_language(["en"], field="language")
+
+
+def test_strict_criterion_without_weight_is_fine():
+    cleaned, notices = rules.clean_criteria([crit("a", weight=100), crit("b", "strict", None)])
+    assert cleaned[1]["weight"] == 0 and notices == []

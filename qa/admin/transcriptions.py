@@ -1,0 +1,294 @@
+"""Admin for transcriptions: a read-only window on the calls Heify processed.
+
+Calls come only from Heify, through syncer.mirror; nobody adds, edits or
+deletes one here. The changelist is declarations; the detail page is a
+template (templates/admin/qa/transcription/change_form.html) fed by
+`render_change_form`, which reads the call and its evaluator's criteria in a
+fixed, small number of queries.
+
+Relations point at Heify ids with no database constraint, so a call's
+evaluator or participant may be missing here (deleted in Heify, or not synced
+yet): every screen joins them (a missing one comes back as None) and shows the
+dangling id instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+
+from qa import rules
+from qa.models import GROUP_CHOICES, Criterion, Evaluator, Participant, Transcription
+
+NO_GROUP = "none"
+CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
+MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
+
+# Heify labels speakers SPEAKER_00, SPEAKER_01... and does not say who is who.
+# We assume the first voice heard is the agent's (calls open with the agent's
+# greeting); the labels Heify gave are shown on every turn, so a wrong guess
+# only swaps the colours.
+AGENT, CUSTOMER, OTHER = "agent", "customer", "other"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as m:ss (185.4 -> 3:05); minutes are not folded into hours."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def format_score(score: float | None) -> str:
+    return "" if score is None else f"{round(score, 1):g}"
+
+
+def format_weight(weight: Decimal | None) -> str:
+    return "" if weight is None else format(weight.normalize(), "f")
+
+
+def format_datetime(value) -> str:
+    return "" if value is None else formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def status_badge(obj: Transcription) -> str:
+    return format_html(
+        '<span class="qa-badge qa-status-{}">{}</span>', obj.status.lower(), obj.get_status_display()
+    )
+
+
+def format_field_value(value: Any) -> str:
+    """An extracted value as a person reads it: lists joined, booleans as Yes/No."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list) and all(not isinstance(item, (list, dict)) for item in value):
+        return ", ".join(format_field_value(item) for item in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def speaker_turns(segments: list) -> list[dict]:
+    """Heify's segments as turns, each with its speaker's label and role."""
+    roles: dict[str, str] = {}
+    turns = []
+    for segment in segments:
+        if not isinstance(segment, dict):
+            continue
+        speaker = str(segment.get("speaker") or "Unknown speaker")
+        if speaker not in roles:
+            roles[speaker] = (AGENT, CUSTOMER)[len(roles)] if len(roles) < 2 else OTHER
+        turns.append({"speaker": speaker, "role": roles[speaker], "text": segment.get("text") or ""})
+    return turns
+
+
+class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
+    """Django's related-object filter, with "No evaluator" instead of "-" for the empty choice."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = f"No {self.title}"
+
+
+class GroupFilter(admin.SimpleListFilter):
+    """The review groups, plus the calls in no group (Heify's null)."""
+
+    title = "group"
+    parameter_name = "group"
+
+    def lookups(self, request, model_admin):
+        return [*GROUP_CHOICES, (NO_GROUP, "No group")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == NO_GROUP:
+            return queryset.filter(group__isnull=True)
+        if value in rules.GROUPS:
+            return queryset.filter(group=value)
+        return queryset
+
+
+@admin.register(Transcription)
+class TranscriptionAdmin(admin.ModelAdmin):
+    list_display = [
+        "name", "status_display", "group", "participant_display", "evaluator_display", "score_display",
+        "critical_fail_display", "duration_display", "date_display",
+    ]
+    list_filter = [
+        "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
+        "critical_fail_triggered", "occurred_at",
+    ]
+    search_fields = ["name", "heify_id", "participant__tag", "evaluator__tag", "configuration_tag"]
+    list_select_related = ["configuration", "evaluator", "participant"]
+    list_per_page = 50
+    # Counting a big table on every page, facet counts and date_hierarchy's
+    # date queries are each a full scan: none of them here.
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": ["qa/transcription.css"]}
+
+    def get_queryset(self, request):
+        # The detail page shows the evaluator and participant too: join them
+        # there as well, so no screen fetches a related object on its own.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    # --- read-only: Heify is the source of every call ---------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- changelist columns ------------------------------------------------------------
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="participant", ordering="participant__tag")
+    def participant_display(self, obj):
+        return self._related_label(obj.participant, obj.participant_id)
+
+    @admin.display(description="evaluator", ordering="evaluator__tag")
+    def evaluator_display(self, obj):
+        return self._related_label(obj.evaluator, obj.evaluator_id)
+
+    @admin.display(description="score", ordering="score")
+    def score_display(self, obj):
+        return format_score(obj.score) or self.get_empty_value_display()
+
+    @admin.display(description="critical fail", ordering="critical_fail_triggered")
+    def critical_fail_display(self, obj):
+        # A badge on the calls that failed, not Django's icons: its green tick
+        # would read as "good" on exactly the calls that need attention.
+        return CRITICAL_BADGE if obj.critical_fail_triggered else ""
+
+    @admin.display(description="duration", ordering="duration")
+    def duration_display(self, obj):
+        return format_duration(obj.duration) or self.get_empty_value_display()
+
+    @admin.display(description="date", ordering="occurred_at")
+    def date_display(self, obj):
+        if obj.occurred_at is None:
+            return self.get_empty_value_display()
+        return formats.date_format(timezone.localtime(obj.occurred_at), "Y-m-d H:i")
+
+    def _related_label(self, related: Model | None, heify_id: str | None, *, short: bool = True):
+        """The related object's name, or its dangling Heify id when it is not here."""
+        if related is not None:
+            return str(related)
+        if heify_id:
+            return format_html(
+                '<span class="qa-missing" title="{}: {}">missing · {}</span>',
+                MISSING_HINT, heify_id, f"{heify_id[:8]}…" if short else heify_id,
+            )
+        return self.get_empty_value_display()
+
+    # --- the detail page ----------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self.detail_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def detail_context(self, request, obj: Transcription) -> dict:
+        """What the detail template shows; one query beyond the call itself."""
+        return {
+            "facts": self._facts(obj),
+            "turns": speaker_turns(obj.segments or []),
+            "extracted_fields": [
+                {"name": str(field.get("name") or ""), "value": format_field_value(field.get("value"))}
+                for field in obj.fields or []
+                if isinstance(field, dict)
+            ],
+            "criteria_rows": self._criteria_rows(obj),
+            "error_json": json.dumps(obj.error, indent=2, ensure_ascii=False) if obj.error else "",
+            "error_message": obj.error.get("message", "") if isinstance(obj.error, dict) else "",
+            "error_code": obj.error.get("code", "") if isinstance(obj.error, dict) else "",
+        }
+
+    def _facts(self, obj: Transcription) -> list[tuple[str, str]]:
+        critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
+        if obj.sync_error:
+            sync_state = f"Sync error: {obj.sync_error}"
+        elif obj.awaits_heify:
+            sync_state = obj.get_sync_state_display()
+        elif obj.synced_at:
+            sync_state = f"In sync (last written {format_datetime(obj.synced_at)})"
+        else:
+            sync_state = "Never synced"
+        facts = [
+            ("Status", status_badge(obj)),
+            ("Group", obj.get_group_display() if obj.group else "No group"),
+            ("Score", format_score(obj.score)),
+            ("Critical fail", critical),
+            ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
+            ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
+            ("Configuration", obj.configuration_tag),
+            ("Duration", format_duration(obj.duration)),
+            ("Language", obj.language),
+            ("Speakers", "" if obj.num_speakers is None else str(obj.num_speakers)),
+            ("Date", format_datetime(obj.occurred_at)),
+            ("Processing started", format_datetime(obj.processing_started_at)),
+            ("Completed", format_datetime(obj.completed_at)),
+            ("Heify ID", format_html("<code>{}</code>", obj.heify_id) if obj.heify_id else ""),
+            ("Sync", f"{sync_state} · version {obj.version}"),
+        ]
+        return [(label, value if value != "" else self.get_empty_value_display()) for label, value in facts]
+
+    def _related_link(self, related: Model | None, heify_id: str | None, model: type[Model]):
+        if related is None:
+            return self._related_label(related, heify_id, short=False)
+        if not self.admin_site.is_registered(model):
+            return str(related)
+        try:
+            url = reverse(
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[related.pk], current_app=self.admin_site.name,
+            )
+        except NoReverseMatch:
+            return str(related)
+        return format_html('<a href="{}">{}</a>', url, related)
+
+    def _criteria_rows(self, obj: Transcription) -> list[dict]:
+        """Each result Heify gave, with its criterion from the evaluator matched by name.
+
+        A result whose criterion is no longer in the evaluator (renamed, or the
+        evaluator is missing) still shows, without type, weight or description.
+        """
+        results = [result for result in obj.criteria_results or [] if isinstance(result, dict)]
+        criteria: dict[str, Criterion] = {}
+        if results and obj.evaluator is not None:
+            for criterion in Criterion.objects.filter(evaluator=obj.evaluator).order_by("-position", "-id"):
+                criteria[criterion.name] = criterion  # the first of two same-named criteria wins
+        rows = []
+        for result in results:
+            name = str(result.get("name") or "")
+            criterion = criteria.get(name)
+            passed = result.get("passed")
+            rows.append({
+                "name": name,
+                "passed": passed if isinstance(passed, bool) else None,
+                "value": result.get("value"),
+                "known": criterion is not None,
+                "type": criterion.get_type_display() if criterion else "",
+                "strict": criterion is not None and criterion.type == rules.STRICT,
+                "weight": format_weight(criterion.weight) if criterion else "",
+                "description": criterion.description if criterion else "",
+            })
+        return rows
