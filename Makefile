@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-data
+.PHONY: run test lint
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -17,16 +17,8 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-var/demo.json: | $(VENV)/installed
-	$(PY) manage.py heify_demo --out $@
-
-run: export DJANGO_DEBUG ?= 1
-run: $(VENV)/installed var/demo.json
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py heify_load var/demo.json
-	$(PY) manage.py ensure_admin
-	@echo "Back office: http://$(HOST):$(PORT)/admin/"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+run: $(VENV)/installed
+	HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
 test: $(VENV)/installed
 	$(PY) -m pytest

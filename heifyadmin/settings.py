@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_q",
     "qa",
     "syncer",
 ]
@@ -140,3 +141,30 @@ HEIFY_API_URL = os.environ.get("HEIFY_API_URL", "https://api.heify.com")
 HEIFY_API_KEY = os.environ.get("HEIFY_API_KEY", "")
 # Secret carried in the path of the webhook URLs Heify calls back.
 HEIFY_WEBHOOK_SECRET = os.environ.get("HEIFY_WEBHOOK_SECRET", "")
+# The public address of this back office, e.g. https://qa.example.com. When set,
+# configurations created here get Heify webhook URLs pointing back at it.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+# Seconds: a call to Heify waits this long for an answer; retries stop after the total.
+HEIFY_TIMEOUT = float(os.environ.get("HEIFY_TIMEOUT", "10"))
+HEIFY_RETRY_TOTAL = float(os.environ.get("HEIFY_RETRY_TOTAL", "30"))
+# A person waiting on a form gets a shorter budget; what fails waits in the push queue.
+HEIFY_INTERACTIVE_RETRY_TOTAL = float(os.environ.get("HEIFY_INTERACTIVE_RETRY_TOTAL", "5"))
+
+# --- background jobs (django-q2) ------------------------------------------------------
+# The database is the broker unless REDIS_URL is set. `retry` stays above `timeout`.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+Q_CLUSTER = {
+    "name": "heifyadmin",
+    "workers": int(os.environ.get("HEIFY_WORKERS", "2")),
+    "timeout": 600,
+    "retry": 900,
+    "max_attempts": 3,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 1000,
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+}
+# How often the scheduled jobs run (minutes).
+HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
+HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
+HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))

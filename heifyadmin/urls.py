@@ -1,8 +1,10 @@
-"""URLs of the back office: the admin is the application."""
+"""URLs of the back office: the admin is the application; Heify calls back on /webhooks/."""
 
 from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
+
+from syncer.webhooks import heify_webhook
 
 admin.site.site_header = "Heify back office"
 admin.site.site_title = "Heify back office"
@@ -11,4 +13,6 @@ admin.site.index_title = "Quality assurance"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("webhooks/heify/<str:secret>/success/", heify_webhook, {"kind": "success"}, name="heify-webhook-success"),
+    path("webhooks/heify/<str:secret>/error/", heify_webhook, {"kind": "error"}, name="heify-webhook-error"),
 ]

@@ -18,6 +18,13 @@ CRITERION_TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
 EXTRACTION_TYPE_CHOICES = [(t, t.title()) for t in rules.EXTRACTION_FIELD_TYPES]
 
 
+class SyncState(models.TextChoices):
+    SYNCED = "synced", "in sync with Heify"
+    WAITING = "waiting", "waiting to be pushed"
+    DELETING = "deleting", "waiting to be deleted in Heify"
+    REJECTED = "rejected", "refused by Heify"
+
+
 class HeifyObject(models.Model):
     """What every mirrored object has: Heify's identity and the state of its sync."""
 
@@ -37,10 +44,15 @@ class HeifyObject(models.Model):
     synced_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When Heify's data was last written here.",
     )
-    pending_push = models.BooleanField(
-        default=False, editable=False, help_text="A local change waits to be sent to Heify.",
+    sync_state = models.CharField(
+        max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
+        help_text="Anything but 'in sync' means a local change Heify has not taken yet; a pull leaves it alone.",
     )
     sync_error = models.TextField(blank=True, editable=False, help_text="The last sync error, if any.")
+    gone_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When a pull found the object gone from Heify; kept so local history survives.",
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False,
         help_text="Raised on every change, so that a stale edit is refused instead of overwriting.",
@@ -48,6 +60,10 @@ class HeifyObject(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def awaits_heify(self) -> bool:
+        return self.sync_state != SyncState.SYNCED
 
 
 class Configuration(HeifyObject):

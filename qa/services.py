@@ -2,8 +2,9 @@
 
 Admin screens, the REST API and tasks call these and hold no rule themselves.
 Each action checks Heify's rules (qa.rules), refuses an edit based on a
-version someone else has since changed, writes in one transaction and marks
-the object as waiting to be pushed to Heify.
+version someone else has since changed, writes in one transaction and sends
+the change to Heify at once (syncer.push): Heify's refusal undoes the write
+(PushRefused, a ValidationError); an unreachable Heify leaves it waiting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from qa import rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant
+from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
+from syncer import push, webhooks
 
 
 class StaleEdit(ValidationError):
@@ -49,9 +51,16 @@ def begin_edit(obj, expected_version: int | None, *, compare: dict | None = None
 
 
 def _save_changed(obj, stored) -> None:
-    obj.pending_push = True
+    obj.sync_state, obj.sync_error = SyncState.WAITING, ""
     obj.version = stored.version + 1 if stored else 1
     obj.save()
+
+
+@transaction.atomic
+def heify_object_delete(*, obj) -> bool:
+    """Delete in Heify, then here; True when done, False when the deletion waits for Heify."""
+    begin_edit(obj, None)
+    return push.delete_now(obj)
 
 
 @transaction.atomic
@@ -60,6 +69,9 @@ def configuration_save(
 ) -> Configuration:
     """Create or update a configuration with its extraction fields (replaced whole)."""
     stored = begin_edit(configuration, expected_version)
+    if stored is None:  # a new configuration calls this back office, when it has a public address
+        defaults = webhooks.default_callback_urls()
+        data = {**data, **{key: url for key, url in defaults.items() if not data.get(key)}}
     cleaned = rules.clean_configuration(data)
     fields = cleaned.pop("extraction_fields")
     for name, value in cleaned.items():
@@ -69,6 +81,7 @@ def configuration_save(
     ExtractionField.objects.bulk_create(
         ExtractionField(configuration=configuration, position=i, **field) for i, field in enumerate(fields)
     )
+    push.push_now(configuration)
     return configuration
 
 
@@ -92,6 +105,7 @@ def evaluator_save(
         )
         for i, c in enumerate(criteria)
     )
+    push.push_now(evaluator)
     return evaluator, notices
 
 
@@ -105,4 +119,13 @@ def participant_save(
     for name, value in cleaned.items():
         setattr(participant, name, value)
     _save_changed(participant, stored)
+    push.push_now(participant)
     return participant
+
+
+def transcription_upload(*, file, configuration, evaluator=None, participant=None, name: str = ""):
+    """Upload a call to Heify; it is stored as Heify answers (PENDING) and followed from there."""
+    return push.upload_transcription(
+        file=file, filename=file.name, configuration=configuration,
+        evaluator=evaluator, participant=participant, name=name or file.name,
+    )

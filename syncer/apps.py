@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(sender, **kwargs):
+    from syncer.tasks import ensure_schedules
+
+    ensure_schedules()
 
 
 class SyncerConfig(AppConfig):
     name = "syncer"
     verbose_name = "Heify sync"
+
+    def ready(self):
+        post_migrate.connect(_ensure_schedules, sender=self)

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from qa import rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
+from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
 
@@ -35,7 +35,7 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: int = 0  # a local change waits to be pushed: Heify's version was not applied
+    skipped: int = 0  # a local change waits for Heify: Heify's version was not applied over it
 
     def __add__(self, other: UpsertResult) -> UpsertResult:
         return UpsertResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -90,13 +90,18 @@ def parse_configuration(payload: dict) -> tuple[dict, list[dict]]:
     webhooks = payload.get("webhooks") or {}
     if not isinstance(webhooks, dict):
         raise PayloadError("webhooks must be an object")
+    summary = payload.get("summary")
+    if summary is not None and not isinstance(summary, bool):
+        raise PayloadError(f"summary must be true or false, not {summary!r}")
     row.update(
         raw=payload,
         tag=_rule(rules.clean_tag, payload.get("tag")),
         vocabulary=_rule(rules.clean_vocabulary, payload.get("vocabulary")),
-        summary=bool(payload.get("summary", False)),
-        summary_language=(payload.get("summary_language") or "").lower(),
-        analytics_language=(payload.get("analytics_language") or "").lower(),
+        summary=bool(summary),
+        summary_language=_rule(rules.clean_language, payload.get("summary_language"), field="summary_language"),
+        analytics_language=_rule(
+            rules.clean_language, payload.get("analytics_language"), field="analytics_language"
+        ),
         webhook_success_url=webhooks.get("success_url") or "",
         webhook_error_url=webhooks.get("error_url") or "",
     )
@@ -110,7 +115,7 @@ def parse_evaluator(payload: dict) -> tuple[dict, list[dict]]:
         raw=payload,
         tag=_rule(rules.clean_tag, payload.get("tag")),
         description=payload.get("description") or "",
-        language=(payload.get("language") or "").lower(),
+        language=_rule(rules.clean_language, payload.get("language"), field="language"),
         context=payload.get("context"),
         remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
     )
@@ -264,31 +269,31 @@ def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
     now = timezone.now()
     with transaction.atomic():
         known = {
-            heify_id: (digest, pending, version)
-            for heify_id, digest, pending, version in spec.model.objects.filter(
-                heify_id__in=batch
-            ).values_list("heify_id", "payload_hash", "pending_push", "version")
+            heify_id: rest
+            for heify_id, *rest in spec.model.objects.filter(heify_id__in=batch).values_list(
+                "heify_id", "payload_hash", "sync_state", "version", "gone_at"
+            )
         }
         to_write, children_of = [], {}
         for heify_id, (row, children) in batch.items():
-            digest, pending, version = known.get(heify_id, (None, False, 0))
-            if pending:
+            digest, state, version, gone_at = known.get(heify_id, (None, SyncState.SYNCED, 0, None))
+            if state != SyncState.SYNCED:
                 result.skipped += 1
                 continue
-            if digest == row["payload_hash"]:
+            if digest == row["payload_hash"] and gone_at is None:
                 result.unchanged += 1
                 continue
             if heify_id in known:
                 result.updated += 1
             else:
                 result.created += 1
-            to_write.append(spec.model(**row, version=version + 1, synced_at=now, sync_error=""))
+            to_write.append(spec.model(**row, version=version + 1, synced_at=now, sync_error="", gone_at=None))
             children_of[heify_id] = children
         if to_write:
             columns = [name for name in batch[to_write[0].heify_id][0] if name != "heify_id"]
             spec.model.objects.bulk_create(
                 to_write, update_conflicts=True, unique_fields=["heify_id"],
-                update_fields=[*columns, "version", "synced_at", "sync_error"],
+                update_fields=[*columns, "version", "synced_at", "sync_error", "gone_at"],
             )
             if spec.write_children:
                 parents = dict(

@@ -12,10 +12,11 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from qa import services
+from syncer.push import PushRefused
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
@@ -57,8 +58,13 @@ class VersionedForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["based_on_version"].initial = self.instance.version
 
+    # Set by the admin when Heify refused the first attempt to save this form.
+    heify_refusal: ValidationError | None = None
+
     def clean(self):
         data = super().clean()
+        if self.heify_refusal is not None:
+            self.add_error(None, self.heify_refusal.messages)
         if self.instance.pk:
             compare = {name: data.get(name) for name in self.compare_fields}
             # Runs inside the admin's transaction: the row stays locked until the save.
@@ -69,21 +75,54 @@ class VersionedForm(forms.ModelForm):
 class HeifyObjectAdmin(admin.ModelAdmin):
     """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
 
-    sync_fields = ("heify_id", "client_id", "created_at", "sync_state", "synced_at", "sync_error")
+    sync_fields = ("heify_id", "client_id", "created_at", "sync_state_badge", "synced_at", "sync_error", "gone_at")
     sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})
     readonly_fields = sync_fields
     list_per_page = 50
     show_full_result_count = False
 
-    @admin.display(description="sync")
-    def sync_state(self, obj):
-        if obj.sync_error:
-            return format_html('<span class="sync-error" title="{}">⚠ push failed</span>', obj.sync_error)
-        if obj.pending_push:
-            return mark_safe('<span class="sync-waiting">⏳ waiting to be pushed</span>')
-        if obj.heify_id:
-            return mark_safe('<span class="sync-ok">✔ synced</span>')
-        return "local only"
+    @admin.display(description="sync", ordering="sync_state")
+    def sync_state_badge(self, obj):
+        css = {"synced": "sync-ok", "rejected": "sync-error"}.get(obj.sync_state, "sync-waiting")
+        label = "gone from Heify" if obj.gone_at else obj.get_sync_state_display()
+        if not obj.heify_id and obj.sync_state == "synced":
+            label = "local only"
+        return format_html('<span class="{}" title="{}">{}</span>', css, obj.sync_error, label)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletes go one by one, through Heify
+        return actions
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        refusal = getattr(request, "heify_refusal", None)
+        return type(form.__name__, (form,), {"heify_refusal": refusal}) if refusal else form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PushRefused as refusal:
+            # That attempt was rolled back whole. Show the form again, with the person's
+            # input kept and Heify's answer on top.
+            request.heify_refusal = refusal
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_model(self, request, obj):
+        if not services.heify_object_delete(obj=obj):
+            self.message_user(
+                request,
+                f"Heify could not be reached: “{obj}” is marked for deletion and will be deleted "
+                "in Heify, then here, when Heify is back.",
+                messages.WARNING,
+            )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except PushRefused as refusal:
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
 
     def save_model(self, request, obj, form, change):
         if not self.inlines:
@@ -98,6 +137,13 @@ class HeifyObjectAdmin(admin.ModelAdmin):
     def _save(self, request, form, formsets):
         for notice in self.save_with_service(form, formsets) or ():
             self.message_user(request, notice, messages.WARNING)
+        if form.instance.awaits_heify:
+            self.message_user(
+                request,
+                f"Heify could not take the change now ({form.instance.sync_error}). It is saved here, "
+                "marked as waiting, and will be sent automatically when Heify is back.",
+                messages.WARNING,
+            )
 
     def save_with_service(self, form, formsets) -> list[str] | None:
         raise NotImplementedError

@@ -76,8 +76,8 @@ class ConfigurationForm(VersionedForm):
 class ConfigurationAdmin(HeifyObjectAdmin):
     form = ConfigurationForm
     inlines = [ExtractionFieldInline]
-    list_display = ("tag", "summary", "summary_language", "analytics_language", "field_count", "sync_state")
-    list_filter = ("summary", "summary_language", "pending_push")
+    list_display = ("tag", "summary", "summary_language", "analytics_language", "field_count", "sync_state_badge")
+    list_filter = ("summary", "summary_language", "sync_state")
     search_fields = ("tag", "heify_id")
 
     class Media:

@@ -49,8 +49,8 @@ class EvaluatorForm(VersionedForm):
 class EvaluatorAdmin(HeifyObjectAdmin):
     form = EvaluatorForm
     inlines = [CriterionInline]
-    list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state", "remote_updated_at")
-    list_filter = ("language", "pending_push")
+    list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state_badge", "remote_updated_at")
+    list_filter = ("language", "sync_state")
     search_fields = ("tag", "description", "heify_id")
 
     class Media:

@@ -29,8 +29,8 @@ class ParticipantForm(VersionedForm):
 @admin.register(Participant)
 class ParticipantAdmin(HeifyObjectAdmin):
     form = ParticipantForm
-    list_display = ("tag", "metadata_keys", "sync_state", "remote_updated_at")
-    list_filter = ("pending_push",)
+    list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
+    list_filter = ("sync_state",)
     search_fields = ("tag", "heify_id")
 
     class Media:

@@ -18,14 +18,35 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import rules
-from qa.models import GROUP_CHOICES, Criterion, Evaluator, Participant, Transcription
+from qa import rules, services
+from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="The call's audio or video file.")
+    configuration = forms.ModelChoiceField(
+        Configuration.objects.filter(heify_id__isnull=False, gone_at__isnull=True),
+        help_text="How Heify processes it (language, vocabulary, extraction fields).",
+    )
+    evaluator = forms.ModelChoiceField(
+        Evaluator.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
+        help_text="The scorecard to evaluate it with (optional).",
+    )
+    participant = forms.ModelChoiceField(
+        Participant.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
+        help_text="The agent on the call (optional).",
+    )
+    name = forms.CharField(max_length=500, required=False, help_text="Defaults to the file name.")
+
 
 NO_GROUP = "none"
 CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
@@ -145,8 +166,32 @@ class TranscriptionAdmin(admin.ModelAdmin):
 
     # --- read-only: Heify is the source of every call ---------------------------------
 
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding a transcription means uploading a call to Heify."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                call = services.transcription_upload(**form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, f"“{call}” was sent to Heify; it is {call.get_status_display()}.")
+                return HttpResponseRedirect(reverse("admin:qa_transcription_change", args=[call.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload a call to Heify",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/qa/transcription/upload.html", context)
+
     def has_add_permission(self, request):
-        return False
+        # "Add" is the upload to Heify (add_view); the call itself is never edited here.
+        return super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -216,8 +216,8 @@ def test_detail_page_of_a_failed_call_shows_its_error(admin_client, world):
     assert "The file could not be decoded." in response.content.decode()
 
 
-def test_nothing_can_be_added_changed_or_deleted(admin_client, scored_call):
-    assert admin_client.get(reverse("admin:qa_transcription_add")).status_code == 403
+def test_nothing_can_be_changed_or_deleted_and_add_means_upload(admin_client, scored_call):
+    assert "Upload to Heify" in admin_client.get(reverse("admin:qa_transcription_add")).content.decode()
     response = admin_client.post(change_url(scored_call), {"name": "renamed.mp3", "group": "ARCHIVED"})
     assert response.status_code == 403
     scored_call.refresh_from_db()

@@ -87,7 +87,7 @@ def test_removed_criterion_is_removed_and_kept_ones_keep_their_rows():
 def test_a_row_waiting_to_be_pushed_is_not_overwritten():
     snap = account()
     mirror.load_snapshot(snap)
-    Participant.objects.update(pending_push=True, tag="Local edit")
+    Participant.objects.update(sync_state="waiting", tag="Local edit")
     snap["participants"][0]["tag"] = "Remote edit"
     results = mirror.load_snapshot(snap)
     assert results["participants"].skipped == 1

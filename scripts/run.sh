@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The back office with demo data: `make run` calls this once the venv exists.
+# Without HEIFY_API_URL it starts the Heify emulator (preloaded with the demo
+# account) and talks to it exactly as it would to the real API. It also runs
+# the django-q2 worker (scheduled pull, polling, waiting pushes) beside the
+# web server, and stops everything it started on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+mkdir -p var
+export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ ! -s var/webhook-secret ]; then
+  "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' > var/webhook-secret
+  chmod 600 var/webhook-secret
+fi
+export HEIFY_WEBHOOK_SECRET=${HEIFY_WEBHOOK_SECRET:-$(cat var/webhook-secret)}
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$HOST:$PORT}
+
+if [ -z "${HEIFY_API_URL:-}" ]; then
+  EMULATOR_PORT=${EMULATOR_PORT:-8765}
+  export HEIFY_API_URL="http://127.0.0.1:$EMULATOR_PORT"
+  export HEIFY_API_KEY=${HEIFY_API_KEY:-emulator-key}
+  echo "No HEIFY_API_URL: starting the Heify emulator with the demo account at $HEIFY_API_URL"
+  "$PY" manage.py heify_emulator --demo --port "$EMULATOR_PORT" --api-key "$HEIFY_API_KEY" \
+    > var/emulator.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $EMULATOR_PORT), 0.2)" 2>/dev/null && break
+    sleep 0.2
+  done
+fi
+
+"$PY" manage.py migrate --noinput
+"$PY" manage.py heify_sync
+"$PY" manage.py ensure_admin
+"$PY" manage.py qcluster > var/worker.log 2>&1 &
+pids+=($!)
+echo "Back office: http://$HOST:$PORT/admin/  (worker log: var/worker.log)"
+"$PY" manage.py runserver "$HOST:$PORT"

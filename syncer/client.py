@@ -1,0 +1,239 @@
+"""The Heify API client: the only module that imports httpx.
+
+Every call has a timeout. Connection errors, timeouts, 502/503/504 and 429 are
+retried with exponential backoff and full jitter (429 honours Retry-After),
+bounded both in attempts and in total time; what still fails is raised as a
+typed error. Requests that create something are retried only when Heify
+cannot have acted on them (the connection never opened, 429, 503).
+The API key travels in a header and appears in no message, log or repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import httpx
+from django.conf import settings
+
+from syncer import contract
+
+log = logging.getLogger(__name__)
+
+
+class HeifyError(Exception):
+    """Anything Heify (or the way to it) answered other than success."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+class AuthenticationFailed(HeifyError):
+    """401/403: the API key is missing, wrong or not allowed."""
+
+
+class NotFound(HeifyError):
+    """404: the object does not exist in Heify."""
+
+
+class Rejected(HeifyError):
+    """400/409/422: Heify refused the request; `message` is Heify's own."""
+
+
+class QuotaExceeded(HeifyError):
+    """429 that outlasted the retries (for analytics: the monthly quota is spent)."""
+
+
+class Unavailable(HeifyError):
+    """Heify could not be reached or kept failing (connection, timeout, 5xx)."""
+
+
+RETRY_STATUSES = {502, 503, 504}
+SAFE_TO_REPEAT = {"GET", "PUT", "DELETE", "HEAD"}  # idempotent: a retry cannot duplicate
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    total: float = 30.0  # seconds, across every attempt and wait
+
+    def backoff(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass
+class Page:
+    items: list[dict]
+    cursor: str | None  # the cursor that fetched this page
+    next_cursor: str | None
+
+
+def _error_message(response: httpx.Response) -> tuple[str, str | None]:
+    try:
+        error = response.json().get(contract.ERROR_KEY) or {}
+    except (ValueError, AttributeError):
+        error = {}
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"]), error.get("code")
+    return f"HTTP {response.status_code} {response.reason_phrase}".strip(), None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get(contract.RETRY_AFTER_HEADER)
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class HeifyClient:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        sleep=time.sleep,
+    ):
+        self.base_url = (base_url or settings.HEIFY_API_URL).rstrip("/")
+        timeout = timeout if timeout is not None else settings.HEIFY_TIMEOUT
+        self.retry = retry or RetryPolicy(total=settings.HEIFY_RETRY_TOTAL)
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={contract.AUTH_HEADER: api_key if api_key is not None else settings.HEIFY_API_KEY},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        )
+
+    def __repr__(self):
+        return f"<HeifyClient {self.base_url}>"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- the one place requests are made ----------------------------------------------
+
+    def request(self, method: str, path: str, *, retry_429: bool = True, whole_body: bool = False, **kwargs) -> Any:
+        """Send one request with retries; return the `data` of the answer (None for 204),
+        or the whole JSON body with `whole_body`."""
+        deadline = time.monotonic() + self.retry.total
+        where = f"{method} {path}"
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                failure = Unavailable(f"{where}: Heify could not be reached ({type(exc).__name__})")
+            except httpx.TransportError as exc:
+                failure = Unavailable(f"{where}: no answer from Heify ({type(exc).__name__})")
+                if method not in SAFE_TO_REPEAT:
+                    raise failure from None  # Heify may have acted on it: do not send it twice
+            else:
+                if response.is_success:
+                    return self._data(response, where, whole_body)
+                failure = self._failure(response, where)
+                if response.status_code == 429:
+                    if not retry_429:
+                        raise failure
+                    wait = _retry_after(response)
+                elif response.status_code not in RETRY_STATUSES or (
+                    method not in SAFE_TO_REPEAT and response.status_code != 503
+                ):
+                    raise failure
+            attempt += 1
+            wait = self.retry.backoff(attempt) if wait is None else wait
+            if attempt >= self.retry.attempts or time.monotonic() + wait > deadline:
+                raise failure
+            log.info("%s failed (%s); retry %d in %.1fs", where, failure.message, attempt, wait)
+            self._sleep(wait)
+
+    @staticmethod
+    def _data(response: httpx.Response, where: str, whole_body: bool) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            raise Unavailable(f"{where}: Heify answered something that is not JSON") from None
+        if whole_body or not isinstance(body, dict):
+            return body
+        return body.get(contract.DATA_KEY)
+
+    @staticmethod
+    def _failure(response: httpx.Response, where: str) -> HeifyError:
+        message, code = _error_message(response)
+        status = response.status_code
+        kind = {401: AuthenticationFailed, 403: AuthenticationFailed, 404: NotFound, 429: QuotaExceeded}.get(status)
+        if kind is None:
+            kind = Unavailable if status >= 500 else Rejected
+        return kind(f"{where}: {message}" if kind is not Rejected else message, status=status, code=code)
+
+    # --- resources -------------------------------------------------------------------------
+
+    def pages(self, resource: str, *, cursor: str | None = None, limit: int = contract.PAGE_SIZE) -> Iterator[Page]:
+        """Iterate a list page by page, lazily, starting at `cursor`."""
+        while True:
+            params = {contract.LIMIT_PARAM: limit}
+            if cursor:
+                params[contract.CURSOR_PARAM] = cursor
+            # Lists carry next_cursor beside data, so this reads the whole body.
+            body = self.request("GET", contract.PATHS[resource], params=params, whole_body=True)
+            if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
+                raise Unavailable(f"GET {contract.PATHS[resource]}: Heify answered a list in an unknown shape")
+            yield Page(items=body[contract.DATA_KEY], cursor=cursor, next_cursor=body.get(contract.NEXT_CURSOR_KEY))
+            cursor = body.get(contract.NEXT_CURSOR_KEY)
+            if not cursor:
+                return
+
+    def get(self, resource: str, heify_id: str) -> dict:
+        return self.request("GET", contract.item_path(resource, heify_id))
+
+    def create(self, resource: str, body: dict) -> dict:
+        return self.request("POST", contract.PATHS[resource], json=body)
+
+    def replace(self, resource: str, heify_id: str, body: dict) -> dict:
+        return self.request("PUT", contract.item_path(resource, heify_id), json=body)
+
+    def delete(self, resource: str, heify_id: str) -> None:
+        self.request("DELETE", contract.item_path(resource, heify_id))
+
+    def patch_transcription(self, heify_id: str, **changes) -> dict:
+        unknown = set(changes) - set(contract.TRANSCRIPTION_PATCHABLE)
+        if unknown:
+            raise ValueError(f"a transcription's {', '.join(sorted(unknown))} cannot be changed")
+        return self.request("PATCH", contract.item_path("transcriptions", heify_id), json=changes)
+
+    def upload_transcription(self, file: IO[bytes], filename: str, *, configuration_id: str, **fields) -> dict:
+        form = {"configuration_id": configuration_id, **{k: v for k, v in fields.items() if v}}
+        unknown = set(form) - set(contract.UPLOAD_FORM_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown upload field(s): {', '.join(sorted(unknown))}")
+        return self.request(
+            "POST", contract.PATHS["transcriptions"], data=form, files={contract.UPLOAD_FILE_FIELD: (filename, file)}
+        )
+
+    def analytics_participant(self, participant_id: str) -> dict:
+        # A 429 here means the monthly quota is spent: waiting seconds will not help.
+        return self.request(
+            "POST", contract.ANALYTICS_PATH, json={"participant_id": participant_id}, retry_429=False
+        )
+
+
+def get_client(**kwargs) -> HeifyClient:
+    """A client configured from settings (HEIFY_API_URL, HEIFY_API_KEY)."""
+    return HeifyClient(**kwargs)

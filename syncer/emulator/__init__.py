@@ -1,0 +1,38 @@
+"""An emulator of the Heify API: a real HTTP server that tests and the demo talk to.
+
+No development or CI machine reaches api.heify.com, so the production client
+(syncer.client) is pointed at this instead. It follows the API as the notes
+describe it (shared/heify-api-notes.md, sections 1, 2 and 4) and as
+syncer.contract assumes it, validates with qa.rules, and can inject faults.
+
+    with running_emulator(EmulatorState(processing_seconds=0)) as heify:
+        httpx.get(heify.url + "/configuration", headers={"x-api-key": heify.api_key})
+        heify.state.burst_429(2, retry_after=1)
+
+`python manage.py heify_emulator` serves one in the foreground. Nothing here
+touches the database.
+"""
+
+from syncer.emulator.app import EmulatorApp
+from syncer.emulator.server import RunningEmulator, running_emulator, serve_forever
+from syncer.emulator.state import (
+    ApiError,
+    EmulatorState,
+    FixtureError,
+    RequestRecord,
+    WebhookDelivery,
+    analytics_report_function,
+)
+
+__all__ = [
+    "ApiError",
+    "EmulatorApp",
+    "EmulatorState",
+    "FixtureError",
+    "RequestRecord",
+    "RunningEmulator",
+    "WebhookDelivery",
+    "analytics_report_function",
+    "running_emulator",
+    "serve_forever",
+]

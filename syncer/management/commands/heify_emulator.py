@@ -1,0 +1,79 @@
+"""python manage.py heify_emulator: serve the Heify API emulator in the foreground until Ctrl-C.
+
+Point the back office at it with HEIFY_API_URL=<the printed URL> and
+HEIFY_API_KEY=<the printed key>. It touches no database.
+"""
+
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from syncer import contract, demo
+from syncer.emulator import EmulatorState, FixtureError, serve_forever
+from syncer.emulator.state import DEFAULT_API_KEY, DEFAULT_PROCESSING_SECONDS
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve an emulator of the Heify API over HTTP (an empty account, a fixture file in the heify_load "
+        "format, and/or the deterministic demo account). Ctrl-C stops it."
+    )
+    requires_system_checks = []  # it serves no Django view and uses no database
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+        parser.add_argument("--fixture", help="a JSON file in the heify_load format to preload")
+        parser.add_argument("--demo", action="store_true", help="preload the deterministic demo account")
+        parser.add_argument(
+            "--demo-transcriptions", type=int, default=3000, help="transcriptions in the demo account (default 3000)"
+        )
+        parser.add_argument("--seed", type=int, default=7, help="seed of the demo account and the emulator (default 7)")
+        parser.add_argument("--api-key", help="the x-api-key to require (default: HEIFY_API_KEY or 'emulator-key')")
+        parser.add_argument(
+            "--processing-seconds", type=float, default=DEFAULT_PROCESSING_SECONDS,
+            help=f"how long an upload takes to finish (default {DEFAULT_PROCESSING_SECONDS:g}; 0: at the next read)",
+        )
+
+    def handle(self, *args, host, port, fixture, demo_transcriptions, seed, api_key, processing_seconds, **options):
+        if not 0 <= port <= 65535:
+            raise CommandError(f"--port must be from 0 to 65535, not {port}.")
+        if demo_transcriptions < 0:
+            raise CommandError(f"--demo-transcriptions must be 0 or more, not {demo_transcriptions}.")
+        if processing_seconds < 0:
+            raise CommandError(f"--processing-seconds must be 0 or more, not {processing_seconds:g}.")
+        state = EmulatorState(
+            api_key=api_key or getattr(settings, "HEIFY_API_KEY", "") or DEFAULT_API_KEY,
+            processing_seconds=processing_seconds,
+            seed=seed,
+        )
+        if fixture:
+            self.load_fixture(state, fixture)
+        if options["demo"]:
+            state.load(demo.generate(seed=seed, transcriptions=demo_transcriptions))
+        try:
+            serve_forever(state, host=host, port=port, ready=self.announce)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self.stdout.write("Heify emulator stopped.")
+
+    def load_fixture(self, state: EmulatorState, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                snapshot = json.load(handle)
+        except OSError as exc:
+            raise CommandError(f"cannot read the fixture {path}: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CommandError(f"the fixture {path} is not valid JSON: {exc}") from None
+        try:
+            state.load(snapshot)
+        except FixtureError as exc:
+            raise CommandError(f"the fixture {path} was not loaded: {exc}") from None
+
+    def announce(self, emulator) -> None:
+        state = emulator.state
+        counts = ", ".join(f"{state.count(resource)} {resource}" for resource in contract.RESOURCES)
+        self.stdout.write(f"Heify emulator on {emulator.url} (x-api-key: {emulator.api_key}); {counts}.")
+        self.stdout.write("Ctrl-C stops it.")
+        self.stdout.flush()

@@ -1,0 +1,64 @@
+"""Bookkeeping of the sync itself: inbound webhook events and pull checkpoints.
+
+The mirrored objects live in qa.models; nothing here is a Heify object.
+"""
+
+import uuid
+
+from django.db import models
+
+
+class WebhookEvent(models.Model):
+    """A notification from Heify, stored before it is processed (dj-stripe's habit)."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        DUPLICATE = "duplicate", "duplicate (nothing to do)"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=8, choices=[("success", "success"), ("error", "error")])
+    received_at = models.DateTimeField(auto_now_add=True)
+    body = models.TextField(help_text="The raw body, as Heify sent it.")
+    transcription_heify_id = models.CharField(max_length=64, blank=True, db_index=True)
+    reported_status = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.transcription_heify_id or '?'} ({self.status})"
+
+
+class PullCheckpoint(models.Model):
+    """Where an unfinished pull of one resource stopped; the next run resumes there."""
+
+    resource = models.CharField(max_length=20, unique=True)
+    run_id = models.UUIDField(default=uuid.uuid4)
+    cursor = models.TextField(blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.resource} after {self.pages} pages"
+
+
+class SeenInPull(models.Model):
+    """Heify ids a pull has listed so far: what it did not list is gone from Heify.
+
+    Kept in the database, not in memory, so a pull's memory does not grow with
+    the account, and so a resumed pull still knows what the first part saw.
+    """
+
+    run_id = models.UUIDField()
+    heify_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run_id", "heify_id"], name="seen_once_per_run")]
+
+    def __str__(self):
+        return self.heify_id
