@@ -37,11 +37,13 @@ class UpsertResult:
     unchanged: int = 0
     skipped: int = 0  # a local change waits for Heify: Heify's version was not applied over it
 
-    def __add__(self, other: UpsertResult) -> UpsertResult:
-        return UpsertResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        for field in fields(UpsertResult):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        return self
 
     def __str__(self):
-        return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
+        return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(UpsertResult))
 
 
 def payload_digest(payload: dict) -> str:

@@ -12,3 +12,25 @@ def load():
         return mirror.load_snapshot(builders.snapshot(**resources))
 
     return _load
+
+
+@pytest.fixture
+def heify(settings):
+    """A Heify emulator on loopback, with the back office's settings pointing at it."""
+    from syncer.emulator import EmulatorState, running_emulator
+
+    with running_emulator(EmulatorState(api_key="test-key", processing_seconds=0)) as server:
+        settings.HEIFY_API_URL = server.url
+        settings.HEIFY_API_KEY = server.api_key
+        yield server
+
+
+@pytest.fixture
+def heify_account(heify):
+    """The emulator preloaded with a small deterministic demo account."""
+    from datetime import UTC, datetime
+
+    from syncer import demo
+
+    heify.state.load(demo.generate(seed=3, transcriptions=120, now=datetime(2026, 3, 21, 12, tzinfo=UTC)))
+    return heify

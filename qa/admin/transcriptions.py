@@ -21,15 +21,16 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from qa import rules, services
 from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="The call's audio or video file.")

@@ -1,0 +1,170 @@
+"""Push: local edits reach Heify at once, Heify's refusals reach the person, nothing is lost while it is down."""
+
+import json
+
+import httpx
+import pytest
+from django.urls import reverse
+
+from qa.models import Configuration, Evaluator, Participant
+from syncer import pull, push
+from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(obj):
+    return reverse(f"admin:qa_{type(obj)._meta.model_name}_change", args=[obj.pk])
+
+
+def remote(heify, resource, heify_id):
+    return next(o for o in heify.state.objects(resource) if o[resource[:-1] + "_id"] == heify_id)
+
+
+def other_client(heify):
+    """Someone else working on the same Heify account."""
+    return httpx.Client(base_url=heify.url, headers={"x-api-key": heify.api_key})
+
+
+def test_creating_an_evaluator_creates_it_in_heify_first(admin_client, heify):
+    response = admin_client.post(reverse("admin:qa_evaluator_add"), evaluator_form(criteria=[
+        {"name": "Greeting", "type": "boolean", "weight": "30"},
+        {"name": "Resolved", "type": "scale", "weight": "70"},
+        {"name": "No insults", "type": "strict", "weight": "0"},
+    ]))
+    assert response.status_code == 302
+    evaluator = Evaluator.objects.get()
+    assert evaluator.sync_state == "synced" and evaluator.heify_id
+    theirs = remote(heify, "evaluators", evaluator.heify_id)
+    assert theirs["tag"] == "Support QA"
+    assert {c["id"] for c in theirs["criteria"]} == set(evaluator.criteria.values_list("heify_id", flat=True))
+
+
+def test_update_and_delete_round_trip(admin_client, heify_account):
+    pull.pull(["evaluators", "participants", "configurations"])
+    evaluator = Evaluator.objects.filter(criteria__type="boolean").first()
+    rows = rows_of(evaluator)
+    response = admin_client.post(change_url(evaluator), evaluator_form(
+        criteria=rows, version=evaluator.version, initial=len(rows), description="Updated here"))
+    assert response.status_code == 302
+    assert remote(heify_account, "evaluators", evaluator.heify_id)["description"] == "Updated here"
+    evaluator.refresh_from_db()
+    assert evaluator.sync_state == "synced"
+
+    participant = Participant.objects.first()
+    response = admin_client.post(reverse("admin:qa_participant_delete", args=[participant.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Participant.objects.filter(pk=participant.pk).exists()
+    assert participant.heify_id not in {p["participant_id"] for p in heify_account.state.objects("participants")}
+
+
+def test_an_evaluator_heify_rejects_shows_heifys_message_and_changes_nothing(admin_client, heify_account):
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.first()
+    # Meanwhile someone replaces the criteria in Heify: our criterion ids are no longer Heify's.
+    theirs = remote(heify_account, "evaluators", evaluator.heify_id)
+    fresh = [{k: v for k, v in c.items() if k != "id"} for c in theirs["criteria"]]
+    with other_client(heify_account) as other:
+        assert other.put(f"/evaluator/{evaluator.heify_id}", json={"criteria": fresh}).status_code == 200
+    rows = rows_of(evaluator)
+    response = admin_client.post(change_url(evaluator), evaluator_form(
+        criteria=rows, version=evaluator.version, initial=len(rows), description="Mine"))
+    page = response.content.decode()
+    assert response.status_code == 200 and "Heify refused the change" in page
+    assert "Mine</textarea>" in page  # the person's input is kept on the form
+    evaluator.refresh_from_db()
+    assert evaluator.description != "Mine" and evaluator.sync_state == "synced"
+
+
+def test_metadata_changed_in_heify_meanwhile_is_refused_with_both_versions(admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    with other_client(heify_account) as other:
+        other.put(f"/participant/{participant.heify_id}",
+                  json={"tag": participant.tag, "metadata": {"team": "changed in Heify"}}).raise_for_status()
+    response = admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"team": "changed here"}),
+        "based_on_version": participant.version,
+    })
+    page = response.content.decode()
+    assert response.status_code == 200 and "changed in Heify since the version you edited" in page
+    assert "changed in Heify" in page and "changed here" in page
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"team": "changed in Heify"}
+    participant.refresh_from_db()
+    assert participant.metadata != {"team": "changed here"}
+
+
+def test_heify_down_during_an_edit_keeps_it_waiting_then_the_job_pushes_it(admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    response = admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"shift": "night"}), "based_on_version": participant.version,
+    }, follow=True)
+    assert any("will be sent automatically" in str(m) for m in response.context["messages"])
+    participant.refresh_from_db()
+    assert participant.sync_state == "waiting" and participant.metadata == {"shift": "night"}
+    assert "waiting to be pushed" in admin_client.get(reverse("admin:qa_participant_changelist")).content.decode()
+
+    # A pull while the change waits does not undo it.
+    heify_account.state.down = False
+    assert pull.pull(["participants"])["participants"].skipped == 1
+    participant.refresh_from_db()
+    assert participant.metadata == {"shift": "night"}
+
+    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0}
+    participant.refresh_from_db()
+    assert participant.sync_state == "synced"
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "night"}
+
+
+def test_a_configuration_created_while_heify_is_down_is_created_later(admin_client, heify):
+    heify.state.down = True
+    response = admin_client.post(reverse("admin:qa_configuration_add"), configuration_form(fields=[
+        {"name": "ticket_id", "type": "string", "description": "The ticket."}]))
+    assert response.status_code == 302
+    configuration = Configuration.objects.get()
+    assert configuration.heify_id is None and configuration.sync_state == "waiting"
+    heify.state.down = False
+    assert push.push_waiting()["pushed"] == 1
+    configuration.refresh_from_db()
+    theirs = remote(heify, "configurations", configuration.heify_id)
+    assert theirs["extraction_fields"] == [{"name": "ticket_id", "type": "string", "description": "The ticket."}]
+    assert theirs["vocabulary"] == ["CRM", "upsell"]
+
+
+def test_a_delete_while_heify_is_down_waits_then_completes(admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    admin_client.post(reverse("admin:qa_participant_delete", args=[participant.pk]), {"post": "yes"})
+    participant.refresh_from_db()
+    assert participant.sync_state == "deleting"
+    heify_account.state.down = False
+    assert push.push_waiting()["deleted"] == 1
+    assert not Participant.objects.filter(pk=participant.pk).exists()
+
+
+def test_a_waiting_change_heify_then_refuses_is_kept_and_flagged(admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"mine": 1}), "based_on_version": participant.version})
+    heify_account.state.down = False
+    heify_account.state.delete("participants", participant.heify_id)
+    assert push.push_waiting()["refused"] == 1
+    participant.refresh_from_db()
+    assert participant.sync_state == "rejected" and participant.metadata == {"mine": 1}
+    assert "not found" in participant.sync_error.lower() or "no participant" in participant.sync_error.lower()
+
+
+def test_new_configuration_gets_webhook_urls_when_a_public_address_is_set(admin_client, heify, settings):
+    settings.PUBLIC_BASE_URL = "https://qa.example.com"
+    data = configuration_form(webhook_success_url="", webhook_error_url="")
+    assert admin_client.post(reverse("admin:qa_configuration_add"), data).status_code == 302
+    configuration = Configuration.objects.get()
+    secret = settings.HEIFY_WEBHOOK_SECRET
+    assert configuration.webhook_success_url == f"https://qa.example.com/webhooks/heify/{secret}/success/"
+    assert remote(heify, "configurations", configuration.heify_id)["webhooks"]["error_url"].endswith(
+        f"/webhooks/heify/{secret}/error/")
