@@ -1,7 +1,7 @@
 """URLs of the back office: the admin is the application; Heify calls back on /webhooks/."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from syncer.webhooks import heify_webhook
@@ -13,6 +13,10 @@ admin.site.index_title = "Quality assurance"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("qa.api.urls")),
     path("webhooks/heify/<str:secret>/success/", heify_webhook, {"kind": "success"}, name="heify-webhook-success"),
     path("webhooks/heify/<str:secret>/error/", heify_webhook, {"kind": "error"}, name="heify-webhook-error"),
 ]
+
+handler404 = "qa.api.errors.not_found"
+handler500 = "qa.api.errors.server_error"

@@ -252,6 +252,15 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
     return {"score": round(score, 2), "critical_fail_triggered": critical, "criteria_results": results}
 
 
+def clean_group(value: Any) -> str | None:
+    """A review group, or None for no group."""
+    if value is None or value == "":
+        return None
+    if value not in GROUPS:
+        raise ValidationError({"group": f"group must be one of {', '.join(GROUPS)} or null, not {value!r}."})
+    return value
+
+
 # --- configurations ----------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
@@ -126,8 +127,14 @@ def parse_timestamp(value) -> datetime | None:
     return make_aware(parsed, UTC) if is_naive(parsed) else parsed
 
 
-def transcription_date(payload: dict) -> datetime | None:
-    """A call's date: its top-level created_at when present, else details.created_at."""
-    return parse_timestamp(payload.get("created_at")) or parse_timestamp(
-        (payload.get("details") or {}).get("created_at")
+def transcription_date(payload: dict) -> datetime:
+    """A call's date: its top-level created_at when present, else details.created_at.
+
+    A call with neither (Heify's documented shape has no date before COMPLETED)
+    is dated when we first see it: queues, lists and analytics need a date.
+    """
+    return (
+        parse_timestamp(payload.get("created_at"))
+        or parse_timestamp((payload.get("details") or {}).get("created_at"))
+        or timezone.now()
     )

@@ -35,7 +35,16 @@ RESOURCE_OF = {
 
 
 class PushRefused(ValidationError):
-    """Heify said no (or changed meanwhile): the local change must not be kept as is."""
+    """Heify said no (or changed meanwhile): the local change must not be kept as is.
+
+    `reason` is "rejected" (Heify refused it), "conflict" (Heify's object changed
+    since the version the change is based on) or "unavailable" (an upload that
+    could not be sent).
+    """
+
+    def __init__(self, message, code: str):
+        super().__init__(message)
+        self.reason = code
 
 
 def interactive_client() -> HeifyClient:

@@ -1,0 +1,171 @@
+"""Objects in Heify's own JSON shape, plus read-only sync fields.
+
+Serializers check the shape of input (types, required fields); Heify's rules
+are applied by qa.services when the view saves, so the admin and the API give
+the same messages.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from rest_framework import serializers
+
+from qa import rules
+from qa.models import GROUP_CHOICES, STATUS_CHOICES
+
+
+class SyncSerializer(serializers.Serializer):
+    """Where the object stands with Heify (read-only)."""
+
+    state = serializers.CharField(source="sync_state", read_only=True)
+    error = serializers.CharField(source="sync_error", read_only=True)
+    synced_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    gone_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    version = serializers.IntegerField(read_only=True)
+
+
+class ExtractionFieldSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    type = serializers.CharField(max_length=16, help_text=", ".join(rules.EXTRACTION_FIELD_TYPES))
+    description = serializers.CharField(allow_blank=True)
+
+
+class WebhooksSerializer(serializers.Serializer):
+    success_url = serializers.CharField(required=False, allow_blank=True, allow_null=True, source="webhook_success_url")
+    error_url = serializers.CharField(required=False, allow_blank=True, allow_null=True, source="webhook_error_url")
+
+
+class ConfigurationSerializer(serializers.Serializer):
+    configuration_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
+    client_id = serializers.CharField(read_only=True)
+    tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
+    vocabulary = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    extraction_fields = ExtractionFieldSerializer(many=True, required=False)
+    summary = serializers.BooleanField(required=False, default=False)
+    summary_language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
+    analytics_language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
+    webhooks = WebhooksSerializer(source="*", required=False)
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sync = SyncSerializer(source="*", read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["extraction_fields"] = [field.as_heify() for field in instance.extraction_fields.all()]
+        return data
+
+
+class CriterionSerializer(serializers.Serializer):
+    id = serializers.CharField(source="heify_id", required=False, allow_null=True, allow_blank=True)
+    name = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    type = serializers.CharField(max_length=16, help_text="boolean, scale or strict (any case)")
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
+                                      coerce_to_string=False)
+
+
+class EvaluatorSerializer(serializers.Serializer):
+    evaluator_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
+    client_id = serializers.CharField(read_only=True)
+    tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot change after creation.")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
+    context = serializers.JSONField(required=False, allow_null=True)
+    criteria = CriterionSerializer(many=True, help_text="1 to 10; non-strict weights sum to 100.")
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
+    sync = SyncSerializer(source="*", read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["criteria"] = CriterionSerializer(instance.criteria.all(), many=True).data
+        return data
+
+
+class ParticipantSerializer(serializers.Serializer):
+    participant_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
+    client_id = serializers.CharField(read_only=True)
+    tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
+    metadata = serializers.JSONField(required=False, help_text="A JSON object, replaced whole on every write.")
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
+    sync = SyncSerializer(source="*", read_only=True)
+
+
+class SegmentSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True)
+    speaker = serializers.CharField(allow_blank=True)
+
+
+class CriterionResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    passed = serializers.BooleanField()
+
+
+class TranscriptionSerializer(serializers.Serializer):
+    """Heify's transcription; `details` only when COMPLETED, `error` only when FAILED."""
+
+    transcription_id = serializers.CharField(source="heify_id", read_only=True)
+    client_id = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, read_only=True)
+    configuration_id = serializers.CharField(read_only=True, allow_null=True)
+    configuration_tag = serializers.CharField(read_only=True)
+    evaluator_id = serializers.CharField(read_only=True, allow_null=True)
+    participant_id = serializers.CharField(read_only=True, allow_null=True)
+    name = serializers.CharField(read_only=True, allow_null=True)
+    group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, required=True)
+    duration = serializers.FloatField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(source="occurred_at", read_only=True, allow_null=True)
+    details = serializers.SerializerMethodField()
+    error = serializers.JSONField(read_only=True, allow_null=True)
+    sync = SyncSerializer(source="*", read_only=True)
+
+    def get_details(self, obj) -> dict | None:
+        if obj.status != "COMPLETED":
+            return None
+        details = {
+            **(obj.raw.get("details") or {}),
+            "language": obj.language or None,
+            "num_speakers": obj.num_speakers,
+            "conversation": {"segments": obj.segments},
+            "summary": {"summary": obj.summary} if obj.summary else None,
+            "fields": {"fields": obj.fields},
+        }
+        if obj.score is not None or obj.criteria_results:
+            details["evaluation"] = {
+                "score": obj.score,
+                "critical_fail_triggered": obj.critical_fail_triggered,
+                "criteria_results": obj.criteria_results,
+            }
+        return {key: value for key, value in details.items() if value is not None}
+
+
+class GroupSerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, help_text="null: no group")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+@functools.cache
+def enveloped(serializer_class):
+    """The schema of a single-object answer: {"data": {...}} as Heify wraps its own."""
+    name = serializer_class.__name__.removesuffix("Serializer") + "Response"
+    return type(name, (serializers.Serializer,), {"data": serializer_class(read_only=True)})
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -1,0 +1,274 @@
+"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.services.
+
+Every answer is wrapped as Heify wraps its own ({"data": ...}). A write that
+Heify took answers 200/201; one that waits because Heify is unreachable
+answers 202 with the object's sync.state "waiting". ETag is the object's
+version; If-Match guards a read-modify-write (412 when it moved).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from qa import services
+from qa.api import serializers as s
+from qa.api.errors import NotImplementedYet
+from qa.api.filters import TranscriptionFilter
+from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
+from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+
+ERRORS = {
+    code: OpenApiResponse(s.ErrorSerializer, description=text)
+    for code, text in {
+        400: "Invalid input; `fields` names each problem.",
+        401: "No or bad token.",
+        403: "No permission.",
+        404: "No such object.",
+        409: "Changed in Heify since this change's version.",
+        412: "Changed since the version given in If-Match.",
+        429: "Heify's quota is used up.",
+        501: "Not available yet.",
+        503: "Heify could not be reached.",
+    }.items()
+}
+
+
+def errors(*codes):
+    return {code: ERRORS[code] for code in (401, 403, *codes)}
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description='The ETag of the version this change is based on, e.g. "3"; 412 if it moved.',
+)
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
+
+
+def if_match(request) -> int | None:
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        raise exceptions.ValidationError({"If-Match": [f'must be an ETag such as "3", not {header!r}.']})
+    return int(match.group(1))
+
+
+def respond(serializer_class, obj, status_code=status.HTTP_200_OK) -> Response:
+    response = Response({"data": serializer_class(obj).data}, status=status_code)
+    response["ETag"] = f'"{obj.version}"'
+    return response
+
+
+class HeifyObjectViewSet(GenericViewSet):
+    """List, read, create, replace, change and delete one of Heify's editable objects."""
+
+    lookup_field = "heify_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+    pagination_class = HeifyCursorPagination
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["tag", "id"]
+
+    def service_save(self, obj, data: dict, expected_version: int | None):
+        raise NotImplementedError
+
+    def as_data(self, obj) -> dict:
+        """The object as the service takes it, for a partial update to start from."""
+        raise NotImplementedError
+
+    def to_data(self, validated: dict) -> dict:
+        return dict(validated)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return respond(self.get_serializer_class(), self.get_object())
+
+    def _save(self, obj, data, *, expected_version, created_status=status.HTTP_200_OK):
+        saved = self.service_save(obj, data, expected_version) or obj
+        code = status.HTTP_202_ACCEPTED if saved.awaits_heify else created_status
+        return respond(self.get_serializer_class(), saved, code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = self.get_queryset().model()
+        return self._save(obj, self.to_data(serializer.validated_data), expected_version=None,
+                          created_status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        obj = self.get_object()
+        serializer = self.get_serializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = self.to_data(serializer.validated_data)
+        if partial:
+            data = {**self.as_data(obj), **data}
+        return self._save(obj, data, expected_version=if_match(request))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        obj = self.get_object()
+        if services.heify_object_delete(obj=obj):
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED)
+
+
+def crud_schema(serializer_class, name):
+    one = s.enveloped(serializer_class)
+    return extend_schema_view(
+        list=extend_schema(summary=f"List {name}s", responses={200: serializer_class(many=True), **errors()}),
+        retrieve=extend_schema(summary=f"Read a {name}", responses={200: one, **errors(404)}),
+        create=extend_schema(summary=f"Create a {name} (in Heify first)",
+                             responses={201: one, 202: one, **errors(400, 409, 503)}),
+        update=extend_schema(summary=f"Replace a {name}", parameters=[IF_MATCH],
+                             responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
+        partial_update=extend_schema(summary=f"Change some fields of a {name}", parameters=[IF_MATCH],
+                                     responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
+        destroy=extend_schema(summary=f"Delete a {name} (in Heify first)",
+                              responses={204: None, 202: one, **errors(400, 404)}),
+    )
+
+
+@crud_schema(s.ConfigurationSerializer, "configuration")
+class ConfigurationViewSet(HeifyObjectViewSet):
+    queryset = Configuration.objects.prefetch_related("extraction_fields")
+    serializer_class = s.ConfigurationSerializer
+
+    def to_data(self, validated):
+        data = dict(validated)
+        if "extraction_fields" in data:
+            data["extraction_fields"] = [dict(f) for f in data["extraction_fields"]]
+        return data
+
+    def as_data(self, obj):
+        return {
+            "tag": obj.tag, "vocabulary": obj.vocabulary, "summary": obj.summary,
+            "summary_language": obj.summary_language, "analytics_language": obj.analytics_language,
+            "webhook_success_url": obj.webhook_success_url, "webhook_error_url": obj.webhook_error_url,
+            "extraction_fields": [f.as_heify() for f in obj.extraction_fields.all()],
+        }
+
+    def service_save(self, obj, data, expected_version):
+        return services.configuration_save(configuration=obj, data=data, expected_version=expected_version)
+
+
+@crud_schema(s.EvaluatorSerializer, "evaluator")
+class EvaluatorViewSet(HeifyObjectViewSet):
+    queryset = Evaluator.objects.prefetch_related(Prefetch("criteria", Criterion.objects.order_by("position")))
+    serializer_class = s.EvaluatorSerializer
+
+    def to_data(self, validated):
+        data = dict(validated)
+        if "criteria" in data:
+            data["criteria"] = [
+                {**{k: v for k, v in c.items() if k != "heify_id"}, "id": c.get("heify_id") or None}
+                for c in data["criteria"]
+            ]
+        return data
+
+    def as_data(self, obj):
+        return {
+            "tag": obj.tag, "description": obj.description, "language": obj.language, "context": obj.context,
+            "criteria": [
+                {"id": c.heify_id, "name": c.name, "description": c.description, "type": c.type, "weight": c.weight}
+                for c in obj.criteria.all()
+            ],
+        }
+
+    def service_save(self, obj, data, expected_version):
+        evaluator, _notices = services.evaluator_save(evaluator=obj, data=data, expected_version=expected_version)
+        return evaluator
+
+
+@crud_schema(s.ParticipantSerializer, "participant")
+class ParticipantViewSet(HeifyObjectViewSet):
+    queryset = Participant.objects.all()
+    serializer_class = s.ParticipantSerializer
+
+    def as_data(self, obj):
+        return {"tag": obj.tag, "metadata": obj.metadata}
+
+    def service_save(self, obj, data, expected_version):
+        return services.participant_save(participant=obj, data=data, expected_version=expected_version)
+
+    @extend_schema(
+        summary="The participant's analytics, in the shape of Heify's analytics-participant",
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=False)],
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 501)},
+    )
+    @action(detail=True, methods=["get"])
+    def analytics(self, request, *args, **kwargs):
+        self.get_object()
+        raise NotImplementedYet("The analytics report is not available yet.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List transcriptions", responses={200: s.TranscriptionSerializer(many=True),
+                                                                 **errors(400)}),
+    retrieve=extend_schema(summary="Read a transcription",
+                           responses={200: s.enveloped(s.TranscriptionSerializer), **errors(404)}),
+    partial_update=extend_schema(
+        summary="Move a transcription to a review group", request=s.GroupSerializer, parameters=[IF_MATCH],
+        responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
+                   **errors(400, 404, 412)},
+    ),
+)
+class TranscriptionViewSet(GenericViewSet):
+    """Heify's output: read-only but for its review group."""
+
+    queryset = Transcription.objects.all()
+    serializer_class = s.TranscriptionSerializer
+    lookup_field = "heify_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+    pagination_class = TranscriptionPagination
+    filterset_class = TranscriptionFilter
+    ordering_fields = ["occurred_at"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return respond(s.TranscriptionSerializer, self.get_object())
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self.get_object()
+        serializer = s.GroupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        moved = services.transcription_set_group(
+            transcription=obj, group=serializer.validated_data["group"], expected_version=if_match(request)
+        )
+        code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
+        return respond(s.TranscriptionSerializer, moved, code)
+
+
+@extend_schema(
+    summary="Get an API token",
+    request=s.TokenRequestSerializer,
+    responses={200: s.TokenSerializer, 400: ERRORS[400]},
+    auth=[],
+)
+class TokenView(ObtainAuthToken):
+    """POST {"username", "password"} -> {"token": "..."}; send it as `Authorization: Token <token>`."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]

@@ -1,0 +1,327 @@
+"""The REST API: auth, permissions, Heify's shapes, filters, pagination, errors, and the push path."""
+
+import httpx
+import pytest
+from django.contrib.auth.models import Permission, User
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from qa.models import Evaluator, Participant, Transcription
+from syncer import pull
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+
+
+def user_with(*codenames, username="tool"):
+    user = User.objects.create_user(username, password="pw-for-tests-1")
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def api(admin_user):
+    return client_for(admin_user)
+
+
+def assert_error(response, status, code=None, field=None):
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["status"] == status and error["message"]
+    if code:
+        assert error["code"] == code
+    if field:
+        assert field in error["fields"], error
+    return error
+
+
+# --- auth ---------------------------------------------------------------------------------
+
+
+def test_token_is_issued_for_good_credentials_only():
+    User.objects.create_user("ann", password="correct-horse-9")
+    response = APIClient().post(f"{API}/auth/token/", {"username": "ann", "password": "correct-horse-9"},
+                                format="json")
+    assert response.status_code == 200 and len(response.json()["token"]) == 40
+    bad = APIClient().post(f"{API}/auth/token/", {"username": "ann", "password": "nope"}, format="json")
+    assert "Unable to log in" in assert_error(bad, 400)["message"]
+    assert_error(APIClient().post(f"{API}/auth/token/", {}, format="json"), 400, field="username")
+
+
+def test_anonymous_and_bad_tokens_get_401_and_a_good_token_works(api):
+    assert_error(APIClient().get(f"{API}/participants/"), 401)
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert_error(bad.get(f"{API}/participants/"), 401)
+    assert api.get(f"{API}/participants/").status_code == 200
+
+
+def test_the_session_works_too(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get(f"{API}/participants/").status_code == 200
+
+
+def test_permissions_follow_model_permissions(load):
+    load(participants=[builders.participant_payload()])
+    nobody = client_for(user_with(username="nobody"))
+    assert_error(nobody.get(f"{API}/participants/"), 403)
+    reader = client_for(user_with("view_participant", username="reader"))
+    assert reader.get(f"{API}/participants/").status_code == 200
+    assert_error(reader.post(f"{API}/participants/", {"tag": "X"}, format="json"), 403)
+    assert_error(reader.get(f"{API}/evaluators/"), 403)
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+
+def test_evaluator_reads_like_heifys_evaluator(api, load):
+    payload = builders.evaluator_payload()
+    load(evaluators=[payload])
+    response = api.get(f"{API}/evaluators/{payload['evaluator_id']}/")
+    data = response.json()["data"]
+    assert response["ETag"] == '"1"'
+    assert data["evaluator_id"] == payload["evaluator_id"] and data["tag"] == payload["tag"]
+    assert [(c["id"], c["name"], c["type"], c["weight"]) for c in data["criteria"]] == [
+        (c["id"], c["name"], c["type"].lower(), c["weight"]) for c in payload["criteria"]
+    ]
+    assert data["updated_at"].startswith("2026-01-15") and data["sync"]["state"] == "synced"
+
+
+def test_transcription_reads_like_heifys_transcription(api, load):
+    payload = builders.transcription_payload(group="UNDER_REVIEW")
+    load(transcriptions=[payload])
+    data = api.get(f"{API}/transcriptions/{payload['transcription_id']}/").json()["data"]
+    assert data["details"]["evaluation"] == payload["details"]["evaluation"]
+    assert data["details"]["conversation"] == payload["details"]["conversation"]
+    assert data["details"]["fields"] == payload["details"]["fields"]
+    assert data["group"] == "UNDER_REVIEW" and data["duration"] == 185.4 and data["error"] is None
+
+
+def test_unknown_object_and_unknown_address_are_json_404(api):
+    assert_error(api.get(f"{API}/participants/nope/"), 404)
+    assert_error(api.get(f"{API}/no-such-thing/"), 404, code="not_found")
+
+
+# --- writes through the rules and Heify ------------------------------------------------------------
+
+
+BAD_EVALUATOR = {"tag": "Support", "criteria": [
+    {"name": "Greeting", "type": "boolean", "weight": 30},
+    {"name": "Resolved", "type": "boolean", "weight": 50},
+]}
+
+
+def test_a_bad_evaluator_gets_the_same_message_as_in_the_admin(api):
+    error = assert_error(api.post(f"{API}/evaluators/", BAD_EVALUATOR, format="json"), 400, field="criteria")
+    assert "they sum to 80" in " ".join(error["fields"]["criteria"])
+    assert not Evaluator.objects.exists()
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "tag"),
+    ({"tag": "x", "criteria": "all of them"}, "criteria"),
+    ({"tag": "x", "criteria": [{"name": "a", "type": "boolean", "weight": "heavy"}]}, "criteria[0].weight"),
+    ({"tag": "x" * 300, "criteria": []}, "tag"),
+])
+def test_bad_input_names_the_field(api, body, field):
+    assert_error(api.post(f"{API}/evaluators/", body, format="json"), 400, field=field)
+
+
+def test_create_goes_to_heify_first(api, heify):
+    body = {**BAD_EVALUATOR, "criteria": [*BAD_EVALUATOR["criteria"][:1],
+                                          {"name": "Resolved", "type": "SCALE", "weight": 70},
+                                          {"name": "No insults", "type": "strict", "weight": 40}]}
+    response = api.post(f"{API}/evaluators/", body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()["data"]
+    assert data["evaluator_id"] and data["sync"]["state"] == "synced"
+    assert [c["weight"] for c in data["criteria"]] == [30, 70, 0]
+    assert data["evaluator_id"] in {e["evaluator_id"] for e in heify.state.objects("evaluators")}
+
+
+def test_heify_down_queues_the_change_with_202(api, heify):
+    heify.state.down = True
+    response = api.post(f"{API}/participants/", {"tag": "New agent", "metadata": {"team": "L1"}}, format="json")
+    assert response.status_code == 202 and response.json()["data"]["sync"]["state"] == "waiting"
+    assert Participant.objects.get().sync_state == "waiting"
+
+
+def test_participant_put_replaces_metadata_whole_and_patch_too(api, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    url = f"{API}/participants/{participant.heify_id}/"
+    response = api.put(url, {"tag": participant.tag, "metadata": {"only": "this"}}, format="json")
+    assert response.status_code == 200 and response.json()["data"]["metadata"] == {"only": "this"}
+    response = api.patch(url, {"metadata": {"then": "that"}}, format="json")
+    assert response.json()["data"]["metadata"] == {"then": "that"}
+    remote = next(p for p in heify_account.state.objects("participants") if p["participant_id"] == participant.heify_id)
+    assert remote["metadata"] == {"then": "that"}
+
+
+def test_non_object_metadata_is_400(api, load):
+    payload = builders.participant_payload()
+    load(participants=[payload])
+    response = api.patch(f"{API}/participants/{payload['participant_id']}/", {"metadata": [1, 2]}, format="json")
+    assert "must be a JSON object" in " ".join(assert_error(response, 400, field="metadata")["fields"]["metadata"])
+
+
+def test_a_write_over_a_version_heify_has_changed_is_409(api, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    with httpx.Client(base_url=heify_account.url, headers={"x-api-key": heify_account.api_key}) as other:
+        other.put(f"/participant/{participant.heify_id}",
+                  json={"tag": participant.tag, "metadata": {"by": "someone else"}}).raise_for_status()
+    response = api.patch(f"{API}/participants/{participant.heify_id}/", {"metadata": {"by": "me"}}, format="json")
+    error = assert_error(response, 409, code="conflict")
+    assert "someone else" in error["message"] and "me" in error["message"]
+    participant.refresh_from_db()
+    assert participant.metadata != {"by": "me"}
+
+
+def test_if_match_guards_a_read_modify_write(api, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    url = f"{API}/participants/{participant.heify_id}/"
+    etag = api.get(url)["ETag"]
+    first = api.patch(url, {"metadata": {"step": 1}}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == 200 and first["ETag"] != etag
+    assert_error(api.patch(url, {"metadata": {"step": 2}}, format="json", HTTP_IF_MATCH=etag), 412)
+    assert_error(api.patch(url, {"metadata": {}}, format="json", HTTP_IF_MATCH="yesterday"), 400, field="If-Match")
+    participant.refresh_from_db()
+    assert participant.metadata == {"step": 1}
+
+
+def test_delete_through_heify(api, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    assert api.delete(f"{API}/participants/{participant.heify_id}/").status_code == 204
+    assert not Participant.objects.filter(pk=participant.pk).exists()
+
+
+def test_transcription_group_is_the_only_thing_that_changes(api, heify_account):
+    pull.pull(["transcriptions"])
+    call = Transcription.objects.filter(group__isnull=True).first()
+    url = f"{API}/transcriptions/{call.heify_id}/"
+    response = api.patch(url, {"group": "PENDING_REVIEW"}, format="json")
+    assert response.status_code == 200 and response.json()["data"]["group"] == "PENDING_REVIEW"
+    remote = next(t for t in heify_account.state.objects("transcriptions") if t["transcription_id"] == call.heify_id)
+    assert remote["group"] == "PENDING_REVIEW"
+    assert_error(api.patch(url, {"group": "LATER"}, format="json"), 400, field="group")
+    assert api.put(url, {"group": None}, format="json").status_code == 405
+    assert api.delete(url).status_code == 405
+
+
+def test_analytics_is_not_faked(api, load):
+    payload = builders.participant_payload()
+    load(participants=[payload])
+    assert_error(api.get(f"{API}/participants/{payload['participant_id']}/analytics/"), 501, code="not_implemented")
+    assert_error(api.get(f"{API}/participants/unknown/analytics/"), 404)
+
+
+# --- lists ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def calls(load):
+    ev1, ev2 = builders.evaluator_payload(), builders.evaluator_payload()
+    p1, p2 = builders.participant_payload(), builders.participant_payload()
+
+    def call(name, **kw):
+        tx = builders.transcription_payload(evaluator=kw.pop("ev", ev1), participant=kw.pop("p", p1), name=name, **kw)
+        return tx
+
+    items = [
+        call("a", group="PENDING_REVIEW", created_at="2026-03-01T10:00:00+00:00"),
+        call("b", group=None, created_at="2026-03-02T10:00:00+00:00", ev=ev2),
+        call("c", group="ARCHIVED", created_at="2026-03-03T10:00:00+00:00", p=p2),
+        call("d", status="FAILED", details=None, error={"code": "x", "message": "bad audio"},
+             created_at="2026-03-04T10:00:00+00:00"),
+    ]
+    items[0]["details"]["evaluation"].update(score=35, critical_fail_triggered=True)
+    items[2]["details"]["evaluation"]["score"] = 95
+    load(evaluators=[ev1, ev2], participants=[p1, p2], transcriptions=items)
+    return {"ev2": ev2["evaluator_id"], "p2": p2["participant_id"]}
+
+
+@pytest.mark.parametrize("query, names", [
+    ("", {"a", "b", "c", "d"}),
+    ("status=FAILED", {"d"}),
+    ("group=PENDING_REVIEW", {"a"}),
+    ("group=none", {"b", "d"}),
+    ("evaluator={ev2}", {"b"}),
+    ("participant={p2}", {"c"}),
+    ("critical_fail=true", {"a"}),
+    ("critical_fail=false", {"b", "c", "d"}),
+    ("score_min=90", {"c"}),
+    ("score_max=50", {"a"}),
+    ("score_min=50&score_max=90", {"b"}),
+    ("date_from=2026-03-02&date_to=2026-03-03", {"b", "c"}),
+])
+def test_each_transcription_filter(api, calls, query, names):
+    response = api.get(f"{API}/transcriptions/?{query.format(**calls)}")
+    assert response.status_code == 200
+    assert {t["name"] for t in response.json()["data"]} == names
+
+
+@pytest.mark.parametrize("query, field", [
+    ("status=DONE", "status"), ("score_min=abc", "score_min"), ("score_max=1000", "score_max"),
+    ("date_from=yesterday", "date_from"), ("group=LATER", "group"), ("limit=abc", None),
+])
+def test_bad_filters_are_400_naming_the_filter(api, calls, query, field):
+    response = api.get(f"{API}/transcriptions/?{query}")
+    if field:
+        assert_error(response, 400, field=field)
+    else:
+        assert response.status_code == 200  # a bad limit falls back to the default page size
+
+
+def test_ordering(api, calls):
+    oldest_first = api.get(f"{API}/transcriptions/?ordering=occurred_at").json()["data"]
+    assert [t["name"] for t in oldest_first] == ["a", "b", "c", "d"]
+    newest_first = api.get(f"{API}/transcriptions/").json()["data"]
+    assert [t["name"] for t in newest_first] == ["d", "c", "b", "a"]
+
+
+def test_cursor_pagination_walks_every_row_once(api, load):
+    load(transcriptions=[builders.transcription_payload(name=f"call {n}",
+                                                        created_at=f"2026-03-01T10:{n:02d}:00+00:00")
+                         for n in range(25)])
+    seen, cursor = [], None
+    for _ in range(10):
+        page = api.get(f"{API}/transcriptions/", {"limit": 10, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [t["name"] for t in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 25 == len(set(seen)) and seen[0] == "call 24"
+    assert_error(api.get(f"{API}/transcriptions/", {"cursor": "garbage"}), 404)
+
+
+def test_transcription_list_query_count_is_flat(api, load, django_assert_num_queries):
+    load(transcriptions=[builders.transcription_payload() for _ in range(30)])
+    with django_assert_num_queries(2):  # token user, page
+        api.get(f"{API}/transcriptions/?limit=30")
+
+
+def test_evaluator_list_query_count_is_flat(api, load, django_assert_num_queries):
+    load(evaluators=[builders.evaluator_payload() for _ in range(12)])
+    with django_assert_num_queries(3):  # token user, page, criteria
+        assert len(api.get(f"{API}/evaluators/").json()["data"]) == 12
+
+
+# --- schema and docs -------------------------------------------------------------------------------------
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client):
+    schema = client.get(f"{API}/schema/?format=json")
+    assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+    docs = client.get(f"{API}/docs/").content.decode()
+    assert "swagger-ui" in docs and "cdn" not in docs.lower() and "unpkg" not in docs
