@@ -185,6 +185,9 @@ HEIFY_RETRY_TOTAL = float(os.environ.get("HEIFY_RETRY_TOTAL", "30"))
 # A person waiting on a form gets a shorter budget; what fails waits in the push queue.
 HEIFY_INTERACTIVE_RETRY_TOTAL = float(os.environ.get("HEIFY_INTERACTIVE_RETRY_TOTAL", "5"))
 
+# A claimed call with no review activity for this long returns to the pending queue.
+REVIEW_CLAIM_TIMEOUT_HOURS = float(os.environ.get("REVIEW_CLAIM_TIMEOUT_HOURS", "4"))
+
 # --- background jobs (django-q2) ------------------------------------------------------
 # The database is the broker unless REDIS_URL is set. `retry` stays above `timeout`.
 REDIS_URL = os.environ.get("REDIS_URL", "")

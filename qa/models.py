@@ -7,6 +7,7 @@ never lost. Rules live in qa/rules.py; changes go through qa/services.py or
 the one upsert path in syncer/mirror.py, never straight from a view.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -201,6 +202,16 @@ class Transcription(HeifyObject):
     fields = models.JSONField("extracted fields", default=list, blank=True)
     criteria_results = models.JSONField(default=list, blank=True)
     error = models.JSONField(null=True, blank=True)
+    # Review: local only, Heify knows nothing of it (see qa/queues.py).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews",
+        help_text="The reviewer who claimed the call.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    review_touched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last claim, note or verdict: a claim untouched too long is released.",
+    )
+    group_changed_at = models.DateTimeField(null=True, blank=True, help_text="When the call entered its group.")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -215,7 +226,76 @@ class Transcription(HeifyObject):
                 condition=Q(status="COMPLETED", score__isnull=False),
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
+            models.Index(fields=["assigned_to", "group"], name="tx_assignee"),
+        ]
+        permissions = [
+            ("review_transcription", "Can claim, release and archive calls and write review notes"),
+            ("manage_review_queues", "Can reassign calls and move them between queues in bulk"),
         ]
 
     def __str__(self):
         return self.name or self.heify_id or f"transcription {self.pk}"
+
+
+class ReviewItem(Transcription):
+    """A call seen as an item of a review queue (the admin's queue screens)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue item"
+
+
+class ReviewEvent(models.Model):
+    """One step in a call's review history: who moved it from where to where, when, and why."""
+
+    class Action(models.TextChoices):
+        CLAIM = "claim", "started review"
+        RELEASE = "release", "released"
+        ARCHIVE = "archive", "archived"
+        REOPEN = "reopen", "reopened"
+        REASSIGN = "reassign", "reassigned"
+        MOVE = "move", "moved"
+        EXPIRE = "expire", "claim expired"
+        NOTE = "note", "note"
+        VERDICT = "verdict", "criterion verdict"
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="review_events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty for the system (an expired claim).",
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    from_group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    to_group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["transcription", "-at"], name="review_history")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_group or 'no group'} → {self.to_group or 'no group'}"
+
+
+class CriterionVerdict(models.Model):
+    """A reviewer's view of the AI's verdict on one criterion; the AI's result is never overwritten."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="criterion_verdicts")
+    criterion_name = models.CharField(max_length=255)
+    agrees = models.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
+    reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["transcription", "criterion_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "criterion_name"], name="one_verdict_per_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"

@@ -261,6 +261,34 @@ def clean_group(value: Any) -> str | None:
     return value
 
 
+# Review transitions: action -> (groups it may start from, group it leads to).
+# None is "no group". Who may do what is decided in qa/queues.py.
+REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
+    "claim": (frozenset({None, "PENDING_REVIEW"}), "UNDER_REVIEW"),
+    "release": (frozenset({"UNDER_REVIEW"}), "PENDING_REVIEW"),
+    "archive": (frozenset({None, "PENDING_REVIEW", "UNDER_REVIEW"}), "ARCHIVED"),
+    "reopen": (frozenset({"ARCHIVED"}), "PENDING_REVIEW"),
+    "reassign": (frozenset({"UNDER_REVIEW"}), "UNDER_REVIEW"),
+    "expire": (frozenset({"UNDER_REVIEW"}), "PENDING_REVIEW"),
+}
+
+
+def group_label(group: str | None) -> str:
+    return group.replace("_", " ").lower() if group else "no group"
+
+
+def review_transition(action: str, from_group: str | None) -> str | None:
+    """The group `action` leads to from `from_group`; a ValidationError if it cannot start there."""
+    sources, target = REVIEW_TRANSITIONS[action]
+    if from_group not in sources:
+        allowed = " or ".join(sorted(group_label(g) for g in sources))
+        raise ValidationError(
+            f"Cannot {action} a call that is in {group_label(from_group)}; it must be in {allowed}.",
+            code="invalid_transition",
+        )
+    return target
+
+
 # --- configurations ----------------------------------------------------------------
 
 

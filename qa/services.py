@@ -130,13 +130,3 @@ def transcription_upload(*, file, configuration, evaluator=None, participant=Non
         evaluator=evaluator, participant=participant, name=name or file.name,
     )
 
-
-@transaction.atomic
-def transcription_set_group(*, transcription, group, expected_version: int | None = None):
-    """Move a call to a review group (or none); stored here first, then sent to Heify."""
-    group = rules.clean_group(group)
-    current = begin_edit(transcription, expected_version)  # the locked row, not a copy read earlier
-    current.group = group
-    _save_changed(current, current)
-    push.push_now(current)
-    return current

@@ -60,11 +60,18 @@ def process_webhook_event(event_id: int) -> str:
     return event.status
 
 
+def release_expired_claims() -> int:
+    from qa.queues import release_expired_claims as release
+
+    return release()
+
+
 SCHEDULES = {
     # name: (function, minutes setting)
     "heify pull": ("syncer.tasks.pull_all", "HEIFY_PULL_EVERY_MINUTES"),
     "heify poll in-flight transcriptions": ("syncer.tasks.poll_in_flight", "HEIFY_POLL_EVERY_MINUTES"),
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
+    "review release expired claims": ("syncer.tasks.release_expired_claims", "HEIFY_PUSH_EVERY_MINUTES"),
 }
 
 

@@ -21,7 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from qa import services
+from qa import queues, services
 from qa.api import serializers as s
 from qa.api.errors import NotImplementedYet
 from qa.api.filters import TranscriptionFilter
@@ -254,8 +254,9 @@ class TranscriptionViewSet(GenericViewSet):
         obj = self.get_object()
         serializer = s.GroupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        moved = services.transcription_set_group(
-            transcription=obj, group=serializer.validated_data["group"], expected_version=if_match(request)
+        moved = queues.transcription_move(
+            transcription_id=obj.pk, group=serializer.validated_data["group"], acting_user=request.user,
+            expected_version=if_match(request),
         )
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
         return respond(s.TranscriptionSerializer, moved, code)

@@ -206,6 +206,7 @@ def test_delete_through_heify(api, heify_account):
     assert not Participant.objects.filter(pk=participant.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the push runs when the move commits, as in production
 def test_transcription_group_is_the_only_thing_that_changes(api, heify_account):
     pull.pull(["transcriptions"])
     call = Transcription.objects.filter(group__isnull=True).first()
