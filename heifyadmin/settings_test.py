@@ -17,3 +17,5 @@ HEIFY_TIMEOUT = 2.0
 HEIFY_RETRY_TOTAL = 1.0
 HEIFY_INTERACTIVE_RETRY_TOTAL = 0.5
 HEIFY_API_URL = "http://127.0.0.1:9"  # nothing listens: Heify is "down" unless a test starts the emulator
+# Connections close at the end of each request, so a live server's threads leave none open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

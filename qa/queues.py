@@ -152,7 +152,10 @@ def _get(transcription_id: int) -> Transcription:
 def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
     """Start review: from the pending queue or from no group, to UNDER_REVIEW, assigned to `reviewer`."""
     _require(reviewer, REVIEW, "review calls")
-    return _move(_get(transcription_id), "claim", actor=reviewer, assignee=reviewer)
+    call = _get(transcription_id)
+    if call.group == "UNDER_REVIEW":
+        raise ClaimLost(call.assigned_to)
+    return _move(call, "claim", actor=reviewer, assignee=reviewer)
 
 
 def _own_or_manage(call: Transcription, user, what: str) -> None:

@@ -54,6 +54,8 @@ class NotImplementedYet(exceptions.APIException):
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:
     if isinstance(exc, StaleEdit):
         return PreconditionFailed(" ".join(exc.messages))
+    if getattr(exc, "code", None) == "claim_lost":
+        return Conflict(" ".join(exc.messages))
     reason = getattr(exc, "reason", None)  # syncer.push.PushRefused
     if reason == "conflict":
         return Conflict(" ".join(exc.messages))

@@ -144,6 +144,28 @@ class GroupSerializer(serializers.Serializer):
     group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, help_text="null: no group")
 
 
+class MoveSerializer(GroupSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class StepSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class ReviewEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.get_username", allow_null=True, default=None)
+    action = serializers.CharField()
+    from_group = serializers.CharField(allow_null=True)
+    to_group = serializers.CharField(allow_null=True)
+    assignee = serializers.CharField(source="assignee.get_username", allow_null=True, default=None)
+    note = serializers.CharField(allow_blank=True)
+
+
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})

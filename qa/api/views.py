@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
@@ -26,6 +26,7 @@ from qa.api import serializers as s
 from qa.api.errors import NotImplementedYet
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
+from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 
 ERRORS = {
@@ -77,6 +78,7 @@ class HeifyObjectViewSet(GenericViewSet):
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
+    schema = HeifyAutoSchema()
     pagination_class = HeifyCursorPagination
     filter_backends = [OrderingFilter]
     ordering_fields = ["tag", "id"]
@@ -133,7 +135,7 @@ class HeifyObjectViewSet(GenericViewSet):
 def crud_schema(serializer_class, name):
     one = s.enveloped(serializer_class)
     return extend_schema_view(
-        list=extend_schema(summary=f"List {name}s", responses={200: serializer_class(many=True), **errors()}),
+        list=extend_schema(summary=f"List {name}s", responses={200: serializer_class(many=True), **errors(400)}),
         retrieve=extend_schema(summary=f"Read a {name}", responses={200: one, **errors(404)}),
         create=extend_schema(summary=f"Create a {name} (in Heify first)",
                              responses={201: one, 202: one, **errors(400, 409, 503)}),
@@ -238,10 +240,17 @@ class TranscriptionViewSet(GenericViewSet):
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
+    schema = HeifyAutoSchema()
     pagination_class = TranscriptionPagination
     filterset_class = TranscriptionFilter
     ordering_fields = ["occurred_at"]
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def get_permissions(self):
+        if self.action in REVIEW_STEPS and self.request.method == "POST":
+            # Review actions check qa.review_transcription / manage_review_queues in qa.queues.
+            return [IsAuthenticated()]
+        return super().get_permissions()
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -262,6 +271,66 @@ class TranscriptionViewSet(GenericViewSet):
         return respond(s.TranscriptionSerializer, moved, code)
 
 
+    def _step(self, request, run, serializer_class=s.StepSerializer):
+        obj = self.get_object()
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        moved = run(obj, serializer.validated_data)
+        code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
+        return respond(s.TranscriptionSerializer, moved, code)
+
+    @extend_schema(summary="Start review: the call moves to UNDER_REVIEW, assigned to you", request=None,
+                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
+                              **errors(400, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def claim(self, request, *args, **kwargs):
+        return self._step(request, lambda obj, data: queues.transcription_claim(
+            transcription_id=obj.pk, reviewer=request.user))
+
+    @extend_schema(summary="Release: back to PENDING_REVIEW, unassigned", request=s.StepSerializer,
+                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
+                              **errors(400, 404)})
+    @action(detail=True, methods=["post"])
+    def release(self, request, *args, **kwargs):
+        return self._step(request, lambda obj, data: queues.transcription_release(
+            transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
+
+    @extend_schema(summary="Archive the call", request=s.StepSerializer,
+                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
+                              **errors(400, 404)})
+    @action(detail=True, methods=["post"])
+    def archive(self, request, *args, **kwargs):
+        return self._step(request, lambda obj, data: queues.transcription_archive(
+            transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
+
+    @extend_schema(summary="Move the call to a group (managers)", request=s.MoveSerializer,
+                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
+                              **errors(400, 404)})
+    @action(detail=True, methods=["post"])
+    def move(self, request, *args, **kwargs):
+        return self._step(request, lambda obj, data: queues.transcription_move(
+            transcription_id=obj.pk, group=data["group"], acting_user=request.user, note=data["note"]),
+            s.MoveSerializer)
+
+    @extend_schema(summary="The call's review history and notes, newest first", request=None,
+                   responses={200: s.ReviewEventSerializer(many=True), **errors(404)}, methods=["GET"])
+    @extend_schema(summary="Write a review note", request=s.NoteSerializer,
+                   responses={201: s.enveloped(s.ReviewEventSerializer), **errors(400, 404)}, methods=["POST"])
+    @action(detail=True, methods=["get", "post"])
+    def notes(self, request, *args, **kwargs):
+        obj = self.get_object()
+        if request.method == "GET":
+            return Response({"data": s.ReviewEventSerializer(queues.history(obj)[:500], many=True).data})
+        serializer = s.NoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = queues.transcription_note(transcription_id=obj.pk, author=request.user,
+                                          text=serializer.validated_data["text"])
+        return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
+
+
+REVIEW_STEPS = {"claim", "release", "archive", "move", "notes"}
+
+
 @extend_schema(
     summary="Get an API token",
     request=s.TokenRequestSerializer,
@@ -273,3 +342,4 @@ class TokenView(ObtainAuthToken):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    schema = HeifyAutoSchema()

@@ -1,47 +1,16 @@
-"""The two roles of the back office, as auth groups named exactly "QA manager" and "Reviewer"."""
+"""The roles "QA manager" and "Reviewer" (see qa/roles.py)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
-
-EDIT = ("add", "change", "delete", "view")
-ROLES = {
-    # Scorecards, agents and configurations, and every queue action.
-    "QA manager": [
-        *(f"{verb}_{model}" for model in ("configuration", "extractionfield", "evaluator", "criterion",
-                                          "participant") for verb in EDIT),
-        "view_transcription", "add_transcription", "change_transcription", "view_reviewitem",
-        "review_transcription", "manage_review_queues",
-        "view_reviewevent", "view_criterionverdict",
-    ],
-    # Reads everything, works the queues, writes notes; edits no scorecard or agent.
-    "Reviewer": [
-        "view_configuration", "view_evaluator", "view_criterion", "view_participant",
-        "view_transcription", "view_reviewitem", "review_transcription",
-        "view_reviewevent", "view_criterionverdict",
-    ],
-}
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the roles need them now.
-    # (A migration's app config is a stub: it passes for a real one for this call.)
-    app_config = apps.get_app_config("qa")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    for name, codenames in ROLES.items():
-        group, _ = group_model.objects.get_or_create(name=name)
-        permissions = permission_model.objects.filter(content_type__app_label="qa", codename__in=codenames)
-        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"permissions missing for role {name}: {sorted(missing)}")
-        group.permissions.add(*permissions)
+    from qa.roles import ensure_roles
+
+    ensure_roles(apps)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=["QA manager", "Reviewer"]).delete()
 
 
 class Migration(migrations.Migration):
