@@ -1,0 +1,29 @@
+"""The OpenAPI schema tells the truth about the answers DRF gives on its own.
+
+Any operation answers 406 when the Accept header asks for something other
+than JSON, and one that reads a body answers 415 when the body is neither
+JSON, a form nor multipart data; both in the one error shape. Views set
+`schema = HeifyAutoSchema()`; their @extend_schema responses keep the rest.
+"""
+
+from drf_spectacular.openapi import AutoSchema
+
+from qa.api import serializers as s
+
+DRF_ERRORS = {
+    "406": "The Accept header asks for something other than JSON.",
+    "415": "The body's Content-Type is not JSON, a form or multipart data.",
+}
+
+
+class HeifyAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["406"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
+        for code in codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(s.ErrorSerializer, code, None, direction)
+                responses[code]["description"] = DRF_ERRORS[code]
+        return responses
