@@ -270,10 +270,10 @@ class TranscriptionAdmin(admin.ModelAdmin):
 
     def _facts(self, obj: Transcription) -> list[tuple[str, str]]:
         critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
-        if obj.sync_error:
+        if obj.awaits_heify:
+            sync_state = obj.get_sync_state_display().capitalize() + (f" ({obj.sync_error})" if obj.sync_error else "")
+        elif obj.sync_error:
             sync_state = f"Sync error: {obj.sync_error}"
-        elif obj.awaits_heify:
-            sync_state = obj.get_sync_state_display()
         elif obj.synced_at:
             sync_state = f"In sync (last written {format_datetime(obj.synced_at)})"
         else:
