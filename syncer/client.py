@@ -195,8 +195,11 @@ class HeifyClient:
             body = self.request("GET", contract.PATHS[resource], params=params, whole_body=True)
             if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
                 raise Unavailable(f"GET {contract.PATHS[resource]}: Heify answered a list in an unknown shape")
-            yield Page(items=body[contract.DATA_KEY], cursor=cursor, next_cursor=body.get(contract.NEXT_CURSOR_KEY))
-            cursor = body.get(contract.NEXT_CURSOR_KEY)
+            next_cursor = body.get(contract.NEXT_CURSOR_KEY)
+            # No reference to this page is kept while the next one is fetched: one page in memory at a time.
+            items, body = body[contract.DATA_KEY], None
+            yield Page(items=items, cursor=cursor, next_cursor=next_cursor)
+            items, cursor = None, next_cursor
             if not cursor:
                 return
 

@@ -63,6 +63,7 @@ def pull_resource(
 ) -> PullResult:
     checkpoint, created = PullCheckpoint.objects.get_or_create(resource=resource)
     result = PullResult(resumed=not created and bool(checkpoint.cursor))
+    id_field = contract.ID_FIELDS[resource]
     pages = client.pages(resource, cursor=checkpoint.cursor or None)
     while True:
         try:
@@ -80,20 +81,18 @@ def pull_resource(
         parsed, invalid = _parse_page(resource, page.items)
         with transaction.atomic():
             result += mirror.upsert(resource, parsed)
-            SeenInPull.objects.bulk_create(
-                [
-                    SeenInPull(run_id=checkpoint.run_id, heify_id=item[contract.ID_FIELDS[resource]])
-                    for item in page.items
-                    if isinstance(item, dict) and isinstance(item.get(contract.ID_FIELDS[resource]), str)
-                ],
-                ignore_conflicts=True,
-            )
+            mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
+                {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
+                for item in page.items
+                if isinstance(item, dict) and isinstance(item.get(id_field), str)
+            ])
             checkpoint.cursor = page.next_cursor or ""
             checkpoint.pages += 1
             checkpoint.save(update_fields=["cursor", "pages", "updated_at"])
         result.invalid += invalid
         if on_page:
             on_page(len(page.items))
+        page = parsed = None  # not kept alive while the next page is fetched
     with transaction.atomic():
         result.gone = _mark_gone(resource, checkpoint.run_id)
         SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
