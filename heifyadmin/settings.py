@@ -188,6 +188,14 @@ HEIFY_INTERACTIVE_RETRY_TOTAL = float(os.environ.get("HEIFY_INTERACTIVE_RETRY_TO
 # A claimed call with no review activity for this long returns to the pending queue.
 REVIEW_CLAIM_TIMEOUT_HOURS = float(os.environ.get("REVIEW_CLAIM_TIMEOUT_HOURS", "4"))
 
+# Participant analytics (qa/analytics.py): a call passes with a score at or above the
+# pass mark and no critical fail; the trend compares the newest calls' averages.
+ANALYTICS_PASS_MARK = float(os.environ.get("ANALYTICS_PASS_MARK", "50"))
+ANALYTICS_TREND_THRESHOLD = float(os.environ.get("ANALYTICS_TREND_THRESHOLD", "5"))
+ANALYTICS_DEGRADATION_THRESHOLD = float(os.environ.get("ANALYTICS_DEGRADATION_THRESHOLD", "10"))
+ANALYTICS_QUERY_LIMIT = 20_000  # Heify's own cap, reproduced
+ANALYTICS_TREND_SAMPLE = 20
+
 # --- background jobs (django-q2) ------------------------------------------------------
 # The database is the broker unless REDIS_URL is set. `retry` stays above `timeout`.
 REDIS_URL = os.environ.get("REDIS_URL", "")
