@@ -4,10 +4,40 @@ Cursor pagination needs no COUNT and no OFFSET, so a page costs the same on the
 millionth row as on the first.
 """
 
+from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, models
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+INVALID_CURSOR = "Not a cursor this API gave out; start again without one, or pass the last page's next_cursor."
+
+
+def _valid_position(model, ordering, position: str) -> bool:
+    """Whether a cursor's position can be compared with the first ordering column without a database error."""
+    if "\x00" in position:  # no text column of PostgreSQL can hold NUL
+        return False
+    try:
+        field = model._meta.get_field(ordering[0].lstrip("-"))
+    except FieldDoesNotExist:
+        return True
+    try:
+        value = field.to_python(position)
+        if isinstance(field, models.DateTimeField):
+            if timezone.is_naive(value):
+                return False
+            value.astimezone(UTC)  # years 1 and 9999 overflow on the way to UTC
+        elif isinstance(field, models.IntegerField):
+            low, high = connection.ops.integer_field_range(field.get_internal_type())
+            return (low is None or value >= low) and (high is None or value <= high)
+    except (DjangoValidationError, ValueError, TypeError, OverflowError):
+        return False
+    return value is not None
 
 
 class HeifyCursorPagination(CursorPagination):
@@ -16,6 +46,22 @@ class HeifyCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     cursor_query_param = "cursor"
     ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is bad input (400, as Heify answers), not a missing page (404)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = None
+        else:
+            if cursor is None or cursor.position is None or _valid_position(self._model, self.ordering,
+                                                                             cursor.position):
+                return cursor
+        raise ValidationError({self.cursor_query_param: [INVALID_CURSOR]}, code="invalid_cursor")
 
     def next_cursor(self) -> str | None:
         link = self.get_next_link()

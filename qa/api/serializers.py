@@ -15,6 +15,34 @@ from qa import rules
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
+class StorableJSONField(serializers.JSONField):
+    """Any JSON, but no NUL and no lone surrogate in a key or a string: PostgreSQL's jsonb cannot
+    hold a NUL (the save was a 500), and a lone surrogate cannot be encoded as UTF-8 for Heify.
+    DRF's CharField refuses both already; a JSONField does not look inside."""
+
+    default_error_messages = {
+        "null_character": "Null characters are not allowed.",
+        "surrogate": "Surrogate characters are not allowed.",
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        pending = [value]
+        while pending:  # iterative: the parser already allows nesting close to the recursion limit
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, str):
+                if "\x00" in item:
+                    self.fail("null_character")
+                if any("\ud800" <= char <= "\udfff" for char in item):
+                    self.fail("surrogate")
+        return value
+
+
 class SyncSerializer(serializers.Serializer):
     """Where the object stands with Heify (read-only)."""
 
@@ -70,7 +98,7 @@ class EvaluatorSerializer(serializers.Serializer):
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot change after creation.")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
-    context = serializers.JSONField(required=False, allow_null=True)
+    context = StorableJSONField(required=False, allow_null=True)
     criteria = CriterionSerializer(many=True, help_text="1 to 10; non-strict weights sum to 100.")
     created_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
@@ -86,7 +114,7 @@ class ParticipantSerializer(serializers.Serializer):
     participant_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
-    metadata = serializers.JSONField(required=False, help_text="A JSON object, replaced whole on every write.")
+    metadata = StorableJSONField(required=False, help_text="A JSON object, replaced whole on every write.")
     created_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
     sync = SyncSerializer(source="*", read_only=True)

@@ -12,7 +12,13 @@ import re
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -26,6 +32,7 @@ from qa.api import serializers as s
 from qa.api.errors import NotImplementedYet
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
+from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 
@@ -72,13 +79,25 @@ def respond(serializer_class, obj, status_code=status.HTTP_200_OK) -> Response:
     return response
 
 
-class HeifyObjectViewSet(GenericViewSet):
+class HeifyAPIMixin:
+    """What every view here shares: a schema that also declares DRF's own answers (406, 415),
+    parsers that answer 400 to any bad body, and a 404 without a query for an id no row can hold."""
+
+    schema = HeifyAutoSchema()
+    parser_classes = PARSER_CLASSES
+
+    def get_object(self):
+        if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
+            raise exceptions.NotFound()  # PostgreSQL refuses to even compare a NUL
+        return super().get_object()
+
+
+class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
     """List, read, create, replace, change and delete one of Heify's editable objects."""
 
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
-    schema = HeifyAutoSchema()
     pagination_class = HeifyCursorPagination
     filter_backends = [OrderingFilter]
     ordering_fields = ["tag", "id"]
@@ -232,7 +251,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
                    **errors(400, 404, 412)},
     ),
 )
-class TranscriptionViewSet(GenericViewSet):
+class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
     queryset = Transcription.objects.all()
@@ -240,7 +259,6 @@ class TranscriptionViewSet(GenericViewSet):
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
-    schema = HeifyAutoSchema()
     pagination_class = TranscriptionPagination
     filterset_class = TranscriptionFilter
     ordering_fields = ["occurred_at"]
@@ -251,6 +269,11 @@ class TranscriptionViewSet(GenericViewSet):
             # Review actions check qa.review_transcription / manage_review_queues in qa.queues.
             return [IsAuthenticated()]
         return super().get_permissions()
+
+    def filter_queryset(self, queryset):
+        # The filters and the ordering are the list's: an address with an id names one call whatever
+        # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -313,10 +336,12 @@ class TranscriptionViewSet(GenericViewSet):
             s.MoveSerializer)
 
     @extend_schema(summary="The call's review history and notes, newest first", request=None,
-                   responses={200: s.ReviewEventSerializer(many=True), **errors(404)}, methods=["GET"])
+                   responses={200: inline_serializer("ReviewEventListResponse",
+                                                     {"data": s.ReviewEventSerializer(many=True)}),
+                              **errors(404)}, methods=["GET"])
     @extend_schema(summary="Write a review note", request=s.NoteSerializer,
                    responses={201: s.enveloped(s.ReviewEventSerializer), **errors(400, 404)}, methods=["POST"])
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def notes(self, request, *args, **kwargs):
         obj = self.get_object()
         if request.method == "GET":
@@ -337,9 +362,8 @@ REVIEW_STEPS = {"claim", "release", "archive", "move", "notes"}
     responses={200: s.TokenSerializer, 400: ERRORS[400]},
     auth=[],
 )
-class TokenView(ObtainAuthToken):
+class TokenView(HeifyAPIMixin, ObtainAuthToken):
     """POST {"username", "password"} -> {"token": "..."}; send it as `Authorization: Token <token>`."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    schema = HeifyAutoSchema()

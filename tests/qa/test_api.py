@@ -303,7 +303,7 @@ def test_cursor_pagination_walks_every_row_once(api, load):
         if not cursor:
             break
     assert len(seen) == 25 == len(set(seen)) and seen[0] == "call 24"
-    assert_error(api.get(f"{API}/transcriptions/", {"cursor": "garbage"}), 404)
+    assert_error(api.get(f"{API}/transcriptions/", {"cursor": "garbage"}), 400, field="cursor")
 
 
 def test_transcription_list_query_count_is_flat(api, load, django_assert_num_queries):
@@ -326,3 +326,102 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
     docs = client.get(f"{API}/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "unpkg" not in docs
+
+
+# --- found by fuzzing the schema (scripts/api_fuzz.sh) -------------------------------------------------
+
+
+def forged_cursor(position, offset="0", reverse="0"):
+    from base64 import b64encode
+    from urllib.parse import urlencode
+
+    return b64encode(urlencode({"o": offset, "r": reverse, "p": position}).encode()).decode()
+
+
+@pytest.mark.parametrize("url, cursor", [
+    ("transcriptions", "garbage"),
+    ("transcriptions", "À"),
+    ("participants", forged_cursor("x", offset="lots")),
+    ("transcriptions", forged_cursor("yesterday")),
+    ("transcriptions", forged_cursor("2026-03-01 10:00:00")),  # naive: no time zone
+    ("transcriptions", forged_cursor("0001-01-01 00:00:00+05:00")),  # before year 1 in UTC
+    ("participants", forged_cursor("not-a-number")),
+    ("participants", forged_cursor("9" * 30)),  # beyond bigint
+    ("participants", forged_cursor("1e3")),
+])
+def test_a_cursor_we_did_not_give_out_is_400_naming_cursor(api, calls, url, cursor):
+    response = api.get(f"{API}/{url}/", {"cursor": cursor})
+    assert_error(response, 400, field="cursor")
+
+
+@pytest.mark.parametrize("ordering", ["tag", "-id"])
+def test_a_cursor_with_a_nul_is_400_on_every_database(api, calls, ordering):
+    assert_error(api.get(f"{API}/participants/", {"ordering": ordering, "cursor": forged_cursor("a\x00b")}),
+                 400, field="cursor")
+
+
+def test_list_filters_do_not_hide_a_call_named_by_its_id(api, load):
+    payload = builders.transcription_payload()  # COMPLETED
+    load(transcriptions=[payload])
+    url = f"{API}/transcriptions/{payload['transcription_id']}"
+    assert api.get(f"{url}/", {"status": "FAILED"}).status_code == 200
+    assert api.get(f"{url}/", {"status": "AAA", "score_min": "x"}).status_code == 200
+    notes = api.get(f"{url}/notes/", {"status": "FAILED", "cursor": "garbage"})
+    assert notes.status_code == 200 and notes.json() == {"data": []}
+
+
+def schema_of(client):
+    return client.get(f"{API}/schema/?format=json").json()
+
+
+def test_the_schema_declares_the_answers_drf_gives_on_its_own(client, api, calls):
+    schema = schema_of(client)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert "406" in operation["responses"], (method, path)
+            if method in ("post", "put", "patch"):
+                assert "415" in operation["responses"], (method, path)
+    assert "400" in schema["paths"][f"{API}/participants/"]["get"]["responses"]  # a bad cursor
+    assert_error(api.get(f"{API}/participants/", HTTP_ACCEPT="text/csv"), 406)
+    assert_error(api.post(f"{API}/participants/", "tag=x", content_type="text/plain"), 415)
+
+
+def test_the_notes_list_is_neither_paged_nor_filtered_in_the_schema(client):
+    operation = schema_of(client)["paths"][f"{API}/transcriptions/{{id}}/notes/"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["id"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    body = schema_of(client)["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert body["required"] == ["data"] and body["properties"]["data"]["type"] == "array"
+
+
+@pytest.mark.parametrize("url", ["participants/a%00b/", "evaluators/%00/", "transcriptions/a%00b/",
+                                 "transcriptions/a%00b/notes/", "participants/%00/analytics/"])
+def test_an_id_with_a_nul_is_404_on_every_database(api, url):
+    assert_error(api.get(f"{API}/{url}"), 404)  # PostgreSQL answered 500: it cannot compare a NUL
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"tag": "x", "metadata": {"note": "a\\u0000b"}}', "metadata"),  # jsonb cannot hold NUL: was 500
+    ('{"tag": "x", "metadata": {"a\\u0000": 1}}', "metadata"),
+    ('{"tag": "x", "metadata": {"note": ["\\udfff"]}}', "metadata"),  # cannot be sent to Heify: was 500
+    ('{"tag": "x", "metadata": {"\\ud800": 1}}', "metadata"),
+])
+def test_json_that_cannot_be_stored_or_sent_is_400(api, heify, raw, field):
+    response = api.generic("POST", f"{API}/participants/", raw.encode(), content_type="application/json")
+    assert_error(response, 400, field=field)
+    assert not Participant.objects.exists() and not heify.state.objects("participants")
+
+
+def test_evaluator_context_is_checked_the_same_way(api, heify):
+    raw = '{"tag": "x", "context": {"k": "\\u0000"}, "criteria": [{"name": "a", "type": "boolean", "weight": 100}]}'
+    response = api.generic("POST", f"{API}/evaluators/", raw.encode(), content_type="application/json")
+    assert_error(response, 400, field="context")
+
+
+def test_a_body_nested_too_deep_is_400_not_500(api):
+    raw = '{"tag": "x", "metadata": {"k": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    response = api.generic("POST", f"{API}/participants/", raw.encode(), content_type="application/json")
+    assert_error(response, 400, code="parse_error")
+    token = APIClient().generic("POST", f"{API}/auth/token/", ("[" * 100_000).encode(),
+                                content_type="application/json")
+    assert_error(token, 400, code="parse_error")
