@@ -92,6 +92,25 @@ def _raise_if(errors: dict[str, list[str]]) -> None:
         raise ValidationError(errors)
 
 
+def clean_json_value(value: Any, *, field: str) -> Any:
+    """Any JSON, but no NUL and no lone surrogate in a key or a string: PostgreSQL's jsonb
+    cannot hold a NUL, and a lone surrogate cannot be encoded as UTF-8 to send to Heify."""
+    pending = [value]
+    while pending:  # iterative: a deeply nested value must not exhaust the stack
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise ValidationError({field: f"{field} may not contain null characters (\\u0000)."})
+            if any("\ud800" <= char <= "\udfff" for char in item):
+                raise ValidationError({field: f"{field} may not contain lone surrogate characters."})
+    return value
+
+
 def _text(value: Any, *, field: str) -> str:
     if value is None:
         return ""
@@ -210,7 +229,7 @@ def clean_evaluator(data: dict, *, current_tag: str | None = None) -> tuple[dict
         "tag": tag,
         "description": _collect(errors, "description", _text, data.get("description"), field="description"),
         "language": _collect(errors, "language", clean_language, data.get("language"), field="language"),
-        "context": data.get("context"),
+        "context": _collect(errors, "context", clean_json_value, data.get("context"), field="context"),
     }
     result = _collect(errors, "criteria", clean_criteria, data.get("criteria") or [])
     _raise_if(errors)
@@ -398,7 +417,7 @@ def clean_metadata(value: Any) -> dict:
     if not isinstance(value, dict):
         kind = {list: "a list", str: "text", bool: "true/false"}.get(type(value), f"a {type(value).__name__}")
         raise ValidationError({"metadata": f"Metadata must be a JSON object ({{...}}), not {kind}."})
-    return value
+    return clean_json_value(value, field="metadata")
 
 
 def clean_participant(data: dict) -> dict:

@@ -44,6 +44,9 @@ class EvaluatorForm(VersionedForm):
     def clean_tag(self):
         return apply_rule(self, rules.clean_tag, self.cleaned_data.get("tag"))
 
+    def clean_context(self):
+        return apply_rule(self, rules.clean_json_value, self.cleaned_data.get("context"), field="context")
+
 
 @admin.register(Evaluator)
 class EvaluatorAdmin(HeifyObjectAdmin):

@@ -8,7 +8,9 @@ the same messages.
 from __future__ import annotations
 
 import functools
+from datetime import date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from qa import rules
@@ -16,31 +18,14 @@ from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
 class StorableJSONField(serializers.JSONField):
-    """Any JSON, but no NUL and no lone surrogate in a key or a string: PostgreSQL's jsonb cannot
-    hold a NUL (the save was a 500), and a lone surrogate cannot be encoded as UTF-8 for Heify.
-    DRF's CharField refuses both already; a JSONField does not look inside."""
-
-    default_error_messages = {
-        "null_character": "Null characters are not allowed.",
-        "surrogate": "Surrogate characters are not allowed.",
-    }
+    """Any JSON that PostgreSQL can store and Heify can be sent (qa.rules.clean_json_value)."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        pending = [value]
-        while pending:  # iterative: the parser already allows nesting close to the recursion limit
-            item = pending.pop()
-            if isinstance(item, dict):
-                pending.extend(item.keys())
-                pending.extend(item.values())
-            elif isinstance(item, list):
-                pending.extend(item)
-            elif isinstance(item, str):
-                if "\x00" in item:
-                    self.fail("null_character")
-                if any("\ud800" <= char <= "\udfff" for char in item):
-                    self.fail("surrogate")
-        return value
+        try:
+            return rules.clean_json_value(value, field="value")
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["value"]) from None
 
 
 class SyncSerializer(serializers.Serializer):
@@ -219,3 +204,17 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False, help_text="YYYY-MM-DD: only calls up to the end of that day; periods are its month and the one "
+        "before. Default: today.",
+    )
+
+    remote = serializers.BooleanField(required=False, default=False)
+
+    def validate_as_of(self, value):
+        if not date(1971, 1, 1) <= value <= date(9998, 12, 31):
+            raise serializers.ValidationError("as_of must be a date between 1971-01-01 and 9998-12-31.")
+        return value

@@ -247,3 +247,18 @@ def test_changelists_render(admin_client, load):
     for model in ("configuration", "evaluator", "participant"):
         response = admin_client.get(reverse(f"admin:qa_{model}_changelist"))
         assert response.status_code == 200 and "in sync with Heify" in response.content.decode()
+
+
+def test_metadata_with_a_null_character_is_a_form_error(admin_client, load):
+    participant = existing_participant(load, {"role": "Senior"})
+    response = admin_client.post(change_url(participant), {
+        "tag": "Sarah", "metadata": '{"role": "a\\u0000b"}', "based_on_version": participant.version,
+    })
+    assert response.status_code == 200 and "null characters" in response.content.decode()
+
+
+def test_context_with_a_null_character_is_a_form_error(admin_client):
+    response = admin_client.post(ADD_EVALUATOR, evaluator_form(
+        criteria=[{"name": "Resolved", "type": "boolean", "weight": "100"}], context='{"x": "\\u0000"}'))
+    assert response.status_code == 200 and "null characters" in response.content.decode()
+    assert not Evaluator.objects.exists()

@@ -270,3 +270,14 @@ def test_language_that_is_not_text_is_refused():
 def test_strict_criterion_without_weight_is_fine():
     cleaned, notices = rules.clean_criteria([crit("a", weight=100), crit("b", "strict", None)])
     assert cleaned[1]["weight"] == 0 and notices == []
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"a": "x\x00y"}, "null characters"), ({"k\x00": 1}, "null characters"), (["\ud800"], "lone surrogate"),
+])
+def test_json_that_cannot_be_stored_or_sent_is_refused(value, message):
+    with pytest.raises(ValidationError) as exc:
+        rules.clean_json_value(value, field="context")
+    assert message in messages_of(exc, "context")
+    with pytest.raises(ValidationError):
+        rules.clean_participant({"tag": "x", "metadata": {"v": value}})
