@@ -226,6 +226,8 @@ class Transcription(HeifyObject):
                 condition=Q(status="COMPLETED", score__isnull=False),
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
+            # A participant's calls in the API list, whatever else is filtered (group, status).
+            models.Index(fields=["participant", "-occurred_at", "-id"], name="tx_participant_date"),
             models.Index(fields=["assigned_to", "group"], name="tx_assignee"),
         ]
         permissions = [

@@ -1,10 +1,18 @@
 """Admin for participants: metadata edited and saved as one whole object."""
 
-from django.contrib import admin
+import json
+from datetime import date
 
-from qa import rules, services
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from qa import analytics, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.models import Participant
+from syncer.client import HeifyError, QuotaExceeded, get_client
 
 
 class ParticipantForm(VersionedForm):
@@ -48,6 +56,90 @@ class ParticipantAdmin(HeifyObjectAdmin):
     @admin.display(description="metadata")
     def metadata_keys(self, obj):
         return ", ".join(sorted(obj.metadata)) if isinstance(obj.metadata, dict) else ""
+
+    change_form_template = "admin/qa/participant/change_form.html"
+
+    # --- analytics -----------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("team/", self.admin_site.admin_view(self.team_view), name="qa_participant_team"),
+            path("<int:pk>/heify-report/", self.admin_site.admin_view(self.heify_report_view),
+                 name="qa_participant_heify_report"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def _as_of(request) -> date | None:
+        try:
+            return date.fromisoformat(request.GET["as_of"])
+        except (KeyError, ValueError):
+            return None
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.heify_id:
+            as_of = self._as_of(request)
+            report = analytics.participant_report(obj, as_of=as_of)
+            context["report"], context["as_of"] = report, as_of
+            context["chart_data"] = {
+                "timeline": report["charts"]["timeline"],
+                "distribution": report["score_distribution"],
+            }
+            shown = report["raw_data"][:200]
+            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]).values_list("heify_id", "pk"))
+            context["calls"] = [
+                {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
+                 if call["id"] in pks else ""}
+                for call in shown
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def team_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        sort = request.GET.get("o", "tag")
+        descending = sort.startswith("-")
+        rows = team.team_overview(as_of=self._as_of(request), sort=sort.lstrip("-"), descending=descending)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Team overview",
+            "opts": self.model._meta,
+            "rows": rows,
+            "sort": sort,
+            "columns": [("tag", "Participant"), ("calls", "Calls"), ("avg_score", "Avg score"),
+                        ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
+                        ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],
+        }
+        return TemplateResponse(request, "admin/qa/participant/team.html", context)
+
+    def heify_report_view(self, request, pk: int):
+        """Heify's own report beside ours. It costs one call of Heify's monthly analytics quota."""
+        participant = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_view_permission(request, participant):
+            raise PermissionDenied
+        ours = analytics.participant_report(participant)
+        theirs, problem = None, ""
+        if request.method == "POST":
+            try:
+                with get_client() as client:
+                    theirs = client.analytics_participant(participant.heify_id)
+            except QuotaExceeded:
+                problem = "Heify's monthly analytics quota is used up (429): its report cannot be asked for now."
+            except HeifyError as exc:
+                problem = f"Heify could not answer: {exc.message}"
+        sections = [key for key in ours if key != "metadata"]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{participant}: Heify's report beside ours",
+            "opts": self.model._meta,
+            "original": participant,
+            "problem": problem,
+            "ours": json.dumps(ours, indent=2, ensure_ascii=False),
+            "theirs": json.dumps(theirs, indent=2, ensure_ascii=False) if theirs is not None else "",
+            "agreement": [(key, isinstance(theirs, dict) and theirs.get(key) == ours[key]) for key in sections]
+            if isinstance(theirs, dict) else [],
+        }
+        return TemplateResponse(request, "admin/qa/participant/heify_report.html", context)
 
     def save_with_service(self, form, formsets):
         services.participant_save(

@@ -45,12 +45,6 @@ class QuotaExceeded(exceptions.APIException):
     default_detail = "Heify's quota for this call is used up."
 
 
-class NotImplementedYet(exceptions.APIException):
-    status_code = status.HTTP_501_NOT_IMPLEMENTED
-    default_code = "not_implemented"
-    default_detail = "Not available yet."
-
-
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:
     if isinstance(exc, StaleEdit):
         return PreconditionFailed(" ".join(exc.messages))

@@ -27,14 +27,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from qa import queues, services
+from qa import analytics, queues, services
 from qa.api import serializers as s
-from qa.api.errors import NotImplementedYet
+from qa.api.errors import HeifyUnavailable, QuotaExceeded
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from syncer.client import HeifyError, get_client
+from syncer.client import QuotaExceeded as HeifyQuotaExceeded
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -46,7 +48,6 @@ ERRORS = {
         409: "Changed in Heify since this change's version.",
         412: "Changed since the version given in If-Match.",
         429: "Heify's quota is used up.",
-        501: "Not available yet.",
         503: "Heify could not be reached.",
     }.items()
 }
@@ -231,13 +232,33 @@ class ParticipantViewSet(HeifyObjectViewSet):
 
     @extend_schema(
         summary="The participant's analytics, in the shape of Heify's analytics-participant",
-        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=False)],
-        responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 501)},
+        parameters=[
+            OpenApiParameter("as_of", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("remote", OpenApiTypes.BOOL, required=False,
+                             description="Also answer Heify's own report as `remote` (uses its monthly quota)."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429, 503)},
+        filters=False,
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def analytics(self, request, *args, **kwargs):
-        self.get_object()
-        raise NotImplementedYet("The analytics report is not available yet.")
+        """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
+        participant = self.get_object()
+        query = s.AnalyticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
+        if query.validated_data["remote"]:
+            # Heify's own report beside ours; it costs one call of the monthly analytics quota.
+            try:
+                with get_client() as client:
+                    body["remote"] = client.analytics_participant(participant.heify_id)
+            except HeifyQuotaExceeded:
+                raise QuotaExceeded(
+                    "Heify's monthly analytics quota is used up: its report cannot be asked for now."
+                ) from None
+            except HeifyError as exc:
+                raise HeifyUnavailable(f"Heify could not answer: {exc.message}") from None
+        return Response(body)
 
 
 @extend_schema_view(

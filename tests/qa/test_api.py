@@ -220,10 +220,19 @@ def test_transcription_group_is_the_only_thing_that_changes(api, heify_account):
     assert api.delete(url).status_code == 405
 
 
-def test_analytics_is_not_faked(api, load):
-    payload = builders.participant_payload()
-    load(participants=[payload])
-    assert_error(api.get(f"{API}/participants/{payload['participant_id']}/analytics/"), 501, code="not_implemented")
+def test_analytics_answers_heifys_shape(api, load):
+    participant = builders.participant_payload()
+    calls = [builders.transcription_payload(participant=participant, created_at=f"2026-03-0{d}T10:00:00+00:00")
+             for d in (1, 2)]
+    load(participants=[participant], transcriptions=calls)
+    url = f"{API}/participants/{participant['participant_id']}/analytics/"
+    data = api.get(url, {"as_of": "2026-03-21"}).json()["data"]
+    assert set(data) == {"metadata", "kpis", "charts", "evaluators", "criteria_breakdown", "score_distribution",
+                         "comparison", "duration_insights", "trend", "degradation_alert", "raw_data"}
+    assert data["kpis"]["total_calls"] == 2 and data["kpis"]["avg_score"] == 80
+    assert api.get(url, {"as_of": "2026-03-01"}).json()["data"]["kpis"]["total_calls"] == 1
+    assert_error(api.get(url, {"as_of": "yesterday"}), 400, field="as_of")
+    assert_error(api.get(url, {"as_of": "0001-01-01"}), 400, field="as_of")
     assert_error(api.get(f"{API}/participants/unknown/analytics/"), 404)
 
 

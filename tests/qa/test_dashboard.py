@@ -1,0 +1,85 @@
+"""The participant dashboard, the team overview and Heify's own report beside ours."""
+
+import pytest
+from django.urls import reverse
+
+from qa import team
+from qa.models import Participant
+from syncer import pull
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def scored(participant, score, day, *, critical=False, group=None):
+    payload = builders.transcription_payload(
+        participant=participant, group=group, created_at=f"2026-03-{day:02d}T10:00:00+00:00")
+    payload["details"]["evaluation"].update(score=score, critical_fail_triggered=critical)
+    return payload
+
+
+@pytest.fixture
+def team_data(load):
+    steady, sinking, newbie = (builders.participant_payload(tag=tag) for tag in ("Steady", "Sinking", "Newbie"))
+    calls = [scored(steady, 80, 1 + n % 20) for n in range(20)]
+    # Sinking: ten calls at 90, then the ten newest at 60: declining by 30.
+    calls += [scored(sinking, 90, 1 + n) for n in range(10)] + [scored(sinking, 60, 11 + n) for n in range(10)]
+    calls += [scored(newbie, 40, 3, critical=True, group="PENDING_REVIEW")]
+    load(participants=[steady, sinking, newbie], transcriptions=calls)
+
+
+def test_team_overview_figures_and_sorting(team_data, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        rows = {row["tag"]: row for row in team.team_overview()}
+    assert (rows["Steady"]["calls"], rows["Steady"]["avg_score"], rows["Steady"]["pass_rate"]) == (20, 80, 100)
+    assert rows["Steady"]["trend"]["direction"] == "stable" and not rows["Steady"]["degradation_alert"]
+    assert rows["Sinking"]["trend"]["direction"] == "declining" and rows["Sinking"]["degradation_alert"]
+    assert rows["Sinking"]["trend"]["recent_avg"] == 60 and rows["Sinking"]["trend"]["previous_avg"] == 90
+    assert (rows["Newbie"]["critical_fails"], rows["Newbie"]["pending_critical_reviews"]) == (1, 1)
+    assert rows["Newbie"]["trend"]["direction"] == "insufficient_data"
+    by_score = [row["tag"] for row in team.team_overview(sort="avg_score", descending=True)]
+    assert by_score == ["Steady", "Sinking", "Newbie"]
+    assert [row["tag"] for row in team.team_overview(sort="trend")][0] == "Sinking"
+
+
+def test_team_overview_page(admin_client, team_data):
+    page = admin_client.get(reverse("admin:qa_participant_team") + "?o=-pass_rate").content.decode()
+    assert "Team overview" in page and "degrading" in page and page.index("Steady") < page.index("Newbie")
+
+
+def test_dashboard_on_the_participant_page(admin_client, team_data):
+    sinking = Participant.objects.get(tag="Sinking")
+    page = admin_client.get(reverse("admin:qa_participant_change", args=[sinking.pk]) + "?as_of=2026-03-31")
+    html = page.content.decode()
+    assert 'id="qa-timeline"' in html and "chart-4.6.1.umd.min.js" in html and "qa-chart-data" in html
+    assert 'data-testid="degradation"' in html and "declining" in html
+    assert reverse("admin:qa_reviewitem_change", args=[sinking.transcriptions.first().pk]) in html
+
+
+def test_heify_report_beside_ours_and_the_quota(admin_client, heify_account):
+    pull.pull(["participants", "evaluators", "transcriptions"])
+    participant = Participant.objects.first()
+    url = reverse("admin:qa_participant_heify_report", args=[participant.pk])
+    assert "Not asked yet" in admin_client.get(url).content.decode()
+    answer = admin_client.post(url).content.decode()
+    assert "agree" in answer and "differ" not in answer.replace("qa-trend-declining", "")
+    heify_account.state.analytics_quota = heify_account.state.analytics_used()
+    assert "quota is used up (429)" in admin_client.post(url).content.decode()
+
+
+def test_api_remote_flag_and_quota(admin_user, heify_account):
+    from rest_framework.test import APIClient
+
+    pull.pull(["participants", "evaluators", "transcriptions"])
+    participant = Participant.objects.first()
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    url = f"/api/v1/participants/{participant.heify_id}/analytics/"
+    body = api.get(url, {"remote": "true"}).json()
+    assert body["remote"]["kpis"] == body["data"]["kpis"]
+    heify_account.state.analytics_quota = heify_account.state.analytics_used()
+    response = api.get(url, {"remote": "true"})
+    assert response.status_code == 429 and response.json()["error"]["code"] == "quota_exceeded"
+    assert api.get(url).status_code == 200  # ours costs nothing
+    heify_account.state.down = True
+    assert api.get(url, {"remote": "1"}).status_code == 503
