@@ -56,22 +56,25 @@ def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None, default=str)
 
 
-def _check_participant_unchanged(client: HeifyClient, participant: Participant) -> None:
-    """Metadata is replaced whole: never send it over a version we have not seen."""
-    remote = client.get("participants", participant.heify_id)
-    remote_updated = contract.parse_timestamp(remote.get("updated_at"))
-    if remote_updated == participant.remote_updated_at:
+def _check_unchanged_in_heify(client: HeifyClient, obj, body: dict) -> None:
+    """A replace (PUT) is never sent over a version of Heify's we have not seen.
+
+    Our version is the payload last stored in `raw`; what the body replaces is
+    compared with it key by key, so fields Heify adds or orders differently do
+    not count as changes. The message shows both versions of what differs.
+    """
+    resource = RESOURCE_OF[type(obj)]
+    remote = client.get(resource, obj.heify_id)
+    changed = [key for key in body if remote.get(key) != obj.raw.get(key)]
+    if not changed:
         return
-    raise PushRefused(
-        [
-            "This participant was changed in Heify since the version you edited "
-            f"(Heify's is from {remote.get('updated_at')}). Nothing was sent: reload the page, "
-            "which now shows Heify's version, and apply your change again.",
-            f"metadata in Heify: {_show(remote.get('metadata'))}",
-            f"metadata yours: {_show(participant.metadata)}",
-        ],
-        code="conflict",
-    )
+    lines = [
+        f"This {type(obj)._meta.verbose_name} was changed in Heify since the version you edited. Nothing was sent: "
+        "reload the page, which now shows Heify's version, and apply your change again."
+    ]
+    for key in changed:
+        lines += [f"{key} in Heify: {_show(remote.get(key))}", f"{key} yours: {_show(body.get(key))}"]
+    raise PushRefused(lines, code="conflict")
 
 
 def _send(client: HeifyClient, obj) -> dict:
@@ -84,10 +87,9 @@ def _send(client: HeifyClient, obj) -> dict:
         body = contract.evaluator_body(obj, include_tag=obj.heify_id is None)
     else:
         body = contract.participant_body(obj)
-        if obj.heify_id:
-            _check_participant_unchanged(client, obj)
     if obj.heify_id is None:
         return client.create(resource, body)
+    _check_unchanged_in_heify(client, obj, body)
     return client.replace(resource, obj.heify_id, body)
 
 

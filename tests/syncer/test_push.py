@@ -61,11 +61,7 @@ def test_update_and_delete_round_trip(admin_client, heify_account):
 def test_an_evaluator_heify_rejects_shows_heifys_message_and_changes_nothing(admin_client, heify_account):
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
-    # Meanwhile someone replaces the criteria in Heify: our criterion ids are no longer Heify's.
-    theirs = remote(heify_account, "evaluators", evaluator.heify_id)
-    fresh = [{k: v for k, v in c.items() if k != "id"} for c in theirs["criteria"]]
-    with other_client(heify_account) as other:
-        assert other.put(f"/evaluator/{evaluator.heify_id}", json={"criteria": fresh}).status_code == 200
+    heify_account.state.delete("evaluators", evaluator.heify_id)  # gone from Heify meanwhile
     rows = rows_of(evaluator)
     response = admin_client.post(change_url(evaluator), evaluator_form(
         criteria=rows, version=evaluator.version, initial=len(rows), description="Mine"))
@@ -74,6 +70,22 @@ def test_an_evaluator_heify_rejects_shows_heifys_message_and_changes_nothing(adm
     assert "Mine</textarea>" in page  # the person's input is kept on the form
     evaluator.refresh_from_db()
     assert evaluator.description != "Mine" and evaluator.sync_state == "synced"
+
+
+def test_an_evaluator_changed_in_heify_meanwhile_is_not_overwritten(admin_client, heify_account):
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.first()
+    theirs = remote(heify_account, "evaluators", evaluator.heify_id)
+    with other_client(heify_account) as other:
+        other.put(f"/evaluator/{evaluator.heify_id}", json={"description": "Theirs",
+                                                             "criteria": theirs["criteria"]}).raise_for_status()
+    rows = rows_of(evaluator)
+    response = admin_client.post(change_url(evaluator), evaluator_form(
+        criteria=rows, version=evaluator.version, initial=len(rows), description="Mine"))
+    page = response.content.decode()
+    assert "changed in Heify since the version you edited" in page
+    assert "description in Heify: &quot;Theirs&quot;" in page and "description yours: &quot;Mine&quot;" in page
+    assert remote(heify_account, "evaluators", evaluator.heify_id)["description"] == "Theirs"
 
 
 def test_metadata_changed_in_heify_meanwhile_is_refused_with_both_versions(admin_client, heify_account):
