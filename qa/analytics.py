@@ -3,18 +3,21 @@
 What lives here, in three layers (notes, section 3, are the rules; the seed
 `analytics-participant.txt` is the shape):
 
-(a) Queries (`_inputs_from_db`): a handful of aggregate queries over one
-    participant's included calls. Grouping, means, the sample standard
-    deviation and the duration percentiles run in SQL (`percentile_cont` on
-    PostgreSQL; on SQLite the 1-2 rows around each position, by
-    ORDER BY/LIMIT/OFFSET). Their results are `ReportInputs`.
-(b) Pure functions (`build_report` and the `*_section` functions): aggregate
-    inputs -> the report's sections. Every rule of presentation lives here
-    once: rounding, the pass rule, buckets, duration classes, delta, trend
-    direction, the degradation alert.
-(c) The emulator's variant (`_inputs_from_payloads`): the same `ReportInputs`
-    computed in Python from Heify JSON read by the one upsert parser
-    (syncer.mirror), handed to the same (b).
+(a) The query (`_inputs_from_db`): one participant's included calls, newest
+    first and capped, with the columns raw_data shows, in one query (plus one
+    for the ids of the criteria they failed; on PostgreSQL the failed names
+    are picked out of criteria_results by the database). raw_data lists every
+    included call, so the rows come to Python anyway; aggregating them again
+    in SQL read the same rows once per section (benchmarks/analytics.py).
+(b) Pure functions: the included calls -> `ReportInputs` (grouping, means,
+    the sample standard deviation, the duration percentiles as PostgreSQL's
+    percentile_cont interpolates: `_inputs_from_calls`), and `ReportInputs`
+    -> the report's sections (`build_report` and the `*_section` functions).
+    Every rule lives here once: rounding, the pass rule, buckets, duration
+    classes, delta, trend direction, the degradation alert.
+(c) The emulator's variant (`_inputs_from_payloads`): the same included calls
+    read from Heify JSON by the one upsert parser (syncer.mirror), handed to
+    the same (b).
 
 The numeric constants that are our choice are settings, read on each call:
 ANALYTICS_PASS_MARK (50), ANALYTICS_TREND_THRESHOLD (5),
@@ -22,16 +25,17 @@ ANALYTICS_DEGRADATION_THRESHOLD (10), ANALYTICS_QUERY_LIMIT (20,000: Heify's
 cap), ANALYTICS_TREND_SAMPLE (20).
 
 What must not live here: writes, HTTP, and a second copy of a rule in (a) or
-(c) that (b) already applies. Where SQL and Python must both decide something
-per call (is it a pass, which bucket, which duration class), both take it from
-the one definition beside it (`passes`/`_passed_q`, SCORE_BUCKETS, ...).
+(c) that (b) already applies. Where SQL must decide one too (which results
+are failed criteria, for the query; is it a pass, for the team overview in
+qa.team), it takes it from the one definition beside it
+(`failed_criteria`/`_FailedCriteria`, `passes`/`_passed_q`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,11 +45,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, QuerySet, StdDev, Sum, Value
-from django.db.models.functions import Greatest, Sqrt, TruncDate
+from django.db.models import Func, JSONField, Q
 from django.utils import timezone
 
-from qa.models import Criterion, Evaluator, Participant, Transcription
+from qa.models import Criterion, Participant, Transcription
 from syncer import mirror
 
 COMPLETED = "COMPLETED"
@@ -115,7 +118,7 @@ def _utc_date(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-# --- (b) aggregate inputs: what the queries (or the payloads) provide ----------------------------------
+# --- (b) aggregate inputs: what the included calls give, from the query or the payloads ------------------
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ def passes(score: float, critical: bool, pass_mark: float) -> bool:
     return score >= pass_mark and not critical
 
 
-def _passed_q(pass_mark: float) -> Q:  # `passes`, as SQL
+def _passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.team)
     return Q(score__gte=pass_mark, critical_fail_triggered=False)
 
 
@@ -215,17 +218,6 @@ def score_bucket(score: float) -> str:
         if bound is None or score <= bound:
             return label
     raise AssertionError("the last bucket has no bound")
-
-
-def _bucket_q(index: int) -> Q:  # `score_bucket`, as SQL
-    bound = SCORE_BUCKETS[index][1]
-    lower = SCORE_BUCKETS[index - 1][1] if index else None
-    condition = Q()
-    if lower is not None:
-        condition &= Q(score__gt=lower)
-    if bound is not None:
-        condition &= Q(score__lte=bound)
-    return condition
 
 
 def duration_class(duration: float, p25: float, p75: float) -> str:
@@ -237,14 +229,6 @@ def duration_class(duration: float, p25: float, p75: float) -> str:
     return "medium"
 
 
-def _duration_class_qs(p25: float, p75: float) -> dict[str, Q]:  # `duration_class`, as SQL (NULL matches none)
-    return {
-        "short": Q(duration__lte=p25),
-        "medium": Q(duration__gt=p25, duration__lt=p75),
-        "long": Q(duration__gt=p25, duration__gte=p75),
-    }
-
-
 def failed_criteria(criteria_results: Any) -> list[str]:
     """Names of the criteria a call failed, in Heify's order: results whose `passed` is JSON false."""
     if not isinstance(criteria_results, list):
@@ -253,6 +237,22 @@ def failed_criteria(criteria_results: Any) -> list[str]:
         result["name"] for result in criteria_results
         if isinstance(result, dict) and result.get("passed") is False and isinstance(result.get("name"), str)
     ]
+
+
+class _FailedCriteria(Func):
+    """`failed_criteria`, as SQL (PostgreSQL): the names, as a JSON array; [] when the results are not an array.
+
+    In strict mode `$[*]` of a non-array is an error, which `silent` turns into no items; inside the filter, an
+    item that is not an object, or lacks `passed` or `name`, is an error there too, which makes the filter
+    unknown: the item is left out. `== false` holds for JSON false only (0 and null do not compare to it).
+    """
+
+    function = "JSONB_PATH_QUERY_ARRAY"
+    template = (
+        "%(function)s(%(expressions)s, "
+        "'strict $[*] ? (@.passed == false && @.name.type() == \"string\").name', '{}', true)"
+    )
+    output_field = JSONField()
 
 
 def percentile_position(count: int, fraction: float) -> tuple[int, float]:
@@ -454,281 +454,37 @@ def build_report(inputs: ReportInputs, *, generated_at: datetime, config: Report
     }
 
 
-# --- (a) queries -----------------------------------------------------------------------------------------
+# --- (b) aggregate inputs from the included calls ----------------------------------------------------------
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression): linear interpolation."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    output_field = FloatField()
-    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, percentile: float, **extra):
-        percentile = float(percentile)
-        if not 0 <= percentile <= 1:
-            raise ValueError(f"percentile must be between 0 and 1, not {percentile!r}")
-        super().__init__(expression, percentile=repr(percentile), **extra)  # a float we made: safe to inline
-
-
-def _sample_stddev(field_name: str, vendor: str):
-    """The sample standard deviation of a column per group, NULL with fewer than 2 rows."""
-    if vendor != "sqlite":
-        return StdDev(field_name, sample=True)
-    # Django's STDDEV_SAMP for SQLite (statistics.stdev) raises on a group of one row, so the same figure in
-    # plain SQL: sums of squares about a fixed shift (which keeps the cancellation far below 0.005 for 0-100
-    # scores); SQLite's division by zero gives NULL for a single row, and MAX() clips a variance that
-    # rounding left a hair below zero.
-    shifted = F(field_name) - Value(50.0)
-    count = Count(field_name)
-    variance = (Sum(shifted * shifted) - Sum(shifted) * Sum(shifted) / count) / (count - Value(1))
-    return Sqrt(Greatest(variance, Value(0.0), output_field=FloatField()))
-
-
-_RAW_COLUMNS = (
-    "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
-    "group", "status", "criteria_results",
-)
-
-
-def _call_from_row(row: tuple) -> Call:
-    heify_id, occurred_at, score, critical, duration, evaluator_id, tag, group, status, results = row
-    return Call(heify_id, occurred_at, score, critical, duration, evaluator_id, tag, group, status,
-                failed_criteria(results))
-
-
-def _inputs_from_db(participant_id: str | None, window: Window, config: ReportSettings) -> ReportInputs:
-    if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
-        return ReportInputs(calls=[])
-    included = Transcription.objects.filter(
-        participant_id=participant_id, status=COMPLETED, score__isnull=False, occurred_at__lt=window.end,
-    ).order_by("-occurred_at", "-heify_id")
-    # raw_data lists every included call, so its columns are fetched once (one row more than the cap tells
-    # whether it was reached); everything else is aggregated by the database over the same capped set.
-    rows = list(included.values_list(*_RAW_COLUMNS)[: config.query_limit + 1])
-    limit_reached = len(rows) > config.query_limit
-    calls = [_call_from_row(row) for row in rows[: config.query_limit]]
-    if not calls:
-        return ReportInputs(calls=[])
-    base = included.order_by()
-    if limit_reached:
-        base = base.filter(pk__in=included.values("pk")[: config.query_limit])
-    vendor = connections[base.db].vendor
-    # Separate statements: a pull landing between them can make sections disagree by the calls it brought.
-    totals, with_duration = _db_totals(base, window, config)
-    return ReportInputs(
-        calls=calls,
-        query_limit_reached=limit_reached,
-        totals=totals,
-        timeline=_db_timeline(base),
-        evaluators=_db_evaluators(base, vendor),
-        criteria=_db_criteria(base, vendor),
-        durations=_db_durations(base, with_duration, vendor),
-    )
-
-
-def _db_totals(base: QuerySet, window: Window, config: ReportSettings) -> tuple[Totals, int]:
-    passed, critical = _passed_q(config.pass_mark), Q(critical_fail_triggered=True)
-    periods = {
-        "current": Q(occurred_at__gte=window.month_start),
-        "previous": Q(occurred_at__gte=window.previous_start, occurred_at__lt=window.month_start),
-    }
-    aggregates = {
-        "calls": Count("pk"), "avg": Avg("score"), "passed": Count("pk", filter=passed),
-        "critical": Count("pk", filter=critical),
-        "pending": Count("pk", filter=critical & Q(group=PENDING_REVIEW)),
-        "with_duration": Count("duration"),
-    }
-    for index in range(len(SCORE_BUCKETS)):
-        aggregates[f"bucket_{index}"] = Count("pk", filter=_bucket_q(index))
-    for name, period in periods.items():
-        aggregates[f"{name}_calls"] = Count("pk", filter=period)
-        aggregates[f"{name}_avg"] = Avg("score", filter=period)
-        aggregates[f"{name}_passed"] = Count("pk", filter=period & passed)
-    found = base.aggregate(**aggregates)
-    totals = Totals(
-        overall=ScoreStats(found["calls"], found["avg"], found["passed"]),
-        critical_fails=found["critical"],
-        pending_critical_reviews=found["pending"],
-        buckets={label: found[f"bucket_{index}"] for index, (label, _) in enumerate(SCORE_BUCKETS)},
-        **{
-            name: ScoreStats(found[f"{name}_calls"], found[f"{name}_avg"], found[f"{name}_passed"])
-            for name in periods
-        },
-    )
-    return totals, found["with_duration"]
-
-
-def _db_timeline(base: QuerySet) -> list[DayStats]:
-    days = (
-        base.annotate(day=TruncDate("occurred_at", tzinfo=UTC)).values("day")
-        .annotate(calls=Count("pk"), avg=Avg("score"), critical=Count("pk", filter=Q(critical_fail_triggered=True)))
-        .order_by("day")
-    )
-    return [DayStats(d["day"], d["calls"], d["avg"], d["critical"]) for d in days]
-
-
-def _db_evaluators(base: QuerySet, vendor: str) -> list[EvaluatorStats]:
-    # No filter on evaluator_id here: Django would turn the join into an INNER one and lose the calls of an
-    # evaluator missing from the mirror. The group of calls without one is dropped by evaluators_section.
-    rows = (
-        base.values("evaluator_id", "evaluator__tag")
-        .annotate(
-            calls=Count("pk"), avg=Avg("score"), critical=Count("pk", filter=Q(critical_fail_triggered=True)),
-            stddev=_sample_stddev("score", vendor), avg_duration=Avg("duration"),
-        )
-        .order_by()
-    )
-    return [
-        EvaluatorStats(r["evaluator_id"], r["evaluator__tag"], r["calls"], r["avg"], r["critical"], r["stddev"],
-                       r["avg_duration"])
-        for r in rows
-    ]
-
-
-# The failed criteria of the included calls, counted per (evaluator, name), with the Criterion's Heify id.
-# `included` is the compiled queryset of the capped set. Only results that are objects whose `passed` is
-# JSON false and whose `name` is a string count, as in `failed_criteria`.
-_FAILED_CRITERIA_FROM = {
-    "postgresql": """
-        SELECT included.evaluator_id, result.value ->> 'name' AS name
-        FROM ({included}) AS included
-        CROSS JOIN LATERAL jsonb_array_elements(
-            CASE jsonb_typeof(included.criteria_results) WHEN 'array' THEN included.criteria_results
-            ELSE '[]'::jsonb END
-        ) AS result(value)
-        WHERE jsonb_typeof(result.value) = 'object'
-          AND result.value -> 'passed' = 'false'::jsonb
-          AND jsonb_typeof(result.value -> 'name') = 'string'
-    """,
-    # json_each gives a string element unquoted, which is not JSON: hence the CASE before json_type.
-    "sqlite": """
-        SELECT included.evaluator_id, json_extract(result.value, '$.name') AS name
-        FROM ({included}) AS included,
-             json_each(CASE json_type(included.criteria_results) WHEN 'array' THEN included.criteria_results
-                       ELSE '[]' END) AS result
-        WHERE result.type = 'object'
-          AND (CASE WHEN result.type = 'object' THEN json_type(result.value, '$.passed') END) = 'false'
-          AND (CASE WHEN result.type = 'object' THEN json_type(result.value, '$.name') END) = 'text'
-    """,
-}
-_FAILED_CRITERIA_SQL = """
-    SELECT failed.evaluator_id, failed.name, COUNT(*) AS fail_count,
-        (SELECT criterion.{criterion_id} FROM {criterion_table} AS criterion
-         JOIN {evaluator_table} AS evaluator ON evaluator.{evaluator_pk} = criterion.{criterion_evaluator}
-         WHERE evaluator.{evaluator_heify_id} = failed.evaluator_id AND criterion.{criterion_name} = failed.name
-         ORDER BY criterion.{criterion_position}, criterion.{criterion_pk} LIMIT 1) AS criterion_id
-    FROM ({failed}) AS failed
-    GROUP BY failed.evaluator_id, failed.name
-"""
-
-
-def _db_criteria(base: QuerySet, vendor: str) -> list[CriterionFails]:
-    if vendor not in _FAILED_CRITERIA_FROM:
-        raise NotImplementedError(f"the criteria breakdown has no SQL for {vendor}")
-    connection = connections[base.db]
-    qn = connection.ops.quote_name
-
-    def column(model, name):
-        return qn(model._meta.get_field(name).column)
-
-    included_sql, params = base.values("evaluator_id", "criteria_results").query.sql_with_params()
-    sql = _FAILED_CRITERIA_SQL.format(
-        failed=_FAILED_CRITERIA_FROM[vendor].format(included=included_sql),
-        criterion_table=qn(Criterion._meta.db_table), evaluator_table=qn(Evaluator._meta.db_table),
-        criterion_id=column(Criterion, "heify_id"), criterion_evaluator=column(Criterion, "evaluator"),
-        criterion_name=column(Criterion, "name"), criterion_position=column(Criterion, "position"),
-        criterion_pk=column(Criterion, "id"), evaluator_pk=column(Evaluator, "id"),
-        evaluator_heify_id=column(Evaluator, "heify_id"),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            CriterionFails(id=criterion_id, evaluator_id=evaluator_id, name=name, fail_count=count)
-            for evaluator_id, name, count, criterion_id in cursor.fetchall()
-        ]
-
-
-def _db_percentiles_by_offset(with_duration: QuerySet, count: int) -> list[float]:
-    """SQLite has no percentile_cont: read the 1-2 durations around each position, interpolate as PostgreSQL."""
-    found = []
-    for fraction in DURATION_PERCENTILES:
-        below, proportion = percentile_position(count, fraction)
-        ordered = with_duration.order_by("duration").values_list("duration", flat=True)
-        values = list(ordered[below: below + (2 if proportion else 1)])
-        found.append(interpolate(values[0], values[-1], proportion))
-    return found
-
-
-def _db_durations(base: QuerySet, count: int, vendor: str) -> DurationStats:
-    # Calls with no duration are left out of duration insights: they have no class and no place in the order.
-    if not count:
-        return DurationStats()
-    with_duration = base.filter(duration__isnull=False)
-    if vendor == "postgresql":
-        found = with_duration.aggregate(
-            **{f"p{i}": PercentileCont("duration", fraction) for i, fraction in enumerate(DURATION_PERCENTILES)}
-        )
-        p25, p75 = found["p0"], found["p1"]
-    else:
-        p25, p75 = _db_percentiles_by_offset(with_duration, count)
-    aggregates = {}
-    for name, condition in _duration_class_qs(p25, p75).items():
-        aggregates[f"{name}_calls"] = Count("pk", filter=condition)
-        aggregates[f"{name}_avg"] = Avg("score", filter=condition)
-    found = with_duration.aggregate(**aggregates)
-    return DurationStats(
-        p25=p25, p75=p75,
-        **{name: ScoreStats(found[f"{name}_calls"], found[f"{name}_avg"]) for name in ("short", "medium", "long")},
-    )
-
-
-# --- (c) the same inputs, from Heify JSON ----------------------------------------------------------------
+# Means take lists, not generators: fmean counts a generator's items one Python call at a time.
+def _mean_score(calls: Sequence[Call]) -> float:
+    return fmean([c.score for c in calls])
 
 
 def _mean_stats(calls: Sequence[Call]) -> ScoreStats:
-    return ScoreStats(len(calls), fmean(c.score for c in calls)) if calls else ScoreStats()
+    return ScoreStats(len(calls), _mean_score(calls)) if calls else ScoreStats()
 
 
 def _score_stats(calls: Sequence[Call], pass_mark: float) -> ScoreStats:
     if not calls:
         return ScoreStats()
     return ScoreStats(
-        len(calls), fmean(c.score for c in calls), sum(passes(c.score, c.critical, pass_mark) for c in calls),
+        len(calls), _mean_score(calls), sum(passes(c.score, c.critical, pass_mark) for c in calls),
     )
 
 
-def _inputs_from_payloads(
-    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[dict], window: Window,
-    config: ReportSettings,
+def _inputs_from_calls(
+    calls: list[Call], *, limit_reached: bool, window: Window, config: ReportSettings,
+    criterion_ids: Mapping[tuple[str | None, str], str | None],
 ) -> ReportInputs:
-    tags: dict[str, str] = {}
-    criterion_ids: dict[tuple[str, str], str | None] = {}
-    for payload in evaluators:
-        row, criteria = mirror.parse_evaluator(payload)
-        tags[row["heify_id"]] = row["tag"]
-        for criterion in criteria:  # the first of a name, as the query's ORDER BY position
-            criterion_ids.setdefault((row["heify_id"], criterion["name"]), criterion["heify_id"])
-    rows = [mirror.parse_transcription(payload)[0] for payload in transcriptions]
-    rows = sorted(
-        (
-            r for r in rows
-            if r["participant_id"] == participant_id and r["status"] == COMPLETED and r["score"] is not None
-            and r["occurred_at"] < window.end
-        ),
-        key=lambda r: (r["occurred_at"], r["heify_id"]), reverse=True,
-    )
-    limit_reached = len(rows) > config.query_limit
-    calls = [
-        Call(r["heify_id"], r["occurred_at"], r["score"], r["critical_fail_triggered"], r["duration"],
-             r["evaluator_id"], tags.get(r["evaluator_id"]), r["group"], r["status"],
-             failed_criteria(r["criteria_results"]))
-        for r in rows[: config.query_limit]
-    ]
+    """Every section's aggregates over the included calls (newest first, capped); the same for (a) and (c).
+
+    `criterion_ids` maps (evaluator id, criterion name) to the Criterion's Heify id, for the names the
+    evaluator knows (the first of a name, by position).
+    """
     if not calls:
         return ReportInputs(calls=[])
-
     critical = [c for c in calls if c.critical]
     buckets = Counter(score_bucket(c.score) for c in calls)
     totals = Totals(
@@ -748,17 +504,18 @@ def _inputs_from_payloads(
     for c in calls:
         by_day[_utc_date(c.date)].append(c)
         by_evaluator[c.evaluator_id].append(c)
-        fails.update((c.evaluator_id, name) for name in c.failed_criteria)
+        for name in c.failed_criteria:
+            fails[c.evaluator_id, name] += 1
     timeline = [
-        DayStats(day, len(group), fmean(c.score for c in group), sum(c.critical for c in group))
+        DayStats(day, len(group), _mean_score(group), sum(c.critical for c in group))
         for day, group in by_day.items()
     ]
     evaluator_rows = []
     for evaluator_id, group in by_evaluator.items():
         durations = [c.duration for c in group if c.duration is not None]
         evaluator_rows.append(EvaluatorStats(
-            evaluator_id, tags.get(evaluator_id), len(group), fmean(c.score for c in group),
-            sum(c.critical for c in group), stdev(c.score for c in group) if len(group) >= 2 else None,
+            evaluator_id, group[0].evaluator_tag, len(group), _mean_score(group),
+            sum(c.critical for c in group), stdev([c.score for c in group]) if len(group) >= 2 else None,
             fmean(durations) if durations else None,
         ))
     criteria = [
@@ -766,6 +523,7 @@ def _inputs_from_payloads(
         for (evaluator_id, name), count in fails.items()
     ]
 
+    # Calls with no duration are left out of duration insights: they have no class and no place in the order.
     timed = sorted((c for c in calls if c.duration is not None), key=lambda c: c.duration)
     durations = DurationStats()
     if timed:
@@ -782,6 +540,87 @@ def _inputs_from_payloads(
     return ReportInputs(
         calls=calls, query_limit_reached=limit_reached, totals=totals, timeline=timeline,
         evaluators=evaluator_rows, criteria=criteria, durations=durations,
+    )
+
+
+# --- (a) the query ---------------------------------------------------------------------------------------
+
+_RAW_COLUMNS = (  # a Call's fields but the last, in its order
+    "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
+    "group", "status",
+)
+
+
+def _inputs_from_db(participant_id: str | None, window: Window, config: ReportSettings) -> ReportInputs:
+    if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
+        return ReportInputs(calls=[])
+    included = Transcription.objects.filter(
+        participant_id=participant_id, status=COMPLETED, score__isnull=False, occurred_at__lt=window.end,
+    ).order_by("-occurred_at", "-heify_id")
+    # raw_data lists every included call, so their columns come to Python anyway: one query fetches them (one
+    # row more than the cap tells whether it was reached), and the sections are aggregated from them here.
+    if connections[included.db].vendor == "postgresql":
+        # The failed names are picked out by the database: decoding every call's whole list of results cost
+        # more in Python than any other column (benchmarks/analytics.py).
+        fetched = included.annotate(failed_names=_FailedCriteria("criteria_results"))
+        rows = list(fetched.values_list(*_RAW_COLUMNS, "failed_names")[: config.query_limit + 1])
+        calls = [Call(*row) for row in rows[: config.query_limit]]
+    else:
+        rows = list(included.values_list(*_RAW_COLUMNS, "criteria_results")[: config.query_limit + 1])
+        calls = [Call(*row[:-1], failed_criteria(row[-1])) for row in rows[: config.query_limit]]
+    return _inputs_from_calls(
+        calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
+        criterion_ids=_db_criterion_ids(calls),
+    )
+
+
+def _db_criterion_ids(calls: Iterable[Call]) -> dict[tuple[str, str], str | None]:
+    """The Heify ids of the criteria the calls failed, by (evaluator id, name): the first of a name by position."""
+    evaluator_ids = {c.evaluator_id for c in calls if c.failed_criteria and c.evaluator_id is not None}
+    if not evaluator_ids:
+        return {}
+    found: dict[tuple[str, str], str | None] = {}
+    criteria = (
+        Criterion.objects.filter(evaluator__heify_id__in=evaluator_ids)
+        .order_by("evaluator_id", "position", "id").values_list("evaluator__heify_id", "name", "heify_id")
+    )
+    for evaluator_id, name, heify_id in criteria:
+        found.setdefault((evaluator_id, name), heify_id)
+    return found
+
+
+# --- (c) the same inputs, from Heify JSON ----------------------------------------------------------------
+
+
+def _inputs_from_payloads(
+    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[dict], window: Window,
+    config: ReportSettings,
+) -> ReportInputs:
+    tags: dict[str, str] = {}
+    criterion_ids: dict[tuple[str | None, str], str | None] = {}
+    for payload in evaluators:
+        row, criteria = mirror.parse_evaluator(payload)
+        tags[row["heify_id"]] = row["tag"]
+        for criterion in criteria:  # the first of a name, as the query's ORDER BY position
+            criterion_ids.setdefault((row["heify_id"], criterion["name"]), criterion["heify_id"])
+    rows = [mirror.parse_transcription(payload)[0] for payload in transcriptions]
+    rows = sorted(
+        (
+            r for r in rows
+            if r["participant_id"] == participant_id and r["status"] == COMPLETED and r["score"] is not None
+            and r["occurred_at"] < window.end
+        ),
+        key=lambda r: (r["occurred_at"], r["heify_id"]), reverse=True,
+    )
+    calls = [
+        Call(r["heify_id"], r["occurred_at"], r["score"], r["critical_fail_triggered"], r["duration"],
+             r["evaluator_id"], tags.get(r["evaluator_id"]), r["group"], r["status"],
+             failed_criteria(r["criteria_results"]))
+        for r in rows[: config.query_limit]
+    ]
+    return _inputs_from_calls(
+        calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
+        criterion_ids=criterion_ids,
     )
 
 
