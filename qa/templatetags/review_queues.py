@@ -20,3 +20,9 @@ def review_queues(context):
         "mine": queues.my_reviews(request.user).count(),
         "mine_url": queue_link("UNDER_REVIEW") + "&mine=1",
     }
+
+
+@register.filter
+def spaced(code: str) -> str:
+    """insufficient_data -> insufficient data"""
+    return str(code).replace("_", " ")
