@@ -58,11 +58,10 @@ if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but
 from benchmarks.api_list import (  # noqa: E402  (the path above first)
     CONFIGURATIONS,
     EVALUATORS,
-    NEUTRAL,
     POSTGRES_ADMIN_URL,
     SEGMENTS,
-    VALUES,
     _sql_list,
+    transcription_insert,
 )
 
 TOTAL = 1_000_000
@@ -158,26 +157,13 @@ def fill() -> dict:
         for heify_id, tag in [(TARGET, "Target agent"), (SMALL, "Small agent"), (HEAVY, "Heavy agent")]
         + [(heify_id, f"Agent {n}") for n, heify_id in enumerate(OTHERS, start=1)]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
-            "WHERE table_name = 'qa_transcription'"
-        )
-        table = {name: (kind, nullable == "YES", default) for name, kind, nullable, default in cursor.fetchall()}
     expression = {
         "configurations": _sql_list(c for c, _ in CONFIGURATIONS),
         "configuration_tags": _sql_list(t for _, t in CONFIGURATIONS),
         "evaluators": _sql_list(EVALUATORS), "others": _sql_list(OTHERS),
         "segments": SEGMENTS, "criteria": "[]",
     }
-    columns = {**VALUES, **OVERRIDES}
-    values = {}
-    for column, (kind, nullable, default) in table.items():
-        if column in columns:
-            values[column] = columns[column].format(**expression)
-        elif not nullable and default is None and column != "id":
-            values[column] = NEUTRAL[kind]
-    sql = INSERT.format(columns=", ".join(f'"{c}"' for c in values), values=", ".join(values.values()), count=TOTAL)
+    sql, _ = transcription_insert(connection, expression, TOTAL, OVERRIDES)
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo

@@ -48,6 +48,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but not the project
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import markdown_table  # noqa: E402  (the path above first)
+
 PYTHON = sys.executable
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 CHILD_TIMEOUT = 3600
@@ -133,6 +138,32 @@ def _sql_list(items) -> str:
     return ", ".join(f"'{item}'" for item in items)
 
 
+def transcription_insert(connection, expression: dict, count: int, overrides: dict | None = None) -> tuple[str, dict]:
+    """The INSERT ... SELECT FROM generate_series that fills qa_transcription with `count` rows.
+
+    Returns the SQL and each column's SQL expression: VALUES (with `overrides`)
+    formatted with `expression`, and a neutral value for any other NOT NULL
+    column without a default, so a new column does not break the benchmark.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+            "WHERE table_name = 'qa_transcription'"
+        )
+        table = {name: (kind, nullable == "YES", default) for name, kind, nullable, default in cursor.fetchall()}
+    columns = {**VALUES, **(overrides or {})}
+    values = {}
+    for column, (kind, nullable, default) in table.items():
+        if column in columns:
+            values[column] = columns[column].format(**expression)
+        elif not nullable and default is None and column != "id":
+            values[column] = NEUTRAL[kind]
+    sql = INSERT.format(columns=", ".join(f'"{c}"' for c in values), values=", ".join(values.values()),
+                        count=int(count))
+    return sql, values
+
+
+
 # --- the child: one count, one database --------------------------------------------------------------
 
 
@@ -148,26 +179,13 @@ def child(count: int, requests: int, explain: bool) -> None:
     from rest_framework.authtoken.models import Token
 
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
-            "WHERE table_name = 'qa_transcription'"
-        )
-        table = {name: (kind, nullable == "YES", default) for name, kind, nullable, default in cursor.fetchall()}
     expression = {
         "configurations": _sql_list(c for c, _ in CONFIGURATIONS),
         "configuration_tags": _sql_list(t for _, t in CONFIGURATIONS),
         "evaluators": _sql_list(EVALUATORS), "participants": _sql_list(PARTICIPANTS),
         "segments": SEGMENTS, "criteria": CRITERIA_RESULTS,
     }
-    values = {}
-    for column, (kind, nullable, default) in table.items():
-        if column in VALUES:
-            values[column] = VALUES[column].format(**expression)
-        elif not nullable and default is None and column != "id":
-            values[column] = NEUTRAL[kind]
-    sql = INSERT.format(columns=", ".join(f'"{c}"' for c in values), values=", ".join(values.values()),
-                        count=int(count))
+    sql, values = transcription_insert(connection, expression, count)
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo
@@ -289,10 +307,7 @@ def table(runs: list[dict]) -> str:
     for kind in runs[0]["results"]:
         rows.append((kind, *(f"{r['results'][kind]['median']:.1f} ({r['results'][kind]['min']:.1f}-"
                              f"{r['results'][kind]['max']:.1f})" for r in runs)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

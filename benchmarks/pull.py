@@ -39,6 +39,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but not the project
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import markdown_table  # noqa: E402  (the path above first)
+
 PYTHON = sys.executable
 API_KEY = "bench-key"
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -189,10 +194,7 @@ def table(results: list[dict]) -> str:
             f"{r['growth_mib']:.1f}", f"{r['drift_mib']:+.1f}",
             *(f"{split[phase]:.2f}" for phase in ("client", "json", "parse", "upsert", "other")),
         ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,7 @@ What must not live here: writes, HTTP, and a second copy of a rule in (a) or
 (c) that (b) already applies. Where SQL must decide one too (which results
 are failed criteria, for the query; is it a pass, for the team overview in
 qa.team), it takes it from the one definition beside it
-(`failed_criteria`/`_FailedCriteria`, `passes`/`_passed_q`).
+(`failed_criteria`/`_FailedCriteria`, `passes`/`passed_q`).
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def passes(score: float, critical: bool, pass_mark: float) -> bool:
     return score >= pass_mark and not critical
 
 
-def _passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.team)
+def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.team)
     return Q(score__gte=pass_mark, critical_fail_triggered=False)
 
 
@@ -300,11 +300,11 @@ def _threshold_seconds(value: float | None) -> int:
     return 0 if value is None else _figure(value, 0)
 
 
-def _rate(part: int, whole: int) -> int | float:
+def rate_figure(part: int, whole: int) -> int | float:
     return _figure(part / whole * 100) if whole else 0
 
 
-def _mean_figure(value: float | None) -> int | float:
+def mean_figure(value: float | None) -> int | float:
     return 0 if value is None else _figure(value)
 
 
@@ -314,8 +314,8 @@ def _mean_figure(value: float | None) -> int | float:
 def kpis_section(totals: Totals) -> dict:
     return {
         "total_calls": totals.overall.calls,
-        "avg_score": _mean_figure(totals.overall.avg_score),
-        "pass_rate": _rate(totals.overall.passed, totals.overall.calls),
+        "avg_score": mean_figure(totals.overall.avg_score),
+        "pass_rate": rate_figure(totals.overall.passed, totals.overall.calls),
         "total_critical_fails": totals.critical_fails,
         "pending_critical_reviews": totals.pending_critical_reviews,
     }
@@ -342,7 +342,7 @@ def evaluators_section(rows: Iterable[EvaluatorStats]) -> list[dict]:
             "calls": r.calls,
             "avg_score": _figure(r.avg_score),
             "critical_fails": r.critical_fails,
-            "critical_fail_rate": _rate(r.critical_fails, r.calls),
+            "critical_fail_rate": rate_figure(r.critical_fails, r.calls),
             "consistency": _figure(r.score_stddev, 2) if r.calls >= 2 and r.score_stddev is not None else 0,
             "avg_duration": _seconds_shown(r.avg_duration),
         }
@@ -353,7 +353,7 @@ def evaluators_section(rows: Iterable[EvaluatorStats]) -> list[dict]:
 def criteria_section(rows: Iterable[CriterionFails], total_calls: int) -> list[dict]:
     ordered = sorted((r for r in rows if r.fail_count), key=lambda r: (-r.fail_count, r.name, r.id or ""))
     return [
-        {"id": r.id, "name": r.name, "fail_count": r.fail_count, "fail_rate": _rate(r.fail_count, total_calls)}
+        {"id": r.id, "name": r.name, "fail_count": r.fail_count, "fail_rate": rate_figure(r.fail_count, total_calls)}
         for r in ordered
     ]
 
@@ -365,8 +365,8 @@ def distribution_section(totals: Totals) -> dict:
 def _period(stats: ScoreStats) -> dict:
     return {
         "calls": stats.calls,
-        "avg_score": _mean_figure(stats.avg_score) if stats.calls else 0,
-        "pass_rate": _rate(stats.passed, stats.calls),
+        "avg_score": mean_figure(stats.avg_score) if stats.calls else 0,
+        "pass_rate": rate_figure(stats.passed, stats.calls),
     }
 
 
@@ -381,7 +381,7 @@ def duration_section(stats: DurationStats) -> dict:
     return {
         "thresholds": {"p25": _threshold_seconds(stats.p25), "p75": _threshold_seconds(stats.p75)},
         **{
-            name: {"count": group.calls, "avg_score": _mean_figure(group.avg_score) if group.calls else 0}
+            name: {"count": group.calls, "avg_score": mean_figure(group.avg_score) if group.calls else 0}
             for name, group in (("short", stats.short), ("medium", stats.medium), ("long", stats.long))
         },
     }

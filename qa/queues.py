@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from qa import rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
+from qa.services import StaleEdit
 
 REVIEW = "qa.review_transcription"
 MANAGE = "qa.manage_review_queues"
@@ -132,8 +133,6 @@ def _move(
             if action == "claim" and current.group == "UNDER_REVIEW":
                 raise ClaimLost(current.assigned_to)
             if expected_version is not None and current.version != expected_version:
-                from qa.services import StaleEdit
-
                 raise StaleEdit(f"The call changed since version {expected_version} (it is at {current.version}).")
             rules.review_transition(action, current.group)  # says why, if it is the group
             raise ValidationError("The call changed meanwhile; reload and try again.", code="changed")

@@ -33,7 +33,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
         row["participant_id"]: row
         for row in scored.values("participant_id").order_by().annotate(
             calls=Count("id"), avg=Avg("score"),
-            passed=Count("id", filter=analytics._passed_q(config.pass_mark)),
+            passed=Count("id", filter=analytics.passed_q(config.pass_mark)),
             critical_fails=Count("id", filter=critical),
             pending=Count("id", filter=critical & Q(group=analytics.PENDING_REVIEW)),
         )
@@ -56,8 +56,8 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
             "participant": participant,
             "tag": participant.tag,
             "calls": calls,
-            "avg_score": analytics._mean_figure(stats.get("avg")),
-            "pass_rate": analytics._rate(stats.get("passed", 0), calls),
+            "avg_score": analytics.mean_figure(stats.get("avg")),
+            "pass_rate": analytics.rate_figure(stats.get("passed", 0), calls),
             "critical_fails": stats.get("critical_fails", 0),
             "pending_critical_reviews": stats.get("pending", 0),
             "trend": trend,

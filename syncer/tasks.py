@@ -71,7 +71,7 @@ SCHEDULES = {
     "heify pull": ("syncer.tasks.pull_all", "HEIFY_PULL_EVERY_MINUTES"),
     "heify poll in-flight transcriptions": ("syncer.tasks.poll_in_flight", "HEIFY_POLL_EVERY_MINUTES"),
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
-    "review release expired claims": ("syncer.tasks.release_expired_claims", "HEIFY_PUSH_EVERY_MINUTES"),
+    "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
 }
 
 

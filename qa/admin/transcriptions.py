@@ -168,7 +168,8 @@ class TranscriptionAdmin(admin.ModelAdmin):
     # --- read-only: Heify is the source of every call ---------------------------------
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Adding a transcription means uploading a call to Heify."""
+        """Adding a transcription means uploading a call to Heify (qa.add_transcription);
+        the call itself is never edited here."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
@@ -189,10 +190,6 @@ class TranscriptionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/qa/transcription/upload.html", context)
-
-    def has_add_permission(self, request):
-        # "Add" is the upload to Heify (add_view); the call itself is never edited here.
-        return super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
         return False
