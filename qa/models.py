@@ -201,6 +201,10 @@ class Transcription(HeifyObject):
     summary = models.TextField(blank=True)
     fields = models.JSONField("extracted fields", default=list, blank=True)
     criteria_results = models.JSONField(default=list, blank=True)
+    # Derived by the upsert (rules.failed_criteria), so that the analytics read names, not every result.
+    failed_criteria = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
+    )
     error = models.JSONField(null=True, blank=True)
     # Review: local only, Heify knows nothing of it (see qa/queues.py).
     assigned_to = models.ForeignKey(

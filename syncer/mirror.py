@@ -202,6 +202,7 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
         summary=(details.get("summary") or {}).get("summary") or "",
         fields=(details.get("fields") or {}).get("fields") or [],
         criteria_results=evaluation.get("criteria_results") or [],
+        failed_criteria=rules.failed_criteria(evaluation.get("criteria_results")),
         error=payload.get("error"),
     )
     return row, []

@@ -1,0 +1,39 @@
+"""Data migrations, run forwards over rows written under the schema before them."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE, AFTER = ("qa", "0004_participant_list_index"), ("qa", "0005_transcription_failed_criteria")
+
+
+def migrate(*targets):
+    """Migrate to `targets` (default: the latest of every app); the models as they are there."""
+    executor = MigrationExecutor(connection)
+    targets = list(targets) or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def test_calls_mirrored_before_get_their_failed_criteria():
+    apps = migrate(BEFORE)
+    try:
+        Transcription = apps.get_model("qa", "Transcription")
+        results = {
+            "t-1": [{"name": "Greeting", "passed": False}, {"name": "Closing", "passed": True},
+                    {"name": "Empathy", "passed": False}],
+            "t-2": [{"name": "Greeting", "passed": True}],
+            "t-3": {"not": "a list"},
+            "t-4": [{"name": 7, "passed": False}, "Greeting", {"name": "Hold", "passed": None},
+                    {"name": "Hold", "passed": 0}],
+        }
+        for heify_id, criteria_results in results.items():
+            Transcription.objects.create(heify_id=heify_id, status="COMPLETED", criteria_results=criteria_results)
+        Transcription = migrate(AFTER).get_model("qa", "Transcription")
+        assert dict(Transcription.objects.values_list("heify_id", "failed_criteria")) == {
+            "t-1": ["Greeting", "Empathy"], "t-2": [], "t-3": [], "t-4": [],
+        }
+    finally:
+        migrate()
