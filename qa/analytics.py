@@ -4,17 +4,24 @@ What lives here, in three layers (notes, section 3, are the rules; the seed
 `analytics-participant.txt` is the shape):
 
 (a) The query (`_inputs_from_db`): one participant's included calls, newest
-    first and capped, with the columns raw_data shows, in one query (plus one
-    for the ids of the criteria they failed; on PostgreSQL the failed names
-    are picked out of criteria_results by the database). raw_data lists every
-    included call, so the rows come to Python anyway; aggregating them again
-    in SQL read the same rows once per section (benchmarks/analytics.py).
+    first and capped. On PostgreSQL, one statement reads them once and
+    aggregates every section in the database (GROUP BY, avg, stddev_samp,
+    percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
+    On SQLite, which has neither percentile_cont nor stddev_samp, the
+    fallback reads the same rows once and (b) aggregates them in Python
+    (`_inputs_from_rows`). Both give the same report (tests/qa/test_analytics.py
+    compares each with (c) on the same calls).
 (b) Pure functions: the included calls -> `ReportInputs` (grouping, means,
     the sample standard deviation, the duration percentiles as PostgreSQL's
     percentile_cont interpolates: `_inputs_from_calls`), and `ReportInputs`
     -> the report's sections (`build_report` and the `*_section` functions).
     Every rule lives here once: rounding, the pass rule, buckets, duration
-    classes, delta, trend direction, the degradation alert.
+    classes, delta, trend direction, the degradation alert. The rules the
+    PostgreSQL query applies per row (the pass rule, the bucket, the duration
+    class, raw_data's row) have their SQL form written beside the Python one
+    (`PASSES_SQL`, `score_bucket_sql`, ...); rounding and every figure shown
+    stay in Python, for both paths. Which criteria a call failed is decided
+    once, by the upsert (qa.rules.failed_criteria, kept on the call).
 (c) The emulator's variant (`_inputs_from_payloads`): the same included calls
     read from Heify JSON by the one upsert parser (syncer.mirror), handed to
     the same (b).
@@ -24,31 +31,31 @@ ANALYTICS_PASS_MARK (50), ANALYTICS_TREND_THRESHOLD (5),
 ANALYTICS_DEGRADATION_THRESHOLD (10), ANALYTICS_QUERY_LIMIT (20,000: Heify's
 cap), ANALYTICS_TREND_SAMPLE (20).
 
-What must not live here: writes, HTTP, and a second copy of a rule in (a) or
-(c) that (b) already applies. Where SQL must decide one too (which results
-are failed criteria, for the query; is it a pass, for the team overview in
-qa.team), it takes it from the one definition beside it
-(`failed_criteria`/`_FailedCriteria`, `passes`/`passed_q`).
+What must not live here: writes, HTTP, and a copy of a rule outside (b):
+where SQL must decide one too (the report query; is it a pass, for the team
+overview in qa.team), it takes the SQL form written beside the rule.
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean, stdev
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
-from django.db.models import Func, JSONField, Q
+from django.db import connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from qa.models import Criterion, Participant, Transcription
+from qa.models import Criterion, Evaluator, Participant, Transcription
 from syncer import mirror
 
 COMPLETED = "COMPLETED"
@@ -192,7 +199,7 @@ class DurationStats:
 
 @dataclass(frozen=True)
 class ReportInputs:
-    calls: list[Call]  # every included call, newest first (raw_data; the trend's sample is its head)
+    raw_data: list[dict]  # every included call, newest first, as raw_data shows it (the trend's sample is its head)
     query_limit_reached: bool = False
     totals: Totals = Totals()
     timeline: list[DayStats] = field(default_factory=list)
@@ -213,11 +220,19 @@ def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview,
     return Q(score__gte=pass_mark, critical_fail_triggered=False)
 
 
+PASSES_SQL = "score >= %(pass_mark)s AND NOT critical"  # `passes`, over the report query's columns
+
+
 def score_bucket(score: float) -> str:
     for label, bound in SCORE_BUCKETS:
         if bound is None or score <= bound:
             return label
     raise AssertionError("the last bucket has no bound")
+
+
+def score_bucket_sql(score: str) -> str:  # `score_bucket`, as SQL over the column `score`
+    whens = " ".join(f"WHEN {score} <= {bound!r} THEN '{label}'" for label, bound in SCORE_BUCKETS if bound is not None)
+    return f"CASE {whens} ELSE '{SCORE_BUCKETS[-1][0]}' END"
 
 
 def duration_class(duration: float, p25: float, p75: float) -> str:
@@ -229,30 +244,8 @@ def duration_class(duration: float, p25: float, p75: float) -> str:
     return "medium"
 
 
-def failed_criteria(criteria_results: Any) -> list[str]:
-    """Names of the criteria a call failed, in Heify's order: results whose `passed` is JSON false."""
-    if not isinstance(criteria_results, list):
-        return []
-    return [
-        result["name"] for result in criteria_results
-        if isinstance(result, dict) and result.get("passed") is False and isinstance(result.get("name"), str)
-    ]
-
-
-class _FailedCriteria(Func):
-    """`failed_criteria`, as SQL (PostgreSQL): the names, as a JSON array; [] when the results are not an array.
-
-    In strict mode `$[*]` of a non-array is an error, which `silent` turns into no items; inside the filter, an
-    item that is not an object, or lacks `passed` or `name`, is an error there too, which makes the filter
-    unknown: the item is left out. `== false` holds for JSON false only (0 and null do not compare to it).
-    """
-
-    function = "JSONB_PATH_QUERY_ARRAY"
-    template = (
-        "%(function)s(%(expressions)s, "
-        "'strict $[*] ? (@.passed == false && @.name.type() == \"string\").name', '{}', true)"
-    )
-    output_field = JSONField()
+def duration_class_sql(duration: str, p25: str, p75: str) -> str:  # `duration_class`, as SQL
+    return f"CASE WHEN {duration} <= {p25} THEN 'short' WHEN {duration} >= {p75} THEN 'long' ELSE 'medium' END"
 
 
 def percentile_position(count: int, fraction: float) -> tuple[int, float]:
@@ -410,33 +403,49 @@ def degradation_alert(trend: dict, threshold: float) -> bool:
     return Decimal(str(trend["previous_avg"])) - Decimal(str(trend["recent_avg"])) >= Decimal(str(threshold))
 
 
+RAW_DATA_KEYS = (
+    "id", "date", "score", "critical", "duration", "evaluator_tag", "evaluator_id", "group", "status",
+    "failed_criteria",
+)
+
+
 def raw_data_section(calls: Iterable[Call]) -> list[dict]:
     return [
-        {
-            "id": c.id,
-            "date": c.date.astimezone(UTC).isoformat(),
-            "score": _plain(c.score),
-            "critical": c.critical,
-            "duration": _seconds_shown(c.duration),
-            "evaluator_tag": c.evaluator_tag,
-            "evaluator_id": c.evaluator_id,
-            "group": c.group,
-            "status": c.status,
-            "failed_criteria": list(c.failed_criteria),
-        }
+        dict(zip(RAW_DATA_KEYS, (
+            c.id, c.date.astimezone(UTC).isoformat(), _plain(c.score), c.critical, _seconds_shown(c.duration),
+            c.evaluator_tag, c.evaluator_id, c.group, c.status, list(c.failed_criteria),
+        ), strict=True))
         for c in calls
     ]
+
+
+# `raw_data_section`'s row, as SQL over the report query's columns (PostgreSQL), its values in RAW_DATA_KEYS'
+# order: the date as Python's isoformat writes it in UTC (microseconds only when there are some), the score as
+# stored (float8 prints 52.0 as 52), the duration as `_seconds_shown` cuts it (rounded to the microsecond, then
+# truncated). An array, not an object: json_build_object costs twice as much here, and so does decoding it.
+RAW_DATA_ROW_SQL = """json_build_array(
+    heify_id,
+    replace(to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), '.000000+', '+'),
+    score,
+    critical,
+    trunc(round(duration * 1000000) / 1000000)::bigint,
+    evaluator_tag,
+    evaluator_id,
+    "group",
+    status,
+    failed
+)"""
 
 
 def build_report(inputs: ReportInputs, *, generated_at: datetime, config: ReportSettings) -> dict:
     """The `data` object of Heify's answer, in the example's key order."""
     trend = trend_section(
-        [c.score for c in inputs.calls[: config.trend_sample]],
+        [row["score"] for row in inputs.raw_data[: config.trend_sample]],
         sample_size=config.trend_sample, threshold=config.trend_threshold,
     )
     return {
         "metadata": {
-            "total_records_analyzed": len(inputs.calls),
+            "total_records_analyzed": len(inputs.raw_data),
             "query_limit_reached": inputs.query_limit_reached,
             # UTC without an offset, as the example writes it (raw_data dates do carry +00:00).
             "generated_at": generated_at.astimezone(UTC).replace(tzinfo=None).isoformat(),
@@ -450,7 +459,7 @@ def build_report(inputs: ReportInputs, *, generated_at: datetime, config: Report
         "duration_insights": duration_section(inputs.durations),
         "trend": trend,
         "degradation_alert": degradation_alert(trend, config.degradation_threshold),
-        "raw_data": raw_data_section(inputs.calls),
+        "raw_data": inputs.raw_data,
     }
 
 
@@ -484,7 +493,7 @@ def _inputs_from_calls(
     evaluator knows (the first of a name, by position).
     """
     if not calls:
-        return ReportInputs(calls=[])
+        return ReportInputs(raw_data=[])
     critical = [c for c in calls if c.critical]
     buckets = Counter(score_bucket(c.score) for c in calls)
     totals = Totals(
@@ -538,36 +547,204 @@ def _inputs_from_calls(
             p25=p25, p75=p75, **{name: _mean_stats(classes[name]) for name in ("short", "medium", "long")},
         )
     return ReportInputs(
-        calls=calls, query_limit_reached=limit_reached, totals=totals, timeline=timeline,
+        raw_data=raw_data_section(calls), query_limit_reached=limit_reached, totals=totals, timeline=timeline,
         evaluators=evaluator_rows, criteria=criteria, durations=durations,
     )
 
 
 # --- (a) the query ---------------------------------------------------------------------------------------
 
-_RAW_COLUMNS = (  # a Call's fields but the last, in its order
-    "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
-    "group", "status",
-)
-
 
 def _inputs_from_db(participant_id: str | None, window: Window, config: ReportSettings) -> ReportInputs:
     if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
-        return ReportInputs(calls=[])
-    included = Transcription.objects.filter(
+        return ReportInputs(raw_data=[])
+    if connections[Transcription.objects.db].vendor == "postgresql":
+        return _inputs_from_postgresql(participant_id, window, config)
+    return _inputs_from_rows(participant_id, window, config)
+
+
+def _included(participant_id: str, window: Window):
+    return Transcription.objects.filter(
         participant_id=participant_id, status=COMPLETED, score__isnull=False, occurred_at__lt=window.end,
     ).order_by("-occurred_at", "-heify_id")
-    # raw_data lists every included call, so their columns come to Python anyway: one query fetches them (one
-    # row more than the cap tells whether it was reached), and the sections are aggregated from them here.
-    if connections[included.db].vendor == "postgresql":
-        # The failed names are picked out by the database: decoding every call's whole list of results cost
-        # more in Python than any other column (benchmarks/analytics.py).
-        fetched = included.annotate(failed_names=_FailedCriteria("criteria_results"))
-        rows = list(fetched.values_list(*_RAW_COLUMNS, "failed_names")[: config.query_limit + 1])
-        calls = [Call(*row) for row in rows[: config.query_limit]]
-    else:
-        rows = list(included.values_list(*_RAW_COLUMNS, "criteria_results")[: config.query_limit + 1])
-        calls = [Call(*row[:-1], failed_criteria(row[-1])) for row in rows[: config.query_limit]]
+
+
+# PostgreSQL: one statement. The included calls are read once (the heap pages they lie on are the cost:
+# benchmarks/analytics.py) into a materialized CTE; every section is aggregated from it by the database
+# (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
+# becomes Python values one column at a time. One JSON text comes back; (b) rounds and shapes the sections.
+# Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
+# classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria).
+_POSTGRESQL_REPORT = """
+WITH fetched AS MATERIALIZED (
+    SELECT t.heify_id, t.occurred_at, t.score, t.critical_fail_triggered AS critical, t.duration,
+           t.evaluator_id, e.tag AS evaluator_tag, t."group", t.status,
+           t.failed_criteria AS failed,
+           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS n
+    FROM {transcription} AS t LEFT JOIN {evaluator} AS e ON e.heify_id = t.evaluator_id
+    WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+      AND t.occurred_at < %(end)s
+    ORDER BY t.occurred_at DESC, t.heify_id DESC
+    LIMIT %(limit)s + 1
+),
+calls AS MATERIALIZED (SELECT * FROM fetched WHERE n <= %(limit)s),
+percentiles AS (
+    SELECT percentile_cont(%(p25)s) WITHIN GROUP (ORDER BY duration) AS p25,
+           percentile_cont(%(p75)s) WITHIN GROUP (ORDER BY duration) AS p75
+    FROM calls WHERE duration IS NOT NULL
+)
+SELECT json_build_object(
+    'limit_reached', (SELECT count(*) > %(limit)s FROM fetched),
+    'totals', (
+        SELECT json_build_array(count(*), avg(score), count(*) FILTER (WHERE {passes}),
+                                count(*) FILTER (WHERE critical),
+                                count(*) FILTER (WHERE critical AND "group" = %(pending)s))
+        FROM calls
+    ),
+    'buckets', (
+        SELECT json_object_agg(bucket, n) FROM (SELECT {bucket} AS bucket, count(*) AS n FROM calls GROUP BY 1) AS b
+    ),
+    'periods', (
+        SELECT json_object_agg(period, json_build_array(n, average, passed))
+        FROM (
+            SELECT CASE WHEN occurred_at >= %(month_start)s THEN 'current'
+                        WHEN occurred_at >= %(previous_start)s THEN 'previous' END AS period,
+                   count(*) AS n, avg(score) AS average, count(*) FILTER (WHERE {passes}) AS passed
+            FROM calls GROUP BY 1
+        ) AS p
+        WHERE period IS NOT NULL
+    ),
+    'timeline', (
+        SELECT json_agg(json_build_array(day, n, average, critical_fails))
+        FROM (
+            SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n, avg(score) AS average,
+                   count(*) FILTER (WHERE critical) AS critical_fails
+            FROM calls GROUP BY 1
+        ) AS d
+    ),
+    'evaluators', (
+        SELECT json_agg(json_build_array(evaluator_id, evaluator_tag, n, average, critical_fails, spread,
+                                         mean_duration))
+        FROM (
+            SELECT evaluator_id, evaluator_tag, count(*) AS n, avg(score) AS average,
+                   count(*) FILTER (WHERE critical) AS critical_fails, stddev_samp(score) AS spread,
+                   avg(duration) AS mean_duration
+            FROM calls GROUP BY evaluator_id, evaluator_tag
+        ) AS g
+    ),
+    'criteria', (
+        SELECT json_agg(json_build_array(
+            f.evaluator_id, f.name, f.n,
+            (SELECT c.heify_id FROM {criterion} AS c JOIN {evaluator} AS e ON e.id = c.evaluator_id
+             WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)
+        ))
+        FROM (
+            SELECT calls.evaluator_id, failed.name, count(*) AS n
+            FROM calls CROSS JOIN LATERAL jsonb_array_elements_text(calls.failed) AS failed(name)
+            GROUP BY 1, 2
+        ) AS f
+    ),
+    'durations', (
+        SELECT json_build_array(
+            percentiles.p25, percentiles.p75,
+            (SELECT json_object_agg(class, json_build_array(n, average))
+             FROM (SELECT {duration_class} AS class, count(*) AS n, avg(score) AS average
+                   FROM calls WHERE duration IS NOT NULL GROUP BY 1) AS k)
+        )
+        FROM percentiles
+    ),
+    'raw_data', (SELECT json_agg({raw_row} ORDER BY n) FROM calls)
+)::text
+"""
+
+
+# For the report's statement only (SET LOCAL, undone at the end of its transaction). JIT: the planner's estimate
+# for the criteria breakdown's unnest passes jit_above_cost, and compiling then costs more than the whole
+# execution. work_mem: sorting and keeping 20,000 calls takes a few MB, more than PostgreSQL's default 4 MB, and
+# spilling them to temporary files cost about a tenth of the report (benchmarks/analytics.py).
+_POSTGRESQL_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+
+
+@contextmanager
+def _gc_paused():
+    """Decoding the answer makes some 200,000 lists, dicts and strings; the collector, run every few hundred of
+    them, then walks the whole process's heap over and over, which took as long as the decoding itself. It
+    runs again at the end. Collection is process-wide: another thread's collection can wait, never be lost."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _inputs_from_postgresql(participant_id: str, window: Window, config: ReportSettings) -> ReportInputs:
+    connection = connections[Transcription.objects.db]
+    qn = connection.ops.quote_name
+    sql = _POSTGRESQL_REPORT.format(
+        transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
+        criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
+        duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
+        raw_row=RAW_DATA_ROW_SQL,
+    )
+    params = {
+        "participant": participant_id, "completed": COMPLETED, "end": window.end, "limit": config.query_limit,
+        "month_start": window.month_start, "previous_start": window.previous_start,
+        "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
+        "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
+    }
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_POSTGRESQL_SETTINGS)
+        cursor.execute(sql, params)
+        answer = cursor.fetchone()[0]
+    with _gc_paused():
+        found = json.loads(answer)
+        if not found["raw_data"]:
+            return ReportInputs(raw_data=[])
+        raw_data = [dict(zip(RAW_DATA_KEYS, row, strict=True)) for row in found["raw_data"]]
+
+    def stats(row: list | None) -> ScoreStats:
+        return ScoreStats(*row) if row else ScoreStats()
+
+    calls, average, passed, critical_fails, pending = found["totals"]
+    periods = found["periods"] or {}
+    p25, p75, classes = found["durations"] if found["durations"] else (None, None, None)
+    return ReportInputs(
+        raw_data=raw_data,
+        query_limit_reached=found["limit_reached"],
+        totals=Totals(
+            overall=ScoreStats(calls, average, passed), critical_fails=critical_fails,
+            pending_critical_reviews=pending,
+            buckets={label: found["buckets"].get(label, 0) for label, _ in SCORE_BUCKETS},
+            current=stats(periods.get("current")), previous=stats(periods.get("previous")),
+        ),
+        timeline=[DayStats(date.fromisoformat(day), *rest) for day, *rest in found["timeline"]],
+        evaluators=[EvaluatorStats(*row) for row in found["evaluators"]],
+        criteria=[
+            CriterionFails(id=criterion_id, evaluator_id=evaluator_id, name=name, fail_count=count)
+            for evaluator_id, name, count, criterion_id in found["criteria"] or ()
+        ],
+        durations=DurationStats(
+            p25=p25, p75=p75, **{name: stats((classes or {}).get(name)) for name in ("short", "medium", "long")},
+        ) if p25 is not None else DurationStats(),
+    )
+
+
+# The fallback (SQLite, which has neither percentile_cont nor stddev_samp): the same included calls, one read of
+# their rows, aggregated by (b) in Python.
+_RAW_COLUMNS = (  # a Call's fields, in its order
+    "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
+    "group", "status", "failed_criteria",
+)
+
+
+def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings) -> ReportInputs:
+    # One row more than the cap tells whether it was reached.
+    rows = list(
+        _included(participant_id, window).values_list(*_RAW_COLUMNS)[: config.query_limit + 1]
+    )
+    calls = [Call(*row) for row in rows[: config.query_limit]]
     return _inputs_from_calls(
         calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
         criterion_ids=_db_criterion_ids(calls),
@@ -615,7 +792,7 @@ def _inputs_from_payloads(
     calls = [
         Call(r["heify_id"], r["occurred_at"], r["score"], r["critical_fail_triggered"], r["duration"],
              r["evaluator_id"], tags.get(r["evaluator_id"]), r["group"], r["status"],
-             failed_criteria(r["criteria_results"]))
+             r["failed_criteria"])
         for r in rows[: config.query_limit]
     ]
     return _inputs_from_calls(

@@ -4,7 +4,8 @@ Data goes in as Heify payloads through the one upsert path (the `load` fixture).
 """
 
 import json
-from datetime import UTC, date, datetime
+import random
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests import builders
 pytestmark = pytest.mark.django_db
 
 AS_OF = date(2026, 3, 21)
+GROUPS = ("PENDING_REVIEW", "UNDER_REVIEW", "ARCHIVED")
 # Heify's example (seeds/analytics-participant.txt), its `data` verbatim; raw_data there shows 2 of the 5 rows.
 EXAMPLE = json.loads((Path(__file__).parent / "fixtures" / "analytics_example.json").read_text())
 NO_CALLS = {"calls": 0, "avg_score": 0, "pass_rate": 0}
@@ -309,6 +311,21 @@ def test_the_query_limit_caps_every_section(load, agent, scorecard, settings):
     assert report(agent)["metadata"] == {"total_records_analyzed": 7, "query_limit_reached": False}
 
 
+def test_heifys_own_cap_of_20000_calls(load, agent, scorecard):
+    assert analytics.ReportSettings.current().query_limit == 20_000  # the setting's default is Heify's cap
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    calls = [
+        call(agent, when=(start + timedelta(minutes=i)).isoformat(), score=i % 101, evaluator=scorecard)
+        for i in range(20_001)
+    ]
+    load(transcriptions=calls)
+    data = report(agent)
+    assert data["metadata"] == {"total_records_analyzed": 20_000, "query_limit_reached": True}
+    assert data["kpis"]["total_calls"] == len(data["raw_data"]) == 20_000
+    assert data["raw_data"][-1]["id"] == calls[1]["transcription_id"]  # the oldest call is the one left out
+    assert sum(data["score_distribution"].values()) == sum(d["volume"] for d in data["charts"]["timeline"]) == 20_000
+
+
 def test_calls_that_do_not_count(load, agent):
     other = builders.participant_payload()
     load(participants=[other])
@@ -515,8 +532,44 @@ def test_payloads_give_the_same_report_as_the_database(load, settings, query_lim
     assert compared >= 3
 
 
+@pytest.mark.parametrize(("seed", "query_limit"), [(1, 20_000), (2, 20_000), (3, 40)])
+def test_awkward_calls_give_the_same_report_from_the_database_and_from_payloads(load, agent, settings, seed,
+                                                                                 query_limit):
+    """On PostgreSQL the database aggregates (one SQL statement), elsewhere Python does: each must equal (c)."""
+    settings.ANALYTICS_QUERY_LIMIT = query_limit
+    rng = random.Random(seed)
+    evaluators = [builders.evaluator_payload(tag=tag) for tag in ("Zeta", "Alpha", "Alpha")]
+    gone = builders.evaluator_payload(tag="Gone")  # never loaded
+    names = ["Greeting", "Issue resolved", "No offensive language", "Unknown to all"]
+    calls = []
+    for i in range(120):
+        when = datetime(2026, 1, 25, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 56 * 86400))
+        if i % 3:
+            when = when.replace(microsecond=rng.randrange(1_000_000))
+        if i % 17 == 0 and calls:  # the same instant as another call: the id breaks the tie
+            when = datetime.fromisoformat(calls[-1]["created_at"])
+        score = rng.choice([20, 20.5, 40, 100, 0, 60, 60.05, round(rng.uniform(0, 100), rng.choice([0, 1, 3]))])
+        duration = rng.choice([None, 542.5, 542.4999, 600.0, round(rng.uniform(30, 900), rng.choice([0, 1, 2]))])
+        calls.append(call(
+            agent, when=when.isoformat(), score=score, duration=duration, critical=rng.random() < 0.2,
+            evaluator=rng.choice([*evaluators, gone, None]), group=rng.choice([None, *GROUPS]),
+            failed=rng.sample(names, rng.randrange(3)), status="COMPLETED" if i % 13 else "FAILED",
+        ))
+    load(evaluators=evaluators, transcriptions=calls)
+    reached = []
+    for as_of in (date(2026, 3, 21), date(2026, 2, 28), date(2026, 2, 1)):
+        theirs = analytics.participant_report_from_payloads(
+            agent["participant_id"], calls, evaluators, datetime(2026, 3, 21, tzinfo=UTC), as_of=as_of,
+        )
+        ours = report(agent, as_of)
+        theirs["metadata"].pop("generated_at")
+        assert as_json(ours) == as_json(theirs)
+        reached.append(ours["metadata"]["query_limit_reached"])
+    assert reached[0] == (query_limit == 40) and not reached[-1]
+
+
 @pytest.mark.parametrize("count", [3, 60])
-def test_query_count_does_not_grow_with_the_calls(load, agent, django_assert_max_num_queries, count):
+def test_query_count_does_not_grow_with_the_calls(load, agent, django_assert_num_queries, count):
     evaluators = [builders.evaluator_payload() for _ in range(3)]
     load(evaluators=evaluators)
     load(transcriptions=[
@@ -526,7 +579,8 @@ def test_query_count_does_not_grow_with_the_calls(load, agent, django_assert_max
         for i in range(count)
     ])
     participant = Participant.objects.get(heify_id=agent["participant_id"])
-    # The included calls (one read of their rows), then the failed criteria's ids.
-    with django_assert_max_num_queries(2):
+    # PostgreSQL: the statement's settings, then the one statement. The fallback: the included calls (one read of
+    # their rows), then the failed criteria's ids.
+    with django_assert_num_queries(2):
         data = analytics.participant_report(participant, as_of=AS_OF)
     assert data["metadata"]["total_records_analyzed"] == count
