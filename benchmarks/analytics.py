@@ -19,7 +19,8 @@ at the end, whatever happens), migrates it and fills it:
   the 6 months up to 2026-11-23; completed calls have a score with one decimal
   from 0 to 100 (5% at 20 or below, the rest 20-100, mean about 62), 6% of them
   a critical fail, and 3 to 6 criteria results {name, passed} taken from their
-  evaluator's Criterion rows, 15% of them failed; durations 60-1200 s (0.5%
+  evaluator's Criterion rows, 15% of them failed (their names in
+  failed_criteria, as the upsert derives them); durations 60-1200 s (0.5%
   without one); 30% of the calls in a review group.
 
 Then VACUUM (ANALYZE), and for each of the three participants it times
@@ -31,9 +32,10 @@ fetch of the rows (PLAIN_ROWS_SQL: the columns raw_data shows, newest first, up
 to the cap; every row back, as the report needs them). Then it prints where one
 report's time goes (`breakdown`, the median over BREAKDOWN_RUNS reports): each
 query's time in cursor.execute (through connection.execute_wrapper), labelled
-with the qa.analytics function that sent it, and the steps in Python (fetching
-rows into Calls, aggregating, build_report). Unless --no-explain, it prints
-EXPLAIN (ANALYZE, BUFFERS) of each of the report's queries for "target".
+with the qa.analytics function that sent it, and the steps in Python (reading
+the query's answer into ReportInputs, build_report). Unless --no-explain, it
+prints EXPLAIN (ANALYZE, BUFFERS) of the report's statement for "target", after
+its SET LOCAL settings, in one transaction.
 
 --keep leaves the database in place (its name is printed); --reuse NAME times an
 existing filled database instead of creating one (and does not drop it).
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import statistics
 import sys
@@ -116,6 +119,11 @@ OVERRIDES = {
                         "ORDER BY c.position) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                         "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4) "
                         "ELSE '[]'::jsonb END",
+    # What the upsert derives from those results (qa.rules.failed_criteria): the names of the failed ones.
+    "failed_criteria": f"CASE WHEN {COMPLETED_ROW} THEN (SELECT coalesce(jsonb_agg(c.name ORDER BY c.position), "
+                       "'[]'::jsonb) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
+                       "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4 "
+                       "AND (hashtext(i::text || c.name) & 2147483647) % 100 < 15) ELSE '[]'::jsonb END",
 }
 
 # The references: one plain aggregate over the rows the report covers (the participant's included calls), and a
@@ -126,7 +134,7 @@ FROM qa_transcription
 WHERE participant_id = %s AND status = 'COMPLETED' AND score IS NOT NULL AND occurred_at < %s
 """
 PLAIN_ROWS_SQL = """
-SELECT heify_id, occurred_at, score, critical_fail_triggered, duration, evaluator_id, "group", status, criteria_results
+SELECT heify_id, occurred_at, score, critical_fail_triggered, duration, evaluator_id, "group", status, failed_criteria
 FROM qa_transcription
 WHERE participant_id = %s AND status = 'COMPLETED' AND score IS NOT NULL AND occurred_at < %s
 ORDER BY occurred_at DESC, heify_id DESC LIMIT %s
@@ -140,6 +148,7 @@ def fill() -> dict:
     from django.db import connection
 
     from qa.models import Criterion, Evaluator, Participant
+    from qa.rules import failed_criteria
 
     evaluators = Evaluator.objects.bulk_create(
         Evaluator(heify_id=heify_id, client_id="client-bench", tag=tag, language="en")
@@ -163,10 +172,14 @@ def fill() -> dict:
         "evaluators": _sql_list(EVALUATORS), "others": _sql_list(OTHERS),
         "segments": SEGMENTS, "criteria": "[]",
     }
-    sql, _ = transcription_insert(connection, expression, TOTAL, OVERRIDES)
+    sql, _ = transcription_insert(connection, expression, TOTAL, OVERRIDES, template=INSERT)
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo
+        # The fill's failed_criteria must be what the upsert would have derived from the results.
+        cursor.execute("SELECT criteria_results::text, failed_criteria::text FROM qa_transcription WHERE id % 997 = 0")
+        for results, failed in cursor.fetchall():
+            assert failed_criteria(json.loads(results)) == json.loads(failed), (results, failed)
         # VACUUM too: a table that has been in use for months has its visibility map set and its hint bits
         # written; a freshly filled one would have autovacuum start on it in the middle of the timings.
         cursor.execute("VACUUM (ANALYZE)")
@@ -201,15 +214,15 @@ def _sender() -> str:
 
 # The report's steps, timed by wrapping these qa.analytics functions (inclusive times; one that is missing,
 # after a change there, is simply not shown).
-STEPS = ("_inputs_from_db", "_inputs_from_calls", "build_report")
+STEPS = ("_inputs_from_db", "build_report")
 
 
 def breakdown(participant, runs: int) -> dict:
     """Where one report's time goes (the median of each figure over `runs` reports).
 
-    Each query: its time in cursor.execute (sending it, the database's work, receiving the rows; not turning
-    them into Python values). Then the steps in Python: fetching (the rows into Python values and Calls:
-    _inputs_from_db less its queries and the aggregation), aggregating (_inputs_from_calls) and build_report.
+    Each query: its time in cursor.execute (sending it, the database's work, receiving the answer; not turning
+    it into Python values). Then the steps in Python: reading the answer (decoding the JSON the query returns
+    into ReportInputs: _inputs_from_db less its queries) and build_report.
     """
     from django.db import connection
 
@@ -262,9 +275,8 @@ def breakdown(participant, runs: int) -> dict:
             return None
 
     python = {
-        "fetching rows into Calls": median(lambda total, queries, steps: steps["_inputs_from_db"]
-                                           - steps["_inputs_from_calls"] - sum(q["ms"] for q in queries)),
-        "aggregating (_inputs_from_calls)": median(lambda total, queries, steps: steps["_inputs_from_calls"]),
+        "reading the answer into ReportInputs": median(lambda total, queries, steps: steps["_inputs_from_db"]
+                                                       - sum(q["ms"] for q in queries)),
         "build_report": median(lambda total, queries, steps: steps["build_report"]),
         "the rest": median(lambda total, queries, steps: total - steps["_inputs_from_db"] - steps["build_report"]),
     }
@@ -272,12 +284,21 @@ def breakdown(participant, runs: int) -> dict:
             "outside queries": median(lambda total, queries, steps: total - sum(q["ms"] for q in queries))}
 
 
-def explain(sql: str, params) -> str:
-    from django.db import connection
+def explain(queries: list[dict]) -> list[str | None]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the report's queries, sent in one transaction as the report sends them, so
+    that its SET LOCAL settings hold; those settings are run, not explained (None in their place)."""
+    from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
+    plans = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for query in queries:
+            if "set_config(" in query["sql"]:
+                cursor.execute(query["sql"], query["params"])
+                plans.append(None)
+            else:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"], query["params"])
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
 
 
 def measure(runs: int, warm_up: int, with_explain: bool) -> None:
@@ -329,9 +350,10 @@ def measure(runs: int, warm_up: int, with_explain: bool) -> None:
             if value is not None:
                 print(f"      {name}: {value:.1f} ms")
         if with_explain and heify_id == TARGET:
-            for n, query in enumerate(parts["queries"], start=1):
-                print(f"\n  EXPLAIN (ANALYZE, BUFFERS), query {n} ({query['sender']}):")
-                print("\n".join("    " + line for line in explain(query["sql"], query["params"]).splitlines()))
+            for n, (query, plan) in enumerate(zip(parts["queries"], explain(parts["queries"]), strict=True), 1):
+                if plan is not None:
+                    print(f"\n  EXPLAIN (ANALYZE, BUFFERS), query {n} ({query['sender']}):")
+                    print("\n".join("    " + line for line in plan.splitlines()))
         sys.stdout.flush()
     print(f"\nparticipant_report against the references, {TOTAL:,} calls in the table, PostgreSQL (median ms):")
     print("| participant | calls | included | report | plain aggregate | ratio | plain fetch of the rows | ratio |")

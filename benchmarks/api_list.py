@@ -138,8 +138,13 @@ def _sql_list(items) -> str:
     return ", ".join(f"'{item}'" for item in items)
 
 
-def transcription_insert(connection, expression: dict, count: int, overrides: dict | None = None) -> tuple[str, dict]:
+def transcription_insert(
+    connection, expression: dict, count: int, overrides: dict | None = None, template: str = INSERT,
+) -> tuple[str, dict]:
     """The INSERT ... SELECT FROM generate_series that fills qa_transcription with `count` rows.
+
+    `template` is the statement, with {columns}, {values} and {count}: this
+    script's, or one whose FROM gives the overrides more to draw from.
 
     Returns the SQL and each column's SQL expression: VALUES (with `overrides`)
     formatted with `expression`, and a neutral value for any other NOT NULL
@@ -158,10 +163,9 @@ def transcription_insert(connection, expression: dict, count: int, overrides: di
             values[column] = columns[column].format(**expression)
         elif not nullable and default is None and column != "id":
             values[column] = NEUTRAL[kind]
-    sql = INSERT.format(columns=", ".join(f'"{c}"' for c in values), values=", ".join(values.values()),
+    sql = template.format(columns=", ".join(f'"{c}"' for c in values), values=", ".join(values.values()),
                         count=int(count))
     return sql, values
-
 
 
 # --- the child: one count, one database --------------------------------------------------------------
