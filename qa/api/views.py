@@ -61,6 +61,11 @@ IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description='The ETag of the version this change is based on, e.g. "3"; 412 if it moved.',
 )
+# Every answer that carries one object (`respond`) carries its version as ETag.
+ETAG = OpenApiParameter(
+    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201, 202],
+    description='The object\'s version, e.g. "3": send it back as If-Match to change this version only.',
+)
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,9})"$')
 
 
@@ -156,14 +161,14 @@ def crud_schema(serializer_class, name):
     one = s.enveloped(serializer_class)
     return extend_schema_view(
         list=extend_schema(summary=f"List {name}s", responses={200: serializer_class(many=True), **errors(400)}),
-        retrieve=extend_schema(summary=f"Read a {name}", responses={200: one, **errors(404)}),
-        create=extend_schema(summary=f"Create a {name} (in Heify first)",
+        retrieve=extend_schema(summary=f"Read a {name}", parameters=[ETAG], responses={200: one, **errors(404)}),
+        create=extend_schema(summary=f"Create a {name} (in Heify first)", parameters=[ETAG],
                              responses={201: one, 202: one, **errors(400, 409, 503)}),
-        update=extend_schema(summary=f"Replace a {name}", parameters=[IF_MATCH],
+        update=extend_schema(summary=f"Replace a {name}", parameters=[IF_MATCH, ETAG],
                              responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
-        partial_update=extend_schema(summary=f"Change some fields of a {name}", parameters=[IF_MATCH],
+        partial_update=extend_schema(summary=f"Change some fields of a {name}", parameters=[IF_MATCH, ETAG],
                                      responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
-        destroy=extend_schema(summary=f"Delete a {name} (in Heify first)",
+        destroy=extend_schema(summary=f"Delete a {name} (in Heify first)", parameters=[ETAG],
                               responses={204: None, 202: one, **errors(400, 404)}),
     )
 
@@ -264,10 +269,10 @@ class ParticipantViewSet(HeifyObjectViewSet):
 @extend_schema_view(
     list=extend_schema(summary="List transcriptions", responses={200: s.TranscriptionSerializer(many=True),
                                                                  **errors(400)}),
-    retrieve=extend_schema(summary="Read a transcription",
+    retrieve=extend_schema(summary="Read a transcription", parameters=[ETAG],
                            responses={200: s.enveloped(s.TranscriptionSerializer), **errors(404)}),
     partial_update=extend_schema(
-        summary="Move a transcription to a review group", request=s.GroupSerializer, parameters=[IF_MATCH],
+        summary="Move a transcription to a review group", request=s.GroupSerializer, parameters=[IF_MATCH, ETAG],
         responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
                    **errors(400, 404, 412)},
     ),
@@ -324,6 +329,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return respond(s.TranscriptionSerializer, moved, code)
 
     @extend_schema(summary="Start review: the call moves to UNDER_REVIEW, assigned to you", request=None,
+                   parameters=[ETAG],
                    responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
                               **errors(400, 404, 409)})
     @action(detail=True, methods=["post"])
@@ -331,7 +337,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return self._step(request, lambda obj, data: queues.transcription_claim(
             transcription_id=obj.pk, reviewer=request.user))
 
-    @extend_schema(summary="Release: back to PENDING_REVIEW, unassigned", request=s.StepSerializer,
+    @extend_schema(summary="Release: back to PENDING_REVIEW, unassigned", request=s.StepSerializer, parameters=[ETAG],
                    responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
                               **errors(400, 404)})
     @action(detail=True, methods=["post"])
@@ -339,7 +345,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return self._step(request, lambda obj, data: queues.transcription_release(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @extend_schema(summary="Archive the call", request=s.StepSerializer,
+    @extend_schema(summary="Archive the call", request=s.StepSerializer, parameters=[ETAG],
                    responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
                               **errors(400, 404)})
     @action(detail=True, methods=["post"])
@@ -347,7 +353,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return self._step(request, lambda obj, data: queues.transcription_archive(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @extend_schema(summary="Move the call to a group (managers)", request=s.MoveSerializer,
+    @extend_schema(summary="Move the call to a group (managers)", request=s.MoveSerializer, parameters=[ETAG],
                    responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
                               **errors(400, 404)})
     @action(detail=True, methods=["post"])

@@ -395,6 +395,24 @@ def test_the_schema_declares_the_answers_drf_gives_on_its_own(client, api, calls
     assert_error(api.post(f"{API}/participants/", "tag=x", content_type="text/plain"), 415)
 
 
+def test_the_schema_declares_the_etag_of_every_answer_that_carries_one_object(client):
+    schema = schema_of(client)
+    declared = {
+        (method, path.removeprefix(API)): sorted(code for code, answer in operation["responses"].items()
+                                                 if "ETag" in answer.get("headers", {}))
+        for path, operations in schema["paths"].items() for method, operation in operations.items()
+    }
+    expected = {}
+    for resource in ("configurations", "evaluators", "participants"):
+        expected |= {("post", f"/{resource}/"): ["201", "202"], ("get", f"/{resource}/{{id}}/"): ["200"],
+                     ("put", f"/{resource}/{{id}}/"): ["200", "202"], ("patch", f"/{resource}/{{id}}/"): ["200", "202"],
+                     ("delete", f"/{resource}/{{id}}/"): ["202"]}
+    expected |= {("get", "/transcriptions/{id}/"): ["200"], ("patch", "/transcriptions/{id}/"): ["200", "202"]}
+    expected |= {("post", f"/transcriptions/{{id}}/{step}/"): ["200", "202"]
+                 for step in ("claim", "release", "archive", "move")}
+    assert {key: codes for key, codes in declared.items() if codes} == expected
+
+
 def test_the_notes_list_is_neither_paged_nor_filtered_in_the_schema(client):
     operation = schema_of(client)["paths"][f"{API}/transcriptions/{{id}}/notes/"]["get"]
     assert [p["name"] for p in operation["parameters"]] == ["id"]

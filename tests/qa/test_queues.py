@@ -297,7 +297,10 @@ def api_for(user):
 
 def test_api_review_actions_and_the_lost_race(call, ann, bob, max_):
     url = f"/api/v1/transcriptions/{call.heify_id}"
-    assert api_for(ann).post(f"{url}/claim/").json()["data"]["group"] == "UNDER_REVIEW"
+    claimed = api_for(ann).post(f"{url}/claim/")
+    assert claimed.json()["data"]["group"] == "UNDER_REVIEW"
+    call.refresh_from_db()
+    assert claimed["ETag"] == f'"{call.version}"'  # as the schema declares, for If-Match
     lost = api_for(bob).post(f"{url}/claim/")
     assert lost.status_code == 409 and "ann is already reviewing" in lost.json()["error"]["message"]
     note = api_for(ann).post(f"{url}/notes/", {"text": "checked"}, format="json")
