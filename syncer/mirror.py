@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -158,6 +159,11 @@ def parse_participant(payload: dict) -> tuple[dict, list]:
 _DETAIL_COLUMNS = ("conversation", "summary", "fields", "evaluation")
 
 
+def _is_number(value: Any) -> bool:
+    """A JSON number. Python's json module also reads NaN and Infinity, which no report can average."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def parse_transcription(payload: dict) -> tuple[dict, list]:
     row = _common(payload, "transcriptions")
     status = payload.get("status")
@@ -167,14 +173,14 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
     if group is not None and group not in rules.GROUPS:
         raise PayloadError(f"group must be one of {', '.join(rules.GROUPS)} or null, not {group!r}")
     duration = payload.get("duration")
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float))):
+    if duration is not None and not _is_number(duration):
         raise PayloadError(f"duration must be a number of seconds, not {duration!r}")
     details = payload.get("details") or {}
     if not isinstance(details, dict):
         raise PayloadError("details must be an object")
     evaluation = details.get("evaluation") or {}
     score = evaluation.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+    if score is not None and not _is_number(score):
         raise PayloadError(f"evaluation.score must be a number, not {score!r}")
     try:
         occurred_at = contract.transcription_date(payload)

@@ -130,6 +130,8 @@ def test_pending_call_without_details():
     (lambda s: s["transcriptions"][2].update(status="DONE"), "transcriptions[2]"),
     (lambda s: s["transcriptions"][1].update(group="LATER"), "group must be one of"),
     (lambda s: s["transcriptions"][0].update(duration="long"), "duration must be a number"),
+    (lambda s: s["transcriptions"][0].update(duration=float("nan")), "duration must be a number"),
+    (lambda s: s["transcriptions"][0]["details"]["evaluation"].update(score=float("inf")), "score must be a number"),
     (lambda s: s["transcriptions"][0].update(created_at="yesterday"), "not an ISO 8601 timestamp"),
     (lambda s: s.update(agents=[]), "unknown key(s) agents"),
     (lambda s: s.update(participants={}), "participants must be a list"),
