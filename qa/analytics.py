@@ -574,7 +574,8 @@ def _included(participant_id: str, window: Window):
 # (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
 # becomes Python values one column at a time. One JSON text comes back; (b) rounds and shapes the sections.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
-# classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria).
+# classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
+# and ORDER BY are `_included`'s, just above; the tests compare both paths with the payloads' one.
 _POSTGRESQL_REPORT = """
 WITH fetched AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, t.score, t.critical_fail_triggered AS critical, t.duration,
