@@ -926,6 +926,40 @@ class _Generator:
         }
         return [{"name": spec.name, "value": makers[spec.name]()} for spec in call.config.fields]
 
+    def details(
+        self, call: _Call, agent: str, *, quality: float, duration: float, roles: dict, evaluation: dict | None,
+        times: Callable[[], tuple[datetime, datetime]], summary: bool,
+        fields: Callable[[dict, list[dict]], list[dict]] | None,
+    ) -> dict:
+        """The `details` of a completed call: conversation, summary, extracted fields, evaluation.
+
+        Shared with the emulator, which completes uploaded calls the same way. `times` gives (started,
+        completed) and `fields` the extracted values (from the context and the segments), both at their place
+        in the sequence of random draws, so that a seed gives the same account.
+        """
+        rng = self.rng
+        ctx = self.context(call, agent)
+        ctx["good"] = roles.get("resolution", rng.random() < 0.2 + 0.75 * quality)
+        ctx["issue"] = ISSUES[ctx["category"]]
+        turns = int(_clamp(round(6 + duration / 90 + rng.gauss(0, 2)), 6, 20))
+        started, completed = times()
+        segments = self.conversation(call, ctx, turns, roles)
+        details: dict[str, Any] = {
+            "language": call.config.language,
+            "num_speakers": len({s["speaker"] for s in segments}),
+            "created_at": _ts(started),
+            "completed_at": _ts(completed),
+            "conversation": {"segments": segments},
+        }
+        if summary:
+            template = rng.choice(TEMPLATES[call.config.key]["summary_good" if ctx["good"] else "summary_poor"])
+            details["summary"] = {"summary": template.format(**ctx)}
+        if fields is not None:
+            details["fields"] = {"fields": fields(ctx, segments)}
+        if evaluation is not None:
+            details["evaluation"] = evaluation
+        return details
+
     def transcription(self, call: _Call) -> dict:
         rng, config = self.rng, call.config
         quality = self.quality(call)
@@ -957,28 +991,16 @@ class _Generator:
             if evaluator_index is not None:
                 verdicts, roles = self.verdicts(EVALUATORS[evaluator_index], quality)
                 evaluation = rules.evaluation_score(self.evaluators[evaluator_index]["criteria"], verdicts)
-            ctx = self.context(call, agent)
-            ctx["good"] = roles.get("resolution", rng.random() < 0.2 + 0.75 * quality)
-            ctx["issue"] = ISSUES[ctx["category"]]
-            turns = int(_clamp(round(6 + duration / 90 + rng.gauss(0, 2)), 6, 20))
-            started = call.at + timedelta(seconds=rng.uniform(2, 90))
-            completed = started + timedelta(seconds=duration * rng.uniform(0.12, 0.3) + rng.uniform(8, 60))
-            segments = self.conversation(call, ctx, turns, roles)
-            details: dict[str, Any] = {
-                "language": config.language,
-                "num_speakers": len({s["speaker"] for s in segments}),
-                "created_at": _ts(started),
-                "completed_at": _ts(completed),
-                "conversation": {"segments": segments},
-            }
-            if config.summary:
-                template = rng.choice(TEMPLATES[config.key]["summary_good" if ctx["good"] else "summary_poor"])
-                details["summary"] = {"summary": template.format(**ctx)}
-            if config.fields:
-                details["fields"] = {"fields": self.field_values(call, ctx)}
-            if evaluation is not None:
-                details["evaluation"] = evaluation
-            payload["details"] = details
+
+            def times() -> tuple[datetime, datetime]:
+                started = call.at + timedelta(seconds=rng.uniform(2, 90))
+                return started, started + timedelta(seconds=duration * rng.uniform(0.12, 0.3) + rng.uniform(8, 60))
+
+            payload["details"] = self.details(
+                call, agent, quality=quality, duration=duration, roles=roles, evaluation=evaluation, times=times,
+                summary=config.summary,
+                fields=(lambda ctx, segments: self.field_values(call, ctx)) if config.fields else None,
+            )
         elif call.status == "FAILED":
             code, message = rng.choices(ERRORS, ERROR_WEIGHTS)[0]
             payload["error"] = {"code": code, "message": message}

@@ -819,38 +819,25 @@ def synthesize_details(
 ) -> dict:
     """The `details` of a completed call: conversation, summary, fields and evaluation.
 
-    Conversations and summaries come from the demo generator's catalogue; the
-    score only from `qa.rules.evaluation_score`.
+    Built by the demo generator (`_Generator.details`), as the demo's calls are;
+    the score only from `qa.rules.evaluation_score`.
     """
     spec = _demo_spec(configuration)
     generator = demo._Generator(rng, completed_at)
     call = demo._Call(at=started_at, config=spec, participant=None)
     quality = rng.uniform(0.25, 0.97)
-    verdicts, roles, evaluation = {}, {}, None
+    roles, evaluation = {}, None
     if evaluator and evaluator.get("criteria"):
         verdicts, roles = _verdicts(rng, generator, evaluator, quality)
         evaluation = rules.evaluation_score(evaluator["criteria"], verdicts)
     agent = str((participant or {}).get("tag") or "").split(" ")[0] or demo.UNKNOWN_AGENT[spec.language]
-    ctx = generator.context(call, agent)
-    ctx["good"] = roles.get("resolution", rng.random() < 0.2 + 0.75 * quality)
-    ctx["issue"] = demo.ISSUES[ctx["category"]]
-    turns = int(min(20, max(6, round(6 + duration / 90 + rng.gauss(0, 2)))))
-    segments = generator.conversation(call, ctx, turns, roles)
-    details: dict[str, Any] = {
-        "language": spec.language,
-        "num_speakers": len({segment["speaker"] for segment in segments}),
-        "created_at": _iso(started_at),
-        "completed_at": _iso(completed_at),
-        "conversation": {"segments": segments},
-    }
-    if configuration.get("summary"):
-        template = rng.choice(demo.TEMPLATES[spec.key]["summary_good" if ctx["good"] else "summary_poor"])
-        details["summary"] = {"summary": template.format(**ctx)}
     fields = configuration.get("extraction_fields") or []
-    if fields:
-        details["fields"] = {
-            "fields": _field_values(rng, generator, call, ctx, fields, segments, configuration.get("vocabulary"))
-        }
-    if evaluation is not None:
-        details["evaluation"] = evaluation
-    return details
+    return generator.details(
+        call, agent, quality=quality, duration=duration, roles=roles, evaluation=evaluation,
+        times=lambda: (started_at, completed_at), summary=bool(configuration.get("summary")),
+        fields=(
+            lambda ctx, segments: _field_values(
+                rng, generator, call, ctx, fields, segments, configuration.get("vocabulary"),
+            )
+        ) if fields else None,
+    )
