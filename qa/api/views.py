@@ -157,6 +157,14 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
         return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED)
 
 
+def step_schema(summary: str, request, *codes: int):
+    """A review step's schema: the call as it ends up (202 while Heify has yet to take the move), its ETag, and
+    the step's errors besides 400 and 404."""
+    one = s.enveloped(s.TranscriptionSerializer)
+    return extend_schema(summary=summary, request=request, parameters=[ETAG],
+                         responses={200: one, 202: one, **errors(400, 404, *codes)})
+
+
 def crud_schema(serializer_class, name):
     one = s.enveloped(serializer_class)
     return extend_schema_view(
@@ -328,34 +336,25 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
         return respond(s.TranscriptionSerializer, moved, code)
 
-    @extend_schema(summary="Start review: the call moves to UNDER_REVIEW, assigned to you", request=None,
-                   parameters=[ETAG],
-                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
-                              **errors(400, 404, 409)})
+    @step_schema("Start review: the call moves to UNDER_REVIEW, assigned to you", None, 409)
     @action(detail=True, methods=["post"])
     def claim(self, request, *args, **kwargs):
         return self._step(request, lambda obj, data: queues.transcription_claim(
             transcription_id=obj.pk, reviewer=request.user))
 
-    @extend_schema(summary="Release: back to PENDING_REVIEW, unassigned", request=s.StepSerializer, parameters=[ETAG],
-                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
-                              **errors(400, 404)})
+    @step_schema("Release: back to PENDING_REVIEW, unassigned", s.StepSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, *args, **kwargs):
         return self._step(request, lambda obj, data: queues.transcription_release(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @extend_schema(summary="Archive the call", request=s.StepSerializer, parameters=[ETAG],
-                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
-                              **errors(400, 404)})
+    @step_schema("Archive the call", s.StepSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request, *args, **kwargs):
         return self._step(request, lambda obj, data: queues.transcription_archive(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @extend_schema(summary="Move the call to a group (managers)", request=s.MoveSerializer, parameters=[ETAG],
-                   responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
-                              **errors(400, 404)})
+    @step_schema("Move the call to a group (managers)", s.MoveSerializer)
     @action(detail=True, methods=["post"])
     def move(self, request, *args, **kwargs):
         return self._step(request, lambda obj, data: queues.transcription_move(
