@@ -49,7 +49,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -64,6 +63,7 @@ from benchmarks.api_list import (  # noqa: E402  (the path above first)
     POSTGRES_ADMIN_URL,
     SEGMENTS,
     _sql_list,
+    bench_environment,
     transcription_insert,
 )
 
@@ -379,14 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     from psycopg import sql
 
     name = args.reuse or f"heify_bench_analytics_{os.getpid()}"
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "heifyadmin.settings",
-        "DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}",
-        "DATABASE_CONN_MAX_AGE": "60",
-        "HEIFY_VAR_DIR": tempfile.gettempdir(),
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DJANGO_DEBUG": "0",  # no query log, as in production
-    })
+    os.environ.update(bench_environment(name))
 
     def drop():
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:

@@ -138,6 +138,19 @@ def _sql_list(items) -> str:
     return ", ".join(f"'{item}'" for item in items)
 
 
+def bench_environment(database: str) -> dict[str, str]:
+    """What a benchmark's Django runs with: the production settings on the database `database` (on the server
+    of POSTGRES_ADMIN_URL), persistent connections, and no query log, as in production."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "heifyadmin.settings",
+        "DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
+        "DATABASE_CONN_MAX_AGE": "60",
+        "HEIFY_VAR_DIR": tempfile.gettempdir(),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": "0",
+    }
+
+
 def transcription_insert(
     connection, expression: dict, count: int, overrides: dict | None = None, template: str = INSERT,
 ) -> tuple[str, dict]:
@@ -284,17 +297,8 @@ def run(count: int, requests: int, explain: bool) -> dict:
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "heifyadmin.settings",
-        "DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}",
-        "DATABASE_CONN_MAX_AGE": "60",
-        "HEIFY_VAR_DIR": tempfile.gettempdir(),
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DJANGO_DEBUG": "0",  # no query log, as in production
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-    }
+    env = {**os.environ, **bench_environment(name), "DJANGO_SECURE_SSL_REDIRECT": "0",
+           "DJANGO_ALLOWED_HOSTS": "testserver"}
     argv = [PYTHON, str(Path(__file__).resolve()), "--child", str(count), "--requests", str(requests)]
     try:
         out = subprocess.run(argv + ([] if explain else ["--no-explain"]), cwd=ROOT, env=env, check=True,
