@@ -268,10 +268,8 @@ def transcription_move(
     *, transcription_id: int, group: str | None, acting_user, note: str = "", expected_version: int | None = None
 ) -> Transcription:
     """A manager's move to any group (or none); a call moved to UNDER_REVIEW is assigned to the mover."""
-    require_step(acting_user, Step.MOVE)
-    group = rules.clean_group(group)
-    note = _note(note)
     call = _get_for(acting_user, Step.MOVE, transcription_id)
+    group, note = rules.clean_group(group), _note(note)
     if call.group == group and expected_version in (None, call.version):
         return call
     return _move(call, Action.MOVE, to_group=group, actor=acting_user, note=note, expected_version=expected_version,
@@ -318,7 +316,7 @@ def _touch_claim(call: Transcription, user) -> None:
 def transcription_note(*, transcription_id: int, author, text: str) -> ReviewEvent:
     """A note any reviewer may add (attributed, never replacing one), on any call but an archived one."""
     call = _get_for(author, Step.NOTE, transcription_id, lock=True)
-    text = rules.clean_review_text(text, field="text", required=True)
+    text = rules.clean_review_text(text, field="text", what="note", required=True)
     _touch_claim(call, author)
     return ReviewEvent.objects.create(
         transcription=call, actor=author, action=Action.NOTE, from_group=call.group, to_group=call.group, note=text,

@@ -451,12 +451,20 @@ def test_api_notes_from_others_do_not_keep_the_claim_alive_and_archived_calls_ta
 # --- existence oracles (issue 11 §5): no right, same answer whether the call exists or not ----------------
 
 
-def test_api_claim_answers_alike_for_a_missing_and_a_forbidden_call(call):
-    eve = api_for(person("eve"))
-    existing = eve.post(f"/api/v1/transcriptions/{call.heify_id}/claim/")
-    missing = eve.post("/api/v1/transcriptions/no-such-call/claim/")
+@pytest.mark.parametrize("role, step, body", [
+    (None, "claim", {}),
+    (None, "release", {}),
+    (None, "archive", {}),
+    (None, "notes", {"text": "hello"}),
+    ("Reviewer", "move", {"group": "ARCHIVED"}),
+])
+def test_api_review_steps_answer_alike_for_a_missing_and_a_forbidden_call(call, role, step, body):
+    eve = api_for(person("eve", role))
+    existing = eve.post(f"/api/v1/transcriptions/{call.heify_id}/{step}/", body, format="json")
+    missing = eve.post(f"/api/v1/transcriptions/no-such-call/{step}/", body, format="json")
     assert (existing.status_code, missing.status_code) == (403, 403)
     assert existing.json() == missing.json()
+    assert not ReviewEvent.objects.exists()
 
 
 @pytest.mark.parametrize("role, step, data", [

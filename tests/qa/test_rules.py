@@ -304,5 +304,5 @@ def test_review_text_is_stripped_and_may_be_required():
     assert rules.clean_review_text(None, field="note") == ""
     assert rules.clean_review_text("y" * 5000, field="note") == "y" * 5000
     with pytest.raises(ValidationError) as refused:
-        rules.clean_review_text("   ", field="text", required=True)
-    assert "cannot be empty" in messages_of(refused, "text")
+        rules.clean_review_text("   ", field="text", what="note", required=True)
+    assert messages_of(refused, "text") == "The note cannot be empty."
