@@ -158,15 +158,15 @@ class GroupSerializer(serializers.Serializer):
 
 
 class MoveSerializer(GroupSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class StepSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
+    text = serializers.CharField(max_length=rules.REVIEW_TEXT_MAX_LENGTH)
 
 
 class ReviewEventSerializer(serializers.Serializer):

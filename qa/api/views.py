@@ -300,7 +300,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
 
     def get_permissions(self):
         if self.action in REVIEW_STEPS and self.request.method == "POST":
-            # Review actions check qa.review_transcription / manage_review_queues in qa.queues.
+            # Who may take a review step is qa.queues' to decide (see _step).
             return [IsAuthenticated()]
         return super().get_permissions()
 
@@ -329,6 +329,8 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
 
 
     def _step(self, request, run, serializer_class=s.StepSerializer):
+        # The role is asked before the lookup: without it, 403 whether the call exists or not.
+        queues.require_step(request.user, REVIEW_STEPS[self.action])
         obj = self.get_object()
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -369,6 +371,8 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
                    responses={201: s.enveloped(s.ReviewEventSerializer), **errors(400, 404)}, methods=["POST"])
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def notes(self, request, *args, **kwargs):
+        if request.method == "POST":
+            queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
             return Response({"data": s.ReviewEventSerializer(queues.history(obj)[:500], many=True).data})
@@ -379,7 +383,9 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
 
 
-REVIEW_STEPS = {"claim", "release", "archive", "move", "notes"}
+# The review actions (POST) and the step of qa.queues each takes.
+REVIEW_STEPS = {"claim": queues.Step.CLAIM, "release": queues.Step.RELEASE, "archive": queues.Step.ARCHIVE,
+                "move": queues.Step.MOVE, "notes": queues.Step.NOTE}
 
 
 @extend_schema(
