@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -148,6 +149,7 @@ def bench_environment(database: str) -> dict[str, str]:
         "HEIFY_VAR_DIR": tempfile.gettempdir(),
         "DJANGO_LOG_LEVEL": "WARNING",
         "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse to start without one
     }
 
 
