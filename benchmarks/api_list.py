@@ -195,7 +195,7 @@ def child(count: int, requests: int, explain: bool) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     call_command("migrate", verbosity=0)
     expression = {
@@ -220,7 +220,7 @@ def child(count: int, requests: int, explain: bool) -> None:
     fill_seconds = time.monotonic() - started
 
     user = User.objects.create_superuser("bench", "bench@example.invalid", None)
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     url = "/api/v1/transcriptions/"
     participant = PARTICIPANTS[4]
 

@@ -122,11 +122,11 @@ export DJANGO_SECRET_KEY
 "$PY" manage.py heify_load "$work/demo.json"
 token=$("$PY" manage.py shell -c '
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 user = User.objects.create_superuser("fuzz", "fuzz@example.invalid", None)
-print(Token.objects.create(user=user).key)
+print(AuthToken.objects.create(user=user)[1])
 ' | tail -n 1)
-[ "${#token}" -eq 40 ] || { echo "no API token: $token" >&2; exit 1; }
+[ "${#token}" -eq 64 ] || { echo "no API token: $token" >&2; exit 1; }
 
 # --- the Heify emulator and the app ------------------------------------------------------------------
 heify_port=$(free_port)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -19,17 +20,20 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from knox.models import get_token_model
 from rest_framework import exceptions, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from qa import analytics, queues, services
 from qa.api import serializers as s
-from qa.api.errors import HeifyUnavailable, QuotaExceeded
+from qa.api.authentication import TokenAuthentication
+from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
@@ -47,7 +51,7 @@ ERRORS = {
         404: "No such object.",
         409: "Changed in Heify since this change's version.",
         412: "Changed since the version given in If-Match.",
-        429: "Heify's quota is used up.",
+        429: "Heify's quota is used up, or too many requests or failed sign-ins from this client.",
         503: "Heify could not be reached.",
     }.items()
 }
@@ -385,11 +389,45 @@ REVIEW_STEPS = {"claim", "release", "archive", "move", "notes"}
 @extend_schema(
     summary="Get an API token",
     request=s.TokenRequestSerializer,
-    responses={200: s.TokenSerializer, 400: ERRORS[400]},
+    responses={200: s.TokenSerializer, 400: ERRORS[400], 429: ERRORS[429]},
     auth=[],
 )
-class TokenView(HeifyAPIMixin, ObtainAuthToken):
-    """POST {"username", "password"} -> {"token": "..."}; send it as `Authorization: Token <token>`."""
+class TokenView(HeifyAPIMixin, APIView):
+    """POST {"username", "password"} -> {"token", "expiry"}; send it as `Authorization: Token <token>`.
+
+    Only the token's hash is kept (django-rest-knox), and it expires after settings.API_TOKEN_TTL_DAYS.
+    The password is checked through django.contrib.auth.authenticate with the request, so django-axes
+    counts failures and locks a username out from an address as on the admin's login page.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+    def post(self, request, *args, **kwargs):
+        serializer = s.TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        django_request = request._request  # where django-axes and its middleware look
+        user = authenticate(request=django_request, **serializer.validated_data)
+        if user is None:
+            if getattr(django_request, "axes_locked_out", False):
+                raise LockedOut()
+            raise exceptions.ValidationError("Unable to log in with provided credentials.")
+        instance, token = get_token_model().objects.create(user=user)
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+@extend_schema(summary="Revoke the token this request is sent with", request=None,
+               responses={204: None, 401: ERRORS[401]})
+class LogoutView(HeifyAPIMixin, APIView):
+    """POST with `Authorization: Token <token>`: that token stops working at once."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, *args, **kwargs):
+        request.auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
