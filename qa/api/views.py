@@ -83,8 +83,8 @@ def if_match(request) -> int | None:
     return int(match.group(1))
 
 
-def respond(serializer_class, obj, status_code=status.HTTP_200_OK) -> Response:
-    response = Response({"data": serializer_class(obj).data}, status=status_code)
+def respond(serializer_class, obj, status_code=status.HTTP_200_OK, context: dict | None = None) -> Response:
+    response = Response({"data": serializer_class(obj, context=context or {}).data}, status=status_code)
     response["ETag"] = f'"{obj.version}"'
     return response
 
@@ -127,12 +127,12 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return respond(self.get_serializer_class(), self.get_object())
+        return respond(self.get_serializer_class(), self.get_object(), context=self.get_serializer_context())
 
     def _save(self, obj, data, *, expected_version, created_status=status.HTTP_200_OK):
         saved = self.service_save(obj, data, expected_version) or obj
         code = status.HTTP_202_ACCEPTED if saved.awaits_heify else created_status
-        return respond(self.get_serializer_class(), saved, code)
+        return respond(self.get_serializer_class(), saved, code, context=self.get_serializer_context())
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -158,7 +158,8 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
         obj = self.get_object()
         if services.heify_object_delete(obj=obj):
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED)
+        return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED,
+                       context=self.get_serializer_context())
 
 
 def step_schema(summary: str, request, *codes: int):
