@@ -30,7 +30,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, queues, services
+from qa import analytics, queues, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded
@@ -39,7 +39,8 @@ from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from syncer.client import HeifyError, get_client
+from syncer import reports
+from syncer.client import HeifyError
 from syncer.client import QuotaExceeded as HeifyQuotaExceeded
 
 ERRORS = {
@@ -253,7 +254,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
         parameters=[
             OpenApiParameter("as_of", OpenApiTypes.DATE, required=False),
             OpenApiParameter("remote", OpenApiTypes.BOOL, required=False,
-                             description="Also answer Heify's own report as `remote` (uses its monthly quota)."),
+                             description="Also answer Heify's own report as `remote` (QA managers: it uses Heify's "
+                                         "monthly quota; a report fetched today is answered again)."),
         ],
         responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429, 503)},
         filters=False,
@@ -264,12 +266,15 @@ class ParticipantViewSet(HeifyObjectViewSet):
         participant = self.get_object()
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            raise exceptions.PermissionDenied(
+                "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
+            )
         body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
         if query.validated_data["remote"]:
-            # Heify's own report beside ours; it costs one call of the monthly analytics quota.
+            # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
-                with get_client() as client:
-                    body["remote"] = client.analytics_participant(participant.heify_id)
+                body["remote"] = reports.participant_report_today(participant.heify_id).report
             except HeifyQuotaExceeded:
                 raise QuotaExceeded(
                     "Heify's monthly analytics quota is used up: its report cannot be asked for now."
