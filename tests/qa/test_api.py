@@ -330,7 +330,16 @@ def test_evaluator_list_query_count_is_flat(api, load, django_assert_num_queries
 # --- schema and docs -------------------------------------------------------------------------------------
 
 
-def test_schema_and_docs_are_served_without_a_cdn(client):
+def test_schema_and_docs_are_for_signed_in_users_only(client, api, admin_user):
+    assert_error(client.get(f"{API}/schema/?format=json"), 401)
+    assert client.get(f"{API}/schema/").status_code == client.get(f"{API}/docs/").status_code == 401
+    assert api.get(f"{API}/schema/?format=json").status_code == 200  # a token
+    client.force_login(admin_user)  # or a session
+    assert client.get(f"{API}/schema/?format=json").status_code == 200
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client, admin_user):
+    client.force_login(admin_user)
     schema = client.get(f"{API}/schema/?format=json")
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
     docs = client.get(f"{API}/docs/").content.decode()
@@ -380,6 +389,7 @@ def test_list_filters_do_not_hide_a_call_named_by_its_id(api, load):
 
 
 def schema_of(client):
+    client.force_login(User.objects.get_or_create(username="schema-reader", is_staff=True)[0])
     return client.get(f"{API}/schema/?format=json").json()
 
 
