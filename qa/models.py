@@ -156,6 +156,9 @@ class Participant(HeifyObject):
 
     class Meta:
         ordering = ["tag", "id"]
+        permissions = [
+            ("compare_with_heify", "Can ask Heify for its own analytics report (uses its monthly quota)"),
+        ]
 
     def __str__(self):
         return self.tag

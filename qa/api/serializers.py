@@ -13,7 +13,7 @@ from datetime import date
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import rules
+from qa import rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
@@ -65,6 +65,10 @@ class ConfigurationSerializer(serializers.Serializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["extraction_fields"] = [field.as_heify() for field in instance.extraction_fields.all()]
+        # The URLs hold the webhook secret: masked unless the reader manages configurations (no reader: masked).
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["webhooks"] = {key: webhook_urls.webhook_url_for(user, url) for key, url in data["webhooks"].items()}
         return data
 
 
@@ -186,6 +190,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
 @functools.cache
