@@ -12,7 +12,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0005_transcription_failed_criteria'),
+        ('qa', '0006_criterionverdict_as_manager'),
     ]
 
     operations = [
