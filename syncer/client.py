@@ -6,6 +6,8 @@ bounded both in attempts and in total time; what still fails is raised as a
 typed error. Requests that create something are retried only when Heify
 cannot have acted on them (the connection never opened, 429, 503).
 The API key travels in a header and appears in no message, log or repr.
+Every path is built by `heify_path` from a known resource and a Heify-shaped
+id (contract.is_heify_id): no other text ever reaches a request line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from django.conf import settings
 from syncer import contract
 
 log = logging.getLogger(__name__)
+
+
+class InvalidId(ValueError):
+    """An id that is not Heify-shaped (or an unknown resource): nothing was sent."""
 
 
 class HeifyError(Exception):
@@ -55,6 +61,23 @@ class Unavailable(HeifyError):
 
 RETRY_STATUSES = {502, 503, 504}
 SAFE_TO_REPEAT = {"GET", "PUT", "DELETE", "HEAD"}  # idempotent: a retry cannot duplicate
+
+
+def heify_path(resource: str, heify_id: str | None = None) -> str:
+    """The path of a resource's list, or of one object: the one place a Heify URL is built.
+
+    `resource` is one of contract.PATHS (or contract.ANALYTICS); `heify_id` must
+    be Heify-shaped, so that nothing from a payload, a form or a webhook can
+    add a segment, a query or a control character to what is sent with our key.
+    """
+    base = contract.ANALYTICS_PATH if resource == contract.ANALYTICS else contract.PATHS.get(resource)
+    if base is None:
+        raise InvalidId(f"unknown Heify resource {resource!r}")
+    if heify_id is None:
+        return base
+    if resource == contract.ANALYTICS or not contract.is_heify_id(heify_id):
+        raise InvalidId(f"{heify_id!r} is not a Heify id ({contract.HEIFY_ID_SHAPE}); nothing was sent")
+    return contract.item_path(resource, heify_id)
 
 
 @dataclass(frozen=True)
@@ -127,9 +150,13 @@ class HeifyClient:
 
     # --- the one place requests are made ----------------------------------------------
 
-    def request(self, method: str, path: str, *, retry_429: bool = True, whole_body: bool = False, **kwargs) -> Any:
-        """Send one request with retries; return the `data` of the answer (None for 204),
-        or the whole JSON body with `whole_body`."""
+    def request(
+        self, method: str, resource: str, heify_id: str | None = None, *, retry_429: bool = True,
+        whole_body: bool = False, **kwargs,
+    ) -> Any:
+        """Send one request to `resource` (one object of it with `heify_id`) with retries; return the
+        `data` of the answer (None for 204), or the whole JSON body with `whole_body`."""
+        path = heify_path(resource, heify_id)
         deadline = time.monotonic() + self.retry.total
         where = f"{method} {path}"
         attempt = 0
@@ -192,9 +219,9 @@ class HeifyClient:
             if cursor:
                 params[contract.CURSOR_PARAM] = cursor
             # Lists carry next_cursor beside data, so this reads the whole body.
-            body = self.request("GET", contract.PATHS[resource], params=params, whole_body=True)
+            body = self.request("GET", resource, params=params, whole_body=True)
             if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
-                raise Unavailable(f"GET {contract.PATHS[resource]}: Heify answered a list in an unknown shape")
+                raise Unavailable(f"GET {heify_path(resource)}: Heify answered a list in an unknown shape")
             next_cursor = body.get(contract.NEXT_CURSOR_KEY)
             # No reference to this page is kept while the next one is fetched: one page in memory at a time.
             items, body = body[contract.DATA_KEY], None
@@ -204,37 +231,40 @@ class HeifyClient:
                 return
 
     def get(self, resource: str, heify_id: str) -> dict:
-        return self.request("GET", contract.item_path(resource, heify_id))
+        return self.request("GET", resource, heify_id)
 
     def create(self, resource: str, body: dict) -> dict:
-        return self.request("POST", contract.PATHS[resource], json=body)
+        return self.request("POST", resource, json=body)
 
     def replace(self, resource: str, heify_id: str, body: dict) -> dict:
-        return self.request("PUT", contract.item_path(resource, heify_id), json=body)
+        return self.request("PUT", resource, heify_id, json=body)
 
     def delete(self, resource: str, heify_id: str) -> None:
-        self.request("DELETE", contract.item_path(resource, heify_id))
+        self.request("DELETE", resource, heify_id)
 
     def patch_transcription(self, heify_id: str, **changes) -> dict:
         unknown = set(changes) - set(contract.TRANSCRIPTION_PATCHABLE)
         if unknown:
             raise ValueError(f"a transcription's {', '.join(sorted(unknown))} cannot be changed")
-        return self.request("PATCH", contract.item_path("transcriptions", heify_id), json=changes)
+        return self.request("PATCH", "transcriptions", heify_id, json=changes)
 
     def upload_transcription(self, file: IO[bytes], filename: str, *, configuration_id: str, **fields) -> dict:
         form = {"configuration_id": configuration_id, **{k: v for k, v in fields.items() if v}}
         unknown = set(form) - set(contract.UPLOAD_FORM_FIELDS)
         if unknown:
             raise ValueError(f"unknown upload field(s): {', '.join(sorted(unknown))}")
+        for key in ("configuration_id", "evaluator_id", "participant_id"):
+            if form.get(key) and not contract.is_heify_id(form[key]):
+                raise InvalidId(f"{key} {form[key]!r} is not a Heify id; nothing was sent")
         return self.request(
-            "POST", contract.PATHS["transcriptions"], data=form, files={contract.UPLOAD_FILE_FIELD: (filename, file)}
+            "POST", "transcriptions", data=form, files={contract.UPLOAD_FILE_FIELD: (filename, file)}
         )
 
     def analytics_participant(self, participant_id: str) -> dict:
         # A 429 here means the monthly quota is spent: waiting seconds will not help.
-        return self.request(
-            "POST", contract.ANALYTICS_PATH, json={"participant_id": participant_id}, retry_429=False
-        )
+        if not contract.is_heify_id(participant_id):
+            raise InvalidId(f"{participant_id!r} is not a Heify id; nothing was sent")
+        return self.request("POST", contract.ANALYTICS, json={"participant_id": participant_id}, retry_429=False)
 
 
 def get_client(**kwargs) -> HeifyClient:
