@@ -256,10 +256,12 @@ def json_nesting_exceeds(text: str, max_depth: int = JSON_MAX_DEPTH) -> bool:
     return False
 
 
-def parse_json(
+def load_json(
     text: str | bytes, *, field: str, max_bytes: int | None = JSON_MAX_BYTES, max_depth: int = JSON_MAX_DEPTH,
 ) -> Any:
-    """JSON text from outside -> Python data within every limit above, or a ValidationError keyed by `field`."""
+    """JSON text -> Python data, refusing what must be refused before or while parsing: size, nesting,
+    NaN/Infinity and number literals too long to convert. The values themselves (text, ranges) are
+    `clean_json_value`'s to check: the API and heify_load do it field by field, to name each field."""
     if isinstance(text, (bytes, bytearray)):
         size = len(text)
         try:
@@ -279,7 +281,15 @@ def parse_json(
     except _Refused as exc:
         raise ValidationError({field: f"{field} {exc}."}) from None
     except (ValueError, RecursionError) as exc:
-        raise ValidationError({field: f"{field} is not JSON ({exc})."}) from None
+        raise ValidationError({field: f"{field} is not valid JSON ({exc})."}) from None
+    return value
+
+
+def parse_json(
+    text: str | bytes, *, field: str, max_bytes: int | None = JSON_MAX_BYTES, max_depth: int = JSON_MAX_DEPTH,
+) -> Any:
+    """JSON text from outside -> Python data within every limit above, or a ValidationError keyed by `field`."""
+    value = load_json(text, field=field, max_bytes=max_bytes, max_depth=max_depth)
     return clean_json_value(value, field=field, max_bytes=None, max_depth=max_depth)
 
 

@@ -21,14 +21,12 @@ from typing import IO, Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
+from qa import rules
 from syncer import contract
 
 log = logging.getLogger(__name__)
-
-
-class InvalidId(ValueError):
-    """An id that is not Heify-shaped (or an unknown resource): nothing was sent."""
 
 
 class HeifyError(Exception):
@@ -49,6 +47,13 @@ class NotFound(HeifyError):
 
 class Rejected(HeifyError):
     """400/409/422: Heify refused the request; `message` is Heify's own."""
+
+
+class InvalidId(Rejected, ValueError):
+    """An id that is not Heify-shaped (or an unknown resource): refused here, nothing was sent."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_id")
 
 
 class QuotaExceeded(HeifyError):
@@ -100,12 +105,17 @@ class Page:
 
 def _error_message(response: httpx.Response) -> tuple[str, str | None]:
     try:
-        error = response.json().get(contract.ERROR_KEY) or {}
-    except (ValueError, AttributeError):
+        error = _json(response).get(contract.ERROR_KEY) or {}
+    except (ValidationError, AttributeError):
         error = {}
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"]), error.get("code")
     return f"HTTP {response.status_code} {response.reason_phrase}".strip(), None
+
+
+def _json(response: httpx.Response) -> Any:
+    """An answer's JSON, read within qa.rules' bounds (nesting, numbers), like every input."""
+    return rules.load_json(response.content, field="the answer", max_bytes=None)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -194,9 +204,9 @@ class HeifyClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            body = response.json()
-        except ValueError:
-            raise Unavailable(f"{where}: Heify answered something that is not JSON") from None
+            body = _json(response)
+        except ValidationError as exc:
+            raise Unavailable(f"{where}: Heify answered something we cannot read: {' '.join(exc.messages)}") from None
         if whole_body or not isinstance(body, dict):
             return body
         return body.get(contract.DATA_KEY)

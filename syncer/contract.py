@@ -138,7 +138,12 @@ def parse_timestamp(value) -> datetime | None:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
-    return make_aware(parsed, UTC) if is_naive(parsed) else parsed
+    parsed = make_aware(parsed, UTC) if is_naive(parsed) else parsed
+    try:
+        parsed.astimezone(UTC)  # the databases store UTC: years 1 and 9999 can overflow on the way
+    except OverflowError:
+        raise ValueError(f"a timestamp out of range: {value!r}") from None
+    return parsed
 
 
 def transcription_date(payload: dict) -> datetime:

@@ -96,7 +96,7 @@ def heify_webhook(request, secret: str, kind: str):
     if len(request.body) > MAX_BODY:
         return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
     try:
-        payload = rules.parse_json(request.body, field="the body", max_bytes=MAX_BODY)
+        payload = rules.parse_json(request.body, field="body", max_bytes=MAX_BODY)
     except ValidationError as exc:
         return _refuse(kind, request.body, "invalid_json", " ".join(exc.messages))
     heify_id = payload.get(contract.WEBHOOK_ID_KEY) if isinstance(payload, dict) else None

@@ -29,7 +29,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from qa import analytics, queues, services
 from qa.api import serializers as s
-from qa.api.errors import HeifyUnavailable, QuotaExceeded
+from qa.api.errors import HeifyUnavailable, QuotaExceeded, check_body_size
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
@@ -91,6 +91,10 @@ class HeifyAPIMixin:
 
     schema = HeifyAutoSchema()
     parser_classes = PARSER_CLASSES
+
+    def initial(self, request, *args, **kwargs):
+        check_body_size(request)
+        super().initial(request, *args, **kwargs)
 
     def get_object(self):
         if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):

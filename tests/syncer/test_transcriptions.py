@@ -78,8 +78,9 @@ def test_webhook_with_a_wrong_secret_is_404_and_stores_nothing(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body, message", [("not json", "not JSON"), ('{"status": "COMPLETED"}', "transcription_id"),
-                                           ("[1]", "transcription_id")])
+@pytest.mark.parametrize("body, message", [
+    ("not json", "not valid JSON"), ('{"status": "COMPLETED"}', "transcription_id"), ("[1]", "transcription_id"),
+])
 def test_webhook_with_a_bad_body_is_a_clear_400(client, body, message):
     response = client.post(webhook_url("success"), body, content_type="application/json")
     assert response.status_code == 400 and message in response.json()["error"]["message"]
