@@ -354,6 +354,8 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
     criterion Heify already knows, its id). Strict criteria have their weight
     forced to 0, and a notice says so.
     """
+    if isinstance(criteria, (str, bytes, dict)) or not isinstance(criteria, Iterable):
+        raise ValidationError({"criteria": f"criteria must be a list of criteria, not {type(criteria).__name__}."})
     criteria = list(criteria)
     problems: list[str] = []
     notices: list[str] = []
@@ -543,6 +545,10 @@ def clean_vocabulary(value: Any) -> list[str]:
 
 
 def clean_extraction_fields(fields: Iterable[dict]) -> list[dict]:
+    if isinstance(fields, (str, bytes, dict)) or not isinstance(fields or [], Iterable):
+        raise ValidationError(
+            {"extraction_fields": f"extraction_fields must be a list of fields, not {type(fields).__name__}."}
+        )
     fields = list(fields or [])
     problems: list[str] = []
     if len(fields) > EXTRACTION_FIELDS_MAX:

@@ -388,7 +388,7 @@ def parse_batch(resource: str, payloads: Iterable[dict], *, start: int = 0) -> l
             parsed.append(RESOURCES[resource].parse(payload))
         except PayloadError as exc:
             ident = payload.get(contract.ID_FIELDS[resource]) if isinstance(payload, dict) else None
-            where = f"{resource}[{index}]" + (f" ({ident})" if ident else "")
+            where = f"{resource}[{index}]" + (f" ({ident})" if contract.is_heify_id(ident) else "")
             raise PayloadError(f"{where}: {exc}") from None
     return parsed
 
