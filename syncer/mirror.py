@@ -247,6 +247,8 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
     num_speakers = details.get("num_speakers")
     if num_speakers is not None and (type(num_speakers) is not int or not 0 <= num_speakers <= NUM_SPEAKERS_MAX):
         raise PayloadError(f"details.num_speakers must be a whole number from 0, not {_shown(num_speakers)}")
+    # Tolerated in any shape (the analytics count only well-formed fails), kept when it is a list.
+    results = evaluation.get("criteria_results")
     try:
         occurred_at = contract.transcription_date(payload)
     except ValueError as exc:
@@ -273,7 +275,7 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
                        "details.conversation.segments"),
         summary=_text(_object(details.get("summary"), "details.summary").get("summary"), "details.summary.summary"),
         fields=_list(_object(details.get("fields"), "details.fields").get("fields"), "details.fields.fields"),
-        criteria_results=_list(evaluation.get("criteria_results"), "details.evaluation.criteria_results"),
+        criteria_results=results if isinstance(results, list) else [],
         failed_criteria=rules.failed_criteria(evaluation.get("criteria_results")),
         error=payload.get("error"),
     )
