@@ -227,6 +227,9 @@ HEIFY_API_URL = os.environ.get("HEIFY_API_URL", "https://api.heify.com")
 HEIFY_API_KEY = os.environ.get("HEIFY_API_KEY", "")
 # Secret carried in the path of the webhook URLs Heify calls back.
 HEIFY_WEBHOOK_SECRET = os.environ.get("HEIFY_WEBHOOK_SECRET", "")
+# The same webhook event (kind, transcription, status) delivered again within this many
+# seconds is stored as a duplicate and fetches nothing.
+HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS = int(os.environ.get("HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS", "3600"))
 # The public address of this back office, e.g. https://qa.example.com. When set,
 # configurations created here get Heify webhook URLs pointing back at it.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")

@@ -33,7 +33,7 @@ from rest_framework.viewsets import GenericViewSet
 from qa import analytics, queues, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
-from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded
+from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
@@ -96,6 +96,10 @@ class HeifyAPIMixin:
 
     schema = HeifyAutoSchema()
     parser_classes = PARSER_CLASSES
+
+    def initial(self, request, *args, **kwargs):
+        check_body_size(request)
+        super().initial(request, *args, **kwargs)
 
     def get_object(self):
         if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
