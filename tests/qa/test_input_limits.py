@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa import rules
@@ -120,7 +120,7 @@ def test_metadata_at_the_limits_is_accepted(admin_client, participant):
 @pytest.fixture
 def api(admin_user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=admin_user)[1]}")
     return client
 
 
