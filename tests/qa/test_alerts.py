@@ -85,19 +85,21 @@ def test_a_critical_fail_fires_once_across_repeated_pulls(heify, manager, django
     assert not later_rule.alerts.exists()
 
 
-def test_a_webhook_notification_fires_through_the_refresh(heify, manager, django_capture_on_commit_callbacks):
+def test_a_heify_notification_fires_once_through_its_refresh(heify, manager, django_capture_on_commit_callbacks):
+    from syncer.models import WebhookEvent
+
     rule(Kind.CRITICAL_FAIL, manager)
     call = calls_for(builders.participant_payload(), [5], critical=[0])[0]
     heify.state.load(builders.snapshot(transcriptions=[call]))
     with django_capture_on_commit_callbacks(execute=True):
-        tasks.poll_in_flight()  # nothing in flight: no alert out of nowhere
+        tasks.poll_in_flight()  # nothing in flight here: nothing fetched, nothing fired
         assert not Alert.objects.exists()
-        from syncer import pull
-
-        pull.refresh_transcriptions([call["transcription_id"]])
-        assert alerts.calls_stored(heify_ids=[call["transcription_id"]]) == 1
-        assert alerts.calls_stored(heify_ids=[call["transcription_id"]]) == 0
-    assert Alert.objects.count() == 1 and len(mail.outbox) == 1
+        # Heify's notification, twice (a retry of its own): the call is fetched, the event fires once.
+        for _ in range(2):
+            event = WebhookEvent.objects.create(kind="success", body="{}", reported_status="IN_PROGRESS",
+                                                transcription_heify_id=call["transcription_id"])
+            assert tasks.process_webhook_event(event.pk) == WebhookEvent.Status.PROCESSED
+    assert Alert.objects.get().event_key == f"critical:{call['transcription_id']}" and len(mail.outbox) == 1
 
 
 # --- conditions that turn on ----------------------------------------------------------------------------------
