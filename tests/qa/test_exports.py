@@ -20,7 +20,7 @@ from tests import builders
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = [header for header, _ in exports.CALL_COLUMNS]
+HEADERS = list(exports.CALL_HEADERS)
 
 
 def person(name, role=None):
