@@ -11,6 +11,7 @@ from django.urls import path, reverse
 
 from qa import analytics, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.admin.exports import ParticipantExportMixin
 from qa.models import Participant
 from syncer import reports
 from syncer.client import HeifyError, QuotaExceeded
@@ -37,7 +38,7 @@ class ParticipantForm(VersionedForm):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(HeifyObjectAdmin):
+class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
     list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
     list_filter = ("sync_state",)
