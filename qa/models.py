@@ -223,7 +223,19 @@ class Transcription(HeifyObject):
             models.Index(fields=["-occurred_at", "-id"], name="tx_date"),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
-            models.Index(fields=["group", "-critical_fail_triggered", "occurred_at"], name="tx_queue"),
+            # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
+            *[
+                models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
+                             condition=Q(group=group, gone_at__isnull=True) if group else
+                             Q(group__isnull=True, gone_at__isnull=True))
+                for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
+                                      ("ARCHIVED", "archived"), (None, "none"))
+            ],
+            # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
+            models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
+            # The list's critical-fail filter, newest first.
+            models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
+                         condition=Q(critical_fail_triggered=True)),
             # Analytics: a participant's scored calls, newest first.
             models.Index(
                 fields=["participant", "-occurred_at"], name="tx_scored_by_participant",
@@ -241,6 +253,31 @@ class Transcription(HeifyObject):
 
     def __str__(self):
         return self.name or self.heify_id or f"transcription {self.pk}"
+
+
+class DailyCalls(models.Model):
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.rollups keeps it.
+
+    What the admin home (calls per queue) and the team overview (each
+    participant's totals) read instead of aggregating every call. Rebuilt
+    whole by `manage.py rebuild_rollups`.
+    """
+
+    participant_id = models.CharField(max_length=64, null=True)  # noqa: DJ001 (Transcription.participant_id)
+    day = models.DateField(null=True)
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
+    calls = models.PositiveIntegerField(help_text="Every call, whatever its status.")
+    scored = models.PositiveIntegerField(help_text="COMPLETED calls with a score.")
+    score_sum = models.FloatField(help_text="The sum of their scores.")
+    passed = models.PositiveIntegerField(help_text="Scored calls that pass at pass_mark.")
+    critical_fails = models.PositiveIntegerField(help_text="Scored calls with a critical fail.")
+    pass_mark = models.FloatField(help_text="ANALYTICS_PASS_MARK when counted; another one means a rebuild.")
+
+    class Meta:
+        indexes = [models.Index(fields=["participant_id", "day"], name="daily_calls_key")]
+
+    def __str__(self):
+        return f"{self.participant_id} {self.day} {self.group}: {self.calls}"
 
 
 class ReviewItem(Transcription):
