@@ -53,7 +53,8 @@ from benchmarks.report import markdown_table  # noqa: E402
 PYTHON = sys.executable
 CHILD_TIMEOUT = 4 * 3600
 AS_OF = "2026-11-23"
-WEEK = {"occurred_at__gte": "2026-11-17", "occurred_at__lt": "2026-11-24"}  # the date filter's "past 7 days"
+# The date filter's "past 7 days", as its link writes it.
+WEEK = {"occurred_at__gte": "2026-11-17 00:00:00+00:00", "occurred_at__lt": "2026-11-24 00:00:00+00:00"}
 WEEK_SQL = ("occurred_at >= %s AND occurred_at < %s", ["2026-11-17T00:00:00+00:00", "2026-11-24T00:00:00+00:00"])
 LIST_COLUMNS = ('id, heify_id, name, status, "group", participant_id, evaluator_id, score, critical_fail_triggered, '
                 "duration, occurred_at")

@@ -36,10 +36,10 @@ class CappedCountPaginator(Paginator):
     capped = False
 
 
-def capped_paginator(request, queryset, per_page: int, *, cap: int = COUNT_CAP) -> CappedCountPaginator:
-    """The admin's get_paginator: counts far enough for the page asked for (?p=N), at least `cap` rows."""
+def capped_paginator(request, queryset, per_page: int) -> CappedCountPaginator:
+    """The admin's get_paginator: counts far enough for the page asked for (?p=N), at least COUNT_CAP rows."""
     try:
         page = max(1, int(request.GET.get("p", 1)))
     except ValueError:
         page = 1
-    return CappedCountPaginator(queryset, per_page, cap=max(cap, page * per_page))
+    return CappedCountPaginator(queryset, per_page, cap=max(COUNT_CAP, page * per_page))

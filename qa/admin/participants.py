@@ -14,7 +14,6 @@ from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, appl
 from qa.models import Participant
 from syncer.client import HeifyError, QuotaExceeded, get_client
 
-
 DASHBOARD_CALLS = 200  # the newest calls the dashboard lists
 
 
