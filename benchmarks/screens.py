@@ -22,7 +22,9 @@ plus what the screens need besides: the three Configuration rows, a superuser
 Each screen is requested through Django's test client (the whole stack, no
 socket), DEBUG off, signed in as the superuser: --warm-up requests, then
 --runs timed ones; median and p95 (nearest rank) in ms, and the number of
-queries of one request. Beside each, a plain-SQL baseline that returns the
+queries of one request, and the CPU time the Django process spent (median: its
+own work, which another process's load stretches less than the wall clock).
+Beside each, a plain-SQL baseline that returns the
 same rows, sent through the same connection in the same run (median of
 --runs): one SELECT ... LIMIT of the rows the screen lists (what an index can
 give at best), or, for a screen that shows aggregates, the plain aggregate.
@@ -96,10 +98,12 @@ def screens(ids: dict) -> list[dict]:
          "base": ('SELECT "group", count(*) FROM qa_transcription WHERE gone_at IS NULL GROUP BY 1', [])},
         {"label": "transcriptions: first page", "url": tx, "base": rows_sql()},
         {"label": "transcriptions: ?p=200", "url": tx, "query": {"p": 200}, "base": rows_sql(offset=199 * 50)},
-        {"label": "transcriptions: search call name `Call 99`", "url": tx, "query": {"q": "Call 99"},
+        {"label": "transcriptions: search `call_99` (no such call)", "url": tx, "query": {"q": "call_99"},
+         "base": rows_sql("upper(name) LIKE %s", ["%CALL\\_99%"])},
+        {"label": 'transcriptions: search `"Call 99"` (11,111 calls at 1M)', "url": tx, "query": {"q": '"Call 99"'},
          "base": rows_sql("upper(name) LIKE %s", ["%CALL 99%"])},
-        {"label": "transcriptions: search a rare call name `Call 999999`", "url": tx, "query": {"q": "Call 999999"},
-         "base": rows_sql("upper(name) LIKE %s", ["%CALL 999999%"])},
+        {"label": "transcriptions: search `Call 999999` (two words)", "url": tx, "query": {"q": "Call 999999"},
+         "base": rows_sql("upper(name) LIKE %s AND upper(name) LIKE %s", ["%CALL%", "%999999%"])},
         {"label": "transcriptions: search agent name `Small agent`", "url": tx, "query": {"q": "Small agent"},
          "base": rows_sql("participant_id = %s", [SMALL])},
         {"label": "transcriptions: search a Heify id", "url": tx, "query": {"q": call_id},
@@ -277,14 +281,17 @@ def prepare() -> dict:
     }
 
 
-def _timed(function, runs: int, warm_up: int) -> list[float]:
+def _timed(function, runs: int, warm_up: int, cpu: list | None = None) -> list[float]:
+    """Wall-clock ms of each run; `cpu` gets the CPU ms this process spent in each (Django's own work)."""
     for _ in range(warm_up):
         function()
     timings = []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         function()
         timings.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - started_cpu) * 1000)
     return timings
 
 
@@ -324,7 +331,8 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
         with CaptureQueriesContext(connection) as captured:
             get()
         queries = len(captured.captured_queries)  # now: the next request empties the log
-        timings = _timed(get, runs, warm_up)
+        cpu = []
+        timings = _timed(get, runs, warm_up, cpu)
         sql, params = screen["base"]
         if sql == "PLAIN_ROWS":  # analytics.py's plain fetch of the report's rows
             sql, params = PLAIN_ROWS_SQL, [*params, "2026-11-24T00:00:00+00:00", 20_001]
@@ -338,10 +346,10 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
 
         base = _timed(baseline, runs, warm_up)
         results.append({"label": screen["label"], "median": statistics.median(timings), "p95": _p95(timings),
-                        "queries": queries, "base": statistics.median(base),
+                        "queries": queries, "cpu": statistics.median(cpu), "base": statistics.median(base),
                         "base_rows": len(baseline())})
         r = results[-1]
-        print(f"  {r['label']}: {r['median']:.1f} ms (p95 {r['p95']:.1f}), {r['queries']} queries; "
+        print(f"  {r['label']}: {r['median']:.1f} ms (p95 {r['p95']:.1f}, cpu {r['cpu']:.1f}), {r['queries']} queries; "
               f"baseline {r['base']:.1f} ms ({r['base_rows']} rows)", file=sys.stderr, flush=True)
     print(json.dumps({"load_before": load, "load_after": os.getloadavg()[0], "results": results}))
 
@@ -402,14 +410,15 @@ def table(before: dict | None, after: dict) -> str:
     for case, run in after.items():
         old = {r["label"]: r for r in (before or {}).get(case, {}).get("results", [])}
         head = ["screen"] + (["before ms", "before q", "before baseline ms"] if old else []) + [
-            "median ms", "p95 ms", "queries", "baseline ms"]
+            "median ms", "p95 ms", "cpu ms", "queries", "baseline ms"]
         rows = [tuple(head)]
         for r in run["results"]:
             o = old.get(r["label"])
             cells = [r["label"]]
             if old:
                 cells += [f"{o['median']:,.1f}", str(o["queries"]), f"{o['base']:,.1f}"] if o else ["", "", ""]
-            cells += [f"{r['median']:,.1f}", f"{r['p95']:,.1f}", str(r["queries"]), f"{r['base']:,.1f}"]
+            cells += [f"{r['median']:,.1f}", f"{r['p95']:,.1f}", f"{r['cpu']:,.1f}" if "cpu" in r else "",
+                      str(r["queries"]), f"{r['base']:,.1f}"]
             rows.append(tuple(cells))
         load = f"load average {run['load_before']:.1f} → {run['load_after']:.1f}"
         out.append(f"**{case}** ({load})\n\n{markdown_table(rows)}")

@@ -174,6 +174,11 @@ def _heify_reference(model, related_name):
     )
 
 
+# The columns the admin's list filters test, carried in the indexes that walk the lists in their order.
+LIST_FILTER_COLUMNS = ["status", "group", "evaluator", "participant", "critical_fail_triggered"]
+QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
+
+
 class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
@@ -220,14 +225,16 @@ class Transcription(HeifyObject):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["-occurred_at", "-id"], name="tx_date"),
+            # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
+            # list's page of ids and its capped count are read from the index alone (qa.admin.paging).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
             # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
             *[
                 models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
                              condition=Q(group=group, gone_at__isnull=True) if group else
-                             Q(group__isnull=True, gone_at__isnull=True))
+                             Q(group__isnull=True, gone_at__isnull=True), include=QUEUE_FILTER_COLUMNS)
                 for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
                                       ("ARCHIVED", "archived"), (None, "none"))
             ],
@@ -236,10 +243,12 @@ class Transcription(HeifyObject):
             # The list's critical-fail filter, newest first.
             models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
                          condition=Q(critical_fail_triggered=True)),
-            # Analytics: a participant's scored calls, newest first.
+            # Analytics: a participant's scored calls, newest first (the report's order), with every column the
+            # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
-                fields=["participant", "-occurred_at"], name="tx_scored_by_participant",
+                fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status="COMPLETED", score__isnull=False),
+                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).

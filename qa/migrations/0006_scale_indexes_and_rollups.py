@@ -65,21 +65,37 @@ class Migration(migrations.Migration):
             model_name='transcription',
             name='tx_queue',
         ),
-        migrations.AddIndex(
+        migrations.RemoveIndex(
             model_name='transcription',
-            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'PENDING_REVIEW')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], name='tx_queue_pending'),
+            name='tx_date',
+        ),
+        migrations.RemoveIndex(
+            model_name='transcription',
+            name='tx_scored_by_participant',
         ),
         migrations.AddIndex(
             model_name='transcription',
-            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'UNDER_REVIEW')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], name='tx_queue_review'),
+            index=models.Index(condition=models.Q(('score__isnull', False), ('status', 'COMPLETED')), fields=['participant', '-occurred_at', '-heify_id'], include=('score', 'critical_fail_triggered', 'duration', 'evaluator', 'group', 'failed_criteria'), name='tx_scored_by_participant'),
         ),
         migrations.AddIndex(
             model_name='transcription',
-            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'ARCHIVED')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], name='tx_queue_archived'),
+            index=models.Index(fields=['-occurred_at', '-id'], include=('status', 'group', 'evaluator', 'participant', 'critical_fail_triggered'), name='tx_date'),
         ),
         migrations.AddIndex(
             model_name='transcription',
-            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group__isnull', True)), fields=['-critical_fail_triggered', 'occurred_at', 'id'], name='tx_queue_none'),
+            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'PENDING_REVIEW')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], include=('score', 'evaluator', 'participant', 'assigned_to'), name='tx_queue_pending'),
+        ),
+        migrations.AddIndex(
+            model_name='transcription',
+            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'UNDER_REVIEW')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], include=('score', 'evaluator', 'participant', 'assigned_to'), name='tx_queue_review'),
+        ),
+        migrations.AddIndex(
+            model_name='transcription',
+            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group', 'ARCHIVED')), fields=['-critical_fail_triggered', 'occurred_at', 'id'], include=('score', 'evaluator', 'participant', 'assigned_to'), name='tx_queue_archived'),
+        ),
+        migrations.AddIndex(
+            model_name='transcription',
+            index=models.Index(condition=models.Q(('gone_at__isnull', True), ('group__isnull', True)), fields=['-critical_fail_triggered', 'occurred_at', 'id'], include=('score', 'evaluator', 'participant', 'assigned_to'), name='tx_queue_none'),
         ),
         migrations.AddIndex(
             model_name='transcription',
