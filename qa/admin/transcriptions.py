@@ -21,7 +21,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
 from django.db.models import Model, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -31,7 +33,15 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from qa import rules, services
 from qa.admin.paging import capped_paginator
-from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.models import (
+    CALL_SEARCH_TABLE,
+    GROUP_CHOICES,
+    Configuration,
+    Criterion,
+    Evaluator,
+    Participant,
+    Transcription,
+)
 
 
 class UploadForm(forms.Form):
@@ -120,9 +130,9 @@ def call_search(search_term: str) -> Q:
     is in the call's name or configuration tag, or in its participant's or evaluator's name, or is the whole
     Heify id of the call, its participant or its evaluator.
 
-    Each condition is one an index serves (a trigram index on the names, on PostgreSQL; the Heify id columns'
-    B-trees): the agents and evaluators a word names are looked up first, in their own small tables, so the
-    call table is searched by their ids rather than joined and scanned.
+    Each condition is one an index serves (a trigram index on the names: pg_trgm on PostgreSQL, FTS5's on
+    SQLite; the Heify id columns' B-trees): the agents and evaluators a word names are looked up first, in
+    their own small tables, so the call table is searched by their ids rather than joined and scanned.
     """
     found = Q()
     for word in smart_split(search_term):
@@ -131,11 +141,22 @@ def call_search(search_term: str) -> Q:
         participants = list(Participant.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
         evaluators = list(Evaluator.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
         found &= (
-            Q(name__icontains=word) | Q(configuration_tag__icontains=word)
+            _text_search(word)
             | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
             | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
         )
     return found
+
+
+def _text_search(word: str) -> Q:
+    """Calls whose name or configuration tag contains `word`, any case."""
+    if connections[Transcription.objects.db].vendor == "sqlite" and len(word) >= 3:
+        # FTS5's trigram index (migration 0006): a phrase matches wherever its trigrams follow one another, as
+        # a substring does; words shorter than a trigram are read from the table, as below.
+        phrase = '"' + word.replace('"', '""') + '"'
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
+                               [phrase]))
+    return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
 
 
 class RelatedOrNoneFilter(admin.RelatedFieldListFilter):

@@ -8,7 +8,7 @@ from qa import rollups
 # The list's search (qa.admin.transcriptions.call_search): `UPPER(name::text) LIKE UPPER('%word%')` is what
 # Django's icontains sends on PostgreSQL, and a trigram index (pg_trgm) on that expression serves it. In SQL:
 # django.contrib.postgres's OpClass(Upper("name")) leaves out the parentheses PostgreSQL needs around the
-# expression. PostgreSQL only: SQLite's search reads the table (see benchmarks/README.md).
+# expression. PostgreSQL only: SQLite has FTS5's trigram index instead (SQLITE_SEARCH below).
 TRIGRAM_INDEXES = {
     "tx_name_trgm": "name",
     "tx_configuration_trgm": "configuration_tag",
@@ -32,6 +32,40 @@ def remove_trigram_indexes(apps, schema_editor):
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
+# SQLite: an FTS5 table with the trigram tokenizer over the same two columns (qa.models.CALL_SEARCH_TABLE),
+# its content read from qa_transcription and kept by triggers. A migration that remakes qa_transcription on
+# SQLite drops the triggers: tests/qa/test_migrations.py checks they are there.
+SQLITE_SEARCH = [
+    "CREATE VIRTUAL TABLE qa_transcription_search USING fts5(name, configuration_tag, content='qa_transcription', "
+    "content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER qa_transcription_search_insert AFTER INSERT ON qa_transcription BEGIN "
+    "INSERT INTO qa_transcription_search(rowid, name, configuration_tag) "
+    "VALUES (new.id, new.name, new.configuration_tag); END",
+    "CREATE TRIGGER qa_transcription_search_delete AFTER DELETE ON qa_transcription BEGIN "
+    "INSERT INTO qa_transcription_search(qa_transcription_search, rowid, name, configuration_tag) "
+    "VALUES ('delete', old.id, old.name, old.configuration_tag); END",
+    "CREATE TRIGGER qa_transcription_search_update AFTER UPDATE OF name, configuration_tag ON qa_transcription "
+    "BEGIN INSERT INTO qa_transcription_search(qa_transcription_search, rowid, name, configuration_tag) "
+    "VALUES ('delete', old.id, old.name, old.configuration_tag); "
+    "INSERT INTO qa_transcription_search(rowid, name, configuration_tag) "
+    "VALUES (new.id, new.name, new.configuration_tag); END",
+    "INSERT INTO qa_transcription_search(qa_transcription_search) VALUES ('rebuild')",
+]
+
+
+def add_sqlite_search(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in SQLITE_SEARCH:
+            schema_editor.execute(statement)
+
+
+def remove_sqlite_search(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS qa_transcription_search_{trigger}")
+        schema_editor.execute("DROP TABLE IF EXISTS qa_transcription_search")
+
+
 def build_rollups(apps, schema_editor):
     rollups.rebuild(calls=apps.get_model("qa", "Transcription"), rollup=apps.get_model("qa", "DailyCalls"),
                     using=schema_editor.connection.alias)
@@ -46,6 +80,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(add_trigram_indexes, remove_trigram_indexes),
+        migrations.RunPython(add_sqlite_search, remove_sqlite_search),
         migrations.CreateModel(
             name='DailyCalls',
             fields=[

@@ -291,3 +291,14 @@ def test_mirror_upsert_of_other_objects_leaves_the_rollups_alone(world):
     before = rollup_rows()
     mirror.upsert("participants", mirror.parse_batch("participants", [builders.participant_payload()]))
     assert rollup_rows() == before
+
+
+def test_search_follows_renames_and_short_words(admin_client, world, load, monkeypatch):
+    monkeypatch.setattr(TranscriptionAdmin, "list_per_page", 200)
+    payload = calls_of(world, 30)[7]
+    payload.update(transcription_id=Transcription.objects.get(name="call-0007.mp3").heify_id, name="renamed.wav")
+    load(transcriptions=[payload])  # Heify renamed it: the search index follows (SQLite: its triggers)
+    assert found(admin_client, "renamed") == {payload["transcription_id"]}
+    assert found(admin_client, "call-0007") == set()
+    assert found(admin_client, "wa") == {payload["transcription_id"]}  # shorter than a trigram: read, not indexed
+    assert found(admin_client, "SUPPORT line") == heify_ids()
