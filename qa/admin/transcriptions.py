@@ -145,6 +145,10 @@ def call_search(search_term: str) -> Q:
             | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
             | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
         )
+    if connections[Transcription.objects.db].vendor == "sqlite" and found:
+        # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
+        # term by its own index), then the walk only looks them up in that set.
+        return Q(pk__in=Transcription.objects.filter(found).values("pk"))
     return found
 
 
