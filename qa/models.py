@@ -178,6 +178,15 @@ def _heify_reference(model, related_name):
     )
 
 
+# SQLite: the FTS5 table (trigram tokenizer) that indexes each call's name and configuration_tag for the list's
+# search; created, and kept by triggers, by migration 0006 (PostgreSQL has trigram indexes on the columns).
+CALL_SEARCH_TABLE = "qa_transcription_search"
+
+# The columns the admin's list filters test, carried in the indexes that walk the lists in their order.
+LIST_FILTER_COLUMNS = ["status", "group", "evaluator", "participant", "critical_fail_triggered"]
+QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
+
+
 class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
@@ -224,14 +233,30 @@ class Transcription(HeifyObject):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["-occurred_at", "-id"], name="tx_date"),
+            # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
+            # list's page of ids and its capped count are read from the index alone (qa.admin.paging).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
-            models.Index(fields=["group", "-critical_fail_triggered", "occurred_at"], name="tx_queue"),
-            # Analytics: a participant's scored calls, newest first.
+            # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
+            *[
+                models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
+                             condition=Q(group=group, gone_at__isnull=True) if group else
+                             Q(group__isnull=True, gone_at__isnull=True), include=QUEUE_FILTER_COLUMNS)
+                for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
+                                      ("ARCHIVED", "archived"), (None, "none"))
+            ],
+            # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
+            models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
+            # The list's critical-fail filter, newest first.
+            models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
+                         condition=Q(critical_fail_triggered=True)),
+            # Analytics: a participant's scored calls, newest first (the report's order), with every column the
+            # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
-                fields=["participant", "-occurred_at"], name="tx_scored_by_participant",
+                fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status="COMPLETED", score__isnull=False),
+                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).
@@ -245,6 +270,31 @@ class Transcription(HeifyObject):
 
     def __str__(self):
         return self.name or self.heify_id or f"transcription {self.pk}"
+
+
+class DailyCalls(models.Model):
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.rollups keeps it.
+
+    What the admin home (calls per queue) and the team overview (each
+    participant's totals) read instead of aggregating every call. Rebuilt
+    whole by `manage.py rebuild_rollups`.
+    """
+
+    participant_id = models.CharField(max_length=64, null=True)  # noqa: DJ001 (Transcription.participant_id)
+    day = models.DateField(null=True)
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
+    calls = models.PositiveIntegerField(help_text="Every call, whatever its status.")
+    scored = models.PositiveIntegerField(help_text="COMPLETED calls with a score.")
+    score_sum = models.FloatField(help_text="The sum of their scores.")
+    passed = models.PositiveIntegerField(help_text="Scored calls that pass at pass_mark.")
+    critical_fails = models.PositiveIntegerField(help_text="Scored calls with a critical fail.")
+    pass_mark = models.FloatField(help_text="ANALYTICS_PASS_MARK when counted; another one means a rebuild.")
+
+    class Meta:
+        indexes = [models.Index(fields=["participant_id", "day"], name="daily_calls_key")]
+
+    def __str__(self):
+        return f"{self.participant_id} {self.day} {self.group}: {self.calls}"
 
 
 class ReviewItem(Transcription):
