@@ -3,8 +3,9 @@
 A move is one conditional UPDATE (the group it must come from is in the
 WHERE clause), so two reviewers claiming the same call cannot both win: the
 loser is told who has it. Each move is written locally with its history entry,
-marked as waiting for Heify, and sent to Heify (PATCH of the group) once the
-transaction has committed; if Heify is down it waits for the push job, and a
+marked as waiting for Heify, and sent to Heify (PATCH of the group) in the
+background once the transaction has committed (qa.heify.send_later), so the
+mover never waits for Heify; if Heify is down it waits for the push job, and a
 pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 
 Which moves exist is Heify-independent policy and lives in
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from qa import rules
+from qa import heify, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.services import StaleEdit
 
@@ -82,23 +83,6 @@ def _require(user, permission: str, what: str) -> None:
         raise PermissionDenied(f"You are not allowed to {what}.")
 
 
-def _push_after_commit(pk: int) -> None:
-    def push_group():
-        from syncer import push
-
-        call = Transcription.objects.filter(pk=pk, sync_state=SyncState.WAITING).first()
-        if call is None:
-            return
-        try:
-            push.push_now(call)
-        except push.PushRefused as refusal:
-            Transcription.objects.filter(pk=pk).update(
-                sync_state=SyncState.REJECTED, sync_error=" ".join(refusal.messages)
-            )
-
-    transaction.on_commit(push_group)
-
-
 def _move(
     call: Transcription, action: str, *, actor, assignee=None, note: str = "", expect_assignee=None,
     expected_version: int | None = None, to_group: str | None = None,
@@ -140,7 +124,7 @@ def _move(
             transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
             assignee=assignee if claimed else None, note=note,
         )
-        _push_after_commit(call.pk)
+        heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 
 

@@ -11,9 +11,10 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from qa import queues
 from qa.models import Transcription
+from syncer import mirror, push
 from syncer import pull as pulling
-from syncer import push
 from syncer.client import HeifyError
 from syncer.models import WebhookEvent
 
@@ -30,6 +31,11 @@ def pull_all() -> str:
 
 def push_waiting() -> dict:
     return push.push_waiting()
+
+
+def push_change(resource: str, pk: int) -> str:
+    """Send one waiting change (a review move), right after it was made; the push job catches what is left."""
+    return push.push_one(mirror.RESOURCES[resource].model, pk)
 
 
 def poll_in_flight() -> str:
@@ -61,9 +67,7 @@ def process_webhook_event(event_id: int) -> str:
 
 
 def release_expired_claims() -> int:
-    from qa.queues import release_expired_claims as release
-
-    return release()
+    return queues.release_expired_claims()
 
 
 SCHEDULES = {

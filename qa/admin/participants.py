@@ -9,10 +9,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, rules, services, team
+from qa import analytics, heify, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.models import Participant
-from syncer.client import HeifyError, QuotaExceeded, get_client
 
 
 class ParticipantForm(VersionedForm):
@@ -121,11 +120,10 @@ class ParticipantAdmin(HeifyObjectAdmin):
         theirs, problem = None, ""
         if request.method == "POST":
             try:
-                with get_client() as client:
-                    theirs = client.analytics_participant(participant.heify_id)
-            except QuotaExceeded:
+                theirs = heify.participant_report(participant.heify_id)
+            except heify.QuotaExceeded:
                 problem = "Heify's monthly analytics quota is used up (429): its report cannot be asked for now."
-            except HeifyError as exc:
+            except heify.Unavailable as exc:
                 problem = f"Heify could not answer: {exc.message}"
         sections = [key for key in ours if key != "metadata"]
         context = {

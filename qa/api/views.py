@@ -27,7 +27,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, queues, services
+from qa import analytics, heify, queues, services
 from qa.api import serializers as s
 from qa.api.errors import HeifyUnavailable, QuotaExceeded
 from qa.api.filters import TranscriptionFilter
@@ -35,8 +35,6 @@ from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from syncer.client import HeifyError, get_client
-from syncer.client import QuotaExceeded as HeifyQuotaExceeded
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -263,13 +261,12 @@ class ParticipantViewSet(HeifyObjectViewSet):
         if query.validated_data["remote"]:
             # Heify's own report beside ours; it costs one call of the monthly analytics quota.
             try:
-                with get_client() as client:
-                    body["remote"] = client.analytics_participant(participant.heify_id)
-            except HeifyQuotaExceeded:
+                body["remote"] = heify.participant_report(participant.heify_id)
+            except heify.QuotaExceeded:
                 raise QuotaExceeded(
                     "Heify's monthly analytics quota is used up: its report cannot be asked for now."
                 ) from None
-            except HeifyError as exc:
+            except heify.Unavailable as exc:
                 raise HeifyUnavailable(f"Heify could not answer: {exc.message}") from None
         return Response(body)
 
