@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
 
+from qa import services
 from qa.models import Participant, ReviewEvent, Transcription
 from syncer import pull, push
 
@@ -115,3 +116,40 @@ def test_local_writes_and_claims_do_not_wait_while_an_edit_waits_on_heify(slow_h
     push.push_waiting()
     remote = {t["transcription_id"]: t for t in slow_heify.state.objects("transcriptions")}
     assert remote[to_claim.heify_id]["group"] == "UNDER_REVIEW"
+
+
+def test_the_push_job_holds_no_lock_while_heify_answers_and_two_workers_send_each_change_once(slow_heify):
+    reviewer = logged_in("ann", "Reviewer")
+    participants = list(Participant.objects.order_by("pk")[:2])
+    call = Transcription.objects.filter(group="PENDING_REVIEW").order_by("pk").first()
+    note_url = reverse("admin:qa_reviewitem_step", args=[call.pk, "note"])
+    assert reviewer.post(note_url, {"note": "before"}).status_code == 302  # what a first request loads, loaded
+    slow_heify.state.latency, slow_heify.state.down = 0, True
+    for participant in participants:  # two changes wait for Heify
+        services.participant_save(participant=participant, data={"tag": participant.tag, "metadata": {"n": 1}},
+                                  expected_version=participant.version)
+    slow_heify.state.latency, slow_heify.state.down = SLOW, False
+    slow_heify.state.clear_request_log()
+    results = []
+
+    def worker():
+        try:
+            results.append(push.push_waiting())
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    time.sleep(1.0)  # both workers now wait on Heify
+    note_seconds, note = timed(lambda: reviewer.post(note_url, {"note": "meanwhile"}))
+    for thread in workers:
+        thread.join(60)
+    print(f"\nwhile the push job waits on a Heify answering in {SLOW:.0f} s: a note took {note_seconds:.2f} s")
+
+    assert note.status_code == 302 and note_seconds < QUICK
+    puts = sorted(r.path for r in slow_heify.state.request_log if r.method == "PUT")
+    assert puts == sorted(f"/participant/{p.heify_id}" for p in participants)  # each sent once
+    assert sum(result["pushed"] for result in results) == 2
+    assert set(Participant.objects.filter(pk__in=[p.pk for p in participants]).values_list(
+        "sync_state", flat=True)) == {"synced"}
