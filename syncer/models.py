@@ -62,3 +62,18 @@ class SeenInPull(models.Model):
 
     def __str__(self):
         return self.heify_id
+
+
+class PullLock(models.Model):
+    """Who is pulling now, on a database without advisory locks (SQLite): one row per lock name.
+
+    A pull that dies leaves the row held until `expires_at`; a running pull
+    pushes that forward on every page.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.UUIDField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({'held' if self.holder else 'free'})"

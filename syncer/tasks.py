@@ -25,7 +25,11 @@ FINAL = ("COMPLETED", "FAILED")
 
 
 def pull_all() -> str:
-    results = pulling.pull()
+    try:
+        results = pulling.pull()
+    except pulling.PullAlreadyRunning as running:
+        log.info("heify pull: %s", running)
+        return str(running)
     return "; ".join(f"{resource}: {result}" for resource, result in results.items())
 
 
