@@ -139,10 +139,10 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
         done = {"heify_id": heify_id, "create_sent_at": None, "sync_error": "", **heify.RELEASED}
         if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
             mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
-            obj.sync_state = SyncState.SYNCED
-        elif mine.update(**done):
-            pass  # changed again while on its way (a review move): the newer change waits its turn
-        else:
+            obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
+            return
+        # Changed again while on its way (a review move): released, the newer change waits its turn.
+        if not mine.update(**done):  # the claim lapsed and another sender holds it
             log.warning("%s %s: Heify took a change whose claim had lapsed; the next push reconciles it",
                         model.__name__, obj.pk)
             model.objects.filter(pk=obj.pk, heify_id__isnull=True).update(heify_id=heify_id)

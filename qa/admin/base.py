@@ -113,8 +113,14 @@ class HeifyObjectAdmin(admin.ModelAdmin):
             request.heify_refusal = refusal
             return self._changeform_view(request, object_id, form_url, extra_context)
 
+    def log_deletions(self, request, queryset):
+        """Nothing yet: delete_model logs the deletion once Heify has not refused it (no transaction
+        around the view would take the entry back)."""
+
     def delete_model(self, request, obj):
-        if not services.heify_object_delete(obj=obj):
+        finished = services.heify_object_delete(obj=obj)
+        super().log_deletions(request, [obj])
+        if not finished:
             self.message_user(
                 request,
                 f"Heify could not be reached: “{obj}” is marked for deletion and will be deleted "

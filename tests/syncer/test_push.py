@@ -272,3 +272,18 @@ def test_a_refused_edit_puts_the_evaluator_back_whole(admin_client, heify_accoun
     assert (evaluator.version, list(evaluator.criteria.values_list("heify_id", "name", "weight"))) == before
     assert (evaluator.sync_state, evaluator.push_claim) == ("synced", None)
 
+
+
+def test_the_etag_a_save_answers_is_the_stored_version(admin_user, heify_account):
+    from tests.qa.test_api import API, client_for
+
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    api, url = client_for(admin_user), f"{API}/participants/{participant.heify_id}/"
+    first = api.patch(url, {"metadata": {"step": 1}}, format="json", HTTP_IF_MATCH=api.get(url)["ETag"])
+    assert first.status_code == 200
+    # Heify's answer was stored after the send (a new version): the ETag answered is that one.
+    second = api.patch(url, {"metadata": {"step": 2}}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert second.status_code == 200, second.content
+    participant.refresh_from_db()
+    assert second["ETag"] == f'"{participant.version}"' and participant.metadata == {"step": 2}
