@@ -84,6 +84,11 @@ def claimable() -> Q:
     return Q(push_claim__isnull=True) | Q(push_claimed_until__lt=timezone.now())
 
 
+def on_its_way(row) -> bool:
+    """Is a change of this row being sent now (the row is not `claimable`)?"""
+    return row.push_claim is not None and row.push_claimed_until >= timezone.now()
+
+
 @dataclass(frozen=True)
 class Gateway:
     """What syncer provides; see the functions of the same names below."""

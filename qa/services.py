@@ -46,7 +46,7 @@ def begin_edit(obj, expected_version: int | None, *, compare: dict | None = None
     if obj.pk is None:
         return None
     current = type(obj).objects.get(pk=obj.pk)
-    in_flight = not type(obj).objects.filter(heify.claimable(), pk=obj.pk).exists()
+    in_flight = heify.on_its_way(current)
     if (expected_version is None or current.version == expected_version) and not in_flight:
         return current
     name = type(obj)._meta.verbose_name
@@ -103,6 +103,9 @@ def _claim_and_write(
             if children:
                 related, child_model = children
                 before_children = list(child_model.objects.filter(**{related: obj.pk}).order_by("pk"))
+            for field in model._meta.concrete_fields:  # the rest as stored now, not as first read
+                if field.attname not in fields:
+                    setattr(obj, field.attname, getattr(stored, field.attname))
         obj.sync_state, obj.sync_error, obj.version = SyncState.WAITING, "", claim.version
         for name, value in claimed.items():
             setattr(obj, name, value)
@@ -151,12 +154,16 @@ def heify_object_delete(*, obj) -> bool:
         if not gate.update(sync_state=SyncState.DELETING, **claim.columns()):
             begin_edit(obj, stored.version)
             raise StaleEdit("This object changed meanwhile. Nothing was deleted: reload the page.", code="stale")
+    before = (stored.sync_state, stored.sync_error)
     try:
-        return heify.delete(obj, claim)
+        finished = heify.delete(stored, claim)
     except heify.Refused:
         model.objects.filter(pk=obj.pk, push_claim=claim.token).update(
-            sync_state=stored.sync_state, sync_error=stored.sync_error, **heify.RELEASED)
+            sync_state=before[0], sync_error=before[1], **heify.RELEASED)
         raise
+    if not finished:
+        obj.sync_state, obj.sync_error = SyncState.DELETING, stored.sync_error
+    return finished
 
 
 def configuration_save(
