@@ -37,7 +37,7 @@ class ParticipantForm(VersionedForm):
 @admin.register(Participant)
 class ParticipantAdmin(HeifyObjectAdmin):
     form = ParticipantForm
-    list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
+    list_display = ("tag", "metadata_keys", "sync_state_badge", "updated_in_heify")
     list_filter = ("sync_state",)
     search_fields = ("tag", "heify_id")
 
@@ -47,11 +47,11 @@ class ParticipantAdmin(HeifyObjectAdmin):
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ("tag", "metadata", "based_on_version")}),
-            ("Heify", {"fields": (*self.sync_fields, "remote_updated_at"), "classes": ("collapse",)}),
+            ("Heify", {"fields": (*self.sync_fields, "updated_in_heify"), "classes": ("collapse",)}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return (*self.sync_fields, "remote_updated_at")
+        return (*self.sync_fields, "updated_in_heify")
 
     @admin.display(description="metadata")
     def metadata_keys(self, obj):
