@@ -101,10 +101,9 @@ def age(moment) -> str:
 class ReviewQueueAdmin(TranscriptionAdmin):
     change_form_template = "admin/qa/reviewitem/change_form.html"
     list_display = [
-        "name_display", "critical_fail_display", "score_display", "participant_display", "evaluator_display",
-        "queue_age", "assigned_to", "date_display",
+        "name_display", "score_display", "participant_display", "evaluator_display", "queue_age",
+        "reviewer_display", "date_display",
     ]
-    list_display_links = ["name_display"]
     list_filter = [
         QueueFilter, MineFilter, "critical_fail_triggered", ScoreFilter, "evaluator", "participant",
         ("occurred_at", admin.DateFieldListFilter),
@@ -132,13 +131,14 @@ class ReviewQueueAdmin(TranscriptionAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="call", ordering="name")
-    def name_display(self, obj):
-        return obj.name or obj.heify_id
-
-    @admin.display(description="in queue for", ordering="group_changed_at")
+    @admin.display(description="waiting", ordering="group_changed_at")
     def queue_age(self, obj):
+        """How long the call has been in its queue."""
         return age(obj.group_changed_at or obj.occurred_at)
+
+    @admin.display(description="reviewer", ordering="assigned_to__username")
+    def reviewer_display(self, obj):
+        return obj.assigned_to.get_username() if obj.assigned_to else self.get_empty_value_display()
 
     # --- the review page -----------------------------------------------------------------------
 

@@ -97,6 +97,19 @@ def format_datetime(value) -> str:
     return "" if value is None else formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
+def short_datetime(value) -> str:
+    """A local date for a list: "1 Dec 17:35" this year, "12 Nov 2025" before; the whole one on hover."""
+    local = timezone.localtime(value)
+    short = "j M H:i" if local.year == timezone.localtime().year else "j M Y"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       formats.date_format(local, "Y-m-d H:i"), formats.date_format(local, short))
+
+
+def cut(text: str, css: str = "qa-cut") -> str:
+    """A name cut to its column's width (by CSS), whole on hover."""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text)
+
+
 def status_badge(obj: Transcription) -> str:
     return format_html(
         '<span class="qa-badge qa-status-{}">{}</span>', obj.status.lower(), obj.get_status_display()
@@ -158,10 +171,13 @@ class GroupFilter(admin.SimpleListFilter):
 
 @admin.register(Transcription)
 class TranscriptionAdmin(admin.ModelAdmin):
+    # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
+    # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [
-        "name", "status_display", "group", "participant_display", "evaluator_display", "score_display",
-        "critical_fail_display", "duration_display", "date_display",
+        "name_display", "result_display", "group_display", "participant_display", "evaluator_display",
+        "duration_display", "date_display",
     ]
+    list_display_links = ["name_display"]
     list_filter = [
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
         "critical_fail_triggered", "occurred_at",
@@ -259,17 +275,34 @@ class TranscriptionAdmin(admin.ModelAdmin):
 
     # --- changelist columns ------------------------------------------------------------
 
+    @admin.display(description="call", ordering="name")
+    def name_display(self, obj):
+        return cut(obj.name or obj.heify_id or str(obj), "qa-cut-name")
+
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
         return status_badge(obj)
 
+    @admin.display(description="score", ordering="score")
+    def result_display(self, obj):
+        """The score of a completed call; the status of one Heify has not completed (it has no score)."""
+        if obj.status != "COMPLETED":
+            return status_badge(obj)
+        return self.score_display(obj)
+
+    @admin.display(description="group", ordering="group")
+    def group_display(self, obj):
+        return rules.group_label(obj.group).capitalize() if obj.group else self.get_empty_value_display()
+
     @admin.display(description="participant", ordering="participant__tag")
     def participant_display(self, obj):
-        return self._related_label(obj.participant, obj.participant_id)
+        label = self._related_label(obj.participant, obj.participant_id)
+        return cut(label) if obj.participant is not None else label
 
     @admin.display(description="evaluator", ordering="evaluator__tag")
     def evaluator_display(self, obj):
-        return self._related_label(obj.evaluator, obj.evaluator_id)
+        label = self._related_label(obj.evaluator, obj.evaluator_id)
+        return cut(label) if obj.evaluator is not None else label
 
     @admin.display(description="score", ordering="score")
     def score_display(self, obj):
@@ -289,7 +322,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
     def date_display(self, obj):
         if obj.occurred_at is None:
             return self.get_empty_value_display()
-        return formats.date_format(timezone.localtime(obj.occurred_at), "Y-m-d H:i")
+        return short_datetime(obj.occurred_at)
 
     def _related_label(self, related: Model | None, heify_id: str | None, *, short: bool = True):
         """The related object's name, or its dangling Heify id when it is not here."""

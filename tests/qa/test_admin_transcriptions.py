@@ -71,8 +71,8 @@ def world(load):
 def test_changelist_shows_every_column(admin_client, world):
     response = admin_client.get(CHANGELIST)
     assert listed_names(response) == {"hello.mp3", "rude.mp3", "archived.mp3", "broken.mp3", "unscored.mp3"}
-    # The critical call's badge, in its own column and beside its struck-through score.
-    assert response.content.decode().count('class="qa-badge qa-critical"') == 2
+    # The critical call's badge beside its struck-through score (no column of its own).
+    assert response.content.decode().count('class="qa-badge qa-critical"') == 1
     assert "<s>12.5</s>" in response.content.decode()
     for text in ("Alice Agent", "Scorecard B", "3:05", "Pending Review", "Failed", "2026-03-07 10:00"):
         assert text in response.content.decode()

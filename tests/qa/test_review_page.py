@@ -220,6 +220,13 @@ def test_screens_have_titles_a_qa_person_would_use(admin_client, scale_call):
         assert "Select transcription to view" not in page and "View transcription" not in page
 
 
+def test_the_calls_list_says_upload_and_the_breadcrumbs_say_review_queues(admin_client, scale_call):
+    calls = admin_client.get(reverse("admin:qa_transcription_changelist")).content.decode()
+    assert "Upload a call" in calls and "Add transcription" not in calls
+    review = admin_client.get(review_url(scale_call)).content.decode()
+    assert "Review queues</a>" in review and "Review queue items" not in review
+
+
 def test_no_column_header_reads_like_a_field_name(admin_client, load):
     load(evaluators=[builders.evaluator_payload()], participants=[builders.participant_payload()])
     for name in ("evaluator", "participant"):
