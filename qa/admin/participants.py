@@ -1,16 +1,18 @@
 """Admin for participants: metadata edited and saved as one whole object."""
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from qa import analytics, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.models import Participant
 from syncer.client import HeifyError, QuotaExceeded, get_client
 
@@ -69,29 +71,50 @@ class ParticipantAdmin(HeifyObjectAdmin):
             *super().get_urls(),
         ]
 
+    CALLS_PER_PAGE = 25
+
     @staticmethod
-    def _as_of(request) -> date | None:
+    def _as_of(request) -> tuple[date | None, str]:
+        """The ?as_of= date, or None for today, and what is wrong with it if it is not a date."""
+        value = request.GET.get("as_of", "")
+        if not value:
+            return None, ""
         try:
-            return date.fromisoformat(request.GET["as_of"])
-        except (KeyError, ValueError):
-            return None
+            as_of = date.fromisoformat(value)
+        except ValueError:
+            return None, f"“{value}” is not a date: write it as YYYY-MM-DD (e.g. 2026-03-31). Shown as of today."
+        if not date(1971, 1, 1) <= as_of <= date(9998, 12, 31):
+            return None, f"“{value}” is out of range: a date from 1971-01-01 to 9998-12-31. Shown as of today."
+        return as_of, ""
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.heify_id:
-            as_of = self._as_of(request)
+            as_of, as_of_error = self._as_of(request)
             report = analytics.participant_report(obj, as_of=as_of)
-            context["report"], context["as_of"] = report, as_of
+            context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
-            shown = report["raw_data"][:200]
-            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]).values_list("heify_id", "pk"))
+            context["criteria_rows"] = analytics.criteria_by_evaluator(report)
+            page = Paginator(report["raw_data"], self.CALLS_PER_PAGE).get_page(request.GET.get("calls_page"))
+            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]).values_list("heify_id", "pk"))
+            context["calls_page"] = page
+            context["calls_query"] = f"as_of={as_of.isoformat()}&" if as_of else ""
             context["calls"] = [
-                {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
+                {**call, "when": short_datetime(datetime.fromisoformat(call["date"])),
+                 "score_shown": score_with_critical(call["score"], call["critical"]),
+                 "duration_shown": format_duration(call["duration"]),
+                 "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
+                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
                  if call["id"] in pks else ""}
-                for call in shown
+                for call in page
             ]
+            context["durations"] = {
+                key: format_duration(report["duration_insights"]["thresholds"][key]) for key in ("p25", "p75")
+            } if report["duration_insights"].get("thresholds") else {}
+            context["evaluator_rows"] = [
+                {**e, "avg_duration_shown": format_duration(e["avg_duration"])} for e in report["evaluators"]]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def team_view(self, request):
@@ -99,13 +122,15 @@ class ParticipantAdmin(HeifyObjectAdmin):
             raise PermissionDenied
         sort = request.GET.get("o", "tag")
         descending = sort.startswith("-")
-        rows = team.team_overview(as_of=self._as_of(request), sort=sort.lstrip("-"), descending=descending)
+        as_of, as_of_error = self._as_of(request)
+        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending)
         context = {
             **self.admin_site.each_context(request),
             "title": "Team overview",
             "opts": self.model._meta,
             "rows": rows,
             "sort": sort,
+            "as_of_error": as_of_error,
             "columns": [("tag", "Participant"), ("calls", "Calls"), ("avg_score", "Avg score"),
                         ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
                         ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],
