@@ -87,6 +87,9 @@ class ParticipantAdmin(HeifyObjectAdmin):
             return None, f"“{value}” is out of range: a date from 1971-01-01 to 9998-12-31. Shown as of today."
         return as_of, ""
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.heify_id:
             as_of, as_of_error = self._as_of(request)
