@@ -46,12 +46,16 @@ class HeifyIdField(forms.CharField):
         if not value or self.model.objects.filter(heify_id=value).exists() \
                 or Transcription.objects.filter(**{self.call_field: value}).exists():
             return value
+        # The value goes in params, never in the message itself: the message is %-formatted with them
+        # (a value holding "%" would break it).
         message = (f"Expects a {self.object_label}'s Heify id ({self.object_label}_id); "
-                   f"no {self.object_label} or call has the id {value!r}.")
+                   f"no {self.object_label} or call has the id %(value)s.")
+        params = {"value": repr(value)}
         named = list(self.model.objects.filter(tag__iexact=value).values_list("heify_id", flat=True)[:2])
         if len(named) == 1 and named[0]:
-            message += f" The {self.object_label} named so has the id {named[0]}."
-        raise forms.ValidationError(message, code="unknown_id")
+            message += f" The {self.object_label} named so has the id %(id)s."
+            params["id"] = named[0]
+        raise forms.ValidationError(message, code="unknown_id", params=params)
 
 
 class HeifyIdFilter(django_filters.CharFilter):

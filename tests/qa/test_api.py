@@ -325,6 +325,13 @@ def test_an_object_filter_given_a_name_is_400_asking_for_a_heify_id(api, calls, 
     assert "Heify id" in error["fields"][field][0] and value in error["fields"][field][0]
 
 
+@pytest.mark.parametrize("value", ["100%", "%s", "%(value)s", "50% off"])
+def test_an_unknown_id_holding_a_percent_sign_is_400_not_500(api, calls, value):
+    # Found by fuzzing: the message was %-formatted with the value inside it.
+    error = assert_error(api.get(f"{API}/transcriptions/", {"participant": value}), 400, field="participant")
+    assert repr(value) in error["fields"]["participant"][0]
+
+
 def test_a_participant_filter_given_a_tag_names_the_id_to_use(api, calls):
     participant = Participant.objects.get(heify_id=calls["p2"])
     error = assert_error(api.get(f"{API}/transcriptions/", {"participant": participant.tag}), 400,
