@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a machine with Python 3.11:
 #   make run    environment, database, demo data, admin login, server on http://127.0.0.1:8000/admin/
 #   make test   the whole test suite (DATABASE_URL=postgres://... runs it on PostgreSQL)
+#   make reset  start the demo afresh: forget the emulator's kept account and empty the database
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint
+.PHONY: run test lint reset
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -26,3 +27,9 @@ test: $(VENV)/installed
 lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run  # DEBUG: no secret key needed
+
+reset: $(VENV)/installed
+	rm -f $${HEIFY_VAR_DIR:-var}/heify-emulator.json
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py flush --noinput
+	@echo "Reset: the next 'make run' starts from a new demo account (and a new admin password)."

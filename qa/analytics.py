@@ -437,6 +437,31 @@ RAW_DATA_ROW_SQL = """json_build_array(
 )"""
 
 
+def criteria_by_evaluator(report: dict, *, limit: int = 10) -> list[dict]:
+    """The criteria that fail most, each with its rate over the calls its own evaluator scored.
+
+    Heify's `criteria_breakdown` divides a criterion's fails by all of the
+    agent's calls, whatever evaluator scored them (the API keeps that
+    definition); a person reading the dashboard also needs the rate among the
+    calls that could fail it, and which evaluator it belongs to. Read from the
+    report's `raw_data` (every included call), so both rates count the same calls.
+    """
+    calls = report.get("raw_data") or []
+    per_evaluator: Counter[str | None] = Counter(c["evaluator_id"] for c in calls)
+    tags = {c["evaluator_id"]: c["evaluator_tag"] for c in calls}
+    fails: Counter[tuple[str | None, str]] = Counter(
+        (c["evaluator_id"], name) for c in calls for name in c["failed_criteria"])
+    rows = [
+        {"name": name, "evaluator_id": evaluator_id, "evaluator_tag": tags.get(evaluator_id),
+         "fail_count": count, "fail_rate": rate_figure(count, len(calls)),
+         "evaluator_calls": per_evaluator[evaluator_id],
+         "evaluator_fail_rate": rate_figure(count, per_evaluator[evaluator_id])}
+        for (evaluator_id, name), count in fails.items()
+    ]
+    rows.sort(key=lambda r: (-r["fail_count"], -r["evaluator_fail_rate"], r["name"]))
+    return rows[:limit]
+
+
 def build_report(inputs: ReportInputs, *, generated_at: datetime, config: ReportSettings) -> dict:
     """The `data` object of Heify's answer, in the example's key order."""
     trend = trend_section(

@@ -312,7 +312,8 @@ class ReviewItem(Transcription):
 
     class Meta:
         proxy = True
-        verbose_name = "review queue item"
+        verbose_name = "call to review"
+        verbose_name_plural = "review queues"
 
 
 class ReviewEvent(models.Model):

@@ -442,6 +442,34 @@ def clean_evaluator(data: dict, *, current_tag: str | None = None) -> tuple[dict
     return cleaned, notices
 
 
+def criterion_points(kind: str, weight: Decimal | float, verdict: bool | int) -> float:
+    """What one criterion adds to the score (notes, section 4): boolean, its weight when passed;
+    scale, value / 5 x weight; strict, nothing (its fail only triggers the critical fail)."""
+    kind = clean_criterion_type(kind)
+    if kind == SCALE:
+        return verdict / SCALE_MAX * float(weight)
+    if kind == BOOLEAN and verdict is True:
+        return float(weight)
+    return 0.0
+
+
+def criterion_points_range(kind: str, weight: Decimal | float, *, passed: bool,
+                           value: int | None = None) -> tuple[float, float]:
+    """The least and most a criterion can have added, given Heify's result for it.
+
+    Heify's result of a scale criterion says only passed (value 3-5) or failed
+    (1-2), unless it carries the value: then the range is that one figure.
+    """
+    if clean_criterion_type(kind) != SCALE:
+        points = criterion_points(kind, weight, passed)
+        return points, points
+    if value is not None:
+        points = criterion_points(kind, weight, value)
+        return points, points
+    low, high = (SCALE_PASS_MARK, SCALE_MAX) if passed else (SCALE_MIN, SCALE_PASS_MARK - 1)
+    return criterion_points(kind, weight, low), criterion_points(kind, weight, high)
+
+
 def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict:
     """Score one call (notes, section 4).
 
@@ -463,15 +491,13 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
             if type(verdict) is not int or not SCALE_MIN <= verdict <= SCALE_MAX:
                 raise ValidationError(f"{name}: a scale value is a whole number from 1 to 5, not {verdict!r}.")
             passed = verdict >= SCALE_PASS_MARK
-            score += verdict / SCALE_MAX * float(criterion["weight"])
         else:
             if not isinstance(verdict, bool):
                 raise ValidationError(f"{name}: a {kind} verdict is true or false, not {verdict!r}.")
             passed = verdict
-            if kind == BOOLEAN and passed:
-                score += float(criterion["weight"])
             if kind == STRICT and not passed:
                 critical = True
+        score += criterion_points(kind, criterion["weight"], verdict)
         results.append({"name": criterion["name"], "passed": passed})
     return {"score": round(score, 2), "critical_fail_triggered": critical, "criteria_results": results}
 

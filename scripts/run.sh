@@ -4,23 +4,28 @@
 # account) and talks to it exactly as it would to the real API. It also runs
 # the django-q2 worker (scheduled pull, polling, waiting pushes) beside the
 # web server, and stops everything it started on Ctrl-C.
+#
+# The emulator keeps its account in var/heify-emulator.json between runs, so
+# what the user did (an archive, a metadata edit) is still there next time, as
+# in a real account; `make reset` deletes it and empties the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
-mkdir -p var
+VAR=${HEIFY_VAR_DIR:-var}
+mkdir -p "$VAR"
 export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-if [ ! -s var/webhook-secret ]; then
-  "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' > var/webhook-secret
-  chmod 600 var/webhook-secret
+if [ ! -s "$VAR/webhook-secret" ]; then
+  "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' > "$VAR/webhook-secret"
+  chmod 600 "$VAR/webhook-secret"
 fi
-export HEIFY_WEBHOOK_SECRET=${HEIFY_WEBHOOK_SECRET:-$(cat var/webhook-secret)}
+export HEIFY_WEBHOOK_SECRET=${HEIFY_WEBHOOK_SECRET:-$(cat "$VAR/webhook-secret")}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$HOST:$PORT}
 
 if [ -z "${HEIFY_API_URL:-}" ]; then
@@ -28,8 +33,8 @@ if [ -z "${HEIFY_API_URL:-}" ]; then
   export HEIFY_API_URL="http://127.0.0.1:$EMULATOR_PORT"
   export HEIFY_API_KEY=${HEIFY_API_KEY:-emulator-key}
   echo "No HEIFY_API_URL: starting the Heify emulator with the demo account at $HEIFY_API_URL"
-  "$PY" manage.py heify_emulator --demo --port "$EMULATOR_PORT" --api-key "$HEIFY_API_KEY" \
-    > var/emulator.log 2>&1 &
+  "$PY" manage.py heify_emulator --demo --port "$EMULATOR_PORT" --api-key "$HEIFY_API_KEY" --state-file "$VAR/heify-emulator.json" \
+    > "$VAR/emulator.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', $EMULATOR_PORT), 0.2)" 2>/dev/null && break
@@ -40,7 +45,7 @@ fi
 "$PY" manage.py migrate --noinput
 "$PY" manage.py heify_sync
 "$PY" manage.py ensure_admin
-"$PY" manage.py qcluster > var/worker.log 2>&1 &
+"$PY" manage.py qcluster > "$VAR/worker.log" 2>&1 &
 pids+=($!)
-echo "Back office: http://$HOST:$PORT/admin/  (worker log: var/worker.log)"
+echo "Back office: http://$HOST:$PORT/admin/  API docs: http://$HOST:$PORT/api/v1/docs/  (worker log: $VAR/worker.log)"
 "$PY" manage.py runserver "$HOST:$PORT"

@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from qa import heify, rules, services
@@ -110,6 +111,12 @@ class HeifyObjectAdmin(admin.ModelAdmin):
     readonly_fields = sync_fields
     list_per_page = 50
     show_full_result_count = False
+
+    @admin.display(description="updated in Heify", ordering="remote_updated_at")
+    def updated_in_heify(self, obj):
+        """Heify's updated_at, as a date a person reads (the column read "HEIFY UPDATED_AT")."""
+        value = getattr(obj, "remote_updated_at", None)
+        return formats.date_format(timezone.localtime(value), "j M Y H:i") if value else self.get_empty_value_display()
 
     @admin.display(description="sync", ordering="sync_state")
     def sync_state_badge(self, obj):

@@ -9,6 +9,21 @@ from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, appl
 from qa.models import Criterion, Evaluator
 
 
+class LanguageInUseFilter(admin.SimpleListFilter):
+    """The languages the evaluators have, not every ISO 639-1 language (about 180)."""
+
+    title = "language"
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        names = dict(rules.LANGUAGE_CHOICES)
+        used = Evaluator.objects.exclude(language="").values_list("language", flat=True).distinct().order_by()
+        return sorted(((code, names.get(code, code)) for code in used), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
+
+
 class CriterionFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
@@ -52,8 +67,8 @@ class EvaluatorForm(VersionedForm):
 class EvaluatorAdmin(HeifyObjectAdmin):
     form = EvaluatorForm
     inlines = [CriterionInline]
-    list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state_badge", "remote_updated_at")
-    list_filter = ("language", "sync_state")
+    list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state_badge", "updated_in_heify")
+    list_filter = (LanguageInUseFilter, "sync_state")
     search_fields = ("tag", "description", "heify_id")
 
     class Media:
@@ -63,12 +78,12 @@ class EvaluatorAdmin(HeifyObjectAdmin):
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ("tag", "description", "language", "context", "based_on_version")}),
-            ("Heify", {"fields": (*self.sync_fields, "remote_updated_at"), "classes": ("collapse",)}),
+            ("Heify", {"fields": (*self.sync_fields, "updated_in_heify"), "classes": ("collapse",)}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
         # Heify does not let a tag change after creation.
-        return (*self.sync_fields, "remote_updated_at", *(("tag",) if obj else ()))
+        return (*self.sync_fields, "updated_in_heify", *(("tag",) if obj else ()))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -95,7 +95,7 @@ class ParticipantExportMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         sort = request.GET.get("o", "tag")
-        rows = team.team_overview(as_of=self._as_of(request), sort=sort.lstrip("-"), descending=sort.startswith("-"))
+        rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"))
         base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
         table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/")
         return exports.streaming_response(table, fmt)
@@ -105,7 +105,7 @@ class ParticipantExportMixin:
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_view_permission(request, participant):
             raise PermissionDenied
-        report = analytics.participant_report(participant, as_of=self._as_of(request))
+        report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
         review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in

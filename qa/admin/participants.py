@@ -1,10 +1,11 @@
 """Admin for participants: metadata edited and saved as one whole object."""
 
 import json
-from datetime import date
+from datetime import date, datetime
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,9 +13,8 @@ from django.urls import path, reverse
 from qa import analytics, heify, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
+from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.models import Participant
-
-DASHBOARD_CALLS = 200  # the newest calls the dashboard lists
 
 
 class ParticipantForm(VersionedForm):
@@ -40,7 +40,7 @@ class ParticipantForm(VersionedForm):
 @admin.register(Participant)
 class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
-    list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
+    list_display = ("tag", "metadata_keys", "sync_state_badge", "updated_in_heify")
     list_filter = ("sync_state",)
     search_fields = ("tag", "heify_id")
 
@@ -50,11 +50,11 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def get_fieldsets(self, request, obj=None):
         return [
             (None, {"fields": ("tag", "metadata", "based_on_version")}),
-            ("Heify", {"fields": (*self.sync_fields, "remote_updated_at"), "classes": ("collapse",)}),
+            ("Heify", {"fields": (*self.sync_fields, "updated_in_heify"), "classes": ("collapse",)}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return (*self.sync_fields, "remote_updated_at")
+        return (*self.sync_fields, "updated_in_heify")
 
     @admin.display(description="metadata")
     def metadata_keys(self, obj):
@@ -72,34 +72,50 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             *super().get_urls(),
         ]
 
+    CALLS_PER_PAGE = 25
+
     @staticmethod
-    def _as_of(request) -> date | None:
-        """The day asked for in ?as_of=, by the rule the API uses; a bad one is said, and today shown."""
+    def _as_of(request) -> tuple[date | None, str]:
+        """The ?as_of= day by the rule the API uses, or None for today; and what is wrong with it, if anything."""
         try:
-            return rules.clean_report_date(request.GET.get("as_of"))
+            return rules.clean_report_date(request.GET.get("as_of")), ""
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages) + " The report shows today instead.")
-            return None
+            return None, " ".join(exc.messages) + " Shown as of today."
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.heify_id:
-            as_of = self._as_of(request)
-            # The page lists the newest calls only; all of them are on the call list, linked from there.
-            report = analytics.participant_report(obj, as_of=as_of, calls_shown=DASHBOARD_CALLS)
-            context["report"], context["as_of"] = report, as_of
+            as_of, as_of_error = self._as_of(request)
+            # The whole report: the criteria's rates per evaluator are read from every included call.
+            report = analytics.participant_report(obj, as_of=as_of)
+            context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
-            shown = report["raw_data"][:DASHBOARD_CALLS]
-            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]).values_list("heify_id", "pk"))
+            context["criteria_rows"] = analytics.criteria_by_evaluator(report)
+            page = Paginator(report["raw_data"], self.CALLS_PER_PAGE).get_page(request.GET.get("calls_page"))
+            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]).values_list("heify_id", "pk"))
+            context["calls_page"] = page
+            context["calls_query"] = f"as_of={as_of.isoformat()}&" if as_of else ""
             context["all_calls_url"] = (reverse("admin:qa_transcription_changelist")
                                         + f"?participant__heify_id__exact={obj.heify_id}")
             context["calls"] = [
-                {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
+                {**call, "when": short_datetime(datetime.fromisoformat(call["date"])),
+                 "score_shown": score_with_critical(call["score"], call["critical"]),
+                 "duration_shown": format_duration(call["duration"]),
+                 "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
+                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
                  if call["id"] in pks else ""}
-                for call in shown
+                for call in page
             ]
+            context["durations"] = {
+                key: format_duration(report["duration_insights"]["thresholds"][key]) for key in ("p25", "p75")
+            } if report["duration_insights"].get("thresholds") else {}
+            context["evaluator_rows"] = [
+                {**e, "avg_duration_shown": format_duration(e["avg_duration"])} for e in report["evaluators"]]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def team_view(self, request):
@@ -107,13 +123,15 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             raise PermissionDenied
         sort = request.GET.get("o", "tag")
         descending = sort.startswith("-")
-        rows = team.team_overview(as_of=self._as_of(request), sort=sort.lstrip("-"), descending=descending)
+        as_of, as_of_error = self._as_of(request)
+        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending)
         context = {
             **self.admin_site.each_context(request),
             "title": "Team overview",
             "opts": self.model._meta,
             "rows": rows,
             "sort": sort,
+            "as_of_error": as_of_error,
             "columns": [("tag", "Participant"), ("calls", "Calls"), ("avg_score", "Avg score"),
                         ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
                         ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],

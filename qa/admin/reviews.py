@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -101,59 +101,44 @@ def age(moment) -> str:
 class ReviewQueueAdmin(TranscriptionAdmin):
     change_form_template = "admin/qa/reviewitem/change_form.html"
     list_display = [
-        "name_display", "critical_fail_display", "score_display", "participant_display", "evaluator_display",
-        "queue_age", "assigned_to", "date_display",
+        "name_display", "score_display", "participant_display", "evaluator_display", "queue_age",
+        "reviewer_display", "date_display",
     ]
-    list_display_links = ["name_display"]
     list_filter = [
         QueueFilter, MineFilter, "critical_fail_triggered", ScoreFilter, "evaluator", "participant",
         ("occurred_at", admin.DateFieldListFilter),
     ]
     list_select_related = ["configuration", "evaluator", "participant", "assigned_to"]
     ordering = ["-critical_fail_triggered", "occurred_at", "id"]  # most urgent first
-    actions = ["move_to_pending", "move_to_archived", "move_to_no_group"]
+
+    detail_title = "Review a call"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(gone_at__isnull=True)
 
+    def changelist_view(self, request, extra_context=None):
+        queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+        if request.GET.get(MineFilter.parameter_name) == "1":
+            title = "My reviews"
+        elif queue == NO_GROUP:
+            title = "Calls in no queue"
+        elif queue in rules.GROUPS:
+            title = f"{rules.group_label(queue).capitalize()} queue"
+        else:
+            title = "Review queues"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def has_add_permission(self, request):
         return False
 
-    def has_manage_permission(self, request):
-        return queues.step_refusal(request.user, queues.Step.MOVE) is None
-
-    @admin.display(description="call", ordering="name")
-    def name_display(self, obj):
-        return obj.name or obj.heify_id
-
-    @admin.display(description="in queue for", ordering="group_changed_at")
+    @admin.display(description="waiting", ordering="group_changed_at")
     def queue_age(self, obj):
+        """How long the call has been in its queue."""
         return age(obj.group_changed_at or obj.occurred_at)
 
-    # --- bulk moves (managers) ---------------------------------------------------------------
-
-    def _bulk_move(self, request, queryset, group):
-        try:
-            moved = queues.transcriptions_move(
-                ids=list(queryset.values_list("pk", flat=True)), group=group, acting_user=request.user,
-                note="bulk move from the queue list",
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
-            return
-        self.message_user(request, f"{moved} call(s) moved to {rules.group_label(group)}.")
-
-    @admin.action(description="Move to the pending-review queue", permissions=["manage"])
-    def move_to_pending(self, request, queryset):
-        self._bulk_move(request, queryset, "PENDING_REVIEW")
-
-    @admin.action(description="Archive", permissions=["manage"])
-    def move_to_archived(self, request, queryset):
-        self._bulk_move(request, queryset, "ARCHIVED")
-
-    @admin.action(description="Take out of every queue (no group)", permissions=["manage"])
-    def move_to_no_group(self, request, queryset):
-        self._bulk_move(request, queryset, None)
+    @admin.display(description="reviewer", ordering="assigned_to__username")
+    def reviewer_display(self, obj):
+        return obj.assigned_to.get_username() if obj.assigned_to else self.get_empty_value_display()
 
     # --- the review page -----------------------------------------------------------------------
 
@@ -171,6 +156,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
         for row in context["criteria_rows"]:
             row["verdict"] = verdicts.get(row["name"])
+            row["verdict_label"] = verdict_label(row["verdict"])
+        verdict_refusal = queues.step_refusal(request.user, queues.Step.VERDICT, obj)
         recent = []
         if obj.participant_id:
             recent = list(
@@ -187,6 +174,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "queue_age": age(obj.group_changed_at or obj.occurred_at),
                 "steps": steps,
                 "has_verdicts": bool(verdicts),
+                "verdict_refusal": " ".join(getattr(verdict_refusal, "messages", None) or [str(verdict_refusal)])
+                if verdict_refusal else "",
                 "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
                 "reviewers": list(
                     get_user_model().objects.filter(
@@ -208,14 +197,25 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
         Whether the user's role allows the step is asked before the call is
         looked up: without it, the answer is 403 whether the call exists or not.
+        A request that accepts JSON (the page's script saving a verdict) gets
+        {"ok", "message", "verdict"} instead of a redirect, so the reader keeps
+        their place; without the script, the redirect goes back to the row.
         """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if step not in self.DONE:
             return HttpResponseNotAllowed(list(self.DONE))
-        queues.require_step(request.user, step)  # a PermissionDenied here is Django's 403
-        call = get_object_or_404(self.get_queryset(request), pk=pk)
+        wants_json = "application/json" in request.headers.get("Accept", "")
         user, post = request.user, request.POST
+        criterion = post.get("criterion", "")
+        try:
+            queues.require_step(user, step)
+        except PermissionDenied as refusal:
+            if wants_json:
+                return JsonResponse({"ok": False, "message": self._refusal_text(step, criterion, refusal)},
+                                    status=403)
+            raise  # Django's 403
+        call = get_object_or_404(self.get_queryset(request), pk=pk)
         note = post.get("note", "")
 
         def reassign():
@@ -233,21 +233,54 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             "reassign": reassign,
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
             "verdict": lambda: queues.criterion_verdict_record(
-                transcription_id=call.pk, reviewer=user, criterion_name=post.get("criterion", ""),
+                transcription_id=call.pk, reviewer=user, criterion_name=criterion,
                 agrees=post.get("agrees") == "yes", reason=post.get("reason", ""),
             ),
         }
         change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
         try:
-            actions[step]()
+            result = actions[step]()
         except (ValidationError, PermissionDenied) as refusal:
-            self.message_user(request, " ".join(getattr(refusal, "messages", None) or [str(refusal)]),
-                              messages.ERROR)
-        else:
-            self.message_user(request, self.DONE[step])
-            if step in ("archive", "release"):
-                return HttpResponseRedirect(reverse("admin:qa_reviewitem_changelist"))
+            text = self._refusal_text(step, criterion, refusal)
+            if wants_json:
+                return JsonResponse({"ok": False, "message": text},
+                                    status=403 if isinstance(refusal, PermissionDenied) else 400)
+            self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if step == "verdict":
+            label = verdict_label(result)
+            text = f"{criterion}: saved — {label}."
+            if wants_json:
+                return JsonResponse({"ok": True, "message": text, "verdict": {
+                    "criterion": criterion, "agrees": result.agrees, "reason": result.reason, "label": label}})
+            self.message_user(request, text)
+            return HttpResponseRedirect(f"{change_url}#{criterion_anchor(call, criterion)}")
+        if wants_json:
+            return JsonResponse({"ok": True, "message": self.DONE[step]})
+        self.message_user(request, self.DONE[step])
+        if step in ("archive", "release"):
+            return HttpResponseRedirect(reverse("admin:qa_reviewitem_changelist"))
         return HttpResponseRedirect(change_url)
+
+    @staticmethod
+    def _refusal_text(step: str, criterion: str, refusal: Exception) -> str:
+        text = " ".join(getattr(refusal, "messages", None) or [str(refusal)])
+        return f"{criterion}: not saved — {text}" if step == "verdict" else text
+
+
+def verdict_label(verdict) -> str:
+    """A saved verdict as the page shows it: Agrees / Disagrees: why — who."""
+    if verdict is None:
+        return ""
+    said = "Agrees" if verdict.agrees else "Disagrees" + (f": {verdict.reason}" if verdict.reason else "")
+    who = verdict.reviewer.get_username() if verdict.reviewer else "a former user"
+    return f"{said} — {who}" + (" (QA manager)" if verdict.as_manager else "")
+
+
+def criterion_anchor(call: Transcription, name: str) -> str:
+    """The id of a criterion's row on the page (rows follow Heify's results, in order)."""
+    names = [str(r.get("name") or "") for r in call.criteria_results or [] if isinstance(r, dict)]
+    return f"qa-criterion-{names.index(name) + 1}" if name in names else "qa-evaluation-heading"
 
 
 def queue_link(group: str | None) -> str:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 from django.db.models import Model, Q
@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import rules, services
+from qa import queues, rules, services
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
@@ -85,12 +85,42 @@ def format_score(score: float | None) -> str:
     return "" if score is None else f"{round(score, 1):g}"
 
 
+VOID_SCORE_HINT = "A critical criterion failed: the call fails whatever its score, so the score does not count."
+
+
+def score_with_critical(score: float | None, critical: bool) -> str:
+    """The score as a person must read it: struck through, with the reason, when a critical fail voids it."""
+    if not critical:
+        return format_score(score)
+    if score is None:
+        return CRITICAL_BADGE
+    return format_html('<span class="qa-void-score" title="{}"><s>{}</s> {}</span>', VOID_SCORE_HINT,
+                       format_score(score), CRITICAL_BADGE)
+
+
+def format_points(low: float, high: float) -> str:
+    return format_score(low) if round(low, 1) == round(high, 1) else f"{format_score(low)}–{format_score(high)}"
+
+
 def format_weight(weight: Decimal | None) -> str:
     return "" if weight is None else format(weight.normalize(), "f")
 
 
 def format_datetime(value) -> str:
     return "" if value is None else formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def short_datetime(value) -> str:
+    """A local date for a list: "1 Dec 17:35" this year, "12 Nov 2025" before; the whole one on hover."""
+    local = timezone.localtime(value)
+    short = "j M H:i" if local.year == timezone.localtime().year else "j M Y"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       formats.date_format(local, "Y-m-d H:i"), formats.date_format(local, short))
+
+
+def cut(text: str, css: str = "qa-cut") -> str:
+    """A name cut to its column's width (by CSS), whole on hover."""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text)
 
 
 def status_badge(obj: Transcription) -> str:
@@ -192,10 +222,13 @@ class GroupFilter(admin.SimpleListFilter):
 
 @admin.register(Transcription)
 class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
+    # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
+    # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [
-        "name", "status_display", "group", "participant_display", "evaluator_display", "score_display",
-        "critical_fail_display", "duration_display", "date_display",
+        "name_display", "result_display", "group_display", "participant_display", "evaluator_display",
+        "duration_display", "date_display",
     ]
+    list_display_links = ["name_display"]
     list_filter = [
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
         "critical_fail_triggered", "occurred_at",
@@ -211,6 +244,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
+    actions = ["move_to_pending", "move_to_archived", "move_to_no_group"]
+
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return capped_paginator(request, queryset, per_page)
 
@@ -219,6 +254,19 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["qa/transcription.css"]}
+
+    # Titles a QA person would use (Django's own read "Select transcription to view"); the lists
+    # and the call's page leave out the navigation sidebar, so that they fit a 1280 px screen.
+    list_title = "All calls"
+    detail_title = "Call"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {
+            "title": self.list_title, "is_nav_sidebar_enabled": False, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {
+            "title": self.detail_title, "is_nav_sidebar_enabled": False, **(extra_context or {})})
 
     def get_queryset(self, request):
         # The detail page shows the evaluator and participant too: join them
@@ -257,23 +305,68 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # --- bulk moves between queues (those qa.queues lets move calls) -------------------------
+
+    def has_manage_permission(self, request):
+        return queues.step_refusal(request.user, queues.Step.MOVE) is None
+
+    def _bulk_move(self, request, queryset, group):
+        try:
+            moved = queues.transcriptions_move(
+                ids=list(queryset.values_list("pk", flat=True)), group=group, acting_user=request.user,
+                note="bulk move from a list of calls",
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            return
+        self.message_user(request, f"{moved} call(s) moved to {rules.group_label(group)}.")
+
+    @admin.action(description="Move to the pending-review queue", permissions=["manage"])
+    def move_to_pending(self, request, queryset):
+        self._bulk_move(request, queryset, "PENDING_REVIEW")
+
+    @admin.action(description="Archive", permissions=["manage"])
+    def move_to_archived(self, request, queryset):
+        self._bulk_move(request, queryset, "ARCHIVED")
+
+    @admin.action(description="Take out of every queue (no group)", permissions=["manage"])
+    def move_to_no_group(self, request, queryset):
+        self._bulk_move(request, queryset, None)
+
     # --- changelist columns ------------------------------------------------------------
+
+    @admin.display(description="call", ordering="name")
+    def name_display(self, obj):
+        return cut(obj.name or obj.heify_id or str(obj), "qa-cut-name")
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
         return status_badge(obj)
 
+    @admin.display(description="score", ordering="score")
+    def result_display(self, obj):
+        """The score of a completed call; the status of one Heify has not completed (it has no score)."""
+        if obj.status != "COMPLETED":
+            return status_badge(obj)
+        return self.score_display(obj)
+
+    @admin.display(description="group", ordering="group")
+    def group_display(self, obj):
+        return rules.group_label(obj.group).capitalize() if obj.group else self.get_empty_value_display()
+
     @admin.display(description="participant", ordering="participant__tag")
     def participant_display(self, obj):
-        return self._related_label(obj.participant, obj.participant_id)
+        label = self._related_label(obj.participant, obj.participant_id)
+        return cut(label) if obj.participant is not None else label
 
     @admin.display(description="evaluator", ordering="evaluator__tag")
     def evaluator_display(self, obj):
-        return self._related_label(obj.evaluator, obj.evaluator_id)
+        label = self._related_label(obj.evaluator, obj.evaluator_id)
+        return cut(label) if obj.evaluator is not None else label
 
     @admin.display(description="score", ordering="score")
     def score_display(self, obj):
-        return format_score(obj.score) or self.get_empty_value_display()
+        return score_with_critical(obj.score, obj.critical_fail_triggered) or self.get_empty_value_display()
 
     @admin.display(description="critical fail", ordering="critical_fail_triggered")
     def critical_fail_display(self, obj):
@@ -289,7 +382,7 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     def date_display(self, obj):
         if obj.occurred_at is None:
             return self.get_empty_value_display()
-        return formats.date_format(timezone.localtime(obj.occurred_at), "Y-m-d H:i")
+        return short_datetime(obj.occurred_at)
 
     def _related_label(self, related: Model | None, heify_id: str | None, *, short: bool = True):
         """The related object's name, or its dangling Heify id when it is not here."""
@@ -311,6 +404,7 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
 
     def detail_context(self, request, obj: Transcription) -> dict:
         """What the detail template shows; one query beyond the call itself."""
+        criteria_rows = self._criteria_rows(obj)
         return {
             "facts": self._facts(obj),
             "turns": speaker_turns(obj.segments or []),
@@ -319,7 +413,11 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
                 for field in obj.fields or []
                 if isinstance(field, dict)
             ],
-            "criteria_rows": self._criteria_rows(obj),
+            "criteria_rows": criteria_rows,
+            "points_total": self._points_total(obj, criteria_rows),
+            "review_url": reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
+            "transcription_url": reverse("admin:qa_transcription_change", args=[obj.pk],
+                                         current_app=self.admin_site.name),
             "error_json": json.dumps(obj.error, indent=2, ensure_ascii=False) if obj.error else "",
             "error_message": obj.error.get("message", "") if isinstance(obj.error, dict) else "",
             "error_code": obj.error.get("code", "") if isinstance(obj.error, dict) else "",
@@ -338,7 +436,9 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         facts = [
             ("Status", status_badge(obj)),
             ("Group", obj.get_group_display() if obj.group else "No group"),
-            ("Score", format_score(obj.score)),
+            ("Score", format_html("{} <span class=\"qa-quiet\">— does not count: a critical criterion failed</span>",
+                                  format_score(obj.score))
+             if obj.critical_fail_triggered and obj.score is not None else format_score(obj.score)),
             ("Critical fail", critical),
             ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
             ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
@@ -384,14 +484,35 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
             name = str(result.get("name") or "")
             criterion = criteria.get(name)
             passed = result.get("passed")
+            passed = passed if isinstance(passed, bool) else None
+            value = result.get("value")
+            scale = criterion is not None and criterion.type == rules.SCALE
+            value = value if scale and type(value) is int and rules.SCALE_MIN <= value <= rules.SCALE_MAX else None
+            points = None
+            if criterion is not None and passed is not None:
+                points = rules.criterion_points_range(criterion.type, criterion.weight, passed=passed, value=value)
             rows.append({
                 "name": name,
-                "passed": passed if isinstance(passed, bool) else None,
-                "value": result.get("value"),
+                "passed": passed,
+                "value": value,
+                "scale": scale,
                 "known": criterion is not None,
                 "type": criterion.get_type_display() if criterion else "",
                 "strict": criterion is not None and criterion.type == rules.STRICT,
                 "weight": format_weight(criterion.weight) if criterion else "",
                 "description": criterion.description if criterion else "",
+                "points_range": points,
+                "points": format_points(*points) if points else "",
             })
         return rows
+
+    @staticmethod
+    def _points_total(obj: Transcription, rows: list[dict]) -> dict | None:
+        """The sum of the criteria's points beside Heify's score, so a reader can check it by hand."""
+        if not rows or obj.score is None or any(row["points_range"] is None for row in rows):
+            return None
+        low = sum(row["points_range"][0] for row in rows)
+        high = sum(row["points_range"][1] for row in rows)
+        return {"points": format_points(low, high), "exact": round(low, 1) == round(high, 1),
+                "score": format_score(obj.score), "critical": obj.critical_fail_triggered,
+                "void_hint": VOID_SCORE_HINT}

@@ -167,6 +167,21 @@ def exception_handler(exc, context):
     return response
 
 
+def json_not_found_middleware(get_response):
+    """Any 404 under /api/ in the one error shape, also with DEBUG on (Django then answers its HTML
+    debug page instead of calling handler404). Sits outside CommonMiddleware, whose redirect of a
+    missing slash thus still happens."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (response.status_code == 404 and request.path.startswith("/api/")
+                and not response.get("Content-Type", "").startswith("application/json")):
+            return JsonResponse(error_body(404, "not_found", "No such address."), status=404)
+        return response
+
+    return middleware
+
+
 def _plain(request, status_code, code, message, fallback):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(status_code, code, message), status=status_code)

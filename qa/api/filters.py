@@ -1,18 +1,69 @@
-"""Filters of the transcription list: what a BI job or a script asks for."""
+"""Filters of the transcription list: what a BI job or a script asks for.
+
+A filter given something it cannot mean answers 400 naming the filter and the
+form it expects; it never answers an empty list that looks like "no calls".
+"""
 
 from datetime import date, datetime, time, timedelta
 
 import django_filters
+from django import forms
 from django.utils import timezone
 
 from qa import rules
-from qa.models import STATUS_CHOICES, Transcription
+from qa.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
 
 NO_GROUP = "none"
+DATE_FORMAT = "YYYY-MM-DD"
 
 
 def _day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+class ISODateFilter(django_filters.DateFilter):
+    """A day written as YYYY-MM-DD only (Django would also take 03/02/2026, which reads two ways)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault("error_messages", {"invalid": f"Enter a date as {DATE_FORMAT}, e.g. 2026-03-21."})
+        super().__init__(*args, **kwargs)
+
+
+class HeifyIdField(forms.CharField):
+    """One object by its Heify id. Names are refused, not matched: tags are not unique, and an unknown
+    value would otherwise answer an empty list, as if that agent had no calls.
+
+    An id is known when the mirror holds the object or a call carries it (an agent deleted in Heify
+    keeps her calls)."""
+
+    def __init__(self, *args, model, label: str, call_field: str, **kwargs):
+        self.model, self.object_label, self.call_field = model, label, call_field
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)  # after the built-in checks (no NUL, which PostgreSQL cannot compare)
+        if not value or self.model.objects.filter(heify_id=value).exists() \
+                or Transcription.objects.filter(**{self.call_field: value}).exists():
+            return value
+        # The value goes in params, never in the message itself: the message is %-formatted with them
+        # (a value holding "%" would break it).
+        message = (f"Expects a {self.object_label}'s Heify id ({self.object_label}_id); "
+                   f"no {self.object_label} or call has the id %(value)s.")
+        params = {"value": repr(value)}
+        named = list(self.model.objects.filter(tag__iexact=value).values_list("heify_id", flat=True)[:2])
+        if len(named) == 1 and named[0]:
+            message += f" The {self.object_label} named so has the id %(id)s."
+            params["id"] = named[0]
+        raise forms.ValidationError(message, code="unknown_id", params=params)
+
+
+class HeifyIdFilter(django_filters.CharFilter):
+    field_class = HeifyIdField
+
+    def __init__(self, model, label: str, *, field_name: str, **kwargs):
+        super().__init__(field_name=field_name, model=model, label=label, call_field=field_name,
+                         help_text=f"a {label}'s Heify id ({label}_id), not its name", **kwargs)
 
 
 class TranscriptionFilter(django_filters.FilterSet):
@@ -21,14 +72,14 @@ class TranscriptionFilter(django_filters.FilterSet):
         choices=[(g, g) for g in rules.GROUPS] + [(NO_GROUP, "no group")], method="filter_group",
         help_text=f"{', '.join(rules.GROUPS)}, or `{NO_GROUP}` for calls in no group",
     )
-    participant = django_filters.CharFilter(field_name="participant_id", help_text="a participant_id")
-    evaluator = django_filters.CharFilter(field_name="evaluator_id", help_text="an evaluator_id")
-    configuration = django_filters.CharFilter(field_name="configuration_id", help_text="a configuration_id")
+    participant = HeifyIdFilter(Participant, "participant", field_name="participant_id")
+    evaluator = HeifyIdFilter(Evaluator, "evaluator", field_name="evaluator_id")
+    configuration = HeifyIdFilter(Configuration, "configuration", field_name="configuration_id")
     critical_fail = django_filters.BooleanFilter(field_name="critical_fail_triggered")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", min_value=0, max_value=100)
-    date_from = django_filters.DateFilter(method="filter_date_from", help_text="first day included (YYYY-MM-DD)")
-    date_to = django_filters.DateFilter(method="filter_date_to", help_text="last day included (YYYY-MM-DD)")
+    date_from = ISODateFilter(method="filter_date_from", help_text=f"first day included ({DATE_FORMAT})")
+    date_to = ISODateFilter(method="filter_date_to", help_text=f"last day included ({DATE_FORMAT})")
 
     class Meta:
         model = Transcription

@@ -16,6 +16,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 INVALID_CURSOR = "Not a cursor this API gave out; start again without one, or pass the last page's next_cursor."
+MAX_LIMIT = 500
 
 
 def _valid_position(model, ordering, position: str) -> bool:
@@ -42,7 +43,7 @@ def _valid_position(model, ordering, position: str) -> bool:
 
 class HeifyCursorPagination(CursorPagination):
     page_size = 100
-    max_page_size = 500
+    max_page_size = MAX_LIMIT
     page_size_query_param = "limit"
     cursor_query_param = "cursor"
     ordering = "-id"
@@ -50,6 +51,28 @@ class HeifyCursorPagination(CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        """A bad limit is refused, as Heify refuses it (DRF would quietly answer the default 100 rows)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= self.max_page_size):
+            raise ValidationError(
+                {self.page_size_query_param: [
+                    f"limit must be a whole number from 1 to {self.max_page_size}, not {raw!r}."]},
+                code="invalid_limit",
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size,
+                                       "default": self.page_size}
+                parameter["description"] = f"Rows per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters
 
     def decode_cursor(self, request):
         """A cursor that is not one of ours is bad input (400, as Heify answers), not a missing page (404)."""

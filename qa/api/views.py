@@ -171,17 +171,18 @@ def step_schema(summary: str, request, *codes: int):
 
 
 def crud_schema(serializer_class, name):
+    a = f"an {name}" if name[0] in "aeiou" else f"a {name}"
     one = s.enveloped(serializer_class)
     return extend_schema_view(
         list=extend_schema(summary=f"List {name}s", responses={200: serializer_class(many=True), **errors(400)}),
-        retrieve=extend_schema(summary=f"Read a {name}", parameters=[ETAG], responses={200: one, **errors(404)}),
-        create=extend_schema(summary=f"Create a {name} (in Heify first)", parameters=[ETAG],
+        retrieve=extend_schema(summary=f"Read {a}", parameters=[ETAG], responses={200: one, **errors(404)}),
+        create=extend_schema(summary=f"Create {a} (in Heify first)", parameters=[ETAG],
                              responses={201: one, 202: one, **errors(400, 409, 503)}),
-        update=extend_schema(summary=f"Replace a {name}", parameters=[IF_MATCH, ETAG],
+        update=extend_schema(summary=f"Replace {a}", parameters=[IF_MATCH, ETAG],
                              responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
-        partial_update=extend_schema(summary=f"Change some fields of a {name}", parameters=[IF_MATCH, ETAG],
+        partial_update=extend_schema(summary=f"Change some fields of {a}", parameters=[IF_MATCH, ETAG],
                                      responses={200: one, 202: one, **errors(400, 404, 409, 412)}),
-        destroy=extend_schema(summary=f"Delete a {name} (in Heify first)", parameters=[ETAG],
+        destroy=extend_schema(summary=f"Delete {a} (in Heify first)", parameters=[ETAG],
                               responses={204: None, 202: one, **errors(400, 404)}),
     )
 

@@ -279,6 +279,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self._objects: dict[str, dict[str, dict]] = {resource: {} for resource in contract.RESOURCES}
         self._order: dict[str, list[str]] = {resource: [] for resource in contract.RESOURCES}
+        self.revision = 0  # moves on every change of an object (persistence.StateSaver saves then)
         self._jobs: dict[str, _Job] = {}
         self._outbox: deque[tuple[str, dict]] = deque()
         self._deliveries: list[WebhookDelivery] = []
@@ -359,6 +360,7 @@ class EmulatorState:
             for resource in contract.RESOURCES:
                 self._objects[resource].clear()
                 self._order[resource].clear()
+            self.revision += 1
             self._jobs.clear()
             self._outbox.clear()
             self._deliveries.clear()
@@ -372,6 +374,7 @@ class EmulatorState:
         if heify_id not in self._objects[resource]:
             self._order[resource].append(heify_id)
         self._objects[resource][heify_id] = payload
+        self.revision += 1
 
     def _stamp(self, *, after: Any = None) -> datetime:
         """Now, but strictly later than every stamp given before (and than `after`)."""
@@ -440,6 +443,7 @@ class EmulatorState:
             payload = self._existing(resource, heify_id)
             del self._objects[resource][heify_id]
             self._order[resource].remove(heify_id)  # O(n), but deletions are rare
+            self.revision += 1
             self._jobs.pop(heify_id, None)
             return payload
 

@@ -49,3 +49,16 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def screenshot_at():
+    """What a person sees on that page's screen (its viewport, not the whole page), saved as a PNG."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+
+    def take(page, name: str) -> str:
+        path = os.path.join(SCREENSHOTS, f"{name}.png")
+        page.screenshot(path=path)
+        return path
+
+    return take

@@ -71,8 +71,10 @@ def world(load):
 def test_changelist_shows_every_column(admin_client, world):
     response = admin_client.get(CHANGELIST)
     assert listed_names(response) == {"hello.mp3", "rude.mp3", "archived.mp3", "broken.mp3", "unscored.mp3"}
+    # The critical call's badge beside its struck-through score (no column of its own).
     assert response.content.decode().count('class="qa-badge qa-critical"') == 1
-    for text in ("Alice Agent", "Scorecard B", "3:05", "12.5", "Pending Review", "Failed", "2026-03-07 10:00"):
+    assert "<s>12.5</s>" in response.content.decode()
+    for text in ("Alice Agent", "Scorecard B", "3:05", "Pending Review", "Failed", "2026-03-07 10:00"):
         assert text in response.content.decode()
     assert response.context["cl"].date_hierarchy is None
     assert response.context["cl"].list_per_page == 50
@@ -198,12 +200,12 @@ def test_detail_page_shows_the_call(admin_client, scored_call, django_assert_max
     assert "POSITIVE" in html and "Send confirmation email" in html
     # The evaluation, criterion by criterion.
     greeting = criterion_row(html, "Greeting")
-    assert "Failed" in greeting and "Standard opening?" in greeting and ">20<" in greeting
-    assert "Boolean" in greeting
+    assert "Failed" in greeting and "Standard opening?" in greeting and "weight 20" in greeting
+    assert "Boolean" in greeting and '>0 <span class="qa-quiet">/ 20</span>' in greeting  # its points
     resolved = criterion_row(html, "Issue resolved")
-    assert "Passed" in resolved and "Resolved?" in resolved and ">80<" in resolved
+    assert "Passed" in resolved and "Resolved?" in resolved and '>80 <span class="qa-quiet">/ 80</span>' in resolved
     strict = criterion_row(html, "No offensive language")
-    assert "Passed" in strict and "Strict" in strict and "Rude words?" in strict
+    assert "Passed" in strict and "Strict · critical" in strict and "Rude words?" in strict
     # A result whose criterion the evaluator no longer has still shows.
     assert "Passed" in criterion_row(html, "Renamed since")
     # Read-only: no form field to type into, no save button.

@@ -110,6 +110,20 @@ def test_unknown_object_and_unknown_address_are_json_404(api):
     assert_error(api.get(f"{API}/no-such-thing/"), 404, code="not_found")
 
 
+@pytest.mark.parametrize("url", ["/api/v1/no-such-thing/", "/api/v2/", "/api/", "/api/v1/participants/x/y/z/"])
+def test_an_unknown_address_is_json_404_even_with_debug_on(api, settings, url):
+    settings.DEBUG = True  # make run's setting: Django then answers its HTML debug page
+    response = api.get(url)
+    assert response["Content-Type"] == "application/json"
+    assert_error(response, 404, code="not_found")
+
+
+def test_a_missing_slash_under_api_still_redirects(api, settings):
+    settings.DEBUG = True
+    response = api.get(f"{API}/participants")
+    assert response.status_code == 301 and response["Location"].endswith("/participants/")
+
+
 # --- writes through the rules and Heify ------------------------------------------------------------
 
 
@@ -283,14 +297,69 @@ def test_each_transcription_filter(api, calls, query, names):
 
 @pytest.mark.parametrize("query, field", [
     ("status=DONE", "status"), ("score_min=abc", "score_min"), ("score_max=1000", "score_max"),
-    ("date_from=yesterday", "date_from"), ("group=LATER", "group"), ("limit=abc", None),
+    ("date_from=yesterday", "date_from"), ("group=LATER", "group"),
 ])
 def test_bad_filters_are_400_naming_the_filter(api, calls, query, field):
-    response = api.get(f"{API}/transcriptions/?{query}")
-    if field:
-        assert_error(response, 400, field=field)
-    else:
-        assert response.status_code == 200  # a bad limit falls back to the default page size
+    assert_error(api.get(f"{API}/transcriptions/?{query}"), 400, field=field)
+
+
+@pytest.mark.parametrize("url", ["transcriptions/", "participants/", "evaluators/", "configurations/"])
+@pytest.mark.parametrize("limit", ["-5", "0", "abc", "501", "1.5"])
+def test_a_bad_limit_is_400_saying_what_a_limit_is(api, calls, url, limit):
+    # It silently answered 100 rows (DRF's fallback to the default page size).
+    error = assert_error(api.get(f"{API}/{url}", {"limit": limit}), 400, field="limit")
+    assert "whole number from 1 to 500" in error["fields"]["limit"][0]
+    assert limit in error["fields"]["limit"][0]
+
+
+def test_a_good_limit_is_taken(api, calls):
+    assert len(api.get(f"{API}/transcriptions/", {"limit": "1"}).json()["data"]) == 1
+    assert len(api.get(f"{API}/transcriptions/", {"limit": "500"}).json()["data"]) == 4
+
+
+@pytest.mark.parametrize("field, value", [("participant", "Priya Patel"), ("evaluator", "Customer service"),
+                                          ("configuration", "not-an-id")])
+def test_an_object_filter_given_a_name_is_400_asking_for_a_heify_id(api, calls, field, value):
+    # A name answered an empty list, as if the agent had no calls.
+    error = assert_error(api.get(f"{API}/transcriptions/", {field: value}), 400, field=field)
+    assert "Heify id" in error["fields"][field][0] and value in error["fields"][field][0]
+
+
+@pytest.mark.parametrize("value", ["100%", "%s", "%(value)s", "50% off"])
+def test_an_unknown_id_holding_a_percent_sign_is_400_not_500(api, calls, value):
+    # Found by fuzzing: the message was %-formatted with the value inside it.
+    error = assert_error(api.get(f"{API}/transcriptions/", {"participant": value}), 400, field="participant")
+    assert repr(value) in error["fields"]["participant"][0]
+
+
+def test_a_participant_filter_given_a_tag_names_the_id_to_use(api, calls):
+    participant = Participant.objects.get(heify_id=calls["p2"])
+    error = assert_error(api.get(f"{API}/transcriptions/", {"participant": participant.tag}), 400,
+                         field="participant")
+    assert participant.heify_id in error["fields"]["participant"][0]
+
+
+def test_an_id_only_calls_carry_still_filters(api, load):
+    # An agent removed from the mirror still has calls under her id: the filter finds them.
+    former = builders.new_id()
+    load(transcriptions=[builders.transcription_payload(participant_id=former, name="old call")])
+    response = api.get(f"{API}/transcriptions/", {"participant": former})
+    assert [t["name"] for t in response.json()["data"]] == ["old call"]
+
+
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-45", "03/02/2026"])
+def test_a_bad_date_says_the_format(api, calls, field, value):
+    error = assert_error(api.get(f"{API}/transcriptions/", {field: value}), 400, field=field)
+    assert "YYYY-MM-DD" in error["fields"][field][0]
+
+
+def test_a_bad_as_of_says_the_format(api, load):
+    payload = builders.participant_payload()
+    load(participants=[payload])
+    url = f"{API}/participants/{payload['participant_id']}/analytics/"
+    error = assert_error(api.get(url, {"as_of": "2026-13-45"}), 400, field="as_of")
+    assert "YYYY-MM-DD" in error["fields"]["as_of"][0]
 
 
 def test_ordering(api, calls):
@@ -462,3 +531,19 @@ def test_a_body_nested_too_deep_is_400_not_500(api):
     token = APIClient().generic("POST", f"{API}/auth/token/", ("[" * 100_000).encode(),
                                 content_type="application/json")
     assert_error(token, 400, code="parse_error")
+
+
+def test_schema_summaries_read_as_english(admin_client):
+    summaries = [op["summary"] for path in admin_client.get(f"{API}/schema/?format=json").json()["paths"].values()
+                 for op in path.values() if isinstance(op, dict) and "summary" in op]
+    assert "Create an evaluator (in Heify first)" in summaries and "Read a participant" in summaries
+    assert not [summary for summary in summaries if " a evaluator" in summary]
+
+
+def test_schema_says_what_a_limit_is(admin_client):
+    schema = admin_client.get(f"{API}/schema/?format=json").json()
+    limit = next(p for p in schema["paths"]["/api/v1/transcriptions/"]["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}
+    participant = next(p for p in schema["paths"]["/api/v1/transcriptions/"]["get"]["parameters"]
+                       if p["name"] == "participant")
+    assert "Heify id" in participant["description"]

@@ -1,5 +1,7 @@
 """The participant dashboard, the team overview and Heify's own report beside ours."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -124,3 +126,71 @@ def test_only_a_qa_manager_may_spend_heifys_quota(heify_account, client):
     assert report in client.get(page).content.decode()
     assert "agree" in client.post(report).content.decode()
     assert heify_account.state.analytics_used() == 1
+
+
+# --- a dashboard a person can read -------------------------------------------------------------------------
+
+
+def test_the_dashboard_comes_before_the_metadata_editor(admin_client, team_data):
+    sinking = Participant.objects.get(tag="Sinking")
+    html = admin_client.get(reverse("admin:qa_participant_change", args=[sinking.pk])).content.decode()
+    assert html.index('id="qa-dashboard"') < html.index('name="metadata"')
+
+
+def test_the_calls_table_is_paged_with_labels_local_times_and_mm_ss(admin_client, load, settings):
+    settings.TIME_ZONE = "Europe/Madrid"
+    agent = builders.participant_payload(tag="Busy")
+    calls = [scored(agent, 70, 1 + n % 28, group="PENDING_REVIEW") for n in range(30)]
+    for n, call in enumerate(calls):
+        call["created_at"] = f"2026-03-{1 + n % 28:02d}T{8 + n % 10:02d}:{n:02d}:00+00:00"
+        call["duration"] = 125.0
+    load(participants=[agent], transcriptions=calls)
+    url = reverse("admin:qa_participant_change", args=[Participant.objects.get(tag="Busy").pk])
+    first = admin_client.get(url + "?as_of=2026-03-31")
+    rows = first.context["calls"]
+    assert len(rows) == 25 and first.context["calls_page"].paginator.count == 30  # it showed 200 rows
+    html = first.content.decode()
+    table = html[html.index('data-testid="dashboard-calls"'):]
+    table = table[:table.index("</table>")]
+    assert "PENDING_REVIEW" not in table and "Pending review" in table
+    assert "2:05" in table and ">125<" not in table
+    shown = re.sub(r"<[^>]+>", " ", table)  # what a person reads
+    assert not re.search(r"\dT\d", shown) and "+00:00" not in shown  # not ISO
+    newest = max(calls, key=lambda c: c["created_at"])  # 15:27 UTC is 16:27 in Madrid (CET, before DST)
+    assert newest["created_at"].startswith("2026-03-28T15:27") and "title=\"2026-03-28 16:27\">28 Mar" in table
+    assert "calls_page=2" in html and "as_of=2026-03-31" in html
+    second = admin_client.get(url + "?as_of=2026-03-31&calls_page=2")
+    assert len(second.context["calls"]) == 5
+
+
+def test_criteria_that_fail_most_show_the_rate_over_their_evaluators_calls(admin_client, load):
+    agent = builders.participant_payload(tag="Two scorecards")
+    short, long_ = builders.evaluator_payload(tag="Short card"), builders.evaluator_payload(tag="Long card")
+    calls = []
+    for n in range(10):  # 2 calls by the short card, both failing Greeting; 8 by the long card, none failing
+        evaluator = short if n < 2 else long_
+        call = builders.transcription_payload(participant=agent, evaluator=evaluator,
+                                              created_at=f"2026-03-{1 + n:02d}T10:00:00+00:00")
+        call["details"]["evaluation"]["criteria_results"] = [
+            {"name": "Greeting", "passed": n >= 2}, {"name": "Issue resolved", "passed": True}]
+        calls.append(call)
+    load(participants=[agent], evaluators=[short, long_], transcriptions=calls)
+    participant = Participant.objects.get(tag="Two scorecards")
+    response = admin_client.get(reverse("admin:qa_participant_change", args=[participant.pk]) + "?as_of=2026-03-31")
+    (row,) = response.context["criteria_rows"]
+    assert (row["name"], row["evaluator_tag"], row["fail_count"]) == ("Greeting", "Short card", 2)
+    assert (row["evaluator_fail_rate"], row["evaluator_calls"], row["fail_rate"]) == (100, 2, 20)
+    html = response.content.decode()
+    assert "Short card" in html and "100% <span" in html and "20%" in html
+    # The API keeps Heify's definition.
+    api = admin_client.get(f"/api/v1/participants/{participant.heify_id}/analytics/?as_of=2026-03-31").json()
+    assert [(c["name"], c["fail_rate"]) for c in api["data"]["criteria_breakdown"]] == [("Greeting", 20)]
+
+
+@pytest.mark.parametrize("value", ["2026-13-45", "yesterday", "0001-01-01"])
+def test_a_bad_as_of_is_said_not_ignored(admin_client, team_data, value):
+    sinking = Participant.objects.get(tag="Sinking")
+    for url in (reverse("admin:qa_participant_change", args=[sinking.pk]), reverse("admin:qa_participant_team")):
+        html = admin_client.get(url, {"as_of": value}).content.decode()
+        assert f"not {value}" in html or f"not &#x27;{value}&#x27;" in html, url
+        assert "YYYY-MM-DD" in html or "between 1971-01-01 and 9998-12-31" in html, url

@@ -246,6 +246,25 @@ def test_failed_strict_criterion_triggers_critical_fail_whatever_the_score():
     assert result["critical_fail_triggered"] is True
 
 
+def test_points_of_each_criterion_add_up_to_the_score():
+    verdicts = {"Greeting": True, "Empathy": 4, "Resolved": False, "No insults": False}
+    points = [rules.criterion_points(c["type"], c["weight"], verdicts[c["name"]]) for c in SCORECARD]
+    assert points == [20, 40, 0, 0]
+    assert sum(points) == rules.evaluation_score(SCORECARD, verdicts)["score"]
+
+
+@pytest.mark.parametrize("kind, weight, passed, value, expected", [
+    ("boolean", 20, True, None, (20, 20)),
+    ("boolean", 20, False, None, (0, 0)),
+    ("strict", 0, False, None, (0, 0)),
+    ("scale", 50, True, None, (30, 50)),   # passed: a value of 3, 4 or 5
+    ("scale", 50, False, None, (10, 20)),  # failed: 1 or 2
+    ("scale", 50, True, 4, (40, 40)),      # Heify gave the value
+])
+def test_points_range_from_heifys_result(kind, weight, passed, value, expected):
+    assert rules.criterion_points_range(kind, weight, passed=passed, value=value) == expected
+
+
 def test_score_refuses_a_scale_value_outside_1_to_5():
     with pytest.raises(ValidationError):
         rules.evaluation_score(SCORECARD, {"Greeting": True, "Empathy": 6, "Resolved": True, "No insults": True})

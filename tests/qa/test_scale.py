@@ -121,11 +121,11 @@ SCREENS = [
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]), 6),
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 5),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
-    ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 4),
+    ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
     ("configuration list", lambda a, u: reverse("admin:qa_configuration_changelist"), 4),
     ("API transcriptions", lambda a, u: "/api/v1/transcriptions/?limit=100", 3),
-    ("API transcriptions filtered",
-     lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 3),
+    ("API transcriptions filtered",  # 4: the participant id is checked first
+     lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 4),
     ("API a transcription",
      lambda a, u: f"/api/v1/transcriptions/{Transcription.objects.first().heify_id}/", 3),
     ("API participants", lambda a, u: "/api/v1/participants/", 3),

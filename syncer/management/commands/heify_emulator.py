@@ -1,16 +1,21 @@
 """python manage.py heify_emulator: serve the Heify API emulator in the foreground until Ctrl-C.
 
 Point the back office at it with HEIFY_API_URL=<the printed URL> and
-HEIFY_API_KEY=<the printed key>. It touches no database.
+HEIFY_API_KEY=<the printed key>. It touches no database. With --state-file the
+account is kept in that file between runs (`make run` keeps it in
+var/heify-emulator.json; `make reset` deletes it).
 """
 
 import json
+import signal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from syncer import contract, demo
 from syncer.emulator import EmulatorState, Faults, FixtureError, serve_forever
+from syncer.emulator.persistence import StateSaver, state_load, state_save
 from syncer.emulator.state import DEFAULT_API_KEY, DEFAULT_PROCESSING_SECONDS
 
 
@@ -30,6 +35,11 @@ class Command(BaseCommand):
             "--demo-transcriptions", type=int, default=3000, help="transcriptions in the demo account (default 3000)"
         )
         parser.add_argument("--seed", type=int, default=7, help="seed of the demo account and the emulator (default 7)")
+        parser.add_argument(
+            "--state-file", type=Path,
+            help="keep the account in this JSON file between runs: read it when it exists (then --demo and "
+                 "--fixture are not loaded), and write every change to it",
+        )
         parser.add_argument("--api-key", help="the x-api-key to require (default: HEIFY_API_KEY or 'emulator-key')")
         parser.add_argument(
             "--processing-seconds", type=float, default=DEFAULT_PROCESSING_SECONDS,
@@ -48,7 +58,8 @@ class Command(BaseCommand):
         faults.add_argument("--rate-429", type=float, default=0.0, help="fraction of requests answered 429")
         faults.add_argument("--retry-after", type=float, default=1.0, help="the Retry-After of those 429s (seconds)")
 
-    def handle(self, *args, host, port, fixture, demo_transcriptions, seed, api_key, processing_seconds, **options):
+    def handle(self, *args, host, port, fixture, demo_transcriptions, seed, api_key, processing_seconds, state_file,
+               **options):
         if not 0 <= port <= 65535:
             raise CommandError(f"--port must be from 0 to 65535, not {port}.")
         if demo_transcriptions < 0:
@@ -69,15 +80,35 @@ class Command(BaseCommand):
             seed=seed,
         )
         state.set_faults(faults)
-        if fixture:
-            self.load_fixture(state, fixture)
-        if options["demo"]:
-            state.load(demo.generate(seed=seed, transcriptions=demo_transcriptions))
+        if state_file and self.load_kept(state, state_file):
+            self.stdout.write(f"The account kept in {state_file} (delete it, or `make reset`, to start afresh).")
+        else:
+            if fixture:
+                self.load_fixture(state, fixture)
+            if options["demo"]:
+                state.load(demo.generate(seed=seed, transcriptions=demo_transcriptions))
+            if state_file:
+                state_save(state, state_file)
+        saver = StateSaver(state, state_file).start() if state_file else None
+        # `kill` (run.sh's clean-up) stops it as Ctrl-C does, so the last changes are saved.
+        signal.signal(signal.SIGTERM, _stop_serving)
         try:
             serve_forever(state, host=host, port=port, ready=self.announce)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        finally:
+            if saver is not None:
+                saver.stop()
         self.stdout.write("Heify emulator stopped.")
+
+    def load_kept(self, state: EmulatorState, path: Path) -> bool:
+        try:
+            return state_load(state, path)
+        except (OSError, ValueError) as exc:  # FixtureError and JSONDecodeError are ValueErrors
+            raise CommandError(
+                f"the account kept in {path} cannot be read ({exc}); delete the file (or `make reset`) "
+                "to start afresh"
+            ) from None
 
     def load_fixture(self, state: EmulatorState, path: str) -> None:
         try:
@@ -98,3 +129,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Heify emulator on {emulator.url} (x-api-key: {emulator.api_key}); {counts}.")
         self.stdout.write("Ctrl-C stops it.")
         self.stdout.flush()
+
+
+def _stop_serving(signum, frame):
+    raise KeyboardInterrupt
