@@ -305,3 +305,38 @@ class CriterionVerdict(models.Model):
 
     def __str__(self):
         return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
+
+
+# --- scorecard intelligence (issue 15): revisions, sampling, calibration ------------------------------
+# Kept together at the end: the rules and reads live in qa/revisions.py, qa/sampling.py, qa/calibration.py.
+
+
+class EvaluatorRevision(models.Model):
+    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.revisions)."""
+
+    class Source(models.TextChoices):
+        LOCAL = "local", "edited here"
+        HEIFY = "heify", "seen in Heify"
+
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    criteria = models.JSONField(help_text="[{name, description, type, weight}], in the evaluator's order.")
+    at = models.DateTimeField(help_text="When the back office stored it.")
+    in_force_from = models.DateTimeField(
+        null=True, blank=True,
+        help_text="From when calls were scored with it (Heify's updated_at for a pulled change); "
+                  "empty for a first revision: in force as far back as we know.",
+    )
+    source = models.CharField(max_length=5, choices=Source.choices)
+
+    class Meta:
+        ordering = ["evaluator", "-number"]
+        constraints = [models.UniqueConstraint(fields=["evaluator", "number"], name="one_revision_number")]
+
+    def __str__(self):
+        return f"{self.evaluator} revision {self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An evaluator revision is immutable; write a new one instead.")
+        super().save(*args, **kwargs)

@@ -14,7 +14,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from qa import rules
+from qa import revisions, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 from syncer import push, webhooks
 
@@ -105,6 +105,7 @@ def evaluator_save(
         )
         for i, c in enumerate(criteria)
     )
+    revisions.evaluator_revisions_record(evaluator_ids=[evaluator.pk], source=revisions.Source.LOCAL)
     push.push_now(evaluator)
     return evaluator, notices
 

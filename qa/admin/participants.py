@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, rules, services, team
+from qa import analytics, revisions, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.models import Participant
 from syncer.client import HeifyError, QuotaExceeded, get_client
@@ -86,10 +86,12 @@ class ParticipantAdmin(HeifyObjectAdmin):
                 "distribution": report["score_distribution"],
             }
             shown = report["raw_data"][:200]
-            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]).values_list("heify_id", "pk"))
+            known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]))
+            pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
+                "heify_id", "pk", "evaluator_revision")}
             context["calls"] = [
-                {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
-                 if call["id"] in pks else ""}
+                {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]][0]])
+                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], (None, None))[1]}
                 for call in shown
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -28,7 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import rules, services
+from qa import revisions, rules, services
 from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
 
 
@@ -282,6 +282,7 @@ class TranscriptionAdmin(admin.ModelAdmin):
             ("Critical fail", critical),
             ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
             ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
+            ("Evaluator revision", revisions.call_revision_label(obj)),
             ("Configuration", obj.configuration_tag),
             ("Duration", format_duration(obj.duration)),
             ("Language", obj.language),

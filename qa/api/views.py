@@ -27,7 +27,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, queues, services
+from qa import analytics, queues, revisions, services
 from qa.api import serializers as s
 from qa.api.errors import HeifyUnavailable, QuotaExceeded
 from qa.api.filters import TranscriptionFilter
@@ -288,7 +288,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
 class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
-    queryset = Transcription.objects.all()
+    queryset = revisions.with_evaluator_revision(Transcription.objects.all())
     serializer_class = s.TranscriptionSerializer
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
