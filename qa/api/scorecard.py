@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
 
+from qa import whatif
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
 from qa.models import Evaluator, EvaluatorRevision
@@ -30,6 +33,7 @@ def _perm(codename: str, what: str) -> type[BasePermission]:
 
 
 CanViewEvaluators = _perm("qa.view_evaluator", "read evaluators")
+CanEditEvaluators = _perm("qa.change_evaluator", "edit evaluators")
 
 
 class EvaluatorRevisionSerializer(serializers.Serializer):
@@ -71,6 +75,29 @@ class EvaluatorRevisionsView(EvaluatorScoped):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+class WhatIfSerializer(serializers.Serializer):
+    criteria = serializers.JSONField(help_text="The evaluator's criteria as a save takes them: "
+                                               "[{name, description, type, weight}]; checked by the same rules.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=whatif.MAX_LIMIT,
+                                     help_text="The newest scored calls to rescore (default 1,000).")
+    date_from = serializers.DateField(required=False, help_text="Calls dated on or after this day (UTC).")
+    date_to = serializers.DateField(required=False, help_text="Calls dated on or before this day (UTC).")
+
+
+@extend_schema(summary="Preview what new criteria would do to past scores (changes nothing)",
+               request=WhatIfSerializer, responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
+class EvaluatorWhatIfView(EvaluatorScoped):
+    permission_classes = [CanEditEvaluators]
+    serializer_class = WhatIfSerializer
+
+    def post(self, request, *args, **kwargs):
+        evaluator = self.evaluator()
+        query = WhatIfSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        return Response({"data": whatif.evaluator_what_if(evaluator=evaluator, **query.validated_data)})
+
+
 urlpatterns = [
     path("evaluators/<str:id>/revisions/", EvaluatorRevisionsView.as_view(), name="api-evaluator-revisions"),
+    path("evaluators/<str:id>/what-if/", EvaluatorWhatIfView.as_view(), name="api-evaluator-what-if"),
 ]
