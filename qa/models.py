@@ -340,3 +340,12 @@ class EvaluatorRevision(models.Model):
         if self.pk is not None:
             raise ValueError("An evaluator revision is immutable; write a new one instead.")
         super().save(*args, **kwargs)
+
+
+class EvaluatorAgreement(Evaluator):
+    """An evaluator seen through how its reviewers agree with the AI (the managers' agreement page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "AI agreement"
+        verbose_name_plural = "AI agreement"

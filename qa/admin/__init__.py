@@ -1,3 +1,11 @@
 """The back office's admin screens, one module per object."""
 
-from qa.admin import configurations, evaluator_revisions, evaluators, participants, reviews, transcriptions  # noqa: F401
+from qa.admin import (  # noqa: F401
+    agreement,
+    configurations,
+    evaluator_revisions,
+    evaluators,
+    participants,
+    reviews,
+    transcriptions,
+)
