@@ -349,3 +349,69 @@ class EvaluatorAgreement(Evaluator):
         proxy = True
         verbose_name = "AI agreement"
         verbose_name_plural = "AI agreement"
+
+
+class SamplingRule(models.Model):
+    """Which calls to send to the review queue each period, how many per participant, and how to choose them."""
+
+    class Method(models.TextChoices):
+        RANDOM = "random", "random (seeded per period, reproducible)"
+        LOWEST_SCORE = "lowest_score", "lowest scores first"
+        CRITICAL_FIRST = "critical_first", "critical fails first"
+        NEAR_PASS_MARK = "near_pass_mark", "closest to the pass mark first"
+        PRECISION = "precision", "enough for each average to be known within ±N points"
+
+    class Period(models.TextChoices):
+        DAY = "day", "day"
+        WEEK = "week", "week (Monday to Sunday)"
+        MONTH = "month", "month"
+
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    evaluator = models.ForeignKey(Evaluator, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                  help_text="Empty: calls of every evaluator.")
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                    help_text="Empty: every participant.")
+    score_min = models.FloatField(null=True, blank=True, help_text="Only calls scoring at least this.")
+    score_max = models.FloatField(null=True, blank=True, help_text="Only calls scoring at most this.")
+    critical_only = models.BooleanField(default=False, help_text="Only calls with a critical fail.")
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.WEEK)
+    per_participant = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Calls per participant per period; for 'precision', an optional cap on what it asks for.",
+    )
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.RANDOM)
+    precision_points = models.FloatField(
+        null=True, blank=True, help_text="For 'precision': each participant's average known within ± this many "
+                                         "points, at 95% confidence.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The QA manager in whose name the calls are moved; the rule stops if they may no longer move calls.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SamplingPick(models.Model):
+    """A call a sampling rule moved to the review queue in one period: what makes a second run take nothing more."""
+
+    rule = models.ForeignKey(SamplingRule, on_delete=models.CASCADE, related_name="picks")
+    period_start = models.DateTimeField()
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    participant_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (Heify's id, or none)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "period_start", "transcription"], name="one_pick_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} {self.period_start:%Y-%m-%d}: call {self.transcription_id}"

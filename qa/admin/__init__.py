@@ -7,5 +7,6 @@ from qa.admin import (  # noqa: F401
     evaluators,
     participants,
     reviews,
+    sampling,
     transcriptions,
 )
