@@ -9,7 +9,9 @@ raters of the same items.
 The statistics are written out here, not taken from a library:
   - Cohen's kappa: κ = (po − pe) / (1 − pe), po the observed agreement, pe
     the agreement expected by chance from each rater's own pass rate;
-  - its standard error, the usual large-sample one:
+  - Fleiss' kappa (`fleiss_kappa`), the same idea for more than two raters,
+    used by calibration sessions (qa.calibration);
+  - Cohen's standard error, the usual large-sample one:
     SE = √(po (1 − po) / (n (1 − pe)²)), and the 95% interval κ ± 1.96 SE,
     cut to [−1, 1], kappa's own range.
 A kappa that cannot be computed (no reviewed calls; both raters gave one
@@ -59,6 +61,31 @@ def cohen_kappa(table: Sequence[Sequence[int]], *, labels: Sequence[str] = ("pas
     return Kappa(
         round(kappa, PLACES), round(max(-1.0, kappa - Z_95 * se), PLACES), round(min(1.0, kappa + Z_95 * se), PLACES)
     )
+
+
+def fleiss_kappa(counts: Sequence[Sequence[int]]) -> Kappa:
+    """Fleiss' kappa of m raters on N subjects: counts[i][j] is how many raters put subject i in category j.
+
+    p_j = Σ_i n_ij / (N m); P_i = (Σ_j n_ij² − m) / (m (m − 1)); κ = (P̄ − P̄e) / (1 − P̄e), P̄ the mean P_i and
+    P̄e = Σ_j p_j². Every subject must have the same number of raters. No interval: calibration sessions
+    are a handful of calls, where the large-sample one would mislead.
+    """
+    subjects = [list(row) for row in counts]
+    if not subjects:
+        return Kappa(None, reason="no calls")
+    raters = sum(subjects[0])
+    if any(sum(row) != raters for row in subjects):
+        return Kappa(None, reason="not every call has the same number of answers")
+    if raters < 2:
+        return Kappa(None, reason="fewer than two raters")
+    n = len(subjects)
+    shares = [sum(row[j] for row in subjects) / (n * raters) for j in range(len(subjects[0]))]
+    observed = sum((sum(c * c for c in row) - raters) / (raters * (raters - 1)) for row in subjects) / n
+    expected = sum(p * p for p in shares)
+    if expected >= 1:
+        return Kappa(None, reason="every rater gave the same answer on every call: agreement beyond chance "
+                                  "cannot be measured")
+    return Kappa(round((observed - expected) / (1 - expected), PLACES))
 
 
 # --- the report --------------------------------------------------------------------------------------

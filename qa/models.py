@@ -415,3 +415,60 @@ class SamplingPick(models.Model):
 
     def __str__(self):
         return f"{self.rule} {self.period_start:%Y-%m-%d}: call {self.transcription_id}"
+
+
+class CalibrationSession(models.Model):
+    """A few calls that several reviewers (and optionally an expert) score blind, to see where they differ."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Closed by a manager; the answers are kept.")
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="calibration_sessions")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Optional: whose answers the reviewers are compared with.",
+    )
+    calls = models.ManyToManyField(Transcription, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class CalibrationAnswer(models.Model):
+    """One rater's pass/fail on one criterion of one call of a session."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="answers")
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    criterion_name = models.CharField(max_length=255)
+    passed = models.BooleanField()
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "transcription", "criterion_name", "rater"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "transcription", "rater", "criterion_name"],
+                                    name="one_calibration_answer"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_name}: {'pass' if self.passed else 'fail'}"
+
+
+class CalibrationSubmission(models.Model):
+    """A rater has submitted: their answers are final, and they may now see everyone's."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="submissions")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "rater"], name="one_calibration_submission")]
+
+    def __str__(self):
+        return f"{self.session}: {self.rater_id}"
