@@ -91,9 +91,19 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> Kappa:
 # --- the report --------------------------------------------------------------------------------------
 
 
+EARLIEST, LATEST = date(1971, 1, 1), date(9998, 12, 31)  # as the analytics' as_of: a day later still exists
+
+
 def clean_dates(date_from: date | None, date_to: date | None) -> None:
-    if date_from and date_to and date_from > date_to:
-        raise ValidationError({"date_to": "date_to must not be before date_from."})
+    """A date range of calls (either end optional); a ValidationError naming each bad end."""
+    errors = {}
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            errors[name] = f"{name} must be a date between {EARLIEST} and {LATEST}."
+    if not errors and date_from and date_to and date_from > date_to:
+        errors["date_to"] = "date_to must not be before date_from."
+    if errors:
+        raise ValidationError(errors)
 
 
 def _ai_results(criteria_results) -> dict[str, bool]:

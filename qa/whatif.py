@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
-from qa import analytics, revisions, rules
+from qa import agreement, analytics, revisions, rules
 from qa.models import Evaluator, Participant, Transcription
 
 DEFAULT_LIMIT = 1_000
@@ -153,8 +153,10 @@ def clean_query(*, limit=None, date_from=None, date_to=None) -> dict:
         limit = DEFAULT_LIMIT
     elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         errors["limit"] = f"limit must be a whole number from 1 to {MAX_LIMIT:,}, not {limit!r}."
-    if date_from and date_to and date_from > date_to:
-        errors["date_to"] = "date_to must not be before date_from."
+    try:
+        agreement.clean_dates(date_from, date_to)
+    except ValidationError as exc:
+        errors.update({name: messages[0] for name, messages in exc.message_dict.items()})
     if errors:
         raise ValidationError(errors)
     return {"limit": limit, "date_from": date_from, "date_to": date_to}

@@ -215,3 +215,13 @@ def test_the_agreement_page_is_for_managers(client, reviewed):
     assert "on every call" in html  # the undefined kappa, with its reason
     client.force_login(User.objects.get(username="ann"))
     assert client.get(url).status_code == 403
+
+
+def test_dates_beyond_the_calendar_are_refused_not_a_crash(reviewed):
+    evaluator, _ = reviewed
+    api = client_for(person("max", "QA manager"))
+    for path in ("agreement/?date_to=9999-12-31", "agreement/?date_from=0001-01-01"):
+        assert_error(api.get(f"{API}/evaluators/{evaluator.heify_id}/{path}"), 400)
+    response = api.post(f"{API}/evaluators/{evaluator.heify_id}/what-if/", {
+        "criteria": [{"name": "A", "type": "boolean", "weight": 100}], "date_to": "9999-12-31"}, format="json")
+    assert_error(response, 400, field="date_to")
