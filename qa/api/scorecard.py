@@ -12,7 +12,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -146,7 +146,9 @@ class RecordedVerdictSerializer(serializers.Serializer):
 
 @extend_schema(summary="Record the reviewer's verdicts beside the AI's (as on the review page)",
                request=VerdictsSerializer,
-               responses={200: RecordedVerdictSerializer(many=True), **errors(400, 404)})
+               responses={200: inline_serializer("TranscriptionVerdictsResponse",
+                                                 {"data": RecordedVerdictSerializer(many=True)}),
+                          **errors(400, 404)})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     """Each given verdict is recorded by qa.queues.criterion_verdict_record (its rules and permissions), all or
     none; a criterion's earlier verdict is replaced, the others stay."""
@@ -154,11 +156,12 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     permission_classes = [IsAuthenticated]  # who may record is qa.queues' decision
     filter_backends = []
     serializer_class = VerdictsSerializer
+    queryset = Transcription.objects.all()
+    lookup_field = "heify_id"
+    lookup_url_kwarg = "id"
 
     def put(self, request, *args, **kwargs):
-        if "\x00" in kwargs["id"]:
-            raise exceptions.NotFound()  # PostgreSQL refuses to even compare a NUL
-        call = get_object_or_404(Transcription, heify_id=kwargs["id"])
+        call = self.get_object()  # HeifyAPIMixin's: a NUL in the id is a 404 without a query
         body = VerdictsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         items = body.validated_data["verdicts"]

@@ -225,3 +225,12 @@ def test_dates_beyond_the_calendar_are_refused_not_a_crash(reviewed):
     response = api.post(f"{API}/evaluators/{evaluator.heify_id}/what-if/", {
         "criteria": [{"name": "A", "type": "boolean", "weight": 100}], "date_to": "9999-12-31"}, format="json")
     assert_error(response, 400, field="date_to")
+
+
+def test_options_on_every_new_endpoint_answers(reviewed):
+    evaluator, pks = reviewed
+    call = Transcription.objects.get(pk=pks[0])
+    api = client_for(person("max", "QA manager"))
+    for path in (f"transcriptions/{call.heify_id}/verdicts/", f"evaluators/{evaluator.heify_id}/what-if/",
+                 f"evaluators/{evaluator.heify_id}/agreement/", f"evaluators/{evaluator.heify_id}/revisions/"):
+        assert api.options(f"{API}/{path}").status_code == 200, path
