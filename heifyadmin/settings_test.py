@@ -1,7 +1,12 @@
 """Settings for the test suite: production settings, with what tests need changed."""
 
-from heifyadmin.settings import *  # noqa: F403
-from heifyadmin.settings import Q_CLUSTER
+import os
+
+# Production settings refuse to start without a real key; the tests bring their own.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-4c7a1e0b9d2f6a8e3b5c7d9f1a2b4c6d8e0f")
+
+from heifyadmin.settings import *  # noqa: E402, F403
+from heifyadmin.settings import Q_CLUSTER  # noqa: E402
 
 # Tasks run inline, at once, so tests see their effect.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

@@ -443,3 +443,21 @@ def clean_participant(data: dict) -> dict:
     }
     _raise_if(errors)
     return cleaned
+
+
+# --- review notes and reasons ------------------------------------------------------
+
+REVIEW_TEXT_MAX_LENGTH = 5000
+
+
+def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
+    """A review note, a verdict's reason or a move's note (`what`, in messages; `field` by default):
+    text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
+    text, what = _text(value, field=field), what or field
+    if required and not text:
+        raise ValidationError({field: f"The {what} cannot be empty."})
+    if len(text) > REVIEW_TEXT_MAX_LENGTH:
+        raise ValidationError(
+            {field: f"The {what} is too long: {len(text)} characters, at most {REVIEW_TEXT_MAX_LENGTH} characters."}
+        )
+    return clean_json_value(text, field=field)

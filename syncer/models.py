@@ -62,3 +62,23 @@ class SeenInPull(models.Model):
 
     def __str__(self):
         return self.heify_id
+
+
+class HeifyReport(models.Model):
+    """Heify's own analytics-participant report, kept for the day it was fetched (syncer/reports.py).
+
+    Each fetch costs one call of Heify's monthly analytics quota: within a day, every process reuses this row.
+    """
+
+    participant_heify_id = models.CharField(max_length=64)
+    day = models.DateField(help_text="The (local) day it was fetched; reused until the day ends.")
+    report = models.JSONField()
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant_heify_id", "day"], name="one_heify_report_a_day"),
+        ]
+
+    def __str__(self):
+        return f"Heify's report on {self.participant_heify_id} of {self.day}"

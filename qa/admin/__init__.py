@@ -9,5 +9,6 @@ from qa.admin import (  # noqa: F401
     participants,
     reviews,
     sampling,
+    tokens,
     transcriptions,
 )

@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -110,7 +110,6 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/score/", view(self.score_view), name="qa_calibrationsession_score"),
             path("<int:pk>/results/", view(self.results_view), name="qa_calibrationsession_results"),
-            path("<int:pk>/close/", view(self.close_view), name="qa_calibrationsession_close"),
             *super().get_urls(),
         ]
 
@@ -151,18 +150,14 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
                                 self._context(request, session, f"{session}: your answers", sheet=sheet))
 
     def results_view(self, request, pk: int):
+        """Everyone's answers (managers; raters once they submitted). A manager closes the session here (POST)."""
         session = get_object_or_404(CalibrationSession, pk=pk)
         if not calibration.may_see_results(session, request.user):
             raise PermissionDenied
+        if request.method == "POST":
+            calibration.calibration_session_close(session=session, acting_user=request.user)  # managers only
+            self.message_user(request, "Closed; the answers are kept.")
         results = calibration.session_results(session, request.user)
         return TemplateResponse(request, "admin/qa/calibrationsession/results.html",
                                 self._context(request, session, f"{session}: results", results=results,
                                               can_close=request.user.has_perm(queues.MANAGE)))
-
-    def close_view(self, request, pk: int):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        session = get_object_or_404(CalibrationSession, pk=pk)
-        calibration.calibration_session_close(session=session, acting_user=request.user)  # managers only
-        self.message_user(request, "Closed; the answers are kept.")
-        return HttpResponseRedirect(reverse("admin:qa_calibrationsession_results", args=[pk]))

@@ -8,9 +8,12 @@ refusals) become 400, 409 or 412 here, so views need no try/except of their own.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,6 +46,32 @@ class QuotaExceeded(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "quota_exceeded"
     default_detail = "Heify's quota for this call is used up."
+
+
+class LockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self):
+        super().__init__(lockout_message())
+
+
+def lockout_message() -> str:
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return (f"Too many failed sign-ins: this username is locked out from your address for {minutes} minutes. "
+            "Try again later, or ask an administrator to lift the lock.")
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): the API's error shape on /api/,
+    a readable page in the admin; 429 with Retry-After either way."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(error_body(429, LockedOut.default_code, lockout_message()), status=429)
+    else:
+        context = {**admin.site.each_context(request), "title": "Signing in is locked", "message": lockout_message()}
+        response = render(request, "admin/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:

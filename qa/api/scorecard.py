@@ -161,6 +161,7 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     lookup_url_kwarg = "id"
 
     def put(self, request, *args, **kwargs):
+        queues.require_step(request.user, queues.Step.VERDICT)  # the role first: a refusal says nothing of the call
         call = self.get_object()  # HeifyAPIMixin's: a NUL in the id is a 404 without a query
         body = VerdictsSerializer(data=request.data)
         body.is_valid(raise_exception=True)

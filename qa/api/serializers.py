@@ -13,7 +13,7 @@ from datetime import date
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import revisions, rules
+from qa import revisions, rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
@@ -65,6 +65,10 @@ class ConfigurationSerializer(serializers.Serializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["extraction_fields"] = [field.as_heify() for field in instance.extraction_fields.all()]
+        # The URLs hold the webhook secret: masked unless the reader manages configurations (no reader: masked).
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["webhooks"] = {key: webhook_urls.webhook_url_for(user, url) for key, url in data["webhooks"].items()}
         return data
 
 
@@ -164,15 +168,15 @@ class GroupSerializer(serializers.Serializer):
 
 
 class MoveSerializer(GroupSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class StepSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
+    text = serializers.CharField(max_length=rules.REVIEW_TEXT_MAX_LENGTH)
 
 
 class ReviewEventSerializer(serializers.Serializer):
@@ -192,6 +196,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
 @functools.cache

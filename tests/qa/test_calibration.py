@@ -170,8 +170,10 @@ def test_managers_set_sessions_up_in_the_admin_and_see_results(client, session):
         answer(created, people[name])
     html = client.get(reverse("admin:qa_calibrationsession_results", args=[created.pk])).content.decode()
     assert "Discuss first: Greeting, Issue resolved" in html and "-0.333" in html
-    client.post(reverse("admin:qa_calibrationsession_close", args=[created.pk]))
+    client.post(reverse("admin:qa_calibrationsession_results", args=[created.pk]))
     created.refresh_from_db()
     assert created.closed_at is not None
     client.force_login(people["ann"])
-    assert client.post(reverse("admin:qa_calibrationsession_close", args=[april.pk])).status_code == 403
+    assert client.post(reverse("admin:qa_calibrationsession_results", args=[april.pk])).status_code == 403
+    april.refresh_from_db()
+    assert april.closed_at is None

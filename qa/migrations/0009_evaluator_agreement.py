@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0006_evaluator_revisions'),
+        ('qa', '0008_evaluator_revisions'),
     ]
 
     operations = [
