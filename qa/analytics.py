@@ -832,3 +832,30 @@ def participant_report_from_payloads(
     window = report_window(as_of or _utc_date(now))
     inputs = _inputs_from_payloads(participant_id, transcriptions, evaluators, window, config)
     return build_report(inputs, generated_at=now, config=config)
+
+
+# --- what qa.alerts watches: the report's own rules, over a participant's newest calls only ------------------
+
+
+def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:
+    """(score, critical) of the participant's newest `count` included calls, newest first, as the report sees them."""
+    window = report_window(as_of or _utc_date(timezone.now()))
+    return list(_included(participant_id, window).values_list("score", "critical_fail_triggered")[:count])
+
+
+def participant_trend(participant_id: str, *, as_of: date | None = None) -> tuple[dict, bool]:
+    """The report's `trend` and `degradation_alert`, without the rest of the report (two sections of it, the
+    same figures: the same calls, the same rules)."""
+    config = ReportSettings.current()
+    scores = [score for score, _ in newest_calls(participant_id, config.trend_sample, as_of=as_of)]
+    trend = trend_section(scores, sample_size=config.trend_sample, threshold=config.trend_threshold)
+    return trend, degradation_alert(trend, config.degradation_threshold)
+
+
+def pass_rate_of_newest(participant_id: str, count: int, *, as_of: date | None = None) -> int | float | None:
+    """The pass rate (as the report rounds it) over the participant's newest `count` calls; None with fewer."""
+    pass_mark = ReportSettings.current().pass_mark
+    calls = newest_calls(participant_id, count, as_of=as_of)
+    if len(calls) < count:
+        return None
+    return rate_figure(sum(passes(score, critical, pass_mark) for score, critical in calls), count)

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from qa import rules
+from qa import alerts, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.services import StaleEdit
 
@@ -224,6 +224,7 @@ def _move(
             assignee=assignee if claimed else None, note=note,
         )
         _push_after_commit(call.pk)
+        transaction.on_commit(lambda: alerts.call_moved(call.pk))
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 
 

@@ -7,13 +7,16 @@ so running it again never duplicates them.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from qa import alerts
 from qa.models import Transcription
+from syncer import contract, push
 from syncer import pull as pulling
-from syncer import push
 from syncer.client import HeifyError
 from syncer.models import WebhookEvent
 
@@ -21,10 +24,16 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT = ("PENDING", "IN_PROGRESS")
 FINAL = ("COMPLETED", "FAILED")
+# Longer than django-q2's task timeout (Q_CLUSTER["timeout"]): a claim this old belongs to a dead worker.
+WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
 
 def pull_all() -> str:
-    results = pulling.pull()
+    started = timezone.now()
+    try:
+        results = pulling.pull()
+    finally:
+        alerts.calls_stored(since=started)  # what the pull wrote, even when it stopped half-way
     return "; ".join(f"{resource}: {result}" for resource, result in results.items())
 
 
@@ -34,15 +43,32 @@ def push_waiting() -> dict:
 
 def poll_in_flight() -> str:
     """Fetch every transcription Heify is still working on."""
-    ids = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True).values_list("heify_id", flat=True)
-    return str(pulling.refresh_transcriptions(list(ids)))
+    in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
+    ids = list(in_flight.values_list("heify_id", flat=True))
+    result = pulling.refresh_transcriptions(ids)
+    alerts.calls_stored(heify_ids=ids)
+    return str(result)
 
 
 def process_webhook_event(event_id: int) -> str:
-    """Fetch the transcription an event names: the payload is a hint, the API the truth."""
+    """Fetch the transcription an event names: the payload is a hint, the API the truth.
+
+    The event is claimed by one conditional UPDATE first, so of two workers
+    given it, one fetches and the other returns; a claim older than
+    WEBHOOK_CLAIM_STALE (its worker died) may be taken over.
+    """
+    now = timezone.now()
+    Status = WebhookEvent.Status
+    claimable = Q(status=Status.RECEIVED) | Q(status=Status.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_STALE)
+    if not WebhookEvent.objects.filter(claimable, pk=event_id).update(status=Status.PROCESSING, claimed_at=now):
+        # Already handled, or another worker has it: running twice changes nothing.
+        return WebhookEvent.objects.filter(pk=event_id).values_list("status", flat=True).first() or "missing"
     event = WebhookEvent.objects.get(pk=event_id)
-    if event.status != WebhookEvent.Status.RECEIVED:
-        return event.status  # already handled: running twice changes nothing
+    if not contract.is_heify_id(event.transcription_heify_id):  # stored before ids were checked
+        event.status, event.error = Status.REFUSED, "transcription_id is not a Heify id: nothing fetched"
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "processed_at"])
+        return event.status
     local_status = (
         Transcription.objects.filter(heify_id=event.transcription_heify_id).values_list("status", flat=True).first()
     )
@@ -51,6 +77,7 @@ def process_webhook_event(event_id: int) -> str:
     else:
         try:
             pulling.refresh_transcriptions([event.transcription_heify_id])
+            alerts.calls_stored(heify_ids=[event.transcription_heify_id])
             event.status = WebhookEvent.Status.PROCESSED
         except HeifyError as exc:
             # The poll of in-flight calls catches up once Heify answers again.
@@ -80,7 +107,10 @@ SCHEDULES = {
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
     "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
     "review sampling rules": ("syncer.tasks.apply_sampling_rules", "REVIEW_SAMPLING_EVERY_MINUTES"),
+    "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
+    "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
+WEEKLY_SUMMARY = ("weekly summary", "qa.weekly_summary.weekly_summaries_send")
 
 
 def ensure_schedules() -> None:
@@ -92,3 +122,19 @@ def ensure_schedules() -> None:
             defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": getattr(settings, setting),
                       "repeats": -1},
         )
+    # Mondays at WEEKLY_SUMMARY_HOUR_UTC; a rerun keeps the next run already planned.
+    name, func = WEEKLY_SUMMARY
+    Schedule.objects.update_or_create(
+        name=name, defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1},
+        create_defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1,
+                         "next_run": next_monday(timezone.now(), settings.WEEKLY_SUMMARY_HOUR_UTC)},
+    )
+
+
+def next_monday(now, hour: int):
+    """The next Monday at `hour` UTC, strictly after `now`."""
+    from datetime import UTC, datetime, timedelta
+
+    today = now.astimezone(UTC).date()
+    moment = datetime(today.year, today.month, today.day, hour, tzinfo=UTC) + timedelta(days=-today.weekday())
+    return moment if moment > now else moment + timedelta(days=7)

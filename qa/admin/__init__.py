@@ -2,6 +2,7 @@
 
 from qa.admin import (  # noqa: F401
     agreement,
+    alerts,
     calibration,
     configurations,
     evaluator_revisions,

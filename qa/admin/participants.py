@@ -3,14 +3,15 @@
 import json
 from datetime import date
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from qa import analytics, revisions, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.admin.exports import ParticipantExportMixin
 from qa.models import Participant
 from syncer import reports
 from syncer.client import HeifyError, QuotaExceeded
@@ -18,6 +19,7 @@ from syncer.client import HeifyError, QuotaExceeded
 
 class ParticipantForm(VersionedForm):
     metadata = PrettyJSONField(
+        name="metadata",
         required=False,
         help_text="The whole metadata object. Saving replaces it entirely, as Heify does: "
         "a key you remove here is removed in Heify.",
@@ -36,7 +38,7 @@ class ParticipantForm(VersionedForm):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(HeifyObjectAdmin):
+class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
     list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
     list_filter = ("sync_state",)
@@ -72,9 +74,11 @@ class ParticipantAdmin(HeifyObjectAdmin):
 
     @staticmethod
     def _as_of(request) -> date | None:
+        """The day asked for in ?as_of=, by the rule the API uses; a bad one is said, and today shown."""
         try:
-            return date.fromisoformat(request.GET["as_of"])
-        except (KeyError, ValueError):
+            return rules.clean_report_date(request.GET.get("as_of"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages) + " The report shows today instead.")
             return None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

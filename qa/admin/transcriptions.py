@@ -29,6 +29,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from qa import revisions, rules, services
+from qa.admin.exports import CallListExportMixin
 from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
 
 
@@ -140,7 +141,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transcription)
-class TranscriptionAdmin(admin.ModelAdmin):
+class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     list_display = [
         "name", "status_display", "group", "participant_display", "evaluator_display", "score_display",
         "critical_fail_display", "duration_display", "date_display",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
@@ -34,6 +35,26 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
     default_detail = "The object changed since the version given in If-Match."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self):
+        super().__init__(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
+def check_body_size(request) -> None:
+    """A body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, whatever its content type,
+    before anything reads it (Django would answer its HTML 400 page)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise PayloadTooLarge()
 
 
 class HeifyUnavailable(exceptions.APIException):
@@ -120,7 +141,9 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):  # a body with no Content-Length, read past the limit
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
         exc = _translate(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

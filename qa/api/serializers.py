@@ -8,7 +8,6 @@ the same messages.
 from __future__ import annotations
 
 import functools
-from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -18,14 +17,14 @@ from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
 class StorableJSONField(serializers.JSONField):
-    """Any JSON that PostgreSQL can store and Heify can be sent (qa.rules.clean_json_value)."""
+    """Any JSON within qa.rules' limits: PostgreSQL can store it and Heify can be sent it."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            return rules.clean_json_value(value, field="value")
+            return rules.clean_json_value(value, field=self.field_name)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict["value"]) from None
+            raise serializers.ValidationError(exc.message_dict[self.field_name]) from None
 
 
 class SyncSerializer(serializers.Serializer):
@@ -226,6 +225,7 @@ class AnalyticsQuerySerializer(serializers.Serializer):
     remote = serializers.BooleanField(required=False, default=False)
 
     def validate_as_of(self, value):
-        if not date(1971, 1, 1) <= value <= date(9998, 12, 31):
-            raise serializers.ValidationError("as_of must be a date between 1971-01-01 and 9998-12-31.")
-        return value
+        try:
+            return rules.clean_report_date(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["as_of"]) from None

@@ -198,7 +198,7 @@ def test_a_reviewer_cannot_reach_revisions_without_reading_evaluators(client, lo
 def test_evaluators_already_here_get_revision_1_by_migration():
     from tests.qa.test_migrations import migrate
 
-    apps = migrate(("qa", "0007_compare_with_heify_permission"))
+    apps = migrate(("qa", "0008_alerts"))
     try:
         Evaluator_ = apps.get_model("qa", "Evaluator")
         Criterion_ = apps.get_model("qa", "Criterion")
@@ -206,7 +206,7 @@ def test_evaluators_already_here_get_revision_1_by_migration():
         Criterion_.objects.create(evaluator=old, position=1, name="Resolved", type="boolean", weight="80.00")
         Criterion_.objects.create(evaluator=old, position=0, name="Greeting", type="boolean", weight="20.00")
         Evaluator_.objects.create(tag="Local draft")
-        Revision = migrate(("qa", "0008_evaluator_revisions")).get_model("qa", "EvaluatorRevision")
+        Revision = migrate(("qa", "0009_evaluator_revisions")).get_model("qa", "EvaluatorRevision")
         rows = {r.evaluator.tag: r for r in Revision.objects.select_related("evaluator")}
         assert {tag: (r.number, r.source, r.in_force_from) for tag, r in rows.items()} == {
             "Support": (1, "heify", None), "Local draft": (1, "local", None)}

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0008_evaluator_revisions'),
+        ('qa', '0009_evaluator_revisions'),
     ]
 
     operations = [

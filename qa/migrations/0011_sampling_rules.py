@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0009_evaluator_agreement'),
+        ('qa', '0010_evaluator_agreement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0010_sampling_rules'),
+        ('qa', '0011_sampling_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -29,7 +29,7 @@ def first_revisions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0007_compare_with_heify_permission'),
+        ('qa', '0008_alerts'),
     ]
 
     operations = [
