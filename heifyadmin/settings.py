@@ -272,6 +272,8 @@ HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))
+# How often the sampling rules are looked at; each applies once per period whatever this is (qa/sampling.py).
+REVIEW_SAMPLING_EVERY_MINUTES = int(os.environ.get("REVIEW_SAMPLING_EVERY_MINUTES", "60"))
 
 # --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ------------------------------
 # E-mail goes through Django's mail settings: printed on the console unless EMAIL_HOST names an SMTP server.

@@ -511,3 +511,170 @@ class WeeklySummarySent(models.Model):
 
     def __str__(self):
         return f"week of {self.week_start} to {self.user}"
+
+
+# --- scorecard intelligence (issue 15): revisions, sampling, calibration ------------------------------
+# Kept together at the end: the rules and reads live in qa/revisions.py, qa/sampling.py, qa/calibration.py.
+
+
+class EvaluatorRevision(models.Model):
+    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.revisions)."""
+
+    class Source(models.TextChoices):
+        LOCAL = "local", "edited here"
+        HEIFY = "heify", "seen in Heify"
+
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    criteria = models.JSONField(help_text="[{name, description, type, weight}], in the evaluator's order.")
+    at = models.DateTimeField(help_text="When the back office stored it.")
+    in_force_from = models.DateTimeField(
+        null=True, blank=True,
+        help_text="From when calls were scored with it (Heify's updated_at for a pulled change); "
+                  "empty for a first revision: in force as far back as we know.",
+    )
+    source = models.CharField(max_length=5, choices=Source.choices)
+
+    class Meta:
+        ordering = ["evaluator", "-number"]
+        constraints = [models.UniqueConstraint(fields=["evaluator", "number"], name="one_revision_number")]
+
+    def __str__(self):
+        return f"{self.evaluator} revision {self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An evaluator revision is immutable; write a new one instead.")
+        super().save(*args, **kwargs)
+
+
+class EvaluatorAgreement(Evaluator):
+    """An evaluator seen through how its reviewers agree with the AI (the managers' agreement page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "AI agreement"
+        verbose_name_plural = "AI agreement"
+
+
+class SamplingRule(models.Model):
+    """Which calls to send to the review queue each period, how many per participant, and how to choose them."""
+
+    class Method(models.TextChoices):
+        RANDOM = "random", "random (seeded per period, reproducible)"
+        LOWEST_SCORE = "lowest_score", "lowest scores first"
+        CRITICAL_FIRST = "critical_first", "critical fails first"
+        NEAR_PASS_MARK = "near_pass_mark", "closest to the pass mark first"
+        PRECISION = "precision", "enough for each average to be known within ±N points"
+
+    class Period(models.TextChoices):
+        DAY = "day", "day"
+        WEEK = "week", "week (Monday to Sunday)"
+        MONTH = "month", "month"
+
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    evaluator = models.ForeignKey(Evaluator, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                  help_text="Empty: calls of every evaluator.")
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                    help_text="Empty: every participant.")
+    score_min = models.FloatField(null=True, blank=True, help_text="Only calls scoring at least this.")
+    score_max = models.FloatField(null=True, blank=True, help_text="Only calls scoring at most this.")
+    critical_only = models.BooleanField(default=False, help_text="Only calls with a critical fail.")
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.WEEK)
+    per_participant = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Calls per participant per period; for 'precision', an optional cap on what it asks for.",
+    )
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.RANDOM)
+    precision_points = models.FloatField(
+        null=True, blank=True, help_text="For 'precision': each participant's average known within ± this many "
+                                         "points, at 95% confidence.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The QA manager in whose name the calls are moved; the rule stops if they may no longer move calls.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SamplingPick(models.Model):
+    """A call a sampling rule moved to the review queue in one period: what makes a second run take nothing more."""
+
+    rule = models.ForeignKey(SamplingRule, on_delete=models.CASCADE, related_name="picks")
+    period_start = models.DateTimeField()
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    participant_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (Heify's id, or none)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "period_start", "transcription"], name="one_pick_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} {self.period_start:%Y-%m-%d}: call {self.transcription_id}"
+
+
+class CalibrationSession(models.Model):
+    """A few calls that several reviewers (and optionally an expert) score blind, to see where they differ."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Closed by a manager; the answers are kept.")
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="calibration_sessions")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Optional: whose answers the reviewers are compared with.",
+    )
+    calls = models.ManyToManyField(Transcription, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class CalibrationAnswer(models.Model):
+    """One rater's pass/fail on one criterion of one call of a session."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="answers")
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    criterion_name = models.CharField(max_length=255)
+    passed = models.BooleanField()
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "transcription", "criterion_name", "rater"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "transcription", "rater", "criterion_name"],
+                                    name="one_calibration_answer"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_name}: {'pass' if self.passed else 'fail'}"
+
+
+class CalibrationSubmission(models.Model):
+    """A rater has submitted: their answers are final, and they may now see everyone's."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="submissions")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "rater"], name="one_calibration_submission")]
+
+    def __str__(self):
+        return f"{self.session}: {self.rater_id}"

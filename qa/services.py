@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from qa import heify, rules
+from qa import heify, revisions, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 
 
@@ -212,6 +212,8 @@ def evaluator_save(
             )
             for i, c in enumerate(criteria)
         )
+        # In the same transaction: Heify's echo of this change then finds the revision already kept.
+        revisions.evaluator_revisions_record(evaluator_ids=[evaluator.pk], source=revisions.Source.LOCAL)
 
     before, claim = _claim_and_write(
         evaluator, expected_version, fields=list(cleaned),

@@ -26,7 +26,7 @@ from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from qa import rollups, rules
+from qa import revisions, rollups, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
@@ -372,6 +372,7 @@ def _write_criteria(parents: dict[str, int], children: dict[str, list[dict]]) ->
         update_fields=["evaluator", "position", "name", "description", "type", "weight"],
     )
     Criterion.objects.bulk_create(row for row in rows if not row.heify_id)
+    revisions.evaluator_revisions_record(evaluator_ids=parents.values(), source=revisions.Source.HEIFY)
 
 
 @dataclass(frozen=True)

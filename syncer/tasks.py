@@ -99,12 +99,20 @@ def release_expired_claims() -> int:
     return queues.release_expired_claims()
 
 
+def apply_sampling_rules(rule_id: int | None = None) -> str:
+    """Once per period each rule fills the review queue (qa/sampling.py); running again moves nothing more."""
+    from qa import sampling
+
+    return "; ".join(str(run) for run in sampling.sampling_rules_apply(rule_id=rule_id)) or "no active rule"
+
+
 SCHEDULES = {
     # name: (function, minutes setting)
     "heify pull": ("syncer.tasks.pull_all", "HEIFY_PULL_EVERY_MINUTES"),
     "heify poll in-flight transcriptions": ("syncer.tasks.poll_in_flight", "HEIFY_POLL_EVERY_MINUTES"),
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
     "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
+    "review sampling rules": ("syncer.tasks.apply_sampling_rules", "REVIEW_SAMPLING_EVERY_MINUTES"),
     "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
     "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
 }

@@ -1,3 +1,15 @@
 """The back office's admin screens, one module per object."""
 
-from qa.admin import alerts, configurations, evaluators, participants, reviews, tokens, transcriptions  # noqa: F401
+from qa.admin import (  # noqa: F401
+    agreement,
+    alerts,
+    calibration,
+    configurations,
+    evaluator_revisions,
+    evaluators,
+    participants,
+    reviews,
+    sampling,
+    tokens,
+    transcriptions,
+)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, heify, roles, rules, services, team
+from qa import analytics, heify, revisions, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
@@ -97,7 +97,9 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             }
             context["criteria_rows"] = analytics.criteria_by_evaluator(report)
             page = Paginator(report["raw_data"], self.CALLS_PER_PAGE).get_page(request.GET.get("calls_page"))
-            pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]).values_list("heify_id", "pk"))
+            known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
+            pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
+                "heify_id", "pk", "evaluator_revision")}
             context["calls_page"] = page
             context["calls_query"] = f"as_of={as_of.isoformat()}&" if as_of else ""
             context["all_calls_url"] = (reverse("admin:qa_transcription_changelist")
@@ -107,8 +109,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                  "score_shown": score_with_critical(call["score"], call["critical"]),
                  "duration_shown": format_duration(call["duration"]),
                  "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
-                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
-                 if call["id"] in pks else ""}
+                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]][0]])
+                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], (None, None))[1]}
                 for call in page
             ]
             context["durations"] = {

@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import queues, rules, services
+from qa import queues, revisions, rules, services
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
@@ -442,6 +442,7 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
             ("Critical fail", critical),
             ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
             ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
+            ("Evaluator revision", revisions.call_revision_label(obj)),
             ("Configuration", obj.configuration_tag),
             ("Duration", format_duration(obj.duration)),
             ("Language", obj.language),

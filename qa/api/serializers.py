@@ -12,7 +12,7 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import rules, webhook_urls
+from qa import revisions, rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
@@ -134,7 +134,13 @@ class TranscriptionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="occurred_at", read_only=True, allow_null=True)
     details = serializers.SerializerMethodField()
     error = serializers.JSONField(read_only=True, allow_null=True)
+    evaluator_revision = serializers.SerializerMethodField(
+        help_text="The evaluator revision in force when Heify completed the call (ours, not Heify's)."
+    )
     sync = SyncSerializer(source="*", read_only=True)
+
+    def get_evaluator_revision(self, obj) -> int | None:
+        return revisions.call_revision(obj)
 
     def get_details(self, obj) -> dict | None:
         if obj.status != "COMPLETED":

@@ -17,5 +17,6 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("qa.api.scorecard")),  # revisions, what-if, agreement, verdicts (issue 15)
     path("", include(router.urls)),
 ]

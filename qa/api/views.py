@@ -31,7 +31,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, exports, heify, queues, roles, services
+from qa import analytics, exports, heify, queues, revisions, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -298,7 +298,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
 class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
-    queryset = Transcription.objects.all()
+    queryset = revisions.with_evaluator_revision(Transcription.objects.all())
     serializer_class = s.TranscriptionSerializer
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"

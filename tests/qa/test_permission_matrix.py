@@ -28,7 +28,7 @@ from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import Configuration, Evaluator, Participant, ReviewEvent, Transcription
+from qa.models import CalibrationSession, Configuration, Evaluator, Participant, ReviewEvent, Transcription
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +67,17 @@ ADMIN_PAGES = [
     ("transcription: page", "GET", "/admin/qa/transcription/{tx_pk}/change/", READERS),
     ("review queues", "GET", "/admin/qa/reviewitem/", READERS),
     ("review page", "GET", "/admin/qa/reviewitem/{tx_pk}/change/", READERS),
+    ("evaluator revisions: list", "GET", "/admin/qa/evaluatorrevision/", READERS),
+    ("evaluator revisions: one evaluator's, with a diff", "GET", "/admin/qa/evaluatorrevision/evaluator/{ev_pk}/",
+     READERS),
+    ("AI agreement", "GET", "/admin/qa/evaluatoragreement/?evaluator={ev}", MANAGERS),
+    ("sampling rules: list", "GET", "/admin/qa/samplingrule/", MANAGERS),
+    ("sampling rules: add", "GET", "/admin/qa/samplingrule/add/", MANAGERS),
+    ("calibration sessions: list", "GET", "/admin/qa/calibrationsession/", READERS),
+    ("calibration sessions: add", "GET", "/admin/qa/calibrationsession/add/", MANAGERS),
+    ("calibration session: score sheet (its raters)", "GET", "/admin/qa/calibrationsession/{cal_pk}/score/", {R}),
+    ("calibration session: results", "GET", "/admin/qa/calibrationsession/{cal_pk}/results/", MANAGERS),
+    ("calibration session: close", "POST", "/admin/qa/calibrationsession/{cal_pk}/results/", MANAGERS),
     ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
     ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
     ("transcriptions: export", "GET", "/admin/qa/transcription/export/csv/", READERS),
@@ -115,6 +126,11 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("transcription: notes", "GET", "/api/v1/transcriptions/{tx}/notes/", None, None, READERS),
     ("transcription: write a note", "POST", "/api/v1/transcriptions/{tx}/notes/", CLAIMED_BY_OTHER,
      {"text": "a note"}, READERS),
+    ("evaluator: revisions", "GET", "/api/v1/evaluators/{ev}/revisions/", None, None, READERS),
+    ("evaluator: what-if", "POST", "/api/v1/evaluators/{ev}/what-if/", None, {}, MANAGERS),
+    ("evaluator: agreement", "GET", "/api/v1/evaluators/{ev}/agreement/", None, None, MANAGERS),
+    ("transcription: record verdicts", "PUT", "/api/v1/transcriptions/{tx}/verdicts/", CLAIMED_BY_OTHER, {},
+     READERS),
     ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", STAFF),
     ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, STAFF),
     ("schema", "GET", "/api/v1/schema/", None, None, STAFF),
@@ -142,10 +158,14 @@ def world(load, settings):
             user.groups.add(Group.objects.get(name=role))
         users[name] = user
     call = Transcription.objects.get()
+    session = CalibrationSession.objects.create(name="March", created_by=users[M])
+    session.calls.set([call])
+    session.reviewers.set([users[R], users["olga"]])
     ids = {
         "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],
         "tx": call.heify_id, "cfg_pk": Configuration.objects.get().pk, "ev_pk": Evaluator.objects.get().pk,
         "pt_pk": Participant.objects.get().pk, "tx_pk": call.pk, "pete_pk": users["pete"].pk,
+        "cal_pk": session.pk,
     }
     return users, call, ids
 

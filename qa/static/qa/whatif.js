@@ -1,0 +1,137 @@
+/* "Preview the effect" on an evaluator's edit page: the criteria in the form, rescored over past calls by
+   the API (POST .../what-if/, qa/whatif.py). The rules and the figures come from the server; this only
+   collects the rows, shows the answer and draws the two distributions. */
+"use strict";
+(function () {
+  function field(row, suffix) {
+    return row.querySelector(`[name$="-${suffix}"]`);
+  }
+
+  function criteria() {
+    const rows = document.querySelectorAll("#criteria-group tr.form-row:not(.empty-form)");
+    const found = [];
+    for (const row of rows) {
+      const name = field(row, "name");
+      const deleted = field(row, "DELETE");
+      if (!name || (deleted && deleted.checked)) continue;
+      if (!name.value.trim() && !field(row, "weight").value) continue;
+      found.push({
+        name: name.value, type: field(row, "type").value, weight: field(row, "weight").value,
+        description: (field(row, "description") || { value: "" }).value,
+      });
+    }
+    return found;
+  }
+
+  function csrf() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function text(tag, content, attrs) {
+    const el = document.createElement(tag);
+    el.textContent = content;
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+    return el;
+  }
+
+  function range(low, high) {
+    return low === high ? `${low}` : `${low}–${high}`;
+  }
+
+  let chart = null;
+
+  function show(box, data) {
+    box.replaceChildren();
+    const table = document.createElement("table");
+    table.className = "qa-table";
+    table.setAttribute("data-testid", "whatif-figures");
+    const rows = [
+      ["Calls", data.calls, ""],
+      ["Average score", data.avg_score_before, data.avg_score_after +
+        (data.inexact_calls ? ` (range ${range(...data.avg_score_after_range)})` : "")],
+      ["Pass rate %", data.pass_rate_before, data.pass_rate_after +
+        (data.inexact_calls ? ` (range ${range(...data.pass_rate_after_range)})` : "")],
+      ["Critical fails", data.critical_fails_before, data.critical_fails_after],
+    ];
+    table.append(text("caption", "Before → after"));
+    for (const [label, before, after] of rows) {
+      const tr = document.createElement("tr");
+      tr.append(text("th", label, { scope: "row" }), text("td", before), text("td", after));
+      table.append(tr);
+    }
+    box.append(table);
+    box.append(text("p", `${data.flipped_to_fail} call(s) would go from pass to fail, ` +
+      `${data.flipped_to_pass} from fail to pass` +
+      (data.flips_uncertain ? `, ${data.flips_uncertain} might either way` : "") + ".",
+      { "data-testid": "whatif-flips" }));
+    if (data.inexact_calls) {
+      box.append(text("p", `${data.inexact_calls} call(s) have a scale value that cannot be recovered: ` +
+        "their new score is a range (passed 3–5, failed 1–2); the chart uses the middle of it.", { class: "help" }));
+    }
+    for (const item of data.not_evaluated) box.append(text("p", item.message, { class: "qa-alert" }));
+    for (const notice of data.notices) box.append(text("p", notice, { class: "help" }));
+    if (data.participants_most_affected.length) {
+      const people = document.createElement("table");
+      people.className = "qa-table";
+      people.append(text("caption", "Participants most affected"));
+      for (const p of data.participants_most_affected) {
+        const tr = document.createElement("tr");
+        tr.append(text("th", p.tag || p.participant_id || "no participant", { scope: "row" }),
+          text("td", `${p.calls} calls`), text("td", `${p.avg_score_before} → ${p.avg_score_after}`),
+          text("td", `${p.change > 0 ? "+" : ""}${p.change}`));
+        people.append(tr);
+      }
+      box.append(people);
+    }
+    const labels = Object.keys(data.score_distribution_before);
+    const holder = document.querySelector(".qa-whatif-chart");
+    holder.hidden = false;
+    if (chart) chart.destroy();
+    chart = new Chart(document.getElementById("qa-whatif-chart"), {
+      type: "bar",
+      data: {
+        labels,
+        datasets: [
+          { label: "Before", data: labels.map((l) => data.score_distribution_before[l]), backgroundColor: "#79aec8" },
+          { label: "After", data: labels.map((l) => data.score_distribution_after[l]), backgroundColor: "#417690" },
+        ],
+      },
+      options: { animation: false, responsive: true, maintainAspectRatio: false,
+        scales: { y: { beginAtZero: true, title: { display: true, text: "calls" } } } },
+    });
+  }
+
+  function showError(box, body) {
+    box.replaceChildren();
+    const error = (body && body.error) || { message: "The preview failed." };
+    const list = document.createElement("ul");
+    list.className = "errorlist";
+    list.setAttribute("data-testid", "whatif-errors");
+    const messages = error.fields ? Object.values(error.fields).flat() : [error.message];
+    for (const message of messages) list.append(text("li", message));
+    box.append(list);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    const root = document.getElementById("qa-whatif");
+    if (!root) return;
+    const box = document.getElementById("qa-whatif-result");
+    document.getElementById("qa-whatif-run").addEventListener("click", async function () {
+      const body = { criteria: criteria(), limit: parseInt(document.getElementById("qa-whatif-limit").value, 10) || 1000 };
+      const from = document.getElementById("qa-whatif-from").value;
+      const to = document.getElementById("qa-whatif-to").value;
+      if (from) body.date_from = from;
+      if (to) body.date_to = to;
+      box.replaceChildren(text("p", "Rescoring…", { class: "help" }));
+      const response = await fetch(root.dataset.url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => null);
+      if (response.ok) show(box, answer.data);
+      else showError(box, answer);
+    });
+  });
+})();
