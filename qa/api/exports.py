@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -73,7 +74,7 @@ class ExportListMixin:
         def rows():
             for obj in queryset.iterator(chunk_size=exports.BATCH):
                 data = self.get_serializer(obj).data
-                yield [json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
-                       for value in (data.get(name) for name in headers)]
+                yield [json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)  # weights are Decimals
+                       if isinstance(value, (dict, list)) else value for value in (data.get(name) for name in headers)]
 
         return exports.Table(title=self.basename.replace("_", " ") + "s", headers=headers, rows=rows())

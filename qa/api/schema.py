@@ -16,6 +16,7 @@ from qa.api.exports import EXPORT_MEDIA_TYPES
 DRF_ERRORS = {
     "406": "The Accept header asks for something other than JSON.",
     "415": "The body's Content-Type is not JSON, a form or multipart data.",
+    "404": "A ?format= other than json, csv or xlsx (DRF answers an unknown format as a page not found).",
 }
 
 
@@ -31,7 +32,7 @@ class HeifyAutoSchema(AutoSchema):
             responses["200"]["content"].update(
                 {media: {"schema": {"type": "string", "format": "binary"}} for media in sorted(exported)}
             )
-        codes = ["406"]
+        codes = ["406", *(["404"] if exported else [])]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")
         for code in codes:

@@ -279,3 +279,18 @@ def test_api_csv_errors_are_json_and_other_lists_export_too(api, world):
     # A detail is not a list: there is no CSV of one object.
     call = Transcription.objects.first()
     assert api.get(f"/api/v1/transcriptions/{call.heify_id}/?format=csv").status_code == 404
+
+
+def test_the_evaluator_list_exports_its_criteria_weights(admin_client, load):
+    """Weights are Decimals: the nested criteria must still be written as JSON (xlsx crashed on them)."""
+    load(evaluators=[builders.evaluator_payload(tag="Support")])
+    for fmt in ("csv", "xlsx"):
+        response = admin_client.get("/api/v1/evaluators/", {"format": fmt})
+        assert response.status_code == 200, fmt
+        assert b"".join(response.streaming_content)
+
+
+def test_an_unknown_format_is_a_documented_404(admin_client):
+    assert admin_client.get("/api/v1/evaluators/", {"format": "AAA"}).status_code == 404
+    schema = admin_client.get("/api/v1/schema/?format=json").json()
+    assert "404" in schema["paths"]["/api/v1/evaluators/"]["get"]["responses"]
