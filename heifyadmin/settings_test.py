@@ -19,3 +19,7 @@ HEIFY_INTERACTIVE_RETRY_TOTAL = 0.5
 HEIFY_API_URL = "http://127.0.0.1:9"  # nothing listens: Heify is "down" unless a test starts the emulator
 # Connections close at the end of each request, so a live server's threads leave none open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Templates name static files as they are, without the hashed manifest `collectstatic` writes.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# WhiteNoise serves the apps' static files where they are (no `collectstatic` before tests).
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True

@@ -114,6 +114,7 @@ fi
 echo "== database: ${DATABASE_URL}"
 export DJANGO_LOG_LEVEL=INFO
 "$PY" manage.py migrate --noinput >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
+"$PY" manage.py createcachetable
 # One demo account, loaded here and into the emulator, so both sides hold the same objects and versions.
 "$PY" manage.py heify_demo --transcriptions "$TRANSCRIPTIONS" --out "$work/demo.json"
 "$PY" manage.py heify_load "$work/demo.json"

@@ -13,4 +13,10 @@ class SyncerConfig(AppConfig):
     verbose_name = "Heify sync"
 
     def ready(self):
+        from django_q.signals import post_execute_in_worker, pre_execute
+
+        from syncer.tasks import job_finished, job_started
+
         post_migrate.connect(_ensure_schedules, sender=self)
+        pre_execute.connect(job_started, dispatch_uid="syncer.job_started")
+        post_execute_in_worker.connect(job_finished, dispatch_uid="syncer.job_finished")

@@ -1,16 +1,20 @@
 """Background jobs on django-q2: thin entry points that take ids and are safe to run twice.
 
 Schedules are created by name (`ensure_schedules`, run after every migrate),
-so running it again never duplicates them.
+so running it again never duplicates them. Each job logs one line when it ends
+(`job_started` / `job_finished`, hooked to django-q2's signals in apps.py), and
+everything logged while it runs (its Heify calls) carries the job's id.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.utils import timezone
 
+from heifyadmin.log_context import request_id
 from qa.models import Transcription
 from syncer import pull as pulling
 from syncer import push
@@ -18,6 +22,7 @@ from syncer.client import HeifyError
 from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
+job_log = logging.getLogger("syncer.jobs")
 
 IN_FLIGHT = ("PENDING", "IN_PROGRESS")
 FINAL = ("COMPLETED", "FAILED")
@@ -84,3 +89,26 @@ def ensure_schedules() -> None:
             defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": getattr(settings, setting),
                       "repeats": -1},
         )
+
+
+# --- one log line per job --------------------------------------------------------------------------
+# A worker process runs one job at a time, so what job_started keeps is read back by job_finished.
+_running: dict = {}
+
+
+def job_started(sender, func, task, **kwargs) -> None:
+    _running.update(token=request_id.set(f"job-{task.get('id', '?')}"), started=time.monotonic())
+
+
+def job_finished(sender, func, task, **kwargs) -> None:
+    milliseconds = (time.monotonic() - _running.pop("started", time.monotonic())) * 1000
+    success = task.get("success", False)
+    job_log.log(
+        logging.INFO if success else logging.WARNING, "job %s (%s) %s in %.0fms", task.get("func"),
+        task.get("name"), "succeeded" if success else "failed", milliseconds,
+        extra={"job": str(task.get("func")), "job_name": task.get("name"), "success": success,
+               "duration_ms": round(milliseconds, 1)},
+    )
+    token = _running.pop("token", None)
+    if token is not None:
+        request_id.reset(token)
