@@ -8,7 +8,7 @@
 Everything runs on this machine, on loopback, and stops by itself:
 
 1. a throw-away PostgreSQL database (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432) and an
-   empty Redis database (LOAD_REDIS_URL, default redis://127.0.0.1:6379/14; refused if not empty);
+   empty Redis database (LOAD_REDIS_URL, refused if not empty; else the first empty one of 15..8 on 127.0.0.1);
 2. the deterministic demo account (`heify_demo`) loaded into the back office (`heify_load`) and into the
    Heify emulator, so both hold the same calls and versions;
 3. the Procfile's `release`, then `web` (gunicorn, WEB_CONCURRENCY=4) and `worker` twice (two django-q2
@@ -125,12 +125,15 @@ def create_database(exits: ExitStack) -> str:
 
 
 def claim_redis(exits: ExitStack) -> str:
-    url = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/14")
-    client = redis.Redis.from_url(url)
-    if client.dbsize():
-        raise SystemExit(f"{url} is not empty: another run may be using it (set LOAD_REDIS_URL to an empty one)")
-    exits.callback(client.flushdb)
-    return url
+    """LOAD_REDIS_URL if it is empty, else the first empty database from 15 down to 8 of the local Redis."""
+    given = os.environ.get("LOAD_REDIS_URL")
+    candidates = [given] if given else [f"redis://127.0.0.1:6379/{n}" for n in range(15, 7, -1)]
+    for url in candidates:
+        client = redis.Redis.from_url(url)
+        if not client.dbsize():
+            exits.callback(client.flushdb)
+            return url
+    raise SystemExit(f"no empty Redis database among {', '.join(candidates)}: set LOAD_REDIS_URL to an empty one")
 
 
 USERS_SCRIPT = """
@@ -248,8 +251,8 @@ def emulator_agrees(database_url: str, heify_url: str, api_key: str) -> tuple[bo
 
 
 def server_errors(logs: list[Path]) -> tuple[bool, str]:
-    """JSON request lines with a 5xx status, and tracebacks, in the web and worker logs."""
-    errors = tracebacks = 0
+    """JSON request lines with a 5xx status, error lines and tracebacks, in the web and worker logs."""
+    errors = error_lines = tracebacks = 0
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
             text = line.split("| ", 1)[-1]  # honcho's prefix
@@ -259,9 +262,11 @@ def server_errors(logs: list[Path]) -> tuple[bool, str]:
                 except ValueError:
                     continue
                 errors += isinstance(record.get("status"), int) and record["status"] >= 500
+                error_lines += record.get("level") in ("ERROR", "CRITICAL")
                 tracebacks += "Traceback" in record.get("exc_info", "")
             tracebacks += text.startswith("Traceback")
-    return errors == 0 and tracebacks == 0, f"{errors} answers 5xx, {tracebacks} tracebacks"
+    return errors == error_lines == tracebacks == 0, (
+        f"{errors} answers 5xx, {error_lines} error lines, {tracebacks} tracebacks")
 
 
 def read_stats(prefix: Path) -> tuple[list[tuple[str, ...]], dict[str, int], int, int]:

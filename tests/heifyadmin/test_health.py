@@ -25,11 +25,12 @@ def test_readyz_is_503_naming_the_database_when_it_does_not_answer(client, monke
     def down():
         raise connection.Database.OperationalError("connection refused on 10.0.0.7:5432")
 
-    monkeypatch.setitem(health.CHECKS, "database", down)
+    monkeypatch.setattr(health, "check_database", down)
     response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
-    assert body["failed"] == ["database"] and body["checks"]["database"] == "failed"
+    # Without REDIS_URL the database is also the job broker.
+    assert body["failed"] == ["database", "broker"] and body["checks"]["database"] == "failed"
     assert "10.0.0.7" not in response.content.decode()  # the reason goes to the log, not to the caller
 
 
@@ -42,6 +43,15 @@ def test_readyz_names_redis_when_the_broker_is_redis_and_down(client, settings):
     finally:
         health._redis.cache_clear()
     assert response.status_code == 503 and response.json()["failed"] == ["broker"]
+
+
+@pytest.mark.django_db
+def test_readyz_with_redis_up_names_only_the_database(client, settings, monkeypatch):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    monkeypatch.setattr(health, "check_redis", lambda: None)  # the Redis of a test machine may be absent
+    monkeypatch.setattr(health, "check_database", lambda: 1 / 0)
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["failed"] == ["database"]
 
 
 @pytest.mark.django_db
