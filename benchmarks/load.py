@@ -32,6 +32,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -269,6 +270,30 @@ def server_errors(logs: list[Path]) -> tuple[bool, str]:
         f"{errors} answers 5xx, {error_lines} error lines, {tracebacks} tracebacks")
 
 
+def server_time(web_log: Path, top: int = 12) -> list[tuple[str, ...]]:
+    """Where the web workers' time went, from the JSON request lines: per method and path (ids as N)."""
+    durations: dict[str, list[float]] = {}
+    for line in web_log.read_text(errors="replace").splitlines():
+        text = line.split("| ", 1)[-1]
+        if not text.startswith('{"'):
+            continue
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if record.get("logger") == "heifyadmin.request":
+            path = re.sub(r"/[0-9a-f-]{6,}/|/\d+/", "/N/", record["path"].split("?")[0])
+            durations.setdefault(f"{record['method']} {path}", []).append(record["duration_ms"])
+    total = sum(sum(values) for values in durations.values()) or 1
+    rows = []
+    for name, values in sorted(durations.items(), key=lambda item: -sum(item[1]))[:top]:
+        values.sort()
+        p50, p95 = values[len(values) // 2], values[int(len(values) * 0.95)]
+        rows.append((name, str(len(values)), f"{p50:.0f}", f"{p95:.0f}", f"{sum(values) / 1000:.1f}",
+                     f"{100 * sum(values) / total:.0f}%"))
+    return rows
+
+
 def read_stats(prefix: Path) -> tuple[list[tuple[str, ...]], dict[str, int], int, int]:
     rows, total, failures = [], 0, 0
     with open(f"{prefix}_stats.csv", newline="") as handle:
@@ -386,6 +411,8 @@ def main() -> int:
 
         print(f"load: {total} requests, {failures} errors")
         print(markdown_table([("page", *SHOWN_COLUMNS), *rows]))
+        print("server time per request (the web workers' own, from the request log):")
+        print(markdown_table([("request", "n", "p50 ms", "p95 ms", "total s", "share"), *server_time(web_log)]))
         for kind, occurrences in sorted(kinds.items()):
             print(f"  error {occurrences} x {kind}")
         print("outcomes: " + (", ".join(f"{name} {n}" for name, n in sorted(outcomes.items())) or "none"))
