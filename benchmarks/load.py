@@ -15,7 +15,8 @@ Everything runs on this machine, on loopback, and stops by itself:
    clusters on Redis), started by honcho exactly as the Procfile says, DEBUG off, a generated secret key,
    JSON logs, as behind a TLS proxy (X-Forwarded-Proto: https);
 4. with --check-serving: the admin login page and its CSS (text/css, long cache) from gunicorn, /healthz and
-   /readyz 200, and /readyz 503 naming the database from a second `web` pointed at a closed port;
+   /readyz 200, 16 concurrent API clients answered 200 within the database connection budget, and /readyz
+   503 naming the database from a second `web` pointed at a closed port;
 5. Locust, headless, bounded in users, time (--run-time) and requests (--max-iterations per user); the
    people are in benchmarks/load_users.py;
 6. once the run ends and the workers have drained: requests, errors by kind, p50/p95/p99 per page, the
@@ -40,6 +41,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -159,7 +161,42 @@ print("TOKENS=" + ",".join(tokens))
 """
 
 
-def check_serving(stack: Stack, env: dict, base: str) -> list[tuple[str, bool, str]]:
+def connection_budget(database_url: str, base: str, token: str, budget: int) -> tuple[str, bool, str]:
+    """16 concurrent API clients: every answer 200, and the database never holds more connections than budgeted."""
+    statuses: dict[int, int] = {}
+    peak, stop = 0, threading.Event()
+
+    def watch():
+        nonlocal peak
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while not stop.is_set():
+                count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                     "AND pid <> pg_backend_pid()").fetchone()[0]
+                peak = max(peak, count)
+                time.sleep(0.05)
+
+    def client():
+        with httpx.Client(base_url=base, timeout=120, headers={
+                "Authorization": f"Token {token}", "X-Forwarded-Proto": "https"}) as http:
+            for _ in range(10):
+                status = http.get("/api/v1/transcriptions/?limit=20").status_code
+                statuses[status] = statuses.get(status, 0) + 1
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    clients = [threading.Thread(target=client) for _ in range(16)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    stop.set()
+    watcher.join()
+    ok = set(statuses) == {200} and 0 < peak <= budget
+    return ("16 concurrent API clients: all 200, connections within the budget", ok,
+            f"statuses {statuses}, at most {peak} connections (budget {budget})")
+
+
+def check_serving(stack: Stack, env: dict, base: str, token: str, budget: int) -> list[tuple[str, bool, str]]:
     """The production stack serves the admin and its static files itself, and its probes tell the truth."""
     results = []
     https = {"X-Forwarded-Proto": "https"}
@@ -179,6 +216,7 @@ def check_serving(stack: Stack, env: dict, base: str) -> list[tuple[str, bool, s
         for path in ("/healthz", "/readyz"):
             answer = http.get(path)  # plain HTTP, no proxy header: as a load balancer probes
             results.append((f"{path} answers 200", answer.status_code == 200, f"{answer.status_code} {answer.text}"))
+    results.append(connection_budget(env["DATABASE_URL"], base, token, budget))
     # A second web process whose database is a closed port.
     closed = free_port()
     port = free_port()
@@ -384,7 +422,9 @@ def main() -> int:
 
         checks: list[tuple[str, bool, str]] = []
         if args.check_serving:
-            checks += check_serving(stack, env, base)
+            # web processes x threads + each cluster's job processes, guard, pusher and monitor (README)
+            budget = args.web_concurrency + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3)
+            checks += check_serving(stack, env, base, tokens.split(",")[0], budget)
 
         print(f"load: {users} users ({args.reviewers} reviewers, {args.managers} QA managers, {args.tools} tools) "
               f"for {args.run_time} s against gunicorn with {args.web_concurrency} workers and "

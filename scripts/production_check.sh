@@ -3,8 +3,9 @@
 # release, then web (gunicorn) and worker (two django-q2 clusters) on a throw-away PostgreSQL database
 # and an empty Redis database, DEBUG off, a generated secret key; then
 #   - the admin login page and its CSS (text/css, cached for a year) come from gunicorn;
-#   - /healthz and /readyz answer 200, and /readyz answers 503 naming the database from a second web
-#     process whose database is a closed port;
+#   - /healthz and /readyz answer 200; 16 concurrent API clients get 200s within the database
+#     connection budget (web workers + each cluster's processes); /readyz answers 503 naming the
+#     database from a second web process whose database is a closed port;
 #   - a short Locust run (20 people, 30 s, bounded requests) ends with no error, no change left
 #     waiting, every group change in the emulator, no call claimed twice, no 5xx in the logs.
 # benchmarks/load.py does the work; its whole output goes to a log, shown on failure. What is
