@@ -12,8 +12,9 @@ Everything runs on this machine, on loopback, and stops by itself:
 2. the deterministic demo account (`heify_demo`) loaded into the back office (`heify_load`) and into the
    Heify emulator, so both hold the same calls and versions;
 3. the Procfile's `release`, then `web` (gunicorn, WEB_CONCURRENCY=4) and `worker` twice (two django-q2
-   clusters on Redis), started by honcho exactly as the Procfile says, DEBUG off, a generated secret key,
-   JSON logs, as behind a TLS proxy (X-Forwarded-Proto: https);
+   clusters on Redis): each Procfile line run by `sh -c` with the virtualenv first on PATH, as a process
+   manager runs it; DEBUG off, a generated secret key, JSON logs, as behind a TLS proxy
+   (X-Forwarded-Proto: https);
 4. with --check-serving: the admin login page and its CSS (text/css, long cache) from gunicorn, /healthz and
    /readyz 200, 16 concurrent API clients answered 200 within the database connection budget, and /readyz
    503 naming the database from a second `web` pointed at a closed port;
@@ -77,8 +78,21 @@ def wait_until(what: str, ready, *, timeout: float, process: subprocess.Popen | 
     raise SystemExit(f"{what}: not ready within {timeout:.0f} s")
 
 
+def procfile(process_type: str) -> list[str]:
+    """The command of a process type, as the Procfile says it, for a shell (as every process manager runs it)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            return ["sh", "-c", command.strip()]
+    raise SystemExit(f"the Procfile has no {process_type!r} process type")
+
+
 class Stack:
-    """The processes and throw-away stores of one run; everything is stopped and removed on exit."""
+    """The processes and throw-away stores of one run; everything is stopped and removed on exit.
+
+    Each process starts in its own process group, and stopping it signals the whole group: the shell
+    that runs a Procfile line may exit first and leave its child (gunicorn, qcluster) running.
+    """
 
     def __init__(self, work: Path, exits: ExitStack):
         self.work, self.exits = work, exits
@@ -93,15 +107,26 @@ class Stack:
         return process, log
 
     @staticmethod
-    def stop(process: subprocess.Popen) -> None:
-        if process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)  # honcho passes it on; gunicorn and qcluster stop gracefully
+    def stop(process: subprocess.Popen, grace: float = 30) -> None:
+        """SIGTERM to the group (gunicorn and qcluster stop gracefully), SIGKILL to what is left after `grace`."""
+        group = process.pid
         try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            os.killpg(group, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
 
     def run(self, name: str, argv: list[str], env: dict) -> str:
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -222,7 +247,7 @@ def check_serving(stack: Stack, env: dict, base: str, token: str, budget: int) -
     port = free_port()
     broken_env = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed}/nowhere", "PORT": str(port),
                   "WEB_CONCURRENCY": "1"}
-    process, log = stack.start("web-without-database", ["honcho", "start", "web"], broken_env)
+    process, log = stack.start("web-without-database", procfile("web"), broken_env)
     probe = f"http://127.0.0.1:{port}"
     wait_until("web without a database", lambda: httpx.get(f"{probe}/healthz", timeout=2).status_code == 200,
                timeout=60, process=process, log=log)
@@ -294,7 +319,7 @@ def server_errors(logs: list[Path]) -> tuple[bool, str]:
     errors = error_lines = tracebacks = 0
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
-            text = line.split("| ", 1)[-1]  # honcho's prefix
+            text = line
             if text.startswith("{"):
                 try:
                     record = json.loads(text)
@@ -312,7 +337,7 @@ def server_time(web_log: Path, top: int = 12) -> list[tuple[str, ...]]:
     """Where the web workers' time went, from the JSON request lines: per method and path (ids as N)."""
     durations: dict[str, list[float]] = {}
     for line in web_log.read_text(errors="replace").splitlines():
-        text = line.split("| ", 1)[-1]
+        text = line
         if not text.startswith('{"'):
             continue
         try:
@@ -383,7 +408,7 @@ def main() -> int:
         heify_url = f"http://127.0.0.1:{heify_port}"
         env = {
             **os.environ,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # as a process manager runs the Procfile
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # the Procfile's bare commands
             "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_BEHIND_PROXY": "1",
@@ -398,7 +423,7 @@ def main() -> int:
         demo = work / "demo.json"
         stack.run("demo", [PY, "manage.py", "heify_demo", "--transcriptions", str(args.transcriptions),
                            "--out", str(demo)], env)
-        stack.run("release", ["honcho", "start", "release"], env)
+        stack.run("release", procfile("release"), env)
         stack.run("heify_load", [PY, "manage.py", "heify_load", str(demo)], env)
         out = stack.run("users", [PY, "manage.py", "shell", "-c", USERS_SCRIPT], {
             **env, "LOAD_PASSWORD": password, "LOAD_REVIEWERS": str(args.reviewers),
@@ -411,13 +436,13 @@ def main() -> int:
         wait_until("the emulator", lambda: httpx.get(f"{heify_url}/configuration", headers={"x-api-key": api_key},
                                                      timeout=5).status_code == 200,
                    timeout=600, process=emulator, log=emulator_log)
-        web, web_log = stack.start("web", ["honcho", "start", "web"], env)
+        web, web_log = stack.start("web", procfile("web"), env)
         base = f"http://127.0.0.1:{web_port}"
         wait_until("web", lambda: httpx.get(f"{base}/readyz", timeout=5).status_code == 200, timeout=120,
                    process=web, log=web_log)
         worker_logs = []
         for n in range(1, args.worker_clusters + 1):
-            worker, log = stack.start(f"worker-{n}", ["honcho", "start", "worker"], env)
+            worker, log = stack.start(f"worker-{n}", procfile("worker"), env)
             worker_logs.append(log)
 
         checks: list[tuple[str, bool, str]] = []

@@ -25,5 +25,5 @@ if ! .venv/bin/python benchmarks/load.py --check-serving --reviewers 15 --manage
   echo "production check: NOT OK (the whole output is above)" >&2
   exit 1
 fi
-# The checks and the totals, without Locust's or honcho's own lines.
+# The checks and the totals, without Locust's own lines.
 grep -E '^(load: [0-9]+ requests|  \[ok\])' "$log" | sed 's/^  \[ok\]/production check ok:/'
