@@ -25,4 +25,4 @@ test: $(VENV)/installed
 
 lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run  # DEBUG: no secret key needed

@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -148,6 +149,7 @@ def bench_environment(database: str) -> dict[str, str]:
         "HEIFY_VAR_DIR": tempfile.gettempdir(),
         "DJANGO_LOG_LEVEL": "WARNING",
         "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse to start without one
     }
 
 
@@ -193,7 +195,7 @@ def child(count: int, requests: int, explain: bool) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     call_command("migrate", verbosity=0)
     expression = {
@@ -218,7 +220,7 @@ def child(count: int, requests: int, explain: bool) -> None:
     fill_seconds = time.monotonic() - started
 
     user = User.objects.create_superuser("bench", "bench@example.invalid", None)
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     url = "/api/v1/transcriptions/"
     participant = PARTICIPANTS[4]
 

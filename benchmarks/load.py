@@ -168,7 +168,7 @@ USERS_SCRIPT = """
 import os
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 password = make_password(os.environ["LOAD_PASSWORD"])  # hashed once: the logins are measured, not the set-up
 roles = {"reviewer": ("Reviewer", int(os.environ["LOAD_REVIEWERS"])),
@@ -181,7 +181,7 @@ for prefix, (role, n) in roles.items():
         user = User.objects.create(username=f"{prefix}{i:02d}", password=password, is_staff=prefix != "tool")
         user.groups.add(group)
         if prefix == "tool":
-            tokens.append(Token.objects.create(user=user).key)
+            tokens.append(AuthToken.objects.create(user=user)[1])
 print("TOKENS=" + ",".join(tokens))
 """
 

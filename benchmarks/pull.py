@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import shutil
 import socket
 import subprocess
@@ -75,7 +76,8 @@ def emulator(count: int):
     """A `heify_emulator --demo` subprocess on 127.0.0.1, ready to answer; yields its URL."""
     port = _free_port()
     log = tempfile.TemporaryFile(mode="w+")
-    env = {**os.environ, "DJANGO_LOG_LEVEL": "WARNING"}  # no request line per page on its stderr
+    # No request line per page on its stderr; production settings refuse to start without a secret key.
+    env = {**os.environ, "DJANGO_LOG_LEVEL": "WARNING", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
     process = subprocess.Popen(
         [PYTHON, "manage.py", "heify_emulator", "--demo", "--demo-transcriptions", str(count),
          "--host", "127.0.0.1", "--port", str(port), "--api-key", API_KEY],
@@ -138,6 +140,7 @@ def run_child(mode: str, database_url: str, api_url: str) -> dict | None:
         "HEIFY_API_KEY": API_KEY,
         "HEIFY_VAR_DIR": tempfile.gettempdir(),
         "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse to start without one
         "PYTHONHASHSEED": "0",
     }
     process = subprocess.Popen(

@@ -6,6 +6,7 @@ DATABASE_URL and the HEIFY_* variables; nothing secret lives in the repo.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,10 +35,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    # A development key, so that a fresh clone runs with no set-up; it starts
-    # with "django-insecure-", which `check --deploy` refuses.
+if not SECRET_KEY and DEBUG:
+    # A development key, so that `make run` (DEBUG on) needs no set-up.
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure-")):
+    # Fail closed: a public key would let anyone forge sessions and password-reset links.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is missing or a development key (django-insecure-...). With DJANGO_DEBUG off, set it "
+        "to 50+ random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -50,8 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -74,6 +81,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its answer (qa.api.errors.locked_out).
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "heifyadmin.urls"
@@ -170,13 +185,22 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Production hardening; all of it is switched off only when DEBUG is on.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto is believed only behind a proxy that sets it: without one, any client could send it.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Both reach beyond this site (every subdomain; browsers' preload lists, hard to leave): opt-in only.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# `check --deploy` warns when they are off; here off is a decision, not an oversight.
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -187,19 +211,43 @@ X_FRAME_OPTIONS = "DENY"
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+# Every record also has HEIFY_WEBHOOK_SECRET and HEIFY_API_KEY redacted (heifyadmin/log_redaction.py).
+LOGGING_CONFIG = "heifyadmin.log_redaction.configure_logging"
 LOGGING = logging_config(
     log_format=LOG_FORMAT,
     level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     httpx_level=os.environ.get("HTTPX_LOG_LEVEL", "WARNING"),
 )
 
+# --- sign-in throttling (django-axes) ---------------------------------------------------
+# A username is locked out from one address after this many failed sign-ins (admin login and
+# API token alike), for the cool-off. The counts live in the database, so every process shares
+# them; the admin lists them under Axes, where deleting an access attempt lifts its lock.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "qa.api.errors.locked_out"
+
 # --- REST API for internal tools ---------------------------------------------------
+# API tokens (django-rest-knox): only a hash is stored; each expires after this many days.
+API_TOKEN_TTL_DAYS = float(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "qa.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # POST /api/v1/auth/token/ per client address (counted in the cache: per process unless it is shared).
+    "DEFAULT_THROTTLE_RATES": {"auth-token": os.environ.get("API_TOKEN_RATE", "10/minute")},
+    # The client address throttling counts by: X-Forwarded-For only when a proxy sets it.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_PERMISSION_CLASSES": ["qa.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -216,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "under the same rules and permissions as the back office.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # An internal tool: the schema and its docs are for signed-in users (session or token) only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Served from this site (drf-spectacular-sidecar), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -229,6 +279,9 @@ HEIFY_API_URL = os.environ.get("HEIFY_API_URL", "https://api.heify.com")
 HEIFY_API_KEY = os.environ.get("HEIFY_API_KEY", "")
 # Secret carried in the path of the webhook URLs Heify calls back.
 HEIFY_WEBHOOK_SECRET = os.environ.get("HEIFY_WEBHOOK_SECRET", "")
+# The same webhook event (kind, transcription, status) delivered again within this many
+# seconds is stored as a duplicate and fetches nothing.
+HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS = int(os.environ.get("HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS", "3600"))
 # The public address of this back office, e.g. https://qa.example.com. When set,
 # configurations created here get Heify webhook URLs pointing back at it.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")

@@ -1,7 +1,12 @@
 """Settings for the test suite: production settings, with what tests need changed."""
 
-from heifyadmin.settings import *  # noqa: F403
-from heifyadmin.settings import Q_CLUSTER
+import os
+
+# Production settings refuse to start without a real key; the tests bring their own.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-4c7a1e0b9d2f6a8e3b5c7d9f1a2b4c6d8e0f")
+
+from heifyadmin.settings import *  # noqa: E402, F403
+from heifyadmin.settings import Q_CLUSTER  # noqa: E402
 
 # Tasks run inline, at once, so tests see their effect.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
@@ -23,3 +28,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # WhiteNoise serves the apps' static files where they are (no `collectstatic` before tests).
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
+# The cache in the process: tests that use no database still clear it (tests/conftest.py), and a
+# database cache would add queries to the pinned counts. Production shares it (database or Redis).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "django_q_stats": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}

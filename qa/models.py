@@ -156,6 +156,9 @@ class Participant(HeifyObject):
 
     class Meta:
         ordering = ["tag", "id"]
+        permissions = [
+            ("compare_with_heify", "Can ask Heify for its own analytics report (uses its monthly quota)"),
+        ]
 
     def __str__(self):
         return self.tag
@@ -295,6 +298,10 @@ class CriterionVerdict(models.Model):
     agrees = models.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
     reason = models.TextField(blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    as_manager = models.BooleanField(
+        "by a QA manager", default=False,
+        help_text="Recorded by a QA manager's right, not by the reviewer holding the call.",
+    )
     at = models.DateTimeField(auto_now=True)
 
     class Meta:

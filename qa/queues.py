@@ -8,7 +8,12 @@ transaction has committed; if Heify is down it waits for the push job, and a
 pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 
 Which moves exist is Heify-independent policy and lives in
-qa.rules.REVIEW_TRANSITIONS; who may make them is decided here.
+qa.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
+here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
+every action below, the admin, the API and the templates ask. A claim
+protects the reviewer's work: verdicts on a claimed call come from its holder
+or a QA manager (recorded as such), notes from any reviewer (only the
+holder's keep the claim alive), and an archived call takes neither.
 """
 
 from __future__ import annotations
@@ -28,6 +33,21 @@ from qa.services import StaleEdit
 REVIEW = "qa.review_transcription"
 MANAGE = "qa.manage_review_queues"
 Action = ReviewEvent.Action
+
+
+Step = Action  # what a person does to a call; EXPIRE is the system's own
+STEPS = tuple(step for step in Step if step != Step.EXPIRE)
+# The permission each step needs, whatever the call, and what it is called in a refusal.
+STEP_RIGHTS: dict[str, tuple[str, str]] = {
+    Step.CLAIM: (REVIEW, "review calls"),
+    Step.RELEASE: (REVIEW, "review calls"),
+    Step.ARCHIVE: (REVIEW, "review calls"),
+    Step.NOTE: (REVIEW, "write review notes"),
+    Step.VERDICT: (REVIEW, "record review verdicts"),
+    Step.REOPEN: (MANAGE, "reopen archived calls"),
+    Step.REASSIGN: (MANAGE, "reassign calls"),
+    Step.MOVE: (MANAGE, "move calls between queues"),
+}
 
 
 class ClaimLost(ValidationError):
@@ -74,12 +94,75 @@ def history(transcription: Transcription) -> QuerySet[ReviewEvent]:
     return transcription.review_events.select_related("actor", "assignee")
 
 
+# --- who may do what ---------------------------------------------------------------------------
+
+
+def step_refusal(user, step: str, call: Transcription | None = None) -> ValidationError | PermissionDenied | None:
+    """Why `user` may not take `step` on `call` now, or None when they may: the one place that decides.
+
+    Without `call`, only what the user's role allows: asked before a call is
+    looked up, so that a refusal says nothing of whether the call exists. A
+    PermissionDenied is about the person, a ValidationError about the call's
+    state (its group; ClaimLost when someone else holds it).
+    """
+    permission, what = STEP_RIGHTS[step]
+    if not user.has_perm(permission):
+        return PermissionDenied(f"You are not allowed to {what}.")
+    if call is None or step == Step.MOVE:  # a manager moves any call to any group
+        return None
+    holds = call.group == "UNDER_REVIEW" and call.assigned_to_id == user.pk
+    manager = user.has_perm(MANAGE)
+    if step in (Step.NOTE, Step.VERDICT):
+        if call.group == "ARCHIVED":
+            return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
+                                   "reopen it first.", code="archived")
+        if step == Step.VERDICT and not (holds or manager):
+            return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == "UNDER_REVIEW"
+                                    else "Start review first: verdicts come from the reviewer who holds the call.")
+        return None
+    if step == Step.CLAIM and call.group == "UNDER_REVIEW":
+        return ClaimLost(call.assigned_to)
+    try:
+        rules.review_transition(step, call.group)
+    except ValidationError as refusal:
+        return refusal
+    if call.group == "UNDER_REVIEW" and not (holds or manager):
+        return PermissionDenied(_held_by_other(call, f"{step} it"))
+    if step == Step.ARCHIVE and call.group != "UNDER_REVIEW" and not manager:
+        return PermissionDenied("You are not allowed to archive a call nobody is reviewing.")
+    return None
+
+
+def _held_by_other(call: Transcription, what: str) -> str:
+    holder = call.assigned_to.get_username() if call.assigned_to else "another reviewer"
+    return f"{holder} is reviewing this call: only they or a QA manager may {what}."
+
+
+def allowed_steps(user, call: Transcription) -> frozenset[str]:
+    """The steps `user` may take on `call` now (the buttons and forms to show)."""
+    return frozenset(step for step in STEPS if step_refusal(user, step, call) is None)
+
+
+def require_step(user, step: str, call: Transcription | None = None) -> None:
+    """Raise step_refusal's refusal, if any."""
+    refusal = step_refusal(user, step, call)
+    if refusal is not None:
+        raise refusal
+
+
+def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
+    """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
+    refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
+    require_step(user, step)
+    calls = Transcription.objects.select_related("assigned_to")
+    if lock:
+        calls = calls.select_for_update(of=("self",))
+    call = calls.get(pk=transcription_id)
+    require_step(user, step, call)
+    return call
+
+
 # --- moves ----------------------------------------------------------------------------------
-
-
-def _require(user, permission: str, what: str) -> None:
-    if user is not None and not user.has_perm(permission):
-        raise PermissionDenied(f"You are not allowed to {what}.")
 
 
 def _push_after_commit(pk: int) -> None:
@@ -144,54 +227,40 @@ def _move(
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 
 
-def _get(transcription_id: int) -> Transcription:
-    return Transcription.objects.select_related("assigned_to").get(pk=transcription_id)
+def _note(note: str) -> str:
+    return rules.clean_review_text(note, field="note")
 
 
 def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
     """Start review: from the pending queue or from no group, to UNDER_REVIEW, assigned to `reviewer`."""
-    _require(reviewer, REVIEW, "review calls")
-    call = _get(transcription_id)
-    if call.group == "UNDER_REVIEW":
-        raise ClaimLost(call.assigned_to)
+    call = _get_for(reviewer, Step.CLAIM, transcription_id)
     return _move(call, "claim", actor=reviewer, assignee=reviewer)
-
-
-def _own_or_manage(call: Transcription, user, what: str) -> None:
-    if call.group == "UNDER_REVIEW" and call.assigned_to_id != getattr(user, "pk", None):
-        _require(user, MANAGE, f"{what} a call someone else is reviewing")
 
 
 def transcription_release(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
     """Back to the pending queue, unassigned."""
-    call = _get(transcription_id)
-    _require(acting_user, REVIEW, "review calls")
-    _own_or_manage(call, acting_user, "release")
-    return _move(call, "release", actor=acting_user, note=note, expect_assignee=call.assigned_to)
+    call = _get_for(acting_user, Step.RELEASE, transcription_id)
+    return _move(call, "release", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
 
 
 def transcription_archive(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
-    call = _get(transcription_id)
-    _require(acting_user, REVIEW, "review calls")
-    if call.group != "UNDER_REVIEW":
-        _require(acting_user, MANAGE, "archive a call nobody is reviewing")
-    _own_or_manage(call, acting_user, "archive")
-    return _move(call, "archive", actor=acting_user, note=note, expect_assignee=call.assigned_to)
+    call = _get_for(acting_user, Step.ARCHIVE, transcription_id)
+    return _move(call, "archive", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
 
 
 def transcription_reopen(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
-    _require(acting_user, MANAGE, "reopen archived calls")
-    return _move(_get(transcription_id), "reopen", actor=acting_user, note=note)
+    call = _get_for(acting_user, Step.REOPEN, transcription_id)
+    return _move(call, "reopen", actor=acting_user, note=_note(note))
 
 
 def transcription_reassign(*, transcription_id: int, to_user, reason: str, acting_user) -> Transcription:
-    _require(acting_user, MANAGE, "reassign calls")
-    if not reason or not reason.strip():
+    call = _get_for(acting_user, Step.REASSIGN, transcription_id)
+    reason = rules.clean_review_text(reason, field="reason")
+    if not reason:
         raise ValidationError({"reason": "Say why the call is reassigned."})
     if not to_user.has_perm(REVIEW):
         raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
-    call = _get(transcription_id)
-    return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason.strip(),
+    return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
                  expect_assignee=call.assigned_to)
 
 
@@ -199,9 +268,8 @@ def transcription_move(
     *, transcription_id: int, group: str | None, acting_user, note: str = "", expected_version: int | None = None
 ) -> Transcription:
     """A manager's move to any group (or none); a call moved to UNDER_REVIEW is assigned to the mover."""
-    _require(acting_user, MANAGE, "move calls between queues")
-    group = rules.clean_group(group)
-    call = _get(transcription_id)
+    call = _get_for(acting_user, Step.MOVE, transcription_id)
+    group, note = rules.clean_group(group), _note(note)
     if call.group == group and expected_version in (None, call.version):
         return call
     return _move(call, Action.MOVE, to_group=group, actor=acting_user, note=note, expected_version=expected_version,
@@ -210,6 +278,7 @@ def transcription_move(
 
 def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") -> int:
     """Bulk move (the changelist action); each call moves and is recorded on its own."""
+    require_step(acting_user, Step.MOVE)
     moved = 0
     for pk in ids:
         before = Transcription.objects.values_list("group", flat=True).get(pk=pk)
@@ -237,44 +306,60 @@ def release_expired_claims(*, now=None) -> int:
 # --- notes and verdicts ------------------------------------------------------------------------
 
 
-def _touch(call_id: int) -> None:
-    Transcription.objects.filter(pk=call_id, group="UNDER_REVIEW").update(review_touched_at=timezone.now())
+def _touch_claim(call: Transcription, user) -> None:
+    """Keep the claim alive: only its holder's own actions do (another's note must not hold it for them)."""
+    Transcription.objects.filter(pk=call.pk, group="UNDER_REVIEW", assigned_to=user).update(
+        review_touched_at=timezone.now())
 
 
 @transaction.atomic
 def transcription_note(*, transcription_id: int, author, text: str) -> ReviewEvent:
-    _require(author, REVIEW, "write review notes")
-    if not text or not text.strip():
-        raise ValidationError({"text": "A note cannot be empty."})
-    call = _get(transcription_id)
-    _touch(call.pk)
+    """A note any reviewer may add (attributed, never replacing one), on any call but an archived one."""
+    call = _get_for(author, Step.NOTE, transcription_id, lock=True)
+    text = rules.clean_review_text(text, field="text", what="note", required=True)
+    _touch_claim(call, author)
     return ReviewEvent.objects.create(
-        transcription=call, actor=author, action=Action.NOTE, from_group=call.group, to_group=call.group,
-        note=text.strip(),
+        transcription=call, actor=author, action=Action.NOTE, from_group=call.group, to_group=call.group, note=text,
     )
+
+
+def _verdict_said(agrees: bool, reason: str = "") -> str:
+    return f"{'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason else "")
 
 
 @transaction.atomic
 def criterion_verdict_record(
     *, transcription_id: int, reviewer, criterion_name: str, agrees: bool, reason: str = ""
 ) -> CriterionVerdict:
-    """Keep the reviewer's view beside the AI's result (never instead of it)."""
-    _require(reviewer, REVIEW, "record review verdicts")
-    call = _get(transcription_id)
+    """Keep the reviewer's view beside the AI's result (never instead of it).
+
+    From the call's claim holder, or a QA manager (then marked as_manager). One
+    verdict per criterion: a newer one replaces the row, and the history says
+    whose it replaced.
+    """
+    call = _get_for(reviewer, Step.VERDICT, transcription_id, lock=True)
     names = {result.get("name") for result in call.criteria_results if isinstance(result, dict)}
     if criterion_name not in names:
         raise ValidationError({"criterion_name": f"This call has no result for {criterion_name!r}."})
-    reason = (reason or "").strip()
+    reason = rules.clean_review_text(reason, field="reason")
     if not agrees and not reason:
         raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
+    as_manager = not (call.group == "UNDER_REVIEW" and call.assigned_to_id == reviewer.pk)
+    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion_name).select_related(
+        "reviewer").first()
     verdict, _ = CriterionVerdict.objects.update_or_create(
         transcription=call, criterion_name=criterion_name,
-        defaults={"agrees": agrees, "reason": reason, "reviewer": reviewer},
+        defaults={"agrees": agrees, "reason": reason, "reviewer": reviewer, "as_manager": as_manager},
     )
-    _touch(call.pk)
+    _touch_claim(call, reviewer)
+    said = f"{criterion_name}: {_verdict_said(agrees, reason)}"
+    if as_manager:
+        said += " (as QA manager)"
+    if previous is not None and previous.reviewer_id != reviewer.pk:
+        whose = previous.reviewer.get_username() if previous.reviewer else "a former user"
+        said += f"; replaces {whose}'s verdict ({_verdict_said(previous.agrees, previous.reason)})"
     ReviewEvent.objects.create(
         transcription=call, actor=reviewer, action=Action.VERDICT, from_group=call.group, to_group=call.group,
-        note=f"{criterion_name}: {'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason
-                                                                                          else ""),
+        note=said,
     )
     return verdict

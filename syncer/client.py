@@ -6,6 +6,8 @@ bounded both in attempts and in total time; what still fails is raised as a
 typed error. Requests that create something are retried only when Heify
 cannot have acted on them (the connection never opened, 429, 503).
 The API key travels in a header and appears in no message, log or repr.
+Every path is built by `heify_path` from a known resource and a Heify-shaped
+id (contract.is_heify_id): no other text ever reaches a request line.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import IO, Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
+from qa import rules
 from syncer import contract
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,13 @@ class Rejected(HeifyError):
     """400/409/422: Heify refused the request; `message` is Heify's own."""
 
 
+class InvalidId(Rejected, ValueError):
+    """An id that is not Heify-shaped (or an unknown resource): refused here, nothing was sent."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_id")
+
+
 class QuotaExceeded(HeifyError):
     """429 that outlasted the retries (for analytics: the monthly quota is spent)."""
 
@@ -55,6 +66,23 @@ class Unavailable(HeifyError):
 
 RETRY_STATUSES = {502, 503, 504}
 SAFE_TO_REPEAT = {"GET", "PUT", "DELETE", "HEAD"}  # idempotent: a retry cannot duplicate
+
+
+def heify_path(resource: str, heify_id: str | None = None) -> str:
+    """The path of a resource's list, or of one object: the one place a Heify URL is built.
+
+    `resource` is one of contract.PATHS (or contract.ANALYTICS); `heify_id` must
+    be Heify-shaped, so that nothing from a payload, a form or a webhook can
+    add a segment, a query or a control character to what is sent with our key.
+    """
+    base = contract.ANALYTICS_PATH if resource == contract.ANALYTICS else contract.PATHS.get(resource)
+    if base is None:
+        raise InvalidId(f"unknown Heify resource {resource!r}")
+    if heify_id is None:
+        return base
+    if resource == contract.ANALYTICS or not contract.is_heify_id(heify_id):
+        raise InvalidId(f"{heify_id!r} is not a Heify id ({contract.HEIFY_ID_SHAPE}); nothing was sent")
+    return contract.item_path(resource, heify_id)
 
 
 @dataclass(frozen=True)
@@ -77,12 +105,17 @@ class Page:
 
 def _error_message(response: httpx.Response) -> tuple[str, str | None]:
     try:
-        error = response.json().get(contract.ERROR_KEY) or {}
-    except (ValueError, AttributeError):
+        error = _json(response).get(contract.ERROR_KEY) or {}
+    except (ValidationError, AttributeError):
         error = {}
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"]), error.get("code")
     return f"HTTP {response.status_code} {response.reason_phrase}".strip(), None
+
+
+def _json(response: httpx.Response) -> Any:
+    """An answer's JSON, read within qa.rules' bounds (nesting, numbers), like every input."""
+    return rules.load_json(response.content, field="the answer", max_bytes=None)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -134,9 +167,13 @@ class HeifyClient:
 
     # --- the one place requests are made ----------------------------------------------
 
-    def request(self, method: str, path: str, *, retry_429: bool = True, whole_body: bool = False, **kwargs) -> Any:
-        """Send one request with retries; return the `data` of the answer (None for 204),
-        or the whole JSON body with `whole_body`."""
+    def request(
+        self, method: str, resource: str, heify_id: str | None = None, *, retry_429: bool = True,
+        whole_body: bool = False, **kwargs,
+    ) -> Any:
+        """Send one request to `resource` (one object of it with `heify_id`) with retries; return the
+        `data` of the answer (None for 204), or the whole JSON body with `whole_body`."""
+        path = heify_path(resource, heify_id)
         deadline = time.monotonic() + self.retry.total
         where = f"{method} {path}"
         attempt = 0
@@ -178,9 +215,9 @@ class HeifyClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            body = response.json()
-        except ValueError:
-            raise Unavailable(f"{where}: Heify answered something that is not JSON") from None
+            body = _json(response)
+        except ValidationError as exc:
+            raise Unavailable(f"{where}: Heify answered something we cannot read: {' '.join(exc.messages)}") from None
         if whole_body or not isinstance(body, dict):
             return body
         return body.get(contract.DATA_KEY)
@@ -203,9 +240,9 @@ class HeifyClient:
             if cursor:
                 params[contract.CURSOR_PARAM] = cursor
             # Lists carry next_cursor beside data, so this reads the whole body.
-            body = self.request("GET", contract.PATHS[resource], params=params, whole_body=True)
+            body = self.request("GET", resource, params=params, whole_body=True)
             if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
-                raise Unavailable(f"GET {contract.PATHS[resource]}: Heify answered a list in an unknown shape")
+                raise Unavailable(f"GET {heify_path(resource)}: Heify answered a list in an unknown shape")
             next_cursor = body.get(contract.NEXT_CURSOR_KEY)
             # No reference to this page is kept while the next one is fetched: one page in memory at a time.
             items, body = body[contract.DATA_KEY], None
@@ -215,37 +252,40 @@ class HeifyClient:
                 return
 
     def get(self, resource: str, heify_id: str) -> dict:
-        return self.request("GET", contract.item_path(resource, heify_id))
+        return self.request("GET", resource, heify_id)
 
     def create(self, resource: str, body: dict) -> dict:
-        return self.request("POST", contract.PATHS[resource], json=body)
+        return self.request("POST", resource, json=body)
 
     def replace(self, resource: str, heify_id: str, body: dict) -> dict:
-        return self.request("PUT", contract.item_path(resource, heify_id), json=body)
+        return self.request("PUT", resource, heify_id, json=body)
 
     def delete(self, resource: str, heify_id: str) -> None:
-        self.request("DELETE", contract.item_path(resource, heify_id))
+        self.request("DELETE", resource, heify_id)
 
     def patch_transcription(self, heify_id: str, **changes) -> dict:
         unknown = set(changes) - set(contract.TRANSCRIPTION_PATCHABLE)
         if unknown:
             raise ValueError(f"a transcription's {', '.join(sorted(unknown))} cannot be changed")
-        return self.request("PATCH", contract.item_path("transcriptions", heify_id), json=changes)
+        return self.request("PATCH", "transcriptions", heify_id, json=changes)
 
     def upload_transcription(self, file: IO[bytes], filename: str, *, configuration_id: str, **fields) -> dict:
         form = {"configuration_id": configuration_id, **{k: v for k, v in fields.items() if v}}
         unknown = set(form) - set(contract.UPLOAD_FORM_FIELDS)
         if unknown:
             raise ValueError(f"unknown upload field(s): {', '.join(sorted(unknown))}")
+        for key in ("configuration_id", "evaluator_id", "participant_id"):
+            if form.get(key) and not contract.is_heify_id(form[key]):
+                raise InvalidId(f"{key} {form[key]!r} is not a Heify id; nothing was sent")
         return self.request(
-            "POST", contract.PATHS["transcriptions"], data=form, files={contract.UPLOAD_FILE_FIELD: (filename, file)}
+            "POST", "transcriptions", data=form, files={contract.UPLOAD_FILE_FIELD: (filename, file)}
         )
 
     def analytics_participant(self, participant_id: str) -> dict:
         # A 429 here means the monthly quota is spent: waiting seconds will not help.
-        return self.request(
-            "POST", contract.ANALYTICS_PATH, json={"participant_id": participant_id}, retry_429=False
-        )
+        if not contract.is_heify_id(participant_id):
+            raise InvalidId(f"{participant_id!r} is not a Heify id; nothing was sent")
+        return self.request("POST", contract.ANALYTICS, json={"participant_id": participant_id}, retry_429=False)
 
 
 def get_client(**kwargs) -> HeifyClient:

@@ -7,6 +7,7 @@ one file.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from django.utils import timezone
@@ -53,7 +54,19 @@ TRANSCRIPTION_PATCHABLE = ("name", "group")
 UPLOAD_FILE_FIELD = "file"
 UPLOAD_FORM_FIELDS = ("configuration_id", "evaluator_id", "participant_id", "name")
 
+ANALYTICS = "analytics"  # the resource name the client uses for it
 ANALYTICS_PATH = "/analytics-participant"  # documented, POST {"participant_id": ...}
+
+# Ids: the analytics seed writes {"participant_id": "<uuid>"}, and every id the
+# emulator and the demo give out is a UUID. We assume every Heify id is one:
+# anything else is refused before it is stored, or put into a request path.
+HEIFY_ID_SHAPE = "a UUID such as 3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f"
+_HEIFY_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_heify_id(value) -> bool:
+    return isinstance(value, str) and _HEIFY_ID.fullmatch(value) is not None
+
 
 # Webhooks: Heify POSTs JSON with at least these to success_url / error_url.
 WEBHOOK_ID_KEY = "transcription_id"
@@ -61,6 +74,7 @@ WEBHOOK_STATUS_KEY = "status"
 
 
 def item_path(resource: str, heify_id: str) -> str:
+    """The path of one object; the client builds it only for an id `is_heify_id` accepts."""
     return f"{PATHS[resource]}/{heify_id}"
 
 
@@ -124,7 +138,12 @@ def parse_timestamp(value) -> datetime | None:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
         raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
-    return make_aware(parsed, UTC) if is_naive(parsed) else parsed
+    parsed = make_aware(parsed, UTC) if is_naive(parsed) else parsed
+    try:
+        parsed.astimezone(UTC)  # the databases store UTC: years 1 and 9999 can overflow on the way
+    except OverflowError:
+        raise ValueError(f"a timestamp out of range: {value!r}") from None
+    return parsed
 
 
 def transcription_date(payload: dict) -> datetime:

@@ -55,15 +55,30 @@ def payload_digest(payload: dict) -> str:
 
 
 # --- parsing: one Heify object -> column values ----------------------------------
+# Every value is checked before it is kept: the whole object within qa.rules'
+# limits (depth, numbers, NUL, size), each column of the type and length it
+# has. So a parse either returns rows the database takes, or raises
+# PayloadError naming the field; nothing in between.
+
+_SINGULAR = {"configurations": "configuration", "evaluators": "evaluator", "participants": "participant",
+             "transcriptions": "transcription"}
 
 
 def _require_id(payload: Any, resource: str) -> str:
     if not isinstance(payload, dict):
         raise PayloadError(f"must be a JSON object, not {type(payload).__name__}")
-    value = payload.get(contract.ID_FIELDS[resource])
-    if not isinstance(value, str) or not value.strip():
-        raise PayloadError(f"{contract.ID_FIELDS[resource]} is missing")
+    name = contract.ID_FIELDS[resource]
+    value = payload.get(name)
+    if value is None or value == "":
+        raise PayloadError(f"{name} is missing")
+    if not contract.is_heify_id(value):
+        raise PayloadError(f"{name} must be {contract.HEIFY_ID_SHAPE}, not {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _rule(func, *args, **kwargs):
@@ -81,23 +96,64 @@ def _timestamp(value, name):
         raise PayloadError(f"{name}: {exc}") from None
 
 
+def _text(value: Any, name: str, *, max_length: int | None = None, null: bool = False) -> str | None:
+    """Text for a column: None (or absent) is "" (None with `null`); anything else but text is refused."""
+    if value is None:
+        return None if null else ""
+    if not isinstance(value, str):
+        raise PayloadError(f"{name} must be text, not {type(value).__name__}")
+    if max_length is not None and len(value) > max_length:
+        raise PayloadError(f"{name} must be at most {max_length} characters (it has {len(value)})")
+    return value
+
+
+def _object(value: Any, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(f"{name} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{name} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _reference(payload: dict, name: str) -> str | None:
+    """Another object's id (it may be missing here: relations are resolved by id, not enforced)."""
+    value = payload.get(name)
+    if value is None or value == "":
+        return None
+    if not contract.is_heify_id(value):
+        raise PayloadError(f"{name} must be {contract.HEIFY_ID_SHAPE} or null, not {_shown(value)}")
+    return value
+
+
+def _within_limits(payload: dict, resource: str) -> str:
+    """The whole object within qa.rules' limits (checked last, so a field's own message comes
+    first); returns its digest, which only such an object has."""
+    _rule(rules.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=rules.HEIFY_OBJECT_MAX_BYTES)
+    return payload_digest(payload)
+
+
 def _common(payload: dict, resource: str) -> dict:
     return {
         "heify_id": _require_id(payload, resource),
-        "client_id": payload.get("client_id") or "",
+        "client_id": _text(payload.get("client_id"), "client_id", max_length=255),
         "created_at": _timestamp(payload.get("created_at"), "created_at"),
-        "payload_hash": payload_digest(payload),
     }
 
 
 def parse_configuration(payload: dict) -> tuple[dict, list[dict]]:
     row = _common(payload, "configurations")
-    webhooks = payload.get("webhooks") or {}
-    if not isinstance(webhooks, dict):
-        raise PayloadError("webhooks must be an object")
+    webhooks = _object(payload.get("webhooks"), "webhooks")
     summary = payload.get("summary")
     if summary is not None and not isinstance(summary, bool):
-        raise PayloadError(f"summary must be true or false, not {summary!r}")
+        raise PayloadError(f"summary must be true or false, not {_shown(summary)}")
     row.update(
         raw=payload,
         tag=_rule(rules.clean_tag, payload.get("tag")),
@@ -107,10 +163,11 @@ def parse_configuration(payload: dict) -> tuple[dict, list[dict]]:
         analytics_language=_rule(
             rules.clean_language, payload.get("analytics_language"), field="analytics_language"
         ),
-        webhook_success_url=webhooks.get("success_url") or "",
-        webhook_error_url=webhooks.get("error_url") or "",
+        webhook_success_url=_rule(rules.clean_webhook_url, webhooks.get("success_url"), field="webhooks.success_url"),
+        webhook_error_url=_rule(rules.clean_webhook_url, webhooks.get("error_url"), field="webhooks.error_url"),
     )
-    children = _rule(rules.clean_extraction_fields, payload.get("extraction_fields") or [])
+    children = _rule(rules.clean_extraction_fields, _list(payload.get("extraction_fields"), "extraction_fields"))
+    row["payload_hash"] = _within_limits(payload, "configurations")
     return row, [dict(field, position=i) for i, field in enumerate(children)]
 
 
@@ -119,27 +176,32 @@ def parse_evaluator(payload: dict) -> tuple[dict, list[dict]]:
     row.update(
         raw=payload,
         tag=_rule(rules.clean_tag, payload.get("tag")),
-        description=payload.get("description") or "",
+        description=_text(payload.get("description"), "description"),
         language=_rule(rules.clean_language, payload.get("language"), field="language"),
-        context=payload.get("context"),
+        context=_rule(rules.clean_json_value, payload.get("context"), field="context"),
         remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
     )
-    criteria = payload.get("criteria") or []
-    if not isinstance(criteria, list):
-        raise PayloadError("criteria must be a list")
-    children = []
+    criteria = _list(payload.get("criteria"), "criteria")
+    children, seen_ids = [], set()
     for position, criterion in enumerate(criteria):
+        where = f"criteria[{position}]"
         if not isinstance(criterion, dict):
-            raise PayloadError(f"criterion {position + 1} must be an object")
+            raise PayloadError(f"{where} must be an object, not {type(criterion).__name__}")
         kind = _rule(rules.clean_criterion_type, criterion.get("type"))
+        criterion_id = _text(criterion.get("id"), f"{where}.id", max_length=64) or None
+        if criterion_id is not None:
+            if criterion_id in seen_ids:  # one row per id: a second would overwrite the first
+                raise PayloadError(f"{where}.id {criterion_id!r} is used twice")
+            seen_ids.add(criterion_id)
         children.append({
-            "heify_id": criterion.get("id") or None,
+            "heify_id": criterion_id,
             "position": position,
-            "name": str(criterion.get("name") or ""),
-            "description": str(criterion.get("description") or ""),
+            "name": _text(criterion.get("name"), f"{where}.name", max_length=rules.TAG_MAX_LENGTH),
+            "description": _text(criterion.get("description"), f"{where}.description"),
             "type": kind,
             "weight": 0 if kind == rules.STRICT else _rule(rules.clean_weight, criterion.get("weight")),
         })
+    row["payload_hash"] = _within_limits(payload, "evaluators")
     return row, children
 
 
@@ -151,12 +213,14 @@ def parse_participant(payload: dict) -> tuple[dict, list]:
         metadata=_rule(rules.clean_metadata, payload.get("metadata")),
         remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
     )
+    row["payload_hash"] = _within_limits(payload, "participants")
     return row, []
 
 
 # Parts of a transcription's details kept in their own columns; `raw` keeps
 # everything else, so the conversation is not stored twice.
 _DETAIL_COLUMNS = ("conversation", "summary", "fields", "evaluation")
+NUM_SPEAKERS_MAX = 32767  # the column is a small integer
 
 
 def _is_number(value: Any) -> bool:
@@ -168,20 +232,23 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
     row = _common(payload, "transcriptions")
     status = payload.get("status")
     if status not in rules.STATUSES:
-        raise PayloadError(f"status must be one of {', '.join(rules.STATUSES)}, not {status!r}")
+        raise PayloadError(f"status must be one of {', '.join(rules.STATUSES)}, not {_shown(status)}")
     group = payload.get("group")
     if group is not None and group not in rules.GROUPS:
-        raise PayloadError(f"group must be one of {', '.join(rules.GROUPS)} or null, not {group!r}")
+        raise PayloadError(f"group must be one of {', '.join(rules.GROUPS)} or null, not {_shown(group)}")
     duration = payload.get("duration")
     if duration is not None and not _is_number(duration):
-        raise PayloadError(f"duration must be a number of seconds, not {duration!r}")
-    details = payload.get("details") or {}
-    if not isinstance(details, dict):
-        raise PayloadError("details must be an object")
-    evaluation = details.get("evaluation") or {}
+        raise PayloadError(f"duration must be a number of seconds, not {_shown(duration)}")
+    details = _object(payload.get("details"), "details")
+    evaluation = _object(details.get("evaluation"), "details.evaluation")
     score = evaluation.get("score")
     if score is not None and not _is_number(score):
-        raise PayloadError(f"evaluation.score must be a number, not {score!r}")
+        raise PayloadError(f"details.evaluation.score must be a number, not {_shown(score)}")
+    num_speakers = details.get("num_speakers")
+    if num_speakers is not None and (type(num_speakers) is not int or not 0 <= num_speakers <= NUM_SPEAKERS_MAX):
+        raise PayloadError(f"details.num_speakers must be a whole number from 0, not {_shown(num_speakers)}")
+    # Tolerated in any shape (the analytics count only well-formed fails), kept when it is a list.
+    results = evaluation.get("criteria_results")
     try:
         occurred_at = contract.transcription_date(payload)
     except ValueError as exc:
@@ -191,26 +258,28 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
         if details else payload,
         status=status,
         group=group,
-        name=payload.get("name"),
+        name=_text(payload.get("name"), "name", max_length=500, null=True),
         duration=duration,
-        configuration_id=payload.get("configuration_id") or None,
-        configuration_tag=payload.get("configuration_tag") or "",
-        evaluator_id=payload.get("evaluator_id") or None,
-        participant_id=payload.get("participant_id") or None,
+        configuration_id=_reference(payload, "configuration_id"),
+        configuration_tag=_text(payload.get("configuration_tag"), "configuration_tag", max_length=rules.TAG_MAX_LENGTH),
+        evaluator_id=_reference(payload, "evaluator_id"),
+        participant_id=_reference(payload, "participant_id"),
         occurred_at=occurred_at,
-        language=details.get("language") or "",
-        num_speakers=details.get("num_speakers"),
+        language=_text(details.get("language"), "details.language", max_length=8),
+        num_speakers=num_speakers,
         processing_started_at=_timestamp(details.get("created_at"), "details.created_at"),
         completed_at=_timestamp(details.get("completed_at"), "details.completed_at"),
         score=score,
-        critical_fail_triggered=bool(evaluation.get("critical_fail_triggered", False)),
-        segments=(details.get("conversation") or {}).get("segments") or [],
-        summary=(details.get("summary") or {}).get("summary") or "",
-        fields=(details.get("fields") or {}).get("fields") or [],
-        criteria_results=evaluation.get("criteria_results") or [],
+        critical_fail_triggered=evaluation.get("critical_fail_triggered") is True,
+        segments=_list(_object(details.get("conversation"), "details.conversation").get("segments"),
+                       "details.conversation.segments"),
+        summary=_text(_object(details.get("summary"), "details.summary").get("summary"), "details.summary.summary"),
+        fields=_list(_object(details.get("fields"), "details.fields").get("fields"), "details.fields.fields"),
+        criteria_results=results if isinstance(results, list) else [],
         failed_criteria=rules.failed_criteria(evaluation.get("criteria_results")),
         error=payload.get("error"),
     )
+    row["payload_hash"] = _within_limits(payload, "transcriptions")
     return row, []
 
 
@@ -321,7 +390,7 @@ def parse_batch(resource: str, payloads: Iterable[dict], *, start: int = 0) -> l
             parsed.append(RESOURCES[resource].parse(payload))
         except PayloadError as exc:
             ident = payload.get(contract.ID_FIELDS[resource]) if isinstance(payload, dict) else None
-            where = f"{resource}[{index}]" + (f" ({ident})" if ident else "")
+            where = f"{resource}[{index}]" + (f" ({ident})" if contract.is_heify_id(ident) else "")
             raise PayloadError(f"{where}: {exc}") from None
     return parsed
 

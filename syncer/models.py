@@ -9,13 +9,20 @@ from django.db import models
 
 
 class WebhookEvent(models.Model):
-    """A notification from Heify, stored before it is processed (dj-stripe's habit)."""
+    """A notification from Heify, stored before it is processed (dj-stripe's habit).
+
+    The same event delivered again within the replay window is stored as a
+    duplicate and fetches nothing: `replay_key` is unique, so of two processes
+    storing it at once, the database lets one win (syncer.webhooks).
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received"
+        PROCESSING = "processing"
         PROCESSED = "processed"
         DUPLICATE = "duplicate", "duplicate (nothing to do)"
         FAILED = "failed"
+        REFUSED = "refused", "refused (invalid body)"
 
     kind = models.CharField(max_length=8, choices=[("success", "success"), ("error", "error")])
     received_at = models.DateTimeField(auto_now_add=True)
@@ -25,9 +32,19 @@ class WebhookEvent(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    replay_key = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="kind:id:status of the first delivery of an event, while its replay window lasts.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker started processing it.")
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["replay_key"], condition=~models.Q(replay_key=""), name="webhook_event_once_per_window"
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.transcription_heify_id or '?'} ({self.status})"
@@ -62,3 +79,23 @@ class SeenInPull(models.Model):
 
     def __str__(self):
         return self.heify_id
+
+
+class HeifyReport(models.Model):
+    """Heify's own analytics-participant report, kept for the day it was fetched (syncer/reports.py).
+
+    Each fetch costs one call of Heify's monthly analytics quota: within a day, every process reuses this row.
+    """
+
+    participant_heify_id = models.CharField(max_length=64)
+    day = models.DateField(help_text="The (local) day it was fetched; reused until the day ends.")
+    report = models.JSONField()
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant_heify_id", "day"], name="one_heify_report_a_day"),
+        ]
+
+    def __str__(self):
+        return f"Heify's report on {self.participant_heify_id} of {self.day}"

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from heifyadmin.log_context import request_id
 from qa.models import Transcription
+from syncer import contract, push
 from syncer import pull as pulling
-from syncer import push
 from syncer.client import HeifyError
 from syncer.models import WebhookEvent
 
@@ -26,6 +28,8 @@ job_log = logging.getLogger("syncer.jobs")
 
 IN_FLIGHT = ("PENDING", "IN_PROGRESS")
 FINAL = ("COMPLETED", "FAILED")
+# Longer than django-q2's task timeout (Q_CLUSTER["timeout"]): a claim this old belongs to a dead worker.
+WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
 
 def pull_all() -> str:
@@ -44,10 +48,24 @@ def poll_in_flight() -> str:
 
 
 def process_webhook_event(event_id: int) -> str:
-    """Fetch the transcription an event names: the payload is a hint, the API the truth."""
+    """Fetch the transcription an event names: the payload is a hint, the API the truth.
+
+    The event is claimed by one conditional UPDATE first, so of two workers
+    given it, one fetches and the other returns; a claim older than
+    WEBHOOK_CLAIM_STALE (its worker died) may be taken over.
+    """
+    now = timezone.now()
+    Status = WebhookEvent.Status
+    claimable = Q(status=Status.RECEIVED) | Q(status=Status.PROCESSING, claimed_at__lt=now - WEBHOOK_CLAIM_STALE)
+    if not WebhookEvent.objects.filter(claimable, pk=event_id).update(status=Status.PROCESSING, claimed_at=now):
+        # Already handled, or another worker has it: running twice changes nothing.
+        return WebhookEvent.objects.filter(pk=event_id).values_list("status", flat=True).first() or "missing"
     event = WebhookEvent.objects.get(pk=event_id)
-    if event.status != WebhookEvent.Status.RECEIVED:
-        return event.status  # already handled: running twice changes nothing
+    if not contract.is_heify_id(event.transcription_heify_id):  # stored before ids were checked
+        event.status, event.error = Status.REFUSED, "transcription_id is not a Heify id: nothing fetched"
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "processed_at"])
+        return event.status
     local_status = (
         Transcription.objects.filter(heify_id=event.transcription_heify_id).values_list("status", flat=True).first()
     )

@@ -3,21 +3,30 @@
 Heify's webhook settings are bare URLs, so the shared secret rides in the
 path (/webhooks/heify/<secret>/success/ and /error/); a wrong secret is a 404.
 The payload is a hint, never the truth: each event is stored, then the
-transcription it names is fetched from the API (syncer.tasks). Duplicates and
-late deliveries are harmless: the fetch always brings the current state.
+transcription it names is fetched from the API (syncer.tasks).
+
+The body is checked before use: at most MAX_BODY bytes, JSON nested at most
+qa.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
+body that fails is answered 400 and stored as refused. The same event (kind,
+id, reported status) delivered again within HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS
+is stored as a duplicate and fetches nothing; the unique `replay_key` makes
+that hold across web processes.
 """
 
 import hmac
-import json
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
+from qa import rules
 from syncer import contract
 from syncer.models import WebhookEvent
 
@@ -39,6 +48,45 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+def _stored_body(body: bytes) -> str:
+    # Kept for whoever looks into a refusal; a NUL byte is the one thing a text column refuses.
+    return body.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
+def _refuse(kind: str, body: bytes, code: str, message: str) -> JsonResponse:
+    WebhookEvent.objects.create(
+        kind=kind, body=_stored_body(body), status=WebhookEvent.Status.REFUSED, error=message,
+        processed_at=timezone.now(),
+    )
+    return _error(400, code, message)
+
+
+def webhook_event_record(*, kind: str, body: bytes, heify_id: str, reported_status: str) -> WebhookEvent:
+    """Store one delivery; a replay of an event within the window is stored as a DUPLICATE of it.
+
+    An INSERT with the unique `replay_key` decides which delivery is the first,
+    so two processes storing the same event at once cannot both process it.
+    """
+    key = f"{kind}:{heify_id}:{reported_status}"
+    window_start = timezone.now() - timedelta(seconds=settings.HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS)
+    fields = {
+        "kind": kind, "body": _stored_body(body), "transcription_heify_id": heify_id,
+        "reported_status": reported_status,
+    }
+    with transaction.atomic():
+        # The first delivery of an event older than the window stops counting as one.
+        WebhookEvent.objects.filter(replay_key=key, received_at__lt=window_start).update(replay_key="")
+        try:
+            with transaction.atomic():
+                return WebhookEvent.objects.create(replay_key=key, **fields)
+        except IntegrityError:
+            first = WebhookEvent.objects.filter(replay_key=key).values_list("pk", flat=True).first()
+            return WebhookEvent.objects.create(
+                status=WebhookEvent.Status.DUPLICATE, processed_at=timezone.now(),
+                error=f"a replay of event {first} within the replay window: nothing fetched", **fields,
+            )
+
+
 @csrf_exempt
 @require_POST
 def heify_webhook(request, secret: str, kind: str):
@@ -48,18 +96,22 @@ def heify_webhook(request, secret: str, kind: str):
     if len(request.body) > MAX_BODY:
         return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
     try:
-        payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "invalid_json", "the body is not JSON")
+        payload = rules.parse_json(request.body, field="body", max_bytes=MAX_BODY)
+    except ValidationError as exc:
+        return _refuse(kind, request.body, "invalid_json", " ".join(exc.messages))
     heify_id = payload.get(contract.WEBHOOK_ID_KEY) if isinstance(payload, dict) else None
-    if not isinstance(heify_id, str) or not heify_id:
-        return _error(400, "missing_id", f"the body has no {contract.WEBHOOK_ID_KEY}")
+    if not contract.is_heify_id(heify_id):
+        problem = "has no" if heify_id in (None, "") else f"has a {contract.WEBHOOK_ID_KEY} that is not"
+        return _refuse(
+            kind, request.body, "invalid_id",
+            f"the body {problem} {contract.WEBHOOK_ID_KEY} of Heify's shape ({contract.HEIFY_ID_SHAPE})",
+        )
     reported = payload.get(contract.WEBHOOK_STATUS_KEY)
-    event = WebhookEvent.objects.create(
-        kind=kind,
-        body=request.body.decode("utf-8", "replace"),
-        transcription_heify_id=heify_id,
-        reported_status=reported if isinstance(reported, str) else "",
+    event = webhook_event_record(
+        kind=kind, body=request.body, heify_id=heify_id,
+        reported_status=reported if reported in rules.STATUSES else "",
     )
+    if event.status == WebhookEvent.Status.DUPLICATE:
+        return JsonResponse({"data": {"received": event.pk, "duplicate": True}}, status=200)
     transaction.on_commit(lambda: async_task("syncer.tasks.process_webhook_event", event.pk))
     return JsonResponse({"data": {"received": event.pk}}, status=202)

@@ -4,6 +4,15 @@ from syncer import mirror
 from tests import builders
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """DRF's throttles count in the cache, which outlives a test: every test starts uncounted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def load():
     """Load Heify-shaped payloads through the one upsert path."""

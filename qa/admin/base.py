@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
-from qa import services
+from qa import rules, services
 from syncer.push import PushRefused
 
 
@@ -33,12 +33,39 @@ def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
 
 
 class PrettyJSONField(forms.JSONField):
-    """A JSON editor that shows the whole object, indented."""
+    """A JSON editor that shows the whole object, indented.
 
-    def __init__(self, **kwargs):
+    The text is read by qa.rules.parse_json, within the limits every entry
+    point shares (depth, size, numbers, NUL), not by a bare json.loads, which
+    recurses out on deep nesting and lets NaN and 5,000-digit numbers through.
+    `name` starts the messages (`metadata.team: ...`).
+    """
+
+    def __init__(self, *, name: str = "value", **kwargs):
         attrs = {"rows": 14, "cols": 80, "class": "vLargeTextField json-editor"}
         kwargs.setdefault("widget", forms.Textarea(attrs=attrs))
         super().__init__(**kwargs)
+        self.json_name = name
+
+    def _parse(self, text: str):
+        try:
+            return rules.parse_json(text, field=self.json_name)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[self.json_name], code="invalid") from None
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        converted = self._parse(value)
+        return forms.fields.JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled or data is None:
+            return super().bound_data(data, initial)
+        try:
+            return self._parse(data)
+        except ValidationError:
+            return forms.fields.InvalidJSONInput(data)
 
     def prepare_value(self, value):
         if isinstance(value, forms.fields.InvalidJSONInput):

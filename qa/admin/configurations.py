@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from qa import rules, services
+from qa import rules, services, webhook_urls
 from qa.admin.base import HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.models import Configuration, ExtractionField
 
@@ -84,12 +84,27 @@ class ConfigurationAdmin(HeifyObjectAdmin):
         css = {"all": ("qa/admin.css",)}
 
     def get_fieldsets(self, request, obj=None):
+        # The URLs hold the webhook secret: whoever may not see it reads them masked, never as fields.
+        webhooks = ("webhook_success_url", "webhook_error_url")
+        if not webhook_urls.may_see_webhook_secret(request.user):
+            webhooks = ("masked_webhook_success_url", "masked_webhook_error_url")
         return [
             (None, {"fields": ("tag", "vocabulary", "based_on_version")}),
             ("Processing", {"fields": ("summary", "summary_language", "analytics_language")}),
-            ("Webhooks", {"fields": ("webhook_success_url", "webhook_error_url")}),
+            ("Webhooks", {"fields": webhooks}),
             self.sync_fieldset,
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "masked_webhook_success_url", "masked_webhook_error_url")
+
+    @admin.display(description="webhook success URL")
+    def masked_webhook_success_url(self, obj):
+        return webhook_urls.masked(obj.webhook_success_url) if obj else ""
+
+    @admin.display(description="webhook error URL")
+    def masked_webhook_error_url(self, obj):
+        return webhook_urls.masked(obj.webhook_error_url) if obj else ""
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(field_count=Count("extraction_fields"))

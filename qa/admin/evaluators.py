@@ -35,7 +35,7 @@ class CriterionInline(admin.TabularInline):
 
 
 class EvaluatorForm(VersionedForm):
-    context = PrettyJSONField(required=False, help_text="Any JSON that guides the AI.")
+    context = PrettyJSONField(name="context", required=False, help_text="Any JSON that guides the AI.")
 
     class Meta:
         model = Evaluator

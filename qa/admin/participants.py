@@ -3,20 +3,22 @@
 import json
 from datetime import date
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, rules, services, team
+from qa import analytics, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.models import Participant
-from syncer.client import HeifyError, QuotaExceeded, get_client
+from syncer import reports
+from syncer.client import HeifyError, QuotaExceeded
 
 
 class ParticipantForm(VersionedForm):
     metadata = PrettyJSONField(
+        name="metadata",
         required=False,
         help_text="The whole metadata object. Saving replaces it entirely, as Heify does: "
         "a key you remove here is removed in Heify.",
@@ -71,9 +73,11 @@ class ParticipantAdmin(HeifyObjectAdmin):
 
     @staticmethod
     def _as_of(request) -> date | None:
+        """The day asked for in ?as_of=, by the rule the API uses; a bad one is said, and today shown."""
         try:
-            return date.fromisoformat(request.GET["as_of"])
-        except (KeyError, ValueError):
+            return rules.clean_report_date(request.GET.get("as_of"))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages) + " The report shows today instead.")
             return None
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -113,20 +117,21 @@ class ParticipantAdmin(HeifyObjectAdmin):
         return TemplateResponse(request, "admin/qa/participant/team.html", context)
 
     def heify_report_view(self, request, pk: int):
-        """Heify's own report beside ours. It costs one call of Heify's monthly analytics quota."""
+        """Heify's own report beside ours. Asking costs one call of Heify's monthly analytics quota, so it is
+        a QA manager's permission, and a report fetched today is shown again instead of asking twice."""
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, participant):
-            raise PermissionDenied
+        if not self.has_view_permission(request, participant) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         ours = analytics.participant_report(participant)
-        theirs, problem = None, ""
-        if request.method == "POST":
+        stored, problem = reports.participant_report_stored(participant.heify_id), ""
+        if request.method == "POST" and stored is None:
             try:
-                with get_client() as client:
-                    theirs = client.analytics_participant(participant.heify_id)
+                stored = reports.participant_report_today(participant.heify_id)
             except QuotaExceeded:
                 problem = "Heify's monthly analytics quota is used up (429): its report cannot be asked for now."
             except HeifyError as exc:
                 problem = f"Heify could not answer: {exc.message}"
+        theirs = stored.report if stored is not None else None
         sections = [key for key in ours if key != "metadata"]
         context = {
             **self.admin_site.each_context(request),
@@ -134,6 +139,7 @@ class ParticipantAdmin(HeifyObjectAdmin):
             "opts": self.model._meta,
             "original": participant,
             "problem": problem,
+            "fetched_at": stored.fetched_at if stored is not None else None,
             "ours": json.dumps(ours, indent=2, ensure_ascii=False),
             "theirs": json.dumps(theirs, indent=2, ensure_ascii=False) if theirs is not None else "",
             "agreement": [(key, isinstance(theirs, dict) and theirs.get(key) == ours[key]) for key in sections]

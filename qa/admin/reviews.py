@@ -3,11 +3,13 @@
 The queue list and the review page are the transcription screens
 (qa/admin/transcriptions.py) with the review's own columns, filters, buttons
 and forms on top. Every button posts to one view that calls qa.queues; the
-rules of what may move where live there and in qa.rules.
+rules of what may move where live there and in qa.rules, and the page shows
+the buttons and forms qa.queues.allowed_steps allows, nothing it restates.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,6 +77,16 @@ class ScoreFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReassignForm(forms.Form):
+    """Only the user is parsed here; the reason and whether the user reviews are qa.queues' to judge."""
+
+    to_user = forms.ModelChoiceField(
+        get_user_model().objects.filter(is_active=True),
+        error_messages={"required": "Choose a reviewer to reassign the call to.",
+                        "invalid_choice": "Choose a reviewer from the list to reassign the call to."},
+    )
+
+
 def age(moment) -> str:
     if moment is None:
         return ""
@@ -108,7 +120,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         return False
 
     def has_manage_permission(self, request):
-        return request.user.has_perm(queues.MANAGE)
+        return queues.step_refusal(request.user, queues.Step.MOVE) is None
 
     @admin.display(description="call", ordering="name")
     def name_display(self, obj):
@@ -155,10 +167,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
     def detail_context(self, request, obj: Transcription) -> dict:
         context = super().detail_context(request, obj)
-        user = request.user
-        reviewer, manager = user.has_perm(queues.REVIEW), user.has_perm(queues.MANAGE)
-        mine = obj.assigned_to_id == user.pk
-        verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.all()}
+        steps = queues.allowed_steps(request.user, obj)
+        verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
         for row in context["criteria_rows"]:
             row["verdict"] = verdicts.get(row["name"])
         recent = []
@@ -175,61 +185,66 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "group_label": rules.group_label(obj.group),
                 "assigned_to": obj.assigned_to,
                 "queue_age": age(obj.group_changed_at or obj.occurred_at),
-                "can_claim": reviewer and obj.group in (None, "PENDING_REVIEW"),
-                "can_release": obj.group == "UNDER_REVIEW" and reviewer and (mine or manager),
-                "can_archive": reviewer and ((obj.group == "UNDER_REVIEW" and (mine or manager))
-                                             or (manager and obj.group in (None, "PENDING_REVIEW"))),
-                "can_reopen": manager and obj.group == "ARCHIVED",
-                "can_reassign": manager and obj.group == "UNDER_REVIEW",
-                "can_write": reviewer,
+                "steps": steps,
+                "has_verdicts": bool(verdicts),
+                "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
                 "reviewers": list(
                     get_user_model().objects.filter(
                         Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
                         | Q(user_permissions__codename="review_transcription"), is_active=True,
                     ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
-                ) if manager and obj.group == "UNDER_REVIEW" else [],
+                ) if queues.Step.REASSIGN in steps else [],
             },
             "history": list(queues.history(obj)[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
         })
         return context
 
+    DONE = {"claim": "You are reviewing this call.", "release": "Released back to the queue.", "archive": "Archived.",
+            "reopen": "Reopened.", "reassign": "Reassigned.", "note": "Note saved.", "verdict": "Verdict saved."}
+
     def review_step(self, request, pk: int, step: str):
-        """One button or form of the review page: call qa.queues, say what happened, go back."""
+        """One button or form of the review page: call qa.queues, say what happened, go back.
+
+        Whether the user's role allows the step is asked before the call is
+        looked up: without it, the answer is 403 whether the call exists or not.
+        """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if step not in self.DONE:
+            return HttpResponseNotAllowed(list(self.DONE))
+        queues.require_step(request.user, step)  # a PermissionDenied here is Django's 403
         call = get_object_or_404(self.get_queryset(request), pk=pk)
         user, post = request.user, request.POST
         note = post.get("note", "")
+
+        def reassign():
+            form = ReassignForm(post)
+            if not form.is_valid():
+                raise ValidationError(form.errors["to_user"])
+            return queues.transcription_reassign(transcription_id=call.pk, acting_user=user,
+                                                 reason=post.get("reason", ""), to_user=form.cleaned_data["to_user"])
+
         actions = {
             "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
             "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
             "archive": lambda: queues.transcription_archive(transcription_id=call.pk, acting_user=user, note=note),
             "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
-            "reassign": lambda: queues.transcription_reassign(
-                transcription_id=call.pk, acting_user=user, reason=post.get("reason", ""),
-                to_user=get_object_or_404(get_user_model(), pk=post.get("to_user") or 0),
-            ),
+            "reassign": reassign,
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
             "verdict": lambda: queues.criterion_verdict_record(
                 transcription_id=call.pk, reviewer=user, criterion_name=post.get("criterion", ""),
                 agrees=post.get("agrees") == "yes", reason=post.get("reason", ""),
             ),
         }
-        if step not in actions:
-            return HttpResponseNotAllowed(list(actions))
         change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
         try:
             actions[step]()
-        except queues.ClaimLost as lost:
-            self.message_user(request, lost.messages[0], messages.ERROR)
-        except (ValidationError, PermissionDenied) as exc:
-            self.message_user(request, " ".join(getattr(exc, "messages", None) or [str(exc)]), messages.ERROR)
+        except (ValidationError, PermissionDenied) as refusal:
+            self.message_user(request, " ".join(getattr(refusal, "messages", None) or [str(refusal)]),
+                              messages.ERROR)
         else:
-            done = {"claim": "You are reviewing this call.", "release": "Released back to the queue.",
-                    "archive": "Archived.", "reopen": "Reopened.", "reassign": "Reassigned.",
-                    "note": "Note saved.", "verdict": "Verdict saved."}[step]
-            self.message_user(request, done)
+            self.message_user(request, self.DONE[step])
             if step in ("archive", "release"):
                 return HttpResponseRedirect(reverse("admin:qa_reviewitem_changelist"))
         return HttpResponseRedirect(change_url)

@@ -8,9 +8,13 @@ refusals) become 400, 409 or 412 here, so views need no try/except of their own.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -33,6 +37,26 @@ class PreconditionFailed(exceptions.APIException):
     default_detail = "The object changed since the version given in If-Match."
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self):
+        super().__init__(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
+def check_body_size(request) -> None:
+    """A body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, whatever its content type,
+    before anything reads it (Django would answer its HTML 400 page)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise PayloadTooLarge()
+
+
 class HeifyUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "heify_unavailable"
@@ -43,6 +67,32 @@ class QuotaExceeded(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "quota_exceeded"
     default_detail = "Heify's quota for this call is used up."
+
+
+class LockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self):
+        super().__init__(lockout_message())
+
+
+def lockout_message() -> str:
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return (f"Too many failed sign-ins: this username is locked out from your address for {minutes} minutes. "
+            "Try again later, or ask an administrator to lift the lock.")
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): the API's error shape on /api/,
+    a readable page in the admin; 429 with Retry-After either way."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(error_body(429, LockedOut.default_code, lockout_message()), status=429)
+    else:
+        context = {**admin.site.each_context(request), "title": "Signing in is locked", "message": lockout_message()}
+        response = render(request, "admin/locked_out.html", context, status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
 
 
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:
@@ -91,7 +141,9 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):  # a body with no Content-Length, read past the limit
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
         exc = _translate(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

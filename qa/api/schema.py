@@ -6,7 +6,9 @@ JSON, a form nor multipart data; both in the one error shape. Views set
 `schema = HeifyAutoSchema()`; their @extend_schema responses keep the rest.
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from qa.api import serializers as s
 
@@ -27,3 +29,13 @@ class HeifyAutoSchema(AutoSchema):
                 responses[code] = self._get_response_for_code(s.ErrorSerializer, code, None, direction)
                 responses[code]["description"] = DRF_ERRORS[code]
         return responses
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """qa.api.authentication.TokenAuthentication in the schema: `Authorization: Token <token>`."""
+
+    target_class = "qa.api.authentication.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

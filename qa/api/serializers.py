@@ -8,24 +8,23 @@ the same messages.
 from __future__ import annotations
 
 import functools
-from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import rules
+from qa import rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
 class StorableJSONField(serializers.JSONField):
-    """Any JSON that PostgreSQL can store and Heify can be sent (qa.rules.clean_json_value)."""
+    """Any JSON within qa.rules' limits: PostgreSQL can store it and Heify can be sent it."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            return rules.clean_json_value(value, field="value")
+            return rules.clean_json_value(value, field=self.field_name)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict["value"]) from None
+            raise serializers.ValidationError(exc.message_dict[self.field_name]) from None
 
 
 class SyncSerializer(serializers.Serializer):
@@ -65,6 +64,10 @@ class ConfigurationSerializer(serializers.Serializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["extraction_fields"] = [field.as_heify() for field in instance.extraction_fields.all()]
+        # The URLs hold the webhook secret: masked unless the reader manages configurations (no reader: masked).
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["webhooks"] = {key: webhook_urls.webhook_url_for(user, url) for key, url in data["webhooks"].items()}
         return data
 
 
@@ -158,15 +161,15 @@ class GroupSerializer(serializers.Serializer):
 
 
 class MoveSerializer(GroupSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class StepSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
+    text = serializers.CharField(max_length=rules.REVIEW_TEXT_MAX_LENGTH)
 
 
 class ReviewEventSerializer(serializers.Serializer):
@@ -186,6 +189,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
 @functools.cache
@@ -215,6 +219,7 @@ class AnalyticsQuerySerializer(serializers.Serializer):
     remote = serializers.BooleanField(required=False, default=False)
 
     def validate_as_of(self, value):
-        if not date(1971, 1, 1) <= value <= date(9998, 12, 31):
-            raise serializers.ValidationError("as_of must be a date between 1971-01-01 and 9998-12-31.")
-        return value
+        try:
+            return rules.clean_report_date(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["as_of"]) from None

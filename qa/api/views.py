@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -19,23 +20,27 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from knox.models import get_token_model
 from rest_framework import exceptions, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, queues, services
+from qa import analytics, queues, roles, services
 from qa.api import serializers as s
-from qa.api.errors import HeifyUnavailable, QuotaExceeded
+from qa.api.authentication import TokenAuthentication
+from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from syncer.client import HeifyError, get_client
+from syncer import reports
+from syncer.client import HeifyError
 from syncer.client import QuotaExceeded as HeifyQuotaExceeded
 
 ERRORS = {
@@ -47,7 +52,7 @@ ERRORS = {
         404: "No such object.",
         409: "Changed in Heify since this change's version.",
         412: "Changed since the version given in If-Match.",
-        429: "Heify's quota is used up.",
+        429: "Heify's quota is used up, or too many requests or failed sign-ins from this client.",
         503: "Heify could not be reached.",
     }.items()
 }
@@ -79,8 +84,8 @@ def if_match(request) -> int | None:
     return int(match.group(1))
 
 
-def respond(serializer_class, obj, status_code=status.HTTP_200_OK) -> Response:
-    response = Response({"data": serializer_class(obj).data}, status=status_code)
+def respond(serializer_class, obj, status_code=status.HTTP_200_OK, context: dict | None = None) -> Response:
+    response = Response({"data": serializer_class(obj, context=context or {}).data}, status=status_code)
     response["ETag"] = f'"{obj.version}"'
     return response
 
@@ -91,6 +96,10 @@ class HeifyAPIMixin:
 
     schema = HeifyAutoSchema()
     parser_classes = PARSER_CLASSES
+
+    def initial(self, request, *args, **kwargs):
+        check_body_size(request)
+        super().initial(request, *args, **kwargs)
 
     def get_object(self):
         if "\x00" in str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")):
@@ -123,12 +132,12 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return respond(self.get_serializer_class(), self.get_object())
+        return respond(self.get_serializer_class(), self.get_object(), context=self.get_serializer_context())
 
     def _save(self, obj, data, *, expected_version, created_status=status.HTTP_200_OK):
         saved = self.service_save(obj, data, expected_version) or obj
         code = status.HTTP_202_ACCEPTED if saved.awaits_heify else created_status
-        return respond(self.get_serializer_class(), saved, code)
+        return respond(self.get_serializer_class(), saved, code, context=self.get_serializer_context())
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -154,7 +163,8 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
         obj = self.get_object()
         if services.heify_object_delete(obj=obj):
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED)
+        return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED,
+                       context=self.get_serializer_context())
 
 
 def step_schema(summary: str, request, *codes: int):
@@ -248,7 +258,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
         parameters=[
             OpenApiParameter("as_of", OpenApiTypes.DATE, required=False),
             OpenApiParameter("remote", OpenApiTypes.BOOL, required=False,
-                             description="Also answer Heify's own report as `remote` (uses its monthly quota)."),
+                             description="Also answer Heify's own report as `remote` (QA managers: it uses Heify's "
+                                         "monthly quota; a report fetched today is answered again)."),
         ],
         responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429, 503)},
         filters=False,
@@ -259,12 +270,15 @@ class ParticipantViewSet(HeifyObjectViewSet):
         participant = self.get_object()
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            raise exceptions.PermissionDenied(
+                "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
+            )
         body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
         if query.validated_data["remote"]:
-            # Heify's own report beside ours; it costs one call of the monthly analytics quota.
+            # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
-                with get_client() as client:
-                    body["remote"] = client.analytics_participant(participant.heify_id)
+                body["remote"] = reports.participant_report_today(participant.heify_id).report
             except HeifyQuotaExceeded:
                 raise QuotaExceeded(
                     "Heify's monthly analytics quota is used up: its report cannot be asked for now."
@@ -300,7 +314,7 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
 
     def get_permissions(self):
         if self.action in REVIEW_STEPS and self.request.method == "POST":
-            # Review actions check qa.review_transcription / manage_review_queues in qa.queues.
+            # Who may take a review step is qa.queues' to decide (see _step).
             return [IsAuthenticated()]
         return super().get_permissions()
 
@@ -329,6 +343,8 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
 
 
     def _step(self, request, run, serializer_class=s.StepSerializer):
+        # The role is asked before the lookup: without it, 403 whether the call exists or not.
+        queues.require_step(request.user, REVIEW_STEPS[self.action])
         obj = self.get_object()
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -369,6 +385,8 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
                    responses={201: s.enveloped(s.ReviewEventSerializer), **errors(400, 404)}, methods=["POST"])
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def notes(self, request, *args, **kwargs):
+        if request.method == "POST":
+            queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
             return Response({"data": s.ReviewEventSerializer(queues.history(obj)[:500], many=True).data})
@@ -379,17 +397,53 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
 
 
-REVIEW_STEPS = {"claim", "release", "archive", "move", "notes"}
+# The review actions (POST) and the step of qa.queues each takes.
+REVIEW_STEPS = {"claim": queues.Step.CLAIM, "release": queues.Step.RELEASE, "archive": queues.Step.ARCHIVE,
+                "move": queues.Step.MOVE, "notes": queues.Step.NOTE}
 
 
 @extend_schema(
     summary="Get an API token",
     request=s.TokenRequestSerializer,
-    responses={200: s.TokenSerializer, 400: ERRORS[400]},
+    responses={200: s.TokenSerializer, 400: ERRORS[400], 429: ERRORS[429]},
     auth=[],
 )
-class TokenView(HeifyAPIMixin, ObtainAuthToken):
-    """POST {"username", "password"} -> {"token": "..."}; send it as `Authorization: Token <token>`."""
+class TokenView(HeifyAPIMixin, APIView):
+    """POST {"username", "password"} -> {"token", "expiry"}; send it as `Authorization: Token <token>`.
+
+    Only the token's hash is kept (django-rest-knox), and it expires after settings.API_TOKEN_TTL_DAYS.
+    The password is checked through django.contrib.auth.authenticate with the request, so django-axes
+    counts failures and locks a username out from an address as on the admin's login page.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth-token"
+
+    def post(self, request, *args, **kwargs):
+        serializer = s.TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        django_request = request._request  # where django-axes and its middleware look
+        user = authenticate(request=django_request, **serializer.validated_data)
+        if user is None:
+            if getattr(django_request, "axes_locked_out", False):
+                raise LockedOut()
+            raise exceptions.ValidationError("Unable to log in with provided credentials.")
+        instance, token = get_token_model().objects.create(user=user)
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+@extend_schema(summary="Revoke the token this request is sent with", request=None,
+               responses={204: None, 401: ERRORS[401]})
+class LogoutView(HeifyAPIMixin, APIView):
+    """POST with `Authorization: Token <token>`: that token stops working at once."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, *args, **kwargs):
+        request.auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ syncer.contract assumes it, validates with qa.rules, and can inject faults.
     with running_emulator(EmulatorState(processing_seconds=0)) as heify:
         httpx.get(heify.url + "/configuration", headers={"x-api-key": heify.api_key})
         heify.state.burst_429(2, retry_after=1)
+        heify.state.set_faults(Faults(error_rate=0.1, rate_429=0.05, latency=0.02))
 
 `python manage.py heify_emulator` serves one in the foreground. Nothing here
 touches the database.
@@ -18,6 +19,7 @@ from syncer.emulator.server import RunningEmulator, running_emulator, serve_fore
 from syncer.emulator.state import (
     ApiError,
     EmulatorState,
+    Faults,
     FixtureError,
     RequestRecord,
     WebhookDelivery,
@@ -28,6 +30,7 @@ __all__ = [
     "ApiError",
     "EmulatorApp",
     "EmulatorState",
+    "Faults",
     "FixtureError",
     "RequestRecord",
     "RunningEmulator",

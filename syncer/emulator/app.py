@@ -71,8 +71,9 @@ class EmulatorApp:
 
     def respond(self, request: Request) -> Response:
         try:
-            if self.state.latency > 0:
-                time.sleep(self.state.latency)
+            delay = self.state.request_delay()
+            if delay > 0:
+                time.sleep(delay)
             fault = self.state.injected_fault()
             if fault is not None:
                 raise fault

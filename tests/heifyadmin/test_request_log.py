@@ -4,7 +4,7 @@ import logging
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from heifyadmin.log_context import RequestIdFilter
@@ -40,7 +40,8 @@ def test_the_request_id_is_echoed_and_reaches_the_heify_calls_of_that_request(he
     pull.pull(["transcriptions"])
     call = Transcription.objects.filter(group__isnull=True).first()
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=User.objects.create_superuser('a')).key}")
+    token = AuthToken.objects.create(user=User.objects.create_superuser("a"))[1]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     records.clear()
     response = api.patch(f"/api/v1/transcriptions/{call.heify_id}/", {"group": "PENDING_REVIEW"}, format="json",
                          HTTP_X_REQUEST_ID="lb-1234")

@@ -162,7 +162,7 @@ def test_metadata_is_replaced_whole(admin_client, load):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("{not json", "Enter a valid JSON"),
+    ("{not json", "metadata is not valid JSON"),
     ("[1, 2]", "must be a JSON object"),
     ('"just text"', "must be a JSON object"),
     ("42", "must be a JSON object"),

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.models import Evaluator, Participant, Transcription
@@ -23,7 +23,7 @@ def user_with(*codenames, username="tool"):
 
 def client_for(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return client
 
 
@@ -50,7 +50,7 @@ def test_token_is_issued_for_good_credentials_only():
     User.objects.create_user("ann", password="correct-horse-9")
     response = APIClient().post(f"{API}/auth/token/", {"username": "ann", "password": "correct-horse-9"},
                                 format="json")
-    assert response.status_code == 200 and len(response.json()["token"]) == 40
+    assert response.status_code == 200 and len(response.json()["token"]) == 64
     bad = APIClient().post(f"{API}/auth/token/", {"username": "ann", "password": "nope"}, format="json")
     assert "Unable to log in" in assert_error(bad, 400)["message"]
     assert_error(APIClient().post(f"{API}/auth/token/", {}, format="json"), 400, field="username")
@@ -317,20 +317,29 @@ def test_cursor_pagination_walks_every_row_once(api, load):
 
 def test_transcription_list_query_count_is_flat(api, load, django_assert_num_queries):
     load(transcriptions=[builders.transcription_payload() for _ in range(30)])
-    with django_assert_num_queries(2):  # token user, page
+    with django_assert_num_queries(3):  # token and user, the user's tokens (knox drops expired ones), page
         api.get(f"{API}/transcriptions/?limit=30")
 
 
 def test_evaluator_list_query_count_is_flat(api, load, django_assert_num_queries):
     load(evaluators=[builders.evaluator_payload() for _ in range(12)])
-    with django_assert_num_queries(3):  # token user, page, criteria
+    with django_assert_num_queries(4):  # token and user, the user's tokens, page, criteria
         assert len(api.get(f"{API}/evaluators/").json()["data"]) == 12
 
 
 # --- schema and docs -------------------------------------------------------------------------------------
 
 
-def test_schema_and_docs_are_served_without_a_cdn(client):
+def test_schema_and_docs_are_for_signed_in_users_only(client, api, admin_user):
+    assert_error(client.get(f"{API}/schema/?format=json"), 401)
+    assert client.get(f"{API}/schema/").status_code == client.get(f"{API}/docs/").status_code == 401
+    assert api.get(f"{API}/schema/?format=json").status_code == 200  # a token
+    client.force_login(admin_user)  # or a session
+    assert client.get(f"{API}/schema/?format=json").status_code == 200
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client, admin_user):
+    client.force_login(admin_user)
     schema = client.get(f"{API}/schema/?format=json")
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
     docs = client.get(f"{API}/docs/").content.decode()
@@ -380,6 +389,7 @@ def test_list_filters_do_not_hide_a_call_named_by_its_id(api, load):
 
 
 def schema_of(client):
+    client.force_login(User.objects.get_or_create(username="schema-reader", is_staff=True)[0])
     return client.get(f"{API}/schema/?format=json").json()
 
 

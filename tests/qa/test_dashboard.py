@@ -63,8 +63,15 @@ def test_heify_report_beside_ours_and_the_quota(admin_client, heify_account):
     assert "Not asked yet" in admin_client.get(url).content.decode()
     answer = admin_client.post(url).content.decode()
     assert "agree" in answer and "differ" not in answer.replace("qa-trend-declining", "")
-    heify_account.state.analytics_quota = heify_account.state.analytics_used()
-    assert "quota is used up (429)" in admin_client.post(url).content.decode()
+    used = heify_account.state.analytics_used()
+    # Asked today: shown again, without spending the quota again (and with no button to).
+    again = admin_client.get(url).content.decode()
+    assert "agree" in again and 'data-testid="fetched-at"' in again and "Ask Heify now" not in again
+    assert "agree" in admin_client.post(url).content.decode()
+    assert heify_account.state.analytics_used() == used
+    heify_account.state.analytics_quota = used
+    other = reverse("admin:qa_participant_heify_report", args=[Participant.objects.exclude(pk=participant.pk)[0].pk])
+    assert "quota is used up (429)" in admin_client.post(other).content.decode()
 
 
 def test_api_remote_flag_and_quota(admin_user, heify_account):
@@ -77,9 +84,43 @@ def test_api_remote_flag_and_quota(admin_user, heify_account):
     url = f"/api/v1/participants/{participant.heify_id}/analytics/"
     body = api.get(url, {"remote": "true"}).json()
     assert body["remote"]["kpis"] == body["data"]["kpis"]
-    heify_account.state.analytics_quota = heify_account.state.analytics_used()
-    response = api.get(url, {"remote": "true"})
+    used = heify_account.state.analytics_used()
+    assert api.get(url, {"remote": "true"}).json()["remote"] == body["remote"]  # kept for the day
+    assert heify_account.state.analytics_used() == used
+    heify_account.state.analytics_quota = used
+    other = f"/api/v1/participants/{Participant.objects.exclude(pk=participant.pk)[0].heify_id}/analytics/"
+    response = api.get(other, {"remote": "true"})
     assert response.status_code == 429 and response.json()["error"]["code"] == "quota_exceeded"
-    assert api.get(url).status_code == 200  # ours costs nothing
+    assert api.get(other).status_code == 200  # ours costs nothing
     heify_account.state.down = True
-    assert api.get(url, {"remote": "1"}).status_code == 503
+    assert api.get(other, {"remote": "1"}).status_code == 503
+
+
+def test_only_a_qa_manager_may_spend_heifys_quota(heify_account, client):
+    from django.contrib.auth.models import Group, User
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    pull.pull(["participants", "evaluators", "transcriptions"])
+    participant = Participant.objects.first()
+    people = {}
+    for name, role in (("rita", "Reviewer"), ("max", "QA manager")):
+        people[name] = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
+        people[name].groups.add(Group.objects.get(name=role))
+    url = f"/api/v1/participants/{participant.heify_id}/analytics/"
+    reviewer = APIClient()
+    reviewer.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=people['rita'])[1]}")
+    refused = reviewer.get(url, {"remote": "true"})
+    assert refused.status_code == 403 and "QA managers only" in refused.json()["error"]["message"]
+    assert reviewer.get(url).status_code == 200
+    assert heify_account.state.analytics_used() == 0
+    page = reverse("admin:qa_participant_change", args=[participant.pk])
+    report = reverse("admin:qa_participant_heify_report", args=[participant.pk])
+    client.force_login(people["rita"])
+    assert report not in client.get(page).content.decode()
+    assert client.get(report).status_code == 403 and client.post(report).status_code == 403
+    assert heify_account.state.analytics_used() == 0
+    client.force_login(people["max"])
+    assert report in client.get(page).content.decode()
+    assert "agree" in client.post(report).content.decode()
+    assert heify_account.state.analytics_used() == 1

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa import queues
@@ -142,6 +142,7 @@ def test_a_note_keeps_a_claim_alive(call, ann):
 
 def test_verdicts_are_kept_beside_the_ai_result(call, ann):
     results = list(call.criteria_results)
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
     queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting",
                                     agrees=False, reason="they did greet")
     with pytest.raises(ValidationError):
@@ -291,7 +292,7 @@ def test_bulk_move_is_for_managers_only(client, call, ann, max_):
 
 def api_for(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return client
 
 
@@ -323,3 +324,238 @@ def test_api_roles(call, ann, max_, load):
     assert api_for(person("nobody")).get(f"/api/v1/transcriptions/{call.heify_id}/notes/").status_code == 403
     assert api_for(max_).patch(f"/api/v1/transcriptions/{call.heify_id}/", {"group": None},
                                format="json").status_code in (200, 202)
+
+
+# --- a claim protects the reviewer's work (issue 11 §1) ----------------------------------------------
+
+
+def steps_of(user, call):
+    return {str(step) for step in queues.allowed_steps(user, Transcription.objects.select_related(
+        "assigned_to").get(pk=call.pk))}
+
+
+REVIEWER_STEPS = {"claim", "note"}
+@pytest.mark.parametrize("group, who, expected", [
+    ("PENDING_REVIEW", "ann", REVIEWER_STEPS),
+    ("PENDING_REVIEW", "max", {"claim", "archive", "move", "note", "verdict"}),
+    ("PENDING_REVIEW", "eve", set()),
+    (None, "bob", REVIEWER_STEPS),
+    (None, "max", {"claim", "archive", "move", "note", "verdict"}),
+    ("UNDER_REVIEW", "ann", {"release", "archive", "note", "verdict"}),  # ann holds the claim
+    ("UNDER_REVIEW", "bob", {"note"}),
+    ("UNDER_REVIEW", "max", {"release", "archive", "reassign", "move", "note", "verdict"}),
+    ("UNDER_REVIEW", "eve", set()),
+    ("ARCHIVED", "ann", set()),
+    ("ARCHIVED", "max", {"reopen", "move"}),
+])
+def test_allowed_steps_says_what_each_person_may_do_now(load, ann, bob, max_, group, who, expected):
+    load(transcriptions=[builders.transcription_payload(group="PENDING_REVIEW" if group == "UNDER_REVIEW"
+                                                        else group)])
+    call = Transcription.objects.get()
+    if group == "UNDER_REVIEW":
+        queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    user = {"ann": ann, "bob": bob, "max": max_, "eve": person("eve")}[who]
+    assert steps_of(user, call) == expected
+
+
+def test_another_reviewer_cannot_replace_the_holders_verdict(call, ann, bob):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    events = ReviewEvent.objects.count()
+    with pytest.raises(PermissionDenied) as refused:
+        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=bob, criterion_name="Greeting",
+                                        agrees=False, reason="no greeting")
+    assert "ann is reviewing this call" in str(refused.value)
+    verdict = call.criterion_verdicts.get()
+    assert (verdict.reviewer, verdict.agrees, verdict.as_manager) == (ann, True, False)
+    assert ReviewEvent.objects.count() == events
+
+
+def test_a_reviewer_records_verdicts_only_on_a_call_they_hold(call, ann):
+    with pytest.raises(PermissionDenied):
+        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting",
+                                        agrees=True)
+    assert not call.criterion_verdicts.exists()
+
+
+def test_a_managers_verdict_is_recorded_as_such_and_the_history_keeps_who_said_what(call, ann, max_):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    Transcription.objects.update(review_touched_at="2026-01-01T00:00:00Z")
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=max_, criterion_name="Greeting",
+                                    agrees=False, reason="the greeting came late")
+    verdict = call.criterion_verdicts.get()
+    assert (verdict.reviewer, verdict.agrees, verdict.as_manager) == (max_, False, True)
+    said = list(call.review_events.filter(action="verdict").order_by("id").values_list("actor__username", "note"))
+    assert said[0] == ("ann", "Greeting: agrees with the AI")
+    assert said[1][0] == "max"
+    assert "as QA manager" in said[1][1] and "replaces ann's verdict (agrees with the AI)" in said[1][1]
+    # A manager's verdict does not keep ann's claim alive: only ann's own actions do.
+    assert queues.release_expired_claims() == 1
+
+
+def test_notes_are_open_to_every_reviewer_but_only_the_holders_keep_the_claim_alive(call, ann, bob, max_):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    Transcription.objects.update(review_touched_at="2026-01-01T00:00:00Z")
+    queues.transcription_note(transcription_id=call.pk, author=bob, text="heard this one too")
+    queues.transcription_note(transcription_id=call.pk, author=max_, text="look at 02:10")
+    notes = list(call.review_events.filter(action="note").order_by("id").values_list("actor__username", "note"))
+    assert notes == [("bob", "heard this one too"), ("max", "look at 02:10")]
+    assert queues.release_expired_claims() == 1
+
+
+def test_an_archived_call_takes_no_note_and_no_verdict_until_reopened(call, ann, max_):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.transcription_archive(transcription_id=call.pk, acting_user=ann)
+    events = ReviewEvent.objects.count()
+    for user in (ann, max_):
+        with pytest.raises(ValidationError) as refused:
+            queues.transcription_note(transcription_id=call.pk, author=user, text="late thought")
+        assert "reopen it first" in refused.value.messages[0]
+        with pytest.raises(ValidationError):
+            queues.criterion_verdict_record(transcription_id=call.pk, reviewer=user, criterion_name="Greeting",
+                                            agrees=True)
+    assert ReviewEvent.objects.count() == events and not call.criterion_verdicts.exists()
+    queues.transcription_reopen(transcription_id=call.pk, acting_user=max_)
+    queues.transcription_note(transcription_id=call.pk, author=ann, text="late thought")
+
+
+def test_admin_refuses_another_reviewers_verdict_and_shows_only_allowed_forms(client, call, ann, bob):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    client.force_login(bob)
+    page = client.get(review_url(call)).content.decode()
+    assert review_url(call, "note") in page  # notes stay open to every reviewer
+    assert review_url(call, "verdict") not in page and review_url(call, "release") not in page
+    response = client.post(review_url(call, "verdict"), {"criterion": "Greeting", "agrees": "no", "reason": "x"},
+                           follow=True)
+    assert response.status_code == 200 and "ann is reviewing this call" in response.content.decode().lower()
+    verdict = call.criterion_verdicts.get()
+    assert (verdict.reviewer, verdict.agrees) == (ann, True)
+    client.force_login(ann)
+    assert review_url(call, "verdict") in client.get(review_url(call)).content.decode()
+
+
+def test_api_notes_from_others_do_not_keep_the_claim_alive_and_archived_calls_take_none(call, ann, bob):
+    url = f"/api/v1/transcriptions/{call.heify_id}"
+    api_for(ann).post(f"{url}/claim/")
+    Transcription.objects.update(review_touched_at="2026-01-01T00:00:00Z")
+    assert api_for(bob).post(f"{url}/notes/", {"text": "me too"}, format="json").status_code == 201
+    call.refresh_from_db()
+    assert call.review_touched_at.year == 2026 and call.review_touched_at.month == 1
+    api_for(ann).post(f"{url}/archive/")
+    refused = api_for(ann).post(f"{url}/notes/", {"text": "afterthought"}, format="json")
+    assert refused.status_code == 400 and "reopen it first" in refused.json()["error"]["message"]
+
+
+# --- existence oracles (issue 11 §5): no right, same answer whether the call exists or not ----------------
+
+
+@pytest.mark.parametrize("role, step, body", [
+    (None, "claim", {}),
+    (None, "release", {}),
+    (None, "archive", {}),
+    (None, "notes", {"text": "hello"}),
+    ("Reviewer", "move", {"group": "ARCHIVED"}),
+])
+def test_api_review_steps_answer_alike_for_a_missing_and_a_forbidden_call(call, role, step, body):
+    eve = api_for(person("eve", role))
+    existing = eve.post(f"/api/v1/transcriptions/{call.heify_id}/{step}/", body, format="json")
+    missing = eve.post(f"/api/v1/transcriptions/no-such-call/{step}/", body, format="json")
+    assert (existing.status_code, missing.status_code) == (403, 403)
+    assert existing.json() == missing.json()
+    assert not ReviewEvent.objects.exists()
+
+
+@pytest.mark.parametrize("role, step, data", [
+    (None, "claim", {}),
+    (None, "note", {"note": "hello"}),
+    (None, "verdict", {"criterion": "Greeting", "agrees": "yes"}),
+    ("Reviewer", "reopen", {}),
+    ("Reviewer", "reassign", {"to_user": "1", "reason": "x"}),
+])
+def test_admin_review_steps_answer_alike_for_a_missing_and_a_forbidden_call(client, call, role, step, data):
+    client.force_login(person("eve", role))
+    missing = Transcription(pk=call.pk + 1000)
+    answers = [client.post(review_url(c, step), data).status_code for c in (call, missing)]
+    assert answers == [403, 403]
+    assert not ReviewEvent.objects.exists()
+
+
+# --- no review input gives a 500 (issue 11 §4) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("to_user, message", [
+    ("abc", "Choose a reviewer"),
+    ("", "Choose a reviewer"),
+    ("99999999999999999999999", "Choose a reviewer"),
+    ("-1", "Choose a reviewer"),
+    ("1\x00", "Null characters are not allowed"),
+])
+def test_admin_reassign_to_a_bad_user_is_refused_clearly(client, call, ann, max_, to_user, message):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    client.force_login(max_)
+    response = client.post(review_url(call, "reassign"), {"to_user": to_user, "reason": "ann is off"}, follow=True)
+    assert response.status_code == 200 and message in response.content.decode()
+    call.refresh_from_db()
+    assert call.assigned_to == ann
+
+
+def test_a_reviewer_learns_nothing_of_user_ids_from_reassign(client, call, ann, max_):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    client.force_login(ann)
+    answers = {client.post(review_url(call, "reassign"), {"to_user": to_user, "reason": "x"}).status_code
+               for to_user in (str(max_.pk), "987654", "abc")}
+    assert answers == {403}
+
+
+NUL_NOTE, LONG_NOTE, LONGEST_NOTE = "before\x00after", "x" * 2_000_000, "y" * 5000
+
+
+@pytest.mark.parametrize("step, data, refusal", [
+    ("note", {"note": NUL_NOTE}, "null characters"),
+    ("note", {"note": LONG_NOTE}, "at most 5000 characters"),
+    ("note", {"note": "x" * 5001}, "at most 5000 characters"),
+    ("verdict", {"criterion": "Greeting", "agrees": "no", "reason": NUL_NOTE}, "null characters"),
+    ("verdict", {"criterion": "Greeting", "agrees": "no", "reason": LONG_NOTE}, "at most 5000 characters"),
+    ("verdict", {"criterion": "Gree\x00ting", "agrees": "yes"}, "no result for"),
+    ("release", {"note": NUL_NOTE}, "null characters"),
+    ("archive", {"note": LONG_NOTE}, "at most 5000 characters"),
+    ("reassign", {"to_user": "{bob}", "reason": NUL_NOTE}, "null characters"),
+])
+def test_admin_review_text_is_refused_clearly_and_nothing_changes(client, call, ann, bob, max_, step, data,
+                                                                  refusal):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    client.force_login(max_)
+    data = {key: value.replace("{bob}", str(bob.pk)) for key, value in data.items()}
+    events = ReviewEvent.objects.count()
+    response = client.post(review_url(call, step), data, follow=True)
+    assert response.status_code == 200 and refusal in response.content.decode()
+    assert ReviewEvent.objects.count() == events and not call.criterion_verdicts.exists()
+    call.refresh_from_db()
+    assert (call.group, call.assigned_to) == ("UNDER_REVIEW", ann)
+
+
+def test_the_longest_note_is_kept_whole(client, call, ann):
+    client.force_login(ann)
+    client.post(review_url(call, "note"), {"note": LONGEST_NOTE})
+    assert call.review_events.get(action="note").note == LONGEST_NOTE
+
+
+@pytest.mark.parametrize("step, body", [
+    ("notes", {"text": NUL_NOTE}),
+    ("notes", {"text": "x" * 5001}),
+    ("notes", '{"text": "\\ud800 lone surrogate"}'),  # JSON's escape: the test client cannot encode it raw
+    ("release", {"note": NUL_NOTE}),
+    ("archive", {"note": "x" * 5001}),
+])
+def test_api_review_text_is_refused_with_400(call, ann, step, body):
+    url = f"/api/v1/transcriptions/{call.heify_id}"
+    api_for(ann).post(f"{url}/claim/")
+    events = ReviewEvent.objects.count()
+    if isinstance(body, str):
+        response = api_for(ann).post(f"{url}/{step}/", body, content_type="application/json")
+    else:
+        response = api_for(ann).post(f"{url}/{step}/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert ReviewEvent.objects.count() == events

@@ -281,3 +281,28 @@ def test_json_that_cannot_be_stored_or_sent_is_refused(value, message):
     assert message in messages_of(exc, "context")
     with pytest.raises(ValidationError):
         rules.clean_participant({"tag": "x", "metadata": {"v": value}})
+
+
+# --- review notes and reasons ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a\x00b", "may not contain null characters"),
+    ("x" * 5001, "at most 5000 characters"),
+    ("x" * 2_000_000, "at most 5000 characters"),
+    ("\ud800", "lone surrogate"),
+    (12, "must be text"),
+])
+def test_review_text_refuses_nul_overlong_and_non_text(text, message):
+    with pytest.raises(ValidationError) as refused:
+        rules.clean_review_text(text, field="note")
+    assert message in messages_of(refused, "note")
+
+
+def test_review_text_is_stripped_and_may_be_required():
+    assert rules.clean_review_text("  fine  ", field="note") == "fine"
+    assert rules.clean_review_text(None, field="note") == ""
+    assert rules.clean_review_text("y" * 5000, field="note") == "y" * 5000
+    with pytest.raises(ValidationError) as refused:
+        rules.clean_review_text("   ", field="text", what="note", required=True)
+    assert messages_of(refused, "text") == "The note cannot be empty."

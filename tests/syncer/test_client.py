@@ -7,6 +7,8 @@ import pytest
 from syncer import client as heify_client
 from syncer.client import HeifyClient, RetryPolicy
 
+MISSING = "00000000-0000-4000-8000-000000000000"  # Heify-shaped, and no object has it
+
 
 def make_client(heify, **kwargs):
     waits = []
@@ -34,7 +36,7 @@ def test_503_is_retried_a_bounded_number_of_times(heify):
     client, waits = make_client(heify)
     heify.state.down = True
     with pytest.raises(heify_client.Unavailable) as exc:
-        client.get("participants", "x")
+        client.get("participants", MISSING)
     assert len(heify.state.request_log) == 4 and len(waits) == 3
     assert exc.value.status == 503 and "Heify is down" in exc.value.message
 
@@ -43,7 +45,7 @@ def test_500_is_not_retried(heify):
     client, _ = make_client(heify)
     heify.state.error_rate = 1.0
     with pytest.raises(heify_client.Unavailable):
-        client.get("participants", "x")
+        client.get("participants", MISSING)
     assert len(heify.state.request_log) == 1
 
 
@@ -60,7 +62,7 @@ def test_gateway_errors_on_a_list_are_retried(heify, status):
 def test_connection_refused_is_unavailable_quickly():
     client = HeifyClient("http://127.0.0.1:9", "secret-key", retry=RetryPolicy(attempts=2, base_delay=0.01, total=1))
     with pytest.raises(heify_client.Unavailable) as exc:
-        client.get("evaluators", "x")
+        client.get("evaluators", MISSING)
     assert "could not be reached" in str(exc.value)
 
 
@@ -68,10 +70,10 @@ def test_connection_refused_is_unavailable_quickly():
 def test_typed_errors(heify, status, kind):
     if status == 401:
         client = HeifyClient(heify.url, "wrong-key")
-        call = lambda: client.get("participants", "x")  # noqa: E731
+        call = lambda: client.get("participants", MISSING)  # noqa: E731
     elif status == 404:
         client, _ = make_client(heify)
-        call = lambda: client.get("participants", "nope")  # noqa: E731
+        call = lambda: client.get("participants", MISSING)  # noqa: E731
     else:
         client, _ = make_client(heify)
         call = lambda: client.create("evaluators", {"tag": "x", "criteria": []})  # noqa: E731
@@ -103,7 +105,7 @@ def test_the_api_key_appears_nowhere(heify, caplog):
         if fault == "down":
             heify.state.down = True
         try:
-            client.get("participants", "x")
+            client.get("participants", MISSING)
         except heify_client.HeifyError as exc:
             messages += [str(exc), repr(exc)]
         heify.state.down = False

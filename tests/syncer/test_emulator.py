@@ -573,3 +573,44 @@ def test_the_command_serves_the_demo_until_ctrl_c():
             pytest.fail(f"the emulator did not stop within 30 s of Ctrl-C; stderr: {err}")
     assert process.returncode == 0, err
     assert "stopped" in out
+
+
+def test_seeded_fault_rates_are_repeatable_and_mixed():
+    from syncer.emulator import EmulatorState, Faults
+
+    def statuses(seed):
+        state = EmulatorState(seed=seed)
+        state.set_faults(Faults(error_rate=0.3, error_statuses=(500, 502, 503), rate_429=0.2, retry_after=0.5))
+        return [getattr(state.injected_fault(), "status", 200) for _ in range(200)]
+
+    first = statuses(4)
+    assert first == statuses(4) and first != statuses(5)  # the seed decides, and only the seed
+    assert {200, 429, 500, 502, 503} == set(first)
+    assert 0.1 < first.count(429) / 200 < 0.3  # 0.2 of 200 draws, give or take the draw
+    with pytest.raises(ValueError, match="fraction"):
+        Faults(error_rate=1.5)
+    with pytest.raises(ValueError, match="5xx"):
+        Faults(error_statuses=(404,))
+
+
+def test_slow_requests_and_429s_over_http(api, state):
+    from syncer.emulator import Faults
+
+    state.set_faults(Faults(rate_429=1.0, retry_after=2))
+    answer = api.get(contract.PATHS["participants"])
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "2"
+    state.set_faults(Faults(slow_rate=1.0, slow_seconds=0.2))
+    started = time.monotonic()
+    assert api.get(contract.PATHS["participants"]).status_code == 200
+    assert time.monotonic() - started >= 0.2
+    state.reset_faults()
+    assert state.faults == Faults()
+
+
+def test_the_command_takes_the_fault_flags():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="faults: error_rate is a fraction"):
+        call_command("heify_emulator", "--error-rate", "2", "--port", "0")
+    with pytest.raises(CommandError, match="5xx"):
+        call_command("heify_emulator", "--error-statuses", "418", "--port", "0")

@@ -5,11 +5,21 @@ password in var/admin-password.txt (readable by the owner only), so the
 run command can print it every time without ever using a fixed password.
 """
 
+import os
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+
+def write_private(path, text: str) -> None:
+    """Write `text` to a file that is the owner's alone from its creation (mode 600), never readable by others
+    for a moment as write-then-chmod would leave it; an existing file is made private before it is filled."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        os.fchmod(fd, 0o600)
+        file.write(text)
 
 
 class Command(BaseCommand):
@@ -30,8 +40,7 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save(update_fields=["password"])
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
+            write_private(password_file, password + "\n")
         password = password_file.read_text().strip()
         if user.check_password(password):
             self.stdout.write(f"Admin login: {username} / {password}")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from syncer import contract, demo
-from syncer.emulator import EmulatorState, FixtureError, serve_forever
+from syncer.emulator import EmulatorState, Faults, FixtureError, serve_forever
 from syncer.emulator.state import DEFAULT_API_KEY, DEFAULT_PROCESSING_SECONDS
 
 
@@ -35,6 +35,18 @@ class Command(BaseCommand):
             "--processing-seconds", type=float, default=DEFAULT_PROCESSING_SECONDS,
             help=f"how long an upload takes to finish (default {DEFAULT_PROCESSING_SECONDS:g}; 0: at the next read)",
         )
+        faults = parser.add_argument_group("faults (all off by default; drawn from an rng seeded with --seed)")
+        faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+        faults.add_argument(
+            "--slow-rate", type=float, default=0.0, help="fraction of requests that wait --slow-seconds more"
+        )
+        faults.add_argument("--slow-seconds", type=float, default=0.0)
+        faults.add_argument("--error-rate", type=float, default=0.0, help="fraction of requests answered with a 5xx")
+        faults.add_argument(
+            "--error-statuses", default="500", help="comma-separated 5xx statuses to draw the errors from (default 500)"
+        )
+        faults.add_argument("--rate-429", type=float, default=0.0, help="fraction of requests answered 429")
+        faults.add_argument("--retry-after", type=float, default=1.0, help="the Retry-After of those 429s (seconds)")
 
     def handle(self, *args, host, port, fixture, demo_transcriptions, seed, api_key, processing_seconds, **options):
         if not 0 <= port <= 65535:
@@ -43,11 +55,20 @@ class Command(BaseCommand):
             raise CommandError(f"--demo-transcriptions must be 0 or more, not {demo_transcriptions}.")
         if processing_seconds < 0:
             raise CommandError(f"--processing-seconds must be 0 or more, not {processing_seconds:g}.")
+        try:
+            faults = Faults(
+                latency=options["latency"], slow_rate=options["slow_rate"], slow_seconds=options["slow_seconds"],
+                error_rate=options["error_rate"], rate_429=options["rate_429"], retry_after=options["retry_after"],
+                error_statuses=tuple(int(code) for code in options["error_statuses"].split(",") if code.strip()),
+            )
+        except ValueError as exc:
+            raise CommandError(f"faults: {exc}") from None
         state = EmulatorState(
             api_key=api_key or getattr(settings, "HEIFY_API_KEY", "") or DEFAULT_API_KEY,
             processing_seconds=processing_seconds,
             seed=seed,
         )
+        state.set_faults(faults)
         if fixture:
             self.load_fixture(state, fixture)
         if options["demo"]:

@@ -1,10 +1,11 @@
 """python manage.py heify_load FILE.json: load Heify JSON through the one upsert path."""
 
-import json
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from qa import rules
 from syncer import mirror
 
 
@@ -20,14 +21,16 @@ class Command(BaseCommand):
     def handle(self, *args, file, **options):
         try:
             if file == "-":
-                snapshot = json.load(sys.stdin)
+                text = sys.stdin.buffer.read()
             else:
-                with open(file, encoding="utf-8") as handle:
-                    snapshot = json.load(handle)
+                with open(file, "rb") as handle:
+                    text = handle.read()
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{file} is not valid JSON: {exc}") from None
+        try:  # nesting and numbers bounded; each object's values are checked, by place, as it is parsed
+            snapshot = rules.load_json(text, field="the file", max_bytes=None)
+        except ValidationError as exc:
+            raise CommandError(f"{file}: nothing was loaded: {' '.join(exc.messages)}") from None
         try:
             results = mirror.load_snapshot(snapshot)
         except mirror.PayloadError as exc:

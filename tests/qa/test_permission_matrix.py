@@ -1,0 +1,282 @@
+"""Who may do what: one table, every cell checked.
+
+Users: anonymous, a staff user in no group, a Reviewer, a QA manager and a superuser. Rows: every admin
+page and review step the project adds (and the model pages it registers), every admin action, every API
+endpoint and method. A cell is allowed when the user's name is in the row's set, denied otherwise.
+
+What "allowed" and "denied" look like:
+- admin pages (GET): 200, or else the login page (anonymous) or 403;
+- admin review steps (POST): done, or refused with an error message and nothing changed;
+- admin actions: the rows changed, or not;
+- the API: any answer but 401/403 (a write is sent an invalid body, so an allowed one answers 400 without
+  touching Heify), or else 401 (anonymous) or 403.
+Heify is down for the whole test (nothing listens at HEIFY_API_URL), with a budget of a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import resolve
+from drf_spectacular.generators import SchemaGenerator
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from qa.models import Configuration, Evaluator, Participant, ReviewEvent, Transcription
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+A, S, R, M, SU = "anonymous", "staff", "reviewer", "manager", "superuser"
+USERS = (A, S, R, M, SU)
+STAFF = {S, R, M, SU}
+READERS = {R, M, SU}
+MANAGERS = {M, SU}
+
+# Where a review step finds the call before it runs (the acting user may or may not hold the claim).
+PENDING, CLAIMED_BY_OTHER, CLAIMED_BY_SELF, ARCHIVED = "pending", "claimed by another", "claimed by self", "archived"
+
+# --- THE TABLE ------------------------------------------------------------------------------------------
+# (surface, what, method, address, state of the call or body, who may)
+# Addresses: {cfg} {ev} {pt} {tx} are Heify ids (API), {cfg_pk} {ev_pk} {pt_pk} {tx_pk} primary keys (admin).
+ADMIN_PAGES = [
+    ("admin home", "GET", "/admin/", STAFF),
+    ("configurations: list", "GET", "/admin/qa/configuration/", READERS),
+    ("configurations: add", "GET", "/admin/qa/configuration/add/", MANAGERS),
+    ("configuration: page", "GET", "/admin/qa/configuration/{cfg_pk}/change/", READERS),
+    ("configuration: delete", "GET", "/admin/qa/configuration/{cfg_pk}/delete/", MANAGERS),
+    ("evaluators: list", "GET", "/admin/qa/evaluator/", READERS),
+    ("evaluators: add", "GET", "/admin/qa/evaluator/add/", MANAGERS),
+    ("evaluator: page", "GET", "/admin/qa/evaluator/{ev_pk}/change/", READERS),
+    ("evaluator: delete", "GET", "/admin/qa/evaluator/{ev_pk}/delete/", MANAGERS),
+    ("participants: list", "GET", "/admin/qa/participant/", READERS),
+    ("participants: add", "GET", "/admin/qa/participant/add/", MANAGERS),
+    ("participant: page and dashboard", "GET", "/admin/qa/participant/{pt_pk}/change/?as_of=2026-03-21", READERS),
+    ("participant: delete", "GET", "/admin/qa/participant/{pt_pk}/delete/", MANAGERS),
+    ("team overview", "GET", "/admin/qa/participant/team/", READERS),
+    ("compare with Heify: page", "GET", "/admin/qa/participant/{pt_pk}/heify-report/", MANAGERS),
+    ("compare with Heify: ask Heify", "POST", "/admin/qa/participant/{pt_pk}/heify-report/", MANAGERS),
+    ("transcriptions: list", "GET", "/admin/qa/transcription/", READERS),
+    ("transcriptions: upload a call", "GET", "/admin/qa/transcription/add/", MANAGERS),
+    ("transcription: page", "GET", "/admin/qa/transcription/{tx_pk}/change/", READERS),
+    ("review queues", "GET", "/admin/qa/reviewitem/", READERS),
+    ("review page", "GET", "/admin/qa/reviewitem/{tx_pk}/change/", READERS),
+    ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
+    ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
+]
+ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
+    ("claim", PENDING, {}, READERS),
+    ("release", CLAIMED_BY_OTHER, {"note": "n"}, MANAGERS),
+    ("archive", CLAIMED_BY_OTHER, {"note": "n"}, MANAGERS),
+    ("reopen", ARCHIVED, {"note": "n"}, MANAGERS),
+    ("reassign", CLAIMED_BY_OTHER, {"to_user": "{pete_pk}", "reason": "on holiday"}, MANAGERS),
+    ("note", CLAIMED_BY_OTHER, {"note": "a note"}, READERS),
+    ("verdict", CLAIMED_BY_SELF, {"criterion": "Greeting", "agrees": "no", "reason": "it was said"}, READERS),
+]
+ADMIN_ACTIONS = [  # (action, changelist, state before, who may)
+    ("move_to_pending", "/admin/qa/reviewitem/?queue=ARCHIVED", ARCHIVED, MANAGERS),
+    ("move_to_archived", "/admin/qa/reviewitem/", PENDING, MANAGERS),
+    ("move_to_no_group", "/admin/qa/reviewitem/", PENDING, MANAGERS),
+    ("delete_selected", "/admin/knox/authtoken/", "own token", STAFF),
+]
+API = [  # (what, method, address, state of the call, body, who may)
+    *[row for name, key in (("configuration", "cfg"), ("evaluator", "ev"), ("participant", "pt")) for row in (
+        (f"{name}s: list", "GET", f"/api/v1/{name}s/", None, None, READERS),
+        (f"{name}s: create", "POST", f"/api/v1/{name}s/", None, {}, MANAGERS),
+        (f"{name}: read", "GET", f"/api/v1/{name}s/{{{key}}}/", None, None, READERS),
+        (f"{name}: replace", "PUT", f"/api/v1/{name}s/{{{key}}}/", None, {}, MANAGERS),
+        (f"{name}: change", "PATCH", f"/api/v1/{name}s/{{{key}}}/", None, {"tag": ""}, MANAGERS),
+        (f"{name}: delete", "DELETE", f"/api/v1/{name}s/{{{key}}}/", None, None, MANAGERS),
+    )],
+    ("participant: analytics", "GET", "/api/v1/participants/{pt}/analytics/", None, None, READERS),
+    ("participant: analytics with Heify's", "GET", "/api/v1/participants/{pt}/analytics/?remote=true", None, None,
+     MANAGERS),
+    ("transcriptions: list", "GET", "/api/v1/transcriptions/", None, None, READERS),
+    ("transcription: read", "GET", "/api/v1/transcriptions/{tx}/", None, None, READERS),
+    ("transcription: set group", "PATCH", "/api/v1/transcriptions/{tx}/", None, {"group": "BOGUS"}, MANAGERS),
+    ("transcription: claim", "POST", "/api/v1/transcriptions/{tx}/claim/", PENDING, None, READERS),
+    ("transcription: release", "POST", "/api/v1/transcriptions/{tx}/release/", CLAIMED_BY_OTHER, {}, MANAGERS),
+    ("transcription: archive", "POST", "/api/v1/transcriptions/{tx}/archive/", CLAIMED_BY_OTHER, {}, MANAGERS),
+    ("transcription: move", "POST", "/api/v1/transcriptions/{tx}/move/", PENDING, {"group": "ARCHIVED"}, MANAGERS),
+    ("transcription: notes", "GET", "/api/v1/transcriptions/{tx}/notes/", None, None, READERS),
+    ("transcription: write a note", "POST", "/api/v1/transcriptions/{tx}/notes/", CLAIMED_BY_OTHER,
+     {"text": "a note"}, READERS),
+    ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", STAFF),
+    ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, STAFF),
+    ("schema", "GET", "/api/v1/schema/", None, None, STAFF),
+    ("docs", "GET", "/api/v1/docs/", None, None, STAFF),
+]
+CELLS = len(USERS) * (len(ADMIN_PAGES) + len(ADMIN_STEPS) + len(ADMIN_ACTIONS) + len(API))
+PASSWORD = "pw-for-tests-1"
+
+
+# --- the world the table is checked against ----------------------------------------------------------------
+
+
+@pytest.fixture
+def world(load, settings):
+    settings.HEIFY_INTERACTIVE_RETRY_TOTAL = settings.HEIFY_RETRY_TOTAL = 0.01  # Heify is down: say so at once
+    configuration, evaluator = builders.configuration_payload(), builders.evaluator_payload()
+    participant = builders.participant_payload()
+    load(configurations=[configuration], evaluators=[evaluator], participants=[participant],
+         transcriptions=[builders.transcription_payload(configuration=configuration, evaluator=evaluator,
+                                                        participant=participant, group="PENDING_REVIEW")])
+    users = {A: None, SU: User.objects.create_superuser("su", password=PASSWORD)}
+    for name, role in ((S, None), (R, "Reviewer"), (M, "QA manager"), ("olga", "Reviewer"), ("pete", "Reviewer")):
+        user = User.objects.create_user(name, password=PASSWORD, is_staff=True)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        users[name] = user
+    call = Transcription.objects.get()
+    ids = {
+        "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],
+        "tx": call.heify_id, "cfg_pk": Configuration.objects.get().pk, "ev_pk": Evaluator.objects.get().pk,
+        "pt_pk": Participant.objects.get().pk, "tx_pk": call.pk, "pete_pk": users["pete"].pk,
+    }
+    return users, call, ids
+
+
+def put_call(call, state, actor, other):
+    assignee = {CLAIMED_BY_OTHER: other, CLAIMED_BY_SELF: actor or other}.get(state)
+    group = {PENDING: "PENDING_REVIEW", ARCHIVED: "ARCHIVED"}.get(state, "UNDER_REVIEW")
+    Transcription.objects.filter(pk=call.pk).update(group=group, assigned_to=assignee, sync_state="synced",
+                                                    sync_error="")
+    call.refresh_from_db()
+
+
+def admin_client(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def api_client(user):
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    return client
+
+
+def check(cells: list[tuple[str, str, bool, bool, str]]) -> None:
+    """Every cell (row, user, expected, actual, what was seen) agrees with the table; the list of those that
+    do not, otherwise."""
+    wrong = [f"{row} / {user}: expected {'allowed' if want else 'denied'}, got {seen}"
+             for row, user, want, got, seen in cells if want != got]
+    assert not wrong, "\n".join(wrong)
+
+
+# --- the checks ----------------------------------------------------------------------------------------------
+
+
+def test_the_table_covers_every_api_operation_and_every_admin_page_the_project_adds(world):
+    print(f"permission matrix: {CELLS} cells")
+    _users, _call, ids = world
+    names = {value: "{id}" for key, value in ids.items() if not key.endswith("_pk")}
+    in_table = {(method, re.sub(r"[^/]+", lambda m: names.get(m.group(), m.group()),
+                                address.format(**ids).split("?")[0]))
+                for _, method, address, *_ in API}
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {(method.upper(), path) for path, item in schema["paths"].items() for method in item}
+    assert operations - in_table == set(), "API operations missing from the table"
+    # The admin: every URL a qa ModelAdmin adds through get_urls is a row (the model pages are rows too).
+    custom = {pattern.name for model_admin in admin.site._registry.values() if model_admin.opts.app_label == "qa"
+              for pattern in model_admin.get_urls() if pattern.name and not pattern.name.endswith(
+                  ("_changelist", "_add", "_change", "_delete", "_history", "_autocomplete"))}
+    covered = {resolve(address.format(**ids).split("?")[0]).url_name for _, _, address, _ in ADMIN_PAGES}
+    covered |= {resolve(f"/admin/qa/reviewitem/{ids['tx_pk']}/review/{step}/").url_name for step, *_ in ADMIN_STEPS}
+    assert custom and custom - covered == set(), "admin pages missing from the table"
+
+
+def test_admin_pages(world):
+    users, _call, ids = world
+    clients = {name: admin_client(users[name]) for name in USERS}
+    cells = []
+    for row, method, address, may in ADMIN_PAGES:
+        for name in USERS:
+            response = getattr(clients[name], method.lower())(address.format(**ids))
+            denied = response.status_code == 403 or (
+                response.status_code == 302 and response["Location"].startswith("/admin/login/"))
+            assert denied or response.status_code == 200, (row, name, response.status_code)
+            cells.append((row, name, name in may, not denied, response.status_code))
+    check(cells)
+
+
+def test_admin_review_steps(world):
+    users, call, ids = world
+    clients = {name: admin_client(users[name]) for name in USERS}
+    cells = []
+    for step, state, data, may in ADMIN_STEPS:
+        for name in USERS:
+            put_call(call, state, users[name], users["olga"])
+            before = (call.group, call.assigned_to_id, ReviewEvent.objects.count(),
+                      list(call.criterion_verdicts.values_list("agrees", "reviewer")))
+            clients[name].cookies.pop("messages", None)  # only this step's messages
+            response = clients[name].post(
+                f"/admin/qa/reviewitem/{call.pk}/review/{step}/", {k: v.format(**ids) for k, v in data.items()})
+            call.refresh_from_db()
+            after = (call.group, call.assigned_to_id, ReviewEvent.objects.count(),
+                     list(call.criterion_verdicts.values_list("agrees", "reviewer")))
+            errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+            login = response.status_code == 302 and response["Location"].startswith("/admin/login/")
+            done = response.status_code == 302 and not login and not errors and after != before
+            refused = (login or response.status_code == 403 or bool(errors)) and after == before
+            assert done or refused, (step, name, response.status_code, errors, before, after)
+            cells.append((f"review step {step}", name, name in may, done, errors or response.status_code))
+    check(cells)
+
+
+def test_admin_actions(world):
+    users, call, _ids = world
+    cells = []
+    for action, changelist, state, may in ADMIN_ACTIONS:
+        for name in USERS:
+            user = users[name]
+            if action == "delete_selected":
+                token = AuthToken.objects.create(user=user or users["olga"])[0]
+                selected, data = token.pk, {"post": "yes"}
+                changed = lambda token=token: not AuthToken.objects.filter(pk=token.pk).exists()  # noqa: E731
+            else:
+                put_call(call, state, user, users["olga"])
+                selected, data, group = call.pk, {}, call.group
+                changed = lambda group=group: Transcription.objects.get(pk=call.pk).group != group  # noqa: E731
+            response = admin_client(user).post(changelist, {"action": action, "_selected_action": [selected],
+                                                            **data})
+            assert response.status_code in (200, 302, 403), (action, name, response.status_code)
+            cells.append((f"action {action}", name, name in may, changed(), response.status_code))
+    check(cells)
+
+
+def test_api(world):
+    users, call, ids = world
+    clients = {name: api_client(users[name]) for name in USERS}
+    cells = []
+    for row, method, address, state, body, may in API:
+        for name in USERS:
+            user = users[name]
+            if state:
+                put_call(call, state, user, users["olga"])
+            if body == "credentials":
+                sent = {"username": user.username if user else "nobody", "password": PASSWORD}
+            else:
+                sent = body
+            # Revoking a token: one of its own, so the other rows keep theirs.
+            client = api_client(user) if address.endswith("/logout/") else clients[name]
+            payload = {} if sent is None else {"data": json.dumps(sent), "content_type": "application/json"}
+            response = client.generic(method, address.format(**ids), **payload)
+            status = response.status_code
+            # Not a server error, and the address exists (a 503 says Heify is down, as it is here).
+            assert status not in (404, 500), (row, name, status, response.content[:300])
+            if body is not None and row.startswith("auth: get a token"):
+                allowed = status == 200
+            else:
+                allowed = status not in (401, 403)
+                assert allowed or status == (401 if user is None else 403), (row, name, status)
+            cells.append((row, name, name in may, allowed, status))
+    check(cells)
