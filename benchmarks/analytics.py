@@ -144,11 +144,9 @@ ORDER BY occurred_at DESC, heify_id DESC LIMIT %s
 # --- filling the database ----------------------------------------------------------------------------------
 
 
-def fill() -> dict:
-    from django.db import connection
-
+def fill_objects() -> None:
+    """The evaluators, their criteria and the participants (through the ORM, on any database)."""
     from qa.models import Criterion, Evaluator, Participant
-    from qa.rules import failed_criteria
 
     evaluators = Evaluator.objects.bulk_create(
         Evaluator(heify_id=heify_id, client_id="client-bench", tag=tag, language="en")
@@ -166,13 +164,22 @@ def fill() -> dict:
         for heify_id, tag in [(TARGET, "Target agent"), (SMALL, "Small agent"), (HEAVY, "Heavy agent")]
         + [(heify_id, f"Agent {n}") for n, heify_id in enumerate(OTHERS, start=1)]
     )
+
+
+def fill(total: int = TOTAL) -> dict:
+    """fill_objects, then `total` calls straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
+    from django.db import connection
+
+    from qa.rules import failed_criteria
+
+    fill_objects()
     expression = {
         "configurations": _sql_list(c for c, _ in CONFIGURATIONS),
         "configuration_tags": _sql_list(t for _, t in CONFIGURATIONS),
         "evaluators": _sql_list(EVALUATORS), "others": _sql_list(OTHERS),
         "segments": SEGMENTS, "criteria": "[]",
     }
-    sql, _ = transcription_insert(connection, expression, TOTAL, OVERRIDES, template=INSERT)
+    sql, _ = transcription_insert(connection, expression, total, OVERRIDES, template=INSERT)
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo

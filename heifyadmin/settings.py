@@ -321,3 +321,30 @@ HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))
+
+# --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ------------------------------
+# E-mail goes through Django's mail settings: printed on the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Heify back office <qa@localhost>")
+# Alerts also go to a chat tool's incoming webhook, signed: X-Alert-Signature: sha256=<HMAC-SHA256 of the body>.
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+ALERT_WEBHOOK_SECRET = os.environ.get("ALERT_WEBHOOK_SECRET", "")
+if ALERT_WEBHOOK_URL and not ALERT_WEBHOOK_SECRET:
+    # Fails closed: an unsigned webhook could not be told from a forged one.
+    raise ImproperlyConfigured("ALERT_WEBHOOK_URL is set but ALERT_WEBHOOK_SECRET is not: alerts are signed with it.")
+ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("ALERT_WEBHOOK_TIMEOUT", "10"))
+# A failed delivery is tried again after ALERT_RETRY_SECONDS, then twice as long each time (at most an hour),
+# ALERT_MAX_ATTEMPTS times in all.
+ALERT_RETRY_SECONDS = float(os.environ.get("ALERT_RETRY_SECONDS", "60"))
+ALERT_MAX_ATTEMPTS = int(os.environ.get("ALERT_MAX_ATTEMPTS", "8"))
+ALERT_EVERY_MINUTES = int(os.environ.get("ALERT_EVERY_MINUTES", "1"))  # retries due, claims waiting too long
+WEEKLY_SUMMARY_HOUR_UTC = int(os.environ.get("WEEKLY_SUMMARY_HOUR_UTC", "7"))  # on Mondays

@@ -44,7 +44,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean, stdev
@@ -445,7 +445,7 @@ def build_report(inputs: ReportInputs, *, generated_at: datetime, config: Report
     )
     return {
         "metadata": {
-            "total_records_analyzed": len(inputs.raw_data),
+            "total_records_analyzed": inputs.totals.overall.calls,  # raw_data's length, unless cut (calls_shown)
             "query_limit_reached": inputs.query_limit_reached,
             # UTC without an offset, as the example writes it (raw_data dates do carry +00:00).
             "generated_at": generated_at.astimezone(UTC).replace(tzinfo=None).isoformat(),
@@ -555,12 +555,16 @@ def _inputs_from_calls(
 # --- (a) the query ---------------------------------------------------------------------------------------
 
 
-def _inputs_from_db(participant_id: str | None, window: Window, config: ReportSettings) -> ReportInputs:
+def _inputs_from_db(
+    participant_id: str | None, window: Window, config: ReportSettings, shown: int | None = None,
+) -> ReportInputs:
+    """`shown`: raw_data keeps only the newest `shown` calls (every other section still covers them all)."""
     if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
         return ReportInputs(raw_data=[])
     if connections[Transcription.objects.db].vendor == "postgresql":
-        return _inputs_from_postgresql(participant_id, window, config)
-    return _inputs_from_rows(participant_id, window, config)
+        return _inputs_from_postgresql(participant_id, window, config, shown)
+    inputs = _inputs_from_rows(participant_id, window, config)
+    return inputs if shown is None else replace(inputs, raw_data=inputs.raw_data[:shown])
 
 
 def _included(participant_id: str, window: Window):
@@ -579,7 +583,7 @@ def _included(participant_id: str, window: Window):
 _POSTGRESQL_REPORT = """
 WITH fetched AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, t.score, t.critical_fail_triggered AS critical, t.duration,
-           t.evaluator_id, e.tag AS evaluator_tag, t."group", t.status,
+           t.evaluator_id, e.tag AS evaluator_tag, t."group", CAST(%(completed)s AS text) AS status,
            t.failed_criteria AS failed,
            row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS n
     FROM {transcription} AS t LEFT JOIN {evaluator} AS e ON e.heify_id = t.evaluator_id
@@ -654,7 +658,7 @@ SELECT json_build_object(
         )
         FROM percentiles
     ),
-    'raw_data', (SELECT json_agg({raw_row} ORDER BY n) FROM calls)
+    'raw_data', (SELECT json_agg({raw_row} ORDER BY n) FROM calls WHERE n <= %(shown)s)
 )::text
 """
 
@@ -680,7 +684,9 @@ def _gc_paused():
             gc.enable()
 
 
-def _inputs_from_postgresql(participant_id: str, window: Window, config: ReportSettings) -> ReportInputs:
+def _inputs_from_postgresql(
+    participant_id: str, window: Window, config: ReportSettings, shown: int | None = None,
+) -> ReportInputs:
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
     sql = _POSTGRESQL_REPORT.format(
@@ -694,6 +700,7 @@ def _inputs_from_postgresql(participant_id: str, window: Window, config: ReportS
         "month_start": window.month_start, "previous_start": window.previous_start,
         "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
         "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
+        "shown": config.query_limit if shown is None else shown,
     }
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         cursor.execute(_POSTGRESQL_SETTINGS)
@@ -805,18 +812,23 @@ def _inputs_from_payloads(
 # --- the two ways in --------------------------------------------------------------------------------------
 
 
-def participant_report(participant: Participant, *, as_of: date | None = None) -> dict:
+def participant_report(participant: Participant, *, as_of: date | None = None, calls_shown: int | None = None) -> dict:
     """The participant's analytics as Heify's `analytics-participant` answers them (its `data` object).
 
     Calls dated up to the end of `as_of` (UTC; default today) count; the
     comparison is the month of `as_of` against the month before.
+    `calls_shown` cuts raw_data to the newest calls (at least the trend's
+    sample) for a screen that lists only those; every other figure is the
+    same. Heify's shape (the API) has them all.
     """
     config = ReportSettings.current()
     now = timezone.now()
     if isinstance(as_of, datetime):
         as_of = _utc_date(as_of)
     window = report_window(as_of or _utc_date(now))
-    return build_report(_inputs_from_db(participant.heify_id, window, config), generated_at=now, config=config)
+    shown = None if calls_shown is None else max(calls_shown, config.trend_sample)
+    return build_report(_inputs_from_db(participant.heify_id, window, config, shown), generated_at=now,
+                        config=config)
 
 
 def participant_report_from_payloads(
@@ -832,3 +844,30 @@ def participant_report_from_payloads(
     window = report_window(as_of or _utc_date(now))
     inputs = _inputs_from_payloads(participant_id, transcriptions, evaluators, window, config)
     return build_report(inputs, generated_at=now, config=config)
+
+
+# --- what qa.alerts watches: the report's own rules, over a participant's newest calls only ------------------
+
+
+def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:
+    """(score, critical) of the participant's newest `count` included calls, newest first, as the report sees them."""
+    window = report_window(as_of or _utc_date(timezone.now()))
+    return list(_included(participant_id, window).values_list("score", "critical_fail_triggered")[:count])
+
+
+def participant_trend(participant_id: str, *, as_of: date | None = None) -> tuple[dict, bool]:
+    """The report's `trend` and `degradation_alert`, without the rest of the report (two sections of it, the
+    same figures: the same calls, the same rules)."""
+    config = ReportSettings.current()
+    scores = [score for score, _ in newest_calls(participant_id, config.trend_sample, as_of=as_of)]
+    trend = trend_section(scores, sample_size=config.trend_sample, threshold=config.trend_threshold)
+    return trend, degradation_alert(trend, config.degradation_threshold)
+
+
+def pass_rate_of_newest(participant_id: str, count: int, *, as_of: date | None = None) -> int | float | None:
+    """The pass rate (as the report rounds it) over the participant's newest `count` calls; None with fewer."""
+    pass_mark = ReportSettings.current().pass_mark
+    calls = newest_calls(participant_id, count, as_of=as_of)
+    if len(calls) < count:
+        return None
+    return rate_figure(sum(passes(score, critical, pass_mark) for score, critical in calls), count)

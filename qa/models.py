@@ -10,6 +10,7 @@ the one upsert path in syncer/mirror.py, never straight from a view.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from qa import rules
 
@@ -177,6 +178,15 @@ def _heify_reference(model, related_name):
     )
 
 
+# SQLite: the FTS5 table (trigram tokenizer) that indexes each call's name and configuration_tag for the list's
+# search; created, and kept by triggers, by migration 0006 (PostgreSQL has trigram indexes on the columns).
+CALL_SEARCH_TABLE = "qa_transcription_search"
+
+# The columns the admin's list filters test, carried in the indexes that walk the lists in their order.
+LIST_FILTER_COLUMNS = ["status", "group", "evaluator", "participant", "critical_fail_triggered"]
+QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
+
+
 class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
@@ -223,14 +233,30 @@ class Transcription(HeifyObject):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["-occurred_at", "-id"], name="tx_date"),
+            # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
+            # list's page of ids and its capped count are read from the index alone (qa.admin.paging).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
-            models.Index(fields=["group", "-critical_fail_triggered", "occurred_at"], name="tx_queue"),
-            # Analytics: a participant's scored calls, newest first.
+            # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
+            *[
+                models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
+                             condition=Q(group=group, gone_at__isnull=True) if group else
+                             Q(group__isnull=True, gone_at__isnull=True), include=QUEUE_FILTER_COLUMNS)
+                for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
+                                      ("ARCHIVED", "archived"), (None, "none"))
+            ],
+            # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
+            models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
+            # The list's critical-fail filter, newest first.
+            models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
+                         condition=Q(critical_fail_triggered=True)),
+            # Analytics: a participant's scored calls, newest first (the report's order), with every column the
+            # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
-                fields=["participant", "-occurred_at"], name="tx_scored_by_participant",
+                fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status="COMPLETED", score__isnull=False),
+                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).
@@ -244,6 +270,31 @@ class Transcription(HeifyObject):
 
     def __str__(self):
         return self.name or self.heify_id or f"transcription {self.pk}"
+
+
+class DailyCalls(models.Model):
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.rollups keeps it.
+
+    What the admin home (calls per queue) and the team overview (each
+    participant's totals) read instead of aggregating every call. Rebuilt
+    whole by `manage.py rebuild_rollups`.
+    """
+
+    participant_id = models.CharField(max_length=64, null=True)  # noqa: DJ001 (Transcription.participant_id)
+    day = models.DateField(null=True)
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
+    calls = models.PositiveIntegerField(help_text="Every call, whatever its status.")
+    scored = models.PositiveIntegerField(help_text="COMPLETED calls with a score.")
+    score_sum = models.FloatField(help_text="The sum of their scores.")
+    passed = models.PositiveIntegerField(help_text="Scored calls that pass at pass_mark.")
+    critical_fails = models.PositiveIntegerField(help_text="Scored calls with a critical fail.")
+    pass_mark = models.FloatField(help_text="ANALYTICS_PASS_MARK when counted; another one means a rebuild.")
+
+    class Meta:
+        indexes = [models.Index(fields=["participant_id", "day"], name="daily_calls_key")]
+
+    def __str__(self):
+        return f"{self.participant_id} {self.day} {self.group}: {self.calls}"
 
 
 class ReviewItem(Transcription):
@@ -312,3 +363,140 @@ class CriterionVerdict(models.Model):
 
     def __str__(self):
         return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
+
+
+# --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ---------------------------------------
+
+
+class AlertRule(models.Model):
+    """What a QA manager wants to be told of, and whom to tell."""
+
+    class Kind(models.TextChoices):
+        DEGRADATION = "degradation", "a participant's degradation alert turns on"
+        CRITICAL_FAIL = "critical_fail", "a critical fail lands"
+        PASS_RATE = "pass_rate", "a participant's pass rate over their last N calls falls below X%"
+        CLAIM_WAITING = "claim_waiting", "a claim has waited longer than N hours in review"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    last_calls = models.PositiveIntegerField(
+        "last N calls", null=True, blank=True, help_text="Pass rate: over each participant's newest N scored calls.",
+    )
+    pass_rate_below = models.FloatField(
+        "below X%", null=True, blank=True, help_text="Pass rate: fire when it falls below this percentage.",
+    )
+    hours = models.FloatField("N hours", null=True, blank=True, help_text="Claim waiting: fire after this long.")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="Recipients.")
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", help_text="Recipients: every member with an e-mail address.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.kind == self.Kind.PASS_RATE:
+            if not self.last_calls:
+                errors["last_calls"] = "Say over how many of the newest calls the pass rate is taken (1 or more)."
+            if self.pass_rate_below is None or not 0 < self.pass_rate_below <= 100:
+                errors["pass_rate_below"] = "Give the pass rate, in percent, to fire below (more than 0, at most 100)."
+        if self.kind == self.Kind.CLAIM_WAITING and (self.hours is None or self.hours <= 0):
+            errors["hours"] = "Say how many hours a claim may wait before the alert fires (more than 0)."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Alert(models.Model):
+    """One event a rule fired on. Stored before it is sent; `event_key` makes a second one for the same event
+    impossible (a pull that sees the same critical call again adds nothing)."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    event_key = models.CharField(max_length=255, help_text="What happened, e.g. critical:<call id>.")
+    participant_id = models.CharField(max_length=64, blank=True, help_text="Heify's id of the participant.")
+    transcription = models.ForeignKey(
+        Transcription, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "event_key"], name="one_alert_per_event")]
+
+    def __str__(self):
+        return self.subject
+
+
+class AlertDelivery(models.Model):
+    """Sending one alert by one channel: retried with back-off by a background job until sent or given up."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "e-mail"
+        WEBHOOK = "webhook", "webhook"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "waiting to be sent"
+        SENDING = "sending", "being sent"
+        SENT = "sent", "sent"
+        FAILED = "failed", "gave up"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When it is tried next (while sending: when the attempt counts as lost).",
+    )
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["alert", "channel"]
+        verbose_name_plural = "alert deliveries"
+        constraints = [models.UniqueConstraint(fields=["alert", "channel"], name="one_delivery_per_channel")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.get_state_display()}"
+
+
+class AlertCondition(models.Model):
+    """Whether a rule's condition held for a participant when last evaluated: an alert fires when it turns on."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="conditions")
+    participant_id = models.CharField(max_length=64)
+    active = models.BooleanField(default=False)
+    episodes = models.PositiveIntegerField(default=0, help_text="How many times it has turned on.")
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "participant_id"], name="one_condition_per_participant"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule}: {self.participant_id} {'on' if self.active else 'off'}"
+
+
+class WeeklySummarySent(models.Model):
+    """A weekly summary e-mailed to one manager: the job may run twice, the e-mail goes once."""
+
+    week_start = models.DateField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week_start", "user"], name="one_summary_per_week")]
+
+    def __str__(self):
+        return f"week of {self.week_start} to {self.user}"

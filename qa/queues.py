@@ -23,10 +23,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import rules
+from qa import alerts, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.services import StaleEdit
 
@@ -80,13 +80,9 @@ def my_reviews(user) -> QuerySet[Transcription]:
 
 
 def queue_counts() -> dict[str | None, int]:
-    """Calls per queue, in one query."""
-    rows = (
-        Transcription.objects.filter(gone_at__isnull=True)
-        .values("group").annotate(n=Count("id")).order_by()
-    )
+    """Calls per queue, from the roll-ups (qa.rollups): two small queries, whatever the number of calls."""
     counts = {group: 0 for group in (*rules.GROUPS, None)}
-    counts.update({row["group"]: row["n"] for row in rows})
+    counts.update(rollups.queue_counts())
     return counts
 
 
@@ -210,7 +206,7 @@ def _move(
         "sync_error": "",
         "version": F("version") + 1,
     }
-    with transaction.atomic():
+    with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
         if not Transcription.objects.filter(conditions).update(**changes):
             current = Transcription.objects.select_related("assigned_to").get(pk=call.pk)
             if action == "claim" and current.group == "UNDER_REVIEW":
@@ -224,6 +220,7 @@ def _move(
             assignee=assignee if claimed else None, note=note,
         )
         _push_after_commit(call.pk)
+        transaction.on_commit(lambda: alerts.call_moved(call.pk))
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 
 

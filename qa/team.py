@@ -1,4 +1,4 @@
-"""The team overview: every participant's headline figures on one page, as two queries.
+"""The team overview: every participant's headline figures on one page, as three queries.
 
 The figures mean what they mean in the participant report (qa.analytics):
 the same pass rule, trend and degradation alert, over the same calls
@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Avg, Count, F, Q, Window
+from django.db import connections
+from django.db.models import Avg, Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from qa import analytics
+from qa import analytics, rollups
 from qa.models import Participant, Transcription
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
@@ -28,24 +29,10 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     scored = Transcription.objects.filter(
         status=analytics.COMPLETED, score__isnull=False, occurred_at__lt=window.end, participant_id__isnull=False,
     )
-    critical = Q(critical_fail_triggered=True)
-    totals = {
-        row["participant_id"]: row
-        for row in scored.values("participant_id").order_by().annotate(
-            calls=Count("id"), avg=Avg("score"),
-            passed=Count("id", filter=analytics.passed_q(config.pass_mark)),
-            critical_fails=Count("id", filter=critical),
-            pending=Count("id", filter=critical & Q(group=analytics.PENDING_REVIEW)),
-        )
-    }
-    # Each participant's newest calls, for the trend: one query with a window function.
-    newest = defaultdict(list)
-    ranked = scored.annotate(rank=Window(
-        RowNumber(), partition_by=[F("participant_id")], order_by=[F("occurred_at").desc(), F("heify_id").desc()],
-    )).filter(rank__lte=config.trend_sample).order_by("participant_id", "rank")
-    for participant_id, score in ranked.values_list("participant_id", "score"):
-        newest[participant_id].append(score)
-
+    totals = rollups.participant_totals(window.end, config.pass_mark)
+    if totals is None:  # the roll-ups were counted at another pass mark: count the calls (and rebuild_rollups)
+        totals = _totals_from_calls(scored, config.pass_mark)
+    newest = _newest_scores(scored, window.end, config.trend_sample)
     rows = []
     for participant in Participant.objects.filter(gone_at__isnull=True).only("pk", "heify_id", "tag"):
         stats = totals.get(participant.heify_id, {})
@@ -73,3 +60,54 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
         return (row[key], row["tag"].casefold())
 
     return sorted(rows, key=sort_value, reverse=descending)
+
+
+def _totals_from_calls(scored: QuerySet, pass_mark: float) -> dict[str, dict]:
+    """What rollups.participant_totals gives, counted from the calls (a scan of every scored call)."""
+    critical = Q(critical_fail_triggered=True)
+    return {
+        row["participant_id"]: row
+        for row in scored.values("participant_id").order_by().annotate(
+            calls=Count("id"), avg=Avg("score"),
+            passed=Count("id", filter=analytics.passed_q(pass_mark)),
+            critical_fails=Count("id", filter=critical),
+            pending=Count("id", filter=critical & Q(group=analytics.PENDING_REVIEW)),
+        )
+    }
+
+
+# PostgreSQL: each participant's newest scored calls, read from the index of its scored calls (a few rows each,
+# however many calls there are), in one statement. The WHERE and ORDER BY are `scored`'s and the report's.
+_NEWEST_SQL = """
+SELECT p.heify_id, s.score
+FROM {participant} AS p
+CROSS JOIN LATERAL (
+    SELECT t.score, t.occurred_at, t.heify_id FROM {transcription} AS t
+    WHERE t.participant_id = p.heify_id AND t.status = %(completed)s AND t.score IS NOT NULL
+      AND t.occurred_at < %(end)s
+    ORDER BY t.occurred_at DESC, t.heify_id DESC
+    LIMIT %(sample)s
+) AS s
+WHERE p.heify_id IS NOT NULL
+ORDER BY p.heify_id, s.occurred_at DESC, s.heify_id DESC
+"""
+
+
+def _newest_scores(scored: QuerySet, end, sample: int) -> dict[str, list[float]]:
+    """Each participant's newest `sample` scores, newest first (the trend's input): one query."""
+    newest = defaultdict(list)
+    connection = connections[Transcription.objects.db]
+    if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        sql = _NEWEST_SQL.format(participant=qn(Participant._meta.db_table),
+                                 transcription=qn(Transcription._meta.db_table))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"completed": analytics.COMPLETED, "end": end, "sample": sample})
+            rows = cursor.fetchall()
+    else:  # SQLite has no LATERAL: a window over the scored calls
+        rows = scored.annotate(rank=Window(
+            RowNumber(), partition_by=[F("participant_id")], order_by=[F("occurred_at").desc(), F("heify_id").desc()],
+        )).filter(rank__lte=sample).order_by("participant_id", "rank").values_list("participant_id", "score")
+    for participant_id, score in rows:
+        newest[participant_id].append(score)
+    return newest

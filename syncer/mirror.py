@@ -24,7 +24,7 @@ from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from qa import rules
+from qa import rollups, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
@@ -403,7 +403,7 @@ def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
     if not batch:
         return result
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), rollups.kept_current(spec.model.objects.filter(heify_id__in=batch)):
         known = {
             heify_id: rest
             for heify_id, *rest in spec.model.objects.filter(heify_id__in=batch).values_list(

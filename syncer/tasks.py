@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from heifyadmin.log_context import request_id
+from qa import alerts
 from qa.models import Transcription
 from syncer import contract, push
 from syncer import pull as pulling
@@ -33,7 +34,11 @@ WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
 
 def pull_all() -> str:
-    results = pulling.pull()
+    started = timezone.now()
+    try:
+        results = pulling.pull()
+    finally:
+        alerts.calls_stored(since=started)  # what the pull wrote, even when it stopped half-way
     return "; ".join(f"{resource}: {result}" for resource, result in results.items())
 
 
@@ -43,8 +48,11 @@ def push_waiting() -> dict:
 
 def poll_in_flight() -> str:
     """Fetch every transcription Heify is still working on."""
-    ids = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True).values_list("heify_id", flat=True)
-    return str(pulling.refresh_transcriptions(list(ids)))
+    in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
+    ids = list(in_flight.values_list("heify_id", flat=True))
+    result = pulling.refresh_transcriptions(ids)
+    alerts.calls_stored(heify_ids=ids)
+    return str(result)
 
 
 def process_webhook_event(event_id: int) -> str:
@@ -74,6 +82,7 @@ def process_webhook_event(event_id: int) -> str:
     else:
         try:
             pulling.refresh_transcriptions([event.transcription_heify_id])
+            alerts.calls_stored(heify_ids=[event.transcription_heify_id])
             event.status = WebhookEvent.Status.PROCESSED
         except HeifyError as exc:
             # The poll of in-flight calls catches up once Heify answers again.
@@ -95,7 +104,10 @@ SCHEDULES = {
     "heify poll in-flight transcriptions": ("syncer.tasks.poll_in_flight", "HEIFY_POLL_EVERY_MINUTES"),
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
     "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
+    "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
+    "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
+WEEKLY_SUMMARY = ("weekly summary", "qa.weekly_summary.weekly_summaries_send")
 
 
 def ensure_schedules() -> None:
@@ -107,6 +119,22 @@ def ensure_schedules() -> None:
             defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": getattr(settings, setting),
                       "repeats": -1},
         )
+    # Mondays at WEEKLY_SUMMARY_HOUR_UTC; a rerun keeps the next run already planned.
+    name, func = WEEKLY_SUMMARY
+    Schedule.objects.update_or_create(
+        name=name, defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1},
+        create_defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1,
+                         "next_run": next_monday(timezone.now(), settings.WEEKLY_SUMMARY_HOUR_UTC)},
+    )
+
+
+def next_monday(now, hour: int):
+    """The next Monday at `hour` UTC, strictly after `now`."""
+    from datetime import UTC, datetime, timedelta
+
+    today = now.astimezone(UTC).date()
+    moment = datetime(today.year, today.month, today.day, hour, tzinfo=UTC) + timedelta(days=-today.weekday())
+    return moment if moment > now else moment + timedelta(days=7)
 
 
 # --- one log line per job --------------------------------------------------------------------------

@@ -11,9 +11,12 @@ from django.urls import path, reverse
 
 from qa import analytics, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.admin.exports import ParticipantExportMixin
 from qa.models import Participant
 from syncer import reports
 from syncer.client import HeifyError, QuotaExceeded
+
+DASHBOARD_CALLS = 200  # the newest calls the dashboard lists
 
 
 class ParticipantForm(VersionedForm):
@@ -37,7 +40,7 @@ class ParticipantForm(VersionedForm):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(HeifyObjectAdmin):
+class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
     list_display = ("tag", "metadata_keys", "sync_state_badge", "remote_updated_at")
     list_filter = ("sync_state",)
@@ -83,14 +86,17 @@ class ParticipantAdmin(HeifyObjectAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.heify_id:
             as_of = self._as_of(request)
-            report = analytics.participant_report(obj, as_of=as_of)
+            # The page lists the newest calls only; all of them are on the call list, linked from there.
+            report = analytics.participant_report(obj, as_of=as_of, calls_shown=DASHBOARD_CALLS)
             context["report"], context["as_of"] = report, as_of
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
-            shown = report["raw_data"][:200]
+            shown = report["raw_data"][:DASHBOARD_CALLS]
             pks = dict(obj.transcriptions.filter(heify_id__in=[c["id"] for c in shown]).values_list("heify_id", "pk"))
+            context["all_calls_url"] = (reverse("admin:qa_transcription_changelist")
+                                        + f"?participant__heify_id__exact={obj.heify_id}")
             context["calls"] = [
                 {**call, "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]])
                  if call["id"] in pks else ""}

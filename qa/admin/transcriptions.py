@@ -21,15 +21,28 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model
+from django.db import connections
+from django.db.models import Model, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 
 from qa import rules, services
-from qa.models import GROUP_CHOICES, Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.admin.exports import CallListExportMixin
+from qa.admin.paging import capped_paginator
+from qa.models import (
+    CALL_SEARCH_TABLE,
+    GROUP_CHOICES,
+    Configuration,
+    Criterion,
+    Evaluator,
+    Participant,
+    Transcription,
+)
 
 
 class UploadForm(forms.Form):
@@ -113,6 +126,44 @@ def speaker_turns(segments: list) -> list[dict]:
     return turns
 
 
+def call_search(search_term: str) -> Q:
+    """What the list's search box finds: calls where every word of `search_term` (a quoted phrase is one word)
+    is in the call's name or configuration tag, or in its participant's or evaluator's name, or is the whole
+    Heify id of the call, its participant or its evaluator.
+
+    Each condition is one an index serves (a trigram index on the names: pg_trgm on PostgreSQL, FTS5's on
+    SQLite; the Heify id columns' B-trees): the agents and evaluators a word names are looked up first, in
+    their own small tables, so the call table is searched by their ids rather than joined and scanned.
+    """
+    found = Q()
+    for word in smart_split(search_term):
+        if word[:1] in ('"', "'") and word[0] == word[-1]:
+            word = unescape_string_literal(word)
+        participants = list(Participant.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
+        evaluators = list(Evaluator.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
+        found &= (
+            _text_search(word)
+            | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
+            | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
+        )
+    if connections[Transcription.objects.db].vendor == "sqlite" and found:
+        # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
+        # term by its own index), then the walk only looks them up in that set.
+        return Q(pk__in=Transcription.objects.filter(found).values("pk"))
+    return found
+
+
+def _text_search(word: str) -> Q:
+    """Calls whose name or configuration tag contains `word`, any case."""
+    if connections[Transcription.objects.db].vendor == "sqlite" and len(word) >= 3:
+        # FTS5's trigram index (migration 0006): a phrase matches wherever its trigrams follow one another, as
+        # a substring does; words shorter than a trigram are read from the table, as below.
+        phrase = '"' + word.replace('"', '""') + '"'
+        return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
+                               [phrase]))
+    return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
+
+
 class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
     """Django's related-object filter, with "No evaluator" instead of "-" for the empty choice."""
 
@@ -140,7 +191,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transcription)
-class TranscriptionAdmin(admin.ModelAdmin):
+class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     list_display = [
         "name", "status_display", "group", "participant_display", "evaluator_display", "score_display",
         "critical_fail_display", "duration_display", "date_display",
@@ -149,13 +200,22 @@ class TranscriptionAdmin(admin.ModelAdmin):
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
         "critical_fail_triggered", "occurred_at",
     ]
-    search_fields = ["name", "heify_id", "participant__tag", "evaluator__tag", "configuration_tag"]
+    # Searched by get_search_results (call_search), not by Django's join of every field.
+    search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
+    search_help_text = "A call's name, its configuration, agent or evaluator name (part of it), or a whole Heify id."
     list_select_related = ["configuration", "evaluator", "participant"]
     list_per_page = 50
     # Counting a big table on every page, facet counts and date_hierarchy's
-    # date queries are each a full scan: none of them here.
+    # date queries are each a full scan: none of them here. The count of a
+    # page stops at a cap (qa/admin/paging.py).
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return capped_paginator(request, queryset, per_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.filter(call_search(search_term)), False
 
     class Media:
         css = {"all": ["qa/transcription.css"]}

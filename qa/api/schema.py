@@ -11,6 +11,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from qa.api import serializers as s
+from qa.api.exports import EXPORT_MEDIA_TYPES
 
 DRF_ERRORS = {
     "406": "The Accept header asks for something other than JSON.",
@@ -19,8 +20,17 @@ DRF_ERRORS = {
 
 
 class HeifyAutoSchema(AutoSchema):
+    def map_renderers(self, attribute):
+        # A list's export is a file, not its JSON in another type (added to the list's 200 below); errors are JSON.
+        return [media for media in super().map_renderers(attribute) if media not in EXPORT_MEDIA_TYPES]
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        exported = set(AutoSchema.map_renderers(self, "media_type")) & set(EXPORT_MEDIA_TYPES)
+        if direction == "response" and exported and "200" in responses:
+            responses["200"]["content"].update(
+                {media: {"schema": {"type": "string", "format": "binary"}} for media in sorted(exported)}
+            )
         codes = ["406"]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("415")

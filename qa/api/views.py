@@ -12,6 +12,7 @@ import re
 
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -30,10 +31,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, queues, roles, services
+from qa import analytics, exports, queues, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
+from qa.api.exports import ExportListMixin
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
@@ -107,7 +109,7 @@ class HeifyAPIMixin:
         return super().get_object()
 
 
-class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
+class HeifyObjectViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """List, read, create, replace, change and delete one of Heify's editable objects."""
 
     lookup_field = "heify_id"
@@ -126,10 +128,6 @@ class HeifyObjectViewSet(HeifyAPIMixin, GenericViewSet):
 
     def to_data(self, validated: dict) -> dict:
         return dict(validated)
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         return respond(self.get_serializer_class(), self.get_object(), context=self.get_serializer_context())
@@ -299,7 +297,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
                    **errors(400, 404, 412)},
     ),
 )
-class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
+class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
     queryset = Transcription.objects.all()
@@ -323,12 +321,14 @@ class TranscriptionViewSet(HeifyAPIMixin, GenericViewSet):
         # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
     def retrieve(self, request, *args, **kwargs):
         return respond(s.TranscriptionSerializer, self.get_object())
+
+    def export_table(self, request, queryset):
+        # The admin's columns, with one per criterion when the list is filtered to one evaluator.
+        base = request.build_absolute_uri(reverse("admin:qa_reviewitem_changelist"))
+        return exports.calls_table(queryset, review_url=lambda pk: f"{base}{pk}/change/",
+                                   evaluator_id=request.query_params.get("evaluator"), title="transcriptions")
 
     def partial_update(self, request, *args, **kwargs):
         obj = self.get_object()

@@ -37,3 +37,13 @@ def test_calls_mirrored_before_get_their_failed_criteria():
         }
     finally:
         migrate()
+
+
+def test_the_sqlite_search_index_is_kept_by_triggers():
+    """A later migration that remakes qa_transcription on SQLite would drop them silently."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL searches with trigram indexes on the columns")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'qa_transcription'")
+        triggers = {row[0] for row in cursor.fetchall()}
+    assert triggers == {f"qa_transcription_search_{t}" for t in ("insert", "delete", "update")}

@@ -69,6 +69,14 @@ ADMIN_PAGES = [
     ("review page", "GET", "/admin/qa/reviewitem/{tx_pk}/change/", READERS),
     ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
     ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
+    ("transcriptions: export", "GET", "/admin/qa/transcription/export/csv/", READERS),
+    ("review queue: export", "GET", "/admin/qa/reviewitem/export/xlsx/", READERS),
+    ("team overview: export", "GET", "/admin/qa/participant/team/export/csv/", READERS),
+    ("participant report: export", "GET", "/admin/qa/participant/{pt_pk}/report/export/csv/?as_of=2026-03-21",
+     READERS),
+    ("alert rules: list", "GET", "/admin/qa/alertrule/", MANAGERS),
+    ("alert rules: add", "GET", "/admin/qa/alertrule/add/", MANAGERS),
+    ("alerts: list", "GET", "/admin/qa/alert/", MANAGERS),
 ]
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),

@@ -3,8 +3,10 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
+from qa import alerts
 from syncer import contract
 from syncer.client import HeifyError
 from syncer.pull import pull
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                     bars[resource] = tqdm(desc=resource, unit=" objects", file=sys.stderr, leave=True)
                 bars[resource].update(count)
 
+        started = timezone.now()
         try:
             results = pull(resources, on_page=on_page)
         except HeifyError as exc:
@@ -43,6 +46,7 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+            alerts.calls_stored(since=started)
         if not quiet:
             for resource, result in results.items():
                 self.stdout.write(f"{resource}: {result}")

@@ -1,0 +1,304 @@
+"""What keeps the screens fast with a million calls: fixed query counts, capped counts, indexed search, roll-ups.
+
+benchmarks/screens.py times the screens on big tables; these tests pin what
+must not come back: a query per row (every screen of the benchmark, at two
+table sizes), a COUNT(*) of the whole list, a search that joins and scans,
+and roll-ups that drift from the calls they count.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from qa import queues, rollups, team
+from qa.admin import paging
+from qa.admin.transcriptions import TranscriptionAdmin
+from qa.analytics import participant_report
+from qa.models import DailyCalls, Participant, Transcription
+from syncer import mirror
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:qa_transcription_changelist")
+QUEUE = reverse("admin:qa_reviewitem_changelist")
+
+
+def call(n, *, configuration, evaluator, participant, group=None, critical=False, score=80, day=None):
+    payload = builders.transcription_payload(
+        configuration=configuration, evaluator=evaluator, participant=participant, name=f"call-{n:04d}.mp3",
+        group=group, created_at=f"2026-03-{day or 1 + n % 28:02d}T10:{n % 60:02d}:00+00:00",
+    )
+    payload["details"]["evaluation"].update(score=score, critical_fail_triggered=critical)
+    return payload
+
+
+@pytest.fixture
+def account():
+    return {
+        "configuration": builders.configuration_payload(tag="Support line"),
+        "evaluators": [builders.evaluator_payload(tag=tag) for tag in ("Scorecard A", "Scorecard B")],
+        "participants": [builders.participant_payload(tag=tag) for tag in ("Alice Agent", "Bob Agent")],
+    }
+
+
+def calls_of(account, count: int, start: int = 0) -> list[dict]:
+    groups = (None, "PENDING_REVIEW", "UNDER_REVIEW", "ARCHIVED", None)
+    return [
+        call(n, configuration=account["configuration"], evaluator=account["evaluators"][n % 2],
+             participant=account["participants"][n % 2] if n % 7 else None, group=groups[n % 5],
+             critical=n % 3 == 0, score=10 + n * 7 % 90)
+        for n in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def world(load, account, admin_user):
+    load(configurations=[account["configuration"]], evaluators=account["evaluators"],
+         participants=account["participants"], transcriptions=calls_of(account, 30))
+    # "My reviews": two calls under review are the admin's.
+    for pk in Transcription.objects.filter(group="PENDING_REVIEW").values_list("pk", flat=True)[:2]:
+        queues.transcription_claim(transcription_id=pk, reviewer=admin_user)
+    return account
+
+
+def grow(load, account, count: int = 40) -> None:
+    """More calls of the same people, as a later pull brings."""
+    load(transcriptions=calls_of(account, count, start=1000))
+
+
+# --- every screen of the benchmark: its number of queries, the same with more calls ---------------------------
+
+# (label, URL builder, queries). The builder gets the account and the admin user. A screen's count includes the
+# session and the user (2 queries) for the admin, and the token or session user for the API.
+def _ids(account, key, index=0):
+    return account[key][index]["participant_id" if key == "participants" else "evaluator_id"]
+
+
+def _pk(model, heify_id):
+    return model.objects.get(heify_id=heify_id).pk
+
+
+SCREENS = [
+    ("admin home", lambda a, u: "/admin/", 6),
+    ("transcriptions", lambda a, u: CHANGELIST, 7),
+    ("transcriptions ?p=2", lambda a, u: CHANGELIST + "?p=1", 7),
+    ("search a call name", lambda a, u: CHANGELIST + "?q=call-0001", 8),
+    ("search an agent name", lambda a, u: CHANGELIST + "?q=Alice", 9),
+    ("search a Heify id", lambda a, u: CHANGELIST + f"?q={_ids(a, 'participants')}", 9),
+    ("status", lambda a, u: CHANGELIST + "?status__exact=COMPLETED", 7),
+    ("group", lambda a, u: CHANGELIST + "?group=PENDING_REVIEW", 7),
+    ("no group", lambda a, u: CHANGELIST + "?group=none", 7),
+    ("evaluator", lambda a, u: CHANGELIST + f"?evaluator__heify_id__exact={_ids(a, 'evaluators')}", 7),
+    ("no evaluator", lambda a, u: CHANGELIST + "?evaluator__isnull=True", 6),
+    ("participant", lambda a, u: CHANGELIST + f"?participant__heify_id__exact={_ids(a, 'participants')}", 7),
+    ("critical fail", lambda a, u: CHANGELIST + "?critical_fail_triggered__exact=1", 7),
+    ("past 7 days", lambda a, u: CHANGELIST + "?occurred_at__gte=2026-03-01+00:00:00%2B00:00"
+                                               "&occurred_at__lt=2026-03-08+00:00:00%2B00:00", 7),
+    ("status + participant",
+     lambda a, u: CHANGELIST + f"?status__exact=COMPLETED&participant__heify_id__exact={_ids(a, 'participants')}", 7),
+    ("critical + evaluator",
+     lambda a, u: CHANGELIST + f"?critical_fail_triggered__exact=1&evaluator__heify_id__exact={_ids(a, 'evaluators')}",
+     7),
+    ("transcription page",
+     lambda a, u: reverse("admin:qa_transcription_change", args=[Transcription.objects.first().pk]), 4),
+    ("queue: pending review", lambda a, u: QUEUE + "?queue=PENDING_REVIEW", 7),
+    ("queue: under review", lambda a, u: QUEUE + "?queue=UNDER_REVIEW", 7),
+    ("queue: archived", lambda a, u: QUEUE + "?queue=ARCHIVED", 7),
+    ("queue: no group", lambda a, u: QUEUE + "?queue=none", 7),
+    ("queue: my reviews", lambda a, u: QUEUE + "?queue=UNDER_REVIEW&mine=1", 6),
+    ("queue + critical + score", lambda a, u: QUEUE + "?critical_fail_triggered__exact=1&score=0-20", 6),
+    ("queue + participant",
+     lambda a, u: QUEUE + f"?queue=none&participant__heify_id__exact={_ids(a, 'participants')}", 7),
+    ("review page",
+     lambda a, u: reverse("admin:qa_reviewitem_change",
+                          args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 8),
+    ("participant page + dashboard",
+     lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]), 6),
+    ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 5),
+    ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
+    ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 4),
+    ("configuration list", lambda a, u: reverse("admin:qa_configuration_changelist"), 4),
+    ("API transcriptions", lambda a, u: "/api/v1/transcriptions/?limit=100", 3),
+    ("API transcriptions filtered",
+     lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 3),
+    ("API a transcription",
+     lambda a, u: f"/api/v1/transcriptions/{Transcription.objects.first().heify_id}/", 3),
+    ("API participants", lambda a, u: "/api/v1/participants/", 3),
+    ("API evaluators", lambda a, u: "/api/v1/evaluators/", 4),
+    ("API configurations", lambda a, u: "/api/v1/configurations/", 4),
+    ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 5),
+]
+
+
+@pytest.mark.parametrize("more", [False, True], ids=["30 calls", "70 calls"])
+@pytest.mark.parametrize(("label", "url", "queries"), SCREENS, ids=[s[0] for s in SCREENS])
+def test_screen_query_count_is_fixed(client, admin_user, world, load, more, label, url, queries,
+                                     django_assert_num_queries, monkeypatch):
+    monkeypatch.setattr(TranscriptionAdmin, "list_per_page", 2)  # lists of several pages at both sizes
+    if more:
+        grow(load, world)
+    client.force_login(admin_user)
+    address = url(world, admin_user)
+    with django_assert_num_queries(queries):
+        response = client.get(address)
+    assert response.status_code == 200, (label, response.status_code)
+
+
+# --- the call lists count as far as they show -------------------------------------------------------------------
+
+
+def test_the_list_counts_up_to_a_cap_not_the_whole_table(admin_client, world, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 7)
+    monkeypatch.setattr(TranscriptionAdmin, "list_per_page", 3)
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get(CHANGELIST)
+    assert page.context["cl"].result_count == 7 and page.context["cl"].paginator.capped
+    assert "7+ transcriptions" in " ".join(page.content.decode().split())
+    count = next(q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper())
+    assert "LIMIT 8" in count.upper()
+    # A page past the cap counts as far as it needs, and is shown.
+    deep = admin_client.get(CHANGELIST + "?p=4")
+    assert deep.status_code == 200 and deep.context["cl"].result_count == 12
+    assert len(deep.context["cl"].result_list) == 3
+    # Below the cap the count is exact, without the "+".
+    few = admin_client.get(CHANGELIST + "?q=call-0001")
+    assert not few.context["cl"].paginator.capped and "+ transcriptions" not in few.content.decode()
+
+
+# --- the search box ---------------------------------------------------------------------------------------------
+
+
+def found(admin_client, term: str) -> set[str]:
+    page = admin_client.get(CHANGELIST, {"q": term})
+    assert page.status_code == 200
+    return {t.heify_id for t in page.context["cl"].result_list}
+
+
+def heify_ids(**filters) -> set[str]:
+    return set(Transcription.objects.filter(**filters).values_list("heify_id", flat=True))
+
+
+def test_search_finds_names_agents_evaluators_configurations_and_whole_ids(admin_client, world, monkeypatch):
+    monkeypatch.setattr(TranscriptionAdmin, "list_per_page", 200)
+    alice = world["participants"][0]["participant_id"]
+    assert found(admin_client, "call-0012") == heify_ids(name="call-0012.mp3")
+    assert found(admin_client, "alice agent") == heify_ids(participant_id=alice)  # each word, any case
+    assert found(admin_client, '"Scorecard B"') == heify_ids(evaluator_id=world["evaluators"][1]["evaluator_id"])
+    assert found(admin_client, "support LINE") == heify_ids()
+    one = Transcription.objects.first().heify_id
+    assert found(admin_client, one) == {one}
+    assert found(admin_client, alice) == heify_ids(participant_id=alice)  # also a dangling agent's id
+    assert found(admin_client, one[:8]) == set()  # ids match whole: no scan of the id column
+    assert found(admin_client, "Alice call-0001") == heify_ids(name="call-0001.mp3", participant_id=alice)
+
+
+def test_search_looks_up_agents_and_evaluators_first_instead_of_joining_them(admin_client, world):
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(CHANGELIST, {"q": "Alice"})
+    wheres = [q["sql"].split(" WHERE ", 1)[1] for q in queries.captured_queries
+              if 'FROM "qa_transcription"' in q["sql"] and " WHERE " in q["sql"]]
+    assert wheres and all('"qa_participant"' not in where and '"qa_evaluator"' not in where for where in wheres)
+
+
+# --- the roll-ups ---------------------------------------------------------------------------------------------------
+
+
+def rollup_rows() -> list[tuple]:
+    return sorted(
+        DailyCalls.objects.values_list("participant_id", "day", "group", "calls", "scored", "score_sum", "passed",
+                                       "critical_fails", "pass_mark"),
+        key=repr,
+    )
+
+
+def recounted() -> list[tuple]:
+    kept = rollup_rows()
+    rollups.rebuild()
+    return kept, rollup_rows()
+
+
+def test_rollups_are_kept_by_the_upsert_and_every_review_move(world, load, admin_user):
+    kept, counted = recounted()
+    assert kept == counted and sum(row[3] for row in kept) == 30
+    call = Transcription.objects.filter(group="PENDING_REVIEW").first()
+    queues.transcription_claim(transcription_id=call.pk, reviewer=admin_user)
+    queues.transcription_archive(transcription_id=call.pk, acting_user=admin_user)
+    queues.transcription_move(transcription_id=call.pk, group=None, acting_user=admin_user)
+    kept, counted = recounted()
+    assert kept == counted
+    # Heify changes a call's agent, day, score and group: both its old and its new bucket are recounted.
+    payload = calls_of(world, 30)[12]
+    payload.update(transcription_id=Transcription.objects.get(name="call-0012.mp3").heify_id,
+                   participant_id=world["participants"][1]["participant_id"], group="ARCHIVED",
+                   created_at="2026-03-27T23:59:59+00:00")
+    payload["details"]["evaluation"]["score"] = 3
+    load(transcriptions=[payload])
+    kept, counted = recounted()
+    assert kept == counted
+    grow(load, world)
+    kept, counted = recounted()
+    assert kept == counted and sum(row[3] for row in kept) == 70
+
+
+def test_queue_counts_leave_out_calls_gone_from_heify(world):
+    before = queues.queue_counts()
+    gone = Transcription.objects.filter(group="ARCHIVED").first()
+    Transcription.objects.filter(pk=gone.pk).update(gone_at="2026-04-01T00:00:00Z")  # as a pull marks it
+    assert queues.queue_counts() == {**before, "ARCHIVED": before["ARCHIVED"] - 1}
+    assert queues.queue_counts() == {
+        group: Transcription.objects.filter(queues.in_group(group), gone_at__isnull=True).count()
+        for group in before
+    }
+
+
+def test_team_overview_counts_the_calls_itself_when_the_pass_mark_changed(world, settings):
+    as_counted = {row["tag"]: row["pass_rate"] for row in team.team_overview()}
+    settings.ANALYTICS_PASS_MARK = 70
+    stricter = {row["tag"]: row["pass_rate"] for row in team.team_overview()}
+    assert stricter != as_counted  # not the roll-ups' pass rate at 50
+    call_command("rebuild_rollups", verbosity=0)
+    assert set(DailyCalls.objects.values_list("pass_mark", flat=True)) == {70}
+    assert {row["tag"]: row["pass_rate"] for row in team.team_overview()} == stricter
+
+
+def test_team_overview_from_rollups_is_what_the_calls_give(world, load, admin_user):
+    from_rollups = team.team_overview()
+    DailyCalls.objects.update(pass_mark=-1)  # forces the count from the calls
+    assert team.team_overview() == from_rollups
+
+
+# --- the dashboard lists the newest calls; the API keeps them all ---------------------------------------------------
+
+
+def test_the_dashboard_report_cuts_only_raw_data(world, load, settings, admin_client):
+    settings.ANALYTICS_TREND_SAMPLE = 4
+    alice = Participant.objects.get(heify_id=world["participants"][0]["participant_id"])
+    full, cut = participant_report(alice, as_of=None), participant_report(alice, calls_shown=2)
+    assert len(cut["raw_data"]) == 4 and cut["raw_data"] == full["raw_data"][:4]  # at least the trend's sample
+    assert {**cut, "raw_data": None, "metadata": None} == {**full, "raw_data": None, "metadata": None}
+    assert cut["metadata"]["total_records_analyzed"] == full["metadata"]["total_records_analyzed"] == len(
+        full["raw_data"])
+    api = admin_client.get(f"/api/v1/participants/{alice.heify_id}/analytics/").json()["data"]
+    assert len(api["raw_data"]) == len(full["raw_data"])
+
+
+def test_mirror_upsert_of_other_objects_leaves_the_rollups_alone(world):
+    before = rollup_rows()
+    mirror.upsert("participants", mirror.parse_batch("participants", [builders.participant_payload()]))
+    assert rollup_rows() == before
+
+
+def test_search_follows_renames_and_short_words(admin_client, world, load, monkeypatch):
+    monkeypatch.setattr(TranscriptionAdmin, "list_per_page", 200)
+    payload = calls_of(world, 30)[7]
+    payload.update(transcription_id=Transcription.objects.get(name="call-0007.mp3").heify_id, name="renamed.wav")
+    load(transcriptions=[payload])  # Heify renamed it: the search index follows (SQLite: its triggers)
+    assert found(admin_client, "renamed") == {payload["transcription_id"]}
+    assert found(admin_client, "call-0007") == set()
+    assert found(admin_client, "wa") == {payload["transcription_id"]}  # shorter than a trigram: read, not indexed
+    assert found(admin_client, "SUPPORT line") == heify_ids()
