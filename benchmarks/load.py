@@ -276,20 +276,26 @@ def claims_never_overlap(database_url: str) -> tuple[bool, str]:
     """Walk each call's review history: a claim only ever starts on a call nobody holds."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT transcription_id, action, assignee_id FROM qa_reviewevent ORDER BY transcription_id, id").fetchall()
+            "SELECT transcription_id, action, assignee_id, actor_id, from_group, to_group, at FROM qa_reviewevent "
+            "WHERE action NOT IN ('note', 'verdict') ORDER BY transcription_id, id").fetchall()
     holder: dict[int, int | None] = {}
-    claims = overlaps = 0
-    for call, action, assignee in rows:
+    claims, overlapping = 0, []
+    for call, action, assignee, *_ in rows:
         if action == "claim":
             claims += 1
             if holder.get(call) is not None:
-                overlaps += 1
+                overlapping.append(call)
             holder[call] = assignee
         elif action == "reassign":
             holder[call] = assignee
         elif action in ("release", "archive", "expire", "move", "reopen"):
             holder[call] = assignee if action == "move" else None
-    return overlaps == 0, f"{claims} claims, {overlaps} over another reviewer's"
+    detail = f"{claims} claims, {len(overlapping)} over another reviewer's"
+    for call in overlapping[:3]:  # the history of each, to see how it came about
+        detail += f"\n      call {call}: " + "; ".join(
+            f"{action} by {actor} to {assignee} ({from_group} -> {to_group}) at {at:%H:%M:%S.%f}"
+            for c, action, assignee, actor, from_group, to_group, at in rows if c == call)
+    return not overlapping, detail
 
 
 def emulator_agrees(database_url: str, heify_url: str, api_key: str) -> tuple[bool, str]:
