@@ -126,10 +126,13 @@ class Reviewer(AdminUser):
         count("claimed")
         for criterion in list(dict.fromkeys(CRITERION.findall(page)))[:3]:
             agrees = random.random() < 0.8
-            self.post(f"/admin/qa/reviewitem/{pk}/review/verdict/",
-                      {"criterion": html.unescape(criterion), "agrees": "yes" if agrees else "no",
-                       "reason": "" if agrees else "The agent did greet the customer."},
-                      name="verdict", landmark="Verdict saved.")
+            done = self.post(f"/admin/qa/reviewitem/{pk}/review/verdict/",
+                             {"criterion": html.unescape(criterion), "agrees": "yes" if agrees else "no",
+                              "reason": "" if agrees else "The agent did greet the customer."},
+                             name="verdict", landmark="Review")
+            if done is not None and "Verdict saved." not in done:
+                count("verdict refused (the call was reassigned meanwhile)")
+                return
         self.post(f"/admin/qa/reviewitem/{pk}/review/note/", {"note": "Checked the opening and the close."},
                   name="note", landmark="Note saved.")
         if random.random() < 0.1:
