@@ -290,6 +290,8 @@ HEIFY_TIMEOUT = float(os.environ.get("HEIFY_TIMEOUT", "10"))
 HEIFY_RETRY_TOTAL = float(os.environ.get("HEIFY_RETRY_TOTAL", "30"))
 # A person waiting on a form gets a shorter budget; what fails waits in the push queue.
 HEIFY_INTERACTIVE_RETRY_TOTAL = float(os.environ.get("HEIFY_INTERACTIVE_RETRY_TOTAL", "5"))
+# A change being sent is claimed for this long; a sender that died frees it when it lapses.
+HEIFY_PUSH_CLAIM_SECONDS = float(os.environ.get("HEIFY_PUSH_CLAIM_SECONDS", "300"))
 
 # A claimed call with no review activity for this long returns to the pending queue.
 REVIEW_CLAIM_TIMEOUT_HOURS = float(os.environ.get("REVIEW_CLAIM_TIMEOUT_HOURS", "4"))

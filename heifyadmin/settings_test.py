@@ -24,6 +24,17 @@ HEIFY_INTERACTIVE_RETRY_TOTAL = 0.5
 HEIFY_API_URL = "http://127.0.0.1:9"  # nothing listens: Heify is "down" unless a test starts the emulator
 # Connections close at the end of each request, so a live server's threads leave none open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, as in production, not SQLite's shared in-memory database: there, two
+    # connections that write at once fail at once ("table is locked") instead of
+    # waiting, so tests of concurrent requests could not run on SQLite. One file per
+    # run, so two runs never share it; Django deletes it at the end.
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"heify-test-{os.getpid()}.sqlite3"),
+    }
 # Templates name static files as they are, without the hashed manifest `collectstatic` writes.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # WhiteNoise serves the apps' static files where they are (no `collectstatic` before tests).

@@ -22,9 +22,10 @@ What lives here, in three layers (notes, section 3, are the rules; the seed
     (`PASSES_SQL`, `score_bucket_sql`, ...); rounding and every figure shown
     stay in Python, for both paths. Which criteria a call failed is decided
     once, by the upsert (qa.rules.failed_criteria, kept on the call).
-(c) The emulator's variant (`_inputs_from_payloads`): the same included calls
-    read from Heify JSON by the one upsert parser (syncer.mirror), handed to
-    the same (b).
+(c) The emulator's variant (`_inputs_from_parsed`): the same included calls
+    given as rows in the mirror's columns (the emulator reads its Heify JSON
+    with the one upsert parser, syncer.mirror, and hands the rows here), handed
+    to the same (b).
 
 The numeric constants that are our choice are settings, read on each call:
 ANALYTICS_PASS_MARK (50), ANALYTICS_TREND_THRESHOLD (5),
@@ -56,7 +57,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qa.models import Criterion, Evaluator, Participant, Transcription
-from syncer import mirror
 
 COMPLETED = "COMPLETED"
 PENDING_REVIEW = "PENDING_REVIEW"
@@ -774,24 +774,22 @@ def _db_criterion_ids(calls: Iterable[Call]) -> dict[tuple[str, str], str | None
     return found
 
 
-# --- (c) the same inputs, from Heify JSON ----------------------------------------------------------------
+# --- (c) the same inputs, from rows in the mirror's columns -------------------------------------------
 
 
-def _inputs_from_payloads(
-    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[dict], window: Window,
-    config: ReportSettings,
+def _inputs_from_parsed(
+    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[tuple[dict, list[dict]]],
+    window: Window, config: ReportSettings,
 ) -> ReportInputs:
     tags: dict[str, str] = {}
     criterion_ids: dict[tuple[str | None, str], str | None] = {}
-    for payload in evaluators:
-        row, criteria = mirror.parse_evaluator(payload)
+    for row, criteria in evaluators:
         tags[row["heify_id"]] = row["tag"]
         for criterion in criteria:  # the first of a name, as the query's ORDER BY position
             criterion_ids.setdefault((row["heify_id"], criterion["name"]), criterion["heify_id"])
-    rows = [mirror.parse_transcription(payload)[0] for payload in transcriptions]
     rows = sorted(
         (
-            r for r in rows
+            r for r in transcriptions
             if r["participant_id"] == participant_id and r["status"] == COMPLETED and r["score"] is not None
             and r["occurred_at"] < window.end
         ),
@@ -831,18 +829,19 @@ def participant_report(participant: Participant, *, as_of: date | None = None, c
                         config=config)
 
 
-def participant_report_from_payloads(
-    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[dict], now: datetime,
-    *, as_of: date | None = None,
+def participant_report_from_parsed(
+    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[tuple[dict, list[dict]]],
+    now: datetime, *, as_of: date | None = None,
 ) -> dict:
-    """The same report from Heify JSON (the emulator's): transcription and evaluator payloads, `now` aware.
+    """The same report from rows in the mirror's columns (the emulator's, parsed from its Heify JSON).
 
-    Payloads are read by the upsert path's parsers, so a call means here what
-    it means in the mirror; calls of other participants are ignored.
+    `transcriptions` are transcription rows, `evaluators` (row, criteria)
+    pairs, as syncer.mirror parses them, so a call means here what it means
+    in the mirror; `now` is aware; calls of other participants are ignored.
     """
     config = ReportSettings.current()
     window = report_window(as_of or _utc_date(now))
-    inputs = _inputs_from_payloads(participant_id, transcriptions, evaluators, window, config)
+    inputs = _inputs_from_parsed(participant_id, transcriptions, evaluators, window, config)
     return build_report(inputs, generated_at=now, config=config)
 
 

@@ -59,6 +59,16 @@ class HeifyObject(models.Model):
         default=1, editable=False,
         help_text="Raised on every change, so that a stale edit is refused instead of overwriting.",
     )
+    # A change on its way to Heify (see qa/heify.py): whoever set the claim sends it
+    # and records the answer; nobody else sends or edits the object until the
+    # claim is released or lapses (a sender that died leaves it to the push job).
+    push_claim = models.UUIDField(null=True, blank=True, editable=False)
+    push_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    create_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="A create sent to Heify whose answer was not stored: before it is sent again, "
+                  "Heify is searched for it.",
+    )
 
     class Meta:
         abstract = True

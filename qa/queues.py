@@ -3,8 +3,9 @@
 A move is one conditional UPDATE (the group it must come from is in the
 WHERE clause), so two reviewers claiming the same call cannot both win: the
 loser is told who has it. Each move is written locally with its history entry,
-marked as waiting for Heify, and sent to Heify (PATCH of the group) once the
-transaction has committed; if Heify is down it waits for the push job, and a
+marked as waiting for Heify, and sent to Heify (PATCH of the group) in the
+background once the transaction has committed (qa.heify.send_later), so the
+mover never waits for Heify; if Heify is down it waits for the push job, and a
 pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 
 Which moves exist is Heify-independent policy and lives in
@@ -26,7 +27,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, rollups, rules
+from qa import alerts, heify, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.services import StaleEdit
 
@@ -161,21 +162,6 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> T
 # --- moves ----------------------------------------------------------------------------------
 
 
-def _push_after_commit(pk: int) -> None:
-    def push_group():
-        from syncer import push
-
-        call = Transcription.objects.filter(pk=pk, sync_state=SyncState.WAITING).first()
-        if call is None:
-            return
-        try:
-            push.push_now(call)
-        except push.PushRefused as refusal:
-            Transcription.objects.filter(pk=pk).update(
-                sync_state=SyncState.REJECTED, sync_error=" ".join(refusal.messages)
-            )
-
-    transaction.on_commit(push_group)
 
 
 def _move(
@@ -219,7 +205,7 @@ def _move(
             transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
             assignee=assignee if claimed else None, note=note,
         )
-        _push_after_commit(call.pk)
+        heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
         transaction.on_commit(lambda: alerts.call_moved(call.pk))
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 

@@ -73,6 +73,33 @@ WEBHOOK_ID_KEY = "transcription_id"
 WEBHOOK_STATUS_KEY = "status"
 
 
+# Echo: Heify answers an object with the fields it was sent, as sent, plus its own
+# (ids, client_id, timestamps); an empty value (null, "", [], {}) may come back as
+# another empty value. So a sent change is recognised in Heify's object (`holds`).
+#
+# Creates: Heify offers no idempotency key (client_id names the account, not the
+# request). A create whose answer was lost is found again by listing the resource:
+# an object created since it was first sent, with the same tag and holding every
+# field sent, is taken to be ours (the listing costs a few pages, and only happens
+# for a create that may have reached Heify unanswered).
+CREATE_LOOKUP_KEY = "tag"
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def holds(remote, sent) -> bool:
+    """Does Heify's `remote` value carry everything of `sent` (see Echo above)?"""
+    if _empty(sent) or _empty(remote):
+        return _empty(sent) and _empty(remote)
+    if isinstance(sent, dict):
+        return isinstance(remote, dict) and all(holds(remote.get(key), value) for key, value in sent.items())
+    if isinstance(sent, list):
+        return isinstance(remote, list) and len(remote) == len(sent) and all(map(holds, remote, sent))
+    return remote == sent
+
+
 def item_path(resource: str, heify_id: str) -> str:
     """The path of one object; the client builds it only for an id `is_heify_id` accepts."""
     return f"{PATHS[resource]}/{heify_id}"

@@ -6,7 +6,9 @@ qa.models._heify_reference), so resources only need loading in dependency
 order. Writes are batched (`INSERT ... ON CONFLICT`), and a row is written only
 when Heify's payload changed, which is what makes loading twice a no-op.
 A row with a local change still waiting to be pushed is left alone, so a pull
-never reverts what a user did.
+never reverts what a user did: the write itself is conditional (the stored row
+is still in sync and at the version that was read), so neither is a change
+committed while the pull runs.
 """
 
 from __future__ import annotations
@@ -288,9 +290,12 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
 
 def insert_rows(
     model, rows: list[dict], *, update_fields: Iterable[str] = (), unique_fields: Iterable[str] = ("heify_id",),
+    update_if: str = "",
 ) -> None:
     """What `model.objects.bulk_create()` does with `update_conflicts=True` (or, with no `update_fields`,
     `ignore_conflicts=True`), for rows given as dicts of field attname -> value, all with the same keys.
+    `update_if` is SQL that a stored row must meet to be updated (`ON CONFLICT ... DO UPDATE ... WHERE`);
+    it names the stored row by its table and the row being written as EXCLUDED.
 
     The statement is the one bulk_create sends and the values are the same:
     each goes through its field's `get_db_prep_save`, and a field the rows
@@ -322,6 +327,8 @@ def insert_rows(
     suffix = connection.ops.on_conflict_suffix_sql(
         fields, on_conflict, update_columns, [opts.get_field(name).column for name in unique_fields]
     )
+    if update_if:
+        suffix += f" WHERE {update_if}"
     if connection.vendor == "postgresql":
         # One statement per batch, each column one array in binary form (as
         # bulk_create's UNNEST, but without its text array literals), sent by a
@@ -427,13 +434,40 @@ def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
             children_of[heify_id] = children
         if to_write:
             columns = [name for name in to_write[0] if name != "heify_id"]
-            insert_rows(spec.model, to_write, update_fields=columns)
-            if spec.write_children:
-                parents = dict(
-                    spec.model.objects.filter(heify_id__in=children_of).values_list("heify_id", "pk")
-                )
-                spec.write_children(parents, children_of)
+            insert_rows(spec.model, to_write, update_fields=columns, update_if=_still_as_read(spec.model))
+            written = _written(spec.model, to_write)
+            for row in to_write:
+                if row["heify_id"] not in written:  # changed here since it was read: left alone
+                    result.skipped += 1
+                    if row["heify_id"] in known:
+                        result.updated -= 1
+                    else:
+                        result.created -= 1
+                    children_of.pop(row["heify_id"], None)
+            if spec.write_children and children_of:
+                spec.write_children({k: v for k, v in written.items() if k in children_of}, children_of)
     return result
+
+
+def _still_as_read(model) -> str:
+    """The upsert's condition on a stored row: still in sync, at the version it was read at.
+
+    Each written row carries the version read plus one, so a row that a
+    person changed (or claimed for sending) between the read and the write is
+    not overwritten: the write itself re-checks, under the row's lock.
+    """
+    qn = connections[router.db_for_write(model)].ops.quote_name
+    table = qn(model._meta.db_table)
+    return (f"{table}.{qn('sync_state')} = '{SyncState.SYNCED.value}' "
+            f"AND {table}.{qn('version')} = EXCLUDED.{qn('version')} - 1")
+
+
+def _written(model, rows: list[dict]) -> dict[str, int]:
+    """Heify id -> primary key of the rows the conditional write did write (their version and payload are ours)."""
+    expected = {row["heify_id"]: (row["version"], row["payload_hash"]) for row in rows}
+    stored = model.objects.filter(heify_id__in=expected, sync_state=SyncState.SYNCED).values_list(
+        "heify_id", "pk", "version", "payload_hash")
+    return {heify_id: pk for heify_id, pk, version, digest in stored if expected[heify_id] == (version, digest)}
 
 
 def load_snapshot(snapshot: dict, *, batch_size: int = 1000) -> dict[str, UpsertResult]:

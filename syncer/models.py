@@ -99,3 +99,20 @@ class HeifyReport(models.Model):
 
     def __str__(self):
         return f"Heify's report on {self.participant_heify_id} of {self.day}"
+
+
+class PullLock(models.Model):
+    """Who is pulling now, on a database without advisory locks (SQLite): one row per lock name.
+
+    A running pull pushes `expires_at` forward on every page. One that dies
+    frees the row at once if its process is gone (an SQLite file is one
+    machine's, so `pid` says), else when the lease lapses.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    holder = models.UUIDField(null=True, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({'held' if self.holder else 'free'})"

@@ -5,22 +5,93 @@ half-way leaves a consistent mirror; a checkpoint keeps the cursor, and the
 next run resumes there. Only a pull that listed a resource to its end marks
 what it did not see as gone (never deleted: local review history stays).
 Memory stays flat: one page at a time, and the ids seen live in the database.
+A pull never runs twice at once (two workers, two machines): it holds a
+database-level lock (`pull_lock`), and a second one returns at once, saying so
+(PullAlreadyRunning).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
-from syncer.models import PullCheckpoint, SeenInPull
+from syncer.models import PullCheckpoint, PullLock, SeenInPull
 
 log = logging.getLogger(__name__)
+
+
+# PostgreSQL's advisory lock of the pull (any bigint the project uses for nothing else).
+PULL_LOCK_KEY = 0x48656966_7950756C  # "HeifyPul"
+# Elsewhere, a lock row whose lease a running pull renews on every page; a pull that
+# died frees it after this long.
+PULL_LOCK_LEASE = timedelta(minutes=15)
+
+
+class PullAlreadyRunning(Exception):
+    """Another pull holds the lock: this one did nothing."""
+
+    def __init__(self):
+        super().__init__("Another pull is running; this one did nothing (the running one brings everything).")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+@contextmanager
+def pull_lock() -> Iterator[Callable[[], None]]:
+    """Hold the pull's database-level lock for the block, or raise PullAlreadyRunning at once.
+
+    PostgreSQL: a session-level advisory lock, freed by the database should the
+    process die. Elsewhere: the PullLock row, with a lease. The block is given
+    a function to call now and then, which renews the lease.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_KEY])
+            if not cursor.fetchone()[0]:
+                raise PullAlreadyRunning
+        try:
+            yield lambda: None
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PULL_LOCK_KEY])
+        return
+    holder = uuid.uuid4()
+    mine = PullLock.objects.filter(name="pull", holder=holder)
+
+    def renew():
+        mine.update(expires_at=timezone.now() + PULL_LOCK_LEASE)
+
+    PullLock.objects.bulk_create([PullLock(name="pull")], ignore_conflicts=True)
+    free = Q(holder__isnull=True) | Q(expires_at__lt=timezone.now())
+    held_by, pid = PullLock.objects.filter(name="pull").values_list("holder", "pid").get()
+    if held_by and pid and not _process_alive(pid):
+        free |= Q(holder=held_by)  # its pull was killed: no need to wait for the lease
+    if not PullLock.objects.filter(free, name="pull").update(
+            holder=holder, pid=os.getpid(), expires_at=timezone.now() + PULL_LOCK_LEASE):
+        raise PullAlreadyRunning
+    try:
+        yield renew
+    finally:
+        mine.update(holder=None, pid=None, expires_at=None)
 
 
 @dataclass
@@ -106,15 +177,23 @@ def pull(
     client: HeifyClient | None = None,
     on_page: Callable[[str, int], None] | None = None,
 ) -> dict[str, PullResult]:
-    """Pull the given resources (all by default) in dependency order."""
+    """Pull the given resources (all by default) in dependency order.
+
+    Raises PullAlreadyRunning, having done nothing, while another pull runs.
+    """
     wanted = set(resources or contract.RESOURCES)
-    client = client or get_client()
     results = {}
-    for resource in contract.RESOURCES:
-        if resource in wanted:
-            results[resource] = pull_resource(
-                resource, client=client, on_page=(lambda n, r=resource: on_page(r, n)) if on_page else None
-            )
+    with pull_lock() as renew:
+        client = client or get_client()
+        for resource in contract.RESOURCES:
+            if resource in wanted:
+
+                def page_done(count, resource=resource):
+                    renew()
+                    if on_page:
+                        on_page(resource, count)
+
+                results[resource] = pull_resource(resource, client=client, on_page=page_done)
     return results
 
 

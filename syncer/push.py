@@ -1,14 +1,18 @@
-"""Local changes -> Heify, and the queue of changes that wait.
+"""Local changes -> Heify, and the queue of changes that wait: the implementation of qa.heify's send.
 
-A change is sent at once (`push_now`, `delete_now`). Heify's answer is
-written back through the one upsert path. When Heify refuses, `PushRefused`
-carries its message to the person; when it cannot be reached, the change
-stays local, marked as waiting, and `push_waiting` (a scheduled job) sends it
-once Heify is back. Nothing a user did is dropped on the way.
-
-Interactive pushes run inside the caller's transaction on purpose: Heify's
-refusal must undo the local write. Should the local commit fail after Heify
-accepted, Heify holds the change and the next pull brings it back.
+qa.heify describes the three steps; here are steps 2 and 3. A change is
+claimed (`push_claim`, by qa.services or by `claim`), sent with no database
+transaction open, and Heify's answer is recorded in a short transaction
+conditional on the claim:
+- accepted: the row is in sync and holds Heify's version (the one upsert path);
+- unreachable: the row keeps waiting, and `push_waiting` (a scheduled job)
+  sends it once Heify is back;
+- refused: heify.Refused is raised and the row is left to the caller (the
+  form puts it back as it was; the job marks it refused, for someone to resolve).
+A sender that dies before recording the answer leaves the row waiting with a
+lapsed claim. The job then sends it again: an update Heify already holds is
+taken as accepted (`_check_unchanged_in_heify`), and a create that may have
+reached Heify is looked for there before being sent again (`_find_created`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
 
+from qa import heify
 from qa.models import Configuration, Evaluator, Participant, SyncState, Transcription
 from syncer import contract, mirror
 from syncer.client import HeifyClient, HeifyError, NotFound, Rejected, RetryPolicy, get_client
@@ -34,19 +40,6 @@ RESOURCE_OF = {
 }
 
 
-class PushRefused(ValidationError):
-    """Heify said no (or changed meanwhile): the local change must not be kept as is.
-
-    `reason` is "rejected" (Heify refused it), "conflict" (Heify's object changed
-    since the version the change is based on) or "unavailable" (an upload that
-    could not be sent).
-    """
-
-    def __init__(self, message, code: str):
-        super().__init__(message)
-        self.reason = code
-
-
 def interactive_client() -> HeifyClient:
     """A person is waiting: a short retry budget, then the change waits in the queue."""
     return get_client(retry=RetryPolicy(attempts=3, total=settings.HEIFY_INTERACTIVE_RETRY_TOTAL))
@@ -56,146 +49,232 @@ def _show(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None, default=str)
 
 
-def _check_unchanged_in_heify(client: HeifyClient, obj, body: dict) -> None:
+def _check_unchanged_in_heify(client: HeifyClient, obj, body: dict) -> dict | None:
     """A replace (PUT) is never sent over a version of Heify's we have not seen.
 
     Our version is the payload last stored in `raw`; what the body replaces is
     compared with it key by key, so fields Heify adds or orders differently do
-    not count as changes. The message shows both versions of what differs.
+    not count as changes. A key Heify already holds as we send it is no
+    conflict: when it holds the whole change (sent before, its answer lost),
+    Heify's object is returned and nothing is sent again. The message shows
+    both versions of what differs.
     """
     resource = RESOURCE_OF[type(obj)]
     remote = client.get(resource, obj.heify_id)
-    changed = [key for key in body if remote.get(key) != obj.raw.get(key)]
+    if contract.holds(remote, body):
+        return remote
+    changed = [
+        key for key in body
+        if remote.get(key) != obj.raw.get(key) and not contract.holds(remote.get(key), body[key])
+    ]
     if not changed:
-        return
+        return None
     lines = [
         f"This {type(obj)._meta.verbose_name} was changed in Heify since the version you edited. Nothing was sent: "
         "reload the page, which now shows Heify's version, and apply your change again."
     ]
     for key in changed:
         lines += [f"{key} in Heify: {_show(remote.get(key))}", f"{key} yours: {_show(body.get(key))}"]
-    raise PushRefused(lines, code="conflict")
+    raise heify.Refused(lines, reason="conflict")
 
 
-def _send(client: HeifyClient, obj) -> dict:
+def _find_created(client: HeifyClient, obj, body: dict) -> dict | None:
+    """Heify's object made by an earlier send of this create, if it reached Heify (contract: Creates)."""
+    resource = RESOURCE_OF[type(obj)]
+    id_field = contract.ID_FIELDS[resource]
+    since = obj.create_sent_at - heify.claim_lease()  # Heify's clock and ours may differ a little
+    key = contract.CREATE_LOOKUP_KEY
+    for page in client.pages(resource):
+        for item in page.items:
+            if not isinstance(item, dict) or item.get(key) != body.get(key) or not contract.holds(item, body):
+                continue
+            try:
+                created = contract.parse_timestamp(item.get("created_at"))
+            except ValueError:
+                continue
+            if created is None or created < since:
+                continue
+            # Ours unless another local row holds it with a change of its own (a pull's copy is replaced).
+            others = type(obj).objects.filter(heify_id=item.get(id_field)).exclude(pk=obj.pk)
+            if not others.exclude(sync_state=SyncState.SYNCED).exists():
+                return item
+    return None
+
+
+def _body(obj) -> dict:
+    if isinstance(obj, Configuration):
+        return contract.configuration_body(obj)
+    if isinstance(obj, Evaluator):
+        return contract.evaluator_body(obj, include_tag=obj.heify_id is None)
+    return contract.participant_body(obj)
+
+
+def _send(client: HeifyClient, obj, claim: heify.Claim) -> dict:
     resource = RESOURCE_OF[type(obj)]
     if isinstance(obj, Transcription):
+        # An earlier sender may have died after Heify took this very change: then it is not sent again.
+        remote = client.get(resource, obj.heify_id)
+        if remote.get("group") == obj.group and remote.get("name") == obj.name:
+            return remote
         return client.patch_transcription(obj.heify_id, name=obj.name, group=obj.group)
-    if isinstance(obj, Configuration):
-        body = contract.configuration_body(obj)
-    elif isinstance(obj, Evaluator):
-        body = contract.evaluator_body(obj, include_tag=obj.heify_id is None)
-    else:
-        body = contract.participant_body(obj)
-    if obj.heify_id is None:
-        return client.create(resource, body)
-    _check_unchanged_in_heify(client, obj, body)
-    return client.replace(resource, obj.heify_id, body)
+    body = _body(obj)
+    if obj.heify_id is not None:
+        return _check_unchanged_in_heify(client, obj, body) or client.replace(resource, obj.heify_id, body)
+    if obj.create_sent_at is not None:
+        found = _find_created(client, obj, body)
+        if found is not None:
+            log.info("%s %s: an earlier create reached Heify (%s); not sent again",
+                     type(obj).__name__, obj.pk, found.get(contract.ID_FIELDS[resource]))
+            return found
+    # From here on Heify may act on it without our hearing back: say so first.
+    obj.create_sent_at = obj.create_sent_at or timezone.now()
+    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(create_sent_at=obj.create_sent_at)
+    return client.create(resource, body)
 
 
-def _accept(obj, payload: dict) -> None:
+def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
     """Store what Heify answered: its id for a new object, and its version of the object."""
-    resource = RESOURCE_OF[type(obj)]
-    obj.heify_id = payload.get(contract.ID_FIELDS[resource]) or obj.heify_id
-    obj.sync_state, obj.sync_error = SyncState.SYNCED, ""
-    obj.save(update_fields=["heify_id", "sync_state", "sync_error"])
-    mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
+    model, resource = type(obj), RESOURCE_OF[type(obj)]
+    heify_id = payload.get(contract.ID_FIELDS[resource]) or obj.heify_id
+    mine = model.objects.filter(pk=obj.pk, push_claim=claim.token)
+    with transaction.atomic():
+        if obj.heify_id is None:  # a pull may have brought Heify's copy meanwhile: this row is the object
+            model.objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
+        done = {"heify_id": heify_id, "create_sent_at": None, "sync_error": "", **heify.RELEASED}
+        if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
+            mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
+            obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
+            return
+        # Changed again while on its way (a review move): released, the newer change waits its turn.
+        if not mine.update(**done):  # the claim lapsed and another sender holds it
+            log.warning("%s %s: Heify took a change whose claim had lapsed; the next push reconciles it",
+                        model.__name__, obj.pk)
+            model.objects.filter(pk=obj.pk, heify_id__isnull=True).update(heify_id=heify_id)
+    obj.heify_id, obj.sync_error, obj.create_sent_at = heify_id, "", None
 
 
-def _wait(obj, state: str, error: HeifyError) -> None:
-    obj.sync_state, obj.sync_error = state, str(error.message)
-    obj.save(update_fields=["sync_state", "sync_error"])
+def _record_waiting(obj, claim: heify.Claim, error: HeifyError) -> None:
+    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(sync_error=error.message, **heify.RELEASED)
+    obj.sync_error = error.message
     log.warning("%s %s kept locally, waiting for Heify: %s", type(obj).__name__, obj.pk, error.message)
 
 
-def push_now(obj, *, client: HeifyClient | None = None) -> bool:
-    """Send a local change to Heify. True when Heify took it, False when it waits.
-
-    Raises PushRefused when Heify refuses it; the caller's transaction then
-    undoes the local write.
-    """
+def send(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
+    """qa.heify.send: True when Heify took the change, False when it waits; raises heify.Refused."""
     client = client or interactive_client()
     try:
-        payload = _send(client, obj)
+        payload = _send(client, obj, claim)
     except (Rejected, NotFound) as exc:
-        raise PushRefused(f"Heify refused the change: {exc.message}", code="rejected") from None
+        raise heify.Refused(f"Heify refused the change: {exc.message}", reason="rejected") from None
     except HeifyError as exc:  # unreachable, failing, rate-limited, or our key refused
-        _wait(obj, SyncState.WAITING, exc)
+        _record_waiting(obj, claim, exc)
         return False
-    _accept(obj, payload)
+    _record_accepted(obj, claim, payload)
     return True
 
 
-def delete_now(obj, *, client: HeifyClient | None = None) -> bool:
-    """Delete in Heify, then locally. True when done, False when the deletion waits."""
-    if obj.heify_id and not obj.gone_at:
-        client = client or interactive_client()
-        try:
-            client.delete(RESOURCE_OF[type(obj)], obj.heify_id)
-        except NotFound:
-            pass  # already gone: the goal is reached
-        except Rejected as exc:
-            raise PushRefused(f"Heify refused to delete it: {exc.message}", code="rejected") from None
-        except HeifyError as exc:
-            _wait(obj, SyncState.DELETING, exc)
-            return False
-    obj.delete()
+def delete(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
+    """qa.heify.delete: in Heify, then locally. True when done, False when the deletion waits."""
+    client = client or interactive_client()
+    try:
+        heify_id = obj.heify_id
+        if heify_id is None and obj.create_sent_at is not None:  # a create that may have reached Heify
+            found = _find_created(client, obj, _body(obj))
+            heify_id = found and found[contract.ID_FIELDS[RESOURCE_OF[type(obj)]]]
+        if heify_id and not obj.gone_at:
+            client.delete(RESOURCE_OF[type(obj)], heify_id)
+    except NotFound:
+        pass  # already gone: the goal is reached
+    except Rejected as exc:
+        raise heify.Refused(f"Heify refused to delete it: {exc.message}", reason="rejected") from None
+    except HeifyError as exc:
+        _record_waiting(obj, claim, exc)
+        return False
+    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).delete()
     return True
+
+
+def claim(model, pk: int) -> tuple[object, heify.Claim] | None:
+    """Claim a waiting change for sending: the row as claimed, or None (not waiting, or someone else's)."""
+    obj = model.objects.filter(pk=pk, sync_state__in=[SyncState.WAITING, SyncState.DELETING]).first()
+    if obj is None:
+        return None
+    taken = heify.Claim.new(obj.version)
+    columns = taken.columns()
+    if not model.objects.filter(heify.claimable(), pk=pk, version=obj.version, sync_state=obj.sync_state).update(
+            **columns):
+        return None
+    obj.push_claim, obj.push_claimed_until = columns["push_claim"], columns["push_claimed_until"]
+    return obj, taken
+
+
+def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
+    """Send one waiting change: "pushed", "deleted", "waiting", "refused" or "skipped" (nothing to send)."""
+    claimed = claim(model, pk)
+    if claimed is None:
+        return "skipped"
+    obj, taken = claimed
+    client = client or get_client()
+    try:
+        if obj.sync_state == SyncState.DELETING:
+            return "deleted" if delete(obj, taken, client=client) else "waiting"
+        return "pushed" if send(obj, taken, client=client) else "waiting"
+    except heify.Refused as refusal:
+        # Keep the person's change, visible as refused, for someone to resolve.
+        model.objects.filter(pk=pk, push_claim=taken.token).update(
+            sync_state=SyncState.REJECTED, sync_error=" ".join(refusal.messages), **heify.RELEASED)
+        return "refused"
 
 
 def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
-    """The job: send every change that waits, oldest first; stop when Heify is unreachable."""
+    """The job: send every change that waits, oldest first; stop when Heify is unreachable.
+
+    Each change is claimed first, so two workers never send the same one; no
+    transaction is open while Heify is called.
+    """
     client = client or get_client()
     done = {"pushed": 0, "deleted": 0, "refused": 0, "waiting": 0}
     for model in RESOURCE_OF:
-        ids = model.objects.filter(sync_state__in=[SyncState.WAITING, SyncState.DELETING]).order_by("pk")
-        for pk in ids.values_list("pk", flat=True).iterator():
-            with transaction.atomic():
-                obj = model.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-                if obj is None or not obj.awaits_heify or obj.sync_state == SyncState.REJECTED:
-                    continue  # taken by another worker, or no longer waiting
-                try:
-                    if obj.sync_state == SyncState.DELETING:
-                        finished = delete_now(obj, client=client)
-                        done["deleted" if finished else "waiting"] += 1
-                    else:
-                        finished = push_now(obj, client=client)
-                        done["pushed" if finished else "waiting"] += 1
-                except PushRefused as exc:
-                    # Keep the person's change, visible as refused, for someone to resolve.
-                    obj.sync_state, obj.sync_error = SyncState.REJECTED, " ".join(exc.messages)
-                    obj.save(update_fields=["sync_state", "sync_error"])
-                    done["refused"] += 1
-                    continue
-            if not finished:
+        waiting = model.objects.filter(heify.claimable(), sync_state__in=[SyncState.WAITING, SyncState.DELETING])
+        for pk in list(waiting.order_by("pk").values_list("pk", flat=True)):
+            outcome = push_one(model, pk, client=client)
+            if outcome in done:
+                done[outcome] += 1
+            if outcome == "waiting":
                 return done  # Heify is unreachable: the rest waits for the next run
     return done
 
 
+def send_later(model, pk: int) -> None:
+    """qa.heify.send_later: a background task sends the change once the transaction commits."""
+    resource = RESOURCE_OF[model]
+    # robust: should the broker fail, the change still waits for the push job.
+    transaction.on_commit(lambda: async_task("syncer.tasks.push_change", resource, pk), robust=True)
+
 
 def upload_transcription(
-    *, file, filename: str, configuration: Configuration, evaluator=None, participant=None, name: str = ""
+    *, file, configuration: Configuration, evaluator=None, participant=None, name: str = ""
 ) -> Transcription:
     """Send a call to Heify; it comes back PENDING and the poll and webhooks follow it from there.
 
     An upload that fails is not queued (the file stays with the person): the
-    refusal, or Heify's silence, is raised as PushRefused for the form to show.
+    refusal, or Heify's silence, is raised as heify.Refused for the form to show.
     """
     client = get_client()  # a file may take a while: the full timeout, no interactive shortcut
     try:
         payload = client.upload_transcription(
-            file, filename,
+            file, file.name,
             configuration_id=configuration.heify_id,
             evaluator_id=evaluator.heify_id if evaluator else None,
             participant_id=participant.heify_id if participant else None,
             name=name or None,
         )
     except Rejected as exc:
-        raise PushRefused(f"Heify refused the file: {exc.message}", code="rejected") from None
+        raise heify.Refused(f"Heify refused the file: {exc.message}", reason="rejected") from None
     except HeifyError as exc:
-        raise PushRefused(
+        raise heify.Refused(
             f"Heify could not take the file now ({exc.message}). Nothing was uploaded; try again later.",
-            code="unavailable",
+            reason="unavailable",
         ) from None
     mirror.upsert("transcriptions", mirror.parse_batch("transcriptions", [payload]))
     return Transcription.objects.get(heify_id=payload[contract.ID_FIELDS["transcriptions"]])

@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from heifyadmin.log_context import request_id
-from qa import alerts
+from qa import alerts, queues
 from qa.models import Transcription
-from syncer import contract, push
+from syncer import contract, mirror, push
 from syncer import pull as pulling
 from syncer.client import HeifyError
 from syncer.models import WebhookEvent
@@ -37,6 +37,9 @@ def pull_all() -> str:
     started = timezone.now()
     try:
         results = pulling.pull()
+    except pulling.PullAlreadyRunning as running:
+        log.info("heify pull: %s", running)
+        return str(running)
     finally:
         alerts.calls_stored(since=started)  # what the pull wrote, even when it stopped half-way
     return "; ".join(f"{resource}: {result}" for resource, result in results.items())
@@ -44,6 +47,11 @@ def pull_all() -> str:
 
 def push_waiting() -> dict:
     return push.push_waiting()
+
+
+def push_change(resource: str, pk: int) -> str:
+    """Send one waiting change (a review move), right after it was made; the push job catches what is left."""
+    return push.push_one(mirror.RESOURCES[resource].model, pk)
 
 
 def poll_in_flight() -> str:
@@ -93,9 +101,7 @@ def process_webhook_event(event_id: int) -> str:
 
 
 def release_expired_claims() -> int:
-    from qa.queues import release_expired_claims as release
-
-    return release()
+    return queues.release_expired_claims()
 
 
 SCHEDULES = {

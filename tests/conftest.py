@@ -43,3 +43,17 @@ def heify_account(heify):
 
     heify.state.load(demo.generate(seed=3, transcriptions=120, now=datetime(2026, 3, 21, 12, tzinfo=UTC)))
     return heify
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_sqlite_side_files_left():
+    """The SQLite test database is a file (settings_test); Django removes it, not always its WAL files."""
+    yield
+    from pathlib import Path
+
+    from django.conf import settings
+
+    name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)

@@ -2,7 +2,10 @@
 
 Forms carry the version the user started from, so a save based on an old
 version is refused with both versions shown; saving goes through qa.services,
-never through ModelForm.save, so the admin holds no rule of its own.
+never through ModelForm.save, so the admin holds no rule of its own. Saving
+and deleting run outside Django's usual transaction around the whole view:
+the service writes in short transactions of its own and calls Heify between
+them, with none open.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
-from qa import rules, services
-from syncer.push import PushRefused
+from qa import heify, rules, services
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
@@ -94,7 +97,7 @@ class VersionedForm(forms.ModelForm):
             self.add_error(None, self.heify_refusal.messages)
         if self.instance.pk:
             compare = {name: data.get(name) for name in self.compare_fields}
-            # Runs inside the admin's transaction: the row stays locked until the save.
+            # An early word for the person; the save checks again, atomically.
             apply_rule(self, services.begin_edit, self.instance, data.get("based_on_version"), compare=compare)
         return data
 
@@ -126,17 +129,25 @@ class HeifyObjectAdmin(admin.ModelAdmin):
         refusal = getattr(request, "heify_refusal", None)
         return type(form.__name__, (form,), {"heify_refusal": refusal}) if refusal else form
 
+    @csrf_protect_m
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Not in one transaction, as Django's own is: the service calls Heify between short ones of its own.
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except PushRefused as refusal:
-            # That attempt was rolled back whole. Show the form again, with the person's
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except heify.Refused as refusal:
+            # The object was put back as it was. Show the form again, with the person's
             # input kept and Heify's answer on top.
             request.heify_refusal = refusal
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def log_deletions(self, request, queryset):
+        """Nothing yet: delete_model logs the deletion once Heify has not refused it (no transaction
+        around the view would take the entry back)."""
 
     def delete_model(self, request, obj):
-        if not services.heify_object_delete(obj=obj):
+        finished = services.heify_object_delete(obj=obj)
+        super().log_deletions(request, [obj])
+        if not finished:
             self.message_user(
                 request,
                 f"Heify could not be reached: “{obj}” is marked for deletion and will be deleted "
@@ -144,10 +155,11 @@ class HeifyObjectAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
+    @csrf_protect_m
     def delete_view(self, request, object_id, extra_context=None):
         try:
-            return super().delete_view(request, object_id, extra_context)
-        except PushRefused as refusal:
+            return self._delete_view(request, object_id, extra_context)  # no transaction around it, as above
+        except heify.Refused as refusal:
             self.message_user(request, " ".join(refusal.messages), messages.ERROR)
             return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
 

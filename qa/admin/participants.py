@@ -9,12 +9,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, roles, rules, services, team
+from qa import analytics, heify, roles, rules, services, team
 from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.models import Participant
-from syncer import reports
-from syncer.client import HeifyError, QuotaExceeded
 
 DASHBOARD_CALLS = 200  # the newest calls the dashboard lists
 
@@ -129,13 +127,13 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         if not self.has_view_permission(request, participant) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         ours = analytics.participant_report(participant)
-        stored, problem = reports.participant_report_stored(participant.heify_id), ""
+        stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:
             try:
-                stored = reports.participant_report_today(participant.heify_id)
-            except QuotaExceeded:
+                stored = heify.participant_report(participant.heify_id)
+            except heify.QuotaExceeded:
                 problem = "Heify's monthly analytics quota is used up (429): its report cannot be asked for now."
-            except HeifyError as exc:
+            except heify.Unavailable as exc:
                 problem = f"Heify could not answer: {exc.message}"
         theirs = stored.report if stored is not None else None
         sections = [key for key in ours if key != "metadata"]

@@ -100,7 +100,7 @@ def _translate(exc: DjangoValidationError) -> exceptions.APIException:
         return PreconditionFailed(" ".join(exc.messages))
     if getattr(exc, "code", None) == "claim_lost":
         return Conflict(" ".join(exc.messages))
-    reason = getattr(exc, "reason", None)  # syncer.push.PushRefused
+    reason = getattr(exc, "reason", None)  # qa.heify.Refused
     if reason == "conflict":
         return Conflict(" ".join(exc.messages))
     if reason == "unavailable":

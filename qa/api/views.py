@@ -31,7 +31,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, exports, queues, roles, services
+from qa import analytics, exports, heify, queues, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -41,9 +41,6 @@ from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from syncer import reports
-from syncer.client import HeifyError
-from syncer.client import QuotaExceeded as HeifyQuotaExceeded
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -276,12 +273,12 @@ class ParticipantViewSet(HeifyObjectViewSet):
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
-                body["remote"] = reports.participant_report_today(participant.heify_id).report
-            except HeifyQuotaExceeded:
+                body["remote"] = heify.participant_report(participant.heify_id).report
+            except heify.QuotaExceeded:
                 raise QuotaExceeded(
                     "Heify's monthly analytics quota is used up: its report cannot be asked for now."
                 ) from None
-            except HeifyError as exc:
+            except heify.Unavailable as exc:
                 raise HeifyUnavailable(f"Heify could not answer: {exc.message}") from None
         return Response(body)
 

@@ -23,7 +23,7 @@ from syncer.emulator.state import (
     FixtureError,
     RequestRecord,
     WebhookDelivery,
-    analytics_report_function,
+    participant_report_from_payloads,
 )
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "RequestRecord",
     "RunningEmulator",
     "WebhookDelivery",
-    "analytics_report_function",
+    "participant_report_from_payloads",
     "running_emulator",
     "serve_forever",
 ]

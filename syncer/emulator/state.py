@@ -50,7 +50,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import importlib
 import ipaddress
 import logging
 import math
@@ -68,8 +67,8 @@ from urllib.parse import urlsplit
 import httpx
 from django.core.exceptions import ValidationError
 
-from qa import rules
-from syncer import contract, demo
+from qa import analytics, rules
+from syncer import contract, demo, mirror
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +80,6 @@ LIMIT_DEFAULT, LIMIT_MAX = 100, 1000
 REQUEST_LOG_MAX = 10_000
 OPEN_STATUSES = ("PENDING", "IN_PROGRESS")
 BYTES_PER_SECOND = 16_000  # 128 kbit/s audio: how a file's size becomes a duration
-ANALYTICS_REPORT_MODULE = "qa.analytics"
-ANALYTICS_REPORT_FUNCTION = "participant_report_from_payloads"
 
 # What a client may send in a body; the server-assigned keys may be echoed back (fetch, modify, send).
 WRITABLE = {
@@ -698,14 +695,7 @@ class EmulatorState:
                 if self._objects["transcriptions"][heify_id].get("participant_id") == participant_id
             ]
             evaluators = [self._objects["evaluators"][heify_id] for heify_id in self._order["evaluators"]]
-        report = analytics_report_function()
-        if report is None:
-            raise ApiError(
-                501, "not_implemented",
-                f"the participant report is not implemented yet ({ANALYTICS_REPORT_MODULE}."
-                f"{ANALYTICS_REPORT_FUNCTION} does not exist)",
-            )
-        return report(participant_id, transcriptions, evaluators, now)
+        return participant_report_from_payloads(participant_id, transcriptions, evaluators, now)
 
     # --- faults ----------------------------------------------------------------------------------
 
@@ -817,21 +807,18 @@ class EmulatorState:
             self._requests.clear()
 
 
-def analytics_report_function() -> Callable | None:
-    """`qa.analytics.participant_report_from_payloads` once it exists, else None.
-
-    Looked up on every call, so the report plugs in without a change here. It is called as
-    `report(participant_id, transcriptions, evaluators, now)`: the participant's transcription
-    payloads and every evaluator payload (lists of Heify JSON, in list order; calls advanced to
-    their current status) and `now` (an aware UTC datetime). What it returns becomes `data`.
-    """
-    try:
-        module = importlib.import_module(ANALYTICS_REPORT_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == ANALYTICS_REPORT_MODULE:
-            return None
-        raise
-    return getattr(module, ANALYTICS_REPORT_FUNCTION, None)
+def participant_report_from_payloads(
+    participant_id: str, transcriptions: list[dict], evaluators: list[dict], now: datetime, *, as_of=None,
+) -> dict:
+    """qa.analytics' participant report from Heify JSON: the participant's transcription payloads and
+    every evaluator payload, read by the upsert path's parsers (syncer.mirror), so a call means here
+    what it means in the mirror; `now` is an aware UTC datetime. It becomes the answer's `data`."""
+    return analytics.participant_report_from_parsed(
+        participant_id,
+        [mirror.parse_transcription(payload)[0] for payload in transcriptions],
+        [mirror.parse_evaluator(payload) for payload in evaluators],
+        now, as_of=as_of,
+    )
 
 
 # --- synthetic results, from the demo generator's pieces ------------------------------------------

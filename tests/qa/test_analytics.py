@@ -13,6 +13,7 @@ import pytest
 from qa import analytics
 from qa.models import Participant
 from syncer import demo
+from syncer.emulator import participant_report_from_payloads
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,7 @@ def test_the_example_is_reproduced_figure_for_figure(load):
     assert [data["raw_data"][0], data["raw_data"][-1]] == EXAMPLE["raw_data"]
     # The emulator's variant says the same from the same JSON.
     now = datetime(2026, 3, 21, 14, 7, 43, 791756, tzinfo=UTC)
-    from_payloads = analytics.participant_report_from_payloads(
+    from_payloads = participant_report_from_payloads(
         EXAMPLE_PARTICIPANT, snapshot["transcriptions"], snapshot["evaluators"], now,
     )
     assert from_payloads["metadata"].pop("generated_at") == EXAMPLE["metadata"]["generated_at"]
@@ -523,7 +524,7 @@ def test_payloads_give_the_same_report_as_the_database(load, settings, query_lim
     for participant in account["participants"]:
         ours = analytics.participant_report(Participant.objects.get(heify_id=participant["participant_id"]),
                                             as_of=now.date())
-        theirs = analytics.participant_report_from_payloads(
+        theirs = participant_report_from_payloads(
             participant["participant_id"], account["transcriptions"], account["evaluators"], now,
         )
         ours["metadata"].pop("generated_at"), theirs["metadata"].pop("generated_at")
@@ -558,7 +559,7 @@ def test_awkward_calls_give_the_same_report_from_the_database_and_from_payloads(
     load(evaluators=evaluators, transcriptions=calls)
     reached = []
     for as_of in (date(2026, 3, 21), date(2026, 2, 28), date(2026, 2, 1)):
-        theirs = analytics.participant_report_from_payloads(
+        theirs = participant_report_from_payloads(
             agent["participant_id"], calls, evaluators, datetime(2026, 3, 21, tzinfo=UTC), as_of=as_of,
         )
         ours = report(agent, as_of)

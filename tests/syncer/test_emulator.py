@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 from qa import rules
 from syncer import contract
 from syncer.emulator import EmulatorState, FixtureError, running_emulator
+from syncer.emulator import state as emulator_state
 from syncer.emulator.state import CLIENT_ID, encode_cursor
 from syncer.management.commands.heify_emulator import Command
 from tests import builders
@@ -406,24 +407,22 @@ def test_analytics_counts_against_a_monthly_quota(api, account, state, clock):
     body = {"participant_id": account.participant["participant_id"]}
     for _ in range(2):
         answer = api.post(contract.ANALYTICS_PATH, json=body)
-        assert answer.status_code in (200, 501), answer.text  # 501 until qa.analytics has the report
-        if answer.status_code == 501:
-            assert error(answer, 501)["code"] == "not_implemented"
+        assert answer.status_code == 200, answer.text
     assert error(api.post(contract.ANALYTICS_PATH, json=body), 429)["code"] == "quota_exceeded"
     assert error(api.post(contract.ANALYTICS_PATH, json={"participant_id": "ghost"}), 429)
     clock.advance(31 * 24 * 3600)  # a new calendar month, a new quota
     assert error(api.post(contract.ANALYTICS_PATH, json={"participant_id": "ghost"}), 404)["code"] == "not_found"
-    assert api.post(contract.ANALYTICS_PATH, json=body).status_code in (200, 501)
+    assert api.post(contract.ANALYTICS_PATH, json=body).status_code == 200
 
 
-def test_analytics_calls_the_report_once_it_exists(api, account, monkeypatch, clock):
+def test_analytics_answers_the_participants_report(api, account, monkeypatch, clock):
     calls = []
 
     def report(participant_id, transcriptions, evaluators, now):
         calls.append((participant_id, transcriptions, evaluators, now))
         return {"kpis": {"total_calls": len(transcriptions)}}
 
-    monkeypatch.setitem(sys.modules, "qa.analytics", SimpleNamespace(participant_report_from_payloads=report))
+    monkeypatch.setattr(emulator_state, "participant_report_from_payloads", report)
     participant_id = account.participant["participant_id"]
     data(upload(api, account.configuration["configuration_id"], participant_id=participant_id), 201)
     data(upload(api, account.configuration["configuration_id"]), 201)

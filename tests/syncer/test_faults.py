@@ -22,6 +22,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = int(os.environ.get("FAULT_RUNS", "20"))
 SEED = int(os.environ.get("FAULT_SEED", "20260321"))
 KILL_WITHIN = (0.2, 2.5)  # seconds after start: from Django's start-up to the middle of the work
+CLAIM_SECONDS = 10  # HEIFY_PUSH_CLAIM_SECONDS of the processes: above the longest send with these budgets
 FAULTS = Faults(latency=0.01, slow_rate=0.1, slow_seconds=0.3, error_rate=0.25, error_statuses=(500, 502, 503, 504),
                 rate_429=0.1, retry_after=0.2)
 WRITES = {"participants": ("PUT", "/participant/"), "transcriptions": ("PATCH", "/transcription/")}
@@ -52,6 +54,8 @@ def environment(database: Path, heify) -> dict:
         "DJANGO_SECRET_KEY": "fault-runs-" + "k" * 50,
         "DJANGO_DEBUG": "0",
         "HEIFY_TIMEOUT": "2", "HEIFY_RETRY_TOTAL": "2", "HEIFY_INTERACTIVE_RETRY_TOTAL": "0.5",
+        # A push killed mid-send leaves its change claimed until this lapses (the longest send here is ~8 s).
+        "HEIFY_PUSH_CLAIM_SECONDS": str(CLAIM_SECONDS),
         "PYTHONPATH": str(ROOT),
     }
 
@@ -177,7 +181,9 @@ def test_sync_processes_killed_at_random_points_lose_nothing(tmp_path):
                 waiting = assert_no_edit_lost(heify, mirrored, latest, f"run {run}, after the next pull")
                 assert_mirror_equals_heify(heify, mirrored, waiting=waiting)
 
-            # Heify back for good: whatever waits is sent, and then everything agrees.
+            # Heify back for good: once the claims of killed senders lapse, whatever waits is sent,
+            # and then everything agrees.
+            time.sleep(CLAIM_SECONDS)
             driver("push")
             driver("pull")
             mirrored = driver("state")

@@ -169,3 +169,55 @@ def test_heify_load_command_errors_are_clear(tmp_path, content, message):
     with pytest.raises(CommandError) as exc:
         call_command("heify_load", str(path))
     assert message in str(exc.value)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
+def test_a_pull_never_overwrites_an_edit_committed_between_its_read_and_its_write():
+    """The edit holds the row while the pull reads it as in sync and then tries to write Heify's version."""
+    import threading
+
+    from django.db import connections, transaction
+
+    payload = builders.participant_payload()
+    mirror.load_snapshot(builders.snapshot(participants=[payload]))
+    pk = Participant.objects.get().pk
+    edit_holds_the_row, edit_may_commit = threading.Event(), threading.Event()
+    results = {}
+
+    def person_edits():
+        try:
+            with transaction.atomic():
+                Participant.objects.filter(pk=pk, version=1).update(
+                    metadata={"team": "edited here"}, sync_state="waiting", version=2)
+                edit_holds_the_row.set()
+                edit_may_commit.wait(10)
+        finally:
+            connections.close_all()
+
+    def pull_writes():
+        try:
+            theirs = {**payload, "metadata": {"team": "changed in Heify"}}
+            results["pull"] = mirror.upsert("participants", mirror.parse_batch("participants", [theirs]))
+        finally:
+            connections.close_all()
+
+    editor, puller = threading.Thread(target=person_edits), threading.Thread(target=pull_writes)
+    editor.start()
+    assert edit_holds_the_row.wait(10)
+    puller.start()  # reads the committed row (in sync, version 1), then waits on the edit's lock to write
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("the pull never waited for the edit's lock")
+    edit_may_commit.set()
+    editor.join(10), puller.join(10)
+
+    participant = Participant.objects.get()
+    assert (participant.metadata, participant.sync_state, participant.version) == (
+        {"team": "edited here"}, "waiting", 2)
+    assert (results["pull"].updated, results["pull"].skipped) == (0, 1)

@@ -121,3 +121,76 @@ def test_heify_sync_command_errors_are_clear(heify):
     heify.state.down = True
     with pytest.raises(CommandError, match="the next run resumes"):
         call_command("heify_sync", "--quiet")
+
+
+# --- one pull at a time ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_pull_returns_at_once_saying_so_while_one_runs(heify_account, caplog):
+    """Another worker's pull holds the lock (its own connection, in another thread)."""
+    import threading
+    from io import StringIO
+
+    from django.db import connections
+
+    from syncer import tasks
+
+    holding, finish = threading.Event(), threading.Event()
+
+    def another_pull():
+        try:
+            with pull.pull_lock():
+                holding.set()
+                finish.wait(30)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=another_pull)
+    other.start()
+    try:
+        assert holding.wait(10)
+        heify_account.state.clear_request_log()
+        with pytest.raises(pull.PullAlreadyRunning):
+            pull.pull()
+        out = StringIO()
+        call_command("heify_sync", stdout=out)
+        assert "Another pull is running; this one did nothing" in out.getvalue()
+        with caplog.at_level("INFO", logger="syncer.tasks"):
+            assert tasks.pull_all().startswith("Another pull is running")
+        assert "heify pull: Another pull is running" in caplog.text
+        assert heify_account.state.request_log == [] and counts() == (0, 0, 0, 0)  # nothing was done
+    finally:
+        finish.set()
+        other.join(10)
+    assert pull.pull()["participants"].created == heify_account.state.count("participants")  # free again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pull_that_died_does_not_block_the_next(heify_account):
+    from datetime import timedelta
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from syncer.models import PullLock
+
+    if connection.vendor == "postgresql":  # the dead process's session ends, and its advisory lock with it
+        import threading
+
+        def dies_holding_the_lock():
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [pull.PULL_LOCK_KEY])
+            connections.close_all()
+
+        thread = threading.Thread(target=dies_holding_the_lock)
+        thread.start()
+        thread.join(10)
+    else:  # its lock row stays held until the lease runs out
+        import uuid
+
+        PullLock.objects.create(name="pull", holder=uuid.uuid4(), expires_at=timezone.now() + timedelta(minutes=1))
+        with pytest.raises(pull.PullAlreadyRunning):
+            pull.pull()
+        PullLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert pull.pull()["participants"].created == heify_account.state.count("participants")

@@ -5,9 +5,11 @@ import json
 import httpx
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from qa.models import Configuration, Evaluator, Participant
 from syncer import pull, push
+from syncer.client import HeifyClient, RetryPolicy, Unavailable
 from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +182,108 @@ def test_new_configuration_gets_webhook_urls_when_a_public_address_is_set(admin_
     assert configuration.webhook_success_url == f"https://qa.example.com/webhooks/heify/{secret}/success/"
     assert remote(heify, "configurations", configuration.heify_id)["webhooks"]["error_url"].endswith(
         f"/webhooks/heify/{secret}/error/")
+
+
+# --- answers lost on the way back, senders that die, two senders ---------------------------------------
+
+
+class AnswersLost(HeifyClient):
+    """A network that drops Heify's answer to a create or replace after Heify acted on it."""
+
+    def request(self, method, resource, heify_id=None, **kwargs):
+        answer = super().request(method, resource, heify_id, **kwargs)
+        if method in ("POST", "PUT"):
+            raise Unavailable(f"{method} {resource}: no answer from Heify (ReadTimeout)")
+        return answer
+
+
+def answers_lost(heify):
+    return AnswersLost(heify.url, heify.api_key, retry=RetryPolicy(attempts=1))
+
+
+def test_an_update_heify_took_but_whose_answer_was_lost_is_accepted_not_a_conflict(admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"shift": "night"}), "based_on_version": participant.version})
+    heify_account.state.down = False
+    assert push.push_waiting(client=answers_lost(heify_account))["waiting"] == 1  # Heify has it; we did not hear
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "night"}
+
+    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0}
+    participant.refresh_from_db()
+    assert (participant.sync_state, participant.metadata) == ("synced", {"shift": "night"})
+    assert participant.raw["metadata"] == {"shift": "night"}
+
+
+def test_a_create_whose_answer_was_lost_is_found_in_heify_not_created_twice(admin_client, heify):
+    heify.state.down = True
+    admin_client.post(reverse("admin:qa_configuration_add"), configuration_form(fields=[
+        {"name": "ticket_id", "type": "string", "description": "The ticket."}]))
+    heify.state.down = False
+    assert push.push_waiting(client=answers_lost(heify))["waiting"] == 1
+    assert heify.state.count("configurations") == 1
+    pull.pull(["configurations"])  # brings Heify's copy in beside the waiting row
+    assert Configuration.objects.count() == 2
+
+    assert push.push_waiting()["pushed"] == 1
+    assert heify.state.count("configurations") == 1  # not sent again
+    configuration = Configuration.objects.get()  # the pull's copy gave way to the row the person made
+    assert configuration.heify_id == heify.state.objects("configurations")[0]["configuration_id"]
+    assert configuration.sync_state == "synced" and configuration.create_sent_at is None
+    assert list(configuration.extraction_fields.values_list("name", flat=True)) == ["ticket_id"]
+
+
+def test_a_change_on_its_way_is_sent_by_one_sender_only_and_by_the_job_once_its_sender_died(
+        admin_client, heify_account):
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"shift": "early"}), "based_on_version": participant.version})
+    heify_account.state.down = False
+    assert push.claim(Participant, participant.pk) is not None  # a sender took it... and died
+    assert push.claim(Participant, participant.pk) is None  # nobody else may send it meanwhile
+    assert push.push_waiting()["pushed"] == 0
+    # Nor may it be edited meanwhile: the person is told, nothing is saved.
+    response = admin_client.post(change_url(participant), {
+        "tag": participant.tag, "metadata": json.dumps({"shift": "late"}),
+        "based_on_version": Participant.objects.get(pk=participant.pk).version})
+    assert "being sent to Heify right now" in response.content.decode()
+
+    Participant.objects.filter(pk=participant.pk).update(push_claimed_until=timezone.now())  # the claim lapses
+    assert push.push_waiting()["pushed"] == 1
+    participant.refresh_from_db()
+    assert (participant.sync_state, participant.push_claim) == ("synced", None)
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "early"}
+
+
+def test_a_refused_edit_puts_the_evaluator_back_whole(admin_client, heify_account):
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.filter(criteria__type="boolean").distinct().first()
+    before = (evaluator.version, list(evaluator.criteria.values_list("heify_id", "name", "weight")))
+    heify_account.state.delete("evaluators", evaluator.heify_id)
+    rows = rows_of(evaluator, **{evaluator.criteria.first().name: {"name": "Renamed"}})
+    response = admin_client.post(change_url(evaluator), evaluator_form(
+        criteria=rows, version=evaluator.version, initial=len(rows), description="Mine"))
+    assert "Heify refused the change" in response.content.decode()
+    evaluator.refresh_from_db()
+    assert (evaluator.version, list(evaluator.criteria.values_list("heify_id", "name", "weight"))) == before
+    assert (evaluator.sync_state, evaluator.push_claim) == ("synced", None)
+
+
+
+def test_the_etag_a_save_answers_is_the_stored_version(admin_user, heify_account):
+    from tests.qa.test_api import API, client_for
+
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    api, url = client_for(admin_user), f"{API}/participants/{participant.heify_id}/"
+    first = api.patch(url, {"metadata": {"step": 1}}, format="json", HTTP_IF_MATCH=api.get(url)["ETag"])
+    assert first.status_code == 200
+    # Heify's answer was stored after the send (a new version): the ETag answered is that one.
+    second = api.patch(url, {"metadata": {"step": 2}}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert second.status_code == 200, second.content
+    participant.refresh_from_db()
+    assert second["ETag"] == f'"{participant.version}"' and participant.metadata == {"step": 2}

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from qa import alerts
 from syncer import contract
 from syncer.client import HeifyError
-from syncer.pull import pull
+from syncer.pull import PullAlreadyRunning, pull
 
 
 def resource_name(value: str) -> str:
@@ -41,6 +41,9 @@ class Command(BaseCommand):
         started = timezone.now()
         try:
             results = pull(resources, on_page=on_page)
+        except PullAlreadyRunning as running:
+            self.stdout.write(str(running))
+            return
         except HeifyError as exc:
             raise CommandError(f"{exc.message}. What was pulled is kept; the next run resumes from there.") from None
         finally:
