@@ -145,11 +145,19 @@ def next_monday(now, hour: int):
 
 # --- one log line per job --------------------------------------------------------------------------
 # A worker process runs one job at a time, so what job_started keeps is read back by job_finished.
+# A job's lines carry the id of the request that enqueued it, else job-<task id>.
 _running: dict = {}
 
 
+def job_enqueued(sender, task, **kwargs) -> None:
+    """A job enqueued while serving a request carries that request's id (its Heify calls are the request's)."""
+    if request_id.get() != "-":
+        task["request_id"] = request_id.get()
+
+
 def job_started(sender, func, task, **kwargs) -> None:
-    _running.update(token=request_id.set(f"job-{task.get('id', '?')}"), started=time.monotonic())
+    current = task.get("request_id") or f"job-{task.get('id', '?')}"
+    _running.update(token=request_id.set(current), started=time.monotonic())
 
 
 def job_finished(sender, func, task, **kwargs) -> None:
