@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from heifyadmin.log_context import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HEIFY_VAR_DIR", BASE_DIR / "var"))
 
@@ -64,8 +66,15 @@ INSTALLED_APPS = [
     "syncer",
 ]
 
+# --- production: middleware order ---------------------------------------------------------------
+# The request log first (it times and ids everything, static files and probes included), then the
+# health probes (before the HTTPS redirect and the host check: see heifyadmin/health.py), then
+# WhiteNoise right after SecurityMiddleware, as its docs ask.
 MIDDLEWARE = [
+    "heifyadmin.request_log.RequestLogMiddleware",
+    "heifyadmin.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +130,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+# --- production: database connections are a budget ----------------------------------------------
+# A process holds at most one connection per thread that serves requests or runs jobs, kept for
+# DATABASE_CONN_MAX_AGE seconds: gunicorn's sync workers (the `web` process) serve one request at a
+# time, so the budget is web processes x WEB_THREADS + the worker's processes (README, Production).
+# runserver starts a thread per connection and never closes a finished thread's database connection,
+# so `make run` serves with DATABASE_CONN_MAX_AGE=0 (scripts/run.sh).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is gone fails a probe or a request in seconds, not after the kernel's timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -137,6 +157,33 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+
+# --- production: static files, caches, sessions --------------------------------------------------
+# WhiteNoise serves what `collectstatic` gathered (the admin, Chart.js, the API docs' assets), from
+# this process, with DEBUG off: compressed copies, content-hashed names cached for a year.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Caches and sessions are shared by every process on every machine: Redis when REDIS_URL is set, else
+# the database (the cache table is made by `createcachetable`, which the release step runs).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "heifyadmin",
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "heifyadmin_cache"},
+        # django-q2 with the database as broker keeps its cluster statistics in a cache, written
+        # twice a second per cluster: they stay in the process rather than cost database writes.
+        "django_q_stats": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Production hardening; all of it is switched off only when DEBUG is on.
 # X-Forwarded-Proto is believed only behind a proxy that sets it: without one, any client could send it.
@@ -158,15 +205,20 @@ SILENCED_SYSTEM_CHECKS = [
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Every log record has HEIFY_WEBHOOK_SECRET and HEIFY_API_KEY redacted (heifyadmin/log_redaction.py).
+# --- production: logs ------------------------------------------------------------------------------
+# One line per event (request, job, Heify call), text or JSON (LOG_FORMAT=json), each with the id of
+# the request or job it belongs to, secrets redacted (heifyadmin/log_context.py). httpx logs every call
+# at INFO: kept at WARNING unless HTTPX_LOG_LEVEL asks.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+# Every record also has HEIFY_WEBHOOK_SECRET and HEIFY_API_KEY redacted (heifyadmin/log_redaction.py).
 LOGGING_CONFIG = "heifyadmin.log_redaction.configure_logging"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "heifyadmin.log_redaction.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-}
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    httpx_level=os.environ.get("HTTPX_LOG_LEVEL", "WARNING"),
+)
 
 # --- sign-in throttling (django-axes) ---------------------------------------------------
 # A username is locked out from one address after this many failed sign-ins (admin login and
@@ -265,7 +317,7 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
-    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default", "cache": "django_q_stats"}),
 }
 # How often the scheduled jobs run (minutes).
 HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))

@@ -35,3 +35,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"heify-test-{os.getpid()}.sqlite3"),
     }
+# Templates name static files as they are, without the hashed manifest `collectstatic` writes.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# WhiteNoise serves the apps' static files where they are (no `collectstatic` before tests).
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = True
+# The cache in the process: tests that use no database still clear it (tests/conftest.py), and a
+# database cache would add queries to the pinned counts. Production shares it (database or Redis).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "django_q_stats": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}

@@ -43,9 +43,12 @@ if [ -z "${HEIFY_API_URL:-}" ]; then
 fi
 
 "$PY" manage.py migrate --noinput
+"$PY" manage.py createcachetable
 "$PY" manage.py heify_sync
 "$PY" manage.py ensure_admin
 "$PY" manage.py qcluster > "$VAR/worker.log" 2>&1 &
 pids+=($!)
 echo "Back office: http://$HOST:$PORT/admin/  API docs: http://$HOST:$PORT/api/v1/docs/  (worker log: $VAR/worker.log)"
-"$PY" manage.py runserver "$HOST:$PORT"
+# runserver starts a thread per connection and never closes a finished thread's database connection:
+# with persistent connections it would keep one open per connection it ever served.
+DATABASE_CONN_MAX_AGE=0 "$PY" manage.py runserver "$HOST:$PORT"

@@ -126,6 +126,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _log_call(where: str, outcome, started: float) -> None:
+    """One line per call to Heify (httpx's own stay at WARNING); the request or job id rides on it."""
+    milliseconds = (time.monotonic() - started) * 1000
+    log.info("Heify %s: %s in %.0fms", where, outcome, milliseconds,
+             extra={"heify_call": where, "outcome": outcome, "duration_ms": round(milliseconds, 1)})
+
+
 class HeifyClient:
     def __init__(
         self,
@@ -172,15 +179,19 @@ class HeifyClient:
         attempt = 0
         while True:
             wait: float | None = None
+            started = time.monotonic()
             try:
                 response = self._http.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                _log_call(where, type(exc).__name__, started)
                 failure = Unavailable(f"{where}: Heify could not be reached ({type(exc).__name__})")
             except httpx.TransportError as exc:
+                _log_call(where, type(exc).__name__, started)
                 failure = Unavailable(f"{where}: no answer from Heify ({type(exc).__name__})")
                 if method not in SAFE_TO_REPEAT:
                     raise failure from None  # Heify may have acted on it: do not send it twice
             else:
+                _log_call(where, response.status_code, started)
                 if response.is_success:
                     return self._data(response, where, whole_body)
                 failure = self._failure(response, where)
