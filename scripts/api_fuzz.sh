@@ -117,6 +117,10 @@ export DJANGO_LOG_LEVEL=INFO
 DJANGO_SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')
 export DJANGO_SECRET_KEY
 "$PY" manage.py migrate --noinput >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
+# DEBUG off serves static files through WhiteNoise's manifest, as production does after `release`:
+# without it any page that names a static file (the admin's, a redirect's target) would answer 500.
+export DJANGO_STATIC_ROOT="$work/static"
+"$PY" manage.py collectstatic --noinput >"$work/collectstatic.log" 2>&1 || { cat "$work/collectstatic.log" >&2; exit 1; }
 "$PY" manage.py createcachetable
 # One demo account, loaded here and into the emulator, so both sides hold the same objects and versions.
 "$PY" manage.py heify_demo --transcriptions "$TRANSCRIPTIONS" --out "$work/demo.json"
