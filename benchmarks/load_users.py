@@ -106,7 +106,7 @@ class Reviewer(AdminUser):
     @task
     def review_one_call(self):
         self.tick()
-        queue = self.get("/admin/qa/reviewitem/?queue=PENDING_REVIEW", name="queue", landmark="review queue item")
+        queue = self.get("/admin/qa/reviewitem/?queue=PENDING_REVIEW", name="queue", landmark="Review queues")
         if not queue:
             return
         calls = list(dict.fromkeys(CALL_LINK.findall(queue)))[:10]  # the most urgent first
@@ -137,11 +137,11 @@ class Reviewer(AdminUser):
                   name="note", landmark="Note saved.")
         if random.random() < 0.1:
             done = self.post(f"/admin/qa/reviewitem/{pk}/review/release/", {"note": "Not mine after all."},
-                             name="release", landmark="review queue item")
+                             name="release", landmark="Review queues")
             count("released" if done and "Released back to the queue." in done else "release refused")
         else:
             done = self.post(f"/admin/qa/reviewitem/{pk}/review/archive/", {"note": "Reviewed."},
-                             name="archive", landmark="review queue item")
+                             name="archive", landmark="Review queues")
             count("archived" if done and "Archived." in done else "archive refused (reassigned meanwhile)")
 
 
@@ -193,7 +193,7 @@ class QaManager(AdminUser):
     @task(1)
     def reassign(self):
         self.tick()
-        queue = self.get("/admin/qa/reviewitem/?queue=UNDER_REVIEW", name="queue", landmark="review queue item")
+        queue = self.get("/admin/qa/reviewitem/?queue=UNDER_REVIEW", name="queue", landmark="Review queues")
         calls = CALL_LINK.findall(queue or "")
         if not calls:
             return
