@@ -141,8 +141,10 @@ def _sql_list(items) -> str:
 
 def bench_environment(database: str) -> dict[str, str]:
     """What a benchmark's Django runs with: the production settings on the database `database` (on the server
-    of POSTGRES_ADMIN_URL), persistent connections, and no query log, as in production."""
+    of POSTGRES_ADMIN_URL), persistent connections, no query log, and the static files collected (WhiteNoise's
+    manifest: without it a page that links a stylesheet fails), as in production."""
     return {
+        "DJANGO_STATIC_ROOT": static_root(),
         "DJANGO_SETTINGS_MODULE": "heifyadmin.settings",
         "DATABASE_URL": POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}",
         "DATABASE_CONN_MAX_AGE": "60",
@@ -151,6 +153,15 @@ def bench_environment(database: str) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # production settings refuse to start without one
     }
+
+
+def static_root() -> str:
+    """A directory with the static files collected, as the release step does; collected once per machine."""
+    root = Path(tempfile.gettempdir()) / "heify-bench-static"
+    if not (root / "staticfiles.json").exists():
+        env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_STATIC_ROOT": str(root)}
+        subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    return str(root)
 
 
 def transcription_insert(

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/screens.py                                 # PostgreSQL 10k and 1M, SQLite 10k and 100k
     .venv/bin/python benchmarks/screens.py --cases sqlite:10000 --runs 5
     .venv/bin/python benchmarks/screens.py --cases postgres:1000000 --reuse heify_bench_analytics_12345
+    .venv/bin/python benchmarks/screens.py --cases sqlite:100000 --sqlite-file /tmp/100k.sqlite3  # kept, or reused
     .venv/bin/python benchmarks/screens.py ... --out after.json            # keep the figures
     .venv/bin/python benchmarks/screens.py --table before.json after.json  # the README's before/after table
 
@@ -392,13 +393,17 @@ def run_case(database: str, count: int, args) -> dict:
                 _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
     source = f"heify_bench_screens_src_{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="heify-screens-") as directory:
-        env = {**bench_environment(source), "DATABASE_URL": f"sqlite:///{directory}/db.sqlite3"}
+        path = Path(args.sqlite_file or f"{directory}/db.sqlite3").resolve()
+        env = {**bench_environment(source), "DATABASE_URL": f"sqlite:///{path}"}
+        if path.exists():  # --sqlite-file of an earlier run: measured again (migrated first)
+            return _child(measure, env)
         _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", source)
         _admin("CREATE DATABASE {}", source)
         try:
             _child(["--child-fill", str(count)], bench_environment(source))
             copied = _child(["--child-copy", source], env)
-            print(f"  copied {count:,} calls into SQLite in {copied['seconds']:.0f} s", flush=True)
+            print(f"  copied {count:,} calls into SQLite in {copied['seconds']:.0f} s"
+                  + (f", kept in {path}" if args.sqlite_file else ""), flush=True)
         finally:
             _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", source)
         return _child(measure, env)
@@ -434,6 +439,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", help="only the screens whose label contains this")
     parser.add_argument("--keep", action="store_true", help="do not drop the PostgreSQL database")
     parser.add_argument("--reuse", metavar="NAME", help="measure this filled PostgreSQL database (not dropped)")
+    parser.add_argument("--sqlite-file", metavar="PATH",
+                        help="SQLite: fill this file and keep it, or measure it again if it exists")
     parser.add_argument("--out", help="write the figures to this JSON file")
     parser.add_argument("--table", nargs="+", metavar="JSON", help="print the table of [before] after, and stop")
     parser.add_argument("--child-fill", type=int, help=argparse.SUPPRESS)

@@ -437,27 +437,27 @@ RAW_DATA_ROW_SQL = """json_build_array(
 )"""
 
 
-def criteria_by_evaluator(report: dict, *, limit: int = 10) -> list[dict]:
+def criteria_by_evaluator(inputs: ReportInputs, *, limit: int = 10) -> list[dict]:
     """The criteria that fail most, each with its rate over the calls its own evaluator scored.
 
     Heify's `criteria_breakdown` divides a criterion's fails by all of the
     agent's calls, whatever evaluator scored them (the API keeps that
     definition); a person reading the dashboard also needs the rate among the
-    calls that could fail it, and which evaluator it belongs to. Read from the
-    report's `raw_data` (every included call), so both rates count the same calls.
+    calls that could fail it, and which evaluator it belongs to. Both rates
+    count the report's included calls: the fails per (evaluator, name) and the
+    calls per evaluator (calls without one included) are the report's own.
     """
-    calls = report.get("raw_data") or []
-    per_evaluator: Counter[str | None] = Counter(c["evaluator_id"] for c in calls)
-    tags = {c["evaluator_id"]: c["evaluator_tag"] for c in calls}
-    fails: Counter[tuple[str | None, str]] = Counter(
-        (c["evaluator_id"], name) for c in calls for name in c["failed_criteria"])
-    rows = [
-        {"name": name, "evaluator_id": evaluator_id, "evaluator_tag": tags.get(evaluator_id),
-         "fail_count": count, "fail_rate": rate_figure(count, len(calls)),
-         "evaluator_calls": per_evaluator[evaluator_id],
-         "evaluator_fail_rate": rate_figure(count, per_evaluator[evaluator_id])}
-        for (evaluator_id, name), count in fails.items()
-    ]
+    per_evaluator = {e.id: e for e in inputs.evaluators}
+    total = inputs.totals.overall.calls
+    rows = []
+    for c in inputs.criteria:
+        evaluator = per_evaluator.get(c.evaluator_id)
+        scored = evaluator.calls if evaluator else 0
+        rows.append({
+            "name": c.name, "evaluator_id": c.evaluator_id, "evaluator_tag": evaluator.tag if evaluator else None,
+            "fail_count": c.fail_count, "fail_rate": rate_figure(c.fail_count, total),
+            "evaluator_calls": scored, "evaluator_fail_rate": rate_figure(c.fail_count, scored),
+        })
     rows.sort(key=lambda r: (-r["fail_count"], -r["evaluator_fail_rate"], r["name"]))
     return rows[:limit]
 
@@ -598,33 +598,38 @@ def _included(participant_id: str, window: Window):
     ).order_by("-occurred_at", "-heify_id")
 
 
-# PostgreSQL: one statement. The included calls are read once (the heap pages they lie on are the cost:
-# benchmarks/analytics.py) into a materialized CTE; every section is aggregated from it by the database
+# PostgreSQL: one statement. The included calls are read once, from the index that holds every column the
+# report reads (tx_scored_by_participant), into a materialized CTE; whether more calls lie past the cap is one
+# probe of that index beyond the oldest one read. Every section is aggregated from it by the database
 # (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
-# becomes Python values one column at a time. One JSON text comes back; (b) rounds and shapes the sections.
+# becomes Python values one column at a time; evaluator tags are joined per evaluator and per row shown, not per
+# call read. One JSON text comes back; (b) rounds and shapes the sections.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `_included`'s, just above; the tests compare both paths with the payloads' one.
 _POSTGRESQL_REPORT = """
-WITH fetched AS MATERIALIZED (
+WITH calls AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, t.score, t.critical_fail_triggered AS critical, t.duration,
-           t.evaluator_id, e.tag AS evaluator_tag, t."group", CAST(%(completed)s AS text) AS status,
-           t.failed_criteria AS failed,
-           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS n
-    FROM {transcription} AS t LEFT JOIN {evaluator} AS e ON e.heify_id = t.evaluator_id
+           t.evaluator_id, t."group", t.failed_criteria AS failed
+    FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
-    LIMIT %(limit)s + 1
+    LIMIT %(limit)s
 ),
-calls AS MATERIALIZED (SELECT * FROM fetched WHERE n <= %(limit)s),
+oldest AS (SELECT occurred_at, heify_id FROM calls ORDER BY occurred_at, heify_id LIMIT 1),
 percentiles AS (
-    SELECT percentile_cont(%(p25)s) WITHIN GROUP (ORDER BY duration) AS p25,
-           percentile_cont(%(p75)s) WITHIN GROUP (ORDER BY duration) AS p75
-    FROM calls WHERE duration IS NOT NULL
+    SELECT p[1] AS p25, p[2] AS p75
+    FROM (SELECT percentile_cont(ARRAY[%(p25)s, %(p75)s]::float8[]) WITHIN GROUP (ORDER BY duration) AS p
+          FROM calls WHERE duration IS NOT NULL) AS q
 )
 SELECT json_build_object(
-    'limit_reached', (SELECT count(*) > %(limit)s FROM fetched),
+    'limit_reached', (SELECT count(*) = %(limit)s FROM calls) AND EXISTS (
+        SELECT FROM {transcription} AS t, oldest
+        WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+          AND t.occurred_at <= oldest.occurred_at
+          AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
+    ),
     'totals', (
         SELECT json_build_array(count(*), avg(score), count(*) FILTER (WHERE {passes}),
                                 count(*) FILTER (WHERE critical),
@@ -653,14 +658,13 @@ SELECT json_build_object(
         ) AS d
     ),
     'evaluators', (
-        SELECT json_agg(json_build_array(evaluator_id, evaluator_tag, n, average, critical_fails, spread,
-                                         mean_duration))
+        SELECT json_agg(json_build_array(g.evaluator_id, e.tag, n, average, critical_fails, spread, mean_duration))
         FROM (
-            SELECT evaluator_id, evaluator_tag, count(*) AS n, avg(score) AS average,
+            SELECT evaluator_id, count(*) AS n, avg(score) AS average,
                    count(*) FILTER (WHERE critical) AS critical_fails, stddev_samp(score) AS spread,
                    avg(duration) AS mean_duration
-            FROM calls GROUP BY evaluator_id, evaluator_tag
-        ) AS g
+            FROM calls GROUP BY evaluator_id
+        ) AS g LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id
     ),
     'criteria', (
         SELECT json_agg(json_build_array(
@@ -671,6 +675,7 @@ SELECT json_build_object(
         FROM (
             SELECT calls.evaluator_id, failed.name, count(*) AS n
             FROM calls CROSS JOIN LATERAL jsonb_array_elements_text(calls.failed) AS failed(name)
+            WHERE calls.failed <> '[]'::jsonb
             GROUP BY 1, 2
         ) AS f
     ),
@@ -683,7 +688,14 @@ SELECT json_build_object(
         )
         FROM percentiles
     ),
-    'raw_data', (SELECT json_agg({raw_row} ORDER BY n) FROM calls WHERE n <= %(shown)s)
+    'raw_data', (
+        SELECT json_agg({raw_row} ORDER BY occurred_at DESC, heify_id DESC)
+        FROM (
+            SELECT shown.*, e.tag AS evaluator_tag, CAST(%(completed)s AS text) AS status
+            FROM (SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s) AS shown
+            LEFT JOIN {evaluator} AS e ON e.heify_id = shown.evaluator_id
+        ) AS shown
+    )
 )::text
 """
 
@@ -835,23 +847,33 @@ def _inputs_from_parsed(
 # --- the two ways in --------------------------------------------------------------------------------------
 
 
-def participant_report(participant: Participant, *, as_of: date | None = None, calls_shown: int | None = None) -> dict:
+def participant_report(participant: Participant, *, as_of: date | None = None) -> dict:
     """The participant's analytics as Heify's `analytics-participant` answers them (its `data` object).
 
     Calls dated up to the end of `as_of` (UTC; default today) count; the
     comparison is the month of `as_of` against the month before.
-    `calls_shown` cuts raw_data to the newest calls (at least the trend's
-    sample) for a screen that lists only those; every other figure is the
-    same. Heify's shape (the API) has them all.
     """
+    return _report(participant, as_of, None)[1]
+
+
+def participant_dashboard(participant: Participant, *, as_of: date | None = None,
+                          calls_shown: int) -> tuple[dict, list[dict]]:
+    """What the participant's dashboard shows: the report with raw_data cut to the newest `calls_shown` calls
+    (at least the trend's sample; every other figure is the same, and total_records_analyzed still counts
+    them all), and `criteria_by_evaluator`. Reading 20,000 calls as JSON is most of a whole report's cost."""
+    inputs, report = _report(participant, as_of, calls_shown)
+    return report, criteria_by_evaluator(inputs)
+
+
+def _report(participant: Participant, as_of: date | None, calls_shown: int | None) -> tuple[ReportInputs, dict]:
     config = ReportSettings.current()
     now = timezone.now()
     if isinstance(as_of, datetime):
         as_of = _utc_date(as_of)
     window = report_window(as_of or _utc_date(now))
     shown = None if calls_shown is None else max(calls_shown, config.trend_sample)
-    return build_report(_inputs_from_db(participant.heify_id, window, config, shown), generated_at=now,
-                        config=config)
+    inputs = _inputs_from_db(participant.heify_id, window, config, shown)
+    return inputs, build_report(inputs, generated_at=now, config=config)
 
 
 def participant_report_from_parsed(

@@ -1,6 +1,7 @@
 """Admin for participants: metadata edited and saved as one whole object."""
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.contrib import admin
@@ -35,6 +36,20 @@ class ParticipantForm(VersionedForm):
         if "metadata" in data:  # absent when the JSON itself was invalid
             apply_rule(self, rules.clean_participant, data)
         return data
+
+
+class NewestCalls(Sequence):
+    """The report's included calls for a Paginator: as many as the report counts, of which raw_data holds the
+    newest (enough for the pages up to the one asked for: a page beyond the last shows the last)."""
+
+    def __init__(self, report: dict):
+        self.calls, self.count = report["raw_data"], report["metadata"]["total_records_analyzed"]
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        return self.calls[index]
 
 
 @admin.register(Participant)
@@ -88,15 +103,17 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.heify_id:
             as_of, as_of_error = self._as_of(request)
-            # The whole report: the criteria's rates per evaluator are read from every included call.
-            report = analytics.participant_report(obj, as_of=as_of)
+            # The calls up to the asked page are read as raw_data; the figures cover every included call.
+            asked = request.GET.get("calls_page", "")
+            asked = int(asked) if asked.isdigit() and 0 < int(asked) < 10**6 else 1
+            report, context["criteria_rows"] = analytics.participant_dashboard(
+                obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE)
             context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
-            context["criteria_rows"] = analytics.criteria_by_evaluator(report)
-            page = Paginator(report["raw_data"], self.CALLS_PER_PAGE).get_page(request.GET.get("calls_page"))
+            page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
             pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
                 "heify_id", "pk", "evaluator_revision")}

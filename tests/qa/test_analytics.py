@@ -312,6 +312,19 @@ def test_the_query_limit_caps_every_section(load, agent, scorecard, settings):
     assert report(agent)["metadata"] == {"total_records_analyzed": 7, "query_limit_reached": False}
 
 
+def test_the_cap_is_told_apart_from_calls_at_the_same_instant(load, agent, scorecard, settings):
+    same = march(5)
+    calls = [call(agent, when=same, score=60, evaluator=scorecard) for _ in range(3)]
+    calls.append(call(agent, when=march(4), score=60, evaluator=scorecard, status="FAILED"))  # never included
+    load(transcriptions=calls)
+    newest_first = sorted((c["transcription_id"] for c in calls[:3]), reverse=True)
+    for limit, reached in ((2, True), (3, False), (4, False)):
+        settings.ANALYTICS_QUERY_LIMIT = limit
+        data = report(agent)
+        assert data["metadata"] == {"total_records_analyzed": min(limit, 3), "query_limit_reached": reached}
+        assert [r["id"] for r in data["raw_data"]] == newest_first[:limit]
+
+
 def test_heifys_own_cap_of_20000_calls(load, agent, scorecard):
     assert analytics.ReportSettings.current().query_limit == 20_000  # the setting's default is Heify's cap
     start = datetime(2026, 1, 1, tzinfo=UTC)

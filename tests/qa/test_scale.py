@@ -8,6 +8,8 @@ and roll-ups that drift from the calls they count.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -17,7 +19,7 @@ from django.urls import reverse
 from qa import queues, rollups, team
 from qa.admin import paging
 from qa.admin.transcriptions import TranscriptionAdmin
-from qa.analytics import participant_report
+from qa.analytics import participant_dashboard, participant_report
 from qa.models import DailyCalls, Participant, Transcription
 from syncer import mirror
 from tests import builders
@@ -278,13 +280,18 @@ def test_team_overview_from_rollups_is_what_the_calls_give(world, load, admin_us
 def test_the_dashboard_report_cuts_only_raw_data(world, load, settings, admin_client):
     settings.ANALYTICS_TREND_SAMPLE = 4
     alice = Participant.objects.get(heify_id=world["participants"][0]["participant_id"])
-    full, cut = participant_report(alice, as_of=None), participant_report(alice, calls_shown=2)
+    full, (cut, criteria) = participant_report(alice, as_of=None), participant_dashboard(alice, calls_shown=2)
     assert len(cut["raw_data"]) == 4 and cut["raw_data"] == full["raw_data"][:4]  # at least the trend's sample
     assert {**cut, "raw_data": None, "metadata": None} == {**full, "raw_data": None, "metadata": None}
     assert cut["metadata"]["total_records_analyzed"] == full["metadata"]["total_records_analyzed"] == len(
         full["raw_data"])
     api = admin_client.get(f"/api/v1/participants/{alice.heify_id}/analytics/").json()["data"]
     assert len(api["raw_data"]) == len(full["raw_data"])
+    # The criteria's rates per evaluator are the report's, counted over every included call, not the cut.
+    fails = Counter((c["evaluator_id"], name) for c in full["raw_data"] for name in c["failed_criteria"])
+    scored = Counter(c["evaluator_id"] for c in full["raw_data"])
+    assert fails and {(r["evaluator_id"], r["name"]): (r["fail_count"], r["evaluator_calls"]) for r in criteria} == {
+        key: (count, scored[key[0]]) for key, count in fails.most_common(10)}
 
 
 def test_mirror_upsert_of_other_objects_leaves_the_rollups_alone(world):
