@@ -12,8 +12,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.db import connections
-from django.db.models import Avg, Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from qa import analytics, rollups
@@ -32,7 +31,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     totals = rollups.participant_totals(window.end, config.pass_mark)
     if totals is None:  # the roll-ups were counted at another pass mark: count the calls (and rebuild_rollups)
         totals = _totals_from_calls(scored, config.pass_mark)
-    newest = _newest_scores(scored, window.end, config.trend_sample)
+    newest = _newest_scores(window.end, config.trend_sample)
     rows = []
     for participant in Participant.objects.filter(gone_at__isnull=True).only("pk", "heify_id", "tag"):
         stats = totals.get(participant.heify_id, {})
@@ -91,23 +90,33 @@ CROSS JOIN LATERAL (
 WHERE p.heify_id IS NOT NULL
 ORDER BY p.heify_id, s.occurred_at DESC, s.heify_id DESC
 """
+# SQLite has no LATERAL: the same rows through a correlated IN, which SQLite runs once per participant on the same
+# index, each call then found by its rowid (a window over every scored call instead read them all: 357 against
+# 4 ms at 100,000 calls). PostgreSQL, given this form, joins every call of the participant first (21 s at 1M).
+_NEWEST_SQLITE = """
+SELECT p.heify_id, t.score
+FROM {participant} AS p JOIN {transcription} AS t ON t.participant_id = p.heify_id
+WHERE p.heify_id IS NOT NULL AND t.id IN (
+    SELECT s.id FROM {transcription} AS s
+    WHERE s.participant_id = p.heify_id AND s.status = %(completed)s AND s.score IS NOT NULL
+      AND s.occurred_at < %(end)s
+    ORDER BY s.occurred_at DESC, s.heify_id DESC
+    LIMIT %(sample)s
+)
+ORDER BY p.heify_id, t.occurred_at DESC, t.heify_id DESC
+"""
 
 
-def _newest_scores(scored: QuerySet, end, sample: int) -> dict[str, list[float]]:
+def _newest_scores(end, sample: int) -> dict[str, list[float]]:
     """Each participant's newest `sample` scores, newest first (the trend's input): one query."""
     newest = defaultdict(list)
     connection = connections[Transcription.objects.db]
-    if connection.vendor == "postgresql":
-        qn = connection.ops.quote_name
-        sql = _NEWEST_SQL.format(participant=qn(Participant._meta.db_table),
-                                 transcription=qn(Transcription._meta.db_table))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"completed": analytics.COMPLETED, "end": end, "sample": sample})
-            rows = cursor.fetchall()
-    else:  # SQLite has no LATERAL: a window over the scored calls
-        rows = scored.annotate(rank=Window(
-            RowNumber(), partition_by=[F("participant_id")], order_by=[F("occurred_at").desc(), F("heify_id").desc()],
-        )).filter(rank__lte=sample).order_by("participant_id", "rank").values_list("participant_id", "score")
-    for participant_id, score in rows:
-        newest[participant_id].append(score)
+    qn = connection.ops.quote_name
+    sql = _NEWEST_SQL if connection.vendor == "postgresql" else _NEWEST_SQLITE
+    sql = sql.format(participant=qn(Participant._meta.db_table), transcription=qn(Transcription._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"completed": analytics.COMPLETED, "end": connection.ops.adapt_datetimefield_value(end),
+                             "sample": sample})
+        for participant_id, score in cursor.fetchall():
+            newest[participant_id].append(score)
     return newest

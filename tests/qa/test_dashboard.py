@@ -1,11 +1,12 @@
 """The participant dashboard, the team overview and Heify's own report beside ours."""
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
-from qa import team
+from qa import analytics, team
 from qa.models import Participant
 from syncer import pull
 from tests import builders
@@ -42,6 +43,19 @@ def test_team_overview_figures_and_sorting(team_data, django_assert_max_num_quer
     by_score = [row["tag"] for row in team.team_overview(sort="avg_score", descending=True)]
     assert by_score == ["Steady", "Sinking", "Newbie"]
     assert [row["tag"] for row in team.team_overview(sort="trend")][0] == "Sinking"
+
+
+@pytest.mark.parametrize("as_of", ["2026-03-05", "2026-03-12", "2026-03-15", "2026-03-31"])
+def test_team_trends_are_each_reports_trend(load, team_data, as_of, settings):
+    settings.ANALYTICS_TREND_SAMPLE = 4
+    sinking = Participant.objects.get(tag="Sinking")
+    late = scored({"participant_id": sinking.heify_id}, 10, 16)
+    late["created_at"] = "2026-03-16T00:00:00+00:00"  # at midnight: counts from as_of 03-16, not 03-15
+    load(transcriptions=[late])
+    day = date.fromisoformat(as_of)
+    rows = team.team_overview(as_of=day)
+    assert {r["tag"]: r["trend"] for r in rows} == {
+        p.tag: analytics.participant_report(p, as_of=day)["trend"] for p in Participant.objects.all()}
 
 
 def test_team_overview_page(admin_client, team_data):
