@@ -22,7 +22,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
-from django.db.models import Model, Q
+from django.db.models import BooleanField, Func, Model, Q
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -194,12 +194,29 @@ def _text_search(word: str) -> Q:
     return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
 
 
+class Unlikely(Func):
+    """SQLite's planner hint that a condition is rarely true (https://sqlite.org/lang_corefunc.html#unlikely)."""
+
+    function = "unlikely"
+    output_field = BooleanField()
+
+
 class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
     """Django's related-object filter, with "No evaluator" instead of "-" for the empty choice."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.empty_value_display = f"No {self.title}"
+
+    def queryset(self, request, queryset):
+        found = super().queryset(request, queryset)
+        if self.used_parameters.get(self.lookup_kwarg_isnull) == [True] and \
+                connections[queryset.db].vendor == "sqlite":
+            # SQLite's statistics hold rows per value, not how many are NULL: it takes "no evaluator" to match a
+            # quarter of the calls and walks the list's date index, reading every call when none matches (307
+            # against 0.7 ms at 100,000 calls). Told it is rare, it reads the few through the evaluator's index.
+            found = found.filter(Unlikely(Q(**{f"{self.field_path}__isnull": True})))
+        return found
 
 
 class GroupFilter(admin.SimpleListFilter):
