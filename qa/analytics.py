@@ -618,37 +618,34 @@ WITH calls AS MATERIALIZED (
     LIMIT %(limit)s
 ),
 oldest AS (SELECT occurred_at, heify_id FROM calls ORDER BY occurred_at, heify_id LIMIT 1),
+summary AS MATERIALIZED (
+    SELECT count(*) AS n, avg(score) AS average, count(*) FILTER (WHERE {passes}) AS passed,
+           count(*) FILTER (WHERE critical) AS critical_fails,
+           count(*) FILTER (WHERE critical AND "group" = %(pending)s) AS pending,
+           json_build_array(count(*) FILTER (WHERE current), avg(score) FILTER (WHERE current),
+                            count(*) FILTER (WHERE current AND {passes})) AS current,
+           json_build_array(count(*) FILTER (WHERE previous), avg(score) FILTER (WHERE previous),
+                            count(*) FILTER (WHERE previous AND {passes})) AS previous
+    FROM (SELECT *, occurred_at >= %(month_start)s AS current,
+                 occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s AS previous FROM calls) AS c
+),
 percentiles AS (
     SELECT p[1] AS p25, p[2] AS p75
     FROM (SELECT percentile_cont(ARRAY[%(p25)s, %(p75)s]::float8[]) WITHIN GROUP (ORDER BY duration) AS p
           FROM calls WHERE duration IS NOT NULL) AS q
 )
 SELECT json_build_object(
-    'limit_reached', (SELECT count(*) = %(limit)s FROM calls) AND EXISTS (
+    'limit_reached', (SELECT n = %(limit)s FROM summary) AND EXISTS (
         SELECT FROM {transcription} AS t, oldest
         WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
           AND t.occurred_at <= oldest.occurred_at
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
-    'totals', (
-        SELECT json_build_array(count(*), avg(score), count(*) FILTER (WHERE {passes}),
-                                count(*) FILTER (WHERE critical),
-                                count(*) FILTER (WHERE critical AND "group" = %(pending)s))
-        FROM calls
-    ),
+    'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
     'buckets', (
         SELECT json_object_agg(bucket, n) FROM (SELECT {bucket} AS bucket, count(*) AS n FROM calls GROUP BY 1) AS b
     ),
-    'periods', (
-        SELECT json_object_agg(period, json_build_array(n, average, passed))
-        FROM (
-            SELECT CASE WHEN occurred_at >= %(month_start)s THEN 'current'
-                        WHEN occurred_at >= %(previous_start)s THEN 'previous' END AS period,
-                   count(*) AS n, avg(score) AS average, count(*) FILTER (WHERE {passes}) AS passed
-            FROM calls GROUP BY 1
-        ) AS p
-        WHERE period IS NOT NULL
-    ),
+    'periods', (SELECT json_build_object('current', current, 'previous', previous) FROM summary),
     'timeline', (
         SELECT json_agg(json_build_array(day, n, average, critical_fails))
         FROM (
@@ -673,9 +670,9 @@ SELECT json_build_object(
              WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)
         ))
         FROM (
-            SELECT calls.evaluator_id, failed.name, count(*) AS n
-            FROM calls CROSS JOIN LATERAL jsonb_array_elements_text(calls.failed) AS failed(name)
-            WHERE calls.failed <> '[]'::jsonb
+            SELECT same.evaluator_id, failed.name, sum(same.n) AS n
+            FROM (SELECT evaluator_id, failed, count(*) AS n FROM calls WHERE failed <> '[]'::jsonb GROUP BY 1, 2)
+                 AS same CROSS JOIN LATERAL jsonb_array_elements_text(same.failed) AS failed(name)
             GROUP BY 1, 2
         ) AS f
     ),

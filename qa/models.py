@@ -258,9 +258,10 @@ class Transcription(HeifyObject):
             ],
             # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
             models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
-            # The list's critical-fail filter, newest first.
+            # The list's critical-fail filter, newest first, with the columns the other filters test: a rare
+            # pair (critical fails among FAILED calls: none) is a walk of this index alone, not of the table.
             models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
-                         condition=Q(critical_fail_triggered=True)),
+                         condition=Q(critical_fail_triggered=True), include=LIST_FILTER_COLUMNS),
             # Analytics: a participant's scored calls, newest first (the report's order), with every column the
             # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(

@@ -165,32 +165,61 @@ def call_search(search_term: str) -> Q:
     SQLite; the Heify id columns' B-trees): the agents and evaluators a word names are looked up first, in
     their own small tables, so the call table is searched by their ids rather than joined and scanned.
     """
+    words = [unescape_string_literal(w) if w[:1] in ('"', "'") and w[0] == w[-1] else w
+             for w in smart_split(search_term)]
+    sqlite = connections[Transcription.objects.db].vendor == "sqlite"
+    leading = _rarest_text(words) if sqlite else None
     found = Q()
-    for word in smart_split(search_term):
-        if word[:1] in ('"', "'") and word[0] == word[-1]:
-            word = unescape_string_literal(word)
+    for word in words:
         participants = list(Participant.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
         evaluators = list(Evaluator.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
         found &= (
-            _text_search(word)
+            _text_search(word, leads=leading in (None, word))
             | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
             | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
         )
-    if connections[Transcription.objects.db].vendor == "sqlite" and found:
+    if sqlite and found:
         # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
-        # term by its own index), then the walk only looks them up in that set.
-        return Q(pk__in=Transcription.objects.filter(found).values("pk"))
+        # term by its own index), then the walk only looks them up in that set. Compiled on its own, so that the
+        # table's name in a word's EXISTS (below) is this query's table.
+        sql, params = Transcription.objects.filter(found).values("pk").query.sql_with_params()
+        return Q(pk__in=RawSQL(sql, params))
     return found
 
 
-def _text_search(word: str) -> Q:
-    """Calls whose name or configuration tag contains `word`, any case."""
+def _fts_phrase(word: str) -> str:
+    """An FTS5 phrase (its trigram index, migration 0006): it matches wherever its trigrams follow one another,
+    as a substring does."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _rarest_text(words: list[str]) -> str | None:
+    """SQLite, two words or more that FTS5 can search: the one whose text matches fewest calls (counted up to
+    1,000, one query). Its matches lead; every other word's text is then tested on those calls only, instead of
+    each word's matches being read whole ("Call 999999": every call matches "Call"; 266 against 23 ms at
+    100,000 calls)."""
+    searchable = [w for w in dict.fromkeys(words) if len(w) >= 3]
+    if len(searchable) < 2:
+        return None
+    count = f"(SELECT count(*) FROM (SELECT 1 FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s LIMIT 1000))"
+    with connections[Transcription.objects.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([count] * len(searchable)), [_fts_phrase(w) for w in searchable])
+        counts = cursor.fetchone()
+    return searchable[counts.index(min(counts))]
+
+
+def _text_search(word: str, *, leads: bool = True) -> Q:
+    """Calls whose name or configuration tag contains `word`, any case. On SQLite, a word that `leads` gives
+    the set of its matches; another is tested call by call (an EXISTS on the index, for the call's rowid); a
+    word shorter than a trigram is read from the table, as on PostgreSQL."""
     if connections[Transcription.objects.db].vendor == "sqlite" and len(word) >= 3:
-        # FTS5's trigram index (migration 0006): a phrase matches wherever its trigrams follow one another, as
-        # a substring does; words shorter than a trigram are read from the table, as below.
-        phrase = '"' + word.replace('"', '""') + '"'
-        return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
-                               [phrase]))
+        phrase = _fts_phrase(word)
+        if leads:
+            return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
+                                   [phrase]))
+        table = Transcription._meta.db_table
+        return Q(RawSQL(f'EXISTS (SELECT 1 FROM {CALL_SEARCH_TABLE} AS s WHERE s.rowid = "{table}"."id" '
+                        f"AND s.{CALL_SEARCH_TABLE} MATCH %s)", [phrase], output_field=BooleanField()))
     return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
 
 

@@ -91,6 +91,8 @@ SCREENS = [
     ("transcriptions ?p=2", lambda a, u: CHANGELIST + "?p=1", 7),
     ("search a call name", lambda a, u: CHANGELIST + "?q=call-0001", 8),
     ("search an agent name", lambda a, u: CHANGELIST + "?q=Alice", 9),
+    # SQLite: one query more, that counts each word's matches (up to 1,000) to lead with the rarest.
+    ("search two words", lambda a, u: CHANGELIST + "?q=call+0012", 10 + (connection.vendor == "sqlite")),
     ("search a Heify id", lambda a, u: CHANGELIST + f"?q={_ids(a, 'participants')}", 9),
     ("status", lambda a, u: CHANGELIST + "?status__exact=COMPLETED", 7),
     ("group", lambda a, u: CHANGELIST + "?group=PENDING_REVIEW", 7),
@@ -197,6 +199,10 @@ def test_search_finds_names_agents_evaluators_configurations_and_whole_ids(admin
     assert found(admin_client, alice) == heify_ids(participant_id=alice)  # also a dangling agent's id
     assert found(admin_client, one[:8]) == set()  # ids match whole: no scan of the id column
     assert found(admin_client, "Alice call-0001") == heify_ids(name="call-0001.mp3", participant_id=alice)
+    # A word in every call's name beside a rarer one, which leads on SQLite: by its text, or as a whole id.
+    assert found(admin_client, "call 0012") == found(admin_client, "0012 CALL") == heify_ids(name="call-0012.mp3")
+    assert found(admin_client, f"CALL {one}") == {one}
+    assert found(admin_client, "call mp3 Scorecard") == heify_ids()
 
 
 def test_search_looks_up_agents_and_evaluators_first_instead_of_joining_them(admin_client, world):
