@@ -267,7 +267,8 @@ class Transcription(HeifyObject):
             models.Index(
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status="COMPLETED", score__isnull=False),
-                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria"],
+                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
+                         "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).

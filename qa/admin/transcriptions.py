@@ -182,7 +182,7 @@ def call_search(search_term: str) -> Q:
         # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
         # term by its own index), then the walk only looks them up in that set. Compiled on its own, so that the
         # table's name in a word's EXISTS (below) is this query's table.
-        sql, params = Transcription.objects.filter(found).values("pk").query.sql_with_params()
+        sql, params = Transcription.objects.filter(found).order_by().values("pk").query.sql_with_params()
         return Q(pk__in=RawSQL(sql, params))
     return found
 

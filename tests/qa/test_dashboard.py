@@ -4,10 +4,12 @@ import re
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qa import analytics, team
-from qa.models import Participant
+from qa import analytics, queues, team
+from qa.models import Participant, Transcription
 from syncer import pull
 from tests import builders
 
@@ -208,3 +210,40 @@ def test_a_bad_as_of_is_said_not_ignored(admin_client, team_data, value):
         html = admin_client.get(url, {"as_of": value}).content.decode()
         assert f"not {value}" in html or f"not &#x27;{value}&#x27;" in html, url
         assert "YYYY-MM-DD" in html or "between 1971-01-01 and 9998-12-31" in html, url
+
+
+def test_the_dashboard_is_never_stale(admin_client, admin_user, load, settings):
+    """On PostgreSQL the dashboard's answer is kept in the cache: every write it depends on must show at once."""
+    card, agent = builders.evaluator_payload(tag="Card one"), builders.participant_payload(tag="Kept")
+    calls = [scored(agent, 70 + n, 2 + n, critical=n == 0) for n in range(3)]
+    for call in calls:
+        call["evaluator_id"] = card["evaluator_id"]
+    load(evaluators=[card], participants=[agent], transcriptions=calls)
+    participant = Participant.objects.get(heify_id=agent["participant_id"])
+    url = reverse("admin:qa_participant_change", args=[participant.pk]) + "?as_of=2026-03-31"
+
+    def shown() -> tuple:
+        report = admin_client.get(url).context["report"]
+        expected = analytics.participant_report(participant, as_of=date(2026, 3, 31))
+        figures = (report["kpis"], report["evaluators"], report["raw_data"][:3])
+        assert figures == (expected["kpis"], expected["evaluators"], expected["raw_data"][:3])
+        return figures
+
+    before = shown()
+    with CaptureQueriesContext(connection) as queries:
+        again = admin_client.get(url).context["report"]
+    assert {**again, "metadata": None} == {**admin_client.get(url).context["report"], "metadata": None}
+    assert shown() == before
+    if connection.vendor == "postgresql":  # kept: the report's statement did not run again
+        assert not [q for q in queries.captured_queries if "json_build_object" in q["sql"]]
+
+    calls[1]["details"]["evaluation"]["score"] = 10  # Heify scored a call again
+    load(transcriptions=[calls[1]])
+    assert (after := shown()) != before
+    critical = Transcription.objects.get(heify_id=calls[0]["transcription_id"])
+    queues.transcription_move(transcription_id=critical.pk, group="PENDING_REVIEW", acting_user=admin_user)
+    assert (moved := shown()) != after and moved[0]["pending_critical_reviews"] == 1
+    load(evaluators=[{**card, "tag": "Card renamed"}])
+    assert (renamed := shown()) != moved and renamed[1][0]["tag"] == "Card renamed"
+    settings.ANALYTICS_PASS_MARK = 95
+    assert shown()[0]["pass_rate"] == 0 != renamed[0]["pass_rate"]

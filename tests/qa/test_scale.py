@@ -121,8 +121,9 @@ SCREENS = [
     ("review page",
      lambda a, u: reverse("admin:qa_reviewitem_change",
                           args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
-    ("participant page + dashboard",
-     lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]), 6),
+    ("participant page + dashboard",  # PostgreSQL: + the fingerprint of what its report reads (kept in the cache)
+     lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
+     6 + (connection.vendor == "postgresql")),
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 5),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
     ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
@@ -211,6 +212,8 @@ def test_search_looks_up_agents_and_evaluators_first_instead_of_joining_them(adm
     wheres = [q["sql"].split(" WHERE ", 1)[1] for q in queries.captured_queries
               if 'FROM "qa_transcription"' in q["sql"] and " WHERE " in q["sql"]]
     assert wheres and all('"qa_participant"' not in where and '"qa_evaluator"' not in where for where in wheres)
+    # The set of matching ids is not sorted (SQLite would walk the date index for it): only the page is.
+    assert all(where.count("ORDER BY") <= 1 for where in wheres)
 
 
 @pytest.fixture
