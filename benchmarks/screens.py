@@ -155,6 +155,10 @@ def screens(ids: dict) -> list[dict]:
          "url": f"/admin/qa/participant/{ids['target']}/change/", "query": {"as_of": AS_OF},
          "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
                   "AND occurred_at < %s", [TARGET, "2026-11-24T00:00:00+00:00"])},
+        {"label": "participant page + dashboard (target), not in the cache (its calls just changed)",
+         "url": f"/admin/qa/participant/{ids['target']}/change/", "query": {"as_of": AS_OF}, "cold": True,
+         "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
+                  "AND occurred_at < %s", [TARGET, "2026-11-24T00:00:00+00:00"])},
         {"label": "participant page + dashboard (small, 300 calls at 1M)",
          "url": f"/admin/qa/participant/{ids['small']}/change/", "query": {"as_of": AS_OF},
          "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
@@ -303,6 +307,7 @@ def _p95(timings: list[float]) -> float:
 
 def child_measure(runs: int, warm_up: int, only: str | None) -> None:
     _setup()
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -312,6 +317,7 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
     from qa.models import Transcription
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # as the release step does (the cache without Redis)
     ids = prepare()
     client = Client()
     from django.contrib.auth.models import User
@@ -325,6 +331,8 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
         query = screen.get("query", {})
 
         def get(screen=screen, query=query):
+            if screen.get("cold"):
+                cache.clear()  # what a change to the agent's calls does to the dashboard's kept answer
             response = client.get(screen["url"], query)
             assert response.status_code == 200, (screen["label"], response.status_code, response.content[:300])
             return response
