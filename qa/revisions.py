@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
@@ -62,8 +62,9 @@ def latest_revisions(evaluator_ids: Iterable[int]) -> dict[int, EvaluatorRevisio
 def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str) -> list[EvaluatorRevision]:
     """Store a new revision for each evaluator whose criteria differ from its latest revision.
 
-    Called inside the transaction that wrote the criteria, so a refused save
-    leaves no revision behind. Returns the revisions written.
+    Called inside the transaction that wrote the criteria (Heify's echo then
+    finds the revision kept); a save that Heify refuses removes what it
+    recorded (`evaluator_revisions_forget`). Returns the revisions written.
     """
     ids = sorted(set(evaluator_ids))
     if not ids:
@@ -92,6 +93,15 @@ def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str) -> 
         ))
     EvaluatorRevision.objects.bulk_create(new)
     return new
+
+
+def evaluator_revisions_forget(recorded: Iterable[EvaluatorRevision]) -> None:
+    """Remove revisions of a save that Heify refused, each only while it is still its evaluator's latest (a
+    revision recorded since, by another edit or a pull, keeps the history whole)."""
+    for revision in recorded:
+        EvaluatorRevision.objects.filter(pk=revision.pk).exclude(
+            Exists(EvaluatorRevision.objects.filter(evaluator_id=revision.evaluator_id,
+                                                    number__gt=revision.number))).delete()
 
 
 # --- reads ------------------------------------------------------------------------------------------

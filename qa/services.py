@@ -213,13 +213,20 @@ def evaluator_save(
             for i, c in enumerate(criteria)
         )
         # In the same transaction: Heify's echo of this change then finds the revision already kept.
-        revisions.evaluator_revisions_record(evaluator_ids=[evaluator.pk], source=revisions.Source.LOCAL)
+        recorded.extend(revisions.evaluator_revisions_record(evaluator_ids=[evaluator.pk],
+                                                             source=revisions.Source.LOCAL))
 
+    recorded: list = []
     before, claim = _claim_and_write(
         evaluator, expected_version, fields=list(cleaned),
         children=("evaluator_id", Criterion), write_children=write_criteria,
     )
-    _send(evaluator, before, claim)
+    try:
+        _send(evaluator, before, claim)
+    except heify.Refused:
+        # Put back as it was: the criteria Heify refused never were in force (unless an edit followed).
+        revisions.evaluator_revisions_forget(recorded)
+        raise
     return evaluator, notices
 
 

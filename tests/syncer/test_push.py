@@ -74,6 +74,20 @@ def test_an_evaluator_heify_rejects_shows_heifys_message_and_changes_nothing(adm
     assert evaluator.description != "Mine" and evaluator.sync_state == "synced"
 
 
+def test_a_criteria_change_heify_rejects_leaves_no_revision(admin_client, heify_account):
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.first()
+    kept = list(evaluator.revisions.values_list("number", "source"))
+    heify_account.state.delete("evaluators", evaluator.heify_id)  # gone from Heify meanwhile
+    first = evaluator.criteria.first()
+    rows = rows_of(evaluator, **{first.name: {"description": "A description Heify never took"}})
+    response = admin_client.post(change_url(evaluator), evaluator_form(
+        criteria=rows, version=evaluator.version, initial=len(rows)))
+    assert response.status_code == 200 and "Heify refused the change" in response.content.decode()
+    assert list(evaluator.revisions.values_list("number", "source")) == kept
+    assert evaluator.criteria.get(pk=first.pk).description == first.description
+
+
 def test_an_evaluator_changed_in_heify_meanwhile_is_not_overwritten(admin_client, heify_account):
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
