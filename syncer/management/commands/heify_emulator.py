@@ -90,8 +90,10 @@ class Command(BaseCommand):
             if state_file:
                 state_save(state, state_file)
         saver = StateSaver(state, state_file).start() if state_file else None
-        # `kill` (run.sh's clean-up) stops it as Ctrl-C does, so the last changes are saved.
+        # `kill` (run.sh's clean-up) stops it as Ctrl-C does, so the last changes are saved. Ctrl-C is set too:
+        # a process started in the background by a shell inherits SIGINT ignored, and Python then leaves it so.
         signal.signal(signal.SIGTERM, _stop_serving)
+        signal.signal(signal.SIGINT, _stop_serving)
         try:
             serve_forever(state, host=host, port=port, ready=self.announce)
         except OSError as exc:
