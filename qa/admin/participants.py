@@ -43,10 +43,10 @@ class NewestCalls(Sequence):
     newest (enough for the pages up to the one asked for: a page beyond the last shows the last)."""
 
     def __init__(self, report: dict):
-        self.calls, self.count = report["raw_data"], report["metadata"]["total_records_analyzed"]
+        self.calls, self.total = report["raw_data"], report["metadata"]["total_records_analyzed"]
 
     def __len__(self):
-        return self.count
+        return self.total
 
     def __getitem__(self, index):
         return self.calls[index]

@@ -20,7 +20,7 @@ from qa import queues, rollups, team
 from qa.admin import paging
 from qa.admin.transcriptions import TranscriptionAdmin
 from qa.analytics import participant_dashboard, participant_report
-from qa.models import DailyCalls, Participant, Transcription
+from qa.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
 from syncer import mirror
 from tests import builders
 
@@ -99,12 +99,17 @@ SCREENS = [
     ("no group", lambda a, u: CHANGELIST + "?group=none", 7),
     ("evaluator", lambda a, u: CHANGELIST + f"?evaluator__heify_id__exact={_ids(a, 'evaluators')}", 7),
     ("no evaluator", lambda a, u: CHANGELIST + "?evaluator__isnull=True", 6),
+    ("no participant", lambda a, u: CHANGELIST + "?participant__isnull=True", 7),
     ("participant", lambda a, u: CHANGELIST + f"?participant__heify_id__exact={_ids(a, 'participants')}", 7),
     ("critical fail", lambda a, u: CHANGELIST + "?critical_fail_triggered__exact=1", 7),
     ("past 7 days", lambda a, u: CHANGELIST + "?occurred_at__gte=2026-03-01+00:00:00%2B00:00"
                                                "&occurred_at__lt=2026-03-08+00:00:00%2B00:00", 7),
     ("status + participant",
      lambda a, u: CHANGELIST + f"?status__exact=COMPLETED&participant__heify_id__exact={_ids(a, 'participants')}", 7),
+    ("status + group", lambda a, u: CHANGELIST + "?status__exact=COMPLETED&group=PENDING_REVIEW", 7),
+    ("status + critical", lambda a, u: CHANGELIST + "?status__exact=COMPLETED&critical_fail_triggered__exact=1", 7),
+    ("a pair nothing matches", lambda a, u: CHANGELIST + "?status__exact=FAILED&critical_fail_triggered__exact=1",
+     6),  # no page of ids to read
     ("critical + evaluator",
      lambda a, u: CHANGELIST + f"?critical_fail_triggered__exact=1&evaluator__heify_id__exact={_ids(a, 'evaluators')}",
      7),
@@ -116,6 +121,10 @@ SCREENS = [
     ("queue: no group", lambda a, u: QUEUE + "?queue=none", 7),
     ("queue: my reviews", lambda a, u: QUEUE + "?queue=UNDER_REVIEW&mine=1", 6),
     ("queue + critical + score", lambda a, u: QUEUE + "?critical_fail_triggered__exact=1&score=0-20", 6),
+    ("queue + evaluator",
+     lambda a, u: QUEUE + f"?queue=none&evaluator__heify_id__exact={_ids(a, 'evaluators', 1)}", 7),
+    ("queue + dates", lambda a, u: QUEUE + "?queue=none&occurred_at__gte=2026-03-08+00:00:00%2B00:00"
+                                           "&occurred_at__lt=2026-04-01+00:00:00%2B00:00", 7),
     ("queue + participant",
      lambda a, u: QUEUE + f"?queue=none&participant__heify_id__exact={_ids(a, 'participants')}", 7),
     ("review page",
@@ -128,12 +137,17 @@ SCREENS = [
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
     ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
     ("configuration list", lambda a, u: reverse("admin:qa_configuration_changelist"), 4),
+    ("evaluator page", lambda a, u: reverse("admin:qa_evaluator_change", args=[_pk(Evaluator, _ids(a, "evaluators"))]),
+     4),
+    ("configuration page",
+     lambda a, u: reverse("admin:qa_configuration_change", args=[Configuration.objects.get().pk]), 4),
     ("API transcriptions", lambda a, u: "/api/v1/transcriptions/?limit=100", 3),
     ("API transcriptions filtered",  # 4: the participant id is checked first
      lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 4),
     ("API a transcription",
      lambda a, u: f"/api/v1/transcriptions/{Transcription.objects.first().heify_id}/", 3),
     ("API participants", lambda a, u: "/api/v1/participants/", 3),
+    ("API a participant", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/", 3),
     ("API evaluators", lambda a, u: "/api/v1/evaluators/", 4),
     ("API configurations", lambda a, u: "/api/v1/configurations/", 4),
     ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 5),
