@@ -56,9 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
-    "axes",
+    "heifyadmin.apps.SignInProtectionConfig",  # axes
     "rest_framework",
-    "knox",
+    "heifyadmin.apps.APIAccessConfig",  # knox
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -310,6 +310,7 @@ ANALYTICS_TREND_SAMPLE = 20
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "heifyadmin",
+    "label": "Background jobs",  # the admin sidebar's title for django-q2's task lists
     "workers": int(os.environ.get("HEIFY_WORKERS", "2")),
     "timeout": 600,
     "retry": 900,
