@@ -69,6 +69,11 @@ class HeifyObject(models.Model):
         help_text="A create sent to Heify whose answer was not stored: before it is sent again, "
                   "Heify is searched for it.",
     )
+    replace_sent = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
+                  "change is ours, not a conflict with the next one.",
+    )
 
     class Meta:
         abstract = True

@@ -56,16 +56,20 @@ def _check_unchanged_in_heify(client: HeifyClient, obj, body: dict) -> dict | No
     compared with it key by key, so fields Heify adds or orders differently do
     not count as changes. A key Heify already holds as we send it is no
     conflict: when it holds the whole change (sent before, its answer lost),
-    Heify's object is returned and nothing is sent again. The message shows
-    both versions of what differs.
+    Heify's object is returned and nothing is sent again. Nor is a key Heify
+    holds as an earlier replace of ours sent it, whose answer was lost
+    (`replace_sent`): that change was ours, and the next is made on top of it.
+    The message shows both versions of what differs.
     """
     resource = RESOURCE_OF[type(obj)]
     remote = client.get(resource, obj.heify_id)
     if contract.holds(remote, body):
         return remote
+    ours = obj.replace_sent or {}  # sent before, its answer lost: Heify holding it is our own change
     changed = [
         key for key in body
         if remote.get(key) != obj.raw.get(key) and not contract.holds(remote.get(key), body[key])
+        and not (key in ours and contract.holds(remote.get(key), ours[key]))
     ]
     if not changed:
         return None
@@ -119,7 +123,12 @@ def _send(client: HeifyClient, obj, claim: heify.Claim) -> dict:
         return client.patch_transcription(obj.heify_id, name=obj.name, group=obj.group)
     body = _body(obj)
     if obj.heify_id is not None:
-        return _check_unchanged_in_heify(client, obj, body) or client.replace(resource, obj.heify_id, body)
+        found = _check_unchanged_in_heify(client, obj, body)
+        if found is not None:
+            return found
+        # From here on Heify may take it without our hearing back: say what was sent first.
+        type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(replace_sent=body)
+        return client.replace(resource, obj.heify_id, body)
     if obj.create_sent_at is not None:
         found = _find_created(client, obj, body)
         if found is not None:
@@ -140,7 +149,8 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
     with transaction.atomic():
         if obj.heify_id is None:  # a pull may have brought Heify's copy meanwhile: this row is the object
             model.objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
-        done = {"heify_id": heify_id, "create_sent_at": None, "sync_error": "", **heify.RELEASED}
+        done = {"heify_id": heify_id, "create_sent_at": None, "replace_sent": None, "sync_error": "",
+                **heify.RELEASED}
         if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
             mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
             obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
@@ -150,7 +160,7 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
             log.warning("%s %s: Heify took a change whose claim had lapsed; the next push reconciles it",
                         model.__name__, obj.pk)
             model.objects.filter(pk=obj.pk, heify_id__isnull=True).update(heify_id=heify_id)
-    obj.heify_id, obj.sync_error, obj.create_sent_at = heify_id, "", None
+    obj.heify_id, obj.sync_error, obj.create_sent_at, obj.replace_sent = heify_id, "", None, None
 
 
 def _record_waiting(obj, claim: heify.Claim, error: HeifyError) -> None:

@@ -301,3 +301,38 @@ def test_the_etag_a_save_answers_is_the_stored_version(admin_user, heify_account
     assert second.status_code == 200, second.content
     participant.refresh_from_db()
     assert second["ETag"] == f'"{participant.version}"' and participant.metadata == {"step": 2}
+
+
+def test_a_change_whose_answer_was_lost_is_not_taken_for_a_conflict_by_the_next(heify_account, monkeypatch):
+    from datetime import timedelta
+
+    from qa import heify, services
+
+    pull.pull(["participants"])
+    participant = Participant.objects.first()
+    heify_account.state.down = True
+    services.participant_save(participant=participant, data={"tag": participant.tag, "metadata": {"shift": "A"}},
+                              expected_version=participant.version)
+    heify_account.state.down = False
+
+    # The push sends it and Heify takes it; the sender dies before it stores Heify's answer.
+    def dies(*args, **kwargs):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(push, "_record_accepted", dies)
+    with pytest.raises(SystemExit):
+        push.push_one(Participant, participant.pk)
+    monkeypatch.undo()
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "A"}
+    Participant.objects.filter(pk=participant.pk).update(push_claimed_until=timezone.now() - timedelta(seconds=1))
+
+    # The next edit, made on what the back office shows (its own change), goes through.
+    participant.refresh_from_db()
+    try:
+        services.participant_save(participant=participant, data={"tag": participant.tag, "metadata": {"shift": "B"}},
+                                  expected_version=participant.version)
+    except heify.Refused as refusal:
+        pytest.fail(f"our own lost change was taken for Heify's: {refusal.messages}")
+    participant.refresh_from_db()
+    assert participant.sync_state == "synced" and participant.replace_sent is None
+    assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "B"}
