@@ -26,7 +26,7 @@ test: $(VENV)/installed
 
 lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .
-	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run  # DEBUG: no secret key needed
+	$(PY) manage.py makemigrations --check --dry-run
 
 reset: $(VENV)/installed
 	rm -f $${HEIFY_VAR_DIR:-var}/heify-emulator.json

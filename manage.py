@@ -7,6 +7,10 @@ import sys
 def main():
     """Run administrative tasks."""
     os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'heifyadmin.settings')
+    if sys.argv[1:2] == ['makemigrations']:
+        # It writes migration files from the models, which DEBUG does not change, and signs nothing: the
+        # production settings' demand for a secret key (DEBUG off) would only stop the check.
+        os.environ.setdefault('DJANGO_DEBUG', '1')
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:

@@ -475,7 +475,7 @@ def build_report(inputs: ReportInputs, *, generated_at: datetime, config: Report
     )
     return {
         "metadata": {
-            "total_records_analyzed": inputs.totals.overall.calls,  # raw_data's length, unless cut (calls_shown)
+            "total_records_analyzed": inputs.totals.overall.calls,  # raw_data's length, unless cut (the dashboard)
             "query_limit_reached": inputs.query_limit_reached,
             # UTC without an offset, as the example writes it (raw_data dates do carry +00:00).
             "generated_at": generated_at.astimezone(UTC).replace(tzinfo=None).isoformat(),
@@ -869,19 +869,18 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
     settings, the day and the cut), read from the report's index in a tenth of the report's time: any write
     of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
     Its generated_at says when it was computed."""
-    config = ReportSettings.current()
-    window = report_window(_as_of_day(as_of))
-    shown = max(calls_shown, config.trend_sample)
     connection = connections[Transcription.objects.db]
     if participant.heify_id is None or connection.vendor != "postgresql":
-        inputs, report = _report(participant, as_of, shown)
+        inputs, report = _report(participant, as_of, calls_shown)
         return report, criteria_by_evaluator(inputs)
+    window = report_window(_as_of_day(as_of))
     key = "qa.analytics.dashboard:" + hashlib.sha256(repr((
-        participant.heify_id, window.as_of, shown, config, _fingerprint(participant.heify_id, window),
+        participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
+        _fingerprint(participant.heify_id, window),
     )).encode()).hexdigest()
     kept = cache.get(key)
     if kept is None:
-        inputs, report = _report(participant, as_of, shown)
+        inputs, report = _report(participant, as_of, calls_shown)
         kept = (report, criteria_by_evaluator(inputs))
         cache.set(key, kept, timeout=24 * 3600)
     return kept

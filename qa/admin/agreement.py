@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from qa import agreement, queues
+from qa.admin.base import ReadOnlyAdmin
 from qa.models import Evaluator, EvaluatorAgreement
 
 
@@ -26,21 +27,12 @@ def _date(value: str) -> date | None:
 
 
 @admin.register(EvaluatorAgreement)
-class EvaluatorAgreementAdmin(admin.ModelAdmin):
+class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(queues.MANAGE)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

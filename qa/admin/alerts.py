@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from qa import queues
+from qa.admin.base import ReadOnlyAdmin
 from qa.models import Alert, AlertDelivery, AlertRule
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
@@ -61,7 +62,7 @@ class AlertRuleAdmin(ManagersOnly, admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(ManagersOnly, admin.ModelAdmin):
+class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
     list_display = ["subject", "rule", "created_at", "delivery_states"]
     list_filter = ["rule__kind", "rule", "deliveries__state"]
     search_fields = ["subject", "event_key", "participant_id"]
@@ -75,15 +76,6 @@ class AlertAdmin(ManagersOnly, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(
             Prefetch("deliveries", AlertDelivery.objects.order_by("channel")))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_manage_permission(self, request):
         return self._manager(request)

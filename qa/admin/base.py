@@ -103,6 +103,19 @@ class VersionedForm(forms.ModelForm):
         return data
 
 
+class ReadOnlyAdmin:
+    """A record nobody adds, edits or deletes in the admin: what the app writes, shown (before admin.ModelAdmin)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class HeifyObjectAdmin(admin.ModelAdmin):
     """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
 

@@ -13,11 +13,12 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from qa import revisions
+from qa.admin.base import ReadOnlyAdmin
 from qa.models import Evaluator, EvaluatorRevision
 
 
 @admin.register(EvaluatorRevision)
-class EvaluatorRevisionAdmin(admin.ModelAdmin):
+class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("evaluator", "number", "source", "at", "in_force_from", "criteria_count")
     list_filter = ("source", "evaluator")
     list_select_related = ("evaluator",)
@@ -26,15 +27,6 @@ class EvaluatorRevisionAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("qa.view_evaluator")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="criteria")
     def criteria_count(self, obj):
