@@ -418,18 +418,10 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        errors = {}
-        if self.kind == self.Kind.PASS_RATE:
-            if not self.last_calls:
-                errors["last_calls"] = "Say over how many of the newest calls the pass rate is taken (1 or more)."
-            if self.pass_rate_below is None or not 0 < self.pass_rate_below <= 100:
-                errors["pass_rate_below"] = "Give the pass rate, in percent, to fire below (more than 0, at most 100)."
-        if self.kind == self.Kind.CLAIM_WAITING and (self.hours is None or self.hours <= 0):
-            errors["hours"] = "Say how many hours a claim may wait before the alert fires (more than 0)."
-        if errors:
-            raise ValidationError(errors)
+        rules.clean_alert_thresholds(
+            {"last_calls": self.last_calls, "pass_rate_below": self.pass_rate_below, "hours": self.hours},
+            pass_rate=self.kind == self.Kind.PASS_RATE, claim_waiting=self.kind == self.Kind.CLAIM_WAITING,
+        )
 
 
 class Alert(models.Model):

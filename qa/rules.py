@@ -109,6 +109,8 @@ JSON_NUMBER_MAX_DIGITS = 40  # a number literal longer than this is refused befo
 TEXT_MAX_LENGTH = 100_000  # characters in one string (a JSON string, or a text field with no cap of its own)
 # Dates a report may be asked for: datetime arithmetic around years 1 and 9999 overflows.
 REPORT_DATE_MIN, REPORT_DATE_MAX = date(1971, 1, 1), date(9998, 12, 31)
+ALERT_HOURS_MAX = 24 * 365  # a claim-waiting alert's hours: beyond a year it would never fire (and 1e308 overflows)
+PRECISION_POINTS_MIN = 0.1  # a sampling margin below this asks for every call (and 1e-300 overflows)
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
@@ -311,15 +313,54 @@ def clean_report_date(value: Any, *, field: str = "as_of") -> date | None:
     return value
 
 
+def clean_alert_thresholds(data: dict, *, pass_rate: bool, claim_waiting: bool) -> dict:
+    """An alert rule's thresholds: what its kind needs (a pass-rate rule, a claim-waiting rule), within bounds."""
+    errors: dict[str, str] = {}
+    if pass_rate:
+        if not data.get("last_calls"):
+            errors["last_calls"] = "Say over how many of the newest calls the pass rate is taken (1 or more)."
+        below = data.get("pass_rate_below")
+        if below is None or not 0 < below <= 100:
+            errors["pass_rate_below"] = "Give the pass rate, in percent, to fire below (more than 0, at most 100)."
+    hours = data.get("hours")
+    if claim_waiting and (hours is None or not 0 < hours <= ALERT_HOURS_MAX):
+        errors["hours"] = (f"Say how many hours a claim may wait before the alert fires (more than 0, at most "
+                           f"{ALERT_HOURS_MAX}, a year).")
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def clean_sampling_rule(data: dict) -> dict:
+    """A sampling rule's settings, checked together; a ValidationError naming each problem by field."""
+    errors: dict[str, str] = {}
+    low, high = data.get("score_min"), data.get("score_max")
+    for name, value in (("score_min", low), ("score_max", high)):
+        if value is not None and not 0 <= value <= 100:
+            errors[name] = f"{name} must be a score from 0 to 100, not {value!r}."
+    if low is not None and high is not None and low > high and not errors:
+        errors["score_max"] = "The maximum score must not be below the minimum."
+    method, quota, points = data.get("method"), data.get("per_participant"), data.get("precision_points")
+    if method == "precision":  # SamplingRule.Method.PRECISION
+        if points is None or not PRECISION_POINTS_MIN <= points <= 100:
+            errors["precision_points"] = (f"'precision' needs the margin: at least {PRECISION_POINTS_MIN:g} and "
+                                          "at most 100 points.")
+    elif not quota:
+        errors["per_participant"] = "Say how many calls per participant per period (at least 1)."
+    if quota is not None and quota < 1:
+        errors["per_participant"] = "At least 1 call per participant per period."
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
 # --- shared pieces, continued ----------------------------------------------------
 
 
-def _text(value: Any, *, field: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError({field: f"{field} must be text, not {type(value).__name__}."})
-    return value.strip()
+def _text(value: Any, *, field: str, max_length: int | None = TEXT_MAX_LENGTH) -> str:
+    """Text from outside, stripped, within `clean_text`'s limits: what the pull refuses is refused here first,
+    before it is sent to Heify (which would take it, leaving a change whose answer cannot be stored)."""
+    return clean_text(value, field=field, max_length=max_length).strip()
 
 
 # --- evaluators ------------------------------------------------------------------
@@ -385,8 +426,8 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
             seen_names[name.casefold()] = number
         try:
             description = _text(criterion.get("description"), field="description")
-        except ValidationError:
-            problems.append(f"{label}: description must be text.")
+        except ValidationError as exc:
+            problems.append(f"{label}: {exc.messages[0]}")
             description = ""
         try:
             kind = clean_criterion_type(criterion.get("type"))
@@ -566,6 +607,8 @@ def clean_vocabulary(value: Any) -> list[str]:
     for number, term in enumerate(value, start=1):
         if not isinstance(term, str) or not term.strip():
             raise ValidationError({"vocabulary": f"Vocabulary term {number} must be non-empty text."})
+        if problem := text_problem(term):
+            raise ValidationError({"vocabulary": f"Vocabulary term {number} {problem}."})
         terms.append(term.strip())
     return terms
 
@@ -606,6 +649,9 @@ def clean_extraction_fields(fields: Iterable[dict]) -> list[dict]:
         description = field.get("description")
         if not isinstance(description, str) or not description.strip():
             problems.append(f"{label}: description is required.")
+            description = ""
+        elif problem := text_problem(description):
+            problems.append(f"{label}: description {problem}.")
             description = ""
         cleaned.append({"name": name, "type": kind, "description": description.strip()})
     if problems:
@@ -688,7 +734,7 @@ REVIEW_TEXT_MAX_LENGTH = 5000
 def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
     """A review note, a verdict's reason or a move's note (`what`, in messages; `field` by default):
     text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
-    text, what = _text(value, field=field), what or field
+    text, what = _text(value, field=field, max_length=None), what or field
     if required and not text:
         raise ValidationError({field: f"The {what} cannot be empty."})
     if len(text) > REVIEW_TEXT_MAX_LENGTH:

@@ -44,28 +44,6 @@ TARGET_GROUP = "PENDING_REVIEW"
 # --- the rule itself ------------------------------------------------------------------------------------
 
 
-def clean_rule(data: dict) -> dict:
-    """Check a rule's settings together; a ValidationError naming each problem by field."""
-    errors: dict[str, str] = {}
-    low, high = data.get("score_min"), data.get("score_max")
-    for name, value in (("score_min", low), ("score_max", high)):
-        if value is not None and not 0 <= value <= 100:
-            errors[name] = f"{name} must be a score from 0 to 100, not {value!r}."
-    if low is not None and high is not None and low > high and not errors:
-        errors["score_max"] = "The maximum score must not be below the minimum."
-    method, quota, points = data.get("method"), data.get("per_participant"), data.get("precision_points")
-    if method == Method.PRECISION:
-        if points is None or not 0 < points <= 100:
-            errors["precision_points"] = "'precision' needs the margin: more than 0 and at most 100 points."
-    elif not quota:
-        errors["per_participant"] = "Say how many calls per participant per period (at least 1)."
-    if quota is not None and quota < 1:
-        errors["per_participant"] = "At least 1 call per participant per period."
-    if errors:
-        raise ValidationError(errors)
-    return data
-
-
 def period_bounds(period: str, moment: datetime) -> tuple[datetime, datetime]:
     """The period (UTC) that contains `moment`: [start, end)."""
     moment = moment.astimezone(UTC)

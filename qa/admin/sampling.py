@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import queues, sampling
+from qa import queues, rules, sampling
 from qa.admin.base import apply_rule
 from qa.models import SamplingRule
 
@@ -23,7 +23,7 @@ class SamplingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        apply_rule(self, sampling.clean_rule, data)
+        apply_rule(self, rules.clean_sampling_rule, data)
         return data
 
 

@@ -40,7 +40,7 @@ class SyncSerializer(serializers.Serializer):
 class ExtractionFieldSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
     type = serializers.CharField(max_length=16, help_text=", ".join(rules.EXTRACTION_FIELD_TYPES))
-    description = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True, max_length=rules.TEXT_MAX_LENGTH)
 
 
 class WebhooksSerializer(serializers.Serializer):
@@ -52,7 +52,8 @@ class ConfigurationSerializer(serializers.Serializer):
     configuration_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
-    vocabulary = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    vocabulary = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, max_length=rules.TEXT_MAX_LENGTH), required=False)
     extraction_fields = ExtractionFieldSerializer(many=True, required=False)
     summary = serializers.BooleanField(required=False, default=False)
     summary_language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
@@ -74,7 +75,7 @@ class ConfigurationSerializer(serializers.Serializer):
 class CriterionSerializer(serializers.Serializer):
     id = serializers.CharField(source="heify_id", required=False, allow_null=True, allow_blank=True)
     name = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=rules.TEXT_MAX_LENGTH)
     type = serializers.CharField(max_length=16, help_text="boolean, scale or strict (any case)")
     weight = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                       coerce_to_string=False)
@@ -84,7 +85,7 @@ class EvaluatorSerializer(serializers.Serializer):
     evaluator_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot change after creation.")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=rules.TEXT_MAX_LENGTH)
     language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
     context = StorableJSONField(required=False, allow_null=True)
     criteria = CriterionSerializer(many=True, help_text="1 to 10; non-strict weights sum to 100.")

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from qa import queues, sampling
+from qa import queues, rules, sampling
 from qa.models import Participant, ReviewEvent, SamplingPick, SamplingRule, Transcription
 from tests import builders
 
@@ -48,7 +48,7 @@ def week(load):
 
 def rule(owner, **settings):
     values = {"name": "Weekly", "period": "week", "per_participant": 2, "method": "lowest_score", **settings}
-    return SamplingRule.objects.create(owner=owner, **sampling.clean_rule(values))
+    return SamplingRule.objects.create(owner=owner, **rules.clean_sampling_rule(values))
 
 
 def scores_of(run):
@@ -161,10 +161,10 @@ def test_an_owner_who_may_not_move_calls_stops_the_rule(week):
 
 def test_bad_rules_are_refused_by_field():
     with pytest.raises(ValidationError) as bad:
-        sampling.clean_rule({"method": "random", "per_participant": None, "score_min": 80, "score_max": 20})
+        rules.clean_sampling_rule({"method": "random", "per_participant": None, "score_min": 80, "score_max": 20})
     assert set(bad.value.message_dict) == {"per_participant", "score_max"}
     with pytest.raises(ValidationError) as bad:
-        sampling.clean_rule({"method": "precision", "precision_points": 0})
+        rules.clean_sampling_rule({"method": "precision", "precision_points": 0})
     assert set(bad.value.message_dict) == {"precision_points"}
 
 
