@@ -27,7 +27,20 @@ class SyncState(models.TextChoices):
     REJECTED = "rejected", "refused by Heify"
 
 
-class HeifyObject(models.Model):
+class JobItemState(models.Model):
+    """What a scheduled job keeps on an item it failed on (qa.job_items): how many times in a row, and when to
+    try again; the reason is in the model's error field."""
+
+    job_failures = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False, help_text="How many times in a row a job failed on it (empty: none).")
+    job_retry_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="After a failure: when the job tries it again.")
+
+    class Meta:
+        abstract = True
+
+
+class HeifyObject(JobItemState):
     """What every mirrored object has: Heify's identity and the state of its sync."""
 
     heify_id = models.CharField(
@@ -386,7 +399,18 @@ class CriterionVerdict(models.Model):
 # --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ---------------------------------------
 
 
-class AlertRule(models.Model):
+class JobRuleState(JobItemState):
+    """A rule a scheduled job applies: why the job last failed on it (qa.job_items)."""
+
+    job_error = models.TextField(
+        "job error", blank=True, editable=False,
+        help_text="Why the job last failed on this rule; at the limit the rule is switched off. Saving clears it.")
+
+    class Meta:
+        abstract = True
+
+
+class AlertRule(JobRuleState):
     """What a QA manager wants to be told of, and whom to tell."""
 
     class Kind(models.TextChoices):
@@ -556,7 +580,7 @@ class EvaluatorAgreement(Evaluator):
         verbose_name_plural = "AI agreement"
 
 
-class SamplingRule(models.Model):
+class SamplingRule(JobRuleState):
     """Which calls to send to the review queue each period, how many per participant, and how to choose them."""
 
     class Method(models.TextChoices):

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -352,6 +352,20 @@ def clean_sampling_rule(data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return data
+
+
+# --- jobs: an item a job fails on ------------------------------------------------
+# Every scheduled job takes its items one at a time (qa.job_items): one it fails on is tried again after
+# job_retry_delay, up to JOB_MAX_ATTEMPTS times in all, then given up and shown in the admin.
+
+JOB_MAX_ATTEMPTS = 8
+JOB_RETRY_FIRST = timedelta(minutes=1)
+JOB_RETRY_MAX = timedelta(hours=1)
+
+
+def job_retry_delay(failures: int) -> timedelta:
+    """How long after its `failures`-th failure in a row an item waits: a minute, doubling, at most an hour."""
+    return min(JOB_RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16), JOB_RETRY_MAX)
 
 
 # --- shared pieces, continued ----------------------------------------------------

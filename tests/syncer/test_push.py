@@ -140,7 +140,7 @@ def test_heify_down_during_an_edit_keeps_it_waiting_then_the_job_pushes_it(admin
     participant.refresh_from_db()
     assert participant.metadata == {"shift": "night"}
 
-    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0}
+    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0, "failed": 0}
     participant.refresh_from_db()
     assert participant.sync_state == "synced"
     assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "night"}
@@ -225,7 +225,7 @@ def test_an_update_heify_took_but_whose_answer_was_lost_is_accepted_not_a_confli
     assert push.push_waiting(client=answers_lost(heify_account))["waiting"] == 1  # Heify has it; we did not hear
     assert remote(heify_account, "participants", participant.heify_id)["metadata"] == {"shift": "night"}
 
-    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0}
+    assert push.push_waiting() == {"pushed": 1, "deleted": 0, "refused": 0, "waiting": 0, "failed": 0}
     participant.refresh_from_db()
     assert (participant.sync_state, participant.metadata) == ("synced", {"shift": "night"})
     assert participant.raw["metadata"] == {"shift": "night"}

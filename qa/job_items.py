@@ -1,0 +1,55 @@
+"""One bad item never stops a job: what a scheduled job does with an item it fails on.
+
+Each job takes its items one at a time, each in its own try. An item that
+raises is marked on its own row: why (its error field), how many times in a
+row (`job_failures`) and when to try again (`job_retry_at`, qa.rules'
+back-off); the job goes on with the next. At the JOB_MAX_ATTEMPTS-th failure
+it is given up: the job's own "stopped" state is set (a change refused, a
+rule switched off), with the reason shown in the admin, and the count starts
+afresh once someone acts on it. Rows carry qa.models.JobItemState's fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from qa import rules
+
+log = logging.getLogger(__name__)
+
+
+def due(now: datetime | None = None) -> Q:
+    """Items no failure holds back: never failed, or whose retry time has come."""
+    return Q(job_retry_at__isnull=True) | Q(job_retry_at__lte=now or timezone.now())
+
+
+def reason_of(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def item_failed(item: QuerySet, exc: BaseException, *, failures: int | None, error_field: str,
+                give_up: dict, now: datetime | None = None, **changes) -> bool:
+    """Record that a job failed on the row `item` selects, after `failures` failures in a row before this one;
+    `changes` are written either way. True when this failure gave it up (`give_up` written too)."""
+    now = now or timezone.now()
+    count, reason = (failures or 0) + 1, reason_of(exc)
+    log.error("%s %s: a job failed on it (%s in a row): %s", item.model.__name__,
+              list(item.values_list("pk", flat=True)[:1]), count, reason, exc_info=exc)
+    if count >= rules.JOB_MAX_ATTEMPTS:
+        item.update(**changes, **give_up, job_failures=None, job_retry_at=None,
+                    **{error_field: f"Gave up after {count} failed attempts: {reason}"})
+        return True
+    retry_at = now + rules.job_retry_delay(count)
+    item.update(**changes, job_failures=count, job_retry_at=retry_at, **{
+        error_field: f"Failed {count} time(s) in a row; tried again after {retry_at:%Y-%m-%d %H:%M:%S} UTC: {reason}"})
+    return False
+
+
+def item_succeeded(item: QuerySet, *, error_field: str | None = None) -> None:
+    """Forget earlier failures of the row `item` selects (one UPDATE, only if there were any)."""
+    cleared = {"job_failures": None, "job_retry_at": None, **({error_field: ""} if error_field else {})}
+    item.exclude(job_failures=None, job_retry_at=None).update(**cleared)
