@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
+import unicodedata
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -43,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics
+from qa import analytics, job_items
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 
 log = logging.getLogger(__name__)
@@ -88,42 +89,73 @@ def _evaluate(calls: QuerySet) -> int:
     rules = list(AlertRule.objects.filter(enabled=True).exclude(kind=Kind.CLAIM_WAITING))
     if not rules:
         return 0  # not even a look at the calls
-    fired = 0
+    fired, failed = 0, set()
     if any(rule.kind == Kind.CRITICAL_FAIL for rule in rules):
         critical = calls.filter(critical_fail_triggered=True, gone_at__isnull=True).select_related("participant")
         for call in critical:
             for rule in rules:
                 # "Lands": written here after the rule was made; the calls before it are history, not news.
                 if rule.kind == Kind.CRITICAL_FAIL and call.synced_at and call.synced_at >= rule.created_at:
-                    fired += _critical_fail(rule, call) is not None
+                    fired += _rule_fired(rule, failed, _critical_fail, rule, call)
     participants = set(calls.exclude(participant_id=None).values_list("participant_id", flat=True).distinct())
+    trends: dict[str, tuple] = {}  # each participant's, computed once for every degradation rule
     for participant_id in sorted(participants):
-        trend = None
         for rule in rules:
             if rule.kind == Kind.DEGRADATION:
-                trend = trend or analytics.participant_trend(participant_id)
-                fired += _degradation(rule, participant_id, *trend) is not None
+                fired += _rule_fired(rule, failed, _degradation_of, rule, participant_id, trends)
             elif rule.kind == Kind.PASS_RATE:
-                fired += _pass_rate(rule, participant_id) is not None
+                fired += _rule_fired(rule, failed, _pass_rate, rule, participant_id)
+    for rule in rules:
+        if rule.job_failures and rule.pk not in failed:
+            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
+
+
+def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
+    """One rule on one call or participant: 1 if it fired. One that raises is marked on the rule (once per
+    evaluation, qa.job_items; switched off at the limit) and never stops the other rules or items."""
+    try:
+        return evaluate(*args) is not None
+    except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule and item only
+        if rule.pk not in failed:
+            failed.add(rule.pk)
+            _rule_failed(rule, exc)
+        return 0
+
+
+def _rule_failed(rule: AlertRule, exc: Exception, *, now: datetime | None = None) -> None:
+    job_items.item_failed(AlertRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+                          error_field="job_error", give_up={"enabled": False}, now=now)
 
 
 def claims_waiting(*, now: datetime | None = None) -> int:
     """The calls claimed longer ago than a rule's hours (the schedule's job); one alert per claim."""
     now = now or timezone.now()
     fired = 0
-    for rule in AlertRule.objects.filter(enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
-        waiting = Transcription.objects.filter(
-            group="UNDER_REVIEW", claimed_at__lte=now - timedelta(hours=rule.hours), gone_at__isnull=True,
-        ).select_related("assigned_to", "participant")
-        for call in waiting:
-            holder = call.assigned_to.get_username() if call.assigned_to else "nobody"
-            fired += _fire(
-                rule, f"claim:{call.pk}:{call.claimed_at.isoformat()}", participant_id=call.participant_id or "",
-                transcription=call, link=_review_link(call),
-                subject=f"Claim waiting over {rule.hours:g} h: {call} ({holder})",
-                body=f"{holder} claimed “{call}” on {call.claimed_at:%Y-%m-%d %H:%M} UTC and it is still under review.",
-            ) is not None
+    for rule in AlertRule.objects.filter(job_items.due(now), enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
+        try:
+            fired += _claims_waiting(rule, now)
+        except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
+            _rule_failed(rule, exc, now=now)
+            continue
+        if rule.job_failures:
+            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
+    return fired
+
+
+def _claims_waiting(rule: AlertRule, now: datetime) -> int:
+    fired = 0
+    waiting = Transcription.objects.filter(
+        group="UNDER_REVIEW", claimed_at__lte=now - timedelta(hours=rule.hours), gone_at__isnull=True,
+    ).select_related("assigned_to", "participant")
+    for call in waiting:
+        holder = call.assigned_to.get_username() if call.assigned_to else "nobody"
+        fired += _fire(
+            rule, f"claim:{call.pk}:{call.claimed_at.isoformat()}", participant_id=call.participant_id or "",
+            transcription=call, link=_review_link(call),
+            subject=f"Claim waiting over {rule.hours:g} h: {call} ({holder})",
+            body=f"{holder} claimed “{call}” on {call.claimed_at:%Y-%m-%d %H:%M} UTC and it is still under review.",
+        ) is not None
     return fired
 
 
@@ -140,6 +172,12 @@ def _critical_fail(rule: AlertRule, call: Transcription) -> Alert | None:
         subject=f"Critical fail: {call} ({who})", link=_review_link(call),
         body=f"“{call}” of {who} triggered a critical fail ({score}, {call.occurred_at:%Y-%m-%d %H:%M} UTC).",
     )
+
+
+def _degradation_of(rule: AlertRule, participant_id: str, trends: dict) -> Alert | None:
+    if participant_id not in trends:
+        trends[participant_id] = analytics.participant_trend(participant_id)
+    return _degradation(rule, participant_id, *trends[participant_id])
 
 
 def _degradation(rule: AlertRule, participant_id: str, trend: dict, alert_on: bool) -> Alert | None:
@@ -215,7 +253,7 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=rule, event_key=event_key[:255], subject=subject[:300], body=body, link=link,
+                rule=rule, event_key=event_key[:255], subject=one_line(subject)[:300], body=body, link=link,
                 participant_id=participant_id, transcription=transcription,
             )
             deliveries = [AlertDelivery.objects.create(alert=alert, channel=channel) for channel in channels]
@@ -224,6 +262,12 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     for delivery in deliveries:
         transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.delivery_attempt", pk))
     return alert
+
+
+def one_line(text: str) -> str:
+    """A subject on one line: the data in it (a participant's tag, a call's name) may hold CR, LF or other
+    control characters, which an e-mail header refuses (BadHeaderError) or a mail reader would act on."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
 def _absolute(path: str) -> str:
@@ -251,16 +295,23 @@ def delivery_attempt(delivery_id: int, *, now: datetime | None = None) -> str:
         SENDERS[delivery.channel](delivery.alert)
     except NothingToSend as exc:
         changes = {"state": State.FAILED, "last_error": str(exc)}
-    except OSError as exc:  # SMTP errors, refused connections, time-outs and HTTP error statuses are all OSErrors
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
-            changes = {"state": State.FAILED, "last_error": f"gave up after {delivery.attempts} attempts: {error}"}
-        else:
-            delay = min(timedelta(seconds=settings.ALERT_RETRY_SECONDS * 2 ** (delivery.attempts - 1)), MAX_BACKOFF)
-            changes = {"state": State.PENDING, "last_error": error, "next_attempt_at": now + delay}
-        log.warning("alert %s by %s failed (attempt %s): %s", delivery.alert_id, delivery.channel,
-                    delivery.attempts, error)
+    except Exception as exc:  # noqa: BLE001 (SMTP and HTTP errors are OSErrors; a header refused, a bug are not)
+        return _attempt_failed(delivery, exc, now=now)
     AlertDelivery.objects.filter(pk=delivery_id).update(**changes)
+    return changes["state"]
+
+
+def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -> str:
+    """Back a failed attempt off (doubling, at most MAX_BACKOFF), or give it up after ALERT_MAX_ATTEMPTS."""
+    error = job_items.reason_of(exc)
+    if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
+        changes = {"state": State.FAILED, "last_error": f"gave up after {delivery.attempts} attempts: {error}"}
+    else:
+        delay = min(timedelta(seconds=settings.ALERT_RETRY_SECONDS * 2 ** (delivery.attempts - 1)), MAX_BACKOFF)
+        changes = {"state": State.PENDING, "last_error": error, "next_attempt_at": now + delay}
+    log.warning("alert %s by %s failed (attempt %s): %s", delivery.alert_id, delivery.channel,
+                delivery.attempts, error, exc_info=not isinstance(exc, OSError))
+    AlertDelivery.objects.filter(pk=delivery.pk).update(**changes)
     return changes["state"]
 
 
@@ -272,7 +323,10 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
     ).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
     outcomes: dict[str, int] = {}
     for pk in list(due):
-        outcome = delivery_attempt(pk, now=now)
+        try:
+            outcome = delivery_attempt(pk, now=now)
+        except Exception as exc:  # noqa: BLE001 (before or after the send itself): this delivery only
+            outcome = _attempt_failed(AlertDelivery.objects.get(pk=pk), exc, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

@@ -30,13 +30,30 @@ class ManagersOnly:
         return self._manager(request)
 
 
+class JobStateShown:
+    """For rules a scheduled job applies: why it last failed on one (qa.job_items), in the list and on the form.
+    Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
+
+    @admin.display(description="job")
+    def job_state(self, obj):
+        if not obj.job_error:
+            return "ok"
+        shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
+        return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
+
+    def save_model(self, request, obj, form, change):
+        obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(AlertRule)
-class AlertRuleAdmin(ManagersOnly, admin.ModelAdmin):
-    list_display = ["name", "kind", "threshold", "enabled", "recipient_count", "created_at"]
+class AlertRuleAdmin(JobStateShown, ManagersOnly, admin.ModelAdmin):
+    list_display = ["name", "kind", "threshold", "enabled", "recipient_count", "job_state", "created_at"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     filter_horizontal = ["users", "groups"]
-    fields = ["name", "kind", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups"]
+    fields = ["name", "kind", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups", "job_error"]
+    readonly_fields = ["job_error"]
 
     def has_add_permission(self, request):
         return self._manager(request)
