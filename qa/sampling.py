@@ -32,7 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, queues
+from qa import analytics, job_items, queues
 from qa.agreement import Z_95
 from qa.models import SamplingPick, SamplingRule, Transcription
 
@@ -188,6 +188,7 @@ def _apply(run: RuleRun) -> None:
         run.error = "the rule's owner is gone or inactive; give the rule an owner who may move calls."
         return
     note = f"sampled by rule “{rule.name}” (#{rule.pk}), {run.period_label()}"
+    failure = None
     for call in run.chosen:
         try:
             with transaction.atomic():
@@ -201,20 +202,41 @@ def _apply(run: RuleRun) -> None:
         except ValidationError:
             run.skipped += 1  # claimed, moved or changed since it was read: never taken back
             continue
+        except Exception as exc:  # noqa: BLE001 (a bug, a value no one foresaw): this call only
+            failure = failure or exc
+            continue
         run.moved += 1
+    if failure is not None:
+        raise failure  # the rule is marked failed; its next run takes the calls not picked yet
 
 
 def sampling_rules_apply(*, rule_id: int | None = None, now: datetime | None = None,
                          dry_run: bool = False) -> list[RuleRun]:
-    """Apply every active rule (or the one given) to its last complete period; safe to run again."""
+    """Apply every active rule (or the one given) to its last complete period; safe to run again.
+
+    Rule by rule: one that raises is marked with its reason and backed off (qa.job_items; switched off at the
+    limit), its run saying why, and the next rule goes on. A rule backed off waits its time unless named.
+    """
+    now = now or timezone.now()
     rules = SamplingRule.objects.select_related("evaluator", "participant", "owner")
-    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(active=True)
+    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(job_items.due(now), active=True)
     runs = []
     for rule in rules:
-        run = rule_choice(rule, now=now)
-        if not rule.active:
-            run.error = "the rule is not active."
-        elif not dry_run:
-            _apply(run)
+        start, end = last_complete_period(rule.period, now)
+        run = RuleRun(rule, start, end)
+        try:
+            run = rule_choice(rule, now=now)
+            if not rule.active:
+                run.error = "the rule is not active."
+            elif not dry_run:
+                _apply(run)
+        except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
+            run.error = job_items.reason_of(exc)
+            if not dry_run:
+                job_items.item_failed(SamplingRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+                                      error_field="job_error", give_up={"active": False}, now=now)
+        else:
+            if rule.job_failures and not dry_run:
+                job_items.item_succeeded(SamplingRule.objects.filter(pk=rule.pk), error_field="job_error")
         runs.append(run)
     return runs

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from qa import queues, rules, sampling
+from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
 from qa.models import SamplingRule
 
@@ -28,14 +29,14 @@ class SamplingRuleForm(forms.ModelForm):
 
 
 @admin.register(SamplingRule)
-class SamplingRuleAdmin(admin.ModelAdmin):
+class SamplingRuleAdmin(JobStateShown, admin.ModelAdmin):
     form = SamplingRuleForm
     list_display = ("name", "active", "method", "period", "per_participant", "precision_points", "evaluator",
-                    "participant", "owner", "calls_sampled")
+                    "participant", "owner", "calls_sampled", "job_state")
     list_filter = ("active", "method", "period")
     list_select_related = ("evaluator", "participant", "owner")
     autocomplete_fields = ("evaluator", "participant")
-    readonly_fields = ("owner", "created_at")
+    readonly_fields = ("owner", "created_at", "job_error")
     actions = ["dry_run"]
 
     def _manager(self, request) -> bool:
@@ -71,7 +72,10 @@ class SamplingRuleAdmin(admin.ModelAdmin):
     @admin.action(description="Show what the next run would move (moves nothing)")
     def dry_run(self, request, queryset):
         for rule in queryset:
-            run = sampling.rule_choice(rule)
+            [run] = sampling.sampling_rules_apply(rule_id=rule.pk, dry_run=True)
+            if run.error and rule.active:
+                self.message_user(request, f"{rule.name} ({run.period_label()}): {run.error}", messages.ERROR)
+                continue
             calls = ", ".join(c.heify_id[:8] for c in run.chosen[:20]) + ("…" if len(run.chosen) > 20 else "")
             self.message_user(request, f"{rule.name} ({run.period_label()}): would move {len(run.chosen)} call(s)"
                               + (f": {calls}" if calls else "."), messages.INFO)
