@@ -21,7 +21,7 @@ from qa import alerts, queues
 from qa.models import Transcription
 from syncer import contract, mirror, push
 from syncer import pull as pulling
-from syncer.client import HeifyError
+from syncer.client import HeifyError, Rejected
 from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,27 @@ def push_change(resource: str, pk: int) -> str:
 
 
 def poll_in_flight() -> str:
-    """Fetch every transcription Heify is still working on."""
+    """Fetch every transcription Heify is still working on, one by one.
+
+    One Heify refuses to answer for (or whose id is not of Heify's shape) is
+    logged and counted with its reason, and the others are still fetched; it is
+    asked again at the next poll, and the full pull covers it too. When Heify
+    cannot be reached, the rest waits for the next poll.
+    """
     in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
-    ids = list(in_flight.values_list("heify_id", flat=True))
-    result = pulling.refresh_transcriptions(ids)
-    alerts.calls_stored(heify_ids=ids)
-    return str(result)
+    refreshed, failed = [], []
+    try:
+        for heify_id in in_flight.order_by("pk").values_list("heify_id", flat=True):
+            try:
+                pulling.refresh_transcriptions([heify_id])
+            except Rejected as exc:  # this call only
+                log.error("poll: transcription %s: %s", heify_id, exc.message)
+                failed.append(f"{heify_id}: {exc.message}")
+                continue
+            refreshed.append(heify_id)
+    finally:
+        alerts.calls_stored(heify_ids=refreshed)
+    return f"{len(refreshed)} refreshed, {len(failed)} failed" + "".join(f"; {reason}" for reason in failed)
 
 
 def process_webhook_event(event_id: int) -> str:

@@ -1,0 +1,33 @@
+"""The weekly summary takes the managers one by one (issue 20, section 3): one whose e-mail cannot be sent is
+logged and left unmarked, so the next run sends it to them; the managers after them still get theirs."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core import mail
+
+from qa import weekly_summary
+from qa.models import WeeklySummarySent
+
+pytestmark = pytest.mark.django_db
+MONDAY = date(2026, 11, 30)
+
+
+def manager(name, email):
+    user = User.objects.create_user(name, email=email, password="pw-for-tests-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="QA manager"))
+    return user
+
+
+def test_a_manager_whose_mail_fails_never_stops_the_others():
+    first, poison, last = manager("ann", "ann@example.com"), manager("pat", "pat@example.com"), \
+        manager("zoe", "zoe@example.com")
+    User.objects.filter(pk=poison.pk).update(email="pat@example.com\nBcc: eve@example.com")  # stored, not a form
+    assert weekly_summary.weekly_summaries_send(today=MONDAY) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "zoe@example.com"]
+    assert set(WeeklySummarySent.objects.values_list("user", flat=True)) == {first.pk, last.pk}
+
+    User.objects.filter(pk=poison.pk).update(email="pat@example.com")  # put right: the next run sends it
+    assert weekly_summary.weekly_summaries_send(today=MONDAY) == 1
+    assert mail.outbox[-1].to == ["pat@example.com"]
