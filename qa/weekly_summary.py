@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import analytics
+from qa import analytics, rules
 from qa.models import Participant, Transcription, WeeklySummarySent
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,15 @@ def render(summary: dict, *, recipient=None) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def weekly_summaries_send(*, today: date | None = None) -> int:
-    """E-mail last week's summary to each QA manager who has an address and has not had it yet."""
-    week_start = last_full_week(today or timezone.now().astimezone(UTC).date())
+def weekly_summaries_send(*, today: date | None = None, attempt: int = 1) -> int:
+    """E-mail last week's summary to each QA manager who has an address and has not had it yet.
+
+    Manager by manager: one whose e-mail fails is logged and left unmarked, and a
+    retry of the same week is planned (`weekly_summaries_retry`) with the jobs'
+    back-off, up to JOB_MAX_ATTEMPTS runs in all.
+    """
+    today = today or timezone.now().astimezone(UTC).date()
+    week_start = last_full_week(today)
     managers = get_user_model().objects.filter(groups__name=MANAGERS_GROUP, is_active=True).exclude(email="")
     done = set(WeeklySummarySent.objects.filter(week_start=week_start).values_list("user_id", flat=True))
     managers = [user for user in managers.distinct().order_by("pk") if user.pk not in done]
@@ -149,8 +155,24 @@ def weekly_summaries_send(*, today: date | None = None) -> int:
             message.attach_alternative(html, "text/html")
             message.send()
         except Exception:  # noqa: BLE001 (an address refused, a server down): this manager only, unmarked
-            log.exception("weekly summary for %s not sent; the next run tries again", user.get_username())
+            log.exception("weekly summary (run %s) for %s not sent", attempt, user.get_username())
             continue
         WeeklySummarySent.objects.get_or_create(week_start=week_start, user=user)
         sent += 1
+    if sent < len(managers) and attempt < rules.JOB_MAX_ATTEMPTS:
+        from django_q.models import Schedule
+
+        Schedule.objects.update_or_create(name=RETRY_SCHEDULE, defaults={
+            "func": "qa.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
+            "kwargs": repr({"today": today.isoformat(), "attempt": attempt + 1}),
+            "next_run": timezone.now() + rules.job_retry_delay(attempt),
+        })
     return sent
+
+
+RETRY_SCHEDULE = "weekly summary retry"
+
+
+def weekly_summaries_retry(*, today: str, attempt: int) -> int:
+    """The planned retry of a run whose e-mails did not all go: the same week, to those who have not had it."""
+    return weekly_summaries_send(today=date.fromisoformat(today), attempt=attempt)

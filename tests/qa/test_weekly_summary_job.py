@@ -1,13 +1,17 @@
 """The weekly summary takes the managers one by one (issue 20, section 3): one whose e-mail cannot be sent is
-logged and left unmarked, so the next run sends it to them; the managers after them still get theirs."""
+logged and left unmarked, and a retry of the same week is planned with back-off; the managers after them still
+get theirs."""
 
+import ast
 from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
+from django.utils import timezone
+from django_q.models import Schedule
 
-from qa import weekly_summary
+from qa import rules, weekly_summary
 from qa.models import WeeklySummarySent
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +32,19 @@ def test_a_manager_whose_mail_fails_never_stops_the_others():
     assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "zoe@example.com"]
     assert set(WeeklySummarySent.objects.values_list("user", flat=True)) == {first.pk, last.pk}
 
-    User.objects.filter(pk=poison.pk).update(email="pat@example.com")  # put right: the next run sends it
-    assert weekly_summary.weekly_summaries_send(today=MONDAY) == 1
+    retry = Schedule.objects.get(name=weekly_summary.RETRY_SCHEDULE)
+    assert retry.func == "qa.weekly_summary.weekly_summaries_retry" and retry.schedule_type == Schedule.ONCE
+    assert timezone.now() < retry.next_run <= timezone.now() + rules.job_retry_delay(1)
+    kwargs = ast.literal_eval(retry.kwargs)
+    assert kwargs == {"today": MONDAY.isoformat(), "attempt": 2}
+
+    User.objects.filter(pk=poison.pk).update(email="pat@example.com")  # put right: the retry sends it
+    assert weekly_summary.weekly_summaries_retry(**kwargs) == 1
     assert mail.outbox[-1].to == ["pat@example.com"]
+
+
+def test_the_retries_stop_at_the_limit():
+    manager("pat", "pat@example.com")
+    User.objects.filter(username="pat").update(email="pat@example.com\nBcc: eve@example.com")
+    assert weekly_summary.weekly_summaries_retry(today=MONDAY.isoformat(), attempt=rules.JOB_MAX_ATTEMPTS) == 0
+    assert not Schedule.objects.filter(name=weekly_summary.RETRY_SCHEDULE).exists()
