@@ -151,7 +151,7 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
         if obj.heify_id is None:  # a pull may have brought Heify's copy meanwhile: this row is the object
             model.objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
         done = {"heify_id": heify_id, "create_sent_at": None, "replace_sent": None, "sync_error": "",
-                **heify.RELEASED}
+                "job_failures": None, "job_retry_at": None, **heify.RELEASED}
         if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
             mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
             obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
@@ -261,7 +261,7 @@ def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
             outcome = push_one(model, pk, client=client)
             if outcome in done:
                 done[outcome] += 1
-            if outcome in ("pushed", "refused"):
+            if outcome == "refused":  # Heify's answer, recorded: the next change starts a count afresh
                 job_items.item_succeeded(model.objects.filter(pk=pk))
             if outcome == "waiting":
                 model.objects.filter(pk=pk).update(job_retry_at=now)  # behind the others next time

@@ -86,3 +86,16 @@ def test_a_change_heify_cannot_take_now_goes_behind_the_others(three_waiting, he
     assert push.push_waiting()["pushed"] == 3
     replaced = [r.path for r in heify_account.state.request_log if r.method == "PUT"]
     assert replaced == [f"/evaluator/{e.heify_id}" for e in (poison, last, first)]
+
+
+def test_a_change_taken_at_last_forgets_its_failures(three_waiting, heify_account):
+    """Sent by the person (or the job) once the cause is gone, the row keeps no count of the earlier episode."""
+    _, poison, _ = three_waiting
+    push.push_waiting()
+    heify_account.state.load({"evaluators": [{**remote(heify_account, poison.heify_id),
+                                              "created_at": "2026-01-01T00:00:00Z"}]})
+    Evaluator.objects.filter(pk=poison.pk).update(job_retry_at=timezone.now())
+    assert push.push_one(Evaluator, poison.pk) == "pushed"
+    poison.refresh_from_db()
+    assert (poison.sync_state, poison.sync_error) == ("synced", "")
+    assert (poison.job_failures, poison.job_retry_at) == (None, None)
