@@ -326,7 +326,8 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
         try:
             outcome = delivery_attempt(pk, now=now)
         except Exception as exc:  # noqa: BLE001 (before or after the send itself): this delivery only
-            outcome = _attempt_failed(AlertDelivery.objects.get(pk=pk), exc, now=now)
+            delivery = AlertDelivery.objects.filter(pk=pk).first()
+            outcome = _attempt_failed(delivery, exc, now=now) if delivery else "gone"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

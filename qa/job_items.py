@@ -37,8 +37,8 @@ def item_failed(item: QuerySet, exc: BaseException, *, failures: int | None, err
     `changes` are written either way. True when this failure gave it up (`give_up` written too)."""
     now = now or timezone.now()
     count, reason = (failures or 0) + 1, reason_of(exc)
-    log.error("%s %s: a job failed on it (%s in a row): %s", item.model.__name__,
-              list(item.values_list("pk", flat=True)[:1]), count, reason, exc_info=exc)
+    pk = item.values_list("pk", flat=True).first()  # one indexed read, on a failure only
+    log.error("%s %s: a job failed on it (%s in a row): %s", item.model.__name__, pk, count, reason, exc_info=exc)
     if count >= rules.JOB_MAX_ATTEMPTS:
         item.update(**changes, **give_up, job_failures=None, job_retry_at=None,
                     **{error_field: f"Gave up after {count} failed attempts: {reason}"})
