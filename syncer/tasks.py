@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from heifyadmin.log_context import request_id
 from qa import alerts, queues
-from qa.models import Transcription
+from qa.models import SyncState, Transcription
 from syncer import contract, mirror, push
 from syncer import pull as pulling
 from syncer.client import HeifyError, Rejected
@@ -58,20 +58,25 @@ def poll_in_flight() -> str:
     """Fetch every transcription Heify is still working on, one by one.
 
     One Heify refuses to answer for (or whose id is not of Heify's shape) is
-    logged and counted with its reason, and the others are still fetched; it is
-    asked again at the next poll, and the full pull covers it too. When Heify
-    cannot be reached, the rest waits for the next poll.
+    logged and counted with its reason, shown as its sync error in the admin,
+    and the others are still fetched; it is asked again at the next poll, and
+    the full pull covers it too. When Heify cannot be reached, the rest waits
+    for the next poll.
     """
     in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
     refreshed, failed = [], []
     try:
-        for heify_id in in_flight.order_by("pk").values_list("heify_id", flat=True):
+        for pk, heify_id, error in in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error"):
+            in_sync = Transcription.objects.filter(pk=pk, sync_state=SyncState.SYNCED)  # a push's error stays
             try:
                 pulling.refresh_transcriptions([heify_id])
             except Rejected as exc:  # this call only
                 log.error("poll: transcription %s: %s", heify_id, exc.message)
                 failed.append(f"{heify_id}: {exc.message}")
+                in_sync.update(sync_error=f"The poll could not fetch it: {exc.message}")
                 continue
+            if error:
+                in_sync.update(sync_error="")
             refreshed.append(heify_id)
     finally:
         alerts.calls_stored(heify_ids=refreshed)
