@@ -59,6 +59,9 @@ class EvaluatorForm(VersionedForm):
     def clean_tag(self):
         return apply_rule(self, rules.clean_tag, self.cleaned_data.get("tag"))
 
+    def clean_description(self):
+        return apply_rule(self, rules.clean_text, self.cleaned_data.get("description"), field="description")
+
     def clean_context(self):
         return apply_rule(self, rules.clean_json_value, self.cleaned_data.get("context"), field="context")
 

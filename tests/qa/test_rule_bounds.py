@@ -146,3 +146,50 @@ def test_a_sampling_precision_at_the_bound_is_saved_and_its_dry_run_answers(mana
     response = manager_client.post(reverse("admin:qa_samplingrule_changelist"),
                                    {"action": "dry_run", "_selected_action": [rule.pk]}, follow=True)
     assert response.status_code == 200 and "would move" in response.content.decode()
+
+
+def test_the_admin_form_refuses_the_same_description_beside_its_field(admin_client, heify_account):
+    from tests.qa.test_admin_editing import evaluator_form, rows_of
+
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.first()
+    before = remote(heify_account, "evaluators", evaluator.heify_id)["description"]
+    rows = rows_of(evaluator)
+    response = admin_client.post(reverse("admin:qa_evaluator_change", args=[evaluator.pk]), evaluator_form(
+        tag=evaluator.tag, criteria=rows, version=evaluator.version, initial=len(rows), description="x" * 200_000))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "description" in errors and "at most 100000 characters" in str(errors["description"])
+    assert remote(heify_account, "evaluators", evaluator.heify_id)["description"] == before
+    assert Evaluator.objects.get(pk=evaluator.pk).sync_state == "synced"
+
+
+def test_the_admin_refuses_a_criterion_description_too_long_on_the_form(admin_client, heify_account):
+    from tests.qa.test_admin_editing import evaluator_form, rows_of
+
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.first()
+    first = evaluator.criteria.first()
+    rows = rows_of(evaluator, **{first.name: {"description": "x" * TOO_LONG}})
+    response = admin_client.post(reverse("admin:qa_evaluator_change", args=[evaluator.pk]), evaluator_form(
+        tag=evaluator.tag, criteria=rows, version=evaluator.version, initial=len(rows)))
+    assert response.status_code == 200 and "at most 100000 characters" in response.content.decode()
+    assert Evaluator.objects.get(pk=evaluator.pk).sync_state == "synced"
+
+
+def test_the_admin_refuses_an_extraction_field_description_too_long_on_the_form(admin_client, heify):
+    from tests.qa.test_admin_editing import configuration_form
+
+    response = admin_client.post(reverse("admin:qa_configuration_add"), configuration_form(fields=[
+        {"name": "ticket_id", "type": "string", "description": "x" * 300_000}]))
+    assert response.status_code == 200 and "at most 100000 characters" in response.content.decode()
+    assert not Configuration.objects.exists() and not heify.state.objects("configurations")
+
+
+def test_the_admin_refuses_a_vocabulary_term_too_long_on_the_form(admin_client, heify):
+    from tests.qa.test_admin_editing import configuration_form
+
+    response = admin_client.post(reverse("admin:qa_configuration_add"),
+                                 configuration_form(vocabulary="CRM\n" + "x" * TOO_LONG))
+    assert response.status_code == 200 and "at most 100000 characters" in response.content.decode()
+    assert not Configuration.objects.exists() and not heify.state.objects("configurations")
