@@ -66,7 +66,7 @@ def poll_in_flight() -> str:
     in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
     refreshed, failed = [], []
     try:
-        for pk, heify_id, error in in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error"):
+        for pk, heify_id, error in list(in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error")):
             in_sync = Transcription.objects.filter(pk=pk, sync_state=SyncState.SYNCED)  # a push's error stays
             try:
                 pulling.refresh_transcriptions([heify_id])
