@@ -250,6 +250,10 @@ REST_FRAMEWORK = {
     # The client address throttling counts by: X-Forwarded-For only when a proxy sets it.
     "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_PERMISSION_CLASSES": ["qa.api.permissions.ModelPermissions"],
+    # Bodies are JSON only (a form or multipart body answers 415), so the schema offers JSON alone; a view
+    # that takes a file names its own parser_classes.
+    "DEFAULT_PARSER_CLASSES": ["qa.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

@@ -38,7 +38,6 @@ from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body
 from qa.api.exports import ExportListMixin
 from qa.api.filters import TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
-from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 
@@ -91,10 +90,10 @@ def respond(serializer_class, obj, status_code=status.HTTP_200_OK, context: dict
 
 class HeifyAPIMixin:
     """What every view here shares: a schema that also declares DRF's own answers (406, 415),
-    parsers that answer 400 to any bad body, and a 404 without a query for an id no row can hold."""
+    a 413 before any body is read, and a 404 without a query for an id no row can hold.
+    Bodies are JSON only (qa.api.parsers, the settings' default)."""
 
     schema = HeifyAutoSchema()
-    parser_classes = PARSER_CLASSES
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request)
