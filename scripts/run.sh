@@ -27,7 +27,7 @@ try:
     fcntl.flock(9, fcntl.LOCK_EX | fcntl.LOCK_NB)
 except BlockingIOError:
     holder = open(os.path.join(var, "run.lock")).read().strip() or f"make run is serving from {var}"
-    sys.exit(f"Refused: {holder} (it holds {var}/run.lock). Stop it first.")
+    sys.exit(f"Refused: {holder} ({var}/run.lock is held by it or a process it started). Stop it first.")
 os.ftruncate(9, 0)
 os.write(9, f"make run (pid {pid}) is serving from {var}".encode())
 LOCK

@@ -120,7 +120,7 @@ def test_a_database_that_cannot_be_emptied_leaves_the_kept_account(demo_env, var
                    else f"sqlite:///{var / 'no-such-folder' / 'db.sqlite3'}")
     done = make_reset({**demo_env, "DATABASE_URL": unreachable})
     assert done.returncode != 0
-    assert "Nothing was reset: the database could not be emptied" in done.stderr
+    assert "Reset stopped: the database could not be emptied" in done.stderr
     assert kept.exists()  # else the next make run marked every call gone and made them all again
 
 

@@ -34,8 +34,8 @@ def demo_lock(var_dir: Path, holder: str):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise CommandError(
-                f"Refused: {path.read_text().strip() or f'make run is serving from {var_dir}'} (it holds {path}). "
-                "Stop it first (Ctrl-C where it runs); nothing was reset."
+                f"Refused: {path.read_text().strip() or f'make run is serving from {var_dir}'} ({path} is held by it "
+                "or a process it started). Stop it first (Ctrl-C where it runs); nothing was reset."
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, holder.encode())
@@ -56,7 +56,12 @@ class Command(BaseCommand):
                 call_command("migrate", interactive=False, verbosity=0)
                 call_command("flush", interactive=False, verbosity=0)
             except Exception as error:
-                raise CommandError(f"Nothing was reset: the database could not be emptied: {error}") from error
+                # flush empties it in one transaction, then ensures the roles: the database is as it was, or empty.
+                # Either goes with the kept account: the next make run pulls it in without marking anything gone.
+                raise CommandError(
+                    f"Reset stopped: the database could not be emptied ({error}). The emulator's kept account is "
+                    "left as it was. Run 'make reset' again."
+                ) from error
             try:
                 kept_account.unlink(missing_ok=True)
             except OSError as error:
