@@ -14,6 +14,8 @@ from django.apps import apps as global_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 
+from qa.models import StaffByRole
+
 EDIT = ("add", "change", "delete", "view")
 # Asking Heify for its own analytics report spends its monthly quota: a manager's call.
 COMPARE_WITH_HEIFY = "qa.compare_with_heify"
@@ -60,8 +62,6 @@ def ensure_roles(apps=global_apps) -> None:
 
 def staff_follows_roles(user_ids) -> None:
     """Make these users staff if they hold a role, or take back the staff their last role gave them."""
-    from qa.models import StaffByRole
-
     users = get_user_model().objects.filter(pk__in=user_ids)
     holders = set(users.filter(groups__name__in=ROLES).values_list("pk", flat=True))
     granted = list(users.filter(pk__in=holders, is_staff=False).values_list("pk", flat=True))
@@ -83,7 +83,5 @@ def on_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs
             instance.refresh_from_db(fields=["is_staff"])  # a later save of the object in hand keeps it
     elif instance.name in ROLES:
         if action == "post_clear":  # who was in the group is no longer known: all whom a role made staff
-            from qa.models import StaffByRole
-
             pk_set = StaffByRole.objects.values_list("user_id", flat=True)
         staff_follows_roles(pk_set)
