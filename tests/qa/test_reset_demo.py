@@ -114,7 +114,7 @@ def test_reset_with_no_environment_empties_the_database_and_forgets_the_kept_acc
     assert make_reset(demo_env).returncode == 0  # and again, with nothing left to reset
 
 
-def test_a_database_that_cannot_be_emptied_leaves_the_kept_account(demo_env, var, fresh_database):
+def test_a_database_that_cannot_be_emptied_or_settings_that_stop_leave_the_kept_account(demo_env, var, fresh_database):
     kept = keep_an_account(var)
     unreachable = ("postgres://postgres@127.0.0.1:9/nowhere" if fresh_database.startswith("postgres")
                    else f"sqlite:///{var / 'no-such-folder' / 'db.sqlite3'}")
@@ -122,6 +122,11 @@ def test_a_database_that_cannot_be_emptied_leaves_the_kept_account(demo_env, var
     assert done.returncode != 0
     assert "Reset stopped: the database could not be emptied" in done.stderr
     assert kept.exists()  # else the next make run marked every call gone and made them all again
+
+    # DEBUG turned off by hand, with no secret key: the settings stop it before it touches anything.
+    done = make_reset({**demo_env, "DJANGO_DEBUG": "0"})
+    assert done.returncode != 0 and "DJANGO_SECRET_KEY is missing" in done.stderr
+    assert kept.exists()
 
 
 def test_a_kept_account_that_cannot_be_removed_fails_after_the_database_is_empty_and_a_rerun_finishes(demo_env,
