@@ -166,7 +166,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Caches and sessions are shared by every process on every machine: Redis when REDIS_URL is set, else
-# the database (the cache table is made by `createcachetable`, which the release step runs).
+# the database (its table is made by `migrate`: qa/migrations/0019_setup_cache_table.py, which is
+# `createcachetable`, as the release step still runs).
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

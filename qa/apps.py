@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate
 
 
 def _ensure_roles(sender, **kwargs):
@@ -15,3 +15,9 @@ class QaConfig(AppConfig):
     def ready(self):
         # After the permissions of every app exist (auth's own post_migrate runs first).
         post_migrate.connect(_ensure_roles, sender=self)
+        from django.contrib.auth import get_user_model
+
+        from qa.roles import on_groups_changed
+
+        # A role makes its holder staff, whichever side of the membership changes.
+        m2m_changed.connect(on_groups_changed, sender=get_user_model().groups.through)

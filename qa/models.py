@@ -685,3 +685,18 @@ class CalibrationSubmission(models.Model):
 
     def __str__(self):
         return f"{self.session}: {self.rater_id}"
+
+
+class StaffByRole(models.Model):
+    """The user was not staff when a role (qa/roles.py) made them staff: losing their last role takes it back.
+    No row: staff by hand (or a superuser), which no role change touches."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "staff by role"
+
+    def __str__(self):
+        return str(self.user_id)
