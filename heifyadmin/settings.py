@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "heifyadmin.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL in a query string, too many fields, too big a body: 400 / 413 before any view (JSON under /api/).
+    "heifyadmin.request_guard.RequestGuardMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -154,6 +154,41 @@ def test_a_reviewer_cannot_sort_or_export_by_the_secret_in_the_api(configuration
     assert not any(SECRET in str(cell.value) for row in sheet.iter_rows() for cell in row)
 
 
+# --- 2. NUL in any filter, search or autocomplete ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", [
+    "q=%00", "q=a%00b", "heify_id=%00", "status=%00", "status__exact=%00", "name__startswith=%00", "queue=%00",
+    "tag=%00", "participant__heify_id__exact=%00", "o=%00", "p=%00", "%00=1",
+])
+def test_nul_in_any_admin_list_is_a_400(calls, query):
+    boss = admin_as(person("boss", is_superuser=True))
+    for _, url in _changelists():
+        response = no_5xx(boss.get(f"{url}?{query}"))
+        assert response.status_code == 400 and b"null characters" in response.content, (url, query)
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/qa/transcription/export/csv/?heify_id=%00", "/admin/qa/reviewitem/export/xlsx/?queue=%00",
+    "/admin/qa/participant/team/export/csv/?o=%00",
+    "/admin/autocomplete/?app_label=qa&model_name=samplingrule&field_name=participant&term=%00",
+    "/admin/autocomplete/?app_label=qa&model_name=calibrationsession&field_name=calls&term=a%00",
+])
+def test_nul_in_an_export_or_an_autocomplete_is_a_400(calls, url):
+    boss = admin_as(person("boss", is_superuser=True))
+    assert no_5xx(boss.get(url)).status_code == 400
+
+
+@pytest.mark.parametrize("path", [
+    "configurations/?ordering=%00", "evaluators/?ordering=%00", "participants/?cursor=%00",
+    "transcriptions/?status=%00", "transcriptions/?participant=%00", "transcriptions/?date_from=%00&format=csv",
+])
+def test_nul_in_an_api_list_is_a_400_in_the_api_error_shape(calls, path):
+    response = no_5xx(api_as(person("boss", is_superuser=True)).get(f"/api/v1/{path}"))
+    assert response.status_code == 400
+    assert response.json()["error"]["status"] == 400 and "null characters" in response.json()["error"]["message"]
+
+
 # --- 3. what one search may cost ---------------------------------------------------------------------------
 
 
@@ -184,3 +219,31 @@ def test_an_autocomplete_over_the_bound_finds_nothing(calls):
         "term": " ".join(["Emma"] * (rules.SEARCH_MAX_WORDS + 1))}))
     assert response.status_code == 200 and response.json()["results"] == []
 
+
+# --- 6. bodies too big or too many fields: the API's error shape ------------------------------------------
+
+
+def test_a_form_with_too_many_fields_is_a_400_in_the_api_error_shape(settings):
+    fields = "&".join(f"f{n}=x" for n in range(2000))
+    response = no_5xx(Client().post("/api/v1/auth/token/", fields, content_type="application/x-www-form-urlencoded"))
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "too_many_fields"
+    hook = no_5xx(Client().post(f"/webhooks/heify/{settings.HEIFY_WEBHOOK_SECRET}/success/", fields,
+                                content_type="application/x-www-form-urlencoded"))
+    assert hook.status_code == 400 and hook["Content-Type"] == "application/json"  # the webhook reads no form
+
+
+def test_a_query_string_with_too_many_fields_is_a_400():
+    fields = "&".join(f"f{n}=x" for n in range(2000))
+    response = no_5xx(Client().get(f"/api/v1/configurations/?{fields}"))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "too_many_fields"
+    page = no_5xx(Client().get(f"/admin/login/?{fields}"))
+    assert page.status_code == 400 and b"more than" in page.content
+
+
+def test_a_3_mb_webhook_body_is_a_413_in_the_api_error_shape(settings):
+    body = b'{"transcription_id": "' + b"x" * 3_000_000 + b'"}'
+    response = no_5xx(Client().post(f"/webhooks/heify/{settings.HEIFY_WEBHOOK_SECRET}/success/", body,
+                                    content_type="application/json"))
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["status"] == 413 and response.json()["error"]["code"] == "too_large"
