@@ -229,6 +229,10 @@ LOGGING = logging_config(
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address, as the API's throttle reads it: behind the proxy (DJANGO_BEHIND_PROXY) the address the
+# proxy appended to X-Forwarded-For, else the connection's. Without it, every failure behind a proxy would
+# count against the proxy's own address, and anyone could lock anyone out.
+AXES_CLIENT_IP_CALLABLE = "heifyadmin.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "qa.api.errors.locked_out"

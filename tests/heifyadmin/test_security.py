@@ -15,6 +15,7 @@ import logging
 from urllib.parse import quote
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.test import Client
@@ -218,6 +219,45 @@ def test_an_autocomplete_over_the_bound_finds_nothing(calls):
         "app_label": "qa", "model_name": "samplingrule", "field_name": "participant",
         "term": " ".join(["Emma"] * (rules.SEARCH_MAX_WORDS + 1))}))
     assert response.status_code == 200 and response.json()["results"] == []
+
+
+# --- 4. lock-out behind a proxy -------------------------------------------------------------------------
+
+
+def _sign_in(client, password, forwarded):
+    return client.post("/admin/login/", {"username": "ann", "password": password, "next": "/admin/"},
+                       REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_behind_a_proxy_failures_count_against_the_forwarded_address(settings):
+    settings.BEHIND_PROXY = True
+    person("ann", is_superuser=True)
+    attacker, ann = Client(), Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        no_5xx(_sign_in(attacker, "wrong-password", "203.0.113.9"))
+    assert no_5xx(_sign_in(attacker, PASSWORD, "203.0.113.9")).status_code == 429  # the attacker is locked out
+    signed_in = no_5xx(_sign_in(ann, PASSWORD, "198.51.100.7"))  # ann, from her own address, is not
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_lock(settings):
+    """The proxy appends the client's address: whatever the client put before it is not believed."""
+    settings.BEHIND_PROXY = True
+    person("ann", is_superuser=True)
+    client = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        no_5xx(_sign_in(client, "wrong-password", f"192.0.2.{n}, 203.0.113.9"))
+    assert no_5xx(_sign_in(client, PASSWORD, "192.0.2.200, 203.0.113.9")).status_code == 429
+
+
+def test_without_a_proxy_the_header_is_not_believed(settings):
+    settings.BEHIND_PROXY = False
+    person("ann", is_superuser=True)
+    client = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        no_5xx(_sign_in(client, "wrong-password", f"203.0.113.{n}"))
+    assert no_5xx(_sign_in(client, PASSWORD, "198.51.100.7")).status_code == 429
 
 
 # --- 6. bodies too big or too many fields: the API's error shape ------------------------------------------
