@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from heifyadmin.log_context import logging_config
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "csp",
     "heifyadmin.apps.SignInProtectionConfig",  # axes
     "rest_framework",
     "heifyadmin.apps.APIAccessConfig",  # knox
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # NUL in a query string, too many fields, too big a body: 400 / 413 before any view (JSON under /api/).
     "heifyadmin.request_guard.RequestGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,6 +209,26 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------
+# Scripts only from this site's static files (the admin's, Chart.js, review.js, Swagger UI's), or inline
+# with the page's nonce (`{{ request.csp_nonce }}`); no eval, no inline event handlers, no plugins, no
+# framing. Styles may be inline (the admin's and Swagger UI's own `style` attributes); data: images are
+# Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- production: logs ------------------------------------------------------------------------------
 # One line per event (request, job, Heify call), text or JSON (LOG_FORMAT=json), each with the id of

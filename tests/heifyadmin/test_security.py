@@ -260,6 +260,22 @@ def test_without_a_proxy_the_header_is_not_believed(settings):
     assert no_5xx(_sign_in(client, PASSWORD, "198.51.100.7")).status_code == 429
 
 
+# --- 5. Content-Security-Policy ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/admin/login/", "/admin/", "/api/v1/docs/"])
+def test_every_page_has_a_strict_content_security_policy(url):
+    client = admin_as(person("boss", is_superuser=True)) if url != "/admin/login/" else Client()
+    response = no_5xx(client.get(url))
+    assert response.status_code == 200
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["object-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    scripts = policy["script-src"].split()
+    assert "'self'" in scripts and "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts
+    assert b"<script>" not in response.content  # every script is a file (or carries the nonce)
+
+
 # --- 6. bodies too big or too many fields: the API's error shape ------------------------------------------
 
 
