@@ -9,12 +9,14 @@ redirects to `?e=1` and says the filters are wrong), never a filtered list. Ever
 on the site, ours and the third-party apps' alike, gets this: the site mixes `OfferedLookupsOnly` into
 each class it registers.
 
-A search longer than qa.rules allows (words, characters) is not run: the list says why and shows no rows.
+A search longer than qa.rules allows (words, characters) is not run: the list says why and shows no rows. An
+action on rows named by anything but their ids is refused with a message.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 
@@ -52,6 +54,20 @@ class OfferedLookupsOnly:
                 messages.error(request, " ".join(exc.messages))
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
+
+    def response_action(self, request, queryset):
+        """An action on rows named by something no row's id can be (`abc`, a NUL) is refused with a message,
+        as Django refuses an action with no rows selected (it raised ValueError: a 500)."""
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                if "\x00" in value:
+                    raise ValidationError("null character")
+                self.opts.pk.to_python(value)
+            except ValidationError:
+                self.message_user(request, f"No action was taken: {value!r} is not the id of a row of this list.",
+                                  messages.WARNING)
+                return None
+        return super().response_action(request, queryset)
 
 
 class HeifyAdminSite(admin.AdminSite):

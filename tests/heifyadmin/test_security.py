@@ -190,6 +190,18 @@ def test_nul_in_an_api_list_is_a_400_in_the_api_error_shape(calls, path):
     assert response.json()["error"]["status"] == 400 and "null characters" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("selected", ["\x00", "1\x00", "abc"])
+def test_an_admin_action_on_rows_no_id_names_is_refused(calls, selected):
+    """Form values: an action posted with ids no row can have (Django raised ValueError, a 500, on any list)."""
+    boss = admin_as(person("boss", is_superuser=True))
+    for _, url in _changelists():
+        for action in ("delete_selected", "move_to_pending"):
+            no_5xx(boss.post(url, {"action": action, "_selected_action": [selected], "index": "0"}))
+    response = boss.post("/admin/qa/transcription/", {"action": "move_to_pending", "_selected_action": [selected],
+                                                      "index": "0"}, follow=True)
+    assert "is not the id of a row" in response.content.decode()
+
+
 # --- 3. what one search may cost ---------------------------------------------------------------------------
 
 
