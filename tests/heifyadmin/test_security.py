@@ -25,6 +25,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from qa import rules
+from qa.api.urls import router
 from qa.models import Configuration
 from syncer import mirror
 from tests import builders
@@ -180,14 +181,16 @@ def test_nul_in_an_export_or_an_autocomplete_is_a_400(calls, url):
     assert no_5xx(boss.get(url)).status_code == 400
 
 
-@pytest.mark.parametrize("path", [
-    "configurations/?ordering=%00", "evaluators/?ordering=%00", "participants/?cursor=%00",
-    "transcriptions/?status=%00", "transcriptions/?participant=%00", "transcriptions/?date_from=%00&format=csv",
+@pytest.mark.parametrize("query", [
+    "ordering=%00", "cursor=%00", "search=%00", "status=%00", "participant=%00", "date_from=%00&format=csv",
+    "format=xlsx&tag=a%00",
 ])
-def test_nul_in_an_api_list_is_a_400_in_the_api_error_shape(calls, path):
-    response = no_5xx(api_as(person("boss", is_superuser=True)).get(f"/api/v1/{path}"))
-    assert response.status_code == 400
-    assert response.json()["error"]["status"] == 400 and "null characters" in response.json()["error"]["message"]
+def test_nul_in_any_api_list_is_a_400_in_the_api_error_shape(calls, query):
+    api = api_as(person("boss", is_superuser=True))
+    for prefix, _, _ in router.registry:
+        response = no_5xx(api.get(f"/api/v1/{prefix}/?{query}"))
+        assert response.status_code == 400, (prefix, query)
+        assert response.json()["error"]["status"] == 400 and "null characters" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("selected", ["\x00", "1\x00", "abc"])
