@@ -256,6 +256,20 @@ def test_behind_a_proxy_failures_count_against_the_forwarded_address(settings):
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
 
 
+def test_behind_a_proxy_the_api_token_endpoint_counts_by_the_forwarded_address_too(settings):
+    settings.BEHIND_PROXY = True
+    person("ann", is_superuser=True)
+
+    def token(password, forwarded):
+        return no_5xx(APIClient().post("/api/v1/auth/token/", {"username": "ann", "password": password},
+                                       format="json", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded))
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        token("wrong-password", "203.0.113.9")
+    assert token(PASSWORD, "203.0.113.9").status_code == 429
+    assert token(PASSWORD, "198.51.100.7").status_code == 200
+
+
 def test_a_forged_forwarded_address_does_not_escape_the_lock(settings):
     """The proxy appends the client's address: whatever the client put before it is not believed."""
     settings.BEHIND_PROXY = True
