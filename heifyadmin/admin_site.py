@@ -15,6 +15,8 @@ action on rows named by anything but their ids is refused with a message.
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -23,6 +25,7 @@ from django.core.exceptions import ValidationError
 from qa import rules
 
 
+@functools.cache
 def _offered_only(changelist_class):
     class OfferedLookupsChangeList(changelist_class):
         def get_filters(self, request):
