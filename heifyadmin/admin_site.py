@@ -67,7 +67,7 @@ class OfferedLookupsOnly:
                     raise ValidationError("null character")
                 self.opts.pk.to_python(value)
             except ValidationError:
-                self.message_user(request, f"No action was taken: {value!r} is not the id of a row of this list.",
+                self.message_user(request, f"No action was taken: {value[:40]!r} is not the id of a row of this list.",
                                   messages.WARNING)
                 return None
         return super().response_action(request, queryset)
