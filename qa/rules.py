@@ -311,6 +311,26 @@ def clean_report_date(value: Any, *, field: str = "as_of") -> date | None:
     return value
 
 
+# One search (an admin list's search box, its autocomplete): each word costs queries, so both are bounded.
+SEARCH_MAX_WORDS = 10
+SEARCH_MAX_LENGTH = 200
+
+
+def clean_search(value: str, *, field: str = "search") -> str:
+    """A search term within the bounds: at most SEARCH_MAX_LENGTH characters and SEARCH_MAX_WORDS words (a
+    quoted phrase is one word, as the admin splits them)."""
+    from django.utils.text import smart_split
+
+    value = value or ""
+    if len(value) > SEARCH_MAX_LENGTH:
+        raise ValidationError({field: f"A search may be at most {SEARCH_MAX_LENGTH} characters long, not "
+                                      f"{len(value)}: shorten it; nothing was searched."})
+    words = sum(1 for _ in smart_split(value))
+    if words > SEARCH_MAX_WORDS:
+        raise ValidationError({field: f"A search may have at most {SEARCH_MAX_WORDS} words, not {words}: "
+                                      "leave some out; nothing was searched."})
+    return value
+
 # --- shared pieces, continued ----------------------------------------------------
 
 
