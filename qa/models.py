@@ -46,6 +46,11 @@ class HeifyObject(models.Model):
     synced_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When Heify's data was last written here.",
     )
+    heify_as_of = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The moment Heify's data here is known to hold from: when the fetch that brought it began, or "
+                  "when Heify answered our change of it. A page fetched before then is not written over it.",
+    )
     sync_state = models.CharField(
         max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
         help_text="Anything but 'in sync' means a local change Heify has not taken yet; a pull leaves it alone.",

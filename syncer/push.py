@@ -4,7 +4,8 @@ qa.heify describes the three steps; here are steps 2 and 3. A change is
 claimed (`push_claim`, by qa.services or by `claim`), sent with no database
 transaction open, and Heify's answer is recorded in a short transaction
 conditional on the claim:
-- accepted: the row is in sync and holds Heify's version (the one upsert path);
+- accepted: the row is in sync and holds Heify's version (the one upsert path),
+  as of Heify's answer: a page a pull fetched before then is not written over it;
 - unreachable: the row keeps waiting, and `push_waiting` (a scheduled job)
   sends it once Heify is back;
 - refused: heify.Refused is raised and the row is left to the caller (the
@@ -146,13 +147,16 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
     model, resource = type(obj), RESOURCE_OF[type(obj)]
     heify_id = payload.get(contract.ID_FIELDS[resource]) or obj.heify_id
     mine = model.objects.filter(pk=obj.pk, push_claim=claim.token)
+    # Heify holds this from now on: a page a pull fetched before now is not written over it (mirror.upsert),
+    # even when Heify's answer changes nothing of what is stored.
+    answered = mirror.heify_clock()
     with transaction.atomic():
         if obj.heify_id is None:  # a pull may have brought Heify's copy meanwhile: this row is the object
             model.objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
         done = {"heify_id": heify_id, "create_sent_at": None, "replace_sent": None, "sync_error": "",
                 **heify.RELEASED}
-        if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
-            mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
+        if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, heify_as_of=answered, **done):
+            mirror.upsert(resource, mirror.parse_batch(resource, [payload]), as_of=answered)
             obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
             return
         # Changed again while on its way (a review move): released, the newer change waits its turn.
