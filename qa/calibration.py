@@ -4,7 +4,9 @@ A QA manager picks a few scored calls, two or more reviewers and optionally an
 expert. Each rater answers pass/fail for every criterion of every call (the
 criteria the AI evaluated on it) without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
-submit, and `session_results` is refused to them until then. Submitting makes
+submit, `session_results` is refused to them until then, and every other door
+to a session's calls (the review page, the API, the exports) asks
+`hides_ai_from` / `blind_call_ids` before it shows what the AI said. Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
@@ -18,11 +20,19 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from qa import analytics, queues
 from qa.agreement import fleiss_kappa
-from qa.models import CalibrationAnswer, CalibrationSession, CalibrationSubmission, Criterion, Transcription
+from qa.models import (
+    CalibrationAnswer,
+    CalibrationSession,
+    CalibrationSubmission,
+    Criterion,
+    ReviewEvent,
+    Transcription,
+)
 
 AI = "AI"
 
@@ -96,6 +106,30 @@ def is_rater(session: CalibrationSession, user) -> bool:
 
 def has_submitted(session: CalibrationSession, user) -> bool:
     return session.submissions.filter(rater=user).exists()
+
+
+def blind_call_ids(user) -> set[int]:
+    """The calls whose AI verdicts (results, points, score, critical fail) and reviewers' verdicts `user` may not
+    see now: those of every open session they rate (as a reviewer or the expert) and have not submitted yet.
+    The one rule every screen, the API and the exports ask; one query, whatever the number of calls."""
+    if user is None or not user.is_authenticated:
+        return set()
+    submitted = CalibrationSubmission.objects.filter(session=OuterRef("calibrationsession_id"), rater=user)
+    return set(CalibrationSession.calls.through.objects.filter(
+        Q(calibrationsession__reviewers=user) | Q(calibrationsession__expert=user),
+        calibrationsession__closed_at__isnull=True,
+    ).exclude(Exists(submitted)).values_list("transcription_id", flat=True))
+
+
+def hides_ai_from(user, call: Transcription) -> bool:
+    """Whether `call`'s AI verdicts are hidden from `user` now (blind_call_ids)."""
+    return call.pk in blind_call_ids(user)
+
+
+def visible_history(call: Transcription, *, ai_hidden: bool):
+    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (hides_ai_from)."""
+    history = queues.history(call)
+    return history.exclude(action=ReviewEvent.Action.VERDICT) if ai_hidden else history
 
 
 def rater_sheet(session: CalibrationSession, rater) -> list[dict]:

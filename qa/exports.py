@@ -26,7 +26,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -295,9 +295,12 @@ def criterion_result(results: Any, name: str) -> str:
 
 
 def calls_table(
-    queryset: QuerySet, *, review_url: Callable[[int], str], evaluator_id: str | None = None, title: str = "Calls",
+    queryset: QuerySet, *, review_url: Callable[[int], str], blind_call_ids: Collection[int],
+    evaluator_id: str | None = None, title: str = "Calls",
 ) -> Table:
-    """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page."""
+    """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page. The AI's
+    verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
+    qa.calibration)."""
     criteria = criterion_names(evaluator_id)
     fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
@@ -307,7 +310,8 @@ def calls_table(
         evaluators = dict(Evaluator.objects.exclude(heify_id=None).values_list("heify_id", "tag"))
         reviewers = dict(get_user_model().objects.values_list("pk", "username"))
         with _streaming_read(queryset.db):
-            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers)
+            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers,
+                                  blind_call_ids)
 
     return Table(title=title, headers=headers, rows=rows())
 
@@ -319,10 +323,12 @@ def _streaming_read(alias: str):
     return transaction.atomic(using=alias) if connections[alias].vendor == "postgresql" else nullcontext()
 
 
-def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers):
+def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
     for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
          duration, occurred_at, completed_at, assignee, in_group_since, *results) in queryset.values_list(
             *fields).iterator(chunk_size=BATCH * 2):
+        if pk in blind_call_ids:
+            score, critical, results = None, None, [None]
         yield [
             name, heify_id, status, group, participants.get(participant_id), participant_id,
             evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
@@ -356,11 +362,18 @@ REPORT_COLUMNS = (
 )
 
 
-def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data), each with its review page."""
+REPORT_AI_KEYS = ("score", "critical", "failed_criteria")
+
+
+def report_table(
+    participant, report: dict, *, review_urls: dict[str, str], blind_heify_ids: Collection[str],
+) -> Table:
+    """A participant report's calls (its raw_data), each with its review page; the AI's verdicts left out of the
+    calls in `blind_heify_ids` (the reader's, qa.calibration)."""
     return Table(
         title=f"{participant.tag} report",
         headers=[header for header, _ in REPORT_COLUMNS] + ["Review page"],
-        rows=([*(call[key] for _, key in REPORT_COLUMNS), review_urls.get(call["id"], "")]
+        rows=([*(None if key in REPORT_AI_KEYS and call["id"] in blind_heify_ids else call[key]
+                 for _, key in REPORT_COLUMNS), review_urls.get(call["id"], "")]
               for call in report["raw_data"]),
     )

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa import analytics, exports, team
+from qa import analytics, calibration, exports, team
 from qa.models import Transcription
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
@@ -73,6 +73,7 @@ class CallListExportMixin:
             title = "My reviews"
         table = exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
+            blind_call_ids=calibration.blind_call_ids(request.user),
             evaluator_id=request.GET.get(EVALUATOR_PARAM), title=title,
         )
         return exports.streaming_response(table, fmt)
@@ -108,6 +109,9 @@ class ParticipantExportMixin:
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
-        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in
-                       (calls.values_list("heify_id", "pk").iterator() if calls else ())}
-        return exports.streaming_response(exports.report_table(participant, report, review_urls=review_urls), fmt)
+        pks = dict(calls.values_list("heify_id", "pk").iterator() if calls else ())
+        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in pks.items()}
+        blind = calibration.blind_call_ids(request.user)
+        table = exports.report_table(participant, report, review_urls=review_urls,
+                                     blind_heify_ids={heify_id for heify_id, pk in pks.items() if pk in blind})
+        return exports.streaming_response(table, fmt)

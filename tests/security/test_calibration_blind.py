@@ -1,0 +1,159 @@
+"""Security regression: a rater with an open score sheet sees none of the AI's verdicts on its calls, at any door
+(the call's pages, the API's call and list, the admin's and the API's exports), until they submit. No door
+answers 5xx."""
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from qa import calibration, queues
+from qa.models import Transcription
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+SCORE = 73.5  # the AI's score, a figure nothing else on the pages shows
+SECRET_REASON = "AGENT-NEVER-GREETED"
+
+
+def person(name, role):
+    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def world(load):
+    evaluator = builders.evaluator_payload()
+    agent = builders.participant_payload(tag="Agent Blind")
+    call = builders.transcription_payload(evaluator=evaluator, participant=agent, name="blind call",
+                                          group="PENDING_REVIEW")
+    call["details"]["evaluation"].update(score=SCORE, critical_fail_triggered=True)
+    other = builders.transcription_payload(evaluator=evaluator, participant=agent, name="other call",
+                                           created_at="2026-03-08T10:00:00+00:00")
+    other["details"]["evaluation"]["score"] = 64.5
+    outside = builders.transcription_payload(evaluator=evaluator, participant=agent, name="outside call",
+                                             created_at="2026-03-09T10:00:00+00:00")
+    outside["details"]["evaluation"]["score"] = 55.5
+    load(evaluators=[evaluator], participants=[agent], transcriptions=[call, other, outside])
+    people = {name: person(name, "Reviewer") for name in ("ann", "bob", "cleo")}
+    people["max"] = person("max", "QA manager")
+    blind = Transcription.objects.get(name="blind call")
+    # Someone else's verdict on the call, which says what the AI said.
+    queues.criterion_verdict_record(transcription_id=blind.pk, reviewer=people["max"], criterion_name="Greeting",
+                                    agrees=False, reason=SECRET_REASON)
+    session = calibration.calibration_session_create(
+        name="March", calls=[blind, Transcription.objects.get(name="other call")],
+        reviewers=[people["ann"], people["bob"]], acting_user=people["max"])
+    return {"session": session, "call": blind, **people}
+
+
+def submit_all(session, rater):
+    answers = {(call.pk, name): True for call in session.calls.all() for name in calibration.call_criteria(call)}
+    calibration.calibration_answers_save(session=session, rater=rater, answers=answers, submit=True)
+
+
+def ok(response):
+    assert response.status_code < 500, response.status_code
+    assert response.status_code == 200, response.content[:300]
+    return response
+
+
+def page(client, user, call, name):
+    client.force_login(user)
+    return ok(client.get(reverse(f"admin:qa_{name}_change", args=[call.pk]))).content.decode()
+
+
+def shows_ai(html: str) -> bool:
+    return any(mark in html for mark in ("qa-passed", "qa-failed", "73.5", "qa-critical", SECRET_REASON))
+
+
+def api_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    return client
+
+
+def download(response) -> list[list[str]]:
+    ok(response)
+    body = b"".join(response.streaming_content)
+    if response["Content-Type"].startswith("text/csv"):
+        return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+    return [["" if v is None else str(v) for v in row] for row in book.active.iter_rows(values_only=True)]
+
+
+def blind_row(rows, call):
+    header, *body = rows
+    row = next(dict(zip(header, r, strict=True)) for r in body if r[header.index("Heify ID")] == call.heify_id)
+    return {key: row[key] for key in ("Score", "Critical fail", "Greeting", "Issue resolved") if key in row}
+
+
+@pytest.mark.parametrize("name", ["transcription", "reviewitem"])
+def test_the_calls_pages_hide_the_ai_from_a_rater_until_they_submit(client, world, name):
+    html = page(client, world["ann"], world["call"], name)
+    assert not shows_ai(html) and "Greeting" in html and "Good morning" in html  # the call itself is there
+    assert "until you submit" in html
+    assert "64.5" not in html  # the session's other call, in the agent's recent scores
+    outside = page(client, world["ann"], Transcription.objects.get(name="outside call"), name)
+    assert "55.5" in outside and "73.5" not in outside and "64.5" not in outside  # nor on a call outside it
+    assert shows_ai(page(client, world["cleo"], world["call"], name))  # not a rater: sees it all
+    submit_all(world["session"], world["ann"])
+    assert shows_ai(page(client, world["ann"], world["call"], name))
+
+
+def test_the_api_hides_the_ai_from_a_rater_in_the_call_and_the_list(world):
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    one = ok(api.get(url)).json()["data"]
+    assert "evaluation" not in one["details"] and one["details"]["conversation"]["segments"]
+    listed = ok(api.get("/api/v1/transcriptions/")).json()["data"]
+    mine = next(c for c in listed if c["transcription_id"] == world["call"].heify_id)
+    assert "evaluation" not in mine["details"]
+    in_session = [c for c in listed if c["name"] != "outside call"]
+    assert len(in_session) == 2 and "criteria_results" not in json.dumps(in_session)
+    assert "73.5" not in json.dumps(listed)
+    assert SECRET_REASON not in ok(api.get(url + "notes/")).content.decode()
+    assert ok(api_for(world["cleo"]).get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+    submit_all(world["session"], world["ann"])
+    assert ok(api.get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_exports_hide_the_ai_from_a_rater(client, world, fmt):
+    evaluator = f"evaluator__heify_id__exact={world['call'].evaluator_id}"
+    admin_url = reverse("admin:qa_transcription_export", args=[fmt]) + "?" + evaluator
+    api_url = f"/api/v1/transcriptions/?format={fmt}&evaluator={world['call'].evaluator_id}"
+    client.force_login(world["ann"])
+    hidden = {"Score": "", "Critical fail": "", "Greeting": "", "Issue resolved": ""}
+    assert blind_row(download(client.get(admin_url)), world["call"]) == hidden
+    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"]) == hidden
+    client.force_login(world["cleo"])
+    shown = blind_row(download(client.get(admin_url)), world["call"])
+    assert shown["Score"] == "73.5" and shown["Greeting"] == "failed"
+    submit_all(world["session"], world["ann"])
+    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"])["Score"] == "73.5"
+
+
+def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    client.force_login(world["ann"])
+    url = reverse("admin:qa_participant_report_export", args=[agent.pk, "csv"]) + "?as_of=2026-03-31"
+    header, *rows = download(client.get(url))
+    row = next(dict(zip(header, r, strict=True)) for r in rows if r[0] == world["call"].heify_id)
+    assert (row["Score"], row["Critical fail"], row["Failed criteria"]) == ("", "", "")
+
+
+def test_a_closed_session_hides_nothing(client, world):
+    calibration.calibration_session_close(session=world["session"], acting_user=world["max"])
+    assert not calibration.hides_ai_from(world["ann"], world["call"])
+    assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
