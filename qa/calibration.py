@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from qa import analytics, queues
+from qa import analytics, queues, rules
 from qa.agreement import fleiss_kappa
 from qa.models import (
     CalibrationAnswer,
@@ -164,13 +164,20 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
-    notes = notes or {}
+    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.rules).
+    kept = {}
     for (call_pk, name), passed in answers.items():
         if not isinstance(passed, bool):
             raise ValidationError(f"{name}: the answer is pass or fail.")
+        try:
+            kept[(call_pk, name)] = (passed, rules.clean_review_text((notes or {}).get((call_pk, name)),
+                                                                     field="note", what=f"note on {name}").strip())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["note"]) from None
+    for (call_pk, name), (passed, note) in kept.items():
         CalibrationAnswer.objects.update_or_create(
             session=session, transcription_id=call_pk, rater=rater, criterion_name=name,
-            defaults={"passed": passed, "note": (notes.get((call_pk, name)) or "").strip()},
+            defaults={"passed": passed, "note": note},
         )
     if submit:
         answered = set(session.answers.filter(rater=rater).values_list("transcription_id", "criterion_name"))

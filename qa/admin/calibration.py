@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from qa import calibration, queues
+from qa import calibration, queues, rules
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
 from qa.models import CalibrationSession
@@ -147,7 +147,8 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         for item in sheet:
             item["turns"] = speaker_turns(item["call"].segments or [])
         return TemplateResponse(request, "admin/qa/calibrationsession/score.html",
-                                self._context(request, session, f"{session}: your answers", sheet=sheet))
+                                self._context(request, session, f"{session}: your answers", sheet=sheet,
+                                              note_max_length=rules.REVIEW_TEXT_MAX_LENGTH))
 
     def results_view(self, request, pk: int):
         """Everyone's answers (managers; raters once they submitted). A manager closes the session here (POST)."""
