@@ -122,8 +122,25 @@ def _take(buffer: io.StringIO) -> bytes:
     return data
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold
-_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+# Characters XML 1.0 cannot hold, and lone surrogates (UTF-8 cannot encode them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_IN_SHEET_NAME = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")  # control characters and Excel's forbidden ones
+XLSX_CELL_MAX_LENGTH = 32_767  # Excel's most characters in a cell; it "repairs" a file with more
+XLSX_SHEET_NAME_MAX_LENGTH = 31
+
+
+def xlsx_text(value: str) -> str:
+    """Text as a .xlsx cell can hold it: no character XML 1.0 cannot, at most Excel's 32,767 characters."""
+    return _NOT_XML.sub("", value)[:XLSX_CELL_MAX_LENGTH]
+
+
+def xlsx_sheet_name(title: str) -> str:
+    """A sheet name Excel and openpyxl accept, whatever `title` holds (a participant's tag): no control character
+    and none of []:*?/ or a backslash, no apostrophe at either end, 1 to 31 characters."""
+    name = " ".join(_NOT_IN_SHEET_NAME.sub(" ", xlsx_text(title)).split())
+    return name[:XLSX_SHEET_NAME_MAX_LENGTH].strip("' ") or "Export"
+
+
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -191,7 +208,7 @@ def _xlsx_row(number: int, values: Iterable[Any], letters: list[str], style: str
         if isinstance(value, (int, float)):
             cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
         elif value:
-            text = xml_escape(_NOT_XML.sub("", value), {"\r": "&#13;"})  # a bare CR would be read back as LF
+            text = xml_escape(xlsx_text(value), {"\r": "&#13;"})  # a bare CR would be read back as LF
             cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
@@ -218,7 +235,7 @@ class _Sink:
 def xlsx_chunks(table: Table) -> Iterator[bytes]:
     sink = _Sink()
     letters = [_column_letters(i) for i in range(len(table.headers))]
-    sheet_name = xml_escape(_SHEET_NAME.sub(" ", table.title)[:31] or "Export", {'"': "&quot;"})
+    sheet_name = xml_escape(xlsx_sheet_name(table.title), {'"': "&quot;"})
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in _STATIC_PARTS.items():
             archive.writestr(name, text)
