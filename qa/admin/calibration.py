@@ -117,9 +117,17 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
                 "session": session, **extra}
 
+    def _session_or_404(self, request, pk: int) -> CalibrationSession:
+        """The session, as Django's admin looks an object up: the permission first (without it, 403 whether the
+        session exists or not), then among the sessions the user may see (one they may not answers as a missing
+        one does)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
     def score_view(self, request, pk: int):
         """The blind score sheet: nothing but the rater's own answers until they submit."""
-        session = get_object_or_404(CalibrationSession, pk=pk)
+        session = self._session_or_404(request, pk)
         if not calibration.is_rater(session, request.user):
             raise PermissionDenied
         if request.method == "POST":
@@ -152,7 +160,7 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
 
     def results_view(self, request, pk: int):
         """Everyone's answers (managers; raters once they submitted). A manager closes the session here (POST)."""
-        session = get_object_or_404(CalibrationSession, pk=pk)
+        session = self._session_or_404(request, pk)
         if not calibration.may_see_results(session, request.user):
             raise PermissionDenied
         if request.method == "POST":

@@ -60,10 +60,11 @@ class CallListExportMixin:
         context = {"export_links": export_links(self._export_url_name(), request.GET), **(extra_context or {})}
         return super().changelist_view(request, context)
 
+    # Each view asks the permission first: without it, 403 whatever the format or the object asked for.
     def export_view(self, request, fmt: str):
-        fmt = _format(fmt)
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        fmt = _format(fmt)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
@@ -92,9 +93,9 @@ class ParticipantExportMixin:
         ]
 
     def team_export_view(self, request, fmt: str):
-        fmt = _format(fmt)
         if not self.has_view_permission(request):
             raise PermissionDenied
+        fmt = _format(fmt)
         sort = request.GET.get("o", "tag")
         rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"))
         base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
@@ -102,10 +103,10 @@ class ParticipantExportMixin:
         return exports.streaming_response(table, fmt)
 
     def report_export_view(self, request, pk: int, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         fmt = _format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, participant):
-            raise PermissionDenied
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []

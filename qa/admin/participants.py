@@ -160,9 +160,10 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def heify_report_view(self, request, pk: int):
         """Heify's own report beside ours. Asking costs one call of Heify's monthly analytics quota, so it is
         a QA manager's permission, and a report fetched today is shown again instead of asking twice."""
-        participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, participant) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+        # The permission before the lookup: without it, 403 whether the participant exists or not.
+        if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
+        participant = get_object_or_404(self.get_queryset(request), pk=pk)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:

@@ -263,13 +263,14 @@ class ParticipantViewSet(HeifyObjectViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def analytics(self, request, *args, **kwargs):
         """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
-        participant = self.get_object()
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
+        participant = self.get_object()
         body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
