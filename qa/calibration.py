@@ -20,7 +20,7 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from qa import analytics, queues, rules
@@ -108,17 +108,29 @@ def has_submitted(session: CalibrationSession, user) -> bool:
     return session.submissions.filter(rater=user).exists()
 
 
-def blind_call_ids(user) -> set[int]:
-    """The calls whose AI verdicts (results, points, score, critical fail) and reviewers' verdicts `user` may not
-    see now: those of every open session they rate (as a reviewer or the expert) and have not submitted yet.
-    The one rule every screen, the API and the exports ask; one query, whatever the number of calls."""
-    if user is None or not user.is_authenticated:
-        return set()
+def _blind_calls(user):
+    """The rule: the calls of every open session `user` rates (as a reviewer or the expert) and has not submitted."""
     submitted = CalibrationSubmission.objects.filter(session=OuterRef("calibrationsession_id"), rater=user)
-    return set(CalibrationSession.calls.through.objects.filter(
+    return CalibrationSession.calls.through.objects.filter(
         Q(calibrationsession__reviewers=user) | Q(calibrationsession__expert=user),
         calibrationsession__closed_at__isnull=True,
-    ).exclude(Exists(submitted)).values_list("transcription_id", flat=True))
+    ).exclude(Exists(submitted)).values("transcription_id")
+
+
+def blind_call_ids(user) -> set[int]:
+    """The calls whose AI verdicts (results, points, score, critical fail) and reviewers' verdicts `user` may not
+    see now (_blind_calls). What every page, the API and the exports ask; one query, whatever the number of calls."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return {row["transcription_id"] for row in _blind_calls(user)}
+
+
+def without_blind_calls(calls: QuerySet, user) -> QuerySet:
+    """A list of calls without those blind to `user` (_blind_calls), in the same query: a list could otherwise
+    tell their AI verdicts by its filters (score, critical fail) or its order (critical fails first)."""
+    if user is None or not user.is_authenticated:
+        return calls
+    return calls.exclude(pk__in=_blind_calls(user))
 
 
 def hides_ai_from(user, call: Transcription) -> bool:

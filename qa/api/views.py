@@ -318,7 +318,10 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
     def filter_queryset(self, queryset):
         # The filters and the ordering are the list's: an address with an id names one call whatever
         # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
+        if self.action != "list":
+            return queryset
+        return calibration.without_blind_calls(super().filter_queryset(queryset), self.request.user)
 
     def retrieve(self, request, *args, **kwargs):
         return respond(s.TranscriptionSerializer, self.get_object(), context=self.get_serializer_context())

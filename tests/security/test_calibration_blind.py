@@ -4,7 +4,6 @@ answers 5xx."""
 
 import csv
 import io
-import json
 
 import openpyxl
 import pytest
@@ -109,37 +108,61 @@ def test_the_calls_pages_hide_the_ai_from_a_rater_until_they_submit(client, worl
     assert shows_ai(page(client, world["ann"], world["call"], name))
 
 
-def test_the_api_hides_the_ai_from_a_rater_in_the_call_and_the_list(world):
+def listed_names(response) -> set[str]:
+    return {call["name"] for call in ok(response).json()["data"]}
+
+
+def test_the_api_hides_the_ai_from_a_rater_in_the_call_and_leaves_the_call_out_of_lists(world):
     api = api_for(world["ann"])
     url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
     one = ok(api.get(url)).json()["data"]
     assert "evaluation" not in one["details"] and one["details"]["conversation"]["segments"]
-    listed = ok(api.get("/api/v1/transcriptions/")).json()["data"]
-    mine = next(c for c in listed if c["transcription_id"] == world["call"].heify_id)
-    assert "evaluation" not in mine["details"]
-    in_session = [c for c in listed if c["name"] != "outside call"]
-    assert len(in_session) == 2 and "criteria_results" not in json.dumps(in_session)
-    assert "73.5" not in json.dumps(listed)
+    # A list, filtered or ordered by what the AI said or not, would tell it: the session's calls are left out.
+    for query in ("", "?critical_fail=true", "?score_min=73&score_max=74", "?ordering=occurred_at"):
+        assert listed_names(api.get("/api/v1/transcriptions/" + query)) <= {"outside call"}
     assert SECRET_REASON not in ok(api.get(url + "notes/")).content.decode()
     assert ok(api_for(world["cleo"]).get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+    assert "blind call" in listed_names(api_for(world["cleo"]).get("/api/v1/transcriptions/?critical_fail=true"))
     submit_all(world["session"], world["ann"])
     assert ok(api.get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+    assert "blind call" in listed_names(api.get("/api/v1/transcriptions/?critical_fail=true"))
+
+
+@pytest.mark.parametrize(("name", "query"), [
+    ("transcription", ""), ("transcription", "?critical_fail_triggered__exact=1"), ("transcription", "?q=blind"),
+    ("reviewitem", "?queue=PENDING_REVIEW"), ("reviewitem", "?queue=PENDING_REVIEW&score=61-80"),
+])
+def test_the_admins_call_lists_leave_the_session_out_for_a_rater(client, world, name, query):
+    url = reverse(f"admin:qa_{name}_changelist") + query
+    client.force_login(world["ann"])
+    assert "blind call" not in ok(client.get(url)).content.decode()
+    client.force_login(world["cleo"])
+    assert "blind call" in ok(client.get(url)).content.decode()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_the_exports_hide_the_ai_from_a_rater(client, world, fmt):
-    evaluator = f"evaluator__heify_id__exact={world['call'].evaluator_id}"
-    admin_url = reverse("admin:qa_transcription_export", args=[fmt]) + "?" + evaluator
-    api_url = f"/api/v1/transcriptions/?format={fmt}&evaluator={world['call'].evaluator_id}"
+def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
+    admin_url = reverse("admin:qa_transcription_export", args=[fmt])
+    api_url = f"/api/v1/transcriptions/?format={fmt}"
     client.force_login(world["ann"])
-    hidden = {"Score": "", "Critical fail": "", "Greeting": "", "Issue resolved": ""}
-    assert blind_row(download(client.get(admin_url)), world["call"]) == hidden
-    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"]) == hidden
+    for rows in (download(client.get(admin_url)), download(api_for(world["ann"]).get(api_url))):
+        assert {row[0] for row in rows[1:]} == {"outside call"}
     client.force_login(world["cleo"])
-    shown = blind_row(download(client.get(admin_url)), world["call"])
+    shown = blind_row(download(client.get(admin_url + f"?evaluator__heify_id__exact={world['call'].evaluator_id}")),
+                      world["call"])
     assert shown["Score"] == "73.5" and shown["Greeting"] == "failed"
     submit_all(world["session"], world["ann"])
     assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"])["Score"] == "73.5"
+
+
+def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
+    from qa import exports
+
+    call = world["call"]
+    table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},
+                                evaluator_id=call.evaluator_id)
+    row = dict(zip(table.headers, next(iter(table.rows)), strict=True))
+    assert (row["Score"], row["Critical fail"], row["Greeting"]) == (None, None, "")
 
 
 def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
