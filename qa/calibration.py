@@ -125,6 +125,21 @@ def blind_call_ids(user) -> set[int]:
     return {row["transcription_id"] for row in _blind_calls(user)}
 
 
+def blind_heify_ids(user) -> set[str]:
+    """blind_call_ids, as Heify ids (a report's calls are named by them)."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(Transcription.objects.filter(pk__in=_blind_calls(user)).values_list("heify_id", flat=True))
+
+
+def report_calls_for(user, calls: list[dict]) -> list[dict]:
+    """A participant report's calls (its raw_data) as `user` may read them: no score, critical fail or failed
+    criteria on those blind to them. (The report's figures still count them: they are not one call's verdict.)"""
+    blind = blind_heify_ids(user) if calls else set()
+    return [{**call, "score": None, "critical": None, "failed_criteria": None} if call["id"] in blind else call
+            for call in calls]
+
+
 def without_blind_calls(calls: QuerySet, user) -> QuerySet:
     """A list of calls without those blind to `user` (_blind_calls), in the same query: a list could otherwise
     tell their AI verdicts by its filters (score, critical fail) or its order (critical fails first)."""

@@ -379,18 +379,12 @@ REPORT_COLUMNS = (
 )
 
 
-REPORT_AI_KEYS = ("score", "critical", "failed_criteria")
-
-
-def report_table(
-    participant, report: dict, *, review_urls: dict[str, str], blind_heify_ids: Collection[str],
-) -> Table:
-    """A participant report's calls (its raw_data), each with its review page; the AI's verdicts left out of the
-    calls in `blind_heify_ids` (the reader's, qa.calibration)."""
+def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
+    """A participant report's calls (its raw_data, as the reader may see them: qa.calibration.report_calls_for),
+    each with its review page."""
     return Table(
         title=f"{participant.tag} report",
         headers=[header for header, _ in REPORT_COLUMNS] + ["Review page"],
-        rows=([*(None if key in REPORT_AI_KEYS and call["id"] in blind_heify_ids else call[key]
-                 for _, key in REPORT_COLUMNS), review_urls.get(call["id"], "")]
+        rows=([*(call[key] for _, key in REPORT_COLUMNS), review_urls.get(call["id"], "")]
               for call in report["raw_data"]),
     )

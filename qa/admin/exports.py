@@ -108,11 +108,9 @@ class ParticipantExportMixin:
         fmt = _format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
+        report = {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
-        pks = dict(calls.values_list("heify_id", "pk").iterator() if calls else ())
-        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in pks.items()}
-        blind = calibration.blind_call_ids(request.user)
-        table = exports.report_table(participant, report, review_urls=review_urls,
-                                     blind_heify_ids={heify_id for heify_id, pk in pks.items() if pk in blind})
-        return exports.streaming_response(table, fmt)
+        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in
+                       (calls.values_list("heify_id", "pk").iterator() if calls else ())}
+        return exports.streaming_response(exports.report_table(participant, report, review_urls=review_urls), fmt)

@@ -271,7 +271,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
-        body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
+        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))
+        body = {"data": {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:

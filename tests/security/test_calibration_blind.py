@@ -180,3 +180,19 @@ def test_a_closed_session_hides_nothing(client, world):
     calibration.calibration_session_close(session=world["session"], acting_user=world["max"])
     assert not calibration.hides_ai_from(world["ann"], world["call"])
     assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
+
+
+def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_verdicts_out(client, world):
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    client.force_login(world["ann"])
+    html = ok(client.get(reverse("admin:qa_participant_change", args=[agent.pk]) + "?as_of=2026-03-31")).content
+    table = html.decode().split('data-testid="dashboard-calls"')[1].split("</table>")[0]
+    assert "73.5" not in table and "64.5" not in table and "55.5" in table and "qa-critical" not in table
+    # (The report's figures, a day's average included, still count the call: not one call's verdict shown.)
+    data = ok(api_for(world["ann"]).get(f"/api/v1/participants/{agent.heify_id}/analytics/?as_of=2026-03-31"))
+    calls = {c["id"]: c for c in data.json()["data"]["raw_data"]}
+    assert (calls[world["call"].heify_id]["score"], calls[world["call"].heify_id]["failed_criteria"]) == (None, None)
+    outside = Transcription.objects.get(name="outside call").heify_id
+    assert calls[outside]["score"] == 55.5
