@@ -218,7 +218,11 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
 
 
 def may_see_results(session: CalibrationSession, user) -> bool:
-    return user.has_perm(queues.MANAGE) or has_submitted(session, user)
+    """Raters once they have submitted; managers, unless they rate in the open session themselves (then as any
+    rater: the results hold the AI's verdicts and everyone's answers)."""
+    if has_submitted(session, user):
+        return True
+    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
 
 
 def session_results(session: CalibrationSession, viewer) -> dict:

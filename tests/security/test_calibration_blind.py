@@ -196,3 +196,15 @@ def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_verdicts
     assert (calls[world["call"].heify_id]["score"], calls[world["call"].heify_id]["failed_criteria"]) == (None, None)
     outside = Transcription.objects.get(name="outside call").heify_id
     assert calls[outside]["score"] == 55.5
+
+
+def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
+    session = calibration.calibration_session_create(
+        name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    client.force_login(world["max"])
+    url = reverse("admin:qa_calibrationsession_results", args=[session.pk])
+    assert client.get(url).status_code == 403
+    assert not shows_ai(page(client, world["max"], world["call"], "reviewitem"))
+    submit_all(session, world["max"])
+    assert ok(client.get(url)).status_code == 200
+    assert ok(client.get(reverse("admin:qa_calibrationsession_results", args=[world["session"].pk])))
