@@ -208,3 +208,14 @@ def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world)
     submit_all(session, world["max"])
     assert ok(client.get(url)).status_code == 200
     assert ok(client.get(reverse("admin:qa_calibrationsession_results", args=[world["session"].pk])))
+
+
+def test_recording_a_verdict_answers_a_rater_with_their_own_only(world):
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
+    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
+    answer = ok(api.put(url + "verdicts/", {"verdicts": [{"criterion": "Issue resolved", "agrees": True,
+                                                          "reason": ""}]}, format="json"))
+    assert [v["criterion"] for v in answer.json()["data"]] == ["Issue resolved"]
+    assert SECRET_REASON not in answer.content.decode()
