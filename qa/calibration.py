@@ -5,8 +5,10 @@ expert. Each rater answers pass/fail for every criterion of every call (the
 criteria the AI evaluated on it) without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
 submit, `session_results` is refused to them until then, and every other door
-to a session's calls (the review page, the API, the exports) asks
-`hides_ai_from` / `blind_call_ids` before it shows what the AI said. Submitting makes
+to a session's calls asks one rule (`_blind_calls`) before it shows what the
+AI said: the call's pages and the API's call (`blind_call_ids`,
+`hides_ai_from`), every call list and its export (`without_blind_calls`), a
+participant's report (`report_calls_for`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the

@@ -455,8 +455,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def detail_context(self, request, obj: Transcription) -> dict:
-        """What the detail template shows; one query beyond the call itself (two more for a reviewer: whether
-        calibration hides the AI's verdicts from them, and the criteria)."""
+        """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
+        the reader, the criteria)."""
         blind = calibration.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
         ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)

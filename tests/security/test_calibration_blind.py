@@ -219,3 +219,13 @@ def test_recording_a_verdict_answers_a_rater_with_their_own_only(world):
                                                           "reason": ""}]}, format="json"))
     assert [v["criterion"] for v in answer.json()["data"]] == ["Issue resolved"]
     assert SECRET_REASON not in answer.content.decode()
+
+
+def test_the_expert_is_blind_too_until_they_submit(world):
+    session = calibration.calibration_session_create(
+        name="With an expert", calls=[world["call"]], reviewers=[world["bob"], world["cleo"]], expert=world["ann"],
+        acting_user=world["max"])
+    calibration.calibration_session_close(session=world["session"], acting_user=world["max"])  # ann's other one
+    assert calibration.hides_ai_from(world["ann"], world["call"])
+    submit_all(session, world["ann"])
+    assert not calibration.hides_ai_from(world["ann"], world["call"])
