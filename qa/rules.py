@@ -706,7 +706,7 @@ REVIEW_TEXT_MAX_LENGTH = 5000
 
 
 def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
-    """A review note, a verdict's reason or a move's note (`what`, in messages; `field` by default):
+    """A review note, a verdict's reason, a move's note or a calibration note (`what`, in messages; `field` by default):
     text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
     text, what = _text(value, field=field), what or field
     if required and not text:

@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import queues, revisions, rules, services
+from qa import calibration, queues, revisions, rules, services
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
@@ -63,6 +63,10 @@ class UploadForm(forms.Form):
 
 
 NO_GROUP = "none"
+# What a rater who has not submitted their calibration answers on a call is shown instead of the AI's verdicts.
+AI_HIDDEN = "Hidden until you submit your calibration answers on this call."
+AI_HIDDEN_ROW = {"passed": None, "value": None, "points_range": None, "points": ""}
+AI_FACTS = ("Score", "Critical fail")
 CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
 MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
 
@@ -296,6 +300,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return capped_paginator(request, queryset, per_page)
 
     def get_search_results(self, request, queryset, search_term):
+        # Every list of calls (and its export) leaves out those its reader is calibrating blind (qa.calibration).
+        queryset = calibration.without_blind_calls(queryset, request.user)
         return queryset.filter(call_search(search_term)), False
 
     class Media:
@@ -449,10 +455,18 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def detail_context(self, request, obj: Transcription) -> dict:
-        """What the detail template shows; one query beyond the call itself."""
+        """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
+        the reader, the criteria)."""
+        blind = calibration.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
+        ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)
+        if ai_hidden:
+            criteria_rows = [{**row, **AI_HIDDEN_ROW} for row in criteria_rows]
         return {
-            "facts": self._facts(obj),
+            "ai_hidden": AI_HIDDEN if ai_hidden else "",
+            "blind_call_ids": blind,
+            "facts": [(label, AI_HIDDEN if ai_hidden and label in AI_FACTS else value)
+                      for label, value in self._facts(obj)],
             "turns": speaker_turns(obj.segments or []),
             "extracted_fields": [
                 {"name": str(field.get("name") or ""), "value": format_field_value(field.get("value"))}

@@ -31,7 +31,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, exports, heify, queues, revisions, roles, services
+from qa import analytics, calibration, exports, heify, queues, revisions, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -262,14 +262,16 @@ class ParticipantViewSet(HeifyObjectViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def analytics(self, request, *args, **kwargs):
         """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
-        participant = self.get_object()
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
-        body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
+        participant = self.get_object()
+        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))
+        body = {"data": {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
@@ -316,15 +318,19 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
     def filter_queryset(self, queryset):
         # The filters and the ordering are the list's: an address with an id names one call whatever
         # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
+        if self.action != "list":
+            return queryset
+        return calibration.without_blind_calls(super().filter_queryset(queryset), self.request.user)
 
     def retrieve(self, request, *args, **kwargs):
-        return respond(s.TranscriptionSerializer, self.get_object())
+        return respond(s.TranscriptionSerializer, self.get_object(), context=self.get_serializer_context())
 
     def export_table(self, request, queryset):
         # The admin's columns, with one per criterion when the list is filtered to one evaluator.
         base = request.build_absolute_uri(reverse("admin:qa_reviewitem_changelist"))
         return exports.calls_table(queryset, review_url=lambda pk: f"{base}{pk}/change/",
+                                   blind_call_ids=calibration.blind_call_ids(request.user),
                                    evaluator_id=request.query_params.get("evaluator"), title="transcriptions")
 
     def partial_update(self, request, *args, **kwargs):
@@ -336,7 +342,7 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
             expected_version=if_match(request),
         )
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
-        return respond(s.TranscriptionSerializer, moved, code)
+        return respond(s.TranscriptionSerializer, moved, code, context=self.get_serializer_context())
 
 
     def _step(self, request, run, serializer_class=s.StepSerializer):
@@ -347,7 +353,7 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
         serializer.is_valid(raise_exception=True)
         moved = run(obj, serializer.validated_data)
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
-        return respond(s.TranscriptionSerializer, moved, code)
+        return respond(s.TranscriptionSerializer, moved, code, context=self.get_serializer_context())
 
     @step_schema("Start review: the call moves to UNDER_REVIEW, assigned to you", None, 409)
     @action(detail=True, methods=["post"])
@@ -386,7 +392,8 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
             queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
-            return Response({"data": s.ReviewEventSerializer(queues.history(obj)[:500], many=True).data})
+            history = calibration.visible_history(obj, ai_hidden=calibration.hides_ai_from(request.user, obj))
+            return Response({"data": s.ReviewEventSerializer(history[:500], many=True).data})
         serializer = s.NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = queues.transcription_note(transcription_id=obj.pk, author=request.user,

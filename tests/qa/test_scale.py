@@ -113,8 +113,8 @@ SCREENS = [
     ("critical + evaluator",
      lambda a, u: CHANGELIST + f"?critical_fail_triggered__exact=1&evaluator__heify_id__exact={_ids(a, 'evaluators')}",
      7),
-    ("transcription page",  # 5 and 9 below: one of them finds the revision that scored the call
-     lambda a, u: reverse("admin:qa_transcription_change", args=[Transcription.objects.first().pk]), 5),
+    ("transcription page",  # 6 and 10 below: one finds the revision that scored the call, one what calibration hides
+     lambda a, u: reverse("admin:qa_transcription_change", args=[Transcription.objects.first().pk]), 6),
     ("queue: pending review", lambda a, u: QUEUE + "?queue=PENDING_REVIEW", 7),
     ("queue: under review", lambda a, u: QUEUE + "?queue=UNDER_REVIEW", 7),
     ("queue: archived", lambda a, u: QUEUE + "?queue=ARCHIVED", 7),
@@ -129,10 +129,11 @@ SCREENS = [
      lambda a, u: QUEUE + f"?queue=none&participant__heify_id__exact={_ids(a, 'participants')}", 7),
     ("review page",
      lambda a, u: reverse("admin:qa_reviewitem_change",
-                          args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
-    ("participant page + dashboard",  # PostgreSQL: + the fingerprint of what its report reads (kept in the cache)
+                          args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 10),
+    # PostgreSQL: + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides
+    ("participant page + dashboard",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
-     6 + (connection.vendor == "postgresql")),
+     7 + (connection.vendor == "postgresql")),
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 5),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
     ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
@@ -141,16 +142,16 @@ SCREENS = [
      4),
     ("configuration page",
      lambda a, u: reverse("admin:qa_configuration_change", args=[Configuration.objects.get().pk]), 4),
-    ("API transcriptions", lambda a, u: "/api/v1/transcriptions/?limit=100", 3),
+    ("API transcriptions", lambda a, u: "/api/v1/transcriptions/?limit=100", 4),
     ("API transcriptions filtered",  # 4: the participant id is checked first
-     lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 4),
+     lambda a, u: f"/api/v1/transcriptions/?group=PENDING_REVIEW&participant={_ids(a, 'participants')}", 5),
     ("API a transcription",
-     lambda a, u: f"/api/v1/transcriptions/{Transcription.objects.first().heify_id}/", 3),
+     lambda a, u: f"/api/v1/transcriptions/{Transcription.objects.first().heify_id}/", 4),
     ("API participants", lambda a, u: "/api/v1/participants/", 3),
     ("API a participant", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/", 3),
     ("API evaluators", lambda a, u: "/api/v1/evaluators/", 4),
     ("API configurations", lambda a, u: "/api/v1/configurations/", 4),
-    ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 5),
+    ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 6),
 ]
 
 
