@@ -618,7 +618,7 @@ WITH calls AS MATERIALIZED (
            t.evaluator_id, t."group", t.failed_criteria AS failed
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-      AND t.occurred_at < %(end)s
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(limit)s
 ),
@@ -643,7 +643,7 @@ SELECT json_build_object(
     'limit_reached', (SELECT n = %(limit)s FROM summary) AND EXISTS (
         SELECT FROM {transcription} AS t, oldest
         WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-          AND t.occurred_at <= oldest.occurred_at
+          AND t.gone_at IS NULL AND t.occurred_at <= oldest.occurred_at
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
     'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
@@ -893,7 +893,7 @@ SELECT count(*), coalesce(bit_xor(hashtextextended(t.heify_id || ':' || t.versio
        (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
 FROM {transcription} AS t
 WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-  AND t.occurred_at < %(end)s
+  AND t.gone_at IS NULL AND t.occurred_at < %(end)s
 """
 
 

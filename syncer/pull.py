@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from qa import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
 from syncer.models import PullCheckpoint, PullLock, SeenInPull
@@ -122,11 +123,9 @@ def _parse_page(resource: str, items: list) -> tuple[list, int]:
 def _mark_gone(resource: str, run_id) -> int:
     model = mirror.RESOURCES[resource].model
     seen = SeenInPull.objects.filter(run_id=run_id).values("heify_id")
-    return (
-        model.objects.filter(heify_id__isnull=False, gone_at__isnull=True)
-        .exclude(heify_id__in=seen)
-        .update(gone_at=timezone.now())
-    )
+    unseen = model.all_objects.filter(heify_id__isnull=False).exclude(heify_id__in=seen)
+    with rollups.kept_current(unseen):  # a call marked gone leaves the roll-ups at once
+        return unseen.filter(gone_at__isnull=True).update(gone_at=timezone.now())
 
 
 def pull_resource(
@@ -209,7 +208,7 @@ def refresh_transcriptions(heify_ids: Iterable[str], *, client: HeifyClient | No
     parsed, _ = _parse_page("transcriptions", payloads)
     with transaction.atomic():
         result = mirror.upsert("transcriptions", parsed)
-        mirror.RESOURCES["transcriptions"].model.objects.filter(
-            heify_id__in=missing, gone_at__isnull=True
-        ).update(gone_at=timezone.now())
+        vanished = mirror.RESOURCES["transcriptions"].model.all_objects.filter(heify_id__in=missing)
+        with rollups.kept_current(vanished):
+            vanished.filter(gone_at__isnull=True).update(gone_at=timezone.now())
     return result

@@ -32,6 +32,7 @@ from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 from qa import queues, revisions, rules, services
+from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
@@ -267,7 +268,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transcription)
-class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
+class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
     # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [
@@ -277,7 +278,7 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     list_display_links = ["name_display"]
     list_filter = [
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
-        "critical_fail_triggered", "occurred_at",
+        "critical_fail_triggered", "occurred_at", GoneFilter,
     ]
     # Searched by get_search_results (call_search), not by Django's join of every field.
     search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
