@@ -37,9 +37,9 @@ from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
     CALL_SEARCH_TABLE,
+    CRITERION_TYPE_CHOICES,
     GROUP_CHOICES,
     Configuration,
-    Criterion,
     Evaluator,
     Participant,
     Transcription,
@@ -517,38 +517,45 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, related)
 
     def _criteria_rows(self, obj: Transcription) -> list[dict]:
-        """Each result Heify gave, with its criterion from the evaluator matched by name.
+        """Each result Heify gave, with its criterion matched by name in the evaluator's revision that scored the
+        call (qa.revisions: its weights give the points, whatever the evaluator's criteria are now).
 
-        A result whose criterion is no longer in the evaluator (renamed, or the
+        A result whose criterion is not in that revision (renamed, or the
         evaluator is missing) still shows, without type, weight or description.
         """
         results = [result for result in obj.criteria_results or [] if isinstance(result, dict)]
-        criteria: dict[str, Criterion] = {}
-        if results and obj.evaluator is not None:
-            for criterion in Criterion.objects.filter(evaluator=obj.evaluator).order_by("-position", "-id"):
-                criteria[criterion.name] = criterion  # the first of two same-named criteria wins
+        criteria: dict[str, dict] = {}
+        if results:
+            revision = revisions.scoring_revision(obj)
+            obj.evaluator_revision = revision.number if revision else None  # what the page's label says
+            scored_with = revision.criteria if revision else []
+            for criterion in reversed(scored_with):
+                criteria[criterion["name"]] = criterion  # the first of two same-named criteria wins
+        types = dict(CRITERION_TYPE_CHOICES)
         rows = []
         for result in results:
             name = str(result.get("name") or "")
             criterion = criteria.get(name)
+            kind = criterion["type"] if criterion else None
+            weight = Decimal(str(criterion["weight"])) if criterion else None
             passed = result.get("passed")
             passed = passed if isinstance(passed, bool) else None
             value = result.get("value")
-            scale = criterion is not None and criterion.type == rules.SCALE
+            scale = kind == rules.SCALE
             value = value if scale and type(value) is int and rules.SCALE_MIN <= value <= rules.SCALE_MAX else None
             points = None
             if criterion is not None and passed is not None:
-                points = rules.criterion_points_range(criterion.type, criterion.weight, passed=passed, value=value)
+                points = rules.criterion_points_range(kind, weight, passed=passed, value=value)
             rows.append({
                 "name": name,
                 "passed": passed,
                 "value": value,
                 "scale": scale,
                 "known": criterion is not None,
-                "type": criterion.get_type_display() if criterion else "",
-                "strict": criterion is not None and criterion.type == rules.STRICT,
-                "weight": format_weight(criterion.weight) if criterion else "",
-                "description": criterion.description if criterion else "",
+                "type": types.get(kind, "") if criterion else "",
+                "strict": kind == rules.STRICT,
+                "weight": format_weight(weight),
+                "description": criterion["description"] if criterion else "",
                 "points_range": points,
                 "points": format_points(*points) if points else "",
             })

@@ -113,8 +113,8 @@ SCREENS = [
     ("critical + evaluator",
      lambda a, u: CHANGELIST + f"?critical_fail_triggered__exact=1&evaluator__heify_id__exact={_ids(a, 'evaluators')}",
      7),
-    ("transcription page",  # 5 and 9 below: one of them finds the revision that scored the call
-     lambda a, u: reverse("admin:qa_transcription_change", args=[Transcription.objects.first().pk]), 5),
+    ("transcription page",  # 4 and 8 below: one of them reads the revision that scored the call, with its criteria
+     lambda a, u: reverse("admin:qa_transcription_change", args=[Transcription.objects.first().pk]), 4),
     ("queue: pending review", lambda a, u: QUEUE + "?queue=PENDING_REVIEW", 7),
     ("queue: under review", lambda a, u: QUEUE + "?queue=UNDER_REVIEW", 7),
     ("queue: archived", lambda a, u: QUEUE + "?queue=ARCHIVED", 7),
@@ -129,7 +129,7 @@ SCREENS = [
      lambda a, u: QUEUE + f"?queue=none&participant__heify_id__exact={_ids(a, 'participants')}", 7),
     ("review page",
      lambda a, u: reverse("admin:qa_reviewitem_change",
-                          args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
+                          args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 8),
     ("participant page + dashboard",  # PostgreSQL: + the fingerprint of what its report reads (kept in the cache)
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
      6 + (connection.vendor == "postgresql")),
