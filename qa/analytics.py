@@ -3,9 +3,10 @@
 What lives here, in three layers (notes, section 3, are the rules; the seed
 `analytics-participant.txt` is the shape):
 
-(a) The query (`_inputs_from_db`): one participant's included calls, newest
-    first and capped. On PostgreSQL, one statement reads them once and
-    aggregates every section in the database (GROUP BY, avg, stddev_samp,
+(a) The query (`_inputs_from_db`): one participant's included calls (live
+    ones only: a call gone from Heify counts nowhere), newest first and
+    capped. On PostgreSQL, one statement reads them once and aggregates
+    every section in the database (GROUP BY, avg, stddev_samp,
     percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
     On SQLite, which has neither percentile_cont nor stddev_samp, the
     fallback reads the same rows once and (b) aggregates them in Python

@@ -93,7 +93,6 @@ class HeifyObject(models.Model):
 
     class Meta:
         abstract = True
-        base_manager_name = "all_objects"
 
     @property
     def awaits_heify(self) -> bool:

@@ -2,7 +2,7 @@
 
 The figures mean what they mean in the participant report (qa.analytics):
 the same pass rule, trend and degradation alert, over the same calls
-(COMPLETED, scored, dated up to the end of `as_of`). Unlike Heify's report,
+(COMPLETED, scored, dated up to the end of `as_of`, not gone from Heify). Unlike Heify's report,
 the totals here are not capped at 20,000 calls.
 """
 

@@ -1,10 +1,9 @@
-"""Calls gone from Heify leave every figure (issue 20): the default managers read live objects only, the
-indexes the lists and the report walk hold live calls only, and the roll-ups are recounted without gone calls.
+"""Calls gone from Heify leave every figure (issue 20): the indexes the lists and the report walk hold live
+calls only (what qa.models.LiveManager reads), and the roll-ups are recounted without gone calls.
 
 The three index rebuilds and the recount block writes to the calls while they run.
 """
 
-import django.db.models.manager
 from django.db import migrations, models
 
 from qa import rollups
@@ -22,34 +21,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterModelManagers(
-            name='configuration',
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.AlterModelManagers(
-            name='evaluator',
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.AlterModelManagers(
-            name='participant',
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
-        migrations.AlterModelManagers(
-            name='transcription',
-            managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
-            ],
-        ),
         migrations.RemoveIndex(
             model_name='transcription',
             name='tx_date',
