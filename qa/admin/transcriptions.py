@@ -462,7 +462,8 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
             ],
             "criteria_rows": criteria_rows,
             "points_total": self._points_total(obj, criteria_rows),
-            "review_url": reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
+            "review_url": "" if obj.gone_at else  # history: no review page, no step
+            reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
             "transcription_url": reverse("admin:qa_transcription_change", args=[obj.pk],
                                          current_app=self.admin_site.name),
             "error_json": json.dumps(obj.error, indent=2, ensure_ascii=False) if obj.error else "",
@@ -474,6 +475,8 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
         if obj.awaits_heify:
             sync_state = obj.get_sync_state_display().capitalize() + (f" ({obj.sync_error})" if obj.sync_error else "")
+        elif obj.gone_at:
+            sync_state = f"Deleted in Heify ({format_datetime(obj.gone_at)}): kept as history, counted nowhere"
         elif obj.sync_error:
             sync_state = f"Sync error: {obj.sync_error}"
         elif obj.synced_at:
