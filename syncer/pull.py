@@ -124,8 +124,10 @@ def _mark_gone(resource: str, run_id) -> int:
     model = mirror.RESOURCES[resource].model
     seen = SeenInPull.objects.filter(run_id=run_id).values("heify_id")
     unseen = model.all_objects.filter(heify_id__isnull=False).exclude(heify_id__in=seen)
-    with rollups.kept_current(unseen):  # a call marked gone leaves the roll-ups at once
-        return unseen.filter(gone_at__isnull=True).update(gone_at=timezone.now())
+    now = timezone.now()
+    # A call marked gone leaves the roll-ups at once; those gone before are not read again.
+    with rollups.kept_current(unseen.filter(Q(gone_at__isnull=True) | Q(gone_at=now))):
+        return unseen.filter(gone_at__isnull=True).update(gone_at=now)
 
 
 def pull_resource(
