@@ -293,7 +293,7 @@ def criterion_names(evaluator_heify_id: str | None) -> list[str]:
     """The evaluator's criteria, in its order: one column each when a list is filtered to that evaluator."""
     if not evaluator_heify_id:
         return []
-    evaluator = Evaluator.objects.filter(heify_id=evaluator_heify_id).first()
+    evaluator = Evaluator.all_objects.filter(heify_id=evaluator_heify_id).first()
     if evaluator is None:
         return []
     names = Criterion.objects.filter(evaluator=evaluator).order_by("position", "id").values_list("name", flat=True)
@@ -323,8 +323,8 @@ def calls_table(
     headers = [*CALL_HEADERS, *criteria, "Review page"]
 
     def rows():
-        participants = dict(Participant.objects.exclude(heify_id=None).values_list("heify_id", "tag"))
-        evaluators = dict(Evaluator.objects.exclude(heify_id=None).values_list("heify_id", "tag"))
+        participants = dict(Participant.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
+        evaluators = dict(Evaluator.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
         reviewers = dict(get_user_model().objects.values_list("pk", "username"))
         with _streaming_read(queryset.db):
             yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers,

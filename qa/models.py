@@ -27,6 +27,19 @@ class SyncState(models.TextChoices):
     REJECTED = "rejected", "refused by Heify"
 
 
+class LiveManager(models.Manager):
+    """The objects Heify still has: what every figure, list, queue, export and job reads.
+
+    An object a pull (or a refresh) found gone from Heify keeps its row (`gone_at`), as history: it is
+    left out here, the one place that says what "live" means. The few readers that must see it too (the
+    mirror's upsert and the pull, the push, an object's own admin page and API GET, the admin's and the
+    API's "deleted in Heify" filters) ask `all_objects`. Relations (call.participant) read every row.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(gone_at__isnull=True)
+
+
 class HeifyObject(models.Model):
     """What every mirrored object has: Heify's identity and the state of its sync."""
 
@@ -79,6 +92,9 @@ class HeifyObject(models.Model):
         help_text="The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
                   "change is ours, not a conflict with the next one.",
     )
+
+    objects = LiveManager()  # the default: what Heify still has
+    all_objects = models.Manager()  # noqa: DJ012 (gone ones too, see LiveManager; objects is a manager too)
 
     class Meta:
         abstract = True
@@ -254,8 +270,11 @@ class Transcription(HeifyObject):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
-            # list's page of ids and its capped count are read from the index alone (qa.admin.paging).
-            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS),
+            # list's page of ids and its capped count are read from the index alone (qa.admin.paging). Like every
+            # index a list or a report walks, it holds the live calls only (gone ones: tx_gone), which is what
+            # they read (LiveManager).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS,
+                         condition=Q(gone_at__isnull=True)),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
             # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
@@ -266,17 +285,17 @@ class Transcription(HeifyObject):
                 for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
                                       ("ARCHIVED", "archived"), (None, "none"))
             ],
-            # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
+            # The few calls gone from Heify: the "deleted in Heify" filters.
             models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
             # The list's critical-fail filter, newest first, with the columns the other filters test: a rare
             # pair (critical fails among FAILED calls: none) is a walk of this index alone, not of the table.
             models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
-                         condition=Q(critical_fail_triggered=True), include=LIST_FILTER_COLUMNS),
+                         condition=Q(critical_fail_triggered=True, gone_at__isnull=True), include=LIST_FILTER_COLUMNS),
             # Analytics: a participant's scored calls, newest first (the report's order), with every column the
             # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
-                condition=Q(status="COMPLETED", score__isnull=False),
+                condition=Q(status="COMPLETED", score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
                          "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
             ),

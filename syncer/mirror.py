@@ -436,10 +436,10 @@ def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | 
     if not batch:
         return result
     now = timezone.now()
-    with transaction.atomic(), rollups.kept_current(spec.model.objects.filter(heify_id__in=batch)):
+    with transaction.atomic(), rollups.kept_current(spec.model.all_objects.filter(heify_id__in=batch)):
         known = {
             heify_id: rest
-            for heify_id, *rest in spec.model.objects.filter(heify_id__in=batch).values_list(
+            for heify_id, *rest in spec.model.all_objects.filter(heify_id__in=batch).values_list(
                 "heify_id", "payload_hash", "sync_state", "version", "gone_at"
             )
         }
@@ -500,7 +500,7 @@ def _still_as_read(model) -> str:
 def _written(model, rows: list[dict]) -> dict[str, int]:
     """Heify id -> primary key of the rows the conditional write did write (their version and payload are ours)."""
     expected = {row["heify_id"]: (row["version"], row["payload_hash"]) for row in rows}
-    stored = model.objects.filter(heify_id__in=expected, sync_state=SyncState.SYNCED).values_list(
+    stored = model.all_objects.filter(heify_id__in=expected, sync_state=SyncState.SYNCED).values_list(
         "heify_id", "pk", "version", "payload_hash")
     return {heify_id: pk for heify_id, pk, version, digest in stored if expected[heify_id] == (version, digest)}
 

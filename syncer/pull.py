@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from qa import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
 from syncer.models import PullCheckpoint, PullLock, SeenInPull
@@ -126,12 +127,15 @@ def _mark_gone(checkpoint: PullCheckpoint) -> int:
     (created, or changed, by a push Heify answered meanwhile: too new to be listed)."""
     model = mirror.RESOURCES[checkpoint.resource].model
     seen = SeenInPull.objects.filter(run_id=checkpoint.run_id).values("heify_id")
-    return (
-        model.objects.filter(heify_id__isnull=False, gone_at__isnull=True)
+    unseen = (
+        model.all_objects.filter(heify_id__isnull=False)
         .exclude(heify_id__in=seen)
         .exclude(heify_as_of__gte=checkpoint.started_at)
-        .update(gone_at=timezone.now())
     )
+    now = timezone.now()
+    # A call marked gone leaves the roll-ups at once; those gone before are not read again.
+    with rollups.kept_current(unseen.filter(Q(gone_at__isnull=True) | Q(gone_at=now))):
+        return unseen.filter(gone_at__isnull=True).update(gone_at=now)
 
 
 def pull_resource(
@@ -217,7 +221,7 @@ def refresh_transcriptions(heify_ids: Iterable[str], *, client: HeifyClient | No
     parsed, _ = _parse_page("transcriptions", payloads)
     with transaction.atomic():
         result = mirror.upsert("transcriptions", parsed, as_of=fetched_at)
-        mirror.RESOURCES["transcriptions"].model.objects.filter(
-            heify_id__in=missing, gone_at__isnull=True
-        ).update(gone_at=timezone.now())
+        vanished = mirror.RESOURCES["transcriptions"].model.all_objects.filter(heify_id__in=missing)
+        with rollups.kept_current(vanished):
+            vanished.filter(gone_at__isnull=True).update(gone_at=timezone.now())
     return result

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from qa import analytics, calibration, heify, revisions, roles, rules, services, team
-from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.models import Participant
@@ -56,7 +56,7 @@ class NewestCalls(Sequence):
 class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
     list_display = ("tag", "metadata_keys", "sync_state_badge", "updated_in_heify")
-    list_filter = ("sync_state",)
+    list_filter = ("sync_state", GoneFilter)
     search_fields = ("tag", "heify_id")
 
     class Media:

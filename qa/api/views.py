@@ -13,6 +13,7 @@ import re
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -36,7 +37,7 @@ from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.exports import ExportListMixin
-from qa.api.filters import TranscriptionFilter
+from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
@@ -105,14 +106,29 @@ class HeifyAPIMixin:
         return super().get_object()
 
 
-class HeifyObjectViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
+class LiveUnlessAskedMixin:
+    """A viewset of mirrored objects, whose `queryset` holds gone ones too (`all_objects`): its list holds what
+    Heify still has unless `gone=true` asks (qa.api.filters.GoneFilterSet); GET by id answers a gone object too,
+    with its gone_at; every other action (changes, review steps, reports) finds only what Heify still has."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.action in ("list", "retrieve") else queryset.filter(gone_at__isnull=True)
+
+    def filter_queryset(self, queryset):
+        # The filters and the ordering are the list's: an address with an id names one object whatever
+        # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+class HeifyObjectViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """List, read, create, replace, change and delete one of Heify's editable objects."""
 
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
     pagination_class = HeifyCursorPagination
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["tag", "id"]
 
     def service_save(self, obj, data: dict, expected_version: int | None):
@@ -188,8 +204,9 @@ def crud_schema(serializer_class, name):
 
 @crud_schema(s.ConfigurationSerializer, "configuration")
 class ConfigurationViewSet(HeifyObjectViewSet):
-    queryset = Configuration.objects.prefetch_related("extraction_fields")
+    queryset = Configuration.all_objects.prefetch_related("extraction_fields")
     serializer_class = s.ConfigurationSerializer
+    filterset_class = ConfigurationFilter
 
     def to_data(self, validated):
         data = dict(validated)
@@ -211,8 +228,9 @@ class ConfigurationViewSet(HeifyObjectViewSet):
 
 @crud_schema(s.EvaluatorSerializer, "evaluator")
 class EvaluatorViewSet(HeifyObjectViewSet):
-    queryset = Evaluator.objects.prefetch_related(Prefetch("criteria", Criterion.objects.order_by("position")))
+    queryset = Evaluator.all_objects.prefetch_related(Prefetch("criteria", Criterion.objects.order_by("position")))
     serializer_class = s.EvaluatorSerializer
+    filterset_class = EvaluatorFilter
 
     def to_data(self, validated):
         data = dict(validated)
@@ -239,8 +257,9 @@ class EvaluatorViewSet(HeifyObjectViewSet):
 
 @crud_schema(s.ParticipantSerializer, "participant")
 class ParticipantViewSet(HeifyObjectViewSet):
-    queryset = Participant.objects.all()
+    queryset = Participant.all_objects.all()
     serializer_class = s.ParticipantSerializer
+    filterset_class = ParticipantFilter
 
     def as_data(self, obj):
         return {"tag": obj.tag, "metadata": obj.metadata}
@@ -296,10 +315,10 @@ class ParticipantViewSet(HeifyObjectViewSet):
                    **errors(400, 404, 412)},
     ),
 )
-class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
+class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
-    queryset = revisions.with_evaluator_revision(Transcription.objects.all())
+    queryset = revisions.with_evaluator_revision(Transcription.all_objects.all())
     serializer_class = s.TranscriptionSerializer
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
@@ -316,12 +335,9 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
         return super().get_permissions()
 
     def filter_queryset(self, queryset):
-        # The filters and the ordering are the list's: an address with an id names one call whatever
-        # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
         # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
-        if self.action != "list":
-            return queryset
-        return calibration.without_blind_calls(super().filter_queryset(queryset), self.request.user)
+        queryset = super().filter_queryset(queryset)
+        return calibration.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
 
     def retrieve(self, request, *args, **kwargs):
         return respond(s.TranscriptionSerializer, self.get_object(), context=self.get_serializer_context())

@@ -60,7 +60,7 @@ def test_an_object_deleted_in_heify_is_marked_gone_not_deleted(heify_account):
     heify_account.state.delete("participants", victim)
     results = pull.pull(["participants"])
     assert results["participants"].gone == 1
-    assert Participant.objects.get(heify_id=victim).gone_at is not None
+    assert Participant.all_objects.get(heify_id=victim).gone_at is not None
     assert Participant.objects.filter(gone_at__isnull=True).count() == heify_account.state.count("participants")
 
 
@@ -101,10 +101,10 @@ def test_a_timeout_mid_pagination_then_a_clean_resume(heify_account):
 
 def test_a_gone_object_that_comes_back_is_revived(heify_account):
     pull.pull(["participants"])
-    Participant.objects.update(gone_at="2026-01-01T00:00:00Z")
+    Participant.all_objects.update(gone_at="2026-01-01T00:00:00Z")
     results = pull.pull(["participants"])
     assert results["participants"].updated == heify_account.state.count("participants")
-    assert not Participant.objects.filter(gone_at__isnull=False).exists()
+    assert not Participant.all_objects.filter(gone_at__isnull=False).exists()
 
 
 def test_heify_sync_command(heify_account, capsys):
