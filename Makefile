@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a machine with Python 3.11:
 #   make run    environment, database, demo data, admin login, server on http://127.0.0.1:8000/admin/
 #   make test   the whole test suite (DATABASE_URL=postgres://... runs it on PostgreSQL)
-#   make reset  start the demo afresh: forget the emulator's kept account and empty the database
+#   make reset  start the demo afresh: empty the database and forget the emulator's kept account
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -28,8 +28,6 @@ lint: $(VENV)/installed
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# The demo's reset, with the demo's settings (DEBUG on, as run.sh): all or nothing, refused while make run serves.
 reset: $(VENV)/installed
-	rm -f $${HEIFY_VAR_DIR:-var}/heify-emulator.json
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py flush --noinput
-	@echo "Reset: the next 'make run' starts from a new demo account (and a new admin password)."
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py reset_demo

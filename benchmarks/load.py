@@ -22,7 +22,8 @@ Everything runs on this machine, on loopback, and stops by itself:
    people are in benchmarks/load_users.py;
 6. once the run ends and the workers have drained: requests, errors by kind, p50/p95/p99 per page, the
    outcomes (claims lost, edits refused), and the checks: no call claimed by two reviewers at once, every
-   group change present in the emulator, no change left waiting, no 5xx in the logs.
+   group change present in the emulator, no change left waiting, no 5xx in the logs. With --keep-pulling a
+   pull runs back to back all the while, so that review moves meet pages fetched before Heify took them.
 
 It exits non-zero when a request failed or a check did not hold. Logs and Locust's CSV files stay in
 --keep DIR when given. Figures: benchmarks/README.md.
@@ -403,6 +404,9 @@ def main() -> int:
     parser.add_argument("--check-serving", action="store_true", help="check static files and probes first")
     parser.add_argument("--wait-first-pull", action="store_true",
                         help="start the people once the workers' first pull and poll are done")
+    parser.add_argument("--keep-pulling", action="store_true",
+                        help="pull back to back while the people work (heify_sync in a loop, beside the workers' "
+                             "schedule), so that moves and edits meet pages fetched before Heify took them")
     parser.add_argument("--keep", help="keep logs and Locust's CSV files in this directory")
     args = parser.parse_args()
     users = args.reviewers + args.managers + args.tools
@@ -461,9 +465,9 @@ def main() -> int:
             worker_logs.append(log)
 
         # The workers' first pull and poll start with them (their schedules are due since `release`);
-        # the people start once those are done. A pull that overlaps review work can put back a group
-        # Heify already has (benchmarks/README.md): the full benchmark runs into it, the check here
-        # measures the serving and the review path on their own.
+        # with --wait-first-pull the people start once those are done, so that the figures are the serving's
+        # and the review path's alone. A pull overlapping the review work (the full benchmark's first pull of
+        # 100,000 calls does; --keep-pulling makes every run do so) must not put back what Heify took.
         if args.wait_first_pull:
             wait_until("the workers' first pull and poll", lambda: first_jobs_done(database_url), timeout=900)
         checks: list[tuple[str, bool, str]] = []
@@ -482,7 +486,14 @@ def main() -> int:
         locust = [str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "load_users.py"), "--headless",
                   "--host", base, "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{args.run_time}s",
                   "--stop-timeout", "20", "--csv", str(work / "locust"), "--only-summary", "--exit-code-on-error", "0"]
+        if args.keep_pulling:
+            pulling, pulls_log = stack.start("pulls", [
+                "sh", "-c", f'while :; do "{PY}" manage.py heify_sync; done'], env)
+            worker_logs.append(pulls_log)  # checked as the workers' logs are
         stack.run("locust", locust, locust_env)
+        if args.keep_pulling:
+            Stack.stop(pulling)  # a pull cut off here is resumed by the next; none is needed for the checks
+            print(f"load: {pulls_log.read_text().count('transcriptions: ')} pulls ran to the end while people worked")
 
         waiting = drain(database_url, args.drain_timeout)
         checks.append(("no change left waiting for Heify", waiting == 0, f"{waiting} waiting"))

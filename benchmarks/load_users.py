@@ -130,7 +130,7 @@ class Reviewer(AdminUser):
                              {"criterion": html.unescape(criterion), "agrees": "yes" if agrees else "no",
                               "reason": "" if agrees else "The agent did greet the customer."},
                              name="verdict", landmark="Review")
-            if done is not None and "Verdict saved." not in done:
+            if done is not None and ": saved — " not in done:  # the page says "<criterion>: saved — <verdict>."
                 count("verdict refused (the call was reassigned meanwhile)")
                 return
         self.post(f"/admin/qa/reviewitem/{pk}/review/note/", {"note": "Checked the opening and the close."},

@@ -2,6 +2,7 @@
 
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class SignInProtectionConfig(AxesAppConfig):  # django-axes: failed sign-ins and lock-outs
@@ -11,3 +12,7 @@ class SignInProtectionConfig(AxesAppConfig):  # django-axes: failed sign-ins and
 class APIAccessConfig(AppConfig):  # django-rest-knox: the REST API's tokens
     name = "knox"
     verbose_name = "API access"
+
+
+class HeifyAdminConfig(AdminConfig):  # the admin, on a site that filters only by what a list offers
+    default_site = "heifyadmin.admin_site.HeifyAdminSite"

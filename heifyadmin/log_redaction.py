@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote_plus
 
 from django.conf import settings
 
@@ -43,6 +44,24 @@ def redact(text: str) -> str:
     for secret in secrets_to_redact():
         text = text.replace(secret, MASK)
     return text
+
+
+# Query parameters whose values are never logged, whatever the address: lookups on the fields that hold a
+# secret (a configuration's webhook URLs), e.g. someone guessing it one character at a time.
+SECRET_PARAMETER = re.compile(r"webhook|secret|password|token", re.IGNORECASE)
+
+
+def redact_query(query: str, hidden: tuple[str, ...] | list[str] = ()) -> str:
+    """A query string with the values of secret-bearing parameters, and of those named in `hidden` (the
+    lookups a list refused), replaced by [redacted]; then the secrets themselves, as `redact`."""
+    parts = []
+    for part in query.split("&"):
+        name, sep, _ = part.partition("=")
+        key = unquote_plus(name)
+        if sep and (key in hidden or SECRET_PARAMETER.search(key)):
+            part = f"{name}={MASK}"
+        parts.append(part)
+    return redact("&".join(parts))
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:

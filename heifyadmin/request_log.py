@@ -3,7 +3,8 @@
 The id comes from the X-Request-ID header when a proxy sent a sane one, else it is generated; it is
 echoed in the answer's X-Request-ID header and set in heifyadmin.log_context.request_id, so the Heify
 client's lines for this request carry it too. This is the access log of every server (gunicorn's own is
-off): method, path and query (secrets redacted), status, size, milliseconds.
+off): method, path and query (secrets, and the values of lookups a list refused or that name a secret's
+field, redacted), status, size, milliseconds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import uuid
 
 from heifyadmin.log_context import request_id
-from heifyadmin.log_redaction import redact
+from heifyadmin.log_redaction import redact, redact_query
 
 log = logging.getLogger("heifyadmin.request")
 
@@ -42,8 +43,8 @@ class RequestLogMiddleware:
 
     @staticmethod
     def log_request(request, response, milliseconds: float) -> None:
-        query = request.META.get("QUERY_STRING", "")
-        path = redact(request.path + (f"?{query}" if query else ""))
+        query = redact_query(request.META.get("QUERY_STRING", ""), getattr(request, "refused_lookups", ()))
+        path = redact(request.path) + (f"?{query}" if query else "")
         protocol = request.META.get("SERVER_PROTOCOL", "HTTP/1.1")
         size = len(response.content) if not response.streaming else response.get("Content-Length", "-")
         level = logging.ERROR if response.status_code >= 500 else logging.INFO

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from heifyadmin.log_context import logging_config
@@ -49,13 +50,14 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "heifyadmin.apps.HeifyAdminConfig",  # django.contrib.admin on our site (heifyadmin/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "csp",
     "heifyadmin.apps.SignInProtectionConfig",  # axes
     "rest_framework",
     "heifyadmin.apps.APIAccessConfig",  # knox
@@ -75,6 +77,9 @@ MIDDLEWARE = [
     "heifyadmin.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL in a query string, too many fields, too big a body: 400 / 413 before any view (JSON under /api/).
+    "heifyadmin.request_guard.RequestGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,7 +171,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Caches and sessions are shared by every process on every machine: Redis when REDIS_URL is set, else
-# the database (the cache table is made by `createcachetable`, which the release step runs).
+# the database (its table is made by `migrate`: qa/migrations/0019_setup_cache_table.py, which is
+# `createcachetable`, as the release step still runs).
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -205,6 +211,26 @@ SILENCED_SYSTEM_CHECKS = [
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Content-Security-Policy (django-csp) ---------------------------------------------------------
+# Scripts only from this site's static files (the admin's, Chart.js, review.js, Swagger UI's), or inline
+# with the page's nonce (`{{ request.csp_nonce }}`); no eval, no inline event handlers, no plugins, no
+# framing. Styles may be inline (the admin's and Swagger UI's own `style` attributes); data: images are
+# Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- production: logs ------------------------------------------------------------------------------
 # One line per event (request, job, Heify call), text or JSON (LOG_FORMAT=json), each with the id of
 # the request or job it belongs to, secrets redacted (heifyadmin/log_context.py). httpx logs every call
@@ -227,6 +253,10 @@ LOGGING = logging_config(
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address, as the API's throttle reads it: behind the proxy (DJANGO_BEHIND_PROXY) the address the
+# proxy appended to X-Forwarded-For, else the connection's. Without it, every failure behind a proxy would
+# count against the proxy's own address, and anyone could lock anyone out.
+AXES_CLIENT_IP_CALLABLE = "heifyadmin.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_CALLABLE = "qa.api.errors.locked_out"
@@ -250,6 +280,10 @@ REST_FRAMEWORK = {
     # The client address throttling counts by: X-Forwarded-For only when a proxy sets it.
     "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "DEFAULT_PERMISSION_CLASSES": ["qa.api.permissions.ModelPermissions"],
+    # Bodies are JSON only (a form or multipart body answers 415), so the schema offers JSON alone; a view
+    # that takes a file names its own parser_classes.
+    "DEFAULT_PARSER_CLASSES": ["qa.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

@@ -123,7 +123,7 @@ def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, 
     """Per criterion and per reviewer: how the reviewers' verdicts compare with the AI's (calls dated in the range,
     inclusive, UTC)."""
     clean_dates(date_from, date_to)
-    calls = Transcription.objects.filter(evaluator_id=evaluator.heify_id, gone_at__isnull=True)
+    calls = Transcription.objects.filter(evaluator_id=evaluator.heify_id)
     if date_from:
         calls = calls.filter(occurred_at__gte=datetime.combine(date_from, time.min, tzinfo=UTC))
     if date_to:

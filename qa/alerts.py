@@ -91,7 +91,7 @@ def _evaluate(calls: QuerySet) -> int:
         return 0  # not even a look at the calls
     fired, failed = 0, set()
     if any(rule.kind == Kind.CRITICAL_FAIL for rule in rules):
-        critical = calls.filter(critical_fail_triggered=True, gone_at__isnull=True).select_related("participant")
+        critical = calls.filter(critical_fail_triggered=True).select_related("participant")
         for call in critical:
             for rule in rules:
                 # "Lands": written here after the rule was made; the calls before it are history, not news.
@@ -146,7 +146,7 @@ def claims_waiting(*, now: datetime | None = None) -> int:
 def _claims_waiting(rule: AlertRule, now: datetime) -> int:
     fired = 0
     waiting = Transcription.objects.filter(
-        group="UNDER_REVIEW", claimed_at__lte=now - timedelta(hours=rule.hours), gone_at__isnull=True,
+        group="UNDER_REVIEW", claimed_at__lte=now - timedelta(hours=rule.hours),
     ).select_related("assigned_to", "participant")
     for call in waiting:
         holder = call.assigned_to.get_username() if call.assigned_to else "nobody"
@@ -160,7 +160,7 @@ def _claims_waiting(rule: AlertRule, now: datetime) -> int:
 
 
 def _participant_label(participant_id: str) -> str:
-    tag = Participant.objects.filter(heify_id=participant_id).values_list("tag", flat=True).first()
+    tag = Participant.all_objects.filter(heify_id=participant_id).values_list("tag", flat=True).first()
     return tag or participant_id
 
 
@@ -233,7 +233,7 @@ def _condition(rule: AlertRule, participant_id: str, holds: bool, describe) -> A
 
 
 def _participant_pk(participant_id: str) -> str:
-    pk = Participant.objects.filter(heify_id=participant_id).values_list("pk", flat=True).first()
+    pk = Participant.all_objects.filter(heify_id=participant_id).values_list("pk", flat=True).first()
     return f"{pk}/change/" if pk else ""
 
 

@@ -3,9 +3,10 @@
 What lives here, in three layers (notes, section 3, are the rules; the seed
 `analytics-participant.txt` is the shape):
 
-(a) The query (`_inputs_from_db`): one participant's included calls, newest
-    first and capped. On PostgreSQL, one statement reads them once and
-    aggregates every section in the database (GROUP BY, avg, stddev_samp,
+(a) The query (`_inputs_from_db`): one participant's included calls (live
+    ones only: a call gone from Heify counts nowhere), newest first and
+    capped. On PostgreSQL, one statement reads them once and aggregates
+    every section in the database (GROUP BY, avg, stddev_samp,
     percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
     On SQLite, which has neither percentile_cont nor stddev_samp, the
     fallback reads the same rows once and (b) aggregates them in Python
@@ -618,7 +619,7 @@ WITH calls AS MATERIALIZED (
            t.evaluator_id, t."group", t.failed_criteria AS failed
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-      AND t.occurred_at < %(end)s
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(limit)s
 ),
@@ -643,7 +644,7 @@ SELECT json_build_object(
     'limit_reached', (SELECT n = %(limit)s FROM summary) AND EXISTS (
         SELECT FROM {transcription} AS t, oldest
         WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-          AND t.occurred_at <= oldest.occurred_at
+          AND t.gone_at IS NULL AND t.occurred_at <= oldest.occurred_at
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
     'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
@@ -893,7 +894,7 @@ SELECT count(*), coalesce(bit_xor(hashtextextended(t.heify_id || ':' || t.versio
        (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
 FROM {transcription} AS t
 WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-  AND t.occurred_at < %(end)s
+  AND t.gone_at IS NULL AND t.occurred_at < %(end)s
 """
 
 

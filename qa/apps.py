@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.conf import settings
+from django.db.models.signals import m2m_changed, post_migrate, post_save
 
 
 def _ensure_roles(sender, **kwargs):
@@ -15,3 +16,13 @@ class QaConfig(AppConfig):
     def ready(self):
         # After the permissions of every app exist (auth's own post_migrate runs first).
         post_migrate.connect(_ensure_roles, sender=self)
+        from django.contrib.auth import get_user_model
+
+        from qa.api.authentication import revoke_tokens_on_credentials_change
+        from qa.roles import on_groups_changed
+
+        # A role makes its holder staff, whichever side of the membership changes.
+        m2m_changed.connect(on_groups_changed, sender=get_user_model().groups.through)
+        # A new password or a deactivation ends every API token the user holds.
+        post_save.connect(revoke_tokens_on_credentials_change, sender=settings.AUTH_USER_MODEL,
+                          dispatch_uid="qa.revoke_tokens_on_credentials_change")

@@ -4,7 +4,11 @@ A QA manager picks a few scored calls, two or more reviewers and optionally an
 expert. Each rater answers pass/fail for every criterion of every call (the
 criteria the AI evaluated on it) without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
-submit, and `session_results` is refused to them until then. Submitting makes
+submit, `session_results` is refused to them until then, and every other door
+to a session's calls asks one rule (`_blind_calls`) before it shows what the
+AI said: the call's pages and the API's call (`blind_call_ids`,
+`hides_ai_from`), every call list and its export (`without_blind_calls`), a
+participant's report (`report_calls_for`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
@@ -18,11 +22,19 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, queues
+from qa import analytics, queues, rules
 from qa.agreement import fleiss_kappa
-from qa.models import CalibrationAnswer, CalibrationSession, CalibrationSubmission, Criterion, Transcription
+from qa.models import (
+    CalibrationAnswer,
+    CalibrationSession,
+    CalibrationSubmission,
+    Criterion,
+    ReviewEvent,
+    Transcription,
+)
 
 AI = "AI"
 
@@ -98,6 +110,57 @@ def has_submitted(session: CalibrationSession, user) -> bool:
     return session.submissions.filter(rater=user).exists()
 
 
+def _blind_calls(user):
+    """The rule: the calls of every open session `user` rates (as a reviewer or the expert) and has not submitted."""
+    submitted = CalibrationSubmission.objects.filter(session=OuterRef("calibrationsession_id"), rater=user)
+    return CalibrationSession.calls.through.objects.filter(
+        Q(calibrationsession__reviewers=user) | Q(calibrationsession__expert=user),
+        calibrationsession__closed_at__isnull=True,
+    ).exclude(Exists(submitted)).values("transcription_id")
+
+
+def blind_call_ids(user) -> set[int]:
+    """The calls whose AI verdicts (results, points, score, critical fail) and reviewers' verdicts `user` may not
+    see now (_blind_calls). What every page, the API and the exports ask; one query, whatever the number of calls."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return {row["transcription_id"] for row in _blind_calls(user)}
+
+
+def blind_heify_ids(user) -> set[str]:
+    """blind_call_ids, as Heify ids (a report's calls are named by them)."""
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(Transcription.objects.filter(pk__in=_blind_calls(user)).values_list("heify_id", flat=True))
+
+
+def report_calls_for(user, calls: list[dict]) -> list[dict]:
+    """A participant report's calls (its raw_data) as `user` may read them: no score, critical fail or failed
+    criteria on those blind to them. (The report's figures still count them: they are not one call's verdict.)"""
+    blind = blind_heify_ids(user) if calls else set()
+    return [{**call, "score": None, "critical": None, "failed_criteria": None} if call["id"] in blind else call
+            for call in calls]
+
+
+def without_blind_calls(calls: QuerySet, user) -> QuerySet:
+    """A list of calls without those blind to `user` (_blind_calls), in the same query: a list could otherwise
+    tell their AI verdicts by its filters (score, critical fail) or its order (critical fails first)."""
+    if user is None or not user.is_authenticated:
+        return calls
+    return calls.exclude(pk__in=_blind_calls(user))
+
+
+def hides_ai_from(user, call: Transcription) -> bool:
+    """Whether `call`'s AI verdicts are hidden from `user` now (blind_call_ids)."""
+    return call.pk in blind_call_ids(user)
+
+
+def visible_history(call: Transcription, *, ai_hidden: bool):
+    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (hides_ai_from)."""
+    history = queues.history(call)
+    return history.exclude(action=ReviewEvent.Action.VERDICT) if ai_hidden else history
+
+
 def rater_sheet(session: CalibrationSession, rater) -> list[dict]:
     """What a rater sees while answering: each call's conversation and criteria, and their OWN answers only."""
     if not is_rater(session, rater):
@@ -130,13 +193,20 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
-    notes = notes or {}
+    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.rules).
+    kept = {}
     for (call_pk, name), passed in answers.items():
         if not isinstance(passed, bool):
             raise ValidationError(f"{name}: the answer is pass or fail.")
+        try:
+            kept[(call_pk, name)] = (passed, rules.clean_review_text((notes or {}).get((call_pk, name)),
+                                                                     field="note", what=f"note on {name}").strip())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["note"]) from None
+    for (call_pk, name), (passed, note) in kept.items():
         CalibrationAnswer.objects.update_or_create(
             session=session, transcription_id=call_pk, rater=rater, criterion_name=name,
-            defaults={"passed": passed, "note": (notes.get((call_pk, name)) or "").strip()},
+            defaults={"passed": passed, "note": note},
         )
     if submit:
         answered = set(session.answers.filter(rater=rater).values_list("transcription_id", "criterion_name"))
@@ -150,7 +220,11 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
 
 
 def may_see_results(session: CalibrationSession, user) -> bool:
-    return user.has_perm(queues.MANAGE) or has_submitted(session, user)
+    """Raters once they have submitted; managers, unless they rate in the open session themselves (then as any
+    rater: the results hold the AI's verdicts and everyone's answers)."""
+    if has_submitted(session, user):
+        return True
+    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
 
 
 def session_results(session: CalibrationSession, viewer) -> dict:

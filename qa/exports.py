@@ -26,7 +26,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -122,8 +122,25 @@ def _take(buffer: io.StringIO) -> bytes:
     return data
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold
-_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
+# Characters XML 1.0 cannot hold, and lone surrogates (UTF-8 cannot encode them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_NOT_IN_SHEET_NAME = re.compile(r"[\x00-\x1f\x7f\[\]:*?/\\]")  # control characters and Excel's forbidden ones
+XLSX_CELL_MAX_LENGTH = 32_767  # Excel's most characters in a cell; it "repairs" a file with more
+XLSX_SHEET_NAME_MAX_LENGTH = 31
+
+
+def xlsx_text(value: str) -> str:
+    """Text as a .xlsx cell can hold it: no character XML 1.0 cannot, at most Excel's 32,767 characters."""
+    return _NOT_XML.sub("", value)[:XLSX_CELL_MAX_LENGTH]
+
+
+def xlsx_sheet_name(title: str) -> str:
+    """A sheet name Excel and openpyxl accept, whatever `title` holds (a participant's tag): no control character
+    and none of []:*?/ or a backslash, no apostrophe at either end, 1 to 31 characters."""
+    name = " ".join(_NOT_IN_SHEET_NAME.sub(" ", xlsx_text(title)).split())
+    return name[:XLSX_SHEET_NAME_MAX_LENGTH].strip("' ") or "Export"
+
+
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -191,7 +208,7 @@ def _xlsx_row(number: int, values: Iterable[Any], letters: list[str], style: str
         if isinstance(value, (int, float)):
             cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
         elif value:
-            text = xml_escape(_NOT_XML.sub("", value), {"\r": "&#13;"})  # a bare CR would be read back as LF
+            text = xml_escape(xlsx_text(value), {"\r": "&#13;"})  # a bare CR would be read back as LF
             cells.append(f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
@@ -218,7 +235,7 @@ class _Sink:
 def xlsx_chunks(table: Table) -> Iterator[bytes]:
     sink = _Sink()
     letters = [_column_letters(i) for i in range(len(table.headers))]
-    sheet_name = xml_escape(_SHEET_NAME.sub(" ", table.title)[:31] or "Export", {'"': "&quot;"})
+    sheet_name = xml_escape(xlsx_sheet_name(table.title), {'"': "&quot;"})
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in _STATIC_PARTS.items():
             archive.writestr(name, text)
@@ -276,7 +293,7 @@ def criterion_names(evaluator_heify_id: str | None) -> list[str]:
     """The evaluator's criteria, in its order: one column each when a list is filtered to that evaluator."""
     if not evaluator_heify_id:
         return []
-    evaluator = Evaluator.objects.filter(heify_id=evaluator_heify_id).first()
+    evaluator = Evaluator.all_objects.filter(heify_id=evaluator_heify_id).first()
     if evaluator is None:
         return []
     names = Criterion.objects.filter(evaluator=evaluator).order_by("position", "id").values_list("name", flat=True)
@@ -295,19 +312,23 @@ def criterion_result(results: Any, name: str) -> str:
 
 
 def calls_table(
-    queryset: QuerySet, *, review_url: Callable[[int], str], evaluator_id: str | None = None, title: str = "Calls",
+    queryset: QuerySet, *, review_url: Callable[[int], str], blind_call_ids: Collection[int],
+    evaluator_id: str | None = None, title: str = "Calls",
 ) -> Table:
-    """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page."""
+    """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page. The AI's
+    verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
+    qa.calibration)."""
     criteria = criterion_names(evaluator_id)
     fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
 
     def rows():
-        participants = dict(Participant.objects.exclude(heify_id=None).values_list("heify_id", "tag"))
-        evaluators = dict(Evaluator.objects.exclude(heify_id=None).values_list("heify_id", "tag"))
+        participants = dict(Participant.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
+        evaluators = dict(Evaluator.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
         reviewers = dict(get_user_model().objects.values_list("pk", "username"))
         with _streaming_read(queryset.db):
-            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers)
+            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers,
+                                  blind_call_ids)
 
     return Table(title=title, headers=headers, rows=rows())
 
@@ -319,10 +340,12 @@ def _streaming_read(alias: str):
     return transaction.atomic(using=alias) if connections[alias].vendor == "postgresql" else nullcontext()
 
 
-def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers):
+def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
     for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
          duration, occurred_at, completed_at, assignee, in_group_since, *results) in queryset.values_list(
             *fields).iterator(chunk_size=BATCH * 2):
+        if pk in blind_call_ids:
+            score, critical, results = None, None, [None]
         yield [
             name, heify_id, status, group, participants.get(participant_id), participant_id,
             evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
@@ -357,7 +380,8 @@ REPORT_COLUMNS = (
 
 
 def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data), each with its review page."""
+    """A participant report's calls (its raw_data, as the reader may see them: qa.calibration.report_calls_for),
+    each with its review page."""
     return Table(
         title=f"{participant.tag} report",
         headers=[header for header, _ in REPORT_COLUMNS] + ["Review page"],

@@ -40,6 +40,19 @@ class JobItemState(models.Model):
         abstract = True
 
 
+class LiveManager(models.Manager):
+    """The objects Heify still has: what every figure, list, queue, export and job reads.
+
+    An object a pull (or a refresh) found gone from Heify keeps its row (`gone_at`), as history: it is
+    left out here, the one place that says what "live" means. The few readers that must see it too (the
+    mirror's upsert and the pull, the push, an object's own admin page and API GET, the admin's and the
+    API's "deleted in Heify" filters) ask `all_objects`. Relations (call.participant) read every row.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(gone_at__isnull=True)
+
+
 class HeifyObject(JobItemState):
     """What every mirrored object has: Heify's identity and the state of its sync."""
 
@@ -58,6 +71,11 @@ class HeifyObject(JobItemState):
     )
     synced_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When Heify's data was last written here.",
+    )
+    heify_as_of = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The moment Heify's data here is known to hold from: when the fetch that brought it began, or "
+                  "when Heify answered our change of it. A page fetched before then is not written over it.",
     )
     sync_state = models.CharField(
         max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
@@ -87,6 +105,9 @@ class HeifyObject(JobItemState):
         help_text="The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
                   "change is ours, not a conflict with the next one.",
     )
+
+    objects = LiveManager()  # the default: what Heify still has
+    all_objects = models.Manager()  # noqa: DJ012 (gone ones too, see LiveManager; objects is a manager too)
 
     class Meta:
         abstract = True
@@ -262,8 +283,11 @@ class Transcription(HeifyObject):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
-            # list's page of ids and its capped count are read from the index alone (qa.admin.paging).
-            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS),
+            # list's page of ids and its capped count are read from the index alone (qa.admin.paging). Like every
+            # index a list or a report walks, it holds the live calls only (gone ones: tx_gone), which is what
+            # they read (LiveManager).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS,
+                         condition=Q(gone_at__isnull=True)),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
             # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
@@ -274,17 +298,17 @@ class Transcription(HeifyObject):
                 for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
                                       ("ARCHIVED", "archived"), (None, "none"))
             ],
-            # The few calls gone from Heify, which the queue counts leave out (qa.rollups).
+            # The few calls gone from Heify: the "deleted in Heify" filters.
             models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
             # The list's critical-fail filter, newest first, with the columns the other filters test: a rare
             # pair (critical fails among FAILED calls: none) is a walk of this index alone, not of the table.
             models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
-                         condition=Q(critical_fail_triggered=True), include=LIST_FILTER_COLUMNS),
+                         condition=Q(critical_fail_triggered=True, gone_at__isnull=True), include=LIST_FILTER_COLUMNS),
             # Analytics: a participant's scored calls, newest first (the report's order), with every column the
             # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
-                condition=Q(status="COMPLETED", score__isnull=False),
+                condition=Q(status="COMPLETED", score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
                          "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
             ),
@@ -701,3 +725,18 @@ class CalibrationSubmission(models.Model):
 
     def __str__(self):
         return f"{self.session}: {self.rater_id}"
+
+
+class StaffByRole(models.Model):
+    """The user was not staff when a role (qa/roles.py) made them staff: losing their last role takes it back.
+    No row: staff by hand (or a superuser), which no role change touches."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "staff by role"
+
+    def __str__(self):
+        return str(self.user_id)

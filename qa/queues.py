@@ -73,7 +73,7 @@ def in_group(group: str | None) -> Q:
 def review_queue(group: str | None) -> QuerySet[Transcription]:
     """A queue, most urgent first: critical fails, then the oldest calls."""
     return (
-        Transcription.objects.filter(in_group(group), gone_at__isnull=True)
+        Transcription.objects.filter(in_group(group))
         .select_related("participant", "evaluator", "assigned_to")
         .order_by("-critical_fail_triggered", "occurred_at", "id")
     )
@@ -108,6 +108,9 @@ def step_refusal(user, step: str, call: Transcription | None = None) -> Validati
     permission, what = STEP_RIGHTS[step]
     if not user.has_perm(permission):
         return PermissionDenied(f"You are not allowed to {what}.")
+    if call is not None and call.gone_at is not None:
+        return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
+                               code="gone")
     if call is None or step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == "UNDER_REVIEW" and call.assigned_to_id == user.pk
@@ -154,7 +157,7 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> T
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
     refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
     require_step(user, step)
-    calls = Transcription.objects.select_related("assigned_to")
+    calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
@@ -197,7 +200,9 @@ def _move(
     }
     with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
         if not Transcription.objects.filter(conditions).update(**changes):
-            current = Transcription.objects.select_related("assigned_to").get(pk=call.pk)
+            current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
+            if current.gone_at is not None:
+                raise ValidationError("The call was deleted in Heify meanwhile: it takes no review steps.", code="gone")
             if action == "claim" and current.group == "UNDER_REVIEW":
                 raise ClaimLost(current.assigned_to)
             if expected_version is not None and current.version != expected_version:
@@ -267,7 +272,7 @@ def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") 
     require_step(acting_user, Step.MOVE)
     moved = 0
     for pk in ids:
-        before = Transcription.objects.values_list("group", flat=True).get(pk=pk)
+        before = Transcription.all_objects.values_list("group", flat=True).get(pk=pk)
         transcription_move(transcription_id=pk, group=group, acting_user=acting_user, note=note)
         moved += before != rules.clean_group(group)
     return moved

@@ -145,8 +145,21 @@ def call_revision(call: Transcription) -> int | None:
         return call.evaluator_revision
     if call.pk is None:
         return None
-    return with_evaluator_revision(Transcription.objects.filter(pk=call.pk)).values_list(
+    return with_evaluator_revision(Transcription.all_objects.filter(pk=call.pk)).values_list(
         "evaluator_revision", flat=True).first()
+
+
+def scoring_revision(call: Transcription) -> EvaluatorRevision | None:
+    """The revision that scored `call`, with its criteria (what its points are worked out with), in one query;
+    None when the call has no score or no revision of its evaluator is here. The rule is `revision_in_force`'s."""
+    if call.pk is None or call.score is None or not call.evaluator_id:
+        return None
+    if hasattr(call, "evaluator_revision"):
+        number = Value(call.evaluator_revision)
+    else:
+        number = Subquery(with_evaluator_revision(Transcription.all_objects.filter(pk=call.pk)).values(
+            "evaluator_revision"))
+    return EvaluatorRevision.objects.filter(evaluator__heify_id=call.evaluator_id, number=number).first()
 
 
 def revision_criteria(evaluator: Evaluator) -> dict[int, list[dict]]:

@@ -2,10 +2,19 @@
 
 Created by a data migration (qa/migrations/0003_roles.py) and ensured again
 after every migrate or flush, so they are always there with these permissions.
+
+A role makes its holder staff (the admin lets no one else sign in), however
+they were put in it: the user's groups (the admin's user form), the group's
+user set, or code. Someone who was not staff then is recorded (StaffByRole),
+and loses staff with their last role; staff by hand before any role, and
+superusers, stay staff.
 """
 
 from django.apps import apps as global_apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
+
+from qa.models import StaffByRole
 
 EDIT = ("add", "change", "delete", "view")
 # Asking Heify for its own analytics report spends its monthly quota: a manager's call.
@@ -49,3 +58,30 @@ def ensure_roles(apps=global_apps) -> None:
         if missing and apps is global_apps:
             raise RuntimeError(f"permissions missing for role {name}: {sorted(missing)}")
         group.permissions.add(*permissions)
+
+
+def staff_follows_roles(user_ids) -> None:
+    """Make these users staff if they hold a role, or take back the staff their last role gave them."""
+    users = get_user_model().objects.filter(pk__in=user_ids)
+    holders = set(users.filter(groups__name__in=ROLES).values_list("pk", flat=True))
+    granted = list(users.filter(pk__in=holders, is_staff=False).values_list("pk", flat=True))
+    if granted:
+        users.filter(pk__in=granted).update(is_staff=True)
+        StaffByRole.objects.bulk_create([StaffByRole(user_id=pk) for pk in granted], ignore_conflicts=True)
+    lapsed = StaffByRole.objects.filter(user_id__in=users.exclude(pk__in=holders).values("pk"))
+    users.filter(pk__in=lapsed.values("user_id"), is_superuser=False).update(is_staff=False)
+    lapsed.delete()
+
+
+def on_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """m2m_changed of User.groups, from either side: `instance` is the user (reverse False) or the group."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        if action == "post_clear" or model.objects.filter(pk__in=pk_set, name__in=ROLES).exists():
+            staff_follows_roles([instance.pk])
+            instance.refresh_from_db(fields=["is_staff"])  # a later save of the object in hand keeps it
+    elif instance.name in ROLES:
+        if action == "post_clear":  # who was in the group is no longer known: all whom a role made staff
+            pk_set = StaffByRole.objects.values_list("user_id", flat=True)
+        staff_follows_roles(pk_set)

@@ -4,10 +4,11 @@ The admin home (calls per queue) and the team overview (each participant's
 totals up to a date) read DailyCalls: one row per participant, day (UTC) and
 review group, a few tens of thousands of rows for a million calls.
 
-How it stays current: the two paths that write calls wrap their transaction in
-`kept_current(calls)`: syncer.mirror.upsert (every call Heify sends) and
-qa.queues._move (every review move). It notes the buckets (participant, day)
-the calls are in before the write and after it, and recounts those buckets
+How it stays current: the paths that write calls wrap their transaction in
+`kept_current(calls)`: syncer.mirror.upsert (every call Heify sends),
+syncer.pull (calls it marks gone) and qa.queues._move (every review move). It
+notes the buckets (participant, day) the calls are in before the write and
+after it, and recounts those buckets
 from the calls themselves: the roll-up is a count of the rows, never a
 running sum that could drift. On PostgreSQL, each bucket is locked for the
 rest of the transaction before it is recounted, so that two transactions
@@ -17,8 +18,8 @@ everything, e.g. after ANALYTICS_PASS_MARK changes or rows written by hand.
 
 What it counts means what the report means (qa.analytics): scored = COMPLETED
 with a score, the pass rule `analytics.passed_q`, critical fails among the
-scored. Calls gone from Heify are counted too (the team overview keeps them);
-the queue counts take them out with one small query (`queue_counts`).
+scored. Calls gone from Heify are not counted (qa.models.LiveManager): a call
+marked gone leaves its bucket when it is marked.
 """
 
 from __future__ import annotations
@@ -38,28 +39,29 @@ Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement
 
 
-def _buckets(calls: QuerySet) -> dict[int, tuple[Bucket, int]]:
-    """Each call's bucket and version, by pk."""
+def _buckets(calls: QuerySet) -> dict[int, tuple[Bucket, tuple]]:
+    """Each call's bucket and state (its version, and whether it is gone), by pk."""
     return {
-        pk: ((participant_id, day), version)
-        for pk, participant_id, day, version in calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
-        .values_list("pk", "participant_id", "day", "version")
+        pk: ((participant_id, day), (version, gone_at is not None))
+        for pk, participant_id, day, version, gone_at in calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values_list("pk", "participant_id", "day", "version", "gone_at")
     }
 
 
 @contextmanager
 def kept_current(calls: QuerySet) -> Iterator[None]:
     """Wrap a write of `calls` (a queryset of the calls about to be written, run before and after it) in an
-    open transaction; the buckets of the calls that changed (their version moved, or they are new) are
-    recounted at the end. A queryset of another model is let through untouched."""
+    open transaction; the buckets of the calls that changed (their version moved, they were marked gone or
+    back, or they are new) are recounted at the end. `calls` must see gone calls too (`all_objects`). A
+    queryset of another model is let through untouched."""
     if calls.model is not Transcription:
         yield
         return
     before = _buckets(calls)
     yield
     after = _buckets(calls)
-    changed = {bucket for pk, (bucket, version) in after.items() if before.get(pk, (None, None))[1] != version}
-    changed |= {before[pk][0] for pk, (_, version) in after.items() if pk in before and before[pk][1] != version}
+    changed = {bucket for pk, (bucket, state) in after.items() if before.get(pk, (None, None))[1] != state}
+    changed |= {before[pk][0] for pk, (_, state) in after.items() if pk in before and before[pk][1] != state}
     refresh(changed)
 
 
@@ -87,7 +89,8 @@ def _equals(field: str, value) -> Q:
 def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
     scored = Q(status=analytics.COMPLETED, score__isnull=False)
     rows = (
-        calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC)).order_by()
+        calls.filter(gone_at__isnull=True)  # also when `calls` is a migration's model, without LiveManager
+        .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).order_by()
         .values("participant_id", "day", "group")
         .annotate(
             n=Count("id"), n_scored=Count("id", filter=scored), total=Sum("score", filter=scored),
@@ -145,12 +148,8 @@ def rebuild(*, calls=Transcription, rollup=DailyCalls, using: str | None = None)
 
 
 def queue_counts() -> dict[str | None, int]:
-    """Calls per review group, those gone from Heify left out: two small queries."""
-    counts = {row["group"]: row["n"] for row in DailyCalls.objects.values("group").annotate(n=Sum("calls")).order_by()}
-    gone = Transcription.objects.filter(gone_at__isnull=False).values("group").annotate(n=Count("id")).order_by()
-    for row in gone:
-        counts[row["group"]] = counts.get(row["group"], 0) - row["n"]
-    return counts
+    """Calls per review group (gone ones are not counted): one small query."""
+    return {row["group"]: row["n"] for row in DailyCalls.objects.values("group").annotate(n=Sum("calls")).order_by()}
 
 
 def participant_totals(end: datetime, pass_mark: float) -> dict[str, dict] | None:

@@ -368,6 +368,26 @@ def job_retry_delay(failures: int) -> timedelta:
     return min(JOB_RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16), JOB_RETRY_MAX)
 
 
+# One search (an admin list's search box, its autocomplete): each word costs queries, so both are bounded.
+SEARCH_MAX_WORDS = 10
+SEARCH_MAX_LENGTH = 200
+
+
+def clean_search(value: str, *, field: str = "search") -> str:
+    """A search term within the bounds: at most SEARCH_MAX_LENGTH characters and SEARCH_MAX_WORDS words (a
+    quoted phrase is one word, as the admin splits them)."""
+    from django.utils.text import smart_split
+
+    value = value or ""
+    if len(value) > SEARCH_MAX_LENGTH:
+        raise ValidationError({field: f"A search may be at most {SEARCH_MAX_LENGTH} characters long, not "
+                                      f"{len(value)}: shorten it; nothing was searched."})
+    words = sum(1 for _ in smart_split(value))
+    if words > SEARCH_MAX_WORDS:
+        raise ValidationError({field: f"A search may have at most {SEARCH_MAX_WORDS} words, not {words}: "
+                                      "leave some out; nothing was searched."})
+    return value
+
 # --- shared pieces, continued ----------------------------------------------------
 
 
@@ -746,7 +766,7 @@ REVIEW_TEXT_MAX_LENGTH = 5000
 
 
 def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
-    """A review note, a verdict's reason or a move's note (`what`, in messages; `field` by default):
+    """A review note, a verdict's reason, a move's note or a calibration note (`what`, in messages; `field` by default):
     text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
     text, what = _text(value, field=field, max_length=None), what or field
     if required and not text:

@@ -131,7 +131,7 @@ def _order(method: str, calls: list[Candidate], *, seed: str, pass_mark: float) 
 
 def _population(rule: SamplingRule, start: datetime, end: datetime) -> list[Candidate]:
     calls = Transcription.objects.filter(
-        status="COMPLETED", score__isnull=False, gone_at__isnull=True, occurred_at__gte=start, occurred_at__lt=end,
+        status="COMPLETED", score__isnull=False, occurred_at__gte=start, occurred_at__lt=end,
     )
     if rule.evaluator_id:
         calls = calls.filter(evaluator_id=rule.evaluator.heify_id)

@@ -45,7 +45,7 @@ def begin_edit(obj, expected_version: int | None, *, compare: dict | None = None
     """
     if obj.pk is None:
         return None
-    current = type(obj).objects.get(pk=obj.pk)
+    current = type(obj).all_objects.get(pk=obj.pk)
     in_flight = heify.on_its_way(current)
     if (expected_version is None or current.version == expected_version) and not in_flight:
         return current
@@ -93,12 +93,12 @@ def _claim_and_write(
         before_children = []
         if stored is not None:
             # The one check that counts: another edit or send since the read above loses here.
-            gate = model.objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
+            gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
             if not gate.update(version=claim.version, **claimed):
                 begin_edit(obj, stored.version, compare=compare)  # says why
                 raise StaleEdit("This object changed meanwhile. Nothing was saved: reload the page.", code="stale")
             # What to put back should Heify refuse, read now that nobody else can change it.
-            stored = model.objects.get(pk=obj.pk)
+            stored = model.all_objects.get(pk=obj.pk)
             stored.version = claim.version - 1
             if children:
                 related, child_model = children
@@ -118,7 +118,7 @@ def _claim_and_write(
 def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
     """Heify refused: the object ends as it was before the edit (unless someone changed it since)."""
     model = type(obj)
-    mine = model.objects.filter(pk=obj.pk, push_claim=claim.token, version=claim.version)
+    mine = model.all_objects.filter(pk=obj.pk, push_claim=claim.token, version=claim.version)
     with transaction.atomic():
         if before.row is None:
             mine.delete()  # a new object that Heify refused never existed
@@ -150,7 +150,7 @@ def heify_object_delete(*, obj) -> bool:
     with transaction.atomic():
         stored = begin_edit(obj, None)
         claim = heify.Claim.new(stored.version)
-        gate = model.objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
+        gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
         if not gate.update(sync_state=SyncState.DELETING, **claim.columns()):
             begin_edit(obj, stored.version)
             raise StaleEdit("This object changed meanwhile. Nothing was deleted: reload the page.", code="stale")
@@ -158,7 +158,7 @@ def heify_object_delete(*, obj) -> bool:
     try:
         finished = heify.delete(stored, claim)
     except heify.Refused:
-        model.objects.filter(pk=obj.pk, push_claim=claim.token).update(
+        model.all_objects.filter(pk=obj.pk, push_claim=claim.token).update(
             sync_state=before[0], sync_error=before[1], **heify.RELEASED)
         raise
     if not finished:
@@ -197,7 +197,7 @@ def evaluator_save(
 ) -> tuple[Evaluator, list[str]]:
     """Create or update an evaluator and its criteria; returns notices for the user
     (for example that a strict criterion's weight was set to 0)."""
-    stored_tag = Evaluator.objects.filter(pk=evaluator.pk).values_list("tag", flat=True).first()
+    stored_tag = Evaluator.all_objects.filter(pk=evaluator.pk).values_list("tag", flat=True).first()
     cleaned, notices = rules.clean_evaluator(data, current_tag=stored_tag)
     criteria = cleaned.pop("criteria")
     for name, value in cleaned.items():

@@ -2,7 +2,7 @@
 
 The figures mean what they mean in the participant report (qa.analytics):
 the same pass rule, trend and degradation alert, over the same calls
-(COMPLETED, scored, dated up to the end of `as_of`). Unlike Heify's report,
+(COMPLETED, scored, dated up to the end of `as_of`, not gone from Heify). Unlike Heify's report,
 the totals here are not capped at 20,000 calls.
 """
 
@@ -33,7 +33,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
         totals = _totals_from_calls(scored, config.pass_mark)
     newest = _newest_scores(window.end, config.trend_sample)
     rows = []
-    for participant in Participant.objects.filter(gone_at__isnull=True).only("pk", "heify_id", "tag"):
+    for participant in Participant.objects.only("pk", "heify_id", "tag"):
         stats = totals.get(participant.heify_id, {})
         calls = stats.get("calls", 0)
         trend = analytics.trend_section(newest[participant.heify_id], sample_size=config.trend_sample,
@@ -83,7 +83,7 @@ FROM {participant} AS p
 CROSS JOIN LATERAL (
     SELECT t.score, t.occurred_at, t.heify_id FROM {transcription} AS t
     WHERE t.participant_id = p.heify_id AND t.status = %(completed)s AND t.score IS NOT NULL
-      AND t.occurred_at < %(end)s
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(sample)s
 ) AS s
@@ -99,7 +99,7 @@ FROM {participant} AS p JOIN {transcription} AS t ON t.participant_id = p.heify_
 WHERE p.heify_id IS NOT NULL AND t.id IN (
     SELECT s.id FROM {transcription} AS s
     WHERE s.participant_id = p.heify_id AND s.status = %(completed)s AND s.score IS NOT NULL
-      AND s.occurred_at < %(end)s
+      AND s.gone_at IS NULL AND s.occurred_at < %(end)s
     ORDER BY s.occurred_at DESC, s.heify_id DESC
     LIMIT %(sample)s
 )

@@ -74,7 +74,7 @@ def week_summary(*, week_start: date) -> dict:
 
     now, then = per_agent(this_week), per_agent(week_before)
     both = sorted(set(now) & set(then))
-    participants = {p.heify_id: p for p in Participant.objects.filter(heify_id__in=both)}
+    participants = {p.heify_id: p for p in Participant.all_objects.filter(heify_id__in=both)}
     movers = []
     for participant_id in both:
         compared = analytics.comparison_section(now[participant_id], then[participant_id])
@@ -96,7 +96,7 @@ def week_summary(*, week_start: date) -> dict:
                 for name, count in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:TOP]]
 
     critical = Transcription.objects.filter(
-        critical_fail_triggered=True, group__in=OPEN_REVIEW_GROUPS, gone_at__isnull=True,
+        critical_fail_triggered=True, group__in=OPEN_REVIEW_GROUPS,
     ).select_related("participant", "assigned_to").order_by("occurred_at", "id")
     open_critical = [
         {"name": str(call), "participant": str(call.participant) if call.participant else "",

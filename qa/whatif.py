@@ -130,7 +130,7 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
     decoded; the revision comes from a CASE over the evaluator's revisions (qa.revisions.revision_case).
     """
     newest = Transcription.objects.filter(
-        evaluator_id=evaluator.heify_id, status="COMPLETED", score__isnull=False, gone_at__isnull=True,
+        evaluator_id=evaluator.heify_id, status="COMPLETED", score__isnull=False,
     )
     if date_from:
         newest = newest.filter(occurred_at__gte=_day_start(date_from))
@@ -280,7 +280,7 @@ def _most_affected(rows) -> list[dict]:
         person[1] += score * n
         person[2] += r.estimate * n
         person[3] += (not r.exact) * n
-    tags = dict(Participant.objects.filter(heify_id__in=[p for p in totals if p]).values_list("heify_id", "tag"))
+    tags = dict(Participant.all_objects.filter(heify_id__in=[p for p in totals if p]).values_list("heify_id", "tag"))
     people = []
     for participant_id, (calls, before, after, inexact) in totals.items():
         people.append({

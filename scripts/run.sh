@@ -7,7 +7,7 @@
 #
 # The emulator keeps its account in var/heify-emulator.json between runs, so
 # what the user did (an archive, a metadata edit) is still there next time, as
-# in a real account; `make reset` deletes it and empties the database.
+# in a real account; `make reset` empties the database, then deletes it (qa/management/commands/reset_demo.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -16,6 +16,21 @@ PORT=${PORT:-8000}
 VAR=${HEIFY_VAR_DIR:-var}
 mkdir -p "$VAR"
 export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
+
+# One demo per $VAR: the lock on $VAR/run.lock (flock) is held through fd 9, which every process started
+# here inherits, so it lasts while any of them runs. `make reset` takes the same lock and refuses meanwhile.
+exec 9>>"$VAR/run.lock"
+"$PY" - "$$" "$VAR" <<'LOCK' || exit 1
+import fcntl, os, sys
+pid, var = sys.argv[1:]
+try:
+    fcntl.flock(9, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    holder = open(os.path.join(var, "run.lock")).read().strip() or f"make run is serving from {var}"
+    sys.exit(f"Refused: {holder} ({var}/run.lock is held by it or a process it started). Stop it first.")
+os.ftruncate(9, 0)
+os.write(9, f"make run (pid {pid}) is serving from {var}".encode())
+LOCK
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

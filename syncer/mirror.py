@@ -8,7 +8,12 @@ when Heify's payload changed, which is what makes loading twice a no-op.
 A row with a local change still waiting to be pushed is left alone, so a pull
 never reverts what a user did: the write itself is conditional (the stored row
 is still in sync and at the version that was read), so neither is a change
-committed while the pull runs.
+committed while the pull runs. Nor is a change Heify took while the pull ran:
+every row records the moment its Heify data holds from (`heify_as_of`: when the
+fetch that brought it began, or when Heify answered our push), and a payload
+fetched before that moment is not written over it. A pull's page of 500 calls
+fetched before a reviewer's archive reached Heify, and written after Heify's
+answer was stored, would otherwise put the call back under review.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -403,18 +409,37 @@ def parse_batch(resource: str, payloads: Iterable[dict], *, start: int = 0) -> l
     return parsed
 
 
-def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
-    """Write one batch of parsed objects; only what Heify changed is written."""
+def heify_clock() -> datetime:
+    """Now, by the clock that orders what we learn from Heify (`heify_as_of`): the database's.
+
+    A pull's fetch on one machine and a push's answer on another are compared
+    by it, so the machines' own clocks need not agree. SQLite is one machine's
+    file: its clock is that machine's.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            return cursor.fetchone()[0]
+    return timezone.now()
+
+
+def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | None = None) -> UpsertResult:
+    """Write one batch of parsed objects; only what Heify changed is written.
+
+    `as_of` is when the fetch of these payloads began (heify_clock, taken before
+    the request; now by default): a row holding Heify's data from later (a push
+    answered since) is left alone and counted skipped.
+    """
     spec = RESOURCES[resource]
     batch = {row["heify_id"]: (row, children) for row, children in parsed}  # last one wins
     result = UpsertResult()
     if not batch:
         return result
     now = timezone.now()
-    with transaction.atomic(), rollups.kept_current(spec.model.objects.filter(heify_id__in=batch)):
+    with transaction.atomic(), rollups.kept_current(spec.model.all_objects.filter(heify_id__in=batch)):
         known = {
             heify_id: rest
-            for heify_id, *rest in spec.model.objects.filter(heify_id__in=batch).values_list(
+            for heify_id, *rest in spec.model.all_objects.filter(heify_id__in=batch).values_list(
                 "heify_id", "payload_hash", "sync_state", "version", "gone_at"
             )
         }
@@ -434,6 +459,9 @@ def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
             to_write.append({**row, "version": version + 1, "synced_at": now, "sync_error": "", "gone_at": None})
             children_of[heify_id] = children
         if to_write:
+            as_of = as_of or heify_clock()
+            for row in to_write:
+                row["heify_as_of"] = as_of
             columns = [name for name in to_write[0] if name != "heify_id"]
             insert_rows(spec.model, to_write, update_fields=columns, update_if=_still_as_read(spec.model))
             written = _written(spec.model, to_write)
@@ -451,22 +479,28 @@ def upsert(resource: str, parsed: list[tuple[dict, list]]) -> UpsertResult:
 
 
 def _still_as_read(model) -> str:
-    """The upsert's condition on a stored row: still in sync, at the version it was read at.
+    """The upsert's condition on a stored row: still in sync, at the version it was read at, and holding
+    nothing of Heify's newer than the payload's fetch.
 
     Each written row carries the version read plus one, so a row that a
     person changed (or claimed for sending) between the read and the write is
-    not overwritten: the write itself re-checks, under the row's lock.
+    not overwritten: the write itself re-checks, under the row's lock. And it
+    carries its fetch's start (`heify_as_of`), so a row whose push Heify
+    answered after that (the row in sync again, at a higher version, before
+    this upsert even read it) is not put back either.
     """
     qn = connections[router.db_for_write(model)].ops.quote_name
     table = qn(model._meta.db_table)
+    as_of = qn("heify_as_of")
     return (f"{table}.{qn('sync_state')} = '{SyncState.SYNCED.value}' "
-            f"AND {table}.{qn('version')} = EXCLUDED.{qn('version')} - 1")
+            f"AND {table}.{qn('version')} = EXCLUDED.{qn('version')} - 1 "
+            f"AND ({table}.{as_of} IS NULL OR {table}.{as_of} <= EXCLUDED.{as_of})")
 
 
 def _written(model, rows: list[dict]) -> dict[str, int]:
     """Heify id -> primary key of the rows the conditional write did write (their version and payload are ours)."""
     expected = {row["heify_id"]: (row["version"], row["payload_hash"]) for row in rows}
-    stored = model.objects.filter(heify_id__in=expected, sync_state=SyncState.SYNCED).values_list(
+    stored = model.all_objects.filter(heify_id__in=expected, sync_state=SyncState.SYNCED).values_list(
         "heify_id", "pk", "version", "payload_hash")
     return {heify_id: pk for heify_id, pk, version, digest in stored if expected[heify_id] == (version, digest)}
 

@@ -57,7 +57,10 @@ class PullCheckpoint(models.Model):
     run_id = models.UUIDField(default=uuid.uuid4)
     cursor = models.TextField(blank=True)
     pages = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(
+        help_text="When the listing began (mirror.heify_clock): only a row that Heify's data reached us for "
+                  "before then can be gone for not being listed.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

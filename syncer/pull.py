@@ -5,6 +5,8 @@ half-way leaves a consistent mirror; a checkpoint keeps the cursor, and the
 next run resumes there. Only a pull that listed a resource to its end marks
 what it did not see as gone (never deleted: local review history stays).
 Memory stays flat: one page at a time, and the ids seen live in the database.
+Each page is written as of when its fetch began (mirror.upsert's `as_of`), so a
+change Heify answered after that (a review move, an edit) is not put back by it.
 A pull never runs twice at once (two workers, two machines): it holds a
 database-level lock (`pull_lock`), and a second one returns at once, saying so
 (PullAlreadyRunning).
@@ -24,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from qa import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
 from syncer.models import PullCheckpoint, PullLock, SeenInPull
@@ -119,24 +122,32 @@ def _parse_page(resource: str, items: list) -> tuple[list, int]:
     return parsed, invalid
 
 
-def _mark_gone(resource: str, run_id) -> int:
-    model = mirror.RESOURCES[resource].model
-    seen = SeenInPull.objects.filter(run_id=run_id).values("heify_id")
-    return (
-        model.objects.filter(heify_id__isnull=False, gone_at__isnull=True)
+def _mark_gone(checkpoint: PullCheckpoint) -> int:
+    """What the listing did not show is gone, unless Heify's data of it reached us after the listing began
+    (created, or changed, by a push Heify answered meanwhile: too new to be listed)."""
+    model = mirror.RESOURCES[checkpoint.resource].model
+    seen = SeenInPull.objects.filter(run_id=checkpoint.run_id).values("heify_id")
+    unseen = (
+        model.all_objects.filter(heify_id__isnull=False)
         .exclude(heify_id__in=seen)
-        .update(gone_at=timezone.now())
+        .exclude(heify_as_of__gte=checkpoint.started_at)
     )
+    now = timezone.now()
+    # A call marked gone leaves the roll-ups at once; those gone before are not read again.
+    with rollups.kept_current(unseen.filter(Q(gone_at__isnull=True) | Q(gone_at=now))):
+        return unseen.filter(gone_at__isnull=True).update(gone_at=now)
 
 
 def pull_resource(
     resource: str, *, client: HeifyClient, on_page: Callable[[int], None] | None = None
 ) -> PullResult:
-    checkpoint, created = PullCheckpoint.objects.get_or_create(resource=resource)
+    checkpoint, created = PullCheckpoint.objects.get_or_create(
+        resource=resource, defaults={"started_at": mirror.heify_clock()})
     result = PullResult(resumed=not created and bool(checkpoint.cursor))
     id_field = contract.ID_FIELDS[resource]
     pages = client.pages(resource, cursor=checkpoint.cursor or None)
     while True:
+        fetched_at = mirror.heify_clock()  # before the request: the page holds Heify's data from then on
         try:
             page = next(pages)
         except StopIteration:
@@ -151,7 +162,7 @@ def pull_resource(
             return pull_resource(resource, client=client, on_page=on_page)
         parsed, invalid = _parse_page(resource, page.items)
         with transaction.atomic():
-            result += mirror.upsert(resource, parsed)
+            result += mirror.upsert(resource, parsed, as_of=fetched_at)
             mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
                 {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
                 for item in page.items
@@ -165,7 +176,7 @@ def pull_resource(
             on_page(len(page.items))
         page = parsed = None  # not kept alive while the next page is fetched
     with transaction.atomic():
-        result.gone = _mark_gone(resource, checkpoint.run_id)
+        result.gone = _mark_gone(checkpoint)
         SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
         checkpoint.delete()
     return result
@@ -201,6 +212,7 @@ def refresh_transcriptions(heify_ids: Iterable[str], *, client: HeifyClient | No
     """Fetch the given transcriptions from Heify and store them; a vanished one is marked gone."""
     client = client or get_client()
     payloads, missing = [], []
+    fetched_at = mirror.heify_clock()
     for heify_id in heify_ids:
         try:
             payloads.append(client.get("transcriptions", heify_id))
@@ -208,8 +220,8 @@ def refresh_transcriptions(heify_ids: Iterable[str], *, client: HeifyClient | No
             missing.append(heify_id)
     parsed, _ = _parse_page("transcriptions", payloads)
     with transaction.atomic():
-        result = mirror.upsert("transcriptions", parsed)
-        mirror.RESOURCES["transcriptions"].model.objects.filter(
-            heify_id__in=missing, gone_at__isnull=True
-        ).update(gone_at=timezone.now())
+        result = mirror.upsert("transcriptions", parsed, as_of=fetched_at)
+        vanished = mirror.RESOURCES["transcriptions"].model.all_objects.filter(heify_id__in=missing)
+        with rollups.kept_current(vanished):
+            vanished.filter(gone_at__isnull=True).update(gone_at=timezone.now())
     return result

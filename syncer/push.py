@@ -4,7 +4,8 @@ qa.heify describes the three steps; here are steps 2 and 3. A change is
 claimed (`push_claim`, by qa.services or by `claim`), sent with no database
 transaction open, and Heify's answer is recorded in a short transaction
 conditional on the claim:
-- accepted: the row is in sync and holds Heify's version (the one upsert path);
+- accepted: the row is in sync and holds Heify's version (the one upsert path),
+  as of Heify's answer: a page a pull fetched before then is not written over it;
 - unreachable: the row keeps waiting, and `push_waiting` (a scheduled job)
   sends it once Heify is back;
 - refused: heify.Refused is raised and the row is left to the caller (the
@@ -100,7 +101,7 @@ def _find_created(client: HeifyClient, obj, body: dict) -> dict | None:
             if created is None or created < since:
                 continue
             # Ours unless another local row holds it with a change of its own (a pull's copy is replaced).
-            others = type(obj).objects.filter(heify_id=item.get(id_field)).exclude(pk=obj.pk)
+            others = type(obj).all_objects.filter(heify_id=item.get(id_field)).exclude(pk=obj.pk)
             if not others.exclude(sync_state=SyncState.SYNCED).exists():
                 return item
     return None
@@ -128,7 +129,7 @@ def _send(client: HeifyClient, obj, claim: heify.Claim) -> dict:
         if found is not None:
             return found
         # From here on Heify may take it without our hearing back: say what was sent first.
-        type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(replace_sent=body)
+        type(obj).all_objects.filter(pk=obj.pk, push_claim=claim.token).update(replace_sent=body)
         return client.replace(resource, obj.heify_id, body)
     if obj.create_sent_at is not None:
         found = _find_created(client, obj, body)
@@ -138,7 +139,7 @@ def _send(client: HeifyClient, obj, claim: heify.Claim) -> dict:
             return found
     # From here on Heify may act on it without our hearing back: say so first.
     obj.create_sent_at = obj.create_sent_at or timezone.now()
-    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(create_sent_at=obj.create_sent_at)
+    type(obj).all_objects.filter(pk=obj.pk, push_claim=claim.token).update(create_sent_at=obj.create_sent_at)
     return client.create(resource, body)
 
 
@@ -146,26 +147,29 @@ def _record_accepted(obj, claim: heify.Claim, payload: dict) -> None:
     """Store what Heify answered: its id for a new object, and its version of the object."""
     model, resource = type(obj), RESOURCE_OF[type(obj)]
     heify_id = payload.get(contract.ID_FIELDS[resource]) or obj.heify_id
-    mine = model.objects.filter(pk=obj.pk, push_claim=claim.token)
+    mine = model.all_objects.filter(pk=obj.pk, push_claim=claim.token)
+    # Heify holds this from now on: a page a pull fetched before now is not written over it (mirror.upsert),
+    # even when Heify's answer changes nothing of what is stored.
+    answered = mirror.heify_clock()
     with transaction.atomic():
         if obj.heify_id is None:  # a pull may have brought Heify's copy meanwhile: this row is the object
-            model.objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
+            model.all_objects.filter(heify_id=heify_id, sync_state=SyncState.SYNCED).exclude(pk=obj.pk).delete()
         done = {"heify_id": heify_id, "create_sent_at": None, "replace_sent": None, "sync_error": "",
                 "job_failures": None, "job_retry_at": None, **heify.RELEASED}
-        if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, **done):
-            mirror.upsert(resource, mirror.parse_batch(resource, [payload]))
+        if mine.filter(version=claim.version).update(sync_state=SyncState.SYNCED, heify_as_of=answered, **done):
+            mirror.upsert(resource, mirror.parse_batch(resource, [payload]), as_of=answered)
             obj.refresh_from_db()  # Heify's version, as stored: what the person is shown (and its ETag)
             return
         # Changed again while on its way (a review move): released, the newer change waits its turn.
         if not mine.update(**done):  # the claim lapsed and another sender holds it
             log.warning("%s %s: Heify took a change whose claim had lapsed; the next push reconciles it",
                         model.__name__, obj.pk)
-            model.objects.filter(pk=obj.pk, heify_id__isnull=True).update(heify_id=heify_id)
+            model.all_objects.filter(pk=obj.pk, heify_id__isnull=True).update(heify_id=heify_id)
     obj.heify_id, obj.sync_error, obj.create_sent_at, obj.replace_sent = heify_id, "", None, None
 
 
 def _record_waiting(obj, claim: heify.Claim, error: HeifyError) -> None:
-    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).update(sync_error=error.message, **heify.RELEASED)
+    type(obj).all_objects.filter(pk=obj.pk, push_claim=claim.token).update(sync_error=error.message, **heify.RELEASED)
     obj.sync_error = error.message
     log.warning("%s %s kept locally, waiting for Heify: %s", type(obj).__name__, obj.pk, error.message)
 
@@ -201,18 +205,18 @@ def delete(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> boo
     except HeifyError as exc:
         _record_waiting(obj, claim, exc)
         return False
-    type(obj).objects.filter(pk=obj.pk, push_claim=claim.token).delete()
+    type(obj).all_objects.filter(pk=obj.pk, push_claim=claim.token).delete()
     return True
 
 
 def claim(model, pk: int) -> tuple[object, heify.Claim] | None:
     """Claim a waiting change for sending: the row as claimed, or None (not waiting, or someone else's)."""
-    obj = model.objects.filter(pk=pk, sync_state__in=[SyncState.WAITING, SyncState.DELETING]).first()
+    obj = model.all_objects.filter(pk=pk, sync_state__in=[SyncState.WAITING, SyncState.DELETING]).first()
     if obj is None:
         return None
     taken = heify.Claim.new(obj.version)
     columns = taken.columns()
-    if not model.objects.filter(heify.claimable(), pk=pk, version=obj.version, sync_state=obj.sync_state).update(
+    if not model.all_objects.filter(heify.claimable(), pk=pk, version=obj.version, sync_state=obj.sync_state).update(
             **columns):
         return None
     obj.push_claim, obj.push_claimed_until = columns["push_claim"], columns["push_claimed_until"]
@@ -233,11 +237,11 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
         return "pushed" if send(obj, taken, client=client) else "waiting"
     except heify.Refused as refusal:
         # Keep the person's change, visible as refused, for someone to resolve.
-        model.objects.filter(pk=pk, push_claim=taken.token).update(
+        model.all_objects.filter(pk=pk, push_claim=taken.token).update(
             sync_state=SyncState.REJECTED, sync_error=" ".join(refusal.messages), **heify.RELEASED)
         return "refused"
     except Exception as exc:  # noqa: BLE001 (an answer that cannot be stored, a bug): this change only
-        job_items.item_failed(model.objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
+        job_items.item_failed(model.all_objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
                               error_field="sync_error", give_up={"sync_state": SyncState.REJECTED}, **heify.RELEASED)
         return "failed"
 
@@ -254,7 +258,7 @@ def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
     done = {"pushed": 0, "deleted": 0, "refused": 0, "waiting": 0, "failed": 0}
     now = timezone.now()
     for model in RESOURCE_OF:
-        waiting = model.objects.filter(
+        waiting = model.all_objects.filter(
             heify.claimable(), job_items.due(now), sync_state__in=[SyncState.WAITING, SyncState.DELETING])
         oldest_first = (F("job_retry_at").asc(nulls_first=True), "pk")  # tried before: after the others
         for pk in list(waiting.order_by(*oldest_first).values_list("pk", flat=True)):
@@ -262,9 +266,9 @@ def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
             if outcome in done:
                 done[outcome] += 1
             if outcome == "refused":  # Heify's answer, recorded: the next change starts a count afresh
-                job_items.item_succeeded(model.objects.filter(pk=pk))
+                job_items.item_succeeded(model.all_objects.filter(pk=pk))
             if outcome == "waiting":
-                model.objects.filter(pk=pk).update(job_retry_at=now)  # behind the others next time
+                model.all_objects.filter(pk=pk).update(job_retry_at=now)  # behind the others next time
                 return done  # Heify is unreachable: the rest waits for the next run
     return done
 

@@ -8,13 +8,14 @@ transcription it names is fetched from the API (syncer.tasks).
 The body is checked before use: at most MAX_BODY bytes, JSON nested at most
 qa.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
 body that fails is answered 400 and stored as refused. The same event (kind,
-id, reported status) delivered again within HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS
+id, reported status, whatever their case) delivered again within HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS
 is stored as a duplicate and fetches nothing; the unique `replay_key` makes
 that hold across web processes.
 """
 
 import hmac
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -61,12 +62,18 @@ def _refuse(kind: str, body: bytes, code: str, message: str) -> JsonResponse:
     return _error(400, code, message)
 
 
-def webhook_event_record(*, kind: str, body: bytes, heify_id: str, reported_status: str) -> WebhookEvent:
+def webhook_event_record(*, kind: str, body: bytes, heify_id: str, reported_status: Any) -> WebhookEvent:
     """Store one delivery; a replay of an event within the window is stored as a DUPLICATE of it.
 
     An INSERT with the unique `replay_key` decides which delivery is the first,
     so two processes storing the same event at once cannot both process it.
+    The id and the status are normalised first (a UUID in lower case, a status in
+    Heify's upper case, anything else ""), so a replay that only changes their
+    case is the same event.
     """
+    heify_id = heify_id.lower()
+    reported_status = reported_status.upper() if isinstance(reported_status, str) else ""
+    reported_status = reported_status if reported_status in rules.STATUSES else ""
     key = f"{kind}:{heify_id}:{reported_status}"
     window_start = timezone.now() - timedelta(seconds=settings.HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS)
     fields = {
@@ -106,10 +113,8 @@ def heify_webhook(request, secret: str, kind: str):
             kind, request.body, "invalid_id",
             f"the body {problem} {contract.WEBHOOK_ID_KEY} of Heify's shape ({contract.HEIFY_ID_SHAPE})",
         )
-    reported = payload.get(contract.WEBHOOK_STATUS_KEY)
     event = webhook_event_record(
-        kind=kind, body=request.body, heify_id=heify_id,
-        reported_status=reported if reported in rules.STATUSES else "",
+        kind=kind, body=request.body, heify_id=heify_id, reported_status=payload.get(contract.WEBHOOK_STATUS_KEY),
     )
     if event.status == WebhookEvent.Status.DUPLICATE:
         return JsonResponse({"data": {"received": event.pk, "duplicate": True}}, status=200)

@@ -1,3 +1,6 @@
+import os
+
+import psycopg
 import pytest
 
 from syncer import mirror
@@ -11,6 +14,27 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """A DATABASE_URL of a fresh, empty database of the same kind as the test database (an SQLite file, or a
+    PostgreSQL database beside it), for processes started by a test; dropped afterwards."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor != "postgresql":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    name = f"{settings['NAME'] or 'heify'}_fresh_{os.getpid()}"[:63]
+    server = f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -116,7 +116,47 @@ class ReadOnlyAdmin:
         return False
 
 
-class HeifyObjectAdmin(admin.ModelAdmin):
+class GoneFilter(admin.SimpleListFilter):
+    """A list shows what Heify still has; "Deleted in Heify: Yes" shows only what it no longer has (history)."""
+
+    title = "Deleted in Heify"
+    parameter_name = "gone"
+    YES = "yes"
+
+    def lookups(self, request, model_admin):
+        return [(self.YES, "Yes")]
+
+    def choices(self, changelist):
+        for value, label in ((None, "No"), (self.YES, "Yes")):
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}) if value
+                else changelist.get_query_string(remove=[self.parameter_name]),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        return queryset.filter(gone_at__isnull=self.value() != self.YES)
+
+
+class GoneAwareAdmin:
+    """The admin of a mirrored object (before admin.ModelAdmin): an object's own page answers whether or not
+    Heify still has it (read-only once gone); its list, through GoneFilter (which every such list declares),
+    and the autocomplete offer what Heify still has."""
+
+    def get_queryset(self, request):
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            queryset = self.model.objects.get_queryset()  # what may be chosen
+        else:
+            queryset = self.model.all_objects.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.gone_at)
+
+
+class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
     """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
 
     sync_fields = ("heify_id", "client_id", "created_at", "sync_state_badge", "synced_at", "sync_error", "gone_at")

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from qa import calibration, queues
+from qa import calibration, queues, rules
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
 from qa.models import CalibrationSession
@@ -117,9 +117,17 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
                 "session": session, **extra}
 
+    def _session_or_404(self, request, pk: int) -> CalibrationSession:
+        """The session, as Django's admin looks an object up: the permission first (without it, 403 whether the
+        session exists or not), then among the sessions the user may see (one they may not answers as a missing
+        one does)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
     def score_view(self, request, pk: int):
         """The blind score sheet: nothing but the rater's own answers until they submit."""
-        session = get_object_or_404(CalibrationSession, pk=pk)
+        session = self._session_or_404(request, pk)
         if not calibration.is_rater(session, request.user):
             raise PermissionDenied
         if request.method == "POST":
@@ -147,11 +155,12 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         for item in sheet:
             item["turns"] = speaker_turns(item["call"].segments or [])
         return TemplateResponse(request, "admin/qa/calibrationsession/score.html",
-                                self._context(request, session, f"{session}: your answers", sheet=sheet))
+                                self._context(request, session, f"{session}: your answers", sheet=sheet,
+                                              note_max_length=rules.REVIEW_TEXT_MAX_LENGTH))
 
     def results_view(self, request, pk: int):
         """Everyone's answers (managers; raters once they submitted). A manager closes the session here (POST)."""
-        session = get_object_or_404(CalibrationSession, pk=pk)
+        session = self._session_or_404(request, pk)
         if not calibration.may_see_results(session, request.user):
             raise PermissionDenied
         if request.method == "POST":

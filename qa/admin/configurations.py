@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from qa import rules, services, webhook_urls
-from qa.admin.base import HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
+from qa.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.models import Configuration, ExtractionField
 
 
@@ -77,7 +77,7 @@ class ConfigurationAdmin(HeifyObjectAdmin):
     form = ConfigurationForm
     inlines = [ExtractionFieldInline]
     list_display = ("tag", "summary", "summary_language", "analytics_language", "field_count", "sync_state_badge")
-    list_filter = ("summary", "summary_language", "sync_state")
+    list_filter = ("summary", "summary_language", "sync_state", GoneFilter)
     search_fields = ("tag", "heify_id")
 
     class Media:

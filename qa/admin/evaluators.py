@@ -5,7 +5,15 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from qa import rules, services
-from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule, check_rows, formset_rows
+from qa.admin.base import (
+    GoneFilter,
+    HeifyObjectAdmin,
+    PrettyJSONField,
+    VersionedForm,
+    apply_rule,
+    check_rows,
+    formset_rows,
+)
 from qa.models import Criterion, Evaluator
 
 
@@ -71,7 +79,7 @@ class EvaluatorAdmin(HeifyObjectAdmin):
     form = EvaluatorForm
     inlines = [CriterionInline]
     list_display = ("tag", "language", "criteria_count", "strict_count", "sync_state_badge", "updated_in_heify")
-    list_filter = (LanguageInUseFilter, "sync_state")
+    list_filter = (LanguageInUseFilter, "sync_state", GoneFilter)
     search_fields = ("tag", "description", "heify_id")
 
     class Media:

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa import analytics, exports, team
+from qa import analytics, calibration, exports, team
 from qa.models import Transcription
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
@@ -60,10 +60,11 @@ class CallListExportMixin:
         context = {"export_links": export_links(self._export_url_name(), request.GET), **(extra_context or {})}
         return super().changelist_view(request, context)
 
+    # Each view asks the permission first: without it, 403 whatever the format or the object asked for.
     def export_view(self, request, fmt: str):
-        fmt = _format(fmt)
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        fmt = _format(fmt)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
@@ -73,6 +74,7 @@ class CallListExportMixin:
             title = "My reviews"
         table = exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
+            blind_call_ids=calibration.blind_call_ids(request.user),
             evaluator_id=request.GET.get(EVALUATOR_PARAM), title=title,
         )
         return exports.streaming_response(table, fmt)
@@ -91,9 +93,9 @@ class ParticipantExportMixin:
         ]
 
     def team_export_view(self, request, fmt: str):
-        fmt = _format(fmt)
         if not self.has_view_permission(request):
             raise PermissionDenied
+        fmt = _format(fmt)
         sort = request.GET.get("o", "tag")
         rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"))
         base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
@@ -101,11 +103,12 @@ class ParticipantExportMixin:
         return exports.streaming_response(table, fmt)
 
     def report_export_view(self, request, pk: int, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         fmt = _format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, participant):
-            raise PermissionDenied
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
+        report = {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
         review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in

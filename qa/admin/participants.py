@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, heify, revisions, roles, rules, services, team
-from qa.admin.base import HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa import analytics, calibration, heify, revisions, roles, rules, services, team
+from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.models import Participant
@@ -56,7 +56,7 @@ class NewestCalls(Sequence):
 class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     form = ParticipantForm
     list_display = ("tag", "metadata_keys", "sync_state_badge", "updated_in_heify")
-    list_filter = ("sync_state",)
+    list_filter = ("sync_state", GoneFilter)
     search_fields = ("tag", "heify_id")
 
     class Media:
@@ -114,6 +114,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                 "distribution": report["score_distribution"],
             }
             page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
+            page.object_list = calibration.report_calls_for(request.user, list(page.object_list))
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
             pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
                 "heify_id", "pk", "evaluator_revision")}
@@ -123,7 +124,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                                         + f"?participant__heify_id__exact={obj.heify_id}")
             context["calls"] = [
                 {**call, "when": short_datetime(datetime.fromisoformat(call["date"])),
-                 "score_shown": score_with_critical(call["score"], call["critical"]),
+                 "score_shown": score_with_critical(call["score"], call["critical"] or False),
+                 "failed_criteria": call["failed_criteria"] or [],
                  "duration_shown": format_duration(call["duration"]),
                  "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
                  "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]][0]])
@@ -160,9 +162,10 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def heify_report_view(self, request, pk: int):
         """Heify's own report beside ours. Asking costs one call of Heify's monthly analytics quota, so it is
         a QA manager's permission, and a report fetched today is shown again instead of asking twice."""
-        participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not self.has_view_permission(request, participant) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+        # The permission before the lookup: without it, 403 whether the participant exists or not.
+        if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
+        participant = get_object_or_404(self.get_queryset(request), pk=pk)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
-from qa import queues, rules
+from qa import calibration, queues, rules
 from qa.admin.transcriptions import TranscriptionAdmin, format_score
 from qa.models import ReviewItem, Transcription
 
@@ -154,6 +154,9 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         context = super().detail_context(request, obj)
         steps = queues.allowed_steps(request.user, obj)
         verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
+        blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.calibration)
+        if context["ai_hidden"]:  # a rater scoring this call blind: nobody's verdict on the AI's either
+            steps, verdicts = steps - {queues.Step.VERDICT}, {}
         for row in context["criteria_rows"]:
             row["verdict"] = verdicts.get(row["name"])
             row["verdict_label"] = verdict_label(row["verdict"])
@@ -163,7 +166,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             recent = list(
                 Transcription.objects.filter(participant_id=obj.participant_id, status="COMPLETED",
                                              score__isnull=False)
-                .exclude(pk=obj.pk).order_by("-occurred_at").values("pk", "occurred_at", "score",
+                .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values("pk", "occurred_at", "score",
                                                                     "critical_fail_triggered")[:10]
             )
         context.update({
@@ -184,7 +187,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                     ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
                 ) if queues.Step.REASSIGN in steps else [],
             },
-            "history": list(queues.history(obj)[:100]),
+            "history": list(calibration.visible_history(obj, ai_hidden=bool(context["ai_hidden"]))[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
         })
         return context

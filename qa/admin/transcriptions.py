@@ -31,14 +31,15 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import queues, revisions, rules, services
+from qa import calibration, queues, revisions, rules, services
+from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.models import (
     CALL_SEARCH_TABLE,
+    CRITERION_TYPE_CHOICES,
     GROUP_CHOICES,
     Configuration,
-    Criterion,
     Evaluator,
     Participant,
     Transcription,
@@ -63,6 +64,10 @@ class UploadForm(forms.Form):
 
 
 NO_GROUP = "none"
+# What a rater who has not submitted their calibration answers on a call is shown instead of the AI's verdicts.
+AI_HIDDEN = "Hidden until you submit your calibration answers on this call."
+AI_HIDDEN_ROW = {"passed": None, "value": None, "points_range": None, "points": ""}
+AI_FACTS = ("Score", "Critical fail")
 CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
 MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
 
@@ -267,7 +272,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transcription)
-class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
+class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
     # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [
@@ -277,7 +282,7 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
     list_display_links = ["name_display"]
     list_filter = [
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
-        "critical_fail_triggered", "occurred_at",
+        "critical_fail_triggered", "occurred_at", GoneFilter,
     ]
     # Searched by get_search_results (call_search), not by Django's join of every field.
     search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
@@ -296,6 +301,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return capped_paginator(request, queryset, per_page)
 
     def get_search_results(self, request, queryset, search_term):
+        # Every list of calls (and its export) leaves out those its reader is calibrating blind (qa.calibration).
+        queryset = calibration.without_blind_calls(queryset, request.user)
         return queryset.filter(call_search(search_term)), False
 
     class Media:
@@ -449,10 +456,18 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def detail_context(self, request, obj: Transcription) -> dict:
-        """What the detail template shows; one query beyond the call itself."""
+        """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
+        the reader, the criteria)."""
+        blind = calibration.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
+        ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)
+        if ai_hidden:
+            criteria_rows = [{**row, **AI_HIDDEN_ROW} for row in criteria_rows]
         return {
-            "facts": self._facts(obj),
+            "ai_hidden": AI_HIDDEN if ai_hidden else "",
+            "blind_call_ids": blind,
+            "facts": [(label, AI_HIDDEN if ai_hidden and label in AI_FACTS else value)
+                      for label, value in self._facts(obj)],
             "turns": speaker_turns(obj.segments or []),
             "extracted_fields": [
                 {"name": str(field.get("name") or ""), "value": format_field_value(field.get("value"))}
@@ -461,7 +476,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
             ],
             "criteria_rows": criteria_rows,
             "points_total": self._points_total(obj, criteria_rows),
-            "review_url": reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
+            "review_url": "" if obj.gone_at else  # history: no review page, no step
+            reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
             "transcription_url": reverse("admin:qa_transcription_change", args=[obj.pk],
                                          current_app=self.admin_site.name),
             "error_json": json.dumps(obj.error, indent=2, ensure_ascii=False) if obj.error else "",
@@ -473,6 +489,8 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
         if obj.awaits_heify:
             sync_state = obj.get_sync_state_display().capitalize() + (f" ({obj.sync_error})" if obj.sync_error else "")
+        elif obj.gone_at:
+            sync_state = f"Deleted in Heify ({format_datetime(obj.gone_at)}): kept as history, counted nowhere"
         elif obj.sync_error:
             sync_state = f"Sync error: {obj.sync_error}"
         elif obj.synced_at:
@@ -516,38 +534,45 @@ class TranscriptionAdmin(CallListExportMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, related)
 
     def _criteria_rows(self, obj: Transcription) -> list[dict]:
-        """Each result Heify gave, with its criterion from the evaluator matched by name.
+        """Each result Heify gave, with its criterion matched by name in the evaluator's revision that scored the
+        call (qa.revisions: its weights give the points, whatever the evaluator's criteria are now).
 
-        A result whose criterion is no longer in the evaluator (renamed, or the
+        A result whose criterion is not in that revision (renamed, or the
         evaluator is missing) still shows, without type, weight or description.
         """
         results = [result for result in obj.criteria_results or [] if isinstance(result, dict)]
-        criteria: dict[str, Criterion] = {}
-        if results and obj.evaluator is not None:
-            for criterion in Criterion.objects.filter(evaluator=obj.evaluator).order_by("-position", "-id"):
-                criteria[criterion.name] = criterion  # the first of two same-named criteria wins
+        criteria: dict[str, dict] = {}
+        if results:
+            revision = revisions.scoring_revision(obj)
+            obj.evaluator_revision = revision.number if revision else None  # what the page's label says
+            scored_with = revision.criteria if revision else []
+            for criterion in reversed(scored_with):
+                criteria[criterion["name"]] = criterion  # the first of two same-named criteria wins
+        types = dict(CRITERION_TYPE_CHOICES)
         rows = []
         for result in results:
             name = str(result.get("name") or "")
             criterion = criteria.get(name)
+            kind = criterion["type"] if criterion else None
+            weight = Decimal(str(criterion["weight"])) if criterion else None
             passed = result.get("passed")
             passed = passed if isinstance(passed, bool) else None
             value = result.get("value")
-            scale = criterion is not None and criterion.type == rules.SCALE
+            scale = kind == rules.SCALE
             value = value if scale and type(value) is int and rules.SCALE_MIN <= value <= rules.SCALE_MAX else None
             points = None
             if criterion is not None and passed is not None:
-                points = rules.criterion_points_range(criterion.type, criterion.weight, passed=passed, value=value)
+                points = rules.criterion_points_range(kind, weight, passed=passed, value=value)
             rows.append({
                 "name": name,
                 "passed": passed,
                 "value": value,
                 "scale": scale,
                 "known": criterion is not None,
-                "type": criterion.get_type_display() if criterion else "",
-                "strict": criterion is not None and criterion.type == rules.STRICT,
-                "weight": format_weight(criterion.weight) if criterion else "",
-                "description": criterion.description if criterion else "",
+                "type": types.get(kind, "") if criterion else "",
+                "strict": kind == rules.STRICT,
+                "weight": format_weight(weight),
+                "description": criterion["description"] if criterion else "",
                 "points_range": points,
                 "points": format_points(*points) if points else "",
             })

@@ -1,7 +1,10 @@
 """How API clients sign in: hashed, expiring tokens (django-rest-knox), sent as `Authorization: Token <token>`.
 
 POST /api/v1/auth/token/ (qa.api.views.TokenView) issues one; POST /api/v1/auth/logout/ revokes the one used;
-the admin lists each staff user's own (qa/admin/tokens.py). Only a hash of each token is stored.
+the admin lists each staff user's own (qa/admin/tokens.py). Only a hash of each token is stored. A password
+change or a deactivation revokes every token of the user (`revoke_tokens_on_credentials_change`, connected to
+the user model's post_save by qa.apps), whichever way it is made: the admin, set_password and save,
+`changepassword`.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import re
 
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.models import get_token_model
 from knox.settings import knox_settings
 from rest_framework import exceptions
 
@@ -22,3 +26,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
         if not re.fullmatch(re.escape(knox_settings.TOKEN_PREFIX.encode()) + shape, token):
             raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)
+
+
+def revoke_tokens_on_credentials_change(sender, instance, **kwargs) -> None:
+    """post_save of the user model: a new password (set_password leaves `_password` set until the save is done)
+    or an inactive user leaves no token that works, so a leaked token dies with the password it was issued
+    under, and reactivating a user does not revive theirs."""
+    if getattr(instance, "_password", None) is not None or not instance.is_active:
+        get_token_model().objects.filter(user=instance).delete()

@@ -1,7 +1,9 @@
-"""Filters of the transcription list: what a BI job or a script asks for.
+"""Filters of the lists: what a BI job or a script asks for.
 
 A filter given something it cannot mean answers 400 naming the filter and the
 form it expects; it never answers an empty list that looks like "no calls".
+Every list holds what Heify still has unless `gone=true` asks for what it no
+longer has (GoneFilterSet).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -43,8 +45,8 @@ class HeifyIdField(forms.CharField):
 
     def clean(self, value):
         value = super().clean(value)  # after the built-in checks (no NUL, which PostgreSQL cannot compare)
-        if not value or self.model.objects.filter(heify_id=value).exists() \
-                or Transcription.objects.filter(**{self.call_field: value}).exists():
+        if not value or self.model.all_objects.filter(heify_id=value).exists() \
+                or Transcription.all_objects.filter(**{self.call_field: value}).exists():
             return value
         # The value goes in params, never in the message itself: the message is %-formatted with them
         # (a value holding "%" would break it).
@@ -66,7 +68,43 @@ class HeifyIdFilter(django_filters.CharFilter):
                          help_text=f"a {label}'s Heify id ({label}_id), not its name", **kwargs)
 
 
-class TranscriptionFilter(django_filters.FilterSet):
+class GoneFilterSet(django_filters.FilterSet):
+    """`gone`, which every list of mirrored objects takes. Absent or `false`: what Heify still has, the objects
+    every figure counts; `true`: only what Heify no longer has, kept here as history (each with its gone_at)."""
+
+    gone = django_filters.ChoiceFilter(
+        choices=[("false", "false"), ("true", "true")], method="filter_gone",
+        help_text="`true`: only the objects deleted in Heify (kept as history, with `gone_at`); "
+                  "`false`, the default: those Heify still has",
+    )
+
+    def filter_queryset(self, queryset):
+        # Absent means false, so the filter applies whether or not it is given (a list's queryset holds both).
+        return super().filter_queryset(queryset.filter(gone_at__isnull=self.form.cleaned_data.get("gone") != "true"))
+
+    def filter_gone(self, queryset, name, value):
+        return queryset  # applied by filter_queryset, given or not
+
+
+class ConfigurationFilter(GoneFilterSet):
+    class Meta:
+        model = Configuration
+        fields: list[str] = []
+
+
+class EvaluatorFilter(GoneFilterSet):
+    class Meta:
+        model = Evaluator
+        fields: list[str] = []
+
+
+class ParticipantFilter(GoneFilterSet):
+    class Meta:
+        model = Participant
+        fields: list[str] = []
+
+
+class TranscriptionFilter(GoneFilterSet):
     status = django_filters.ChoiceFilter(choices=STATUS_CHOICES)
     group = django_filters.ChoiceFilter(
         choices=[(g, g) for g in rules.GROUPS] + [(NO_GROUP, "no group")], method="filter_group",

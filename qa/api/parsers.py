@@ -1,8 +1,14 @@
-"""Request bodies: DRF's parsers, with a bad body always a 400 in the one error shape, never a 500.
+"""Request bodies are JSON, and only JSON (settings.REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
+
+A body of any other type (a form, multipart data) answers 415 in the one error
+shape, so the schema offers each body as application/json alone and the
+clients generated from it send exactly that. A view that takes a file would
+name its own parser_classes (DRF's MultiPartParser); none does today (uploads
+go through the admin).
 
 JSON is read by qa.rules.load_json, within the limits every entry point
-shares (depth, numbers, NaN, NUL); the body's size is Django's
-DATA_UPLOAD_MAX_MEMORY_SIZE (413, see qa.api.errors).
+shares (depth, numbers, NaN, NUL); a bad body is a 400, never a 500. The
+body's size is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (413, see qa.api.errors).
 """
 
 from django.core.exceptions import ValidationError
@@ -19,6 +25,3 @@ class JSONParser(parsers.JSONParser):
             return rules.load_json(stream.read(), field="body", max_bytes=None)
         except ValidationError as exc:
             raise ParseError(f"JSON parse error - {' '.join(exc.messages)}") from None
-
-
-PARSER_CLASSES = [JSONParser, parsers.FormParser, parsers.MultiPartParser]

@@ -1,8 +1,8 @@
 """The OpenAPI schema tells the truth about the answers DRF gives on its own.
 
 Any operation answers 406 when the Accept header asks for something other
-than JSON, and one that reads a body answers 415 when the body is neither
-JSON, a form nor multipart data; both in the one error shape. Views set
+than JSON, and one that reads a body answers 415 when the body is not JSON
+(qa.api.parsers); both in the one error shape. Views set
 `schema = HeifyAutoSchema()`; their @extend_schema responses keep the rest.
 """
 
@@ -15,7 +15,7 @@ from qa.api.exports import EXPORT_MEDIA_TYPES
 
 DRF_ERRORS = {
     "406": "The Accept header asks for something other than JSON.",
-    "415": "The body's Content-Type is not JSON, a form or multipart data.",
+    "415": "The body's Content-Type is not application/json.",
     "404": "A ?format= other than json, csv or xlsx (DRF answers an unknown format as a page not found).",
 }
 

@@ -18,7 +18,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from qa import agreement, queues, whatif
+from qa import agreement, calibration, queues, whatif
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
 from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
@@ -179,6 +179,8 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
                     detail[index] = {("criterion" if k == "criterion_name" else k): v for k, v in problems.items()}
                     raise exceptions.ValidationError({"verdicts": detail}) from None
         recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")
+        if calibration.hides_ai_from(request.user, call):  # nobody else's verdict on the AI's, while blind
+            recorded = recorded.filter(reviewer=request.user)
         return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
 
 

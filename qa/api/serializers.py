@@ -12,7 +12,7 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import revisions, rules, webhook_urls
+from qa import calibration, revisions, rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
@@ -143,18 +143,29 @@ class TranscriptionSerializer(serializers.Serializer):
     def get_evaluator_revision(self, obj) -> int | None:
         return revisions.call_revision(obj)
 
+    def ai_hidden(self, obj) -> bool:
+        """qa.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
+        if "blind_call_ids" not in self.context:
+            user = getattr(self.context.get("request"), "user", None)
+            self.context["blind_call_ids"] = calibration.blind_call_ids(user) if user else None
+        blind = self.context["blind_call_ids"]
+        return blind is None or obj.pk in blind
+
     def get_details(self, obj) -> dict | None:
+        """Heify's details; without `evaluation` (the AI's verdicts) while the reader calibrates on the call."""
         if obj.status != "COMPLETED":
             return None
+        hidden = self.ai_hidden(obj)
         details = {
-            **(obj.raw.get("details") or {}),
+            **{key: value for key, value in (obj.raw.get("details") or {}).items()
+               if not (hidden and key == "evaluation")},
             "language": obj.language or None,
             "num_speakers": obj.num_speakers,
             "conversation": {"segments": obj.segments},
             "summary": {"summary": obj.summary} if obj.summary else None,
             "fields": {"fields": obj.fields},
         }
-        if obj.score is not None or obj.criteria_results:
+        if not hidden and (obj.score is not None or obj.criteria_results):
             details["evaluation"] = {
                 "score": obj.score,
                 "critical_fail_triggered": obj.critical_fail_triggered,

@@ -13,6 +13,7 @@ import re
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,14 +32,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, exports, heify, queues, revisions, roles, services
+from qa import analytics, calibration, exports, heify, queues, revisions, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.exports import ExportListMixin
-from qa.api.filters import TranscriptionFilter
+from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
-from qa.api.parsers import PARSER_CLASSES
 from qa.api.schema import HeifyAutoSchema
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 
@@ -91,10 +91,10 @@ def respond(serializer_class, obj, status_code=status.HTTP_200_OK, context: dict
 
 class HeifyAPIMixin:
     """What every view here shares: a schema that also declares DRF's own answers (406, 415),
-    parsers that answer 400 to any bad body, and a 404 without a query for an id no row can hold."""
+    a 413 before any body is read, and a 404 without a query for an id no row can hold.
+    Bodies are JSON only (qa.api.parsers, the settings' default)."""
 
     schema = HeifyAutoSchema()
-    parser_classes = PARSER_CLASSES
 
     def initial(self, request, *args, **kwargs):
         check_body_size(request)
@@ -106,14 +106,29 @@ class HeifyAPIMixin:
         return super().get_object()
 
 
-class HeifyObjectViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
+class LiveUnlessAskedMixin:
+    """A viewset of mirrored objects, whose `queryset` holds gone ones too (`all_objects`): its list holds what
+    Heify still has unless `gone=true` asks (qa.api.filters.GoneFilterSet); GET by id answers a gone object too,
+    with its gone_at; every other action (changes, review steps, reports) finds only what Heify still has."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset if self.action in ("list", "retrieve") else queryset.filter(gone_at__isnull=True)
+
+    def filter_queryset(self, queryset):
+        # The filters and the ordering are the list's: an address with an id names one object whatever
+        # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+class HeifyObjectViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """List, read, create, replace, change and delete one of Heify's editable objects."""
 
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = "[^/]+"
     pagination_class = HeifyCursorPagination
-    filter_backends = [OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["tag", "id"]
 
     def service_save(self, obj, data: dict, expected_version: int | None):
@@ -189,8 +204,9 @@ def crud_schema(serializer_class, name):
 
 @crud_schema(s.ConfigurationSerializer, "configuration")
 class ConfigurationViewSet(HeifyObjectViewSet):
-    queryset = Configuration.objects.prefetch_related("extraction_fields")
+    queryset = Configuration.all_objects.prefetch_related("extraction_fields")
     serializer_class = s.ConfigurationSerializer
+    filterset_class = ConfigurationFilter
 
     def to_data(self, validated):
         data = dict(validated)
@@ -212,8 +228,9 @@ class ConfigurationViewSet(HeifyObjectViewSet):
 
 @crud_schema(s.EvaluatorSerializer, "evaluator")
 class EvaluatorViewSet(HeifyObjectViewSet):
-    queryset = Evaluator.objects.prefetch_related(Prefetch("criteria", Criterion.objects.order_by("position")))
+    queryset = Evaluator.all_objects.prefetch_related(Prefetch("criteria", Criterion.objects.order_by("position")))
     serializer_class = s.EvaluatorSerializer
+    filterset_class = EvaluatorFilter
 
     def to_data(self, validated):
         data = dict(validated)
@@ -240,8 +257,9 @@ class EvaluatorViewSet(HeifyObjectViewSet):
 
 @crud_schema(s.ParticipantSerializer, "participant")
 class ParticipantViewSet(HeifyObjectViewSet):
-    queryset = Participant.objects.all()
+    queryset = Participant.all_objects.all()
     serializer_class = s.ParticipantSerializer
+    filterset_class = ParticipantFilter
 
     def as_data(self, obj):
         return {"tag": obj.tag, "metadata": obj.metadata}
@@ -263,14 +281,16 @@ class ParticipantViewSet(HeifyObjectViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def analytics(self, request, *args, **kwargs):
         """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
-        participant = self.get_object()
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+            # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
-        body = {"data": analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))}
+        participant = self.get_object()
+        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))
+        body = {"data": {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
@@ -295,10 +315,10 @@ class ParticipantViewSet(HeifyObjectViewSet):
                    **errors(400, 404, 412)},
     ),
 )
-class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
+class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
-    queryset = revisions.with_evaluator_revision(Transcription.objects.all())
+    queryset = revisions.with_evaluator_revision(Transcription.all_objects.all())
     serializer_class = s.TranscriptionSerializer
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
@@ -315,17 +335,18 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
         return super().get_permissions()
 
     def filter_queryset(self, queryset):
-        # The filters and the ordering are the list's: an address with an id names one call whatever
-        # the query string says (DRF would apply them to get_object too: ?status=FAILED was a 404).
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
+        queryset = super().filter_queryset(queryset)
+        return calibration.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
 
     def retrieve(self, request, *args, **kwargs):
-        return respond(s.TranscriptionSerializer, self.get_object())
+        return respond(s.TranscriptionSerializer, self.get_object(), context=self.get_serializer_context())
 
     def export_table(self, request, queryset):
         # The admin's columns, with one per criterion when the list is filtered to one evaluator.
         base = request.build_absolute_uri(reverse("admin:qa_reviewitem_changelist"))
         return exports.calls_table(queryset, review_url=lambda pk: f"{base}{pk}/change/",
+                                   blind_call_ids=calibration.blind_call_ids(request.user),
                                    evaluator_id=request.query_params.get("evaluator"), title="transcriptions")
 
     def partial_update(self, request, *args, **kwargs):
@@ -337,7 +358,7 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
             expected_version=if_match(request),
         )
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
-        return respond(s.TranscriptionSerializer, moved, code)
+        return respond(s.TranscriptionSerializer, moved, code, context=self.get_serializer_context())
 
 
     def _step(self, request, run, serializer_class=s.StepSerializer):
@@ -348,7 +369,7 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
         serializer.is_valid(raise_exception=True)
         moved = run(obj, serializer.validated_data)
         code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
-        return respond(s.TranscriptionSerializer, moved, code)
+        return respond(s.TranscriptionSerializer, moved, code, context=self.get_serializer_context())
 
     @step_schema("Start review: the call moves to UNDER_REVIEW, assigned to you", None, 409)
     @action(detail=True, methods=["post"])
@@ -387,7 +408,8 @@ class TranscriptionViewSet(ExportListMixin, HeifyAPIMixin, GenericViewSet):
             queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
-            return Response({"data": s.ReviewEventSerializer(queues.history(obj)[:500], many=True).data})
+            history = calibration.visible_history(obj, ai_hidden=calibration.hides_ai_from(request.user, obj))
+            return Response({"data": s.ReviewEventSerializer(history[:500], many=True).data})
         serializer = s.NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         event = queues.transcription_note(transcription_id=obj.pk, author=request.user,

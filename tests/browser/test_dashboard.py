@@ -35,7 +35,7 @@ def test_dashboard_draws_its_charts(live_server, page, screenshot):
     page.click("input[type=submit]")
     pk = Participant.objects.get().pk
     page.goto(f"{live_server.url}/admin/qa/participant/{pk}/change/?as_of=2026-03-31")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('qa-distribution'))")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('qa-distribution'))")
     assert page.evaluate(INK, "qa-timeline") > 1000
     assert page.evaluate(INK, "qa-distribution") > 1000
     assert "declining" in page.get_by_test_id("trend").inner_text()

@@ -60,16 +60,17 @@ def test_a_reviewer_records_every_verdict_with_the_keyboard_and_stays_in_place(l
     laptop.keyboard.press("Tab")
     laptop.keyboard.type("Greeted only after 40 seconds.")
     laptop.keyboard.press("Enter")
-    laptop.wait_for_function("document.activeElement.getAttribute('aria-label') === "
+    laptop.wait_for_function("() => document.activeElement.getAttribute('aria-label') === "
                              "'Your verdict on No offensive language'")
     # No offensive language: Agree, Enter on the choice saves it and moves on.
     laptop.keyboard.press("Enter")
-    laptop.wait_for_function("document.activeElement.getAttribute('aria-label') === 'Your verdict on Issue resolved'")
+    laptop.wait_for_function("() => document.activeElement.getAttribute('aria-label') === "
+                             "'Your verdict on Issue resolved'")
     # Issue resolved: Agree, Tab Tab to Save, Enter.
     laptop.keyboard.press("Tab")
     laptop.keyboard.press("Tab")
     laptop.keyboard.press("Enter")
-    laptop.wait_for_function("[...document.querySelectorAll('.qa-verdict-saved')].every("
+    laptop.wait_for_function("() => [...document.querySelectorAll('.qa-verdict-saved')].every("
                              "cell => /Agrees|Disagrees/.test(cell.textContent))")
 
     assert laptop.evaluate("window.sameDocument") is True  # saved without a reload
@@ -90,7 +91,7 @@ def test_a_reviewer_records_every_verdict_with_the_keyboard_and_stays_in_place(l
     laptop.get_by_label("Your verdict on Issue resolved").select_option("no")
     laptop.get_by_label("Why, for Issue resolved").focus()
     laptop.keyboard.press("Enter")
-    laptop.wait_for_function("document.querySelector('#qa-criterion-3 .qa-verdict-status').textContent"
+    laptop.wait_for_function("() => document.querySelector('#qa-criterion-3 .qa-verdict-status').textContent"
                              ".includes('not saved')")
     assert laptop.locator("#qa-criterion-3 .qa-verdict-status").inner_text().startswith(
         "Issue resolved: not saved — Say why")

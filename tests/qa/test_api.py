@@ -386,7 +386,8 @@ def test_cursor_pagination_walks_every_row_once(api, load):
 
 def test_transcription_list_query_count_is_flat(api, load, django_assert_num_queries):
     load(transcriptions=[builders.transcription_payload() for _ in range(30)])
-    with django_assert_num_queries(3):  # token and user, the user's tokens (knox drops expired ones), page
+    # token and user, the user's tokens (knox drops expired ones), the calls calibration hides from them, page
+    with django_assert_num_queries(4):
         api.get(f"{API}/transcriptions/?limit=30")
 
 
@@ -472,6 +473,24 @@ def test_the_schema_declares_the_answers_drf_gives_on_its_own(client, api, calls
     assert "400" in schema["paths"][f"{API}/participants/"]["get"]["responses"]  # a bad cursor
     assert_error(api.get(f"{API}/participants/", HTTP_ACCEPT="application/xml"), 406)
     assert_error(api.post(f"{API}/participants/", "tag=x", content_type="text/plain"), 415)
+
+
+def test_bodies_are_json_only_in_the_schema_and_in_fact(client, api, calls):
+    schema = schema_of(client)
+    offered = {(method, path): sorted(operation["requestBody"]["content"])
+               for path, operations in schema["paths"].items() for method, operation in operations.items()
+               if "requestBody" in operation}
+    assert offered and set(map(tuple, offered.values())) == {("application/json",)}, offered
+    participant = Participant.objects.first().heify_id
+    for path in ("/auth/token/", "/participants/", f"/participants/{participant}/"):
+        for body, content_type in (("username=ann&password=pw&tag=x", "application/x-www-form-urlencoded"),
+                                   ("--b\r\nContent-Disposition: form-data; name=\"tag\"\r\n\r\nx\r\n--b--\r\n",
+                                    "multipart/form-data; boundary=b")):
+            method = "PATCH" if path.endswith(f"{participant}/") else "POST"
+            error = assert_error(api.generic(method, f"{API}{path}", body, content_type=content_type), 415,
+                                 code="unsupported_media_type")
+            assert content_type.split(";")[0] in error["message"]
+    assert Participant.objects.count() == 2 and not Participant.objects.filter(tag="x").exists()
 
 
 def test_the_schema_declares_the_etag_of_every_answer_that_carries_one_object(client):

@@ -47,3 +47,21 @@ def test_the_sqlite_search_index_is_kept_by_triggers():
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'qa_transcription'")
         triggers = {row[0] for row in cursor.fetchall()}
     assert triggers == {f"qa_transcription_search_{t}" for t in ("insert", "delete", "update")}
+
+
+def test_role_holders_who_could_not_sign_in_are_made_staff_by_their_role():
+    apps = migrate(("qa", "0019_setup_cache_table"))
+    try:
+        User, Group = apps.get_model("auth", "User"), apps.get_model("auth", "Group")
+        stuck, by_hand, nobody = (User.objects.create(username=name, is_staff=name == "by_hand")
+                                  for name in ("stuck", "by_hand", "nobody"))
+        for user in (stuck, by_hand):
+            user.groups.add(Group.objects.get(name="Reviewer"))
+        apps = migrate(("qa", "0020_setup_staff_by_role"))
+        User = apps.get_model("auth", "User")
+        assert dict(User.objects.values_list("username", "is_staff")) == {"stuck": True, "by_hand": True,
+                                                                          "nobody": False}
+        # Only the one the role made staff loses it with the role.
+        assert list(apps.get_model("qa", "StaffByRole").objects.values_list("user__username", flat=True)) == ["stuck"]
+    finally:
+        migrate()

@@ -165,6 +165,26 @@ def test_a_scale_value_heify_gives_is_shown_with_its_exact_points(admin_client, 
     assert re.search(r"^\s*90\s", total)
 
 
+def test_points_come_from_the_revision_that_scored_the_call_not_the_current_criteria(admin_client, load):
+    evaluator = builders.evaluator_payload(**SCALE_EVALUATOR)
+    payload = builders.transcription_payload(evaluator=evaluator, group="PENDING_REVIEW", name="scale.mp3")
+    payload["details"]["evaluation"] = {"score": 90.0, "critical_fail_triggered": False, "criteria_results": [
+        {"name": "Greeting", "passed": True}, {"name": "Empathy", "passed": True},
+        {"name": "Resolved", "passed": True}, {"name": "No insults", "passed": True},
+    ]}
+    load(evaluators=[evaluator], transcriptions=[payload])
+    # A month after Heify scored the call, the weights change (revision 2): the call stays revision 1's.
+    reweighted = [dict(c, weight=w) for c, w in zip(evaluator["criteria"], (40, 30, 30, 0), strict=True)]
+    load(evaluators=[{**evaluator, "criteria": reweighted, "updated_at": "2026-04-07T10:00:00+00:00"}])
+    call = Transcription.objects.get()
+    for url in (review_url(call), reverse("admin:qa_transcription_change", args=[call.pk])):
+        page = admin_client.get(url).content.decode()
+        assert "revision 1" in page
+        assert "/ 20" in row_html(page, 1) and "30–50" in row_html(page, 2)  # not 40, nor 18–30
+        total = re.search(r'data-testid="points-total">(.*?)</td>', page, re.S).group(1)
+        assert "80–100" in total  # 88–100 by the current weights
+
+
 def test_a_critical_call_says_its_score_does_not_count(admin_client, load):
     payload = builders.transcription_payload(name="rude.mp3", group="PENDING_REVIEW")
     payload["details"]["evaluation"].update(score=95, critical_fail_triggered=True)

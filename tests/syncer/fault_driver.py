@@ -75,7 +75,7 @@ def state() -> dict:
                 "sync_state": row["sync_state"], "payload_hash": row["payload_hash"],
                 "gone": row["gone_at"] is not None, "value": row.get(value),
             }
-            for row in model.objects.filter(heify_id__isnull=False).values(*fields)
+            for row in model.all_objects.filter(heify_id__isnull=False).values(*fields)
         }
     return out
 

@@ -19,10 +19,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psycopg
-import pytest
-from django.db import connection
-
 ROOT = Path(__file__).resolve().parents[2]
 PROBE_SCHEDULES = 12
 EVENTS = 12
@@ -65,29 +61,11 @@ print(json.dumps({
 """
 
 
-@pytest.fixture
-def cluster_database(tmp_path):
-    """A DATABASE_URL of a fresh database of the same kind as the test database, dropped afterwards."""
-    settings = connection.settings_dict
-    if connection.vendor != "postgresql":
-        yield f"sqlite:///{tmp_path / 'clusters.sqlite3'}"
-        return
-    name = f"{settings['NAME'] or 'heify'}_clusters_{os.getpid()}"[:63]
-    server = f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_two_clusters_run_each_schedule_once_per_period_and_each_task_once(heify_account, cluster_database, tmp_path):
+def test_two_clusters_run_each_schedule_once_per_period_and_each_task_once(heify_account, fresh_database, tmp_path):
     probe = tmp_path / "executions.txt"
     probe.touch()
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "tests.cluster_settings", "DATABASE_URL": cluster_database,
+        **os.environ, "DJANGO_SETTINGS_MODULE": "tests.cluster_settings", "DATABASE_URL": fresh_database,
         "HEIFY_VAR_DIR": str(tmp_path / "var"), "DJANGO_SECRET_KEY": "clusters-test-" + "k" * 50,
         "HEIFY_API_URL": heify_account.url, "HEIFY_API_KEY": heify_account.api_key, "REDIS_URL": "",
         "CLUSTER_PROBE_FILE": str(probe), "DJANGO_LOG_LEVEL": "WARNING",

@@ -97,7 +97,7 @@ def test_a_restarted_demo_keeps_the_users_archive_and_metadata_and_marks_nothing
     agent.refresh_from_db()
     assert call.group == "ARCHIVED"  # it came back PENDING_REVIEW while its history said archived
     assert agent.metadata == {"team": "Night shift"}
-    assert not Transcription.objects.filter(gone_at__isnull=False).exists()
+    assert not Transcription.all_objects.filter(gone_at__isnull=False).exists()
     assert pulled and all(re.search(r"\b0 gone\b", result) for result in pulled.values()), pulled
     kept = json.loads(state_file.read_text())
     assert next(t for t in kept["transcriptions"] if t["transcription_id"] == call.heify_id)["group"] == "ARCHIVED"

@@ -5,10 +5,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from qa import queues, services
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from syncer import pull
+from syncer import contract, pull
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
 from syncer.models import PullCheckpoint, SeenInPull
+from tests.qa.test_queues import person
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +60,7 @@ def test_an_object_deleted_in_heify_is_marked_gone_not_deleted(heify_account):
     heify_account.state.delete("participants", victim)
     results = pull.pull(["participants"])
     assert results["participants"].gone == 1
-    assert Participant.objects.get(heify_id=victim).gone_at is not None
+    assert Participant.all_objects.get(heify_id=victim).gone_at is not None
     assert Participant.objects.filter(gone_at__isnull=True).count() == heify_account.state.count("participants")
 
 
@@ -99,10 +101,10 @@ def test_a_timeout_mid_pagination_then_a_clean_resume(heify_account):
 
 def test_a_gone_object_that_comes_back_is_revived(heify_account):
     pull.pull(["participants"])
-    Participant.objects.update(gone_at="2026-01-01T00:00:00Z")
+    Participant.all_objects.update(gone_at="2026-01-01T00:00:00Z")
     results = pull.pull(["participants"])
     assert results["participants"].updated == heify_account.state.count("participants")
-    assert not Participant.objects.filter(gone_at__isnull=False).exists()
+    assert not Participant.all_objects.filter(gone_at__isnull=False).exists()
 
 
 def test_heify_sync_command(heify_account, capsys):
@@ -194,3 +196,151 @@ def test_a_pull_that_died_does_not_block_the_next(heify_account):
             pull.pull()
         PullLock.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert pull.pull()["participants"].created == heify_account.state.count("participants")
+
+
+# --- a page fetched before a push was answered ---------------------------------------------------------
+# Each test runs fetch -> push -> write in that order: the pull (or a refresh) fetches from the emulator,
+# then a person's change goes through the real actions and is pushed to the emulator and answered, then
+# the pull writes what it fetched through the one upsert path. What the push stored must stand.
+
+
+def acting_between_fetch_and_write(heify, act):
+    """The real client, but `act` runs (once) after a page or an object is fetched, before it is written."""
+    client = HeifyClient(heify.url, heify.api_key)
+    fetch_pages, fetch_one, pending = client.pages, client.get, [act]
+
+    def after_fetch():
+        while pending:
+            pending.pop()()
+
+    def pages(resource, **kwargs):
+        for page in fetch_pages(resource, **kwargs):
+            after_fetch()
+            yield page
+
+    def get(resource, heify_id):
+        payload = fetch_one(resource, heify_id)
+        after_fetch()
+        return payload
+
+    client.pages, client.get = pages, get
+    return client
+
+
+@pytest.fixture
+def move(django_capture_on_commit_callbacks):
+    """A review move as a person makes it: committed, then sent to Heify by its background task."""
+
+    def moved(action, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(**kwargs)
+
+    return moved
+
+
+def in_heify(heify, resource, heify_id):
+    return next(o for o in heify.state.objects(resource) if o[contract.ID_FIELDS[resource]] == heify_id)
+
+
+def fetch_then_write(how, heify, act, resource="transcriptions", heify_id=None):
+    client = acting_between_fetch_and_write(heify, act)
+    if how == "refresh":  # the poll of calls in flight, and a webhook's fetch
+        return pull.refresh_transcriptions([heify_id], client=client)
+    return pull.pull([resource], client=client)[resource]
+
+
+@pytest.mark.parametrize("how", ["pull", "refresh"])
+def test_a_call_fetched_before_its_archive_was_pushed_stays_archived(heify_account, how, move):
+    ann = person("ann", "Reviewer")
+    pull.pull(["transcriptions"])
+    call = Transcription.objects.filter(group="PENDING_REVIEW").first()
+    move(queues.transcription_claim, transcription_id=call.pk, reviewer=ann)
+    assert in_heify(heify_account, "transcriptions", call.heify_id)["group"] == "UNDER_REVIEW"
+
+    def archive():
+        move(queues.transcription_archive, transcription_id=call.pk, acting_user=ann)
+        moved = Transcription.objects.get(pk=call.pk)
+        assert (moved.group, moved.sync_state) == ("ARCHIVED", "synced")  # Heify took it and answered
+
+    result = fetch_then_write(how, heify_account, archive, heify_id=call.heify_id)
+    call.refresh_from_db()
+    assert in_heify(heify_account, "transcriptions", call.heify_id)["group"] == "ARCHIVED"
+    assert (call.group, call.sync_state) == ("ARCHIVED", "synced")
+    assert result.skipped == 1 and result.updated == 0
+
+    # What Heify changes afterwards still comes in.
+    heify_account.state.patch_transcription(call.heify_id, {"name": "renamed in Heify"})
+    fetch_then_write(how, heify_account, lambda: None, heify_id=call.heify_id)
+    call.refresh_from_db()
+    assert (call.name, call.group) == ("renamed in Heify", "ARCHIVED")
+
+
+def test_a_call_fetched_before_its_claim_was_pushed_stays_claimed(heify_account, move):
+    ann, bob = person("ann", "Reviewer"), person("bob", "Reviewer")
+    pull.pull(["transcriptions"])
+    call = Transcription.objects.filter(group="PENDING_REVIEW").first()
+
+    def claim():
+        move(queues.transcription_claim, transcription_id=call.pk, reviewer=ann)
+        moved = Transcription.objects.get(pk=call.pk)
+        assert (moved.group, moved.sync_state) == ("UNDER_REVIEW", "synced")
+
+    fetch_then_write("pull", heify_account, claim)
+    call.refresh_from_db()
+    assert (call.group, call.assigned_to) == ("UNDER_REVIEW", ann)
+    assert not queues.review_queue("PENDING_REVIEW").filter(pk=call.pk).exists()
+    with pytest.raises(queues.ClaimLost):
+        queues.transcription_claim(transcription_id=call.pk, reviewer=bob)
+
+
+def test_metadata_fetched_before_its_edit_was_pushed_is_not_put_back(heify_account):
+    pull.pull(["participants"])
+    agent = Participant.objects.order_by("pk").first()
+
+    def edit():
+        services.participant_save(participant=agent, data={"tag": agent.tag, "metadata": {"team": "Night shift"}},
+                                  expected_version=agent.version)
+        assert agent.sync_state == "synced"
+
+    result = fetch_then_write("pull", heify_account, edit, "participants")
+    agent.refresh_from_db()
+    assert in_heify(heify_account, "participants", agent.heify_id)["metadata"] == {"team": "Night shift"}
+    assert (agent.metadata, agent.sync_state) == ({"team": "Night shift"}, "synced")
+    assert result.skipped == 1
+
+
+def test_criteria_fetched_before_their_edit_was_pushed_are_not_put_back(heify_account):
+    pull.pull(["evaluators"])
+    evaluator = Evaluator.objects.filter(criteria__type="boolean").distinct().order_by("pk").first()
+    revisions_before = evaluator.revisions.count()
+    criteria = [{"id": c.heify_id, "name": c.name, "description": c.description, "type": c.type,
+                 "weight": c.weight} for c in evaluator.criteria.order_by("position")]
+    scored = [c for c in criteria if c["type"] != "strict"]
+    for criterion in scored:
+        criterion["weight"] = 0
+    scored[0]["weight"] = 100
+
+    def edit():
+        services.evaluator_save(evaluator=evaluator, data={
+            "tag": evaluator.tag, "description": "Edited here", "language": evaluator.language,
+            "context": evaluator.context, "criteria": criteria}, expected_version=evaluator.version)
+        assert evaluator.sync_state == "synced"
+
+    fetch_then_write("pull", heify_account, edit, "evaluators")
+    evaluator.refresh_from_db()
+    weights = [c.weight for c in evaluator.criteria.order_by("position")]
+    assert evaluator.description == "Edited here" and weights == [c["weight"] for c in criteria]
+    assert in_heify(heify_account, "evaluators", evaluator.heify_id)["description"] == "Edited here"
+    assert evaluator.revisions.count() == revisions_before + 1  # the edit's, and no revision putting it back
+
+
+def test_an_object_created_while_a_pull_lists_is_not_marked_gone(heify_account):
+    pull.pull(["participants"])
+
+    def create():
+        services.participant_save(participant=Participant(), data={"tag": "New agent", "metadata": {}})
+
+    result = fetch_then_write("pull", heify_account, create, "participants")
+    created = Participant.objects.get(tag="New agent")
+    assert created.heify_id and in_heify(heify_account, "participants", created.heify_id)
+    assert created.gone_at is None and result.gone == 0

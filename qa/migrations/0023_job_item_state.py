@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0018_replace_sent'),
+        ('qa', '0022_gone_left_out'),
     ]
 
     operations = [

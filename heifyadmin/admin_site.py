@@ -1,0 +1,82 @@
+"""The admin site: every list takes only the filters it offers, and every search has a bounded cost.
+
+Django's changelist applies any lookup on a model's own fields that the query string names
+(`?webhook_success_url__startswith=https://x/webhooks/heify/a`), whether or not the list offers it: a
+person who may see a list could read, by guessing one character at a time, any field of it, the webhook
+secret included. Here a list applies only the parameters its own list_filter and date_hierarchy consume
+(and Django's own: search, ordering, page, popup); anything else is Django's "incorrect lookup" (the list
+redirects to `?e=1` and says the filters are wrong), never a filtered list. Every ModelAdmin registered
+on the site, ours and the third-party apps' alike, gets this: the site mixes `OfferedLookupsOnly` into
+each class it registers.
+
+A search longer than qa.rules allows (words, characters) is not run: the list says why and shows no rows. An
+action on rows named by anything but their ids is refused with a message.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
+
+from qa import rules
+
+
+@functools.cache
+def _offered_only(changelist_class):
+    class OfferedLookupsChangeList(changelist_class):
+        def get_filters(self, request):
+            asked = set(self.get_filters_params())
+            result = super().get_filters(request)
+            # What the list filters and the date hierarchy consumed is gone from the remaining lookups; the
+            # date hierarchy's own bounds are added back under names nobody asked for.
+            refused = sorted(asked & set(result[2]))
+            if refused:
+                request.refused_lookups = refused  # the access log redacts their values
+                raise IncorrectLookupParameters(f"This list cannot be filtered by {', '.join(refused)}.")
+            return result
+
+    OfferedLookupsChangeList.__name__ = OfferedLookupsChangeList.__qualname__ = changelist_class.__name__
+    return OfferedLookupsChangeList
+
+
+class OfferedLookupsOnly:
+    """Mixed into every ModelAdmin of the site (before the admin's own class)."""
+
+    def get_changelist(self, request, **kwargs):
+        return _offered_only(super().get_changelist(request, **kwargs))
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            rules.clean_search(search_term)
+        except ValidationError as exc:
+            if not request.path.endswith("/autocomplete/"):
+                messages.error(request, " ".join(exc.messages))
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def response_action(self, request, queryset):
+        """An action on rows named by something no row's id can be (`abc`, a NUL) is refused with a message,
+        as Django refuses an action with no rows selected (it raised ValueError: a 500)."""
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                if "\x00" in value:
+                    raise ValidationError("null character")
+                self.opts.pk.to_python(value)
+            except ValidationError:
+                self.message_user(request, f"No action was taken: {value[:40]!r} is not the id of a row of this list.",
+                                  messages.WARNING)
+                return None
+        return super().response_action(request, queryset)
+
+
+class HeifyAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, OfferedLookupsOnly):
+            admin_class = type(admin_class.__name__, (OfferedLookupsOnly, admin_class),
+                               {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__})
+        super().register(model_or_iterable, admin_class, **options)

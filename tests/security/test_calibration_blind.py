@@ -1,0 +1,231 @@
+"""Security regression: a rater with an open score sheet sees none of the AI's verdicts on its calls, at any door
+(the call's pages, the API's call and list, the admin's and the API's exports), until they submit. No door
+answers 5xx."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from qa import calibration, queues
+from qa.models import Transcription
+from tests import builders
+
+pytestmark = pytest.mark.django_db
+
+SCORE = 73.5  # the AI's score, a figure nothing else on the pages shows
+SECRET_REASON = "AGENT-NEVER-GREETED"
+
+
+def person(name, role):
+    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def world(load):
+    evaluator = builders.evaluator_payload()
+    agent = builders.participant_payload(tag="Agent Blind")
+    call = builders.transcription_payload(evaluator=evaluator, participant=agent, name="blind call",
+                                          group="PENDING_REVIEW")
+    call["details"]["evaluation"].update(score=SCORE, critical_fail_triggered=True)
+    other = builders.transcription_payload(evaluator=evaluator, participant=agent, name="other call",
+                                           created_at="2026-03-08T10:00:00+00:00")
+    other["details"]["evaluation"]["score"] = 64.5
+    outside = builders.transcription_payload(evaluator=evaluator, participant=agent, name="outside call",
+                                             created_at="2026-03-09T10:00:00+00:00")
+    outside["details"]["evaluation"]["score"] = 55.5
+    load(evaluators=[evaluator], participants=[agent], transcriptions=[call, other, outside])
+    people = {name: person(name, "Reviewer") for name in ("ann", "bob", "cleo")}
+    people["max"] = person("max", "QA manager")
+    blind = Transcription.objects.get(name="blind call")
+    # Someone else's verdict on the call, which says what the AI said.
+    queues.criterion_verdict_record(transcription_id=blind.pk, reviewer=people["max"], criterion_name="Greeting",
+                                    agrees=False, reason=SECRET_REASON)
+    session = calibration.calibration_session_create(
+        name="March", calls=[blind, Transcription.objects.get(name="other call")],
+        reviewers=[people["ann"], people["bob"]], acting_user=people["max"])
+    return {"session": session, "call": blind, **people}
+
+
+def submit_all(session, rater):
+    answers = {(call.pk, name): True for call in session.calls.all() for name in calibration.call_criteria(call)}
+    calibration.calibration_answers_save(session=session, rater=rater, answers=answers, submit=True)
+
+
+def ok(response):
+    assert response.status_code < 500, response.status_code
+    assert response.status_code == 200, response.content[:300]
+    return response
+
+
+def page(client, user, call, name):
+    client.force_login(user)
+    return ok(client.get(reverse(f"admin:qa_{name}_change", args=[call.pk]))).content.decode()
+
+
+def shows_ai(html: str) -> bool:
+    return any(mark in html for mark in ("qa-passed", "qa-failed", "73.5", "qa-critical", SECRET_REASON))
+
+
+def api_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    return client
+
+
+def download(response) -> list[list[str]]:
+    ok(response)
+    body = b"".join(response.streaming_content)
+    if response["Content-Type"].startswith("text/csv"):
+        return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+    return [["" if v is None else str(v) for v in row] for row in book.active.iter_rows(values_only=True)]
+
+
+def blind_row(rows, call):
+    header, *body = rows
+    row = next(dict(zip(header, r, strict=True)) for r in body if r[header.index("Heify ID")] == call.heify_id)
+    return {key: row[key] for key in ("Score", "Critical fail", "Greeting", "Issue resolved") if key in row}
+
+
+@pytest.mark.parametrize("name", ["transcription", "reviewitem"])
+def test_the_calls_pages_hide_the_ai_from_a_rater_until_they_submit(client, world, name):
+    html = page(client, world["ann"], world["call"], name)
+    assert not shows_ai(html) and "Greeting" in html and "Good morning" in html  # the call itself is there
+    assert "until you submit" in html
+    assert "64.5" not in html  # the session's other call, in the agent's recent scores
+    outside = page(client, world["ann"], Transcription.objects.get(name="outside call"), name)
+    assert "55.5" in outside and "73.5" not in outside and "64.5" not in outside  # nor on a call outside it
+    assert shows_ai(page(client, world["cleo"], world["call"], name))  # not a rater: sees it all
+    submit_all(world["session"], world["ann"])
+    assert shows_ai(page(client, world["ann"], world["call"], name))
+
+
+def listed_names(response) -> set[str]:
+    return {call["name"] for call in ok(response).json()["data"]}
+
+
+def test_the_api_hides_the_ai_from_a_rater_in_the_call_and_leaves_the_call_out_of_lists(world):
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    one = ok(api.get(url)).json()["data"]
+    assert "evaluation" not in one["details"] and one["details"]["conversation"]["segments"]
+    # A list, filtered or ordered by what the AI said or not, would tell it: the session's calls are left out.
+    for query in ("", "?critical_fail=true", "?score_min=73&score_max=74", "?ordering=occurred_at"):
+        assert listed_names(api.get("/api/v1/transcriptions/" + query)) <= {"outside call"}
+    assert SECRET_REASON not in ok(api.get(url + "notes/")).content.decode()
+    assert ok(api_for(world["cleo"]).get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+    assert "blind call" in listed_names(api_for(world["cleo"]).get("/api/v1/transcriptions/?critical_fail=true"))
+    submit_all(world["session"], world["ann"])
+    assert ok(api.get(url)).json()["data"]["details"]["evaluation"]["score"] == SCORE
+    assert "blind call" in listed_names(api.get("/api/v1/transcriptions/?critical_fail=true"))
+
+
+@pytest.mark.parametrize(("name", "query"), [
+    ("transcription", ""), ("transcription", "?critical_fail_triggered__exact=1"), ("transcription", "?q=blind"),
+    ("reviewitem", "?queue=PENDING_REVIEW"), ("reviewitem", "?queue=PENDING_REVIEW&score=61-80"),
+])
+def test_the_admins_call_lists_leave_the_session_out_for_a_rater(client, world, name, query):
+    url = reverse(f"admin:qa_{name}_changelist") + query
+    client.force_login(world["ann"])
+    assert "blind call" not in ok(client.get(url)).content.decode()
+    client.force_login(world["cleo"])
+    assert "blind call" in ok(client.get(url)).content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
+    admin_url = reverse("admin:qa_transcription_export", args=[fmt])
+    api_url = f"/api/v1/transcriptions/?format={fmt}"
+    client.force_login(world["ann"])
+    for rows in (download(client.get(admin_url)), download(api_for(world["ann"]).get(api_url))):
+        assert {row[0] for row in rows[1:]} == {"outside call"}
+    client.force_login(world["cleo"])
+    shown = blind_row(download(client.get(admin_url + f"?evaluator__heify_id__exact={world['call'].evaluator_id}")),
+                      world["call"])
+    assert shown["Score"] == "73.5" and shown["Greeting"] == "failed"
+    submit_all(world["session"], world["ann"])
+    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"])["Score"] == "73.5"
+
+
+def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
+    from qa import exports
+
+    call = world["call"]
+    table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},
+                                evaluator_id=call.evaluator_id)
+    row = dict(zip(table.headers, next(iter(table.rows)), strict=True))
+    assert (row["Score"], row["Critical fail"], row["Greeting"]) == (None, None, "")
+
+
+def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    client.force_login(world["ann"])
+    url = reverse("admin:qa_participant_report_export", args=[agent.pk, "csv"]) + "?as_of=2026-03-31"
+    header, *rows = download(client.get(url))
+    row = next(dict(zip(header, r, strict=True)) for r in rows if r[0] == world["call"].heify_id)
+    assert (row["Score"], row["Critical fail"], row["Failed criteria"]) == ("", "", "")
+
+
+def test_a_closed_session_hides_nothing(client, world):
+    calibration.calibration_session_close(session=world["session"], acting_user=world["max"])
+    assert not calibration.hides_ai_from(world["ann"], world["call"])
+    assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
+
+
+def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_verdicts_out(client, world):
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    client.force_login(world["ann"])
+    html = ok(client.get(reverse("admin:qa_participant_change", args=[agent.pk]) + "?as_of=2026-03-31")).content
+    table = html.decode().split('data-testid="dashboard-calls"')[1].split("</table>")[0]
+    assert "73.5" not in table and "64.5" not in table and "55.5" in table and "qa-critical" not in table
+    # (The report's figures, a day's average included, still count the call: not one call's verdict shown.)
+    data = ok(api_for(world["ann"]).get(f"/api/v1/participants/{agent.heify_id}/analytics/?as_of=2026-03-31"))
+    calls = {c["id"]: c for c in data.json()["data"]["raw_data"]}
+    assert (calls[world["call"].heify_id]["score"], calls[world["call"].heify_id]["failed_criteria"]) == (None, None)
+    outside = Transcription.objects.get(name="outside call").heify_id
+    assert calls[outside]["score"] == 55.5
+
+
+def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
+    session = calibration.calibration_session_create(
+        name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    client.force_login(world["max"])
+    url = reverse("admin:qa_calibrationsession_results", args=[session.pk])
+    assert client.get(url).status_code == 403
+    assert not shows_ai(page(client, world["max"], world["call"], "reviewitem"))
+    submit_all(session, world["max"])
+    assert ok(client.get(url)).status_code == 200
+    assert ok(client.get(reverse("admin:qa_calibrationsession_results", args=[world["session"].pk])))
+
+
+def test_recording_a_verdict_answers_a_rater_with_their_own_only(world):
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
+    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
+    answer = ok(api.put(url + "verdicts/", {"verdicts": [{"criterion": "Issue resolved", "agrees": True,
+                                                          "reason": ""}]}, format="json"))
+    assert [v["criterion"] for v in answer.json()["data"]] == ["Issue resolved"]
+    assert SECRET_REASON not in answer.content.decode()
+
+
+def test_the_expert_is_blind_too_until_they_submit(world):
+    session = calibration.calibration_session_create(
+        name="With an expert", calls=[world["call"]], reviewers=[world["bob"], world["cleo"]], expert=world["ann"],
+        acting_user=world["max"])
+    calibration.calibration_session_close(session=world["session"], acting_user=world["max"])  # ann's other one
+    assert calibration.hides_ai_from(world["ann"], world["call"])
+    submit_all(session, world["ann"])
+    assert not calibration.hides_ai_from(world["ann"], world["call"])
