@@ -289,8 +289,10 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
-        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))
-        body = {"data": {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}}
+        report = analytics.participant_report(  # without the calls the reader scores blind, in any figure
+            participant, as_of=query.validated_data.get("as_of"),
+            leave_out=calibration.blind_heify_ids(request.user, participant.heify_id))
+        body = {"data": report}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:
