@@ -238,6 +238,33 @@ def test_the_team_overview_leaves_a_raters_blind_calls_out_of_their_figures(clie
     assert (row["calls"], row["avg_score"]) == (3, 64.5)
 
 
+def test_a_rater_may_not_record_verdicts_on_the_ai_until_they_submit(client, world):
+    from qa.models import CriterionVerdict
+
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
+    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
+    body = {"verdicts": [{"criterion": "Issue resolved", "agrees": True, "reason": ""}]}
+    refused = api.put(url + "verdicts/", body, format="json")
+    assert refused.status_code == 409 and "calibration" in refused.content.decode()
+    assert SECRET_REASON not in refused.content.decode()
+    client.force_login(world["ann"])
+    step = reverse("admin:qa_reviewitem_step", args=[world["call"].pk, "verdict"])
+    answer = client.post(step, {"criterion": "Issue resolved", "agrees": "yes"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400 and "calibration" in answer.json()["message"]
+    # A QA manager who rates in the session is refused the same way.
+    session = calibration.calibration_session_create(
+        name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    assert api_for(world["max"]).put(url + "verdicts/", body, format="json").status_code == 409
+    assert not CriterionVerdict.objects.filter(criterion_name="Issue resolved").exists()  # (max's Greeting: before)
+    submit_all(world["session"], world["ann"])
+    assert [v["criterion"] for v in ok(api.put(url + "verdicts/", body, format="json")).json()["data"]] == [
+        "Greeting", "Issue resolved"]
+    submit_all(session, world["max"])
+    assert ok(api_for(world["max"]).put(url + "verdicts/", body, format="json"))
+
+
 def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
     session = calibration.calibration_session_create(
         name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
@@ -248,17 +275,6 @@ def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world)
     submit_all(session, world["max"])
     assert ok(client.get(url)).status_code == 200
     assert ok(client.get(reverse("admin:qa_calibrationsession_results", args=[world["session"].pk])))
-
-
-def test_recording_a_verdict_answers_a_rater_with_their_own_only(world):
-    api = api_for(world["ann"])
-    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
-    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
-    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
-    answer = ok(api.put(url + "verdicts/", {"verdicts": [{"criterion": "Issue resolved", "agrees": True,
-                                                          "reason": ""}]}, format="json"))
-    assert [v["criterion"] for v in answer.json()["data"]] == ["Issue resolved"]
-    assert SECRET_REASON not in answer.content.decode()
 
 
 def test_the_expert_is_blind_too_until_they_submit(world):
