@@ -265,6 +265,31 @@ def test_a_rater_may_not_record_verdicts_on_the_ai_until_they_submit(client, wor
     assert ok(api_for(world["max"]).put(url + "verdicts/", body, format="json"))
 
 
+def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(world, load, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from qa import alerts
+    from qa.models import AlertRule, Participant
+
+    for name in ("ann", "bob", "cleo"):
+        User.objects.filter(username=name).update(email=f"{name}@example.com")
+    rule = AlertRule.objects.create(name="Critical", kind=AlertRule.Kind.CRITICAL_FAIL)
+    rule.users.add(world["ann"], world["cleo"])
+    rule.groups.add(Group.objects.get(name="Reviewer"))  # bob by his group
+    agent = Participant.objects.get(tag="Agent Blind")
+    fresh = builders.transcription_payload(participant={"participant_id": agent.heify_id}, name="fresh critical",
+                                           created_at="2026-03-10T10:00:00+00:00")
+    fresh["details"]["evaluation"].update(score=12.5, critical_fail_triggered=True)
+    load(transcriptions=[fresh])
+    call = Transcription.objects.get(name="fresh critical")
+    calibration.calibration_session_create(name="Fresh", calls=[call], reviewers=[world["ann"], world["bob"]],
+                                           acting_user=world["max"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.calls_stored(heify_ids=[call.heify_id]) == 1
+    assert [m.to for m in mail.outbox] == [["cleo@example.com"]]
+    assert alerts.recipients(rule) == ["ann@example.com", "bob@example.com", "cleo@example.com"]  # the rule's own
+
+
 def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
     session = calibration.calibration_session_create(
         name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
