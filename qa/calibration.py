@@ -10,8 +10,9 @@ AI said: the call's pages and the API's call (`blind_call_ids`,
 `hides_ai_from`), every call list and its export (`without_blind_calls`), a
 participant's report and dashboard, its calls and its figures alike
 (`blind_heify_ids`, left out of the report), the team overview
-(`blind_participants`), recording a verdict on the AI's (qa.queues.step_refusal)
-and a critical fail's alert (`blind_raters`). Submitting makes
+(`blind_participants`), Heify's own report of them (refused), recording a
+verdict on the AI's (qa.queues.step_refusal), a critical fail's alert, sent
+(`blind_raters`) or listed (`blind_calls`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
@@ -140,6 +141,16 @@ def blind_heify_ids(user, participant_id: str | None = None) -> set[str]:
     if participant_id is not None:
         calls = calls.filter(participant_id=participant_id)
     return set(calls.values_list("heify_id", flat=True))
+
+
+# Heify's own report counts every call, its verdicts in raw_data: not for a reader scoring some of them blind.
+HEIFY_REPORT_WHILE_BLIND = ("Heify's own report of this participant holds calls you are scoring blind in a "
+                            "calibration session: ask for it once you have submitted your answers.")
+
+
+def blind_calls(user) -> QuerySet:
+    """The calls blind to `user` (_blind_calls), as a subquery of their pks: for lists of things about calls."""
+    return _blind_calls(user)
 
 
 def blind_participants(user) -> QuerySet:

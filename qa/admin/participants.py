@@ -166,6 +166,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
+        if calibration.blind_heify_ids(request.user, participant.heify_id):
+            raise PermissionDenied(calibration.HEIFY_REPORT_WHILE_BLIND)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:

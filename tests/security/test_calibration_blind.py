@@ -221,6 +221,20 @@ def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_out_of_t
     assert figures(ok(api_for(world["ann"]).get(api_url)).json()["data"])["calls"] == 3
 
 
+def test_heifys_own_report_is_refused_to_a_manager_scoring_its_calls_blind(client, world):
+    """Heify's report beside ours holds every call and its verdicts: refused, before Heify is asked."""
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    calibration.calibration_session_create(name="Managers too", calls=[world["call"]],
+                                           reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    answer = api_for(world["max"]).get(f"/api/v1/participants/{agent.heify_id}/analytics/?remote=true")
+    assert answer.status_code == 409 and "calibration" in answer.json()["error"]["message"]
+    client.force_login(world["max"])
+    page = client.get(reverse("admin:qa_participant_heify_report", args=[agent.pk]))
+    assert page.status_code == 403 and "73.5" not in page.content.decode()
+
+
 def test_the_team_overview_leaves_a_raters_blind_calls_out_of_their_figures(client, world):
     client.force_login(world["cleo"])
     row = next(r for r in ok(client.get(reverse("admin:qa_participant_team"))).context["rows"]
@@ -265,7 +279,8 @@ def test_a_rater_may_not_record_verdicts_on_the_ai_until_they_submit(client, wor
     assert ok(api_for(world["max"]).put(url + "verdicts/", body, format="json"))
 
 
-def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(world, load, django_capture_on_commit_callbacks):
+def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(client, world, load,
+                                                                    django_capture_on_commit_callbacks):
     from django.core import mail
 
     from qa import alerts
@@ -282,12 +297,20 @@ def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(world, load
     fresh["details"]["evaluation"].update(score=12.5, critical_fail_triggered=True)
     load(transcriptions=[fresh])
     call = Transcription.objects.get(name="fresh critical")
-    calibration.calibration_session_create(name="Fresh", calls=[call], reviewers=[world["ann"], world["bob"]],
-                                           acting_user=world["max"])
+    session = calibration.calibration_session_create(
+        name="Fresh", calls=[call], reviewers=[world["ann"], world["bob"], world["max"]], acting_user=world["max"])
     with django_capture_on_commit_callbacks(execute=True):
         assert alerts.calls_stored(heify_ids=[call.heify_id]) == 1
     assert [m.to for m in mail.outbox] == [["cleo@example.com"]]
     assert alerts.recipients(rule) == ["ann@example.com", "bob@example.com", "cleo@example.com"]  # the rule's own
+    # Nor is it listed to a manager scoring the call blind.
+    client.force_login(world["max"])
+    def listed():
+        return [a.subject for a in ok(client.get(reverse("admin:qa_alert_changelist"))).context["cl"].result_list]
+
+    assert listed() == []
+    submit_all(session, world["max"])
+    assert listed() == ["Critical fail: fresh critical (Agent Blind)"]
 
 
 def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
