@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, job_items
+from qa import analytics, calibration, job_items
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 
 log = logging.getLogger(__name__)
@@ -332,18 +332,25 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
     return outcomes
 
 
-def recipients(rule: AlertRule) -> list[str]:
-    """The e-mail addresses of the rule's users and of its groups' members (active ones)."""
+def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> list[str]:
+    """The e-mail addresses of the rule's users and of its groups' members (active ones); without those who score
+    `blind_to` blind in calibration (qa.calibration.blind_raters), when the alert says what the AI said of it."""
     users = get_user_model().objects.filter(
         Q(pk__in=rule.users.values("pk")) | Q(groups__in=rule.groups.values("pk")), is_active=True,
     ).exclude(email="")
+    if blind_to is not None:
+        users = users.exclude(pk__in=calibration.blind_raters(blind_to).values("pk"))
     return sorted(set(users.values_list("email", flat=True)))
 
 
 def _send_email(alert: Alert) -> None:
-    to = recipients(alert.rule)
+    # A critical fail's alert gives the call's score and verdict: not to a rater scoring it blind now (asked when
+    # it is sent; they read the call's page once they have submitted).
+    call = alert.transcription if alert.rule.kind == Kind.CRITICAL_FAIL else None
+    to = recipients(alert.rule, blind_to=call)
     if not to:
-        raise NothingToSend("None of the rule's recipients has an e-mail address.")
+        raise NothingToSend("None of the rule's recipients has an e-mail address"
+                            + (" or may read it (calibration: they score the call blind)." if call else "."))
     body = f"{alert.body}\n\n{alert.link}\n\nRule: {alert.rule} ({alert.rule.get_kind_display()})\n"
     EmailMessage(subject=f"[Heify QA] {alert.subject}", body=body, to=to).send()
 

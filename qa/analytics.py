@@ -35,6 +35,8 @@ cap), ANALYTICS_TREND_SAMPLE (20).
 
 The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
 PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
+A report leaves out the calls its reader scores blind in calibration (`leave_out`,
+from qa.calibration): they count in none of its figures.
 
 What must not live here: writes (other than that cache), HTTP, and a copy of a rule outside (b):
 where SQL must decide one too (the report query; is it a pass, for the team
@@ -588,13 +590,15 @@ def _inputs_from_calls(
 
 def _inputs_from_db(
     participant_id: str | None, window: Window, config: ReportSettings, shown: int | None = None,
+    leave_out: frozenset[str] = frozenset(),
 ) -> ReportInputs:
-    """`shown`: raw_data keeps only the newest `shown` calls (every other section still covers them all)."""
+    """`shown`: raw_data keeps only the newest `shown` calls (every other section still covers them all).
+    `leave_out`: the Heify ids of calls the report leaves out as if they were not there (a reader's blind ones)."""
     if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
         return ReportInputs(raw_data=[])
     if connections[Transcription.objects.db].vendor == "postgresql":
-        return _inputs_from_postgresql(participant_id, window, config, shown)
-    inputs = _inputs_from_rows(participant_id, window, config)
+        return _inputs_from_postgresql(participant_id, window, config, shown, leave_out)
+    inputs = _inputs_from_rows(participant_id, window, config, leave_out)
     return inputs if shown is None else replace(inputs, raw_data=inputs.raw_data[:shown])
 
 
@@ -619,7 +623,7 @@ WITH calls AS MATERIALIZED (
            t.evaluator_id, t."group", t.failed_criteria AS failed
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(limit)s
 ),
@@ -644,7 +648,7 @@ SELECT json_build_object(
     'limit_reached', (SELECT n = %(limit)s FROM summary) AND EXISTS (
         SELECT FROM {transcription} AS t, oldest
         WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-          AND t.gone_at IS NULL AND t.occurred_at <= oldest.occurred_at
+          AND t.gone_at IS NULL AND t.occurred_at <= oldest.occurred_at{leave_out}
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
     'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
@@ -724,8 +728,14 @@ def _gc_paused():
             gc.enable()
 
 
+# The calls a reader scores blind (qa.calibration), left out of what their report reads; only written in when there
+# are some, so that every other reader's statement is the one it always was.
+_LEAVE_OUT_SQL = "\n      AND NOT (t.heify_id = ANY(%(leave_out)s))"
+
+
 def _inputs_from_postgresql(
     participant_id: str, window: Window, config: ReportSettings, shown: int | None = None,
+    leave_out: frozenset[str] = frozenset(),
 ) -> ReportInputs:
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
@@ -733,14 +743,14 @@ def _inputs_from_postgresql(
         transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
         criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
         duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
-        raw_row=RAW_DATA_ROW_SQL,
+        raw_row=RAW_DATA_ROW_SQL, leave_out=_LEAVE_OUT_SQL if leave_out else "",
     )
     params = {
         "participant": participant_id, "completed": COMPLETED, "end": window.end, "limit": config.query_limit,
         "month_start": window.month_start, "previous_start": window.previous_start,
         "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
         "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
-        "shown": config.query_limit if shown is None else shown,
+        "shown": config.query_limit if shown is None else shown, "leave_out": sorted(leave_out),
     }
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         cursor.execute(_POSTGRESQL_SETTINGS)
@@ -787,11 +797,13 @@ _RAW_COLUMNS = (  # a Call's fields, in its order
 )
 
 
-def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings) -> ReportInputs:
+def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings,
+                      leave_out: frozenset[str] = frozenset()) -> ReportInputs:
     # One row more than the cap tells whether it was reached.
-    rows = list(
-        _included(participant_id, window).values_list(*_RAW_COLUMNS)[: config.query_limit + 1]
-    )
+    included = _included(participant_id, window)
+    if leave_out:
+        included = included.exclude(heify_id__in=leave_out)
+    rows = list(included.values_list(*_RAW_COLUMNS)[: config.query_limit + 1])
     calls = [Call(*row) for row in rows[: config.query_limit]]
     return _inputs_from_calls(
         calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
@@ -850,38 +862,44 @@ def _inputs_from_parsed(
 # --- the two ways in --------------------------------------------------------------------------------------
 
 
-def participant_report(participant: Participant, *, as_of: date | None = None) -> dict:
+def participant_report(participant: Participant, *, as_of: date | None = None,
+                       leave_out: Iterable[str] = ()) -> dict:
     """The participant's analytics as Heify's `analytics-participant` answers them (its `data` object).
 
     Calls dated up to the end of `as_of` (UTC; default today) count; the
-    comparison is the month of `as_of` against the month before.
+    comparison is the month of `as_of` against the month before. The calls
+    `leave_out` names (Heify ids: those the reader scores blind,
+    qa.calibration.blind_heify_ids) count nowhere, raw_data included.
     """
-    return _report(participant, as_of, None)[1]
+    return _report(participant, as_of, None, frozenset(leave_out))[1]
 
 
-def participant_dashboard(participant: Participant, *, as_of: date | None = None,
-                          calls_shown: int) -> tuple[dict, list[dict]]:
+def participant_dashboard(participant: Participant, *, as_of: date | None = None, calls_shown: int,
+                          leave_out: Iterable[str] = ()) -> tuple[dict, list[dict]]:
     """What the participant's dashboard shows: the report with raw_data cut to the newest `calls_shown` calls
     (at least the trend's sample; every other figure is the same, and total_records_analyzed still counts
     them all), and `criteria_by_evaluator`. Reading 20,000 calls as JSON is most of a whole report's cost.
+    `leave_out` as participant_report's.
 
     On PostgreSQL the answer is kept in the cache under a fingerprint of everything it is computed from (the
     included calls, each by id and version; every evaluator, by id and version, for tags and criteria; the
-    settings, the day and the cut), read from the report's index in a tenth of the report's time: any write
+    settings, the day, the cut and the calls left out), read from the report's index in a tenth of the report's
+    time (readers who score none of its calls blind share one answer; one who does, never theirs): any write
     of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
     Its generated_at says when it was computed."""
     connection = connections[Transcription.objects.db]
+    leave_out = frozenset(leave_out)
     if participant.heify_id is None or connection.vendor != "postgresql":
-        inputs, report = _report(participant, as_of, calls_shown)
+        inputs, report = _report(participant, as_of, calls_shown, leave_out)
         return report, criteria_by_evaluator(inputs)
     window = report_window(_as_of_day(as_of))
     key = "qa.analytics.dashboard:" + hashlib.sha256(repr((
         participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
-        _fingerprint(participant.heify_id, window),
+        _fingerprint(participant.heify_id, window), sorted(leave_out),
     )).encode()).hexdigest()
     kept = cache.get(key)
     if kept is None:
-        inputs, report = _report(participant, as_of, calls_shown)
+        inputs, report = _report(participant, as_of, calls_shown, leave_out)
         kept = (report, criteria_by_evaluator(inputs))
         cache.set(key, kept, timeout=24 * 3600)
     return kept
@@ -914,12 +932,13 @@ def _as_of_day(as_of: date | None) -> date:
     return as_of or _utc_date(timezone.now())
 
 
-def _report(participant: Participant, as_of: date | None, calls_shown: int | None) -> tuple[ReportInputs, dict]:
+def _report(participant: Participant, as_of: date | None, calls_shown: int | None,
+            leave_out: frozenset[str] = frozenset()) -> tuple[ReportInputs, dict]:
     config = ReportSettings.current()
     now = timezone.now()
     window = report_window(_as_of_day(as_of))
     shown = None if calls_shown is None else max(calls_shown, config.trend_sample)
-    inputs = _inputs_from_db(participant.heify_id, window, config, shown)
+    inputs = _inputs_from_db(participant.heify_id, window, config, shown, leave_out)
     return inputs, build_report(inputs, generated_at=now, config=config)
 
 

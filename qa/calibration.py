@@ -8,7 +8,11 @@ submit, `session_results` is refused to them until then, and every other door
 to a session's calls asks one rule (`_blind_calls`) before it shows what the
 AI said: the call's pages and the API's call (`blind_call_ids`,
 `hides_ai_from`), every call list and its export (`without_blind_calls`), a
-participant's report (`report_calls_for`). Submitting makes
+participant's report and dashboard, its calls and its figures alike
+(`blind_heify_ids`, left out of the report), the team overview
+(`blind_participants`), Heify's own report of them (refused), recording a
+verdict on the AI's (qa.queues.step_refusal), a critical fail's alert, sent
+(`blind_raters`) or listed (`blind_calls`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -127,19 +132,41 @@ def blind_call_ids(user) -> set[int]:
     return {row["transcription_id"] for row in _blind_calls(user)}
 
 
-def blind_heify_ids(user) -> set[str]:
-    """blind_call_ids, as Heify ids (a report's calls are named by them)."""
+def blind_heify_ids(user, participant_id: str | None = None) -> set[str]:
+    """blind_call_ids, as Heify ids (a report's calls are named by them); only the participant's, if one is given:
+    what a participant's report leaves out for `user` (qa.analytics' `leave_out`), figures and calls alike."""
     if user is None or not user.is_authenticated:
         return set()
-    return set(Transcription.objects.filter(pk__in=_blind_calls(user)).values_list("heify_id", flat=True))
+    calls = Transcription.objects.filter(pk__in=_blind_calls(user))
+    if participant_id is not None:
+        calls = calls.filter(participant_id=participant_id)
+    return set(calls.values_list("heify_id", flat=True))
 
 
-def report_calls_for(user, calls: list[dict]) -> list[dict]:
-    """A participant report's calls (its raw_data) as `user` may read them: no score, critical fail or failed
-    criteria on those blind to them. (The report's figures still count them: they are not one call's verdict.)"""
-    blind = blind_heify_ids(user) if calls else set()
-    return [{**call, "score": None, "critical": None, "failed_criteria": None} if call["id"] in blind else call
-            for call in calls]
+# Heify's own report counts every call, its verdicts in raw_data: not for a reader scoring some of them blind.
+HEIFY_REPORT_WHILE_BLIND = ("Heify's own report of this participant holds calls you are scoring blind in a "
+                            "calibration session: ask for it once you have submitted your answers.")
+
+
+def blind_calls(user) -> QuerySet:
+    """The calls blind to `user` (_blind_calls), as a subquery of their pks: for lists of things about calls."""
+    return _blind_calls(user)
+
+
+def blind_participants(user) -> QuerySet:
+    """The participants (Heify ids) of the calls blind to `user`, as a subquery: whose figures they may not read
+    from the roll-ups (qa.team)."""
+    return Transcription.objects.filter(pk__in=_blind_calls(user)).values("participant_id")
+
+
+def blind_raters(call: Transcription) -> QuerySet:
+    """The users `call` is blind to (_blind_calls, the other way round): the raters of its open sessions who have
+    not submitted. Who an alert about the call leaves out (qa.alerts)."""
+    sessions = CalibrationSession.objects.filter(calls=call, closed_at__isnull=True)
+    submitted = CalibrationSubmission.objects.filter(session__in=sessions, rater=OuterRef("pk"))
+    return get_user_model().objects.filter(
+        Q(pk__in=sessions.values("reviewers")) | Q(pk__in=sessions.values("expert")),
+    ).exclude(Exists(submitted))
 
 
 def without_blind_calls(calls: QuerySet, user) -> QuerySet:

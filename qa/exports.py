@@ -380,8 +380,8 @@ REPORT_COLUMNS = (
 
 
 def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data, as the reader may see them: qa.calibration.report_calls_for),
-    each with its review page."""
+    """A participant report's calls (its raw_data, without those the reader scores blind: qa.calibration's
+    blind_heify_ids, left out of the report), each with its review page."""
     return Table(
         title=f"{participant.tag} report",
         headers=[header for header, _ in REPORT_COLUMNS] + ["Review page"],

@@ -97,13 +97,17 @@ def history(transcription: Transcription) -> QuerySet[ReviewEvent]:
 # --- who may do what ---------------------------------------------------------------------------
 
 
-def step_refusal(user, step: str, call: Transcription | None = None) -> ValidationError | PermissionDenied | None:
+def step_refusal(user, step: str, call: Transcription | None = None, *,
+                 ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
     """Why `user` may not take `step` on `call` now, or None when they may: the one place that decides.
 
     Without `call`, only what the user's role allows: asked before a call is
     looked up, so that a refusal says nothing of whether the call exists. A
     PermissionDenied is about the person, a ValidationError about the call's
-    state (its group; ClaimLost when someone else holds it).
+    state (its group; ClaimLost when someone else holds it; code "blind" when
+    the user scores it blind in calibration: a verdict on the AI's result
+    waits until they submit). `ai_hidden`: qa.calibration.hides_ai_from(user,
+    call), when the caller has asked it already (else it is asked here).
     """
     permission, what = STEP_RIGHTS[step]
     if not user.has_perm(permission):
@@ -122,6 +126,9 @@ def step_refusal(user, step: str, call: Transcription | None = None) -> Validati
         if step == Step.VERDICT and not (holds or manager):
             return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == "UNDER_REVIEW"
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
+        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else _hides_ai(user, call)):
+            return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
+                                   "result waits until you have submitted your answers.", code="blind")
         return None
     if step == Step.CLAIM and call.group == "UNDER_REVIEW":
         return ClaimLost(call.assigned_to)
@@ -136,14 +143,20 @@ def step_refusal(user, step: str, call: Transcription | None = None) -> Validati
     return None
 
 
+def _hides_ai(user, call: Transcription) -> bool:
+    from qa import calibration  # which imports this module: the rule of what a rater may see lives there
+
+    return calibration.hides_ai_from(user, call)
+
+
 def _held_by_other(call: Transcription, what: str) -> str:
     holder = call.assigned_to.get_username() if call.assigned_to else "another reviewer"
     return f"{holder} is reviewing this call: only they or a QA manager may {what}."
 
 
-def allowed_steps(user, call: Transcription) -> frozenset[str]:
+def allowed_steps(user, call: Transcription, *, ai_hidden: bool | None = None) -> frozenset[str]:
     """The steps `user` may take on `call` now (the buttons and forms to show)."""
-    return frozenset(step for step in STEPS if step_refusal(user, step, call) is None)
+    return frozenset(step for step in STEPS if step_refusal(user, step, call, ai_hidden=ai_hidden) is None)
 
 
 def require_step(user, step: str, call: Transcription | None = None) -> None:

@@ -3,7 +3,10 @@
 The figures mean what they mean in the participant report (qa.analytics):
 the same pass rule, trend and degradation alert, over the same calls
 (COMPLETED, scored, dated up to the end of `as_of`, not gone from Heify). Unlike Heify's report,
-the totals here are not capped at 20,000 calls.
+the totals here are not capped at 20,000 calls. As in the report, the calls the reader scores blind in
+calibration count nowhere: the few participants they belong to are counted from their other calls
+instead of read from the roll-ups (which count every call): a query more and one per such participant,
+for that reader only.
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ from collections import defaultdict
 from datetime import date
 
 from django.db import connections
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, rollups
+from qa import analytics, calibration, rollups
 from qa.models import Participant, Transcription
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
 TREND_ORDER = {"declining": 0, "stable": 1, "improving": 2, "insufficient_data": 3}
 
 
-def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: bool = False) -> list[dict]:
+def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: bool = False,
+                  reader=None) -> list[dict]:
+    """Every participant's row, as `reader` may read it (without the calls they score blind)."""
     config = analytics.ReportSettings.current()
     window = analytics.report_window(as_of or timezone.now().astimezone(analytics.UTC).date())
     scored = Transcription.objects.filter(
@@ -32,8 +37,19 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     if totals is None:  # the roll-ups were counted at another pass mark: count the calls (and rebuild_rollups)
         totals = _totals_from_calls(scored, config.pass_mark)
     newest = _newest_scores(window.end, config.trend_sample)
+    participants = Participant.objects.only("pk", "heify_id", "tag")
+    if reader is not None and reader.is_authenticated:  # which rows hold calls blind to the reader: no query more
+        participants = participants.annotate(blind=Exists(
+            calibration.blind_participants(reader).filter(participant_id=OuterRef("heify_id"))))
+    participants = list(participants)
+    if blind := [p.heify_id for p in participants if getattr(p, "blind", False)]:
+        theirs = calibration.without_blind_calls(scored.filter(participant_id__in=blind), reader)
+        totals = {**totals, **dict.fromkeys(blind, {}), **_totals_from_calls(theirs, config.pass_mark)}
+        for participant_id in blind:  # a few: the participants of the reader's open score sheets
+            newest[participant_id] = list(theirs.filter(participant_id=participant_id).order_by(
+                "-occurred_at", "-heify_id").values_list("score", flat=True)[:config.trend_sample])
     rows = []
-    for participant in Participant.objects.only("pk", "heify_id", "tag"):
+    for participant in participants:
         stats = totals.get(participant.heify_id, {})
         calls = stats.get("calls", 0)
         trend = analytics.trend_section(newest[participant.heify_id], sample_size=config.trend_sample,

@@ -97,7 +97,8 @@ class ParticipantExportMixin:
             raise PermissionDenied
         fmt = _format(fmt)
         sort = request.GET.get("o", "tag")
-        rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"))
+        rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"),
+                                  reader=request.user)
         base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
         table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/")
         return exports.streaming_response(table, fmt)
@@ -107,8 +108,8 @@ class ParticipantExportMixin:
             raise PermissionDenied
         fmt = _format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        report = analytics.participant_report(participant, as_of=self._as_of(request)[0])
-        report = {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}
+        report = analytics.participant_report(participant, as_of=self._as_of(request)[0],
+                                              leave_out=calibration.blind_heify_ids(request.user, participant.heify_id))
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
         review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in

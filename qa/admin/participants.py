@@ -107,14 +107,14 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             asked = request.GET.get("calls_page", "")
             asked = int(asked) if asked.isdigit() and 0 < int(asked) < 10**6 else 1
             report, context["criteria_rows"] = analytics.participant_dashboard(
-                obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE)
+                obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE,
+                leave_out=calibration.blind_heify_ids(request.user, obj.heify_id))
             context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
             page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
-            page.object_list = calibration.report_calls_for(request.user, list(page.object_list))
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
             pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
                 "heify_id", "pk", "evaluator_revision")}
@@ -145,7 +145,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         sort = request.GET.get("o", "tag")
         descending = sort.startswith("-")
         as_of, as_of_error = self._as_of(request)
-        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending)
+        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending, reader=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": "Team overview",
@@ -166,6 +166,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
+        if calibration.blind_heify_ids(request.user, participant.heify_id):
+            raise PermissionDenied(calibration.HEIFY_REPORT_WHILE_BLIND)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:

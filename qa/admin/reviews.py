@@ -152,15 +152,16 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
     def detail_context(self, request, obj: Transcription) -> dict:
         context = super().detail_context(request, obj)
-        steps = queues.allowed_steps(request.user, obj)
+        ai_hidden = bool(context["ai_hidden"])  # a rater scoring this call blind (qa.calibration)
+        steps = queues.allowed_steps(request.user, obj, ai_hidden=ai_hidden)
         verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
         blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.calibration)
-        if context["ai_hidden"]:  # a rater scoring this call blind: nobody's verdict on the AI's either
-            steps, verdicts = steps - {queues.Step.VERDICT}, {}
+        if ai_hidden:  # nobody's verdict on the AI's either (and they may record none: qa.queues.step_refusal)
+            verdicts = {}
         for row in context["criteria_rows"]:
             row["verdict"] = verdicts.get(row["name"])
             row["verdict_label"] = verdict_label(row["verdict"])
-        verdict_refusal = queues.step_refusal(request.user, queues.Step.VERDICT, obj)
+        verdict_refusal = queues.step_refusal(request.user, queues.Step.VERDICT, obj, ai_hidden=ai_hidden)
         recent = []
         if obj.participant_id:
             recent = list(
@@ -187,7 +188,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                     ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
                 ) if queues.Step.REASSIGN in steps else [],
             },
-            "history": list(calibration.visible_history(obj, ai_hidden=bool(context["ai_hidden"]))[:100]),
+            "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
         })
         return context

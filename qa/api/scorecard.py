@@ -12,13 +12,14 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from qa import agreement, calibration, queues, whatif
+from qa import agreement, queues, whatif
+from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
 from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
@@ -148,7 +149,10 @@ class RecordedVerdictSerializer(serializers.Serializer):
                request=VerdictsSerializer,
                responses={200: inline_serializer("TranscriptionVerdictsResponse",
                                                  {"data": RecordedVerdictSerializer(many=True)}),
-                          **errors(400, 404)})
+                          **errors(400, 404),
+                          409: OpenApiResponse(s.ErrorSerializer, description=(
+                              "You score this call blind in an open calibration session: no verdict on the AI's "
+                              "result until you have submitted your answers."))})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     """Each given verdict is recorded by qa.queues.criterion_verdict_record (its rules and permissions), all or
     none; a criterion's earlier verdict is replaced, the others stay."""
@@ -174,13 +178,13 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
                         agrees=item["agrees"], reason=item["reason"],
                     )
                 except DjangoValidationError as exc:
+                    if getattr(exc, "code", None) == "blind":  # not this item's fault: 409 (qa.api.errors)
+                        raise
                     problems = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
                     detail = [{} for _ in items]
                     detail[index] = {("criterion" if k == "criterion_name" else k): v for k, v in problems.items()}
                     raise exceptions.ValidationError({"verdicts": detail}) from None
-        recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")
-        if calibration.hides_ai_from(request.user, call):  # nobody else's verdict on the AI's, while blind
-            recorded = recorded.filter(reviewer=request.user)
+        recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")  # none if blind
         return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
 
 

@@ -35,7 +35,7 @@ from rest_framework.viewsets import GenericViewSet
 from qa import analytics, calibration, exports, heify, queues, revisions, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
-from qa.api.errors import HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
+from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
@@ -273,9 +273,13 @@ class ParticipantViewSet(HeifyObjectViewSet):
             OpenApiParameter("as_of", OpenApiTypes.DATE, required=False),
             OpenApiParameter("remote", OpenApiTypes.BOOL, required=False,
                              description="Also answer Heify's own report as `remote` (QA managers: it uses Heify's "
-                                         "monthly quota; a report fetched today is answered again)."),
+                                         "monthly quota; a report fetched today is answered again; 409 while you "
+                                         "score some of its calls blind in calibration)."),
         ],
-        responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429, 503)},
+        responses={200: OpenApiTypes.OBJECT, **errors(400, 404, 429, 503),
+                   409: OpenApiResponse(s.ErrorSerializer, description=(
+                       "remote=true while you score some of the participant's calls blind in a calibration "
+                       "session: Heify's report would show them."))},
         filters=False,
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -289,8 +293,12 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
-        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"))
-        body = {"data": {**report, "raw_data": calibration.report_calls_for(request.user, report["raw_data"])}}
+        blind = calibration.blind_heify_ids(request.user, participant.heify_id)
+        if blind and query.validated_data["remote"]:
+            raise Conflict(calibration.HEIFY_REPORT_WHILE_BLIND)
+        # Without the calls the reader scores blind, in any figure.
+        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind)
+        body = {"data": report}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.
             try:

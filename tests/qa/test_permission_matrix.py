@@ -150,16 +150,18 @@ def world(load, settings):
     participant = builders.participant_payload()
     load(configurations=[configuration], evaluators=[evaluator], participants=[participant],
          transcriptions=[builders.transcription_payload(configuration=configuration, evaluator=evaluator,
-                                                        participant=participant, group="PENDING_REVIEW")])
+                                                        participant=participant, group=group, name=name)
+                         for group, name in (("PENDING_REVIEW", "call.mp3"), (None, "calibrated.mp3"))])
     users = {A: None, SU: User.objects.create_superuser("su", password=PASSWORD)}
     for name, role in ((S, None), (R, "Reviewer"), (M, "QA manager"), ("olga", "Reviewer"), ("pete", "Reviewer")):
         user = User.objects.create_user(name, password=PASSWORD, is_staff=True)
         if role:
             user.groups.add(Group.objects.get(name=role))
         users[name] = user
-    call = Transcription.objects.get()
+    call = Transcription.objects.get(name="call.mp3")
     session = CalibrationSession.objects.create(name="March", created_by=users[M])
-    session.calls.set([call])
+    # A call of its own: its raters score it blind (no verdict on the AI's), which is not what the table is about.
+    session.calls.set([Transcription.objects.get(name="calibrated.mp3")])
     session.reviewers.set([users[R], users["olga"]])
     ids = {
         "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],

@@ -172,8 +172,7 @@ def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
     client.force_login(world["ann"])
     url = reverse("admin:qa_participant_report_export", args=[agent.pk, "csv"]) + "?as_of=2026-03-31"
     header, *rows = download(client.get(url))
-    row = next(dict(zip(header, r, strict=True)) for r in rows if r[0] == world["call"].heify_id)
-    assert (row["Score"], row["Critical fail"], row["Failed criteria"]) == ("", "", "")
+    assert {r[0] for r in rows} == {Transcription.objects.get(name="outside call").heify_id}  # not the session's
 
 
 def test_a_closed_session_hides_nothing(client, world):
@@ -182,20 +181,136 @@ def test_a_closed_session_hides_nothing(client, world):
     assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
 
 
-def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_verdicts_out(client, world):
+def figures(report) -> dict:
+    """What a reader is shown of a participant's report, besides its calls."""
+    return {"calls": report["kpis"]["total_calls"], "avg": report["kpis"]["avg_score"],
+            "critical": report["kpis"]["total_critical_fails"],
+            "days": [d["date"] for d in report["charts"]["timeline"]],
+            "greeting_fails": {c["name"]: c["fail_count"] for c in report["criteria_breakdown"]}.get("Greeting"),
+            "ids": {c["id"] for c in report["raw_data"]}}
+
+
+def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_out_of_their_figures(client, world):
+    """A day with one call shows that call's score, an average of few calls tells them: a reader's figures leave
+    out the calls they score blind (the dashboard's cached answer is never another reader's)."""
     from qa.models import Participant
 
     agent = Participant.objects.get(tag="Agent Blind")
-    client.force_login(world["ann"])
-    html = ok(client.get(reverse("admin:qa_participant_change", args=[agent.pk]) + "?as_of=2026-03-31")).content
-    table = html.decode().split('data-testid="dashboard-calls"')[1].split("</table>")[0]
-    assert "73.5" not in table and "64.5" not in table and "55.5" in table and "qa-critical" not in table
-    # (The report's figures, a day's average included, still count the call: not one call's verdict shown.)
-    data = ok(api_for(world["ann"]).get(f"/api/v1/participants/{agent.heify_id}/analytics/?as_of=2026-03-31"))
-    calls = {c["id"]: c for c in data.json()["data"]["raw_data"]}
-    assert (calls[world["call"].heify_id]["score"], calls[world["call"].heify_id]["failed_criteria"]) == (None, None)
     outside = Transcription.objects.get(name="outside call").heify_id
-    assert calls[outside]["score"] == 55.5
+    dashboard = reverse("admin:qa_participant_change", args=[agent.pk]) + "?as_of=2026-03-31"
+    api_url = f"/api/v1/participants/{agent.heify_id}/analytics/?as_of=2026-03-31"
+    everything = {"calls": 3, "avg": 64.5, "critical": 1, "days": ["2026-03-07", "2026-03-08", "2026-03-09"],
+                  "greeting_fails": 3}
+    blind = {"calls": 1, "avg": 55.5, "critical": 0, "days": ["2026-03-09"], "greeting_fails": 1, "ids": {outside}}
+    for reader, expected in (("cleo", everything), ("ann", blind), ("cleo", everything)):  # the cache in between
+        client.force_login(world[reader])
+        page = ok(client.get(dashboard))
+        shown = figures(page.context["report"])
+        assert {k: v for k, v in shown.items() if k in expected} == expected, reader
+        html = page.content.decode()
+        table = html.split('data-testid="dashboard-calls"')[1].split("</table>")[0]
+        assert ("73.5" in table) == (reader == "cleo")
+        assert sum(row["fail_count"] for row in page.context["criteria_rows"]) == (3 if reader == "cleo" else 1)
+        shown = figures(ok(api_for(world[reader]).get(api_url)).json()["data"])
+        assert {k: v for k, v in shown.items() if k in expected} == expected, reader
+    client.force_login(world["ann"])
+    export = reverse("admin:qa_participant_report_export", args=[agent.pk, "csv"]) + "?as_of=2026-03-31"
+    assert world["call"].heify_id not in {row[0] for row in download(client.get(export))[1:]}
+    submit_all(world["session"], world["ann"])
+    assert figures(ok(client.get(dashboard)).context["report"])["calls"] == 3
+    assert figures(ok(api_for(world["ann"]).get(api_url)).json()["data"])["calls"] == 3
+
+
+def test_heifys_own_report_is_refused_to_a_manager_scoring_its_calls_blind(client, world):
+    """Heify's report beside ours holds every call and its verdicts: refused, before Heify is asked."""
+    from qa.models import Participant
+
+    agent = Participant.objects.get(tag="Agent Blind")
+    calibration.calibration_session_create(name="Managers too", calls=[world["call"]],
+                                           reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    answer = api_for(world["max"]).get(f"/api/v1/participants/{agent.heify_id}/analytics/?remote=true")
+    assert answer.status_code == 409 and "calibration" in answer.json()["error"]["message"]
+    client.force_login(world["max"])
+    page = client.get(reverse("admin:qa_participant_heify_report", args=[agent.pk]))
+    assert page.status_code == 403 and "73.5" not in page.content.decode()
+
+
+def test_the_team_overview_leaves_a_raters_blind_calls_out_of_their_figures(client, world):
+    client.force_login(world["cleo"])
+    row = next(r for r in ok(client.get(reverse("admin:qa_participant_team"))).context["rows"]
+               if r["tag"] == "Agent Blind")
+    assert (row["calls"], row["avg_score"], row["critical_fails"]) == (3, 64.5, 1)
+    client.force_login(world["ann"])
+    row = next(r for r in ok(client.get(reverse("admin:qa_participant_team"))).context["rows"]
+               if r["tag"] == "Agent Blind")
+    assert (row["calls"], row["avg_score"], row["pass_rate"], row["critical_fails"]) == (1, 55.5, 100, 0)
+    header, *rows = download(client.get(reverse("admin:qa_participant_team_export", args=["csv"])))
+    assert "73.5" not in str(rows) and "64.5" not in str(rows)
+    submit_all(world["session"], world["ann"])
+    row = next(r for r in ok(client.get(reverse("admin:qa_participant_team"))).context["rows"]
+               if r["tag"] == "Agent Blind")
+    assert (row["calls"], row["avg_score"]) == (3, 64.5)
+
+
+def test_a_rater_may_not_record_verdicts_on_the_ai_until_they_submit(client, world):
+    from qa.models import CriterionVerdict
+
+    api = api_for(world["ann"])
+    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
+    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
+    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
+    body = {"verdicts": [{"criterion": "Issue resolved", "agrees": True, "reason": ""}]}
+    refused = api.put(url + "verdicts/", body, format="json")
+    assert refused.status_code == 409 and "calibration" in refused.content.decode()
+    assert SECRET_REASON not in refused.content.decode()
+    client.force_login(world["ann"])
+    step = reverse("admin:qa_reviewitem_step", args=[world["call"].pk, "verdict"])
+    answer = client.post(step, {"criterion": "Issue resolved", "agrees": "yes"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400 and "calibration" in answer.json()["message"]
+    # A QA manager who rates in the session is refused the same way.
+    session = calibration.calibration_session_create(
+        name="Managers too", calls=[world["call"]], reviewers=[world["max"], world["bob"]], acting_user=world["max"])
+    assert api_for(world["max"]).put(url + "verdicts/", body, format="json").status_code == 409
+    assert not CriterionVerdict.objects.filter(criterion_name="Issue resolved").exists()  # (max's Greeting: before)
+    submit_all(world["session"], world["ann"])
+    assert [v["criterion"] for v in ok(api.put(url + "verdicts/", body, format="json")).json()["data"]] == [
+        "Greeting", "Issue resolved"]
+    submit_all(session, world["max"])
+    assert ok(api_for(world["max"]).put(url + "verdicts/", body, format="json"))
+
+
+def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(client, world, load,
+                                                                    django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from qa import alerts
+    from qa.models import AlertRule, Participant
+
+    for name in ("ann", "bob", "cleo"):
+        User.objects.filter(username=name).update(email=f"{name}@example.com")
+    rule = AlertRule.objects.create(name="Critical", kind=AlertRule.Kind.CRITICAL_FAIL)
+    rule.users.add(world["ann"], world["cleo"])
+    rule.groups.add(Group.objects.get(name="Reviewer"))  # bob by his group
+    agent = Participant.objects.get(tag="Agent Blind")
+    fresh = builders.transcription_payload(participant={"participant_id": agent.heify_id}, name="fresh critical",
+                                           created_at="2026-03-10T10:00:00+00:00")
+    fresh["details"]["evaluation"].update(score=12.5, critical_fail_triggered=True)
+    load(transcriptions=[fresh])
+    call = Transcription.objects.get(name="fresh critical")
+    session = calibration.calibration_session_create(
+        name="Fresh", calls=[call], reviewers=[world["ann"], world["bob"], world["max"]], acting_user=world["max"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alerts.calls_stored(heify_ids=[call.heify_id]) == 1
+    assert [m.to for m in mail.outbox] == [["cleo@example.com"]]
+    assert alerts.recipients(rule) == ["ann@example.com", "bob@example.com", "cleo@example.com"]  # the rule's own
+    # Nor is it listed to a manager scoring the call blind.
+    client.force_login(world["max"])
+    def listed():
+        return [a.subject for a in ok(client.get(reverse("admin:qa_alert_changelist"))).context["cl"].result_list]
+
+    assert listed() == []
+    submit_all(session, world["max"])
+    assert listed() == ["Critical fail: fresh critical (Agent Blind)"]
 
 
 def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world):
@@ -208,17 +323,6 @@ def test_a_manager_who_rates_sees_the_results_only_once_submitted(client, world)
     submit_all(session, world["max"])
     assert ok(client.get(url)).status_code == 200
     assert ok(client.get(reverse("admin:qa_calibrationsession_results", args=[world["session"].pk])))
-
-
-def test_recording_a_verdict_answers_a_rater_with_their_own_only(world):
-    api = api_for(world["ann"])
-    url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
-    claimed = api.post(url + "claim/")  # 202: the move waits for Heify (none here)
-    assert claimed.status_code == 202 and "evaluation" not in claimed.json()["data"]["details"]
-    answer = ok(api.put(url + "verdicts/", {"verdicts": [{"criterion": "Issue resolved", "agrees": True,
-                                                          "reason": ""}]}, format="json"))
-    assert [v["criterion"] for v in answer.json()["data"]] == ["Issue resolved"]
-    assert SECRET_REASON not in answer.content.decode()
 
 
 def test_the_expert_is_blind_too_until_they_submit(world):
