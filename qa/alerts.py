@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, calibration, job_items
+from qa import analytics, blinding, job_items
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 
 log = logging.getLogger(__name__)
@@ -334,12 +334,12 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
 
 def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> list[str]:
     """The e-mail addresses of the rule's users and of its groups' members (active ones); without those who score
-    `blind_to` blind in calibration (qa.calibration.blind_raters), when the alert says what the AI said of it."""
+    `blind_to` blind in calibration (qa.blinding.blind_raters), when the alert says what the AI said of it."""
     users = get_user_model().objects.filter(
         Q(pk__in=rule.users.values("pk")) | Q(groups__in=rule.groups.values("pk")), is_active=True,
     ).exclude(email="")
     if blind_to is not None:
-        users = users.exclude(pk__in=calibration.blind_raters(blind_to).values("pk"))
+        users = users.exclude(pk__in=blinding.blind_raters(blind_to).values("pk"))
     return sorted(set(users.values_list("email", flat=True)))
 
 

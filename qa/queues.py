@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, heify, rollups, rules
+from qa import alerts, blinding, heify, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.services import StaleEdit
 
@@ -106,7 +106,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     PermissionDenied is about the person, a ValidationError about the call's
     state (its group; ClaimLost when someone else holds it; code "blind" when
     the user scores it blind in calibration: a verdict on the AI's result
-    waits until they submit). `ai_hidden`: qa.calibration.hides_ai_from(user,
+    waits until they submit). `ai_hidden`: qa.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
     """
     permission, what = STEP_RIGHTS[step]
@@ -126,7 +126,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
         if step == Step.VERDICT and not (holds or manager):
             return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == "UNDER_REVIEW"
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
-        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else _hides_ai(user, call)):
+        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
             return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
                                    "result waits until you have submitted your answers.", code="blind")
         return None
@@ -141,12 +141,6 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     if step == Step.ARCHIVE and call.group != "UNDER_REVIEW" and not manager:
         return PermissionDenied("You are not allowed to archive a call nobody is reviewing.")
     return None
-
-
-def _hides_ai(user, call: Transcription) -> bool:
-    from qa import calibration  # which imports this module: the rule of what a rater may see lives there
-
-    return calibration.hides_ai_from(user, call)
 
 
 def _held_by_other(call: Transcription, what: str) -> str:

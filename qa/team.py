@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, calibration, rollups
+from qa import analytics, blinding, rollups
 from qa.models import Participant, Transcription
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
@@ -40,10 +40,10 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     participants = Participant.objects.only("pk", "heify_id", "tag")
     if reader is not None and reader.is_authenticated:  # which rows hold calls blind to the reader: no query more
         participants = participants.annotate(blind=Exists(
-            calibration.blind_participants(reader).filter(participant_id=OuterRef("heify_id"))))
+            blinding.blind_participants(reader).filter(participant_id=OuterRef("heify_id"))))
     participants = list(participants)
     if blind := [p.heify_id for p in participants if getattr(p, "blind", False)]:
-        theirs = calibration.without_blind_calls(scored.filter(participant_id__in=blind), reader)
+        theirs = blinding.without_blind_calls(scored.filter(participant_id__in=blind), reader)
         totals = {**totals, **dict.fromkeys(blind, {}), **_totals_from_calls(theirs, config.pass_mark)}
         for participant_id in blind:  # a few: the participants of the reader's open score sheets
             newest[participant_id] = list(theirs.filter(participant_id=participant_id).order_by(

@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from qa import calibration, queues
+from qa import blinding, queues
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Alert, AlertDelivery, AlertRule
 
@@ -94,7 +94,7 @@ class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
         # A critical fail's alert gives the call's score: not listed to a manager scoring the call blind, as it is
         # not sent to them (qa.alerts.recipients).
         return super().get_queryset(request).exclude(
-            rule__kind=AlertRule.Kind.CRITICAL_FAIL, transcription__in=calibration.blind_calls(request.user),
+            rule__kind=AlertRule.Kind.CRITICAL_FAIL, transcription__in=blinding.blind_calls(request.user),
         ).prefetch_related(Prefetch("deliveries", AlertDelivery.objects.order_by("channel")))
 
     def has_manage_permission(self, request):

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa import analytics, calibration, exports, team
+from qa import analytics, blinding, exports, team
 from qa.models import Transcription
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
@@ -74,7 +74,7 @@ class CallListExportMixin:
             title = "My reviews"
         table = exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
-            blind_call_ids=calibration.blind_call_ids(request.user),
+            blind_call_ids=blinding.blind_call_ids(request.user),
             evaluator_id=request.GET.get(EVALUATOR_PARAM), title=title,
         )
         return exports.streaming_response(table, fmt)
@@ -109,7 +109,7 @@ class ParticipantExportMixin:
         fmt = _format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0],
-                                              leave_out=calibration.blind_heify_ids(request.user, participant.heify_id))
+                                              leave_out=blinding.blind_heify_ids(request.user, participant.heify_id))
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
         review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, calibration, heify, revisions, roles, rules, services, team
+from qa import analytics, blinding, heify, revisions, roles, rules, services, team
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
@@ -108,7 +108,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             asked = int(asked) if asked.isdigit() and 0 < int(asked) < 10**6 else 1
             report, context["criteria_rows"] = analytics.participant_dashboard(
                 obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE,
-                leave_out=calibration.blind_heify_ids(request.user, obj.heify_id))
+                leave_out=blinding.blind_heify_ids(request.user, obj.heify_id))
             context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
@@ -166,8 +166,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if calibration.blind_heify_ids(request.user, participant.heify_id):
-            raise PermissionDenied(calibration.HEIFY_REPORT_WHILE_BLIND)
+        if blinding.blind_heify_ids(request.user, participant.heify_id):
+            raise PermissionDenied(blinding.HEIFY_REPORT_WHILE_BLIND)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""
         if request.method == "POST" and stored is None:

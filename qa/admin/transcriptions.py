@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import calibration, queues, revisions, rules, services
+from qa import blinding, queues, revisions, rules, services
 from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
@@ -302,7 +302,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # Every list of calls (and its export) leaves out those its reader is calibrating blind (qa.calibration).
-        queryset = calibration.without_blind_calls(queryset, request.user)
+        queryset = blinding.without_blind_calls(queryset, request.user)
         return queryset.filter(call_search(search_term)), False
 
     class Media:
@@ -458,7 +458,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     def detail_context(self, request, obj: Transcription) -> dict:
         """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
         the reader, the criteria)."""
-        blind = calibration.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
+        blind = blinding.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
         ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)
         if ai_hidden:

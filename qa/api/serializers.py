@@ -12,7 +12,7 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import calibration, revisions, rules, webhook_urls
+from qa import blinding, revisions, rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
 
 
@@ -147,7 +147,7 @@ class TranscriptionSerializer(serializers.Serializer):
         """qa.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
         if "blind_call_ids" not in self.context:
             user = getattr(self.context.get("request"), "user", None)
-            self.context["blind_call_ids"] = calibration.blind_call_ids(user) if user else None
+            self.context["blind_call_ids"] = blinding.blind_call_ids(user) if user else None
         blind = self.context["blind_call_ids"]
         return blind is None or obj.pk in blind
 

@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, calibration, exports, heify, queues, revisions, roles, services
+from qa import analytics, blinding, calibration, exports, heify, queues, revisions, roles, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -293,9 +293,9 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
-        blind = calibration.blind_heify_ids(request.user, participant.heify_id)
+        blind = blinding.blind_heify_ids(request.user, participant.heify_id)
         if blind and query.validated_data["remote"]:
-            raise Conflict(calibration.HEIFY_REPORT_WHILE_BLIND)
+            raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)
         # Without the calls the reader scores blind, in any figure.
         report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind)
         body = {"data": report}
@@ -345,7 +345,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
     def filter_queryset(self, queryset):
         # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
         queryset = super().filter_queryset(queryset)
-        return calibration.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
+        return blinding.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
 
     def retrieve(self, request, *args, **kwargs):
         return respond(s.TranscriptionSerializer, self.get_object(), context=self.get_serializer_context())
@@ -354,7 +354,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         # The admin's columns, with one per criterion when the list is filtered to one evaluator.
         base = request.build_absolute_uri(reverse("admin:qa_reviewitem_changelist"))
         return exports.calls_table(queryset, review_url=lambda pk: f"{base}{pk}/change/",
-                                   blind_call_ids=calibration.blind_call_ids(request.user),
+                                   blind_call_ids=blinding.blind_call_ids(request.user),
                                    evaluator_id=request.query_params.get("evaluator"), title="transcriptions")
 
     def partial_update(self, request, *args, **kwargs):
@@ -416,7 +416,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
             queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
-            history = calibration.visible_history(obj, ai_hidden=calibration.hides_ai_from(request.user, obj))
+            history = calibration.visible_history(obj, ai_hidden=blinding.hides_ai_from(request.user, obj))
             return Response({"data": s.ReviewEventSerializer(history[:500], many=True).data})
         serializer = s.NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
