@@ -1,4 +1,5 @@
-"""The third-party apps under the names the admin's sidebar shows staff (their labels, tables and URLs unchanged)."""
+"""The site's own app (what ties requests and jobs to the logs), and the third-party apps under the names the
+admin's sidebar shows staff (their labels, tables and URLs unchanged)."""
 
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
@@ -16,3 +17,17 @@ class APIAccessConfig(AppConfig):  # django-rest-knox: the REST API's tokens
 
 class HeifyAdminConfig(AdminConfig):  # the admin, on a site that filters only by what a list offers
     default_site = "heifyadmin.admin_site.HeifyAdminSite"
+
+
+class SiteConfig(AppConfig):  # the site itself: one log line per job, carrying the request id (heifyadmin.job_log)
+    name = "heifyadmin"
+    verbose_name = "Site"
+
+    def ready(self):
+        from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
+
+        from heifyadmin.job_log import job_enqueued, job_finished, job_started
+
+        pre_enqueue.connect(job_enqueued, dispatch_uid="syncer.job_enqueued")
+        pre_execute.connect(job_started, dispatch_uid="syncer.job_started")
+        post_execute_in_worker.connect(job_finished, dispatch_uid="syncer.job_finished")

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "qa",
     "syncer",
+    "heifyadmin.apps.SiteConfig",  # one log line per job (heifyadmin/job_log.py)
 ]
 
 # --- production: middleware order ---------------------------------------------------------------

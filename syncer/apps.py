@@ -13,14 +13,8 @@ class SyncerConfig(AppConfig):
     verbose_name = "Heify sync"
 
     def ready(self):
-        from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
-
         from qa import heify
         from syncer.gateway import GATEWAY
-        from syncer.tasks import job_enqueued, job_finished, job_started
 
         heify.connect(GATEWAY)  # the domain reaches Heify through qa.heify only
         post_migrate.connect(_ensure_schedules, sender=self)
-        pre_enqueue.connect(job_enqueued, dispatch_uid="syncer.job_enqueued")
-        pre_execute.connect(job_started, dispatch_uid="syncer.job_started")
-        post_execute_in_worker.connect(job_finished, dispatch_uid="syncer.job_finished")

@@ -1,22 +1,20 @@
 """Background jobs on django-q2: thin entry points that take ids and are safe to run twice.
 
 Schedules are created by name (`ensure_schedules`, run after every migrate),
-so running it again never duplicates them. Each job logs one line when it ends
-(`job_started` / `job_finished`, hooked to django-q2's signals in apps.py), and
-everything logged while it runs (its Heify calls) carries the job's id.
+so running it again never duplicates them. Each job logs one line when it ends,
+and everything logged while it runs (its Heify calls) carries the job's id
+(heifyadmin.job_log, hooked to django-q2's signals by the site).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from heifyadmin.log_context import request_id
 from qa import alerts, queues
 from qa.models import SyncState, Transcription
 from syncer import contract, mirror, push
@@ -25,7 +23,6 @@ from syncer.client import HeifyError, Rejected
 from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
-job_log = logging.getLogger("syncer.jobs")
 
 IN_FLIGHT = ("PENDING", "IN_PROGRESS")
 FINAL = ("COMPLETED", "FAILED")
@@ -169,34 +166,3 @@ def next_monday(now, hour: int):
     today = now.astimezone(UTC).date()
     moment = datetime(today.year, today.month, today.day, hour, tzinfo=UTC) + timedelta(days=-today.weekday())
     return moment if moment > now else moment + timedelta(days=7)
-
-
-# --- one log line per job --------------------------------------------------------------------------
-# A worker process runs one job at a time, so what job_started keeps is read back by job_finished.
-# A job's lines carry the id of the request that enqueued it, else job-<task id>.
-_running: dict = {}
-
-
-def job_enqueued(sender, task, **kwargs) -> None:
-    """A job enqueued while serving a request carries that request's id (its Heify calls are the request's)."""
-    if request_id.get() != "-":
-        task["request_id"] = request_id.get()
-
-
-def job_started(sender, func, task, **kwargs) -> None:
-    current = task.get("request_id") or f"job-{task.get('id', '?')}"
-    _running.update(token=request_id.set(current), started=time.monotonic())
-
-
-def job_finished(sender, func, task, **kwargs) -> None:
-    milliseconds = (time.monotonic() - _running.pop("started", time.monotonic())) * 1000
-    success = task.get("success", False)
-    job_log.log(
-        logging.INFO if success else logging.WARNING, "job %s (%s) %s in %.0fms", task.get("func"),
-        task.get("name"), "succeeded" if success else "failed", milliseconds,
-        extra={"job": str(task.get("func")), "job_name": task.get("name"), "success": success,
-               "duration_ms": round(milliseconds, 1)},
-    )
-    token = _running.pop("token", None)
-    if token is not None:
-        request_id.reset(token)
