@@ -10,6 +10,18 @@ import itertools
 import uuid
 
 _counter = itertools.count(1)
+TEST_PASSWORD = "pw-for-tests-1"
+
+
+def person(name: str, role: str | None = None, *, email: str = ""):
+    """A staff user in `role` (one of qa.roles' groups), read back fresh (no permission cache); needs the db."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(name, email=email, password=TEST_PASSWORD, is_staff=True)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return get_user_model().objects.get(pk=user.pk)
 
 
 def new_id() -> str:

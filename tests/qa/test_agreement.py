@@ -3,13 +3,14 @@
 import math
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from qa import agreement, queues
 from qa.agreement import cohen_kappa
 from qa.models import CriterionVerdict, Evaluator, Transcription
 from tests import builders
+from tests.builders import person
 from tests.qa.test_api import API, assert_error, client_for
 
 pytestmark = pytest.mark.django_db
@@ -55,12 +56,6 @@ def test_undefined_kappa_is_none_with_the_reason_never_nan(table, words):
 
 
 # --- the report ------------------------------------------------------------------------------------------
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 def results(greeting, resolved=True):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -21,22 +21,16 @@ from qa import alerts, analytics, queues
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from syncer import tasks
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 Kind, State = AlertRule.Kind, AlertDelivery.State
 SECRET = "alert-webhook-secret-for-tests"
 
 
-def person(name, role=None, email=""):
-    user = User.objects.create_user(name, email=email, password="pw-for-tests-1", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
-
-
 @pytest.fixture
 def manager():
-    return person("max", "QA manager", "max@example.com")
+    return person("max", "QA manager", email="max@example.com")
 
 
 def rule(kind, manager=None, **fields):

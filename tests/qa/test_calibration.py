@@ -1,7 +1,6 @@
 """Calibration sessions: Fleiss' kappa by hand, blind answering, the results, and the admin pages."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -9,6 +8,7 @@ from qa import calibration
 from qa.agreement import fleiss_kappa
 from qa.models import CalibrationSession, Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,6 @@ def test_fleiss_kappa_by_hand():
 def test_undefined_fleiss_kappa_says_why(table, words):
     k = fleiss_kappa(table)
     assert k.value is None and words in k.reason
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 AI = {1: [False, True, True], 2: [True, True, True]}  # Greeting, No offensive language, Issue resolved

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
@@ -17,17 +16,11 @@ from rest_framework.test import APIClient
 from qa import exports, queues, team
 from qa.models import Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 
 HEADERS = list(exports.CALL_HEADERS)
-
-
-def person(name, role=None):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 def read(response) -> list[list]:

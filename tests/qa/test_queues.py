@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
@@ -14,15 +13,9 @@ from qa import queues
 from qa.models import ReviewEvent, Transcription
 from syncer import pull, push
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
-
-
-def person(name, role=None):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)  # fresh: no permission cache
 
 
 @pytest.fixture

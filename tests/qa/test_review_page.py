@@ -5,20 +5,15 @@ and titles a QA person would use."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from qa import queues
 from qa.models import Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -12,16 +12,11 @@ from django.urls import reverse
 from qa import queues, rules, sampling
 from qa.models import Participant, ReviewEvent, SamplingPick, SamplingRule, Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 18, 12, tzinfo=UTC)  # a Wednesday: the last complete week is March 9-15
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 def call(agent, score, day, *, critical=False, group=None, hour=10):

@@ -1,23 +1,17 @@
 """A configuration's webhook URLs hold the webhook secret: only those who manage configurations see it."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.models import Configuration
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "whsec-only-managers-see-7d3f"
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture

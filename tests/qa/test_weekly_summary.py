@@ -3,21 +3,14 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core import mail
 
 from qa import weekly_summary
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 11, 23)
-
-
-def person(name, role=None, email=""):
-    user = User.objects.create_user(name, email=email, password="pw-for-tests-1", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def call(participant, day: date, score, **overrides):
@@ -71,10 +64,10 @@ def test_a_full_week_against_the_week_before(full_week):
 
 
 def test_each_qa_manager_gets_it_once_on_monday(full_week):
-    person("max", "QA manager", "max@example.com")
-    person("mia", "QA manager", "mia@example.com")
+    person("max", "QA manager", email="max@example.com")
+    person("mia", "QA manager", email="mia@example.com")
     person("mute", "QA manager")  # no address
-    person("rex", "Reviewer", "rex@example.com")
+    person("rex", "Reviewer", email="rex@example.com")
     assert weekly_summary.weekly_summaries_send(today=MONDAY + timedelta(days=7)) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["max@example.com", "mia@example.com"]
     message = mail.outbox[0]

@@ -15,17 +15,12 @@ from rest_framework.test import APIClient
 from qa import blinding, calibration, queues
 from qa.models import Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 
 SCORE = 73.5  # the AI's score, a figure nothing else on the pages shows
 SECRET_REASON = "AGENT-NEVER-GREETED"
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture

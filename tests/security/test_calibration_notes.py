@@ -2,21 +2,15 @@
 clear message, nothing stored, never a 5xx (PostgreSQL cannot store a NUL)."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from qa import calibration, rules
 from qa.models import CalibrationAnswer, Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
-
-
-def person(name, role):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ is looked up, as Django's admin does); an object outside what the user may see a
 (404). No 5xx."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -12,16 +11,10 @@ from rest_framework.test import APIClient
 from qa import calibration
 from qa.models import Participant, Transcription
 from tests import builders
+from tests.builders import person
 
 pytestmark = pytest.mark.django_db
 MISSING = 999_999
-
-
-def person(name, role=None):
-    user = User.objects.create_user(name, password="pw-for-tests-1", is_staff=True)
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    return User.objects.get(pk=user.pk)
 
 
 @pytest.fixture
