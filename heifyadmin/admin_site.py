@@ -5,9 +5,9 @@ Django's changelist applies any lookup on a model's own fields that the query st
 person who may see a list could read, by guessing one character at a time, any field of it, the webhook
 secret included. Here a list applies only the parameters its own list_filter and date_hierarchy consume
 (and Django's own: search, ordering, page, popup); anything else is Django's "incorrect lookup" (the list
-redirects to `?e=1` and says the filters are wrong), never a filtered list. Every ModelAdmin registered
-on the site, ours and the third-party apps' alike, gets this: the site mixes `OfferedLookupsOnly` into
-each class it registers.
+redirects to `?e=1`, where it says which parameters it did not apply), never a filtered list. Every
+ModelAdmin registered on the site, ours and the third-party apps' alike, gets this: the site mixes
+`OfferedLookupsOnly` into each class it registers.
 
 A search longer than qa.rules allows (words, characters) is not run: the list says why and shows no rows. An
 action on rows named by anything but their ids is refused with a message.
@@ -36,7 +36,10 @@ def _offered_only(changelist_class):
             refused = sorted(asked & set(result[2]))
             if refused:
                 request.refused_lookups = refused  # the access log redacts their values
-                raise IncorrectLookupParameters(f"This list cannot be filtered by {', '.join(refused)}.")
+                # Said on the page the refusal redirects to (names only: a value is never repeated).
+                message = f"This list cannot be filtered by {', '.join(refused)}: it shows every row instead."
+                messages.warning(request, message[:300])
+                raise IncorrectLookupParameters(message)
             return result
 
     OfferedLookupsChangeList.__name__ = OfferedLookupsChangeList.__qualname__ = changelist_class.__name__

@@ -103,6 +103,8 @@ def test_a_reviewer_cannot_tell_a_right_guess_of_the_secret_from_a_wrong_one(con
         assert response.status_code == 302 and response["Location"].endswith("?e=1"), (lookup, response.status_code)
         answers.append((response.status_code, response["Location"]))
     assert len(set(answers)) == 1
+    page = reviewer.get(url, {"webhook_success_url__startswith": right}, follow=True).content.decode()
+    assert "This list cannot be filtered by webhook_success_url__startswith" in page and SECRET[:10] not in page
 
 
 def test_the_lists_offered_filters_and_search_still_apply(configurations):
