@@ -2,7 +2,8 @@
 
 Any operation answers 406 when the Accept header asks for something other
 than JSON, and one that reads a body answers 415 when the body is not JSON
-(qa.api.parsers); both in the one error shape. Views set
+(qa.api.parsers) and 413 when it is larger than DATA_UPLOAD_MAX_MEMORY_SIZE;
+all in the one error shape. Views set
 `schema = HeifyAutoSchema()`; their @extend_schema responses keep the rest.
 """
 
@@ -15,6 +16,7 @@ from qa.api.exports import EXPORT_MEDIA_TYPES
 
 DRF_ERRORS = {
     "406": "The Accept header asks for something other than JSON.",
+    "413": "The body is larger than the server takes (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default).",
     "415": "The body's Content-Type is not application/json.",
     "404": "A ?format= other than json, csv or xlsx (DRF answers an unknown format as a page not found).",
 }
@@ -34,7 +36,7 @@ class HeifyAutoSchema(AutoSchema):
             )
         codes = ["406", *(["404"] if exported else [])]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append("415")
+            codes += ["413", "415"]
         for code in codes:
             if code not in responses:
                 responses[code] = self._get_response_for_code(s.ErrorSerializer, code, None, direction)
