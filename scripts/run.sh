@@ -33,7 +33,26 @@ os.write(9, f"make run (pid {pid}) is serving from {var}".encode())
 LOCK
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Stop what was started; what is still there after 10 s is killed with its children (django-q2's qcluster has
+# been seen to hang in its main process after SIGTERM: make run, and so the lock, would never end).
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -9 $(descendants "$pid") "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+descendants() {
+  command -v pgrep >/dev/null || return 0
+  local child; for child in $(pgrep -P "$1"); do descendants "$child"; echo "$child"; done
+}
 trap cleanup EXIT INT TERM
 
 if [ ! -s "$VAR/webhook-secret" ]; then
