@@ -46,6 +46,7 @@ from django_q.tasks import async_task
 
 from qa import analytics, blinding, job_items
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
+from qa.rules import Group
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def claims_waiting(*, now: datetime | None = None) -> int:
 def _claims_waiting(rule: AlertRule, now: datetime) -> int:
     fired = 0
     waiting = Transcription.objects.filter(
-        group="UNDER_REVIEW", claimed_at__lte=now - timedelta(hours=rule.hours),
+        group=Group.UNDER_REVIEW, claimed_at__lte=now - timedelta(hours=rule.hours),
     ).select_related("assigned_to", "participant")
     for call in waiting:
         holder = call.assigned_to.get_username() if call.assigned_to else "nobody"

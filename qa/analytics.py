@@ -65,9 +65,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qa.models import Criterion, Evaluator, Participant, Transcription
+from qa.rules import Group, Status
 
-COMPLETED = "COMPLETED"
-PENDING_REVIEW = "PENDING_REVIEW"
+COMPLETED = Status.COMPLETED.value  # plain strings: bound into raw SQL
+PENDING_REVIEW = Group.PENDING_REVIEW.value
 
 # Label -> the highest score it takes; a score goes in the first bucket whose
 # bound it does not exceed (20 -> 0-20, 20.5 -> 21-40). The last bucket has no

@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qa import rules
+from qa.rules import Group, Status
 
-STATUS_CHOICES = [(s, s.replace("_", " ").title()) for s in rules.STATUSES]
-GROUP_CHOICES = [(g, g.replace("_", " ").title()) for g in rules.GROUPS]
+STATUS_CHOICES = Status.choices
+GROUP_CHOICES = Group.choices
 CRITERION_TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
 EXTRACTION_TYPE_CHOICES = [(t, t.title()) for t in rules.EXTRACTION_FIELD_TYPES]
 
@@ -239,7 +240,7 @@ QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
 class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="PENDING")
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=Status.PENDING)
     # Heify's null means "no group" / "no name": kept as null, not as "".
     group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
     name = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
@@ -295,8 +296,8 @@ class Transcription(HeifyObject):
                 models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
                              condition=Q(group=group, gone_at__isnull=True) if group else
                              Q(group__isnull=True, gone_at__isnull=True), include=QUEUE_FILTER_COLUMNS)
-                for group, suffix in (("PENDING_REVIEW", "pending"), ("UNDER_REVIEW", "review"),
-                                      ("ARCHIVED", "archived"), (None, "none"))
+                for group, suffix in ((Group.PENDING_REVIEW, "pending"), (Group.UNDER_REVIEW, "review"),
+                                      (Group.ARCHIVED, "archived"), (None, "none"))
             ],
             # The few calls gone from Heify: the "deleted in Heify" filters.
             models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
@@ -308,7 +309,7 @@ class Transcription(HeifyObject):
             # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
             models.Index(
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
-                condition=Q(status="COMPLETED", score__isnull=False, gone_at__isnull=True),
+                condition=Q(status=Status.COMPLETED, score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
                          "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
             ),

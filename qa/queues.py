@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from qa import alerts, blinding, heify, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
+from qa.rules import Group
 from qa.services import StaleEdit
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def review_queue(group: str | None) -> QuerySet[Transcription]:
 
 
 def my_reviews(user) -> QuerySet[Transcription]:
-    return review_queue("UNDER_REVIEW").filter(assigned_to=user)
+    return review_queue(Group.UNDER_REVIEW).filter(assigned_to=user)
 
 
 def queue_counts() -> dict[str | None, int]:
@@ -117,28 +118,28 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
                                code="gone")
     if call is None or step == Step.MOVE:  # a manager moves any call to any group
         return None
-    holds = call.group == "UNDER_REVIEW" and call.assigned_to_id == user.pk
+    holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
     manager = user.has_perm(MANAGE)
     if step in (Step.NOTE, Step.VERDICT):
-        if call.group == "ARCHIVED":
+        if call.group == Group.ARCHIVED:
             return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
                                    "reopen it first.", code="archived")
         if step == Step.VERDICT and not (holds or manager):
-            return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == "UNDER_REVIEW"
+            return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
         if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
             return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
                                    "result waits until you have submitted your answers.", code="blind")
         return None
-    if step == Step.CLAIM and call.group == "UNDER_REVIEW":
+    if step == Step.CLAIM and call.group == Group.UNDER_REVIEW:
         return ClaimLost(call.assigned_to)
     try:
         rules.review_transition(step, call.group)
     except ValidationError as refusal:
         return refusal
-    if call.group == "UNDER_REVIEW" and not (holds or manager):
+    if call.group == Group.UNDER_REVIEW and not (holds or manager):
         return PermissionDenied(_held_by_other(call, f"{step} it"))
-    if step == Step.ARCHIVE and call.group != "UNDER_REVIEW" and not manager:
+    if step == Step.ARCHIVE and call.group != Group.UNDER_REVIEW and not manager:
         return PermissionDenied("You are not allowed to archive a call nobody is reviewing.")
     return None
 
@@ -194,7 +195,7 @@ def _move(
         conditions &= Q(assigned_to=expect_assignee)
     if expected_version is not None:
         conditions &= Q(version=expected_version)
-    claimed = to_group == "UNDER_REVIEW"
+    claimed = to_group == Group.UNDER_REVIEW
     changes = {
         "group": to_group,
         "assigned_to": assignee if claimed else None,
@@ -210,7 +211,7 @@ def _move(
             current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
             if current.gone_at is not None:
                 raise ValidationError("The call was deleted in Heify meanwhile: it takes no review steps.", code="gone")
-            if action == "claim" and current.group == "UNDER_REVIEW":
+            if action == "claim" and current.group == Group.UNDER_REVIEW:
                 raise ClaimLost(current.assigned_to)
             if expected_version is not None and current.version != expected_version:
                 raise StaleEdit(f"The call changed since version {expected_version} (it is at {current.version}).")
@@ -271,7 +272,7 @@ def transcription_move(
     if call.group == group and expected_version in (None, call.version):
         return call
     return _move(call, Action.MOVE, to_group=group, actor=acting_user, note=note, expected_version=expected_version,
-                 assignee=acting_user if group == "UNDER_REVIEW" else None)
+                 assignee=acting_user if group == Group.UNDER_REVIEW else None)
 
 
 def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") -> int:
@@ -288,7 +289,7 @@ def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") 
 def release_expired_claims(*, now=None) -> int:
     """Claims untouched longer than REVIEW_CLAIM_TIMEOUT_HOURS go back to the pending queue."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS)
-    stale = Transcription.objects.filter(group="UNDER_REVIEW", review_touched_at__lt=cutoff).select_related(
+    stale = Transcription.objects.filter(group=Group.UNDER_REVIEW, review_touched_at__lt=cutoff).select_related(
         "assigned_to")
     released = 0
     for call in stale:
@@ -308,7 +309,7 @@ def release_expired_claims(*, now=None) -> int:
 
 def _touch_claim(call: Transcription, user) -> None:
     """Keep the claim alive: only its holder's own actions do (another's note must not hold it for them)."""
-    Transcription.objects.filter(pk=call.pk, group="UNDER_REVIEW", assigned_to=user).update(
+    Transcription.objects.filter(pk=call.pk, group=Group.UNDER_REVIEW, assigned_to=user).update(
         review_touched_at=timezone.now())
 
 
@@ -344,7 +345,7 @@ def criterion_verdict_record(
     reason = rules.clean_review_text(reason, field="reason")
     if not agrees and not reason:
         raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
-    as_manager = not (call.group == "UNDER_REVIEW" and call.assigned_to_id == reviewer.pk)
+    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == reviewer.pk)
     previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion_name).select_related(
         "reviewer").first()
     verdict, _ = CriterionVerdict.objects.update_or_create(

@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDate
 
 from qa import analytics
 from qa.models import DailyCalls, Transcription
+from qa.rules import Group
 
 Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement
@@ -164,7 +165,7 @@ def participant_totals(end: datetime, pass_mark: float) -> dict[str, dict] | Non
         .values("participant_id").order_by()
         .annotate(n=Sum("scored"), total=Sum("score_sum"), n_passed=Sum("passed"),
                   n_critical=Sum("critical_fails"),
-                  n_pending=Sum("critical_fails", filter=Q(group="PENDING_REVIEW")),
+                  n_pending=Sum("critical_fails", filter=Q(group=Group.PENDING_REVIEW)),
                   other_mark=Count("id", filter=~Q(pass_mark=pass_mark)))
     )
     if any(r["other_mark"] for r in rows):

@@ -21,6 +21,7 @@ from typing import Any
 import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import models
 
 TAG_MAX_LENGTH = 255
 
@@ -47,8 +48,25 @@ LANGUAGE_CHOICES = [(AUTO_DETECT_LANGUAGE, "Auto-detect (df)")] + sorted(
     ((code, f"{name} ({code})") for code, name in LANGUAGES.items()), key=lambda c: c[1]
 )
 
-STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
-GROUPS = ("PENDING_REVIEW", "UNDER_REVIEW", "ARCHIVED")  # or None: no group
+class Status(models.TextChoices):
+    """A transcription's status in Heify."""
+
+    PENDING = "PENDING", "Pending"
+    IN_PROGRESS = "IN_PROGRESS", "In Progress"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class Group(models.TextChoices):
+    """A transcription's review group in Heify (or None: no group)."""
+
+    PENDING_REVIEW = "PENDING_REVIEW", "Pending Review"
+    UNDER_REVIEW = "UNDER_REVIEW", "Under Review"
+    ARCHIVED = "ARCHIVED", "Archived"
+
+
+STATUSES = tuple(Status.values)
+GROUPS = tuple(Group.values)
 
 _http_url = URLValidator(schemes=["http", "https"])
 
@@ -604,12 +622,12 @@ def clean_group(value: Any) -> str | None:
 # Review transitions: action -> (groups it may start from, group it leads to).
 # None is "no group". Who may do what is decided in qa/queues.py.
 REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
-    "claim": (frozenset({None, "PENDING_REVIEW"}), "UNDER_REVIEW"),
-    "release": (frozenset({"UNDER_REVIEW"}), "PENDING_REVIEW"),
-    "archive": (frozenset({None, "PENDING_REVIEW", "UNDER_REVIEW"}), "ARCHIVED"),
-    "reopen": (frozenset({"ARCHIVED"}), "PENDING_REVIEW"),
-    "reassign": (frozenset({"UNDER_REVIEW"}), "UNDER_REVIEW"),
-    "expire": (frozenset({"UNDER_REVIEW"}), "PENDING_REVIEW"),
+    "claim": (frozenset({None, Group.PENDING_REVIEW}), Group.UNDER_REVIEW),
+    "release": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
+    "archive": (frozenset({None, Group.PENDING_REVIEW, Group.UNDER_REVIEW}), Group.ARCHIVED),
+    "reopen": (frozenset({Group.ARCHIVED}), Group.PENDING_REVIEW),
+    "reassign": (frozenset({Group.UNDER_REVIEW}), Group.UNDER_REVIEW),
+    "expire": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
 }
 
 

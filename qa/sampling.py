@@ -35,10 +35,11 @@ from django.utils import timezone
 from qa import analytics, job_items, queues
 from qa.agreement import Z_95
 from qa.models import SamplingPick, SamplingRule, Transcription
+from qa.rules import Group, Status
 
 Method = SamplingRule.Method
 Period = SamplingRule.Period
-TARGET_GROUP = "PENDING_REVIEW"
+TARGET_GROUP = Group.PENDING_REVIEW
 
 
 # --- the rule itself ------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def _order(method: str, calls: list[Candidate], *, seed: str, pass_mark: float) 
 
 def _population(rule: SamplingRule, start: datetime, end: datetime) -> list[Candidate]:
     calls = Transcription.objects.filter(
-        status="COMPLETED", score__isnull=False, occurred_at__gte=start, occurred_at__lt=end,
+        status=Status.COMPLETED, score__isnull=False, occurred_at__gte=start, occurred_at__lt=end,
     )
     if rule.evaluator_id:
         calls = calls.filter(evaluator_id=rule.evaluator.heify_id)

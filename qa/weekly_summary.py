@@ -27,12 +27,13 @@ from django.utils import timezone
 
 from qa import analytics, rules
 from qa.models import Participant, Transcription, WeeklySummarySent
+from qa.rules import Group
 
 log = logging.getLogger(__name__)
 
 MANAGERS_GROUP = "QA manager"
 TOP = 5
-OPEN_REVIEW_GROUPS = ("PENDING_REVIEW", "UNDER_REVIEW")
+OPEN_REVIEW_GROUPS = (Group.PENDING_REVIEW, Group.UNDER_REVIEW)
 
 
 def _midnight(day: date) -> datetime:

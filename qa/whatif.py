@@ -33,6 +33,7 @@ from django.db.models.functions import Cast
 
 from qa import agreement, analytics, revisions, rules
 from qa.models import Evaluator, Participant, Transcription
+from qa.rules import Status
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 20_000
@@ -130,7 +131,7 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
     decoded; the revision comes from a CASE over the evaluator's revisions (qa.revisions.revision_case).
     """
     newest = Transcription.objects.filter(
-        evaluator_id=evaluator.heify_id, status="COMPLETED", score__isnull=False,
+        evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,
     )
     if date_from:
         newest = newest.filter(occurred_at__gte=_day_start(date_from))

@@ -22,8 +22,9 @@ from django.utils import timezone
 from qa import calibration, queues, rules
 from qa.admin.transcriptions import TranscriptionAdmin, format_score
 from qa.models import ReviewItem, Transcription
+from qa.rules import Group, Status
 
-DEFAULT_QUEUE = "PENDING_REVIEW"
+DEFAULT_QUEUE = Group.PENDING_REVIEW
 NO_GROUP = "none"
 SCORE_BANDS = [("0-20", 0, 20), ("21-40", 20, 40), ("41-60", 40, 60), ("61-80", 60, 80), ("81-100", 80, 100)]
 
@@ -165,7 +166,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         recent = []
         if obj.participant_id:
             recent = list(
-                Transcription.objects.filter(participant_id=obj.participant_id, status="COMPLETED",
+                Transcription.objects.filter(participant_id=obj.participant_id, status=Status.COMPLETED,
                                              score__isnull=False)
                 .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values("pk", "occurred_at", "score",
                                                                     "critical_fail_triggered")[:10]

@@ -44,6 +44,7 @@ from qa.models import (
     Participant,
     Transcription,
 )
+from qa.rules import Group, Status
 
 
 class UploadForm(forms.Form):
@@ -376,11 +377,11 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
 
     @admin.action(description="Move to the pending-review queue", permissions=["manage"])
     def move_to_pending(self, request, queryset):
-        self._bulk_move(request, queryset, "PENDING_REVIEW")
+        self._bulk_move(request, queryset, Group.PENDING_REVIEW)
 
     @admin.action(description="Archive", permissions=["manage"])
     def move_to_archived(self, request, queryset):
-        self._bulk_move(request, queryset, "ARCHIVED")
+        self._bulk_move(request, queryset, Group.ARCHIVED)
 
     @admin.action(description="Take out of every queue (no group)", permissions=["manage"])
     def move_to_no_group(self, request, queryset):
@@ -399,7 +400,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     @admin.display(description="score", ordering="score")
     def result_display(self, obj):
         """The score of a completed call; the status of one Heify has not completed (it has no score)."""
-        if obj.status != "COMPLETED":
+        if obj.status != Status.COMPLETED:
             return status_badge(obj)
         return self.score_display(obj)
 

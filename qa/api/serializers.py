@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from qa import blinding, revisions, rules, webhook_urls
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
+from qa.rules import Status
 
 
 class StorableJSONField(serializers.JSONField):
@@ -153,7 +154,7 @@ class TranscriptionSerializer(serializers.Serializer):
 
     def get_details(self, obj) -> dict | None:
         """Heify's details; without `evaluation` (the AI's verdicts) while the reader calibrates on the call."""
-        if obj.status != "COMPLETED":
+        if obj.status != Status.COMPLETED:
             return None
         hidden = self.ai_hidden(obj)
         details = {

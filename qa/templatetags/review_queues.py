@@ -4,6 +4,7 @@ from django import template
 
 from qa import queues, rules
 from qa.admin.reviews import queue_link
+from qa.rules import Group
 
 register = template.Library()
 
@@ -18,7 +19,7 @@ def review_queues(context):
             for group in (*rules.GROUPS, None)
         ],
         "mine": queues.my_reviews(request.user).count(),
-        "mine_url": queue_link("UNDER_REVIEW") + "&mine=1",
+        "mine_url": queue_link(Group.UNDER_REVIEW) + "&mine=1",
     }
 
 
