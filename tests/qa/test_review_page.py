@@ -37,8 +37,8 @@ SCALE_EVALUATOR = {
 }
 
 
-@pytest.fixture
-def scale_call(load):
+def load_scale_call(load) -> dict:
+    """One call scored 90 by SCALE_EVALUATOR, every criterion passed; the evaluator's payload is returned."""
     evaluator = builders.evaluator_payload(**SCALE_EVALUATOR)
     payload = builders.transcription_payload(evaluator=evaluator, group="PENDING_REVIEW", name="scale.mp3")
     payload["details"]["evaluation"] = {"score": 90.0, "critical_fail_triggered": False, "criteria_results": [
@@ -46,6 +46,12 @@ def scale_call(load):
         {"name": "Resolved", "passed": True}, {"name": "No insults", "passed": True},
     ]}
     load(evaluators=[evaluator], transcriptions=[payload])
+    return evaluator
+
+
+@pytest.fixture
+def scale_call(load):
+    load_scale_call(load)
     return Transcription.objects.get()
 
 
@@ -161,13 +167,7 @@ def test_a_scale_value_heify_gives_is_shown_with_its_exact_points(admin_client, 
 
 
 def test_points_come_from_the_revision_that_scored_the_call_not_the_current_criteria(admin_client, load):
-    evaluator = builders.evaluator_payload(**SCALE_EVALUATOR)
-    payload = builders.transcription_payload(evaluator=evaluator, group="PENDING_REVIEW", name="scale.mp3")
-    payload["details"]["evaluation"] = {"score": 90.0, "critical_fail_triggered": False, "criteria_results": [
-        {"name": "Greeting", "passed": True}, {"name": "Empathy", "passed": True},
-        {"name": "Resolved", "passed": True}, {"name": "No insults", "passed": True},
-    ]}
-    load(evaluators=[evaluator], transcriptions=[payload])
+    evaluator = load_scale_call(load)
     # A month after Heify scored the call, the weights change (revision 2): the call stays revision 1's.
     reweighted = [dict(c, weight=w) for c, w in zip(evaluator["criteria"], (40, 30, 30, 0), strict=True)]
     load(evaluators=[{**evaluator, "criteria": reweighted, "updated_at": "2026-04-07T10:00:00+00:00"}])
