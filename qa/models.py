@@ -582,6 +582,10 @@ class EvaluatorRevision(models.Model):
                   "empty for a first revision: in force as far back as we know.",
     )
     source = models.CharField(max_length=5, choices=Source.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who saved the criteria here; empty for a change seen in Heify (or a former user).",
+    )
 
     class Meta:
         ordering = ["evaluator", "-number"]
@@ -741,3 +745,7 @@ class StaffByRole(models.Model):
 
     def __str__(self):
         return str(self.user_id)
+
+
+# The audit trail's model lives with its one writer (qa/audit.py); imported here so that Django finds it.
+from qa.audit import AuditEvent  # noqa: E402, F401

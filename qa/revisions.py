@@ -59,8 +59,9 @@ def latest_revisions(evaluator_ids: Iterable[int]) -> dict[int, EvaluatorRevisio
     }
 
 
-def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str) -> list[EvaluatorRevision]:
-    """Store a new revision for each evaluator whose criteria differ from its latest revision.
+def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str, author=None) -> list[EvaluatorRevision]:
+    """Store a new revision for each evaluator whose criteria differ from its latest revision; `author` is the
+    user who saved the criteria here (None for a pull).
 
     Called inside the transaction that wrote the criteria (Heify's echo then
     finds the revision kept); a save that Heify refuses removes what it
@@ -89,7 +90,7 @@ def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str) -> 
                 in_force_from = before.in_force_from  # numbers and start times go the same way
         new.append(EvaluatorRevision(
             evaluator_id=pk, number=before.number + 1 if before else 1, criteria=snapshot, at=now,
-            in_force_from=in_force_from, source=source,
+            in_force_from=in_force_from, source=source, author=author,
         ))
     EvaluatorRevision.objects.bulk_create(new)
     return new

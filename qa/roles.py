@@ -27,6 +27,7 @@ ROLES = {
         "view_transcription", "add_transcription", "change_transcription", "view_reviewitem",
         "review_transcription", "manage_review_queues",
         "view_reviewevent", "view_criterionverdict", "compare_with_heify",
+        "view_auditevent",  # the audit log (qa/admin/audit.py)
     ],
     # Reads everything, works the queues, writes notes; edits no scorecard or agent.
     "Reviewer": [

@@ -1,0 +1,183 @@
+"""The audit trail: every write a service makes leaves one AuditEvent row (who, what, when, which request,
+the changed fields before and after), written inside that service's transaction by `audit_record`.
+
+Why the service layer and not a library: django-simple-history and django-auditlog (and django-easy-audit)
+hook model signals, and most of our writes send none: the edits of Heify's objects and every review step are
+conditional `queryset.update()` calls (the version or the group is in the WHERE clause), criteria and fields are
+replaced by bulk_create, a pull upserts in bulk. Those libraries would miss them, or see only half of a
+change. django-pghistory sees everything, but through PostgreSQL triggers, and the tests and development run
+on SQLite too. And a signal only knows who acted from a thread-local set by a middleware, which a job has
+not: here, as in Zulip's RealmAuditLog (written inside each do_* action), the service is told its actor
+(`acting_user=`, None for a job, which then names itself: "job: claim expiry"). The request id is the one
+heifyadmin.request_log sets for a request (X-Request-ID) and heifyadmin.job_log for a job, read from
+heifyadmin.log_context, so an audit row and the log lines of the same request carry the same id.
+
+A write that is refused leaves nothing: a refusal of our own rules raises inside the transaction, which takes
+the row back with the change; one of Heify's, after the change was written, puts the object back and removes
+the row with it (`audit_forget`, in the same transaction as the put-back).
+
+What is kept: only the fields that changed, as JSON, with our webhook secret masked wherever it appears
+(qa.webhook_urls): the trail is read by QA managers and exported, and must not become a copy of a secret.
+A calibration rater's answers are counted, never copied (the trail must not show them to another rater).
+What must not live here: who may read the trail (the admin, qa/admin/audit.py) and the rules of any write.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from heifyadmin.log_context import request_id
+from qa import webhook_urls
+
+
+class AuditEvent(models.Model):
+    """One write through a service: who made it, to what, when, in which request, and what it changed."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "created"
+        UPDATE = "update", "changed"
+        DELETE = "delete", "deleted"
+        UPLOAD = "upload", "uploaded to Heify"
+        # The review steps (qa.queues), with ReviewEvent.Action's codes.
+        CLAIM = "claim", "started review"
+        RELEASE = "release", "released"
+        ARCHIVE = "archive", "archived"
+        REOPEN = "reopen", "reopened"
+        REASSIGN = "reassign", "reassigned"
+        MOVE = "move", "moved"
+        EXPIRE = "expire", "claim expired"
+        NOTE = "note", "wrote a note"
+        VERDICT = "verdict", "recorded a criterion verdict"
+        # Calibration (qa.calibration).
+        SESSION_CREATE = "session_create", "set up a calibration session"
+        SESSION_CLOSE = "session_close", "closed a calibration session"
+        ANSWERS_SAVE = "answers_save", "saved calibration answers"
+        ANSWERS_SUBMIT = "answers_submit", "submitted calibration answers"
+
+    class ObjectType(models.TextChoices):
+        CONFIGURATION = "qa.configuration", "configuration"
+        EVALUATOR = "qa.evaluator", "evaluator"
+        PARTICIPANT = "qa.participant", "participant"
+        TRANSCRIPTION = "qa.transcription", "call"
+        CALIBRATION_SESSION = "qa.calibrationsession", "calibration session"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty for a job or the system (see the label).",
+    )
+    actor_label = models.CharField(
+        max_length=150, help_text="Who, as they were called then: the username, or the job (job: claim expiry).")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=40, choices=ObjectType.choices)
+    object_id = models.PositiveBigIntegerField(help_text="The object's id here (kept after it is deleted).")
+    heify_id = models.CharField("Heify ID", max_length=64, blank=True)
+    object_repr = models.CharField("object", max_length=200, blank=True)
+    request_id = models.CharField(
+        "request ID", max_length=128, blank=True,
+        help_text="The X-Request-ID of the request (or the job's id) that made the change: the same as its log lines.")
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder,
+                              help_text="The changed fields as they were.")
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder,
+                             help_text="The changed fields as they became.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "audit event"
+        verbose_name_plural = "audit log"
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="audit_newest"),  # the list, and its date filter
+            models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object"),  # a history
+            models.Index(fields=["heify_id"], name="audit_heify_id"),
+            models.Index(fields=["request_id"], name="audit_request_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_label} {self.get_action_display()} {self.object_repr or self.object_id}"
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def _as_stored(value: Any) -> Any:
+    """`value` as the JSON column gives it back (so a comparison is of what is kept), secrets masked."""
+    value = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _masked(value)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return webhook_urls.masked(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
+
+
+def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
+    """Only what differs: the keys whose values are not the same on both sides (one side may lack a key)."""
+    before, after = _as_stored(before or {}), _as_stored(after or {})
+    keys = [key for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)
+            or (key in before) != (key in after)]
+    return {k: before[k] for k in keys if k in before}, {k: after[k] for k in keys if k in after}
+
+
+def object_type(obj: models.Model) -> str:
+    """What the trail calls a model: a proxy's rows are its concrete model's (a call to review is a call)."""
+    return obj._meta.concrete_model._meta.label_lower
+
+
+def actor_label(actor, job: str = "") -> str:
+    if actor is not None:
+        return actor.get_username()
+    return f"job: {job}" if job else "system"
+
+
+def audit_record(*, actor, action: str, obj: models.Model, before: dict | None = None, after: dict | None = None,
+                 job: str = "") -> AuditEvent:
+    """Write the audit row of one write, inside the service's transaction (one INSERT); `before` and `after` map
+    field names to values, and only those that differ are kept. `actor` is the acting user, None for a job,
+    which names itself in `job` ("claim expiry")."""
+    before, after = changed_fields(before or {}, after or {})
+    return AuditEvent.objects.create(
+        actor=actor, actor_label=actor_label(actor, job), action=action, object_type=object_type(obj),
+        object_id=obj.pk, heify_id=getattr(obj, "heify_id", None) or "", object_repr=str(obj)[:200],
+        request_id=_current_request_id(), before=before, after=after,
+    )
+
+
+def audit_forget(event: AuditEvent | None) -> None:
+    """Remove the row of a write that did not stand (Heify refused it and the object was put back)."""
+    if event is not None and event.pk is not None:
+        AuditEvent.objects.filter(pk=event.pk).delete()
+
+
+def _current_request_id() -> str:
+    current = request_id.get()
+    return "" if current == "-" else current
+
+
+def field_values(obj: models.Model | None, names) -> dict:
+    """{name: value} of `obj`'s fields (a foreign key by its id, as `name_id`'s value under `name`); {} for None."""
+    if obj is None:
+        return {}
+    return {name: getattr(obj, obj._meta.get_field(name).attname) for name in names}
+
+
+def username(user) -> str | None:
+    """A user as the trail names them: by username (None for nobody)."""
+    return user.get_username() if user is not None else None
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def object_history(obj: models.Model):
+    """The audit rows of one object, newest first."""
+    return AuditEvent.objects.filter(object_type=object_type(obj), object_id=obj.pk)
