@@ -17,7 +17,9 @@ their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
 expert, and the criteria to discuss first (lowest agreement first). A manager
-closes the session; the answers are kept.
+closes the session; the answers are kept. Setting up, closing, saving and
+submitting each write an audit row (qa.audit); a rater's answers are counted
+there, never copied (another rater, a manager among them, reads the trail).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, queues, rules
+from qa import analytics, audit, queues, rules
 from qa.agreement import fleiss_kappa
 from qa.models import (
     CalibrationAnswer,
@@ -91,14 +93,21 @@ def calibration_session_create(*, name: str, calls, reviewers, expert=None, acti
     session = CalibrationSession.objects.create(name=name.strip(), created_by=acting_user, expert=expert)
     session.calls.set(calls)
     session.reviewers.set(reviewers)
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.SESSION_CREATE, obj=session, after={
+        "name": session.name, "calls": sorted(call.pk for call in calls),
+        "reviewers": sorted(audit.username(r) for r in reviewers), "expert": audit.username(expert)})
     return session
 
 
+@transaction.atomic
 def calibration_session_close(*, session: CalibrationSession, acting_user) -> CalibrationSession:
     _require_manager(acting_user)
-    if session.closed_at is None:
-        session.closed_at = timezone.now()
-        session.save(update_fields=["closed_at"])
+    now = timezone.now()
+    # Conditional: of two managers closing at once, one closes it (and has the audit row).
+    if CalibrationSession.objects.filter(pk=session.pk, closed_at__isnull=True).update(closed_at=now):
+        session.closed_at = now
+        audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.SESSION_CLOSE, obj=session,
+                           before={"closed_at": None}, after={"closed_at": session.closed_at})
     return session
 
 
@@ -171,6 +180,8 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
         if missing := expected - answered:
             raise ValidationError(f"Answer every criterion of every call before submitting ({len(missing)} left).")
         CalibrationSubmission.objects.create(session=session, rater=rater)
+    action = audit.AuditEvent.Action.ANSWERS_SUBMIT if submit else audit.AuditEvent.Action.ANSWERS_SAVE
+    audit.audit_record(actor=rater, action=action, obj=session, after={"answers": len(answers)})
     return len(answers)
 
 

@@ -15,6 +15,8 @@ every action below, the admin, the API and the templates ask. A claim
 protects the reviewer's work: verdicts on a claimed call come from its holder
 or a QA manager (recorded as such), notes from any reviewer (only the
 holder's keep the claim alive), and an archived call takes neither.
+Every step writes its audit row (qa.audit) beside its history entry, in the
+same transaction; an expired claim's names the job, with no actor.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, blinding, heify, rollups, rules
+from qa import alerts, audit, blinding, heify, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.rules import Group
 from qa.services import StaleEdit
@@ -180,9 +182,10 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> T
 
 def _move(
     call: Transcription, action: str, *, actor, assignee=None, note: str = "", expect_assignee=None,
-    expected_version: int | None = None, to_group: str | None = None,
+    expected_version: int | None = None, to_group: str | None = None, job: str = "",
 ) -> Transcription:
-    """Move one call by `action` (a manager's "move" names `to_group`), atomically.
+    """Move one call by `action` (a manager's "move" names `to_group`), atomically, with its history entry and
+    its audit row (`job`: the job that moves it, when no one does).
 
     `call` is what the mover saw: the UPDATE only applies if the call is still
     in that group (and with that assignee or version, when given).
@@ -220,6 +223,12 @@ def _move(
         ReviewEvent.objects.create(
             transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
             assignee=assignee if claimed else None, note=note,
+        )
+        audit.audit_record(
+            actor=actor, action=action, obj=call, job=job,
+            before={"group": call.group, "assigned_to": audit.username(call.assigned_to)},
+            after={"group": to_group, "assigned_to": audit.username(assignee if claimed else None),
+                   **({"note": note} if note else {})},
         )
         heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
         transaction.on_commit(lambda: alerts.call_moved(call.pk))
@@ -294,7 +303,7 @@ def release_expired_claims(*, now=None) -> int:
     released = 0
     for call in stale:
         try:
-            _move(call, "expire", actor=None, expect_assignee=call.assigned_to,
+            _move(call, "expire", actor=None, expect_assignee=call.assigned_to, job="claim expiry",
                   note=f"No activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS} hours.")
             released += 1
         except ValidationError:
@@ -319,6 +328,7 @@ def transcription_note(*, transcription_id: int, author, text: str) -> ReviewEve
     call = _get_for(author, Step.NOTE, transcription_id, lock=True)
     text = rules.clean_review_text(text, field="text", what="note", required=True)
     _touch_claim(call, author)
+    audit.audit_record(actor=author, action=Action.NOTE, obj=call, after={"note": text})
     return ReviewEvent.objects.create(
         transcription=call, actor=author, action=Action.NOTE, from_group=call.group, to_group=call.group, note=text,
     )
@@ -363,4 +373,14 @@ def criterion_verdict_record(
         transcription=call, actor=reviewer, action=Action.VERDICT, from_group=call.group, to_group=call.group,
         note=said,
     )
+    audit.audit_record(
+        actor=reviewer, action=Action.VERDICT, obj=call,
+        before={"verdict": _verdict_values(criterion_name, previous)} if previous is not None else {},
+        after={"verdict": _verdict_values(criterion_name, verdict)},
+    )
     return verdict
+
+
+def _verdict_values(criterion_name: str, verdict: CriterionVerdict) -> dict:
+    return {"criterion": criterion_name, "agrees": verdict.agrees, "reason": verdict.reason,
+            "reviewer": audit.username(verdict.reviewer), "as_manager": verdict.as_manager}

@@ -11,6 +11,8 @@ while Heify is called:
 - Heify's refusal (heify.Refused, a ValidationError) puts the object back as
   it was before the edit, conditionally, and reaches the person;
 - an unreachable Heify leaves the change here, waiting for the push job.
+Step 1 also writes the audit row (qa.audit) of the change, with the person
+who made it (`acting_user`); a refusal by Heify removes it with the put-back.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from qa import heify, revisions, rules
+from qa import audit, heify, revisions, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 
 
@@ -74,16 +76,21 @@ class _Before:
     row: models.Model | None  # None: the object is new
     children: tuple[str, type] | None  # (the link to the object, the model) of its rows replaced whole
     child_rows: list[models.Model]
+    audit_event: audit.AuditEvent | None = None  # the edit's audit row, forgotten if Heify refuses the edit
 
 
 def _claim_and_write(
-    obj, expected_version: int | None, *, fields: list[str], compare: dict | None = None,
-    children: tuple[str, type] | None = None, write_children: Callable[[], None] = lambda: None,
+    obj, expected_version: int | None, *, fields: list[str], acting_user, compare: dict | None = None,
+    children: tuple[str, type] | None = None, write_children: Callable[[], list] = list,
+    child_values: Callable[[models.Model], dict] | None = None,
 ) -> tuple[_Before, heify.Claim]:
-    """Step 1: write the change, marked waiting and claimed for sending, in one short transaction.
+    """Step 1: write the change, marked waiting and claimed for sending, and its audit row, in one short
+    transaction.
 
     Only `fields` (what the person edited) are written over a stored row, so
     nothing else of it (what a pull wrote meanwhile) is overwritten.
+    `write_children` writes the rows replaced whole and returns them; the
+    audit row shows them, each as `child_values` has it, under the relation's name.
     """
     model = type(obj)
     with transaction.atomic():
@@ -111,8 +118,17 @@ def _claim_and_write(
             setattr(obj, name, value)
         sync = ["sync_state", "sync_error", "version", *heify.RELEASED]
         obj.save(update_fields=[*fields, *sync] if stored is not None else None)
-        write_children()
-    return _Before(stored, children, before_children), claim
+        written = write_children()
+        before_values, after_values = audit.field_values(stored, fields), audit.field_values(obj, fields)
+        if children:
+            name = children[1]._meta.get_field(children[0]).remote_field.related_name
+            if stored is not None:
+                before_values[name] = [child_values(row) for row in before_children]
+            after_values[name] = [child_values(row) for row in written]
+        action = audit.AuditEvent.Action.CREATE if stored is None else audit.AuditEvent.Action.UPDATE
+        event = audit.audit_record(actor=acting_user, action=action, obj=obj, before=before_values,
+                                   after=after_values)
+    return _Before(stored, children, before_children, event), claim
 
 
 def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
@@ -121,7 +137,8 @@ def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
     mine = model.all_objects.filter(pk=obj.pk, push_claim=claim.token, version=claim.version)
     with transaction.atomic():
         if before.row is None:
-            mine.delete()  # a new object that Heify refused never existed
+            if mine.delete()[0]:  # a new object that Heify refused never existed
+                audit.audit_forget(before.audit_event)
             return
         fields = {
             f.attname: getattr(before.row, f.attname)
@@ -129,6 +146,7 @@ def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
         }
         if not mine.update(**{**fields, **heify.RELEASED}):
             return
+        audit.audit_forget(before.audit_event)
         if before.children:
             link, child_model = before.children
             child_model.objects.filter(**{link: obj.pk}).delete()
@@ -144,7 +162,7 @@ def _send(obj, before: _Before, claim: heify.Claim) -> bool:
         raise
 
 
-def heify_object_delete(*, obj) -> bool:
+def heify_object_delete(*, obj, acting_user=None) -> bool:
     """Delete in Heify, then here; True when done, False when the deletion waits for Heify."""
     model = type(obj)
     with transaction.atomic():
@@ -154,20 +172,29 @@ def heify_object_delete(*, obj) -> bool:
         if not gate.update(sync_state=SyncState.DELETING, **claim.columns()):
             begin_edit(obj, stored.version)
             raise StaleEdit("This object changed meanwhile. Nothing was deleted: reload the page.", code="stale")
+        event = audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DELETE, obj=stored,
+                                   before=audit.field_values(stored, _edited_fields(model)))
     before = (stored.sync_state, stored.sync_error)
     try:
         finished = heify.delete(stored, claim)
     except heify.Refused:
-        model.all_objects.filter(pk=obj.pk, push_claim=claim.token).update(
-            sync_state=before[0], sync_error=before[1], **heify.RELEASED)
+        with transaction.atomic():
+            if model.all_objects.filter(pk=obj.pk, push_claim=claim.token).update(
+                    sync_state=before[0], sync_error=before[1], **heify.RELEASED):
+                audit.audit_forget(event)
         raise
     if not finished:
         obj.sync_state, obj.sync_error = SyncState.DELETING, stored.sync_error
     return finished
 
 
+def _edited_fields(model: type) -> list[str]:
+    """The fields a person edits (what a deletion's audit row shows of the object)."""
+    return [f.name for f in model._meta.concrete_fields if f.editable and not f.primary_key]
+
+
 def configuration_save(
-    *, configuration: Configuration, data: dict, expected_version: int | None = None
+    *, configuration: Configuration, data: dict, expected_version: int | None = None, acting_user=None
 ) -> Configuration:
     """Create or update a configuration with its extraction fields (replaced whole)."""
     if configuration.pk is None:  # a new configuration calls this back office, when it has a public address
@@ -180,20 +207,21 @@ def configuration_save(
 
     def write_fields():
         configuration.extraction_fields.all().delete()
-        ExtractionField.objects.bulk_create(
+        return ExtractionField.objects.bulk_create(
             ExtractionField(configuration=configuration, position=i, **field) for i, field in enumerate(fields)
         )
 
     before, claim = _claim_and_write(
-        configuration, expected_version, fields=list(cleaned),
+        configuration, expected_version, fields=list(cleaned), acting_user=acting_user,
         children=("configuration_id", ExtractionField), write_children=write_fields,
+        child_values=ExtractionField.as_heify,
     )
     _send(configuration, before, claim)
     return configuration
 
 
 def evaluator_save(
-    *, evaluator: Evaluator, data: dict, expected_version: int | None = None
+    *, evaluator: Evaluator, data: dict, expected_version: int | None = None, acting_user=None
 ) -> tuple[Evaluator, list[str]]:
     """Create or update an evaluator and its criteria; returns notices for the user
     (for example that a strict criterion's weight was set to 0)."""
@@ -205,7 +233,7 @@ def evaluator_save(
 
     def write_criteria():
         evaluator.criteria.all().delete()
-        Criterion.objects.bulk_create(
+        written = Criterion.objects.bulk_create(
             Criterion(
                 evaluator=evaluator, position=i, heify_id=c.get("id") or None, name=c["name"],
                 description=c["description"], type=c["type"], weight=c["weight"],
@@ -214,12 +242,14 @@ def evaluator_save(
         )
         # In the same transaction: Heify's echo of this change then finds the revision already kept.
         recorded.extend(revisions.evaluator_revisions_record(evaluator_ids=[evaluator.pk],
-                                                             source=revisions.Source.LOCAL))
+                                                             source=revisions.Source.LOCAL, author=acting_user))
+        return written
 
     recorded: list = []
     before, claim = _claim_and_write(
-        evaluator, expected_version, fields=list(cleaned),
+        evaluator, expected_version, fields=list(cleaned), acting_user=acting_user,
         children=("evaluator_id", Criterion), write_children=write_criteria,
+        child_values=lambda criterion: revisions.criteria_snapshot([criterion])[0],
     )
     try:
         _send(evaluator, before, claim)
@@ -231,23 +261,30 @@ def evaluator_save(
 
 
 def participant_save(
-    *, participant: Participant, data: dict, expected_version: int | None = None
+    *, participant: Participant, data: dict, expected_version: int | None = None, acting_user=None
 ) -> Participant:
     """Create or update a participant. Metadata is replaced whole, as Heify does."""
     cleaned = rules.clean_participant(data)
     for name, value in cleaned.items():
         setattr(participant, name, value)
     before, claim = _claim_and_write(
-        participant, expected_version, fields=list(cleaned), compare={"metadata": cleaned["metadata"]},
+        participant, expected_version, fields=list(cleaned), acting_user=acting_user,
+        compare={"metadata": cleaned["metadata"]},
     )
     _send(participant, before, claim)
     return participant
 
 
-def transcription_upload(*, file, configuration, evaluator=None, participant=None, name: str = ""):
-    """Upload a call to Heify; it is stored as Heify answers (PENDING) and followed from there."""
-    return heify.upload_transcription(
+def transcription_upload(*, file, configuration, evaluator=None, participant=None, name: str = "",
+                         acting_user=None):
+    """Upload a call to Heify; it is stored as Heify answers (PENDING) and followed from there. Its audit row
+    is written once Heify has taken the file (the row it names exists only then)."""
+    call = heify.upload_transcription(
         file=file, configuration=configuration, evaluator=evaluator, participant=participant,
         name=name or file.name,
     )
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.UPLOAD, obj=call, after={
+        "name": call.name, "configuration": configuration.tag, "evaluator": evaluator.tag if evaluator else None,
+        "participant": participant.tag if participant else None})
+    return call
 

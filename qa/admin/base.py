@@ -205,7 +205,7 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
         around the view would take the entry back)."""
 
     def delete_model(self, request, obj):
-        finished = services.heify_object_delete(obj=obj)
+        finished = services.heify_object_delete(obj=obj, acting_user=request.user)
         super().log_deletions(request, [obj])
         if not finished:
             self.message_user(
@@ -234,7 +234,7 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
             self._save(request, form, formsets)
 
     def _save(self, request, form, formsets):
-        for notice in self.save_with_service(form, formsets) or ():
+        for notice in self.save_with_service(form, formsets, acting_user=request.user) or ():
             self.message_user(request, notice, messages.WARNING)
         if form.instance.awaits_heify:
             self.message_user(
@@ -244,7 +244,7 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    def save_with_service(self, form, formsets) -> list[str] | None:
+    def save_with_service(self, form, formsets, *, acting_user) -> list[str] | None:
         raise NotImplementedError
 
 

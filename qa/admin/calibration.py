@@ -101,9 +101,19 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
                            reverse("admin:qa_calibrationsession_results", args=[obj.pk]))
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new session is written with its calls and reviewers by the service (its rules, its audit row);
+        # the view goes on with `obj` (its log entry, the redirect), which becomes that session.
+        data = form.cleaned_data
+        created = calibration.calibration_session_create(
+            name=data["name"], calls=data["calls"], reviewers=data["reviewers"], expert=data.get("expert"),
+            acting_user=request.user)
+        obj.pk, obj.created_by, obj.created_at, obj._state.adding = created.pk, request.user, created.created_at, False
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new session's calls and reviewers were set by the service
+            super().save_related(request, form, formsets, change)
 
     def get_urls(self):
         view = self.admin_site.admin_view

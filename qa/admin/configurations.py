@@ -113,9 +113,9 @@ class ConfigurationAdmin(HeifyObjectAdmin):
     def field_count(self, obj):
         return obj.field_count
 
-    def save_with_service(self, form, formsets):
+    def save_with_service(self, form, formsets, *, acting_user):
         services.configuration_save(
             configuration=form.instance,
             data={**form.cleaned_data, "extraction_fields": formsets[0].rows},
-            expected_version=form.cleaned_data.get("based_on_version"),
+            expected_version=form.cleaned_data.get("based_on_version"), acting_user=acting_user,
         )

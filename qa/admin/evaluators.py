@@ -110,10 +110,11 @@ class EvaluatorAdmin(HeifyObjectAdmin):
     def strict_count(self, obj):
         return obj.strict_count
 
-    def save_with_service(self, form, formsets):
+    def save_with_service(self, form, formsets, *, acting_user):
         data = {**form.cleaned_data, "tag": form.cleaned_data.get("tag", form.instance.tag)}
         data["criteria"] = formsets[0].criteria
         _, notices = services.evaluator_save(
-            evaluator=form.instance, data=data, expected_version=form.cleaned_data.get("based_on_version")
+            evaluator=form.instance, data=data, expected_version=form.cleaned_data.get("based_on_version"),
+            acting_user=acting_user,
         )
         return notices

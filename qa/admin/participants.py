@@ -193,9 +193,9 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         }
         return TemplateResponse(request, "admin/qa/participant/heify_report.html", context)
 
-    def save_with_service(self, form, formsets):
+    def save_with_service(self, form, formsets, *, acting_user):
         services.participant_save(
             participant=form.instance,
             data=form.cleaned_data,
-            expected_version=form.cleaned_data.get("based_on_version"),
+            expected_version=form.cleaned_data.get("based_on_version"), acting_user=acting_user,
         )

@@ -337,7 +337,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                call = services.transcription_upload(**form.cleaned_data)
+                call = services.transcription_upload(**form.cleaned_data, acting_user=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:

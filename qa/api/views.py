@@ -171,7 +171,7 @@ class HeifyObjectViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, G
 
     def destroy(self, request, *args, **kwargs):
         obj = self.get_object()
-        if services.heify_object_delete(obj=obj):
+        if services.heify_object_delete(obj=obj, acting_user=request.user):
             return Response(status=status.HTTP_204_NO_CONTENT)
         return respond(self.get_serializer_class(), obj, status.HTTP_202_ACCEPTED,
                        context=self.get_serializer_context())
@@ -223,7 +223,8 @@ class ConfigurationViewSet(HeifyObjectViewSet):
         }
 
     def service_save(self, obj, data, expected_version):
-        return services.configuration_save(configuration=obj, data=data, expected_version=expected_version)
+        return services.configuration_save(configuration=obj, data=data, expected_version=expected_version,
+                                           acting_user=self.request.user)
 
 
 @crud_schema(s.EvaluatorSerializer, "evaluator")
@@ -251,7 +252,8 @@ class EvaluatorViewSet(HeifyObjectViewSet):
         }
 
     def service_save(self, obj, data, expected_version):
-        evaluator, _notices = services.evaluator_save(evaluator=obj, data=data, expected_version=expected_version)
+        evaluator, _notices = services.evaluator_save(evaluator=obj, data=data, expected_version=expected_version,
+                                                      acting_user=self.request.user)
         return evaluator
 
 
@@ -265,7 +267,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
         return {"tag": obj.tag, "metadata": obj.metadata}
 
     def service_save(self, obj, data, expected_version):
-        return services.participant_save(participant=obj, data=data, expected_version=expected_version)
+        return services.participant_save(participant=obj, data=data, expected_version=expected_version,
+                                         acting_user=self.request.user)
 
     @extend_schema(
         summary="The participant's analytics, in the shape of Heify's analytics-participant",
