@@ -3,6 +3,7 @@
 from qa.admin import (  # noqa: F401
     agreement,
     alerts,
+    audit,
     calibration,
     configurations,
     evaluator_revisions,

@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from qa import heify, rules, services
+from qa.admin.audit import AuditHistoryMixin
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
@@ -156,8 +157,9 @@ class GoneAwareAdmin:
         return super().has_change_permission(request, obj) and not (obj is not None and obj.gone_at)
 
 
-class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
-    """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
+class HeifyObjectAdmin(AuditHistoryMixin, GoneAwareAdmin, admin.ModelAdmin):
+    """Admin for an object Heify owns and we edit: sync state shown, saves through a service (which writes the
+    audit row), History with the audit rows."""
 
     sync_fields = ("heify_id", "client_id", "created_at", "sync_state_badge", "synced_at", "sync_error", "gone_at")
     sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from qa import calibration, queues, rules
+from qa.admin.audit import AuditHistoryMixin
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
 from qa.models import CalibrationSession
@@ -49,7 +50,7 @@ class CalibrationSessionForm(forms.ModelForm):
 
 
 @admin.register(CalibrationSession)
-class CalibrationSessionAdmin(admin.ModelAdmin):
+class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
     form = CalibrationSessionForm
     list_display = ("name", "created_by", "created_at", "calls_count", "submitted", "state", "links")
     autocomplete_fields = ("calls",)

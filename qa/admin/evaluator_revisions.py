@@ -19,10 +19,10 @@ from qa.models import Evaluator, EvaluatorRevision
 
 @admin.register(EvaluatorRevision)
 class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
-    list_display = ("evaluator", "number", "source", "at", "in_force_from", "criteria_count")
+    list_display = ("evaluator", "number", "source", "author", "at", "in_force_from", "criteria_count")
     list_filter = ("source", "evaluator")
-    list_select_related = ("evaluator",)
-    readonly_fields = ("evaluator", "number", "source", "at", "in_force_from", "criteria")
+    list_select_related = ("evaluator", "author")
+    readonly_fields = ("evaluator", "number", "source", "author", "at", "in_force_from", "criteria")
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None):
@@ -44,7 +44,7 @@ class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         evaluator = get_object_or_404(Evaluator, pk=pk)
-        found = list(evaluator.revisions.order_by("-number"))
+        found = list(evaluator.revisions.select_related("author").order_by("-number"))
         by_number = {r.number: r for r in found}
 
         def pick(name, default):

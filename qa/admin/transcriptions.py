@@ -32,6 +32,7 @@ from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 from qa import blinding, queues, revisions, rules, services
+from qa.admin.audit import AuditHistoryMixin
 from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
@@ -273,7 +274,7 @@ class GroupFilter(admin.SimpleListFilter):
 
 
 @admin.register(Transcription)
-class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
+class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
     # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [

@@ -44,6 +44,9 @@ class EvaluatorRevisionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     criteria = serializers.JSONField(help_text="[{name, description, type, weight}]")
     source = serializers.CharField(help_text="local (edited here) or heify (seen in a pull)")
+    author = serializers.CharField(source="author.username", allow_null=True, read_only=True,
+                                   help_text="Who saved the criteria here (a username); null for a change seen in "
+                                             "Heify, or a former user.")
     created_at = serializers.DateTimeField(source="at")
     in_force_from = serializers.DateTimeField(
         allow_null=True, help_text="From when calls were scored with it; null: as far back as we know.")
@@ -72,7 +75,7 @@ class EvaluatorRevisionsView(EvaluatorScoped):
     serializer_class = EvaluatorRevisionSerializer
 
     def get_queryset(self):
-        return EvaluatorRevision.objects.filter(evaluator=self.evaluator())
+        return EvaluatorRevision.objects.filter(evaluator=self.evaluator()).select_related("author")
 
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())

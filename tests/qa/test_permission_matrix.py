@@ -88,6 +88,12 @@ ADMIN_PAGES = [
     ("alert rules: list", "GET", "/admin/qa/alertrule/", MANAGERS),
     ("alert rules: add", "GET", "/admin/qa/alertrule/add/", MANAGERS),
     ("alerts: list", "GET", "/admin/qa/alert/", MANAGERS),
+    ("audit log: list", "GET", "/admin/qa/auditevent/", MANAGERS),
+    ("audit log: export", "GET", "/admin/qa/auditevent/export/csv/", MANAGERS),
+    ("configuration: history (its audit rows to managers)", "GET", "/admin/qa/configuration/{cfg_pk}/history/",
+     READERS),
+    ("transcription: history (its audit rows to managers)", "GET", "/admin/qa/transcription/{tx_pk}/history/",
+     READERS),
 ]
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
