@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, blinding, job_items
+from qa import analytics, blinding, jobs
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from qa.rules import Group
 
@@ -108,13 +108,13 @@ def _evaluate(calls: QuerySet) -> int:
                 fired += _rule_fired(rule, failed, _pass_rate, rule, participant_id)
     for rule in rules:
         if rule.job_failures and rule.pk not in failed:
-            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
+            jobs.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
 
 
 def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
     """One rule on one call or participant: 1 if it fired. One that raises is marked on the rule (once per
-    evaluation, qa.job_items; switched off at the limit) and never stops the other rules or items."""
+    evaluation, qa.jobs; switched off at the limit) and never stops the other rules or items."""
     try:
         return evaluate(*args) is not None
     except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule and item only
@@ -125,7 +125,7 @@ def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
 
 
 def _rule_failed(rule: AlertRule, exc: Exception, *, now: datetime | None = None) -> None:
-    job_items.item_failed(AlertRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+    jobs.item_failed(AlertRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
                           error_field="job_error", give_up={"enabled": False}, now=now)
 
 
@@ -133,14 +133,14 @@ def claims_waiting(*, now: datetime | None = None) -> int:
     """The calls claimed longer ago than a rule's hours (the schedule's job); one alert per claim."""
     now = now or timezone.now()
     fired = 0
-    for rule in AlertRule.objects.filter(job_items.due(now), enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
+    for rule in AlertRule.objects.filter(jobs.due(now), enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
         try:
             fired += _claims_waiting(rule, now)
         except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
             _rule_failed(rule, exc, now=now)
             continue
         if rule.job_failures:
-            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
+            jobs.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
 
 
@@ -304,7 +304,7 @@ def delivery_attempt(delivery_id: int, *, now: datetime | None = None) -> str:
 
 def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -> str:
     """Back a failed attempt off (doubling, at most MAX_BACKOFF), or give it up after ALERT_MAX_ATTEMPTS."""
-    error = job_items.reason_of(exc)
+    error = jobs.reason_of(exc)
     if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
         changes = {"state": State.FAILED, "last_error": f"gave up after {delivery.attempts} attempts: {error}"}
     else:

@@ -29,7 +29,7 @@ class SyncState(models.TextChoices):
 
 
 class JobItemState(models.Model):
-    """What a scheduled job keeps on an item it failed on (qa.job_items): how many times in a row, and when to
+    """What a scheduled job keeps on an item it failed on (qa.jobs): how many times in a row, and when to
     try again; the reason is in the model's error field."""
 
     job_failures = models.PositiveSmallIntegerField(
@@ -425,7 +425,7 @@ class CriterionVerdict(models.Model):
 
 
 class JobRuleState(JobItemState):
-    """A rule a scheduled job applies: why the job last failed on it (qa.job_items)."""
+    """A rule a scheduled job applies: why the job last failed on it (qa.jobs)."""
 
     job_error = models.TextField(
         "job error", blank=True, editable=False,

@@ -32,7 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, job_items, queues
+from qa import analytics, jobs, queues
 from qa.agreement import Z_95
 from qa.models import SamplingPick, SamplingRule, Transcription
 from qa.rules import Group, Status
@@ -215,12 +215,12 @@ def sampling_rules_apply(*, rule_id: int | None = None, now: datetime | None = N
                          dry_run: bool = False) -> list[RuleRun]:
     """Apply every active rule (or the one given) to its last complete period; safe to run again.
 
-    Rule by rule: one that raises is marked with its reason and backed off (qa.job_items; switched off at the
+    Rule by rule: one that raises is marked with its reason and backed off (qa.jobs; switched off at the
     limit), its run saying why, and the next rule goes on. A rule backed off waits its time unless named.
     """
     now = now or timezone.now()
     rules = SamplingRule.objects.select_related("evaluator", "participant", "owner")
-    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(job_items.due(now), active=True)
+    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(jobs.due(now), active=True)
     runs = []
     for rule in rules:
         start, end = last_complete_period(rule.period, now)
@@ -232,12 +232,12 @@ def sampling_rules_apply(*, rule_id: int | None = None, now: datetime | None = N
             elif not dry_run:
                 _apply(run)
         except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
-            run.error = job_items.reason_of(exc)
+            run.error = jobs.reason_of(exc)
             if not dry_run:
-                job_items.item_failed(SamplingRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+                jobs.item_failed(SamplingRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
                                       error_field="job_error", give_up={"active": False}, now=now)
         else:
             if rule.job_failures and not dry_run:
-                job_items.item_succeeded(SamplingRule.objects.filter(pk=rule.pk), error_field="job_error")
+                jobs.item_succeeded(SamplingRule.objects.filter(pk=rule.pk), error_field="job_error")
         runs.append(run)
     return runs

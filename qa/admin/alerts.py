@@ -31,7 +31,7 @@ class ManagersOnly:
 
 
 class JobStateShown:
-    """For rules a scheduled job applies: why it last failed on one (qa.job_items), in the list and on the form.
+    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
     Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
 
     @admin.display(description="job")
