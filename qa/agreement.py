@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 
-from qa import analytics
+from qa.mirror import report_rules
 from qa.models import CriterionVerdict, Evaluator, Transcription
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
@@ -116,7 +116,7 @@ def _ai_results(criteria_results) -> dict[str, bool]:
 
 
 def _rate(part: int, whole: int) -> int | float | None:
-    return analytics.rate_figure(part, whole) if whole else None
+    return report_rules.rate_figure(part, whole) if whole else None
 
 
 def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, date_to: date | None = None) -> dict:

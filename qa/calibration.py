@@ -28,8 +28,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, queues, rules
+from qa import queues, rules
 from qa.agreement import fleiss_kappa
+from qa.mirror import report_rules
 from qa.models import (
     CalibrationAnswer,
     CalibrationSession,
@@ -228,7 +229,7 @@ def session_results(session: CalibrationSession, viewer) -> dict:
                     if counts and raters >= 2 else None)
         criteria.append({
             "name": name, "items": items, "fleiss_kappa": kappa.value, "kappa_undefined_reason": kappa.reason or None,
-            "observed_agreement": analytics.mean_figure(observed * 100) if observed is not None else None,
+            "observed_agreement": report_rules.mean_figure(observed * 100) if observed is not None else None,
         })
     # Lowest agreement first: kappa where it is defined, else the observed agreement.
     def disagreement(c):
@@ -248,7 +249,7 @@ def session_results(session: CalibrationSession, viewer) -> dict:
         "kappa_undefined_reason": overall.reason or None,
         "with_expert": [
             {"reviewer": r.get_username(), "items": with_expert[r.pk][0],
-             "agreement_rate": analytics.rate_figure(with_expert[r.pk][1], with_expert[r.pk][0])
+             "agreement_rate": report_rules.rate_figure(with_expert[r.pk][1], with_expert[r.pk][0])
              if with_expert[r.pk][0] else None}
             for r in reviewers
         ] if expert else [],

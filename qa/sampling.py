@@ -32,8 +32,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, jobs, queues
+from qa import jobs, queues
 from qa.agreement import Z_95
+from qa.mirror import report_rules
 from qa.models import SamplingPick, SamplingRule, Transcription
 from qa.rules import Group, Status
 
@@ -162,7 +163,7 @@ def rule_choice(rule: SamplingRule, *, now: datetime | None = None) -> RuleRun:
     for participant_id, pk in SamplingPick.objects.filter(rule=rule, period_start=start).values_list(
             "participant_id", "transcription_id"):
         picked[participant_id].add(pk)
-    pass_mark = analytics.ReportSettings.current().pass_mark
+    pass_mark = report_rules.ReportSettings.current().pass_mark
     for participant_id in sorted(by_participant, key=lambda p: p or ""):
         calls = by_participant[participant_id]
         if rule.method == Method.PRECISION:

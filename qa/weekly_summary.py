@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa import analytics, rules
+from qa.mirror import report_rules
 from qa.models import Participant, Transcription, WeeklySummarySent
 from qa.rules import Group
 
@@ -55,13 +56,13 @@ def week_summary(*, week_start: date) -> dict:
         raise ValueError(f"a week starts on a Monday, not on {week_start:%A} {week_start}")
     start = _midnight(week_start)
     end, before = start + timedelta(days=7), start - timedelta(days=7)
-    pass_mark = analytics.ReportSettings.current().pass_mark
-    scored = Transcription.objects.filter(status=analytics.COMPLETED, score__isnull=False)
+    pass_mark = report_rules.ReportSettings.current().pass_mark
+    scored = Transcription.objects.filter(status=report_rules.COMPLETED, score__isnull=False)
     this_week = scored.filter(occurred_at__gte=start, occurred_at__lt=end)
     week_before = scored.filter(occurred_at__gte=before, occurred_at__lt=start)
 
     def stats(calls) -> analytics.ScoreStats:
-        row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=analytics.passed_q(
+        row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(
             pass_mark)))
         return analytics.ScoreStats(calls=row["calls"], avg_score=row["avg"], passed=row["passed"])
 
@@ -70,7 +71,7 @@ def week_summary(*, week_start: date) -> dict:
     # The agents whose average moved most between the two weeks (those with calls in both).
     def per_agent(calls) -> dict[str, analytics.ScoreStats]:
         rows = calls.exclude(participant_id=None).values("participant_id").order_by().annotate(
-            n=Count("id"), avg=Avg("score"), passed=Count("id", filter=analytics.passed_q(pass_mark)))
+            n=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(pass_mark)))
         return {r["participant_id"]: analytics.ScoreStats(r["n"], r["avg"], r["passed"]) for r in rows}
 
     now, then = per_agent(this_week), per_agent(week_before)
@@ -93,7 +94,7 @@ def week_summary(*, week_start: date) -> dict:
     failed = Counter(name for names in this_week.values_list("failed_criteria", flat=True).iterator()
                      for name in names or ())
     total = team["current_period"]["calls"]
-    criteria = [{"name": name, "fail_count": count, "fail_rate": analytics.rate_figure(count, total)}
+    criteria = [{"name": name, "fail_count": count, "fail_rate": report_rules.rate_figure(count, total)}
                 for name, count in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:TOP]]
 
     critical = Transcription.objects.filter(

@@ -31,7 +31,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
-from qa import agreement, analytics, revisions, rules
+from qa import agreement, revisions, rules
+from qa.mirror import report_rules
 from qa.models import Evaluator, Participant, Transcription
 from qa.rules import Status
 
@@ -182,7 +183,7 @@ def evaluator_what_if(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    config = analytics.ReportSettings.current()
+    config = report_rules.ReportSettings.current()
     by_revision = revisions.revision_criteria(evaluator)
     current = revisions.criteria_snapshot(evaluator.criteria.all())
     new = [{"name": c["name"], "type": c["type"], "weight": c["weight"]} for c in cleaned]
@@ -199,19 +200,19 @@ def evaluator_what_if(
 
 
 def _distribution(weighted) -> dict[str, int]:
-    counts = {label: 0 for label, _ in analytics.SCORE_BUCKETS}
+    counts = {label: 0 for label, _ in report_rules.SCORE_BUCKETS}
     for score, n in weighted:
-        counts[analytics.score_bucket(score)] += n
+        counts[report_rules.score_bucket(score)] += n
     return counts
 
 
 def _mean(total: float, count: int) -> float | int | None:
-    return analytics.mean_figure(total / count) if count else None
+    return report_rules.mean_figure(total / count) if count else None
 
 
 def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
     """rows: (participant_id, score before, critical before, Rescore, number of such calls)."""
-    passes = analytics.passes
+    passes = report_rules.passes
     total = sum(n for *_, n in rows)
     sums = defaultdict(float)
     counts = defaultdict(int)
@@ -254,10 +255,10 @@ def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
         "avg_score_before": _mean(sums["before"], total),
         "avg_score_after": _mean(sums["estimate"], total),
         "avg_score_after_range": [_mean(sums["low"], total), _mean(sums["high"], total)],
-        "pass_rate_before": analytics.rate_figure(counts["passed_before"], total),
-        "pass_rate_after": analytics.rate_figure(counts["passed_after"], total),
-        "pass_rate_after_range": [analytics.rate_figure(counts["passed_low"], total),
-                                  analytics.rate_figure(counts["passed_high"], total)],
+        "pass_rate_before": report_rules.rate_figure(counts["passed_before"], total),
+        "pass_rate_after": report_rules.rate_figure(counts["passed_after"], total),
+        "pass_rate_after_range": [report_rules.rate_figure(counts["passed_low"], total),
+                                  report_rules.rate_figure(counts["passed_high"], total)],
         "critical_fails_before": counts["critical_before"],
         "critical_fails_after": counts["critical_after"],
         "flipped_to_fail": counts["flipped_to_fail"],
@@ -286,9 +287,9 @@ def _most_affected(rows) -> list[dict]:
     for participant_id, (calls, before, after, inexact) in totals.items():
         people.append({
             "participant_id": participant_id, "tag": tags.get(participant_id, ""), "calls": calls,
-            "avg_score_before": analytics.mean_figure(before / calls),
-            "avg_score_after": analytics.mean_figure(after / calls),
-            "change": analytics.mean_figure((after - before) / calls),
+            "avg_score_before": report_rules.mean_figure(before / calls),
+            "avg_score_after": report_rules.mean_figure(after / calls),
+            "change": report_rules.mean_figure((after - before) / calls),
             "inexact_calls": inexact,
         })
     people.sort(key=lambda p: (-abs(p["change"]), p["tag"], p["participant_id"] or ""))
