@@ -45,8 +45,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from qa import analytics, blinding, jobs
+from qa.mirror.rules import Group
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
-from qa.rules import Group
 
 log = logging.getLogger(__name__)
 

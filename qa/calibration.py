@@ -28,9 +28,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import queues, rules
+from qa import queues
 from qa.agreement import fleiss_kappa
-from qa.mirror import report_rules
+from qa.mirror import report_rules, rules
 from qa.models import (
     CalibrationAnswer,
     CalibrationSession,
@@ -152,7 +152,7 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
-    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.rules).
+    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.mirror.rules).
     kept = {}
     for (call_pk, name), passed in answers.items():
         if not isinstance(passed, bool):

@@ -3,7 +3,7 @@
 Each remote object keeps Heify's id in a unique `heify_id` beside a local
 primary key, typed columns for what we filter and aggregate on, and the last
 payload Heify sent in `raw` (dj-stripe's habit), so fields Heify adds later are
-never lost. Rules live in qa/rules.py; changes go through qa/services.py or
+never lost. Rules live in qa/mirror/rules.py; changes go through qa/mirror/services.py or
 the one upsert path in syncer/mirror.py, never straight from a view.
 """
 
@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import rules
-from qa.rules import Group, Status
+from qa.mirror import rules
+from qa.mirror.rules import Group, Status
 
 STATUS_CHOICES = Status.choices
 GROUP_CHOICES = Group.choices
@@ -328,7 +328,7 @@ class Transcription(HeifyObject):
 
 
 class DailyCalls(models.Model):
-    """The calls of one participant on one day (UTC) in one review group, counted: qa.rollups keeps it.
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.mirror.rollups keeps it.
 
     What the admin home (calls per queue) and the team overview (each
     participant's totals) read instead of aggregating every call. Rebuilt
@@ -562,11 +562,11 @@ class WeeklySummarySent(models.Model):
 
 
 # --- scorecard intelligence (issue 15): revisions, sampling, calibration ------------------------------
-# Kept together at the end: the rules and reads live in qa/revisions.py, qa/sampling.py, qa/calibration.py.
+# Kept together at the end: the rules and reads live in qa/mirror/revisions.py, qa/sampling.py, qa/calibration.py.
 
 
 class EvaluatorRevision(models.Model):
-    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.revisions)."""
+    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.mirror.revisions)."""
 
     class Source(models.TextChoices):
         LOCAL = "local", "edited here"

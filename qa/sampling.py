@@ -35,8 +35,8 @@ from django.utils import timezone
 from qa import jobs, queues
 from qa.agreement import Z_95
 from qa.mirror import report_rules
+from qa.mirror.rules import Group, Status
 from qa.models import SamplingPick, SamplingRule, Transcription
-from qa.rules import Group, Status
 
 Method = SamplingRule.Method
 Period = SamplingRule.Period

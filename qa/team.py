@@ -18,8 +18,8 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, blinding, rollups
-from qa.mirror import report_rules
+from qa import analytics, blinding
+from qa.mirror import report_rules, rollups
 from qa.models import Participant, Transcription
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")

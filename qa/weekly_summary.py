@@ -25,10 +25,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import analytics, rules
-from qa.mirror import report_rules
+from qa import analytics
+from qa.mirror import report_rules, rules
+from qa.mirror.rules import Group
 from qa.models import Participant, Transcription, WeeklySummarySent
-from qa.rules import Group
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """What-if: an evaluator's past calls rescored with criteria that are not saved yet.
 
 Nothing is written here or sent to Heify. The criteria are checked by the rule
-a save applies (qa.rules.clean_criteria: same messages), and every score is
-computed by the score rule itself (qa.rules.evaluation_score, notes section
+a save applies (qa.mirror.rules.clean_criteria: same messages), and every score is
+computed by the score rule itself (qa.mirror.rules.evaluation_score, notes section
 4), never by a copy of it. The pass rule, the buckets and the rounding are the
 participant report's (qa.analytics).
 
@@ -13,7 +13,7 @@ weight, so its value (1-5) must be known to rescore exactly:
   - else, when exactly one scale value of the call is unknown, the call's own
     score determines it: of the values its pass/fail allows (passed: 3-5,
     failed: 1-2), the one that reproduces the score under the revision that
-    scored the call (qa.revisions), if exactly one does;
+    scored the call (qa.mirror.revisions), if exactly one does;
   - otherwise the value is bounded by its pass/fail, the call's new score is a
     range (lowest and highest values), and the call counts in `inexact_calls`.
 A criterion of the new set that a call has no result for is not evaluated for
@@ -31,10 +31,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
-from qa import agreement, revisions, rules
-from qa.mirror import report_rules
+from qa import agreement
+from qa.mirror import report_rules, revisions, rules
+from qa.mirror.rules import Status
 from qa.models import Evaluator, Participant, Transcription
-from qa.rules import Status
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 20_000
@@ -129,7 +129,7 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
     (participant_id, score, critical, results as JSON text, revision that scored them, how many calls).
 
     Calls share few patterns, so the database sends far fewer rows than calls and most results are never
-    decoded; the revision comes from a CASE over the evaluator's revisions (qa.revisions.revision_case).
+    decoded; the revision comes from a CASE over the evaluator's revisions (qa.mirror.revisions.revision_case).
     """
     newest = Transcription.objects.filter(
         evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,

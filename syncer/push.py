@@ -1,7 +1,7 @@
 """Local changes -> Heify, and the queue of changes that wait: the implementation of qa.heify's send.
 
 qa.heify describes the three steps; here are steps 2 and 3. A change is
-claimed (`push_claim`, by qa.services or by `claim`), sent with no database
+claimed (`push_claim`, by qa.mirror.services or by `claim`), sent with no database
 transaction open, and Heify's answer is recorded in a short transaction
 conditional on the claim:
 - accepted: the row is in sync and holds Heify's version (the one upsert path),

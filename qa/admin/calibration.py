@@ -19,9 +19,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from qa import calibration, queues, rules
+from qa import calibration, queues
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
+from qa.mirror import rules
 from qa.models import CalibrationSession
 
 

@@ -3,7 +3,7 @@
 The queue list and the review page are the transcription screens
 (qa/admin/transcriptions.py) with the review's own columns, filters, buttons
 and forms on top. Every button posts to one view that calls qa.queues; the
-rules of what may move where live there and in qa.rules, and the page shows
+rules of what may move where live there and in qa.mirror.rules, and the page shows
 the buttons and forms qa.queues.allowed_steps allows, nothing it restates.
 """
 
@@ -19,10 +19,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
-from qa import calibration, queues, rules
+from qa import calibration, queues
 from qa.admin.transcriptions import TranscriptionAdmin, format_score
+from qa.mirror import rules
+from qa.mirror.rules import Group, Status
 from qa.models import ReviewItem, Transcription
-from qa.rules import Group, Status
 
 DEFAULT_QUEUE = Group.PENDING_REVIEW
 NO_GROUP = "none"

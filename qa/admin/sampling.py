@@ -10,9 +10,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import queues, rules, sampling
+from qa import queues, sampling
 from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
+from qa.mirror import rules
 from qa.models import SamplingRule
 
 

@@ -31,10 +31,12 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import blinding, queues, revisions, rules, services
+from qa import blinding, queues
 from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
+from qa.mirror import revisions, rules, services
+from qa.mirror.rules import Group, Status
 from qa.models import (
     CALL_SEARCH_TABLE,
     CRITERION_TYPE_CHOICES,
@@ -44,7 +46,6 @@ from qa.models import (
     Participant,
     Transcription,
 )
-from qa.rules import Group, Status
 
 
 class UploadForm(forms.Form):
@@ -536,7 +537,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
 
     def _criteria_rows(self, obj: Transcription) -> list[dict]:
         """Each result Heify gave, with its criterion matched by name in the evaluator's revision that scored the
-        call (qa.revisions: its weights give the points, whatever the evaluator's criteria are now).
+        call (qa.mirror.revisions: its weights give the points, whatever the evaluator's criteria are now).
 
         A result whose criterion is not in that revision (renamed, or the
         evaluator is missing) still shows, without type, weight or description.

@@ -1,7 +1,7 @@
 """/api/v1/ for scorecard intelligence (issue 15): evaluator revisions, what-if, agreement, verdicts.
 
 Thin like the rest of the API: each view checks the input's shape and calls
-qa.revisions, qa.whatif, qa.agreement or qa.queues, which hold the rules.
+qa.mirror.revisions, qa.whatif, qa.agreement or qa.queues, which hold the rules.
 Registered in qa/api/urls.py with one include of `urlpatterns` below.
 """
 

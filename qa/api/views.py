@@ -1,4 +1,4 @@
-"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.services.
+"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.mirror.services.
 
 Every answer is wrapped as Heify wraps its own ({"data": ...}). A write that
 Heify took answers 200/201; one that waits because Heify is unreachable
@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, blinding, calibration, exports, heify, queues, revisions, roles, services
+from qa import analytics, blinding, calibration, exports, heify, queues, roles
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -40,6 +40,7 @@ from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
+from qa.mirror import revisions, services
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 
 ERRORS = {

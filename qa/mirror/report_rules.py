@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
-from qa.rules import Group, Status
+from qa.mirror.rules import Group, Status
 
 COMPLETED = Status.COMPLETED.value  # plain strings: bound into raw SQL
 PENDING_REVIEW = Group.PENDING_REVIEW.value

@@ -7,7 +7,7 @@ every change stores a new dict, so a reference handed out stays consistent
 without holding the lock. One `threading.RLock` guards every change.
 
 Heify's rules are not re-stated here: bodies are mapped to the back office's
-flat field names and checked by `qa.rules` (the one place each rule lives).
+flat field names and checked by `qa.mirror.rules` (the one place each rule lives).
 HTTP is not here either (see `app.py`); operations raise `ApiError`, which the
 app turns into Heify's error shape.
 
@@ -67,7 +67,8 @@ from urllib.parse import urlsplit
 import httpx
 from django.core.exceptions import ValidationError
 
-from qa import analytics, rules
+from qa import analytics
+from qa.mirror import rules
 from syncer import contract, demo, mirror
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def _type_name(value: Any) -> str:
 
 
 def _rule(func: Callable, *args, **kwargs):
-    """Apply a rule of qa.rules; its messages become a 400 naming every problem."""
+    """Apply a rule of qa.mirror.rules; its messages become a 400 naming every problem."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -888,7 +889,7 @@ def synthesize_details(
     """The `details` of a completed call: conversation, summary, fields and evaluation.
 
     Built by the demo generator (`_Generator.details`), as the demo's calls are;
-    the score only from `qa.rules.evaluation_score`.
+    the score only from `qa.mirror.rules.evaluation_score`.
     """
     spec = _demo_spec(configuration)
     generator = demo._Generator(rng, completed_at)

@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import rules, sampling
+from qa import sampling
+from qa.mirror import rules
 from qa.models import SamplingRule, Transcription
 from syncer import tasks
 from tests import builders

@@ -16,10 +16,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qa import queues, rollups, team
+from qa import queues, team
 from qa.admin import paging
 from qa.admin.transcriptions import TranscriptionAdmin
 from qa.analytics import participant_dashboard, participant_report
+from qa.mirror import rollups
 from qa.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
 from syncer import mirror, pull
 from tests import builders

@@ -11,7 +11,8 @@ from django.core import mail
 from django.utils import timezone
 from django_q.models import Schedule
 
-from qa import rules, weekly_summary
+from qa import weekly_summary
+from qa.mirror import rules
 from qa.models import WeeklySummarySent
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from qa import calibration, rules
+from qa import calibration
+from qa.mirror import rules
 from qa.models import CalibrationAnswer, Transcription
 from tests import builders
 from tests.builders import person

@@ -3,7 +3,7 @@
     python -m tests.syncer.fault_driver push    # the push job, once (a victim, killed at random)
     python -m tests.syncer.fault_driver serve   # JSON commands on stdin, one answer per line on stdout
 
-`serve` makes local edits through the public actions (qa.services, qa.queues)
+`serve` makes local edits through the public actions (qa.mirror.services, qa.queues)
 as a person would, pulls and pushes when asked, and reports what the mirror
 holds. It closes its database connection after every command, so it holds no
 lock while a victim runs. Settings come from the environment, as in production.
@@ -29,7 +29,8 @@ def edit(seed: int, count: int) -> list[dict]:
     from django.contrib.auth.models import User
     from django.core.exceptions import ValidationError
 
-    from qa import queues, services
+    from qa import queues
+    from qa.mirror import services
     from qa.models import Participant, Transcription
 
     rng = random.Random(seed)

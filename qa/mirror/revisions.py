@@ -1,7 +1,7 @@
 """Evaluator revisions: every change to an evaluator's criteria, kept as an immutable, numbered snapshot.
 
 Two places write criteria, and each calls `evaluator_revisions_record` once
-after writing them: qa.services.evaluator_save (source "local") and the one
+after writing them: qa.mirror.services.evaluator_save (source "local") and the one
 upsert path, syncer.mirror (source "heify", a pull or Heify's answer to a
 push). A revision is written only when the criteria differ from the latest
 one, so Heify echoing back a change made here adds nothing.
@@ -15,7 +15,7 @@ It is read, never copied onto the call: revisions and completion times never
 change, so the answer cannot drift, and a late pull that reveals an older
 change puts each call under the revision that really scored it.
 
-What must not live here: the score rule (qa.rules) and HTTP.
+What must not live here: the score rule (qa.mirror.rules) and HTTP.
 """
 
 from __future__ import annotations

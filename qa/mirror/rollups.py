@@ -33,8 +33,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from qa.mirror import report_rules
+from qa.mirror.rules import Group
 from qa.models import DailyCalls, Transcription
-from qa.rules import Group
 
 Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement
@@ -112,7 +112,7 @@ def _lock(buckets: list[Bucket]) -> None:
     connection = connections[DailyCalls.objects.db]
     if connection.vendor != "postgresql":
         return  # SQLite runs one writing transaction at a time
-    keys = sorted({f"qa.rollups:{participant_id}:{day}" for participant_id, day in buckets})
+    keys = sorted({f"qa.mirror.rollups:{participant_id}:{day}" for participant_id, day in buckets})
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k", [keys])
 
