@@ -360,7 +360,7 @@ HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))
-# How often the sampling rules are looked at; each applies once per period whatever this is (qa/sampling.py).
+# How often the sampling rules are looked at; each applies once per period whatever this is (qa/reviews/sampling.py).
 REVIEW_SAMPLING_EVERY_MINUTES = int(os.environ.get("REVIEW_SAMPLING_EVERY_MINUTES", "60"))
 
 # --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ------------------------------

@@ -44,9 +44,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, blinding, jobs
+from qa import analytics, jobs
 from qa.mirror.rules import Group
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
+from qa.reviews import blinding
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +336,7 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
 
 def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> list[str]:
     """The e-mail addresses of the rule's users and of its groups' members (active ones); without those who score
-    `blind_to` blind in calibration (qa.blinding.blind_raters), when the alert says what the AI said of it."""
+    `blind_to` blind in calibration (qa.reviews.blinding.blind_raters), when the alert says what the AI said of it."""
     users = get_user_model().objects.filter(
         Q(pk__in=rule.users.values("pk")) | Q(groups__in=rule.groups.values("pk")), is_active=True,
     ).exclude(email="")

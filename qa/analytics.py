@@ -37,7 +37,7 @@ cap), ANALYTICS_TREND_SAMPLE (20).
 The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
 PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
 A report leaves out the calls its reader scores blind in calibration (`leave_out`,
-from qa.blinding): they count in none of its figures.
+from qa.reviews.blinding): they count in none of its figures.
 
 What must not live here: writes (other than that cache), HTTP, and a copy of a rule outside (b):
 where SQL must decide one too (the report query; is it a pass, for the team
@@ -613,7 +613,7 @@ def _gc_paused():
             gc.enable()
 
 
-# The calls a reader scores blind (qa.blinding), left out of what their report reads; only written in when there
+# The calls a reader scores blind (qa.reviews.blinding), left out of what their report reads; only written in when there
 # are some, so that every other reader's statement is the one it always was.
 _LEAVE_OUT_SQL = "\n      AND NOT (t.heify_id = ANY(%(leave_out)s))"
 
@@ -754,7 +754,7 @@ def participant_report(participant: Participant, *, as_of: date | None = None,
     Calls dated up to the end of `as_of` (UTC; default today) count; the
     comparison is the month of `as_of` against the month before. The calls
     `leave_out` names (Heify ids: those the reader scores blind,
-    qa.blinding.blind_heify_ids) count nowhere, raw_data included.
+    qa.reviews.blinding.blind_heify_ids) count nowhere, raw_data included.
     """
     return _report(participant, as_of, None, frozenset(leave_out))[1]
 

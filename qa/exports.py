@@ -317,7 +317,7 @@ def calls_table(
 ) -> Table:
     """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page. The AI's
     verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
-    qa.calibration)."""
+    qa.reviews.calibration)."""
     criteria = criterion_names(evaluator_id)
     fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
@@ -380,7 +380,7 @@ REPORT_COLUMNS = (
 
 
 def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data, without those the reader scores blind: qa.calibration's
+    """A participant report's calls (its raw_data, without those the reader scores blind: qa.reviews.calibration's
     blind_heify_ids, left out of the report), each with its review page."""
     return Table(
         title=f"{participant.tag} report",

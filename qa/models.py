@@ -269,7 +269,7 @@ class Transcription(HeifyObject):
         default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
     )
     error = models.JSONField(null=True, blank=True)
-    # Review: local only, Heify knows nothing of it (see qa/queues.py).
+    # Review: local only, Heify knows nothing of it (see qa/reviews/queues.py).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews",
         help_text="The reviewer who claimed the call.",
@@ -291,7 +291,7 @@ class Transcription(HeifyObject):
                          condition=Q(gone_at__isnull=True)),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
-            # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
+            # Each review queue in its order (critical fails first, then the oldest), as qa.reviews.queues reads it.
             *[
                 models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
                              condition=Q(group=group, gone_at__isnull=True) if group else
@@ -562,7 +562,8 @@ class WeeklySummarySent(models.Model):
 
 
 # --- scorecard intelligence (issue 15): revisions, sampling, calibration ------------------------------
-# Kept together at the end: the rules and reads live in qa/mirror/revisions.py, qa/sampling.py, qa/calibration.py.
+# Kept together at the end: the rules and reads live in qa/mirror/revisions.py, qa/reviews/sampling.py,
+# qa/reviews/calibration.py.
 
 
 class EvaluatorRevision(models.Model):

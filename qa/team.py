@@ -18,9 +18,10 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, blinding
+from qa import analytics
 from qa.mirror import report_rules, rollups
 from qa.models import Participant, Transcription
+from qa.reviews import blinding
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
 TREND_ORDER = {"declining": 0, "stable": 1, "improving": 2, "insufficient_data": 3}

@@ -31,10 +31,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
-from qa import agreement
 from qa.mirror import report_rules, revisions, rules
 from qa.mirror.rules import Status
 from qa.models import Evaluator, Participant, Transcription
+from qa.reviews import agreement
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 20_000

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import alerts, queues
+from qa import alerts
 from qa.models import SyncState, Transcription
+from qa.reviews import queues
 from syncer import contract, mirror, push
 from syncer import pull as pulling
 from syncer.client import HeifyError, Rejected
@@ -122,8 +123,8 @@ def release_expired_claims() -> int:
 
 
 def apply_sampling_rules(rule_id: int | None = None) -> str:
-    """Once per period each rule fills the review queue (qa/sampling.py); running again moves nothing more."""
-    from qa import sampling
+    """Once per period each rule fills the review queue (qa/reviews/sampling.py); running again moves nothing more."""
+    from qa.reviews import sampling
 
     return "; ".join(str(run) for run in sampling.sampling_rules_apply(rule_id=rule_id)) or "no active rule"
 

@@ -10,9 +10,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from qa import blinding, queues
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Alert, AlertDelivery, AlertRule
+from qa.reviews import blinding, queues
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
 

@@ -15,8 +15,9 @@ from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa import analytics, blinding, exports, team
+from qa import analytics, exports, team
 from qa.models import Transcription
+from qa.reviews import blinding
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
 # The transcription list's and the queues' evaluator filter (a related-field filter on Heify's id).

@@ -31,7 +31,6 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import blinding, queues
 from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
@@ -46,6 +45,7 @@ from qa.models import (
     Participant,
     Transcription,
 )
+from qa.reviews import blinding, queues
 
 
 class UploadForm(forms.Form):
@@ -303,7 +303,8 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         return capped_paginator(request, queryset, per_page)
 
     def get_search_results(self, request, queryset, search_term):
-        # Every list of calls (and its export) leaves out those its reader is calibrating blind (qa.calibration).
+        # Every list of calls (and its export) leaves out those its reader is calibrating blind
+        # (qa.reviews.calibration).
         queryset = blinding.without_blind_calls(queryset, request.user)
         return queryset.filter(call_search(search_term)), False
 
@@ -360,7 +361,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    # --- bulk moves between queues (those qa.queues lets move calls) -------------------------
+    # --- bulk moves between queues (those qa.reviews.queues lets move calls) -------------------------
 
     def has_manage_permission(self, request):
         return queues.step_refusal(request.user, queues.Step.MOVE) is None

@@ -98,7 +98,7 @@ def locked_out(request, original_response=None, credentials=None):
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:
     if isinstance(exc, StaleEdit):
         return PreconditionFailed(" ".join(exc.messages))
-    if getattr(exc, "code", None) in ("claim_lost", "blind"):  # held by another; scored blind (qa.queues)
+    if getattr(exc, "code", None) in ("claim_lost", "blind"):  # held by another; scored blind (qa.reviews.queues)
         return Conflict(" ".join(exc.messages))
     reason = getattr(exc, "reason", None)  # qa.heify.Refused
     if reason == "conflict":

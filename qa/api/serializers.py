@@ -12,10 +12,10 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import blinding
 from qa.mirror import revisions, rules, webhook_urls
 from qa.mirror.rules import Status
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
+from qa.reviews import blinding
 
 
 class StorableJSONField(serializers.JSONField):
@@ -146,7 +146,7 @@ class TranscriptionSerializer(serializers.Serializer):
         return revisions.call_revision(obj)
 
     def ai_hidden(self, obj) -> bool:
-        """qa.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
+        """qa.reviews.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
         if "blind_call_ids" not in self.context:
             user = getattr(self.context.get("request"), "user", None)
             self.context["blind_call_ids"] = blinding.blind_call_ids(user) if user else None

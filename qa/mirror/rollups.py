@@ -6,7 +6,7 @@ review group, a few tens of thousands of rows for a million calls.
 
 How it stays current: the paths that write calls wrap their transaction in
 `kept_current(calls)`: syncer.mirror.upsert (every call Heify sends),
-syncer.pull (calls it marks gone) and qa.queues._move (every review move). It
+syncer.pull (calls it marks gone) and qa.reviews.queues._move (every review move). It
 notes the buckets (participant, day) the calls are in before the write and
 after it, and recounts those buckets
 from the calls themselves: the roll-up is a count of the rows, never a

@@ -620,7 +620,7 @@ def clean_group(value: Any) -> str | None:
 
 
 # Review transitions: action -> (groups it may start from, group it leads to).
-# None is "no group". Who may do what is decided in qa/queues.py.
+# None is "no group". Who may do what is decided in qa/reviews/queues.py.
 REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
     "claim": (frozenset({None, Group.PENDING_REVIEW}), Group.UNDER_REVIEW),
     "release": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),

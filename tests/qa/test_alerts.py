@@ -17,8 +17,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts, analytics, queues
+from qa import alerts, analytics
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
+from qa.reviews import queues
 from syncer import tasks
 from tests import builders
 from tests.builders import person

@@ -13,8 +13,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import exports, queues, team
+from qa import exports, team
 from qa.models import Transcription
+from qa.reviews import queues
 from tests import builders
 from tests.builders import person
 

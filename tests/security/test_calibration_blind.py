@@ -12,8 +12,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import blinding, calibration, queues
 from qa.models import Transcription
+from qa.reviews import blinding, calibration, queues
 from tests import builders
 from tests.builders import person
 

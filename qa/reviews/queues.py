@@ -28,11 +28,12 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, blinding, heify
+from qa import alerts, heify
 from qa.mirror import rollups, rules
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
+from qa.reviews import blinding
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     PermissionDenied is about the person, a ValidationError about the call's
     state (its group; ClaimLost when someone else holds it; code "blind" when
     the user scores it blind in calibration: a verdict on the AI's result
-    waits until they submit). `ai_hidden`: qa.blinding.hides_ai_from(user,
+    waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
     """
     permission, what = STEP_RIGHTS[step]

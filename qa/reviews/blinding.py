@@ -1,10 +1,10 @@
 """What a calibration rater may not see yet: the one rule, asked by every door to a call's AI verdicts.
 
 A rater (a reviewer or the expert) of an open calibration session who has not submitted scores its calls
-blind (qa.calibration): `blind_calls` says which; the call's pages and the API's call (`blind_call_ids`,
+blind (qa.reviews.calibration): `blind_calls` says which; the call's pages and the API's call (`blind_call_ids`,
 `hides_ai_from`), every call list and its export (`without_blind_calls`), a participant's report
 (`blind_heify_ids`), the team overview (`blind_participants`), recording a verdict on the AI's
-(qa.queues.step_refusal) and a critical fail's alert (`blind_raters`, `blind_calls`) ask it. It reads the
+(qa.reviews.queues.step_refusal) and a critical fail's alert (`blind_raters`, `blind_calls`) ask it. It reads the
 models only, so the review steps and the alerts ask it without importing the sessions' services.
 """
 

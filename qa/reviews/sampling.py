@@ -4,7 +4,7 @@ A rule applies once per period (day, week from Monday, month; UTC) to the
 last complete one: it looks at the scored calls of that period that match its
 filters, and per participant takes up to its quota from those in no group
 (calls already pending, under review or archived are never taken). A chosen
-call moves to PENDING_REVIEW through qa.queues.transcription_move, in the name
+call moves to PENDING_REVIEW through qa.reviews.queues.transcription_move, in the name
 of the rule's owner (history note "sampled by rule …"), and is sent to Heify
 like every move; the move is refused if the call changed since it was read.
 Each pick is recorded (qa.models.SamplingPick), so a second run in the same
@@ -32,11 +32,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import jobs, queues
-from qa.agreement import Z_95
+from qa import jobs
 from qa.mirror import report_rules
 from qa.mirror.rules import Group, Status
 from qa.models import SamplingPick, SamplingRule, Transcription
+from qa.reviews import queues
+from qa.reviews.agreement import Z_95
 
 Method = SamplingRule.Method
 Period = SamplingRule.Period

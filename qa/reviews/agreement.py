@@ -2,7 +2,7 @@
 
 The AI's pass/fail on a criterion is the call's result (criteria_results);
 the reviewer's is the same when their verdict agrees and the opposite when it
-does not (qa.models.CriterionVerdict, recorded by qa.queues). Per criterion,
+does not (qa.models.CriterionVerdict, recorded by qa.reviews.queues). Per criterion,
 over the evaluator's calls in a date range, the two are compared as two
 raters of the same items.
 
@@ -10,7 +10,7 @@ The statistics are written out here, not taken from a library:
   - Cohen's kappa: κ = (po − pe) / (1 − pe), po the observed agreement, pe
     the agreement expected by chance from each rater's own pass rate;
   - Fleiss' kappa (`fleiss_kappa`), the same idea for more than two raters,
-    used by calibration sessions (qa.calibration);
+    used by calibration sessions (qa.reviews.calibration);
   - Cohen's standard error, the usual large-sample one:
     SE = √(po (1 − po) / (n (1 − pe)²)), and the 95% interval κ ± 1.96 SE,
     cut to [−1, 1], kappa's own range.

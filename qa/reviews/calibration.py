@@ -5,17 +5,17 @@ expert. Each rater answers pass/fail for every criterion of every call (the
 criteria the AI evaluated on it) without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
 submit, `session_results` is refused to them until then, and every other door
-to a session's calls asks one rule (qa.blinding) before it shows what the
+to a session's calls asks one rule (qa.reviews.blinding) before it shows what the
 AI said: the call's pages and the API's call (`blind_call_ids`,
 `hides_ai_from`), every call list and its export (`without_blind_calls`), a
 participant's report and dashboard, its calls and its figures alike
 (`blind_heify_ids`, left out of the report), the team overview
 (`blind_participants`), Heify's own report of them (refused), recording a
-verdict on the AI's (qa.queues.step_refusal), a critical fail's alert, sent
+verdict on the AI's (qa.reviews.queues.step_refusal), a critical fail's alert, sent
 (`blind_raters`) or listed (`blind_calls`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
-submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
+submitted (qa.reviews.agreement.fleiss_kappa), each reviewer's agreement with the
 expert, and the criteria to discuss first (lowest agreement first). A manager
 closes the session; the answers are kept.
 """
@@ -28,8 +28,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import queues
-from qa.agreement import fleiss_kappa
 from qa.mirror import report_rules, rules
 from qa.models import (
     CalibrationAnswer,
@@ -39,6 +37,8 @@ from qa.models import (
     ReviewEvent,
     Transcription,
 )
+from qa.reviews import queues
+from qa.reviews.agreement import fleiss_kappa
 
 AI = "AI"
 
