@@ -124,7 +124,7 @@ def revision_starts(evaluator: Evaluator) -> list[tuple[int, datetime | None]]:
 
 def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
     """`revision_in_force` for the calls of ONE evaluator, given its (number, in_force_from) pairs: a CASE over
-    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.whatif)."""
+    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.scorecards.whatif)."""
     moment = Coalesce("completed_at", "occurred_at")
     dated = sorted(((n, start) for n, start in starts if start is not None), reverse=True)  # newest first wins
     undated = max((n for n, start in starts if start is None), default=None)

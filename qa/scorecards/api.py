@@ -1,7 +1,7 @@
 """/api/v1/ for scorecard intelligence (issue 15): evaluator revisions, what-if, agreement, verdicts.
 
 Thin like the rest of the API: each view checks the input's shape and calls
-qa.mirror.revisions, qa.whatif, qa.reviews.agreement or qa.reviews.queues, which hold the rules.
+qa.mirror.revisions, qa.scorecards.whatif, qa.reviews.agreement or qa.reviews.queues, which hold the rules.
 Registered in qa/api/urls.py with one include of `urlpatterns` below.
 """
 
@@ -18,12 +18,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from qa import whatif
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
 from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
 from qa.reviews import agreement, queues
+from qa.scorecards import whatif
 
 
 def _perm(codename: str, what: str) -> type[BasePermission]:
