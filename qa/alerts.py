@@ -19,7 +19,7 @@ An event becomes a message in three steps, each safe to run twice:
    never send it both; a failure is retried with a doubling back-off until
    ALERT_MAX_ATTEMPTS, then shown as given up in the admin.
 
-The figures are the report's (qa.analytics: the degradation alert, the pass
+The figures are the report's (qa.insights.analytics: the degradation alert, the pass
 rule, the rounding), read through its functions, never restated here.
 """
 
@@ -44,7 +44,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, jobs
+from qa import jobs
+from qa.insights import analytics
 from qa.mirror.rules import Group
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from qa.reviews import blinding

@@ -311,7 +311,8 @@ class Transcription(HeifyObject):
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status=Status.COMPLETED, score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
-                         "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
+                         # the version: the dashboard's fingerprint (qa.insights.analytics.participant_dashboard)
+                         "version"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).
@@ -421,7 +422,7 @@ class CriterionVerdict(models.Model):
         return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
 
 
-# --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ---------------------------------------
+# --- alerts and the weekly summary (qa/alerts.py, qa/insights/weekly_summary.py) ------------------------
 
 
 class JobRuleState(JobItemState):

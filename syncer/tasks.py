@@ -139,7 +139,7 @@ SCHEDULES = {
     "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
     "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
-WEEKLY_SUMMARY = ("weekly summary", "qa.weekly_summary.weekly_summaries_send")
+WEEKLY_SUMMARY = ("weekly summary", "qa.insights.weekly_summary.weekly_summaries_send")
 
 
 def ensure_schedules() -> None:

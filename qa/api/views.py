@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, exports, heify, roles
+from qa import heify, roles
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -40,6 +40,7 @@ from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
+from qa.insights import analytics, exports
 from qa.mirror import revisions, services
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from qa.reviews import blinding, calibration, queues

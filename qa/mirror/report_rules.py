@@ -61,7 +61,7 @@ def passes(score: float, critical: bool, pass_mark: float) -> bool:
     return score >= pass_mark and not critical
 
 
-def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.team)
+def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.insights.team)
     return Q(score__gte=pass_mark, critical_fail_triggered=False)
 
 

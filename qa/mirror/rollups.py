@@ -16,7 +16,7 @@ writing calls of the same bucket recount one after the other, the second
 seeing the first's calls. `rebuild()` (manage.py rebuild_rollups) recounts
 everything, e.g. after ANALYTICS_PASS_MARK changes or rows written by hand.
 
-What it counts means what the report means (qa.analytics): scored = COMPLETED
+What it counts means what the report means (qa.insights.analytics): scored = COMPLETED
 with a score, the pass rule `report_rules.passed_q`, critical fails among the
 scored. Calls gone from Heify are not counted (qa.models.LiveManager): a call
 marked gone leaves its bucket when it is marked.

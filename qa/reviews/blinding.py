@@ -36,7 +36,7 @@ def blind_call_ids(user) -> set[int]:
 
 def blind_heify_ids(user, participant_id: str | None = None) -> set[str]:
     """blind_call_ids, as Heify ids (a report's calls are named by them); only the participant's, if one is given:
-    what a participant's report leaves out for `user` (qa.analytics' `leave_out`), figures and calls alike."""
+    what a participant's report leaves out for `user` (qa.insights.analytics' `leave_out`), figures and calls alike."""
     if user is None or not user.is_authenticated:
         return set()
     calls = Transcription.objects.filter(pk__in=blind_calls(user))
@@ -52,7 +52,7 @@ HEIFY_REPORT_WHILE_BLIND = ("Heify's own report of this participant holds calls 
 
 def blind_participants(user) -> QuerySet:
     """The participants (Heify ids) of the calls blind to `user`, as a subquery: whose figures they may not read
-    from the roll-ups (qa.team)."""
+    from the roll-ups (qa.insights.team)."""
     return Transcription.objects.filter(pk__in=blind_calls(user)).values("participant_id")
 
 

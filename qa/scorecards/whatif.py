@@ -4,7 +4,7 @@ Nothing is written here or sent to Heify. The criteria are checked by the rule
 a save applies (qa.mirror.rules.clean_criteria: same messages), and every score is
 computed by the score rule itself (qa.mirror.rules.evaluation_score, notes section
 4), never by a copy of it. The pass rule, the buckets and the rounding are the
-participant report's (qa.analytics).
+participant report's (qa.insights.analytics).
 
 What a call tells us is each criterion's pass/fail (criteria_results). That is
 all a boolean or strict criterion needs. A scale criterion adds value/5 ×

@@ -67,7 +67,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.core.exceptions import ValidationError
 
-from qa import analytics
+from qa.insights import analytics
 from qa.mirror import rules
 from syncer import contract, demo, mirror
 
@@ -676,7 +676,7 @@ class EmulatorState:
     # --- analytics -----------------------------------------------------------------------------------
 
     def analytics_participant(self, body: dict) -> dict:
-        """POST /analytics-participant: counts against the monthly quota, then asks qa.analytics."""
+        """POST /analytics-participant: counts against the monthly quota, then asks qa.insights.analytics."""
         unknown = sorted(set(body) - {"participant_id"})
         if unknown:
             raise _invalid(f"unknown field(s) {', '.join(unknown)}; the body is {{\"participant_id\": ...}}")
@@ -815,7 +815,7 @@ class EmulatorState:
 def participant_report_from_payloads(
     participant_id: str, transcriptions: list[dict], evaluators: list[dict], now: datetime, *, as_of=None,
 ) -> dict:
-    """qa.analytics' participant report from Heify JSON: the participant's transcription payloads and
+    """qa.insights.analytics' participant report from Heify JSON: the participant's transcription payloads and
     every evaluator payload, read by the upsert path's parsers (syncer.mirror), so a call means here
     what it means in the mirror; `now` is an aware UTC datetime. It becomes the answer's `data`."""
     return analytics.participant_report_from_parsed(

@@ -17,7 +17,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts, analytics
+from qa import alerts
+from qa.insights import analytics
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from qa.reviews import queues
 from syncer import tasks

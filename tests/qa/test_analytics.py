@@ -1,4 +1,5 @@
-"""The participant analytics report (qa.analytics): Heify's example reproduced, and each rule on hand-computed data.
+"""The participant analytics report (qa.insights.analytics): Heify's example reproduced, and each rule on
+hand-computed data.
 
 Data goes in as Heify payloads through the one upsert path (the `load` fixture).
 """
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import analytics
+from qa.insights import analytics
 from qa.mirror import report_rules
 from qa.models import Participant
 from syncer import demo

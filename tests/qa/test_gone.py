@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from qa import analytics, team, weekly_summary
+from qa.insights import analytics, team, weekly_summary
 from qa.models import Configuration, Evaluator, Participant, SamplingRule, Transcription
 from qa.reviews import agreement, queues, sampling
 from qa.scorecards import whatif

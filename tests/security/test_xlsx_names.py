@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from qa import exports
+from qa.insights import exports
 from qa.models import Participant
 from tests import builders
 

@@ -41,7 +41,7 @@ from qa.reviews.blinding): they count in none of its figures.
 
 What must not live here: writes (other than that cache), HTTP, and a copy of a rule outside (b):
 where SQL must decide one too (the report query; is it a pass, for the team
-overview in qa.team), it takes the SQL form written beside the rule.
+overview in qa.insights.team), it takes the SQL form written beside the rule.
 """
 
 from __future__ import annotations
@@ -778,7 +778,7 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
         inputs, report = _report(participant, as_of, calls_shown, leave_out)
         return report, criteria_by_evaluator(inputs)
     window = report_window(_as_of_day(as_of))
-    key = "qa.analytics.dashboard:" + hashlib.sha256(repr((
+    key = "qa.insights.analytics.dashboard:" + hashlib.sha256(repr((
         participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
         _fingerprint(participant.heify_id, window), sorted(leave_out),
     )).encode()).hexdigest()

@@ -361,7 +361,7 @@ TEAM_COLUMNS = (
 
 
 def team_table(rows: list[dict], *, participant_url: Callable[[int], str]) -> Table:
-    """qa.team.team_overview's rows, as the overview shows them."""
+    """qa.insights.team.team_overview's rows, as the overview shows them."""
     headers = ["Participant", "Participant ID", *(h for h, _ in TEAM_COLUMNS[1:]), "Trend", "Previous avg",
                "Recent avg", "Degradation alert", "Participant page"]
     return Table(title="Team overview", headers=headers, rows=(

@@ -4,7 +4,7 @@ It says: the team's calls, average score and pass rate against the week
 before, the agents whose average moved most, the criteria that failed most,
 the open critical reviews, and links to each. A week runs from Monday 00:00
 UTC to the next Monday. The calls counted and every figure follow the
-participant report's rules (qa.analytics: completed, scored calls; the pass
+participant report's rules (qa.insights.analytics: completed, scored calls; the pass
 rule; the rounding; the comparison of two periods), read through its functions.
 
 The job (`weekly_summaries_send`, scheduled in syncer.tasks) is safe to run
@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import analytics
+from qa.insights import analytics
 from qa.mirror import report_rules, rules
 from qa.mirror.rules import Group
 from qa.models import Participant, Transcription, WeeklySummarySent
@@ -165,7 +165,7 @@ def weekly_summaries_send(*, today: date | None = None, attempt: int = 1) -> int
         from django_q.models import Schedule
 
         Schedule.objects.update_or_create(name=RETRY_SCHEDULE, defaults={
-            "func": "qa.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
+            "func": "qa.insights.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
             "kwargs": repr({"today": today.isoformat(), "attempt": attempt + 1}),
             "next_run": timezone.now() + rules.job_retry_delay(attempt),
         })

@@ -1,6 +1,6 @@
 """The team overview: every participant's headline figures on one page, as three queries.
 
-The figures mean what they mean in the participant report (qa.analytics):
+The figures mean what they mean in the participant report (qa.insights.analytics):
 the same pass rule, trend and degradation alert, over the same calls
 (COMPLETED, scored, dated up to the end of `as_of`, not gone from Heify). Unlike Heify's report,
 the totals here are not capped at 20,000 calls. As in the report, the calls the reader scores blind in
@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics
+from qa.insights import analytics
 from qa.mirror import report_rules, rollups
 from qa.models import Participant, Transcription
 from qa.reviews import blinding
