@@ -363,7 +363,7 @@ REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", 
 # How often the sampling rules are looked at; each applies once per period whatever this is (qa/reviews/sampling.py).
 REVIEW_SAMPLING_EVERY_MINUTES = int(os.environ.get("REVIEW_SAMPLING_EVERY_MINUTES", "60"))
 
-# --- alerts and the weekly summary (qa/alerts.py, qa/insights/weekly_summary.py) ------------------------------
+# --- alerts and the weekly summary (qa/alerts/services.py, qa/insights/weekly_summary.py) --------------------
 # E-mail goes through Django's mail settings: printed on the console unless EMAIL_HOST names an SMTP server.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (

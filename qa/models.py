@@ -422,7 +422,7 @@ class CriterionVerdict(models.Model):
         return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
 
 
-# --- alerts and the weekly summary (qa/alerts.py, qa/insights/weekly_summary.py) ------------------------
+# --- alerts and the weekly summary (qa/alerts/services.py, qa/insights/weekly_summary.py) ------------------------
 
 
 class JobRuleState(JobItemState):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import alerts
+from qa.alerts import services as alerts
 from qa.models import SyncState, Transcription
 from qa.reviews import queues
 from syncer import contract, mirror, push
@@ -136,8 +136,8 @@ SCHEDULES = {
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
     "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
     "review sampling rules": ("syncer.tasks.apply_sampling_rules", "REVIEW_SAMPLING_EVERY_MINUTES"),
-    "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
-    "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
+    "alerts deliveries due": ("qa.alerts.services.deliveries_due", "ALERT_EVERY_MINUTES"),
+    "alerts claims waiting": ("qa.alerts.services.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
 WEEKLY_SUMMARY = ("weekly summary", "qa.insights.weekly_summary.weekly_summaries_send")
 

@@ -843,7 +843,7 @@ def participant_report_from_parsed(
     return build_report(inputs, generated_at=now, config=config)
 
 
-# --- what qa.alerts watches: the report's own rules, over a participant's newest calls only ------------------
+# --- what qa.alerts.services watches: the report's own rules, over a participant's newest calls only ------------------
 
 
 def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:

@@ -58,7 +58,7 @@ def blind_participants(user) -> QuerySet:
 
 def blind_raters(call: Transcription) -> QuerySet:
     """The users `call` is blind to (blind_calls, the other way round): the raters of its open sessions who have
-    not submitted. Who an alert about the call leaves out (qa.alerts)."""
+    not submitted. Who an alert about the call leaves out (qa.alerts.services)."""
     sessions = CalibrationSession.objects.filter(calls=call, closed_at__isnull=True)
     submitted = CalibrationSubmission.objects.filter(session__in=sessions, rater=OuterRef("pk"))
     return get_user_model().objects.filter(

@@ -28,7 +28,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, heify
+from qa import heify
+from qa.alerts import services as alerts
 from qa.mirror import rollups, rules
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts
+from qa.alerts import services as alerts
 from qa.mirror import rules
 from qa.models import Alert, AlertDelivery, AlertRule, Transcription
 from qa.reviews import queues

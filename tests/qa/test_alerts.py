@@ -17,7 +17,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts
+from qa.alerts import services as alerts
 from qa.insights import analytics
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from qa.reviews import queues

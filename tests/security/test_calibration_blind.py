@@ -278,7 +278,7 @@ def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(client, wor
                                                                     django_capture_on_commit_callbacks):
     from django.core import mail
 
-    from qa import alerts
+    from qa.alerts import services as alerts
     from qa.models import AlertRule, Participant
 
     for name in ("ann", "bob", "cleo"):

@@ -81,7 +81,7 @@ def calls_stored(*, since: datetime | None = None, heify_ids: Iterable[str] | No
 
 def call_moved(transcription_id: int) -> None:
     """After a review move has committed: evaluate the call's participant, in the background."""
-    async_task("qa.alerts.call_evaluate", transcription_id)
+    async_task("qa.alerts.services.call_evaluate", transcription_id)
 
 
 def call_evaluate(transcription_id: int) -> int:
@@ -263,7 +263,7 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     except IntegrityError:  # the same event, stored by a concurrent evaluation
         return None
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.delivery_attempt", pk))
+        transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.services.delivery_attempt", pk))
     return alert
 
 
