@@ -16,8 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from qa.admin.base import ReadOnlyAdmin
-from qa.models import Evaluator, EvaluatorAgreement
+from qa.mirror.models import Evaluator
 from qa.reviews import agreement, queues
+from qa.reviews.models import EvaluatorAgreement
 
 
 def _date(value: str) -> date | None:

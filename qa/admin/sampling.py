@@ -13,8 +13,8 @@ from django.db.models import Count
 from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
 from qa.mirror import rules
-from qa.models import SamplingRule
 from qa.reviews import queues, sampling
+from qa.reviews.models import SamplingRule
 
 
 class SamplingRuleForm(forms.ModelForm):

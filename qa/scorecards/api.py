@@ -21,8 +21,9 @@ from rest_framework.response import Response
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
-from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
+from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
 from qa.reviews import agreement, queues
+from qa.reviews.models import CriterionVerdict
 from qa.scorecards import whatif
 
 
