@@ -17,7 +17,7 @@ the row back with the change; one of Heify's, after the change was written, puts
 the row with it (`audit_forget`, in the same transaction as the put-back).
 
 What is kept: only the fields that changed, as JSON, with our webhook secret masked wherever it appears
-(qa.webhook_urls): the trail is read by QA managers and exported, and must not become a copy of a secret.
+(qa.mirror.webhook_urls): the trail is read by QA managers and exported, and must not become a copy of a secret.
 A calibration rater's answers are counted, never copied (the trail must not show them to another rater).
 What must not live here: who may read the trail (the admin, qa/admin/audit.py) and the rules of any write.
 """
@@ -32,7 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from heifyadmin.log_context import request_id
-from qa import webhook_urls
+from qa.mirror import webhook_urls
 
 
 class AuditEvent(models.Model):
@@ -43,7 +43,7 @@ class AuditEvent(models.Model):
         UPDATE = "update", "changed"
         DELETE = "delete", "deleted"
         UPLOAD = "upload", "uploaded to Heify"
-        # The review steps (qa.queues), with ReviewEvent.Action's codes.
+        # The review steps (qa.reviews.queues), with ReviewEvent.Action's codes.
         CLAIM = "claim", "started review"
         RELEASE = "release", "released"
         ARCHIVE = "archive", "archived"
@@ -53,7 +53,7 @@ class AuditEvent(models.Model):
         EXPIRE = "expire", "claim expired"
         NOTE = "note", "wrote a note"
         VERDICT = "verdict", "recorded a criterion verdict"
-        # Calibration (qa.calibration).
+        # Calibration (qa.reviews.calibration).
         SESSION_CREATE = "session_create", "set up a calibration session"
         SESSION_CLOSE = "session_close", "closed a calibration session"
         ANSWERS_SAVE = "answers_save", "saved calibration answers"

@@ -3,9 +3,9 @@ the audit rows on every Heify object's History page.
 
 Only who may read the trail sees it: QA managers (their role holds qa.view_auditevent) and superusers;
 a reviewer is refused the list and its export (403), and their History pages show Django's own log only.
-Every reading leaves out the rows of the calls the reader scores blind in calibration (qa.blinding): a
+Every reading leaves out the rows of the calls the reader scores blind in calibration (qa.reviews.blinding): a
 verdict's row says what a reviewer thought of the AI's. The export is the list's own query (its filters and
-search), through qa.exports' writers, as the call lists' are (qa/admin/exports.py).
+search), through qa.insights.exports' writers, as the call lists' are (qa/admin/exports.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from qa import audit, blinding, exports
+from qa import audit
 from qa.admin.exports import _format, export_links
 from qa.admin.paging import capped_paginator
 from qa.audit import AuditEvent
+from qa.insights import exports
+from qa.reviews import blinding
 
 VIEW_AUDIT = "qa.view_auditevent"
 HISTORY_ROWS = 200  # on an object's History page; the rest in the list
@@ -37,7 +39,7 @@ def may_read_audit(user) -> bool:
 
 
 def readable(events: QuerySet, user) -> QuerySet:
-    """The rows `user` may read: not those of the calls they score blind (qa.blinding), in the same query."""
+    """The rows `user` may read: not those of the calls they score blind (qa.reviews.blinding), in the same query."""
     return events.exclude(object_type=AuditEvent.ObjectType.TRANSCRIPTION,
                           object_id__in=blinding.blind_calls(user))
 
@@ -140,7 +142,7 @@ AUDIT_HEADERS = ("When", "Who", "Action", "Object type", "Object ID", "Heify ID"
 
 
 def audit_table(events: QuerySet) -> exports.Table:
-    """The rows of the audit log, read a batch at a time (the cells' rules are qa.exports')."""
+    """The rows of the audit log, read a batch at a time (the cells' rules are qa.insights.exports')."""
     labels = {"action": dict(AuditEvent.Action.choices), "object_type": dict(AuditEvent.ObjectType.choices)}
 
     def rows():

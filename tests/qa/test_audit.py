@@ -15,9 +15,11 @@ from django_q.tasks import async_task
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import calibration, queues
 from qa.audit import AuditEvent
-from qa.models import CalibrationSession, Configuration, Evaluator, Participant, Transcription
+from qa.mirror import services
+from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
+from qa.reviews import calibration, queues
+from qa.reviews.models import CalibrationSession
 from syncer import pull
 from tests import builders
 from tests.builders import person
@@ -238,7 +240,8 @@ def test_a_write_our_rules_refuse_leaves_no_row(client, heify_account, max_, ann
     pull.pull(["participants", "transcriptions"])
     client.force_login(max_)
     response = client.post(reverse("admin:qa_evaluator_add"), evaluator_form(criteria=[
-        {"name": "Greeting", "type": "boolean", "weight": "30"}, {"name": "Resolved", "type": "boolean", "weight": "50"}]))
+        {"name": "Greeting", "type": "boolean", "weight": "30"},
+        {"name": "Resolved", "type": "boolean", "weight": "50"}]))
     assert response.status_code == 200 and "they sum to 80" in response.content.decode()
     participant = Participant.objects.first()
     stale = api_for(max_).patch(f"{API}/participants/{participant.heify_id}/", {"metadata": {}}, format="json",
@@ -301,7 +304,6 @@ def trail(load, max_, ann):
     for call in (first, second):
         queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
     queues.transcription_note(transcription_id=first.pk, author=max_, text="=SUM(A1:A2) looks odd")
-    from qa import services
     participant = Participant.objects.get()
     services.participant_save(participant=participant, data={"tag": participant.tag, "metadata": {"x": 1}},
                               acting_user=max_)
