@@ -20,9 +20,9 @@ from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import heify
+from qa import heify, limits
 from qa.admin.audit import AuditHistoryMixin
-from qa.mirror import rules, services
+from qa.mirror import services
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
@@ -55,7 +55,7 @@ class PrettyJSONField(forms.JSONField):
 
     def _parse(self, text: str):
         try:
-            return rules.parse_json(text, field=self.json_name)
+            return limits.parse_json(text, field=self.json_name)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict[self.json_name], code="invalid") from None
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import heify, roles
+from qa import heify, limits, roles
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
@@ -96,7 +96,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def _as_of(request) -> tuple[date | None, str]:
         """The ?as_of= day by the rule the API uses, or None for today; and what is wrong with it, if anything."""
         try:
-            return rules.clean_report_date(request.GET.get("as_of")), ""
+            return limits.clean_report_date(request.GET.get("as_of")), ""
         except ValidationError as exc:
             return None, " ".join(exc.messages) + " Shown as of today."
 
