@@ -264,3 +264,19 @@ def formset_rows(formset) -> list[dict]:
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]
+
+
+class JobStateShown:
+    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
+    Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
+
+    @admin.display(description="job")
+    def job_state(self, obj):
+        if not obj.job_error:
+            return "ok"
+        shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
+        return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
+
+    def save_model(self, request, obj, form, change):
+        obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
+        super().save_model(request, obj, form, change)

@@ -11,8 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from qa import limits
-from qa.admin.alerts import JobStateShown
-from qa.admin.base import apply_rule
+from qa.admin.base import JobStateShown, apply_rule
 from qa.reviews import queues, sampling
 from qa.reviews.models import SamplingRule
 
