@@ -10,8 +10,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from qa.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
+from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.reviews import blinding, queues
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
