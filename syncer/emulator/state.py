@@ -68,7 +68,10 @@ import httpx
 from django.core.exceptions import ValidationError
 
 from qa import analytics, rules
-from syncer import contract, demo, mirror
+from syncer import contract, mirror
+from syncer.demo import account as demo_account
+from syncer.demo import generator as demo_generator
+from syncer.demo import texts as demo_texts
 
 log = logging.getLogger(__name__)
 
@@ -620,7 +623,7 @@ class EmulatorState:
         rng = random.Random(f"{self.seed}:{heify_id}:result")
         finished = {key: value for key, value in payload.items() if key not in ("details", "error")}
         if job.will_fail:
-            code, message = rng.choices(demo.ERRORS, demo.ERROR_WEIGHTS)[0]
+            code, message = rng.choices(demo_texts.ERRORS, demo_texts.ERROR_WEIGHTS)[0]
             finished.update(status="FAILED", error={"code": code, "message": message})
             url = (configuration.get("webhooks") or {}).get("error_url")
         else:
@@ -827,23 +830,23 @@ def participant_report_from_payloads(
 
 # --- synthetic results, from the demo generator's pieces ------------------------------------------
 
-_DEMO_FIELD_NAMES = {spec.name for config in demo.CONFIGURATIONS for spec in config.fields}
+_DEMO_FIELD_NAMES = {spec.name for config in demo_account.CONFIGURATIONS for spec in config.fields}
 
 
-def _demo_spec(configuration: dict) -> demo.ConfigSpec:
+def _demo_spec(configuration: dict) -> demo_account.ConfigSpec:
     """The demo domain whose conversations fit a configuration: by tag, else by language."""
-    for spec in demo.CONFIGURATIONS:
+    for spec in demo_account.CONFIGURATIONS:
         if spec.tag == configuration.get("tag"):
             return spec
     languages = {configuration.get("summary_language"), configuration.get("analytics_language")}
     wanted = "es" if "es" in languages else "en"
-    return next(spec for spec in demo.CONFIGURATIONS if spec.language == wanted)
+    return next(spec for spec in demo_account.CONFIGURATIONS if spec.language == wanted)
 
 
 def _verdicts(rng: random.Random, generator, evaluator: dict, quality: float) -> tuple[dict, dict]:
     """A verdict per criterion; the demo's own evaluators get the demo's (role-aware) verdicts."""
     names = [criterion["name"] for criterion in evaluator["criteria"]]
-    for spec in demo.EVALUATORS:
+    for spec in demo_account.EVALUATORS:
         if spec.tag == evaluator.get("tag") and [c[0] for c in spec.criteria] == names:
             return generator.verdicts(spec, quality)
     verdicts = {}
@@ -859,7 +862,9 @@ def _verdicts(rng: random.Random, generator, evaluator: dict, quality: float) ->
 
 
 def _field_values(rng, generator, call, ctx: dict, fields: list[dict], segments: list[dict], vocabulary) -> list:
-    known = [demo.FieldSpec(f["name"], f["type"], f["description"]) for f in fields if f["name"] in _DEMO_FIELD_NAMES]
+    known = [
+        demo_account.FieldSpec(f["name"], f["type"], f["description"]) for f in fields if f["name"] in _DEMO_FIELD_NAMES
+    ]
     values = {}
     if known:
         demo_call = dataclasses.replace(call, config=dataclasses.replace(call.config, fields=tuple(known)))
@@ -891,14 +896,14 @@ def synthesize_details(
     the score only from `qa.rules.evaluation_score`.
     """
     spec = _demo_spec(configuration)
-    generator = demo._Generator(rng, completed_at)
-    call = demo._Call(at=started_at, config=spec, participant=None)
+    generator = demo_generator._Generator(rng, completed_at)
+    call = demo_generator._Call(at=started_at, config=spec, participant=None)
     quality = rng.uniform(0.25, 0.97)
     roles, evaluation = {}, None
     if evaluator and evaluator.get("criteria"):
         verdicts, roles = _verdicts(rng, generator, evaluator, quality)
         evaluation = rules.evaluation_score(evaluator["criteria"], verdicts)
-    agent = str((participant or {}).get("tag") or "").split(" ")[0] or demo.UNKNOWN_AGENT[spec.language]
+    agent = str((participant or {}).get("tag") or "").split(" ")[0] or demo_account.UNKNOWN_AGENT[spec.language]
     fields = configuration.get("extraction_fields") or []
     return generator.details(
         call, agent, quality=quality, duration=duration, roles=roles, evaluation=evaluation,
