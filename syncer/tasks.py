@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import alerts, queues
+from qa import alerts, queues, rules
 from qa.models import SyncState, Transcription
 from syncer import contract, mirror, push
 from syncer import pull as pulling
@@ -24,8 +24,8 @@ from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT = ("PENDING", "IN_PROGRESS")
-FINAL = ("COMPLETED", "FAILED")
+IN_FLIGHT = (rules.Status.PENDING, rules.Status.IN_PROGRESS)
+FINAL = (rules.Status.COMPLETED, rules.Status.FAILED)
 # Longer than django-q2's task timeout (Q_CLUSTER["timeout"]): a claim this old belongs to a dead worker.
 WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
