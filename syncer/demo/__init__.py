@@ -11,7 +11,7 @@ Everything is drawn from one `random.Random(seed)` and dated relative to
 span the ~4 months before `now` (always including the current and the previous
 calendar month). Agents have different quality levels (one degrades over the
 last weeks), so the analytics have something to show. Scores come only from
-`qa.rules.evaluation_score`: the formula lives there, never here.
+`qa.mirror.rules.evaluation_score`: the formula lives there, never here.
 
 Where things live: `generate()`, the entry point the commands call, here;
 the account's fixed catalogue (configurations, evaluators, participants) in

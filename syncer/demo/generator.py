@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from qa import rules
+from qa.mirror import rules
 from syncer.demo.account import (
     CONFIGURATIONS,
     EVALUATORS,

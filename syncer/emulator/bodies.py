@@ -1,6 +1,6 @@
 """What a configuration, evaluator or participant body may hold, and how it becomes Heify's JSON.
 
-A body is mapped to the back office's flat field names and checked by `qa.rules` (the one place each rule
+A body is mapped to the back office's flat field names and checked by `qa.mirror.rules` (the one place each rule
 lives; nothing is re-stated here), then written back in Heify's shape (`clean_body`). Also here: how a
 moment and a number are written into that JSON.
 """
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.emulator.errors import _invalid, _rule
 

@@ -1,5 +1,5 @@
 """How the emulator refuses a request: `ApiError` (app.py turns it into Heify's error shape), and the 400s
-made from a message (`_invalid`) or from qa.rules' ValidationError (`_rule`).
+made from a message (`_invalid`) or from qa.mirror.rules' ValidationError (`_rule`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class ApiError(Exception):
 
 
 def _rule(func: Callable, *args, **kwargs):
-    """Apply a rule of qa.rules; its messages become a 400 naming every problem."""
+    """Apply a rule of qa.mirror.rules; its messages become a 400 naming every problem."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:

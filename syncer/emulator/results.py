@@ -1,6 +1,6 @@
 """Synthetic results: the `details` an uploaded call gets when it completes (conversation, summary, fields,
 evaluation), built from the demo generator's pieces so the emulator's calls read like the demo's; the score only
-from `qa.rules.evaluation_score`.
+from `qa.mirror.rules.evaluation_score`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import dataclasses
 import random
 from datetime import datetime
 
-from qa import rules
+from qa.mirror import rules
 from syncer.demo import account as demo_account
 from syncer.demo import generator as demo_generator
 
@@ -76,7 +76,7 @@ def synthesize_details(
     """The `details` of a completed call: conversation, summary, fields and evaluation.
 
     Built by the demo generator (`_Generator.details`), as the demo's calls are;
-    the score only from `qa.rules.evaluation_score`.
+    the score only from `qa.mirror.rules.evaluation_score`.
     """
     spec = _demo_spec(configuration)
     generator = demo_generator._Generator(rng, completed_at)

@@ -7,7 +7,7 @@ every change stores a new dict, so a reference handed out stays consistent
 without holding the lock. One `threading.RLock` guards every change.
 
 Heify's rules are not re-stated here: bodies are mapped to the back office's
-flat field names and checked by `qa.rules` (the one place each rule lives).
+flat field names and checked by `qa.mirror.rules` (the one place each rule lives).
 HTTP is not here either (see `app.py`); operations raise `ApiError`, which the
 app turns into Heify's error shape.
 
@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.emulator.bodies import _iso, _parse_moment, _type_name, clean_body
 from syncer.emulator.errors import ApiError, _invalid
@@ -251,7 +251,7 @@ class EmulatorState(TranscriptionLifecycle, FaultInjection):
     # --- analytics -----------------------------------------------------------------------------------
 
     def analytics_participant(self, body: dict) -> dict:
-        """POST /analytics-participant: counts against the monthly quota, then asks qa.analytics."""
+        """POST /analytics-participant: counts against the monthly quota, then asks qa.insights.analytics."""
         unknown = sorted(set(body) - {"participant_id"})
         if unknown:
             raise _invalid(f"unknown field(s) {', '.join(unknown)}; the body is {{\"participant_id\": ...}}")

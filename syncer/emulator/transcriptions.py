@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.demo import texts as demo_texts
 from syncer.emulator.bodies import _iso

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract, demo, mirror
 from syncer.demo import account, generator
 
