@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from qa import jobs
 from qa.alerts import services as alerts
+from qa.mirror import rules
 from qa.mirror.models import SyncState, Transcription
 from syncer import contract, mirror, push
 from syncer import pull as pulling
@@ -25,8 +26,8 @@ from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT = ("PENDING", "IN_PROGRESS")
-FINAL = ("COMPLETED", "FAILED")
+IN_FLIGHT = (rules.Status.PENDING, rules.Status.IN_PROGRESS)
+FINAL = (rules.Status.COMPLETED, rules.Status.FAILED)
 # Longer than django-q2's task timeout (Q_CLUSTER["timeout"]): a claim this old belongs to a dead worker.
 WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
