@@ -16,10 +16,12 @@ A write that is refused leaves nothing: a refusal of our own rules raises inside
 the row back with the change; one of Heify's, after the change was written, puts the object back and removes
 the row with it (`audit_forget`, in the same transaction as the put-back).
 
-What is kept: only the fields that changed, as JSON, with our webhook secret masked wherever it appears
-(qa.mirror.webhook_urls): the trail is read by QA managers and exported, and must not become a copy of a secret.
-A calibration rater's answers are counted, never copied (the trail must not show them to another rater).
-What must not live here: who may read the trail (the admin, qa/admin/audit.py) and the rules of any write.
+What is kept: only the fields that changed, as JSON. The trail is read by QA managers and exported, so the
+services hand in nothing secret (qa.mirror.services masks the webhook secret in a configuration's URLs) and
+a calibration rater's answers are counted, never copied (the trail must not show them to another rater).
+Who may read the trail is `may_read` here; the screens are qa/reviews/admin/audit.py (the Audit log, which
+leaves out the calls a reader scores blind) and every object's History page (qa.mirror.admin.base).
+On the ground floor: it reads no domain, and every domain's services may write through it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from heifyadmin.log_context import request_id
-from qa.mirror import webhook_urls
 
 
 class AuditEvent(models.Model):
@@ -105,19 +106,8 @@ class AuditEvent(models.Model):
 
 
 def _as_stored(value: Any) -> Any:
-    """`value` as the JSON column gives it back (so a comparison is of what is kept), secrets masked."""
-    value = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-    return _masked(value)
-
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return webhook_urls.masked(value)
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    return value
+    """`value` as the JSON column gives it back, so that a comparison is of what is kept."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
@@ -177,7 +167,25 @@ def username(user) -> str | None:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
+READ = "qa.view_auditevent"
+
+
+def may_read(user) -> bool:
+    """Who may read the trail: QA managers (their role holds the permission) and superusers."""
+    return bool(user is not None and user.is_active and user.has_perm(READ))
+
 
 def object_history(obj: models.Model):
     """The audit rows of one object, newest first."""
     return AuditEvent.objects.filter(object_type=object_type(obj), object_id=obj.pk)
+
+
+def change_rows(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """(field, before, after) of each changed field, as JSON text ("" where a side has none)."""
+    keys = dict.fromkeys([*event.before, *event.after])
+    return [(key, as_text(event.before[key]) if key in event.before else "",
+             as_text(event.after[key]) if key in event.after else "") for key in keys]
+
+
+def as_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from qa import audit, heify
-from qa.mirror import revisions, rules
+from qa.mirror import revisions, rules, webhook_urls
 from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 
 
@@ -127,8 +127,8 @@ def _claim_and_write(
                 before_values[name] = [child_values(row) for row in before_children]
             after_values[name] = [child_values(row) for row in written]
         action = audit.AuditEvent.Action.CREATE if stored is None else audit.AuditEvent.Action.UPDATE
-        event = audit.audit_record(actor=acting_user, action=action, obj=obj, before=before_values,
-                                   after=after_values)
+        event = audit.audit_record(actor=acting_user, action=action, obj=obj, before=_audited(before_values),
+                                   after=_audited(after_values))
     return _Before(stored, children, before_children, event), claim
 
 
@@ -174,7 +174,7 @@ def heify_object_delete(*, obj, acting_user=None) -> bool:
             begin_edit(obj, stored.version)
             raise StaleEdit("This object changed meanwhile. Nothing was deleted: reload the page.", code="stale")
         event = audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DELETE, obj=stored,
-                                   before=audit.field_values(stored, _edited_fields(model)))
+                                   before=_audited(audit.field_values(stored, _edited_fields(model))))
     before = (stored.sync_state, stored.sync_error)
     try:
         finished = heify.delete(stored, claim)
@@ -187,6 +187,16 @@ def heify_object_delete(*, obj, acting_user=None) -> bool:
     if not finished:
         obj.sync_state, obj.sync_error = SyncState.DELETING, stored.sync_error
     return finished
+
+
+# A configuration's webhook URLs carry our webhook secret: the audit trail (read by managers, exported) keeps
+# them masked, as qa.mirror.webhook_urls shows them to whoever may not see the secret.
+WEBHOOK_URL_FIELDS = ("webhook_success_url", "webhook_error_url")
+
+
+def _audited(values: dict) -> dict:
+    return {name: webhook_urls.masked(value) if name in WEBHOOK_URL_FIELDS else value
+            for name, value in values.items()}
 
 
 def _edited_fields(model: type) -> list[str]:

@@ -23,7 +23,7 @@ from qa.reviews.models import CalibrationSession
 from syncer import pull
 from tests import builders
 from tests.builders import person
-from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of
+from tests.qa.mirror.test_admin_editing import configuration_form, evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -284,7 +284,7 @@ def test_claim_expiry_leaves_a_row_with_no_actor_naming_the_job(load, ann):
     call = Transcription.objects.get()
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
     Transcription.objects.update(review_touched_at="2026-01-01T00:00:00Z")
-    async_task("syncer.tasks.release_expired_claims")  # inline in tests, through django-q2's worker code
+    async_task("qa.reviews.tasks.release_expired_claims")  # inline in tests, through django-q2's worker code
     event = rows()[-1]
     assert (event.actor, event.actor_label, event.action) == (None, "job: claim expiry", "expire")
     assert event.request_id.startswith("job-")

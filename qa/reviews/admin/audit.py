@@ -1,0 +1,133 @@
+"""The "Audit log" admin list (qa/audit.py's rows): read-only, filtered by action, object type, user and date,
+searched by whole ids, exported as CSV or Excel; a call's History page reads its rows through `readable` too.
+
+Only who may read the trail sees it (qa.audit.may_read: QA managers and superusers); a reviewer is refused
+the list and its export (403). Every reading leaves out the rows of the calls the reader scores blind in
+calibration (qa.reviews.blinding): a verdict's row says what a reviewer thought of the AI's. That rule is why
+the list lives with the reviews. The export is the list's own query (its filters and search), written by
+qa.spreadsheets, as the call lists' are (qa/reviews/admin/exports.py).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpResponseBadRequest
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from qa import audit, spreadsheets
+from qa.audit import AuditEvent
+from qa.mirror.admin.paging import capped_paginator
+from qa.reviews import blinding
+from qa.reviews.admin.exports import chosen_format, export_links
+
+
+def readable(events: QuerySet, user) -> QuerySet:
+    """The rows `user` may read: not those of the calls they score blind (qa.reviews.blinding), in the same
+    query."""
+    return events.exclude(object_type=AuditEvent.ObjectType.TRANSCRIPTION,
+                          object_id__in=blinding.blind_calls(user))
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_link", "changes", "request_id")
+    list_filter = ("action", "object_type", "actor", "created_at")
+    search_fields = ("object_id", "heify_id", "request_id")  # whole values only: get_search_results
+    search_help_text = "An object's id here, its whole Heify id, or a whole request id."
+    readonly_fields = ("created_at", "actor", "actor_label", "action", "object_type", "object_id", "heify_id",
+                       "object_repr", "request_id", "before", "after")
+    list_per_page = 100
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    def has_module_permission(self, request):
+        return audit.may_read(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return audit.may_read(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the trail is kept
+
+    def get_queryset(self, request):
+        return readable(super().get_queryset(request), request.user)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return capped_paginator(request, queryset, per_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Whole values, each an indexed equality: the object's id (a number), its Heify id, a request id."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = Q(heify_id=term) | Q(request_id=term)
+        if term.isdigit() and len(term) < 19:
+            found |= Q(object_id=int(term))
+        return queryset.filter(found), False
+
+    @admin.display(description="object", ordering="object_repr")
+    def object_link(self, obj):
+        label = f"{obj.get_object_type_display()} {obj.object_repr or obj.object_id}"
+        try:
+            url = reverse(f"admin:{obj.object_type.replace('.', '_')}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    @admin.display(description="changes")
+    def changes(self, obj):
+        text = "; ".join(f"{key}: {before or '—'} → {after or '—'}" for key, before, after in audit.change_rows(obj))
+        return Truncator(text).chars(200)
+
+    # --- export ----------------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name="qa_auditevent_export"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"export_links": export_links("admin:qa_auditevent_export", request.GET), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def export_view(self, request, fmt: str):
+        """The list as it is filtered and searched, every page, newest first."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        fmt = chosen_format(fmt)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("These filters do not apply to this list; open the list and filter again.")
+        return spreadsheets.streaming_response(audit_table(changelist.queryset), fmt)
+
+
+AUDIT_HEADERS = ("When", "Who", "Action", "Object type", "Object ID", "Heify ID", "Object", "Request ID",
+                 "Before", "After")
+
+
+def audit_table(events: QuerySet) -> spreadsheets.Table:
+    """The rows of the audit log, read a batch at a time (the cells' rules are qa.spreadsheets')."""
+    actions, types = dict(AuditEvent.Action.choices), dict(AuditEvent.ObjectType.choices)
+
+    def rows():
+        for (created_at, who, action, object_type, object_id, heify_id, object_repr, request_id, before,
+             after) in events.values_list("created_at", "actor_label", "action", "object_type", "object_id",
+                                          "heify_id", "object_repr", "request_id", "before", "after").iterator(
+                chunk_size=spreadsheets.BATCH * 2):
+            yield [created_at, who, actions.get(action, action), types.get(object_type, object_type), object_id,
+                   heify_id, object_repr, request_id, audit.as_text(before), audit.as_text(after)]
+
+    return spreadsheets.Table(title="Audit log", headers=list(AUDIT_HEADERS), rows=rows())
