@@ -4,10 +4,12 @@ verdict form (admin) and PUT .../verdicts/ (API) record a verdict."""
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import Transcription
+from qa import queues
+from qa.models import CriterionVerdict, Transcription
 from tests import builders
 from tests.builders import person
 
@@ -74,3 +76,61 @@ def test_patch_and_move_give_the_same_result_and_errors(two_calls, body, if_matc
     history = [list(call.review_events.values_list("action", "actor", "from_group", "to_group", "note"))
                for call in two_calls]
     assert history[0] == history[1]
+
+
+# --- a verdict: the review page (admin) and PUT verdicts/ (API) ---------------------------------------------
+
+
+def by_admin(client, call, given: dict):
+    """The review page's script saving one verdict (its form sends agrees as "yes" or "no")."""
+    data = {"criterion": given["criterion"], "reason": given.get("reason", "")}
+    if "agrees" in given:
+        data["agrees"] = {True: "yes", False: "no"}.get(given["agrees"], given["agrees"])
+    return client.post(reverse("admin:qa_reviewitem_step", args=[call.pk, "verdict"]), data,
+                       HTTP_ACCEPT="application/json")
+
+
+def by_api(user, call, given: dict):
+    return api_for(user).put(f"{API}/transcriptions/{call.heify_id}/verdicts/", {"verdicts": [given]}, format="json")
+
+
+def recorded(call):
+    verdicts = list(call.criterion_verdicts.values_list("criterion_name", "agrees", "reason", "reviewer", "as_manager"))
+    said = list(call.review_events.filter(action="verdict").values_list("actor", "note"))
+    return verdicts, said
+
+
+@pytest.mark.parametrize("holder", [True, False], ids=["by the claim's holder", "by a QA manager"])
+def test_the_review_page_and_the_api_record_the_same_verdict(client, two_calls, holder):
+    ann, max_ = person("ann", "Reviewer"), person("max", "QA manager")
+    for call in two_calls:
+        queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    user = ann if holder else max_
+    client.force_login(user)
+    given = {"criterion": "Greeting", "agrees": False, "reason": "She did greet."}
+    page, api = by_admin(client, two_calls[0], given), by_api(user, two_calls[1], given)
+    assert (page.status_code, api.status_code) == (200, 200), (page.content, api.content)
+    assert recorded(two_calls[0]) == recorded(two_calls[1])
+    assert recorded(two_calls[0])[0] == [("Greeting", False, "She did greet.", user.pk, not holder)]
+
+
+VERDICTS = {  # what is given, and what both answers say
+    "no reason to disagree": ({"criterion": "Greeting", "agrees": False}, "Say why you disagree"),
+    "an unknown criterion": ({"criterion": "Empathy", "agrees": True}, "no result for 'Empathy'"),
+    "a reason too long": ({"criterion": "Greeting", "agrees": False, "reason": "x" * 5001},
+                          "at most 5000 characters"),
+    "agrees neither yes nor no": ({"criterion": "Greeting", "agrees": "perhaps", "reason": "hm"}, "agrees"),
+    "agrees missing": ({"criterion": "Greeting", "reason": "hm"}, "agrees"),
+}
+
+
+@pytest.mark.parametrize("given, said", VERDICTS.values(), ids=VERDICTS.keys())
+def test_the_review_page_and_the_api_refuse_the_same_verdicts(client, two_calls, given, said):
+    ann = person("ann", "Reviewer")
+    for call in two_calls:
+        queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    client.force_login(ann)
+    page, api = by_admin(client, two_calls[0], given), by_api(ann, two_calls[1], given)
+    assert (page.status_code, api.status_code) == (400, 400)
+    assert said in page.json()["message"] and said in api.json()["error"]["message"]
+    assert not CriterionVerdict.objects.exists()
