@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, blinding, heify, rollups, rules
+from qa import alerts, blinding, heify, roles, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.rules import Group
 from qa.services import StaleEdit
@@ -38,7 +38,7 @@ from qa.services import StaleEdit
 log = logging.getLogger(__name__)
 
 REVIEW = "qa.review_transcription"
-MANAGE = "qa.manage_review_queues"
+MANAGE = roles.MANAGE_REVIEW_QUEUES
 Action = ReviewEvent.Action
 
 

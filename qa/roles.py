@@ -19,6 +19,8 @@ from qa.models import StaffByRole
 EDIT = ("add", "change", "delete", "view")
 # Asking Heify for its own analytics report spends its monthly quota: a manager's call.
 COMPARE_WITH_HEIFY = "qa.compare_with_heify"
+# QA managers' permission: the queues (qa.queues.MANAGE), and what hangs on them, such as alerts (qa.alerts).
+MANAGE_REVIEW_QUEUES = "qa.manage_review_queues"
 ROLES = {
     # Scorecards, agents and configurations, and every queue action.
     "QA manager": [
