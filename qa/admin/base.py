@@ -1,7 +1,7 @@
 """What the editable Heify objects share in the admin.
 
 Forms carry the version the user started from, so a save based on an old
-version is refused with both versions shown; saving goes through qa.services,
+version is refused with both versions shown; saving goes through qa.mirror.services,
 never through ModelForm.save, so the admin holds no rule of its own. Saving
 and deleting run after Django's transaction around the add, change and
 delete views is over (HeifyObjectAdmin says how, with public hooks only): the
@@ -24,11 +24,11 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import rules, services
+from qa.mirror import rules, services
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
-    """Run a rule from qa.rules; file its messages on the form's fields (or the form)."""
+    """Run a rule from qa.mirror.rules; file its messages on the form's fields (or the form)."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -43,7 +43,7 @@ def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
 class PrettyJSONField(forms.JSONField):
     """A JSON editor that shows the whole object, indented.
 
-    The text is read by qa.rules.parse_json, within the limits every entry
+    The text is read by qa.mirror.rules.parse_json, within the limits every entry
     point shares (depth, size, numbers, NUL), not by a bare json.loads, which
     recurses out on deep nesting and lets NaN and 5,000-digit numbers through.
     `name` starts the messages (`metadata.team: ...`).
@@ -211,7 +211,7 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
         return actions
 
     # Saving and deleting. Django runs its add, change and delete views in one transaction (changeform_view and
-    # delete_view open transaction.atomic); qa.services must not run inside it: Heify would be told of a change
+    # delete_view open transaction.atomic); qa.mirror.services must not run inside it: Heify would be told of a change
     # that might still roll back, and the rows would stay locked while Heify answers (the services' writes are
     # durable and refuse to be nested). So the hooks Django calls inside its transaction (save_model,
     # save_related, log_change, log_addition, response_add, response_change, delete_model, response_delete)

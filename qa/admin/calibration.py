@@ -1,4 +1,4 @@
-"""Admin for calibration sessions (qa/calibration.py).
+"""Admin for calibration sessions (qa/reviews/calibration.py).
 
 Managers set a session up (calls, reviewers, an optional expert) with the
 admin's own form, see the results at any time and close it. A rater has two
@@ -19,10 +19,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from qa import calibration, queues, rules
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
-from qa.models import CalibrationSession
+from qa.mirror import rules
+from qa.reviews import calibration, queues
+from qa.reviews.models import CalibrationSession
 
 
 class CalibrationSessionForm(forms.ModelForm):
@@ -102,7 +103,7 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
                            reverse("admin:qa_calibrationsession_results", args=[obj.pk]))
 
     def save_model(self, request, obj, form, change):
-        """Through qa.calibration's actions, which hold the rules (the form only says them early)."""
+        """Through qa.reviews.calibration's actions, which hold the rules (the form only says them early)."""
         data = form.cleaned_data
         setup = {  # what the form leaves out (read-only once answered) stays as it is
             "name": data["name"],

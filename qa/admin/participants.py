@@ -11,11 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, blinding, heify, revisions, roles, rules, services, team
+from qa import heify, roles
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
-from qa.models import Participant
+from qa.insights import analytics, team
+from qa.mirror import revisions, rules, services
+from qa.mirror.models import Participant
+from qa.reviews import blinding
 
 
 class ParticipantForm(VersionedForm):

@@ -24,9 +24,9 @@ from knox.models import AuthToken
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from qa import rules
 from qa.api.urls import router
-from qa.models import Configuration
+from qa.mirror import rules
+from qa.mirror.models import Configuration
 from syncer import mirror
 from tests import builders
 

@@ -14,7 +14,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.models import Participant
+from qa.mirror.models import Participant
 from syncer import pull
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from qa import queues, rules, sampling
-from qa.models import Participant, ReviewEvent, SamplingPick, SamplingRule, Transcription
+from qa.mirror import rules
+from qa.mirror.models import Participant, Transcription
+from qa.reviews import queues, sampling
+from qa.reviews.models import ReviewEvent, SamplingPick, SamplingRule
 from tests import builders
 from tests.builders import person
 

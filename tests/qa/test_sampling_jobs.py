@@ -8,8 +8,10 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import rules, sampling
-from qa.models import SamplingRule, Transcription
+from qa.mirror import rules
+from qa.mirror.models import Transcription
+from qa.reviews import sampling
+from qa.reviews.models import SamplingRule
 from syncer import tasks
 from tests import builders
 

@@ -18,8 +18,9 @@ from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
 
-from qa import services
-from qa.models import Participant, ReviewEvent, Transcription
+from qa.mirror import services
+from qa.mirror.models import Participant, Transcription
+from qa.reviews.models import ReviewEvent
 from syncer import pull, push
 
 pytestmark = pytest.mark.django_db(transaction=True)

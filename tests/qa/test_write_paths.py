@@ -8,8 +8,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import queues
-from qa.models import CriterionVerdict, Transcription
+from qa.mirror.models import Transcription
+from qa.reviews import queues
+from qa.reviews.models import CriterionVerdict
 from tests import builders
 from tests.builders import person
 

@@ -1,7 +1,7 @@
 """/api/v1/ for scorecard intelligence (issue 15): evaluator revisions, what-if, agreement, verdicts.
 
 Thin like the rest of the API: each view checks the input's shape and calls
-qa.revisions, qa.whatif, qa.agreement or qa.queues, which hold the rules.
+qa.mirror.revisions, qa.scorecards.whatif, qa.reviews.agreement or qa.reviews.queues, which hold the rules.
 Registered in qa/api/urls.py with one include of `urlpatterns` below.
 """
 
@@ -16,11 +16,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from qa import agreement, queues, whatif
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.views import HeifyAPIMixin, errors
-from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
+from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
+from qa.reviews import agreement, queues
+from qa.reviews.models import CriterionVerdict
+from qa.scorecards import whatif
 
 
 def _perm(codename: str, what: str) -> type[BasePermission]:
@@ -117,8 +119,8 @@ class EvaluatorAgreementView(EvaluatorScoped):
 
 
 class VerdictSerializer(serializers.Serializer):
-    """One verdict's shape; its rules (the criterion, the reason and its length) are qa.queues', as on the review
-    page."""
+    """One verdict's shape; its rules (the criterion, the reason and its length) are qa.reviews.queues', as on the
+    review page."""
 
     criterion = serializers.CharField(max_length=255)
     agrees = serializers.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
@@ -147,10 +149,10 @@ class RecordedVerdictSerializer(serializers.Serializer):
                               "You score this call blind in an open calibration session: no verdict on the AI's "
                               "result until you have submitted your answers."))})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
-    """The verdicts are recorded by qa.queues.transcription_verdicts_record, as on the review page (its rules and
-    permissions), all or none; a criterion's earlier verdict is replaced, the others stay."""
+    """The verdicts are recorded by qa.reviews.queues.transcription_verdicts_record, as on the review page (its rules
+    and permissions), all or none; a criterion's earlier verdict is replaced, the others stay."""
 
-    permission_classes = [IsAuthenticated]  # who may record is qa.queues' decision
+    permission_classes = [IsAuthenticated]  # who may record is qa.reviews.queues' decision
     filter_backends = []
     serializer_class = VerdictsSerializer
     queryset = Transcription.objects.all()
@@ -177,7 +179,7 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
         return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
 
 
-API_NAMES = {"criterion_name": "criterion"}  # qa.queues.Verdict's field -> the body's
+API_NAMES = {"criterion_name": "criterion"}  # qa.reviews.queues.Verdict's field -> the body's
 
 
 urlpatterns = [
