@@ -25,9 +25,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from qa import jobs
 from qa.insights import analytics
 from qa.insights.models import WeeklySummarySent
-from qa.mirror import report_rules, rules
+from qa.mirror import report_rules
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.rules import Group
 
@@ -162,13 +163,13 @@ def weekly_summaries_send(*, today: date | None = None, attempt: int = 1) -> int
             continue
         WeeklySummarySent.objects.get_or_create(week_start=week_start, user=user)
         sent += 1
-    if sent < len(managers) and attempt < rules.JOB_MAX_ATTEMPTS:
+    if sent < len(managers) and attempt < jobs.JOB_MAX_ATTEMPTS:
         from django_q.models import Schedule
 
         Schedule.objects.update_or_create(name=RETRY_SCHEDULE, defaults={
             "func": "qa.insights.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
             "kwargs": repr({"today": today.isoformat(), "attempt": attempt + 1}),
-            "next_run": timezone.now() + rules.job_retry_delay(attempt),
+            "next_run": timezone.now() + jobs.job_retry_delay(attempt),
         })
     return sent
 
