@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from qa import limits
-from qa.admin.base import (
+from qa.mirror import rules, services
+from qa.mirror.admin.base import (
     GoneFilter,
     HeifyObjectAdmin,
     PrettyJSONField,
@@ -14,7 +15,6 @@ from qa.admin.base import (
     check_rows,
     formset_rows,
 )
-from qa.mirror import rules, services
 from qa.mirror.models import Criterion, Evaluator
 
 

@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from qa import limits
-from qa.admin.base import JobStateShown, apply_rule
+from qa.mirror.admin.base import JobStateShown, apply_rule
 from qa.reviews import queues, sampling
 from qa.reviews.models import SamplingRule
 

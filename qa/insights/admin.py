@@ -12,13 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from qa import heify, limits, roles, spreadsheets
-from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
-from qa.admin.exports import chosen_format, review_url_maker
-from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.insights import analytics, exports, team
 from qa.mirror import revisions, rules, services
+from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
+from qa.reviews.admin.exports import chosen_format, review_url_maker
+from qa.reviews.admin.transcriptions import format_duration, score_with_critical, short_datetime
 
 
 class ParticipantExportMixin:

@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
-from qa.admin.base import ReadOnlyAdmin
+from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator
 from qa.reviews import agreement, queues
 from qa.reviews.models import EvaluatorAgreement

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from qa.admin.base import ReadOnlyAdmin
 from qa.mirror import revisions
+from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator, EvaluatorRevision
 
 

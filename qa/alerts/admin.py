@@ -9,9 +9,9 @@ from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.html import format_html, format_html_join
 
-from qa.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.alerts import services as alerts
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
+from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.reviews import blinding, queues
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
