@@ -2,7 +2,7 @@
 
 A rater (a reviewer or the expert) of an open calibration session who has not submitted scores its calls
 blind (qa.calibration): `blind_calls` says which; the call's pages and the API's call (`blind_call_ids`,
-`hides_ai_from`), every call list and its export (`without_blind_calls`), a participant's report
+qa.policy.may_see_ai_verdicts), every call list and its export (`without_blind_calls`), a participant's report
 (`blind_heify_ids`), the team overview (`blind_participants`), recording a verdict on the AI's
 (qa.queues.step_refusal) and a critical fail's alert (`blind_raters`, `blind_calls`) ask it. It reads the
 models only, so the review steps and the alerts ask it without importing the sessions' services.
@@ -72,8 +72,3 @@ def without_blind_calls(calls: QuerySet, user) -> QuerySet:
     if user is None or not user.is_authenticated:
         return calls
     return calls.exclude(pk__in=blind_calls(user))
-
-
-def hides_ai_from(user, call: Transcription) -> bool:
-    """Whether `call`'s AI verdicts are hidden from `user` now (blind_call_ids)."""
-    return call.pk in blind_call_ids(user)

@@ -7,7 +7,7 @@ expert's or anyone else's: `rater_sheet` is all a rater is shown until they
 submit, `session_results` is refused to them until then, and every other door
 to a session's calls asks one rule (qa.blinding) before it shows what the
 AI said: the call's pages and the API's call (`blind_call_ids`,
-`hides_ai_from`), every call list and its export (`without_blind_calls`), a
+qa.policy.may_see_ai_verdicts), every call list and its export (`without_blind_calls`), a
 participant's report and dashboard, its calls and its figures alike
 (`blind_heify_ids`, left out of the report), the team overview
 (`blind_participants`), Heify's own report of them (refused), recording a
@@ -28,7 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, queues, rules
+from qa import analytics, policy, queues, rules
 from qa.agreement import fleiss_kappa
 from qa.models import (
     CalibrationAnswer,
@@ -69,7 +69,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
         errors["calls"] = f"These calls have no criteria results to calibrate on: {', '.join(unscored)}."
     if len(reviewers) < 2:
         errors["reviewers"] = "Pick at least two reviewers: agreement needs more than one."
-    elif not_reviewers := [r.get_username() for r in reviewers if not r.has_perm(queues.REVIEW)]:
+    elif not_reviewers := [r.get_username() for r in reviewers if not policy.is_reviewer(r)]:
         errors["reviewers"] = f"Not reviewers: {', '.join(not_reviewers)}."
     if expert is not None and expert in reviewers:
         errors["expert"] = "The expert is compared with the reviewers, so cannot be one of them."
@@ -78,7 +78,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
 
 
 def _require_manager(user) -> None:
-    if not user.has_perm(queues.MANAGE):
+    if not policy.may_manage_queues(user):
         raise PermissionDenied("Only QA managers run calibration sessions.")
 
 
@@ -114,7 +114,8 @@ def has_submitted(session: CalibrationSession, user) -> bool:
 
 
 def visible_history(call: Transcription, *, ai_hidden: bool):
-    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (hides_ai_from)."""
+    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (not
+    qa.policy.may_see_ai_verdicts)."""
     history = queues.history(call)
     return history.exclude(action=ReviewEvent.Action.VERDICT) if ai_hidden else history
 
@@ -182,7 +183,7 @@ def may_see_results(session: CalibrationSession, user) -> bool:
     rater: the results hold the AI's verdicts and everyone's answers)."""
     if has_submitted(session, user):
         return True
-    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
+    return policy.may_manage_queues(user) and (session.closed_at is not None or not is_rater(session, user))
 
 
 def session_results(session: CalibrationSession, viewer) -> dict:

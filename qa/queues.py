@@ -11,7 +11,8 @@ pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 Which moves exist is Heify-independent policy and lives in
 qa.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
 here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
-every action below, the admin, the API and the templates ask. A claim
+every action below, the admin, the API and the templates ask, from the
+permissions qa.policy names (STEP_RIGHTS). A claim
 protects the reviewer's work: verdicts on a claimed call come from its holder
 or a QA manager (recorded as such), notes from any reviewer (only the
 holder's keep the claim alive), and an archived call takes neither.
@@ -28,30 +29,29 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, blinding, heify, rollups, rules
+from qa import alerts, heify, policy, rollups, rules
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
+from qa.policy import Permission
 from qa.rules import Group
 from qa.services import StaleEdit
 
 log = logging.getLogger(__name__)
 
-REVIEW = "qa.review_transcription"
-MANAGE = "qa.manage_review_queues"
 Action = ReviewEvent.Action
 
 
 Step = Action  # what a person does to a call; EXPIRE is the system's own
 STEPS = tuple(step for step in Step if step != Step.EXPIRE)
 # The permission each step needs, whatever the call, and what it is called in a refusal.
-STEP_RIGHTS: dict[str, tuple[str, str]] = {
-    Step.CLAIM: (REVIEW, "review calls"),
-    Step.RELEASE: (REVIEW, "review calls"),
-    Step.ARCHIVE: (REVIEW, "review calls"),
-    Step.NOTE: (REVIEW, "write review notes"),
-    Step.VERDICT: (REVIEW, "record review verdicts"),
-    Step.REOPEN: (MANAGE, "reopen archived calls"),
-    Step.REASSIGN: (MANAGE, "reassign calls"),
-    Step.MOVE: (MANAGE, "move calls between queues"),
+STEP_RIGHTS: dict[str, tuple[Permission, str]] = {
+    Step.CLAIM: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.RELEASE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.ARCHIVE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.NOTE: (Permission.REVIEW_TRANSCRIPTION, "write review notes"),
+    Step.VERDICT: (Permission.REVIEW_TRANSCRIPTION, "record review verdicts"),
+    Step.REOPEN: (Permission.MANAGE_REVIEW_QUEUES, "reopen archived calls"),
+    Step.REASSIGN: (Permission.MANAGE_REVIEW_QUEUES, "reassign calls"),
+    Step.MOVE: (Permission.MANAGE_REVIEW_QUEUES, "move calls between queues"),
 }
 
 
@@ -107,11 +107,11 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     PermissionDenied is about the person, a ValidationError about the call's
     state (its group; ClaimLost when someone else holds it; code "blind" when
     the user scores it blind in calibration: a verdict on the AI's result
-    waits until they submit). `ai_hidden`: qa.blinding.hides_ai_from(user,
+    waits until they submit). `ai_hidden`: not qa.policy.may_see_ai_verdicts(user,
     call), when the caller has asked it already (else it is asked here).
     """
     permission, what = STEP_RIGHTS[step]
-    if not user.has_perm(permission):
+    if not policy.may(user, permission):
         return PermissionDenied(f"You are not allowed to {what}.")
     if call is not None and call.gone_at is not None:
         return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
@@ -119,7 +119,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     if call is None or step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
-    manager = user.has_perm(MANAGE)
+    manager = policy.may_manage_queues(user)
     if step in (Step.NOTE, Step.VERDICT):
         if call.group == Group.ARCHIVED:
             return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
@@ -127,7 +127,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
         if step == Step.VERDICT and not (holds or manager):
             return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
-        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
+        if step == Step.VERDICT and (not policy.may_see_ai_verdicts(user, call) if ai_hidden is None else ai_hidden):
             return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
                                    "result waits until you have submitted your answers.", code="blind")
         return None
@@ -257,7 +257,7 @@ def transcription_reassign(*, transcription_id: int, to_user, reason: str, actin
     reason = rules.clean_review_text(reason, field="reason")
     if not reason:
         raise ValidationError({"reason": "Say why the call is reassigned."})
-    if not to_user.has_perm(REVIEW):
+    if not policy.is_reviewer(to_user):
         raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
     return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
                  expect_assignee=call.assigned_to)

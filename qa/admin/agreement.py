@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
-from qa import agreement, queues
+from qa import agreement, policy
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Evaluator, EvaluatorAgreement
 
@@ -29,7 +29,7 @@ def _date(value: str) -> date | None:
 @admin.register(EvaluatorAgreement)
 class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from qa import blinding, queues
+from qa import blinding, policy
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Alert, AlertDelivery, AlertRule
 
@@ -21,7 +21,7 @@ class ManagersOnly:
     """Everything here is for those who manage the queues (QA managers, superusers)."""
 
     def _manager(self, request) -> bool:
-        return request.user.is_active and request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self._manager(request)

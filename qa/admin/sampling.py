@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import queues, rules, sampling
+from qa import policy, rules, sampling
 from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
 from qa.models import SamplingRule
@@ -40,7 +40,7 @@ class SamplingRuleAdmin(JobStateShown, admin.ModelAdmin):
     actions = ["dry_run"]
 
     def _manager(self, request) -> bool:
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self._manager(request)

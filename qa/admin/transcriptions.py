@@ -459,7 +459,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     def detail_context(self, request, obj: Transcription) -> dict:
         """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
         the reader, the criteria)."""
-        blind = blinding.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
+        blind = blinding.blind_call_ids(request.user)  # may_see_ai_verdicts, for this call and the ones it lists
         ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)
         if ai_hidden:

@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, blinding, calibration, exports, heify, queues, revisions, roles, services
+from qa import analytics, blinding, calibration, exports, heify, policy, queues, revisions, services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -287,15 +287,15 @@ class ParticipantViewSet(HeifyObjectViewSet):
         """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+        if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user):
             # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
+        if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user, participant):
+            raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)  # the role is allowed: what is left is the blind rule
         blind = blinding.blind_heify_ids(request.user, participant.heify_id)
-        if blind and query.validated_data["remote"]:
-            raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)
         # Without the calls the reader scores blind, in any figure.
         report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind)
         body = {"data": report}
@@ -416,7 +416,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
             queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
-            history = calibration.visible_history(obj, ai_hidden=blinding.hides_ai_from(request.user, obj))
+            history = calibration.visible_history(obj, ai_hidden=not policy.may_see_ai_verdicts(request.user, obj))
             return Response({"data": s.ReviewEventSerializer(history[:500], many=True).data})
         serializer = s.NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

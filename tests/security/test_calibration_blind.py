@@ -12,7 +12,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import blinding, calibration, queues
+from qa import calibration, policy, queues
 from qa.models import Transcription
 from tests import builders
 from tests.builders import person
@@ -172,7 +172,7 @@ def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
 
 def test_a_closed_session_hides_nothing(client, world):
     calibration.calibration_session_close(session=world["session"], acting_user=world["max"])
-    assert not blinding.hides_ai_from(world["ann"], world["call"])
+    assert policy.may_see_ai_verdicts(world["ann"], world["call"])
     assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
 
 
@@ -325,6 +325,6 @@ def test_the_expert_is_blind_too_until_they_submit(world):
         name="With an expert", calls=[world["call"]], reviewers=[world["bob"], world["cleo"]], expert=world["ann"],
         acting_user=world["max"])
     calibration.calibration_session_close(session=world["session"], acting_user=world["max"])  # ann's other one
-    assert blinding.hides_ai_from(world["ann"], world["call"])
+    assert not policy.may_see_ai_verdicts(world["ann"], world["call"])
     submit_all(session, world["ann"])
-    assert not blinding.hides_ai_from(world["ann"], world["call"])
+    assert policy.may_see_ai_verdicts(world["ann"], world["call"])
