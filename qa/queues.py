@@ -110,13 +110,24 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     waits until they submit). `ai_hidden`: not qa.policy.may_see_ai_verdicts(user,
     call), when the caller has asked it already (else it is asked here).
     """
+    refusal = _role_refusal(user, step)
+    if refusal is None and call is not None:
+        refusal = _call_refusal(user, step, call, ai_hidden=ai_hidden)
+    return refusal
+
+
+def _role_refusal(user, step: str) -> PermissionDenied | None:
     permission, what = STEP_RIGHTS[step]
-    if not policy.may(user, permission):
-        return PermissionDenied(f"You are not allowed to {what}.")
-    if call is not None and call.gone_at is not None:
+    return None if policy.may(user, permission) else PermissionDenied(f"You are not allowed to {what}.")
+
+
+def _call_refusal(user, step: str, call: Transcription, *,
+                  ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+    """step_refusal's answer about `call`, for a user whose role allows `step`."""
+    if call.gone_at is not None:
         return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
                                code="gone")
-    if call is None or step == Step.MOVE:  # a manager moves any call to any group
+    if step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
     manager = policy.may_manage_queues(user)
@@ -163,13 +174,16 @@ def require_step(user, step: str, call: Transcription | None = None) -> None:
 
 def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
-    refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
+    refusal does not say whether the call exists, and once only; `lock` keeps the call as checked until the
+    transaction ends."""
     require_step(user, step)
     calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
-    require_step(user, step, call)
+    refusal = _call_refusal(user, step, call)
+    if refusal is not None:
+        raise refusal
     return call
 
 
