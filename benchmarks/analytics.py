@@ -1,4 +1,4 @@
-"""Benchmark (not a test): qa.analytics.participant_report on PostgreSQL, with 1,000,000 calls in the table.
+"""Benchmark (not a test): qa.insights.analytics.participant_report on PostgreSQL, with 1,000,000 calls in the table.
 
     .venv/bin/python benchmarks/analytics.py [--runs 15] [--warm-up 2] [--no-explain] [--keep] [--reuse NAME]
 
@@ -32,7 +32,7 @@ fetch of the rows (PLAIN_ROWS_SQL: the columns raw_data shows, newest first, up
 to the cap; every row back, as the report needs them). Then it prints where one
 report's time goes (`breakdown`, the median over BREAKDOWN_RUNS reports): each
 query's time in cursor.execute (through connection.execute_wrapper), labelled
-with the qa.analytics function that sent it, and the steps in Python (reading
+with the qa.insights.analytics function that sent it, and the steps in Python (reading
 the query's answer into ReportInputs, build_report). Unless --no-explain, it
 prints EXPLAIN (ANALYZE, BUFFERS) of the report's statement for "target", after
 its SET LOCAL settings, in one transaction.
@@ -119,7 +119,7 @@ OVERRIDES = {
                         "ORDER BY c.position) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                         "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4) "
                         "ELSE '[]'::jsonb END",
-    # What the upsert derives from those results (qa.rules.failed_criteria): the names of the failed ones.
+    # What the upsert derives from those results (qa.mirror.rules.failed_criteria): the names of the failed ones.
     "failed_criteria": f"CASE WHEN {COMPLETED_ROW} THEN (SELECT coalesce(jsonb_agg(c.name ORDER BY c.position), "
                        "'[]'::jsonb) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                        "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4 "
@@ -170,7 +170,7 @@ def fill(total: int = TOTAL) -> dict:
     """fill_objects, then `total` calls straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
     from django.db import connection
 
-    from qa.rules import failed_criteria
+    from qa.mirror.rules import failed_criteria
 
     fill_objects()
     expression = {
@@ -210,16 +210,16 @@ def _median_ms(function, runs: int, warm_up: int) -> tuple[float, float, float]:
 
 
 def _sender() -> str:
-    """The qa.analytics function whose query this is (the innermost one on the stack)."""
+    """The qa.insights.analytics function whose query this is (the innermost one on the stack)."""
     frame = inspect.currentframe()
     while frame is not None:
-        if frame.f_globals.get("__name__") == "qa.analytics":
+        if frame.f_globals.get("__name__") == "qa.insights.analytics":
             return frame.f_code.co_name
         frame = frame.f_back
     return "?"
 
 
-# The report's steps, timed by wrapping these qa.analytics functions (inclusive times; one that is missing,
+# The report's steps, timed by wrapping these qa.insights.analytics functions (inclusive times; one that is missing,
 # after a change there, is simply not shown).
 STEPS = ("_inputs_from_db", "build_report")
 
@@ -233,7 +233,7 @@ def breakdown(participant, runs: int) -> dict:
     """
     from django.db import connection
 
-    import qa.analytics
+    import qa.insights.analytics
 
     runs_seen = []
 
@@ -254,19 +254,19 @@ def breakdown(participant, runs: int) -> dict:
                 steps[name] = steps.get(name, 0) + (time.perf_counter() - started) * 1000
         return wrapper
 
-    originals = {name: getattr(qa.analytics, name) for name in STEPS if hasattr(qa.analytics, name)}
+    originals = {name: getattr(qa.insights.analytics, name) for name in STEPS if hasattr(qa.insights.analytics, name)}
     try:
         for name, function in originals.items():
-            setattr(qa.analytics, name, timed(name, function))
+            setattr(qa.insights.analytics, name, timed(name, function))
         for _ in range(runs):
             queries, steps = [], {}
             started = time.perf_counter()
             with connection.execute_wrapper(record):
-                qa.analytics.participant_report(participant, as_of=AS_OF)
+                qa.insights.analytics.participant_report(participant, as_of=AS_OF)
             runs_seen.append(((time.perf_counter() - started) * 1000, queries, steps))
     finally:
         for name, function in originals.items():
-            setattr(qa.analytics, name, function)
+            setattr(qa.insights.analytics, name, function)
     shape = [[q["sender"] for q in queries] for _, queries, _ in runs_seen]
     assert all(s == shape[0] for s in shape), shape
     rows = [
@@ -311,7 +311,7 @@ def explain(queries: list[dict]) -> list[str | None]:
 def measure(runs: int, warm_up: int, with_explain: bool) -> None:
     from django.db import connection
 
-    from qa.analytics import ReportSettings, participant_report, report_window
+    from qa.insights.analytics import ReportSettings, participant_report, report_window
     from qa.models import Participant
 
     end = report_window(AS_OF).end

@@ -1,4 +1,5 @@
-"""Benchmark (not a test): exports (qa.exports) at 1,000,000 calls on PostgreSQL: rows/s, first byte, peak memory.
+"""Benchmark (not a test): exports (qa.insights.exports) at 1,000,000 calls on PostgreSQL: rows/s, first byte,
+peak memory.
 
     .venv/bin/python benchmarks/exports.py [--count 1000000] [--small 100000] [--kinds ...]
 
@@ -13,8 +14,8 @@ same calls, in the list's order, with the export's columns:
 
   fetch (baseline)   the export's own query, rows fetched through Django's server-side cursor and dropped
   COPY (baseline)    the same SELECT as COPY ... TO STDOUT (FORMAT csv): PostgreSQL writes the CSV itself
-  csv                qa.exports.calls_table -> csv_chunks (what every CSV export runs)
-  xlsx               qa.exports.calls_table -> xlsx_chunks
+  csv                qa.insights.exports.calls_table -> csv_chunks (what every CSV export runs)
+  xlsx               qa.insights.exports.calls_table -> xlsx_chunks
   admin csv          GET /admin/qa/transcription/export/csv/ through Django's test client, as a superuser
                      (the ChangeList, its COUNT, the StreamingHttpResponse), the body read chunk by chunk
 
@@ -117,7 +118,7 @@ def measure(kind: str, rows: int) -> dict:
     django.setup()
     from django.db import connection
 
-    from qa import exports
+    from qa.insights import exports
     from qa.models import Transcription
 
     queryset = Transcription.objects.all()  # the list's order: newest first (the index tx_date)

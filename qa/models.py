@@ -3,7 +3,7 @@
 Each remote object keeps Heify's id in a unique `heify_id` beside a local
 primary key, typed columns for what we filter and aggregate on, and the last
 payload Heify sent in `raw` (dj-stripe's habit), so fields Heify adds later are
-never lost. Rules live in qa/rules.py; changes go through qa/services.py or
+never lost. Rules live in qa/mirror/rules.py; changes go through qa/mirror/services.py or
 the one upsert path in syncer/mirror.py, never straight from a view.
 """
 
@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import rules
-from qa.rules import Group, Status
+from qa.mirror import rules
+from qa.mirror.rules import Group, Status
 
 STATUS_CHOICES = Status.choices
 GROUP_CHOICES = Group.choices
@@ -29,7 +29,7 @@ class SyncState(models.TextChoices):
 
 
 class JobItemState(models.Model):
-    """What a scheduled job keeps on an item it failed on (qa.job_items): how many times in a row, and when to
+    """What a scheduled job keeps on an item it failed on (qa.jobs): how many times in a row, and when to
     try again; the reason is in the model's error field."""
 
     job_failures = models.PositiveSmallIntegerField(
@@ -269,7 +269,7 @@ class Transcription(HeifyObject):
         default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
     )
     error = models.JSONField(null=True, blank=True)
-    # Review: local only, Heify knows nothing of it (see qa/queues.py).
+    # Review: local only, Heify knows nothing of it (see qa/reviews/queues.py).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews",
         help_text="The reviewer who claimed the call.",
@@ -291,7 +291,7 @@ class Transcription(HeifyObject):
                          condition=Q(gone_at__isnull=True)),
             models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
             # Review queues: one group, critical fails first, oldest first.
-            # Each review queue in its order (critical fails first, then the oldest), as qa.queues reads it.
+            # Each review queue in its order (critical fails first, then the oldest), as qa.reviews.queues reads it.
             *[
                 models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
                              condition=Q(group=group, gone_at__isnull=True) if group else
@@ -311,7 +311,8 @@ class Transcription(HeifyObject):
                 fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
                 condition=Q(status=Status.COMPLETED, score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
-                         "version"],  # the version: the dashboard's fingerprint (qa.analytics.participant_dashboard)
+                         # the version: the dashboard's fingerprint (qa.insights.analytics.participant_dashboard)
+                         "version"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).
@@ -328,7 +329,7 @@ class Transcription(HeifyObject):
 
 
 class DailyCalls(models.Model):
-    """The calls of one participant on one day (UTC) in one review group, counted: qa.rollups keeps it.
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.mirror.rollups keeps it.
 
     What the admin home (calls per queue) and the team overview (each
     participant's totals) read instead of aggregating every call. Rebuilt
@@ -421,11 +422,11 @@ class CriterionVerdict(models.Model):
         return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
 
 
-# --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ---------------------------------------
+# --- alerts and the weekly summary (qa/alerts/services.py, qa/insights/weekly_summary.py) ------------------------
 
 
 class JobRuleState(JobItemState):
-    """A rule a scheduled job applies: why the job last failed on it (qa.job_items)."""
+    """A rule a scheduled job applies: why the job last failed on it (qa.jobs)."""
 
     job_error = models.TextField(
         "job error", blank=True, editable=False,
@@ -562,11 +563,12 @@ class WeeklySummarySent(models.Model):
 
 
 # --- scorecard intelligence (issue 15): revisions, sampling, calibration ------------------------------
-# Kept together at the end: the rules and reads live in qa/revisions.py, qa/sampling.py, qa/calibration.py.
+# Kept together at the end: the rules and reads live in qa/mirror/revisions.py, qa/reviews/sampling.py,
+# qa/reviews/calibration.py.
 
 
 class EvaluatorRevision(models.Model):
-    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.revisions)."""
+    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.mirror.revisions)."""
 
     class Source(models.TextChoices):
         LOCAL = "local", "edited here"

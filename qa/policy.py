@@ -3,12 +3,14 @@
 Every "qa.<codename>" permission the code asks about is a member of `Permission` (the custom ones are
 declared in the models' Meta and created by migrations), and no other module spells one as a string
 (tests/qa/test_policy.py checks). The admin, the API (qa.api.permissions.requires), the templates
-({% load policy %} ... {{ user|may:"COMPARE_WITH_HEIFY" }}) and the exports ask these functions instead
-of calling has_perm themselves. An inactive or anonymous user may do nothing.
+({% load policy %} ... {% if user|may:"COMPARE_WITH_HEIFY" %}), the domains' services and the exports ask
+these functions instead of calling has_perm themselves. An inactive or anonymous user may do nothing.
 
-Not here, because they turn on a call's or a session's state as much as on the person: which review step
-a user may take on a call now (qa.queues.step_refusal and allowed_steps, which read their permissions
-from here), and who may see a calibration session's results (qa.calibration.may_see_results).
+On the ground floor beside qa/models.py: it reads the users and their permissions, nothing of a domain, so
+every domain may ask it (the mirror included). The questions that turn on the state of the review work
+stay in qa/reviews, reading their permissions from here: which step a user may take on a call now
+(queues.step_refusal, allowed_steps), what a calibration rater may not see yet (blinding: a call's AI
+verdicts, a participant's Heify report), and who may see a session's results (calibration.may_see_results).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
-
-from qa import blinding
 
 
 class Permission(models.TextChoices):
@@ -61,27 +61,14 @@ def may_manage_queues(user) -> bool:
 
 def may_see_webhook_secret(user) -> bool:
     """Whether `user` may read a configuration's webhook URLs whole (they carry HEIFY_WEBHOOK_SECRET, with
-    which anyone can post fake notifications): those who may change configurations (qa.webhook_urls)."""
+    which anyone can post fake notifications): those who may change configurations (qa.mirror.webhook_urls)."""
     return may(user, Permission.CHANGE_CONFIGURATION)
 
 
-def may_compare_with_heify(user, participant=None) -> bool:
-    """Whether `user` may ask Heify for its own report (its monthly quota): without `participant`, the role
-    alone (asked before a lookup, so that a refusal says nothing of whether it exists); with it, also not
-    while the user scores any of the participant's calls blind in calibration (Heify's report shows them)."""
-    if not may(user, Permission.COMPARE_WITH_HEIFY):
-        return False
-    return participant is None or not blinding.blind_heify_ids(user, participant.heify_id)
-
-
-def may_see_ai_verdicts(user, call) -> bool:
-    """Whether `user` may see `call`'s AI verdicts (and the reviewers' verdicts on them) now: not while they
-    score it blind in an open calibration session (qa.blinding.blind_calls); never an inactive or anonymous user.
-    Only the blind rule: whether they may read the call at all is their model permission's. Lists and pages of
-    many calls ask qa.blinding's set-wise forms of it."""
-    if user is None or not user.is_active:
-        return False
-    return call.pk not in blinding.blind_call_ids(user)
+def may_compare_with_heify(user) -> bool:
+    """Whether `user` may ask Heify for its own report of a participant, which spends its monthly quota
+    (asked before the lookup; then, not while they score some of its calls blind: qa.reviews.blinding)."""
+    return may(user, Permission.COMPARE_WITH_HEIFY)
 
 
 def reviewers() -> QuerySet:

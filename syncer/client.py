@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _error_message(response: httpx.Response) -> tuple[str, str | None]:
 
 
 def _json(response: httpx.Response) -> Any:
-    """An answer's JSON, read within qa.rules' bounds (nesting, numbers), like every input."""
+    """An answer's JSON, read within qa.mirror.rules' bounds (nesting, numbers), like every input."""
     return rules.load_json(response.content, field="the answer", max_bytes=None)
 
 

@@ -11,7 +11,7 @@ Everything is drawn from one `random.Random(seed)` and dated relative to
 span the ~4 months before `now` (always including the current and the previous
 calendar month). Agents have different quality levels (one degrades over the
 last weeks), so the analytics have something to show. Scores come only from
-`qa.rules.evaluation_score`: the formula lives there, never here.
+`qa.mirror.rules.evaluation_score`: the formula lives there, never here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from qa import rules
+from qa.mirror import rules
 
 SPAN_DAYS = 120  # how far back the calls go
 OPEN_WINDOW = timedelta(hours=48)  # PENDING / IN_PROGRESS calls are this recent

@@ -32,7 +32,7 @@ from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from qa import revisions, rollups, rules
+from qa.mirror import revisions, rollups, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
@@ -63,7 +63,7 @@ def payload_digest(payload: dict) -> str:
 
 
 # --- parsing: one Heify object -> column values ----------------------------------
-# Every value is checked before it is kept: the whole object within qa.rules'
+# Every value is checked before it is kept: the whole object within qa.mirror.rules'
 # limits (depth, numbers, NUL, size), each column of the type and length it
 # has. So a parse either returns rows the database takes, or raises
 # PayloadError naming the field; nothing in between.
@@ -90,7 +90,7 @@ def _shown(value: Any) -> str:
 
 
 def _rule(func, *args, **kwargs):
-    """Apply a rule from qa.rules, turning its message into a PayloadError."""
+    """Apply a rule from qa.mirror.rules, turning its message into a PayloadError."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -142,7 +142,7 @@ def _reference(payload: dict, name: str) -> str | None:
 
 
 def _within_limits(payload: dict, resource: str) -> str:
-    """The whole object within qa.rules' limits (checked last, so a field's own message comes
+    """The whole object within qa.mirror.rules' limits (checked last, so a field's own message comes
     first); returns its digest, which only such an object has."""
     _rule(rules.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=rules.HEIFY_OBJECT_MAX_BYTES)
     return payload_digest(payload)

@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import alerts, queues
+from qa.alerts import services as alerts
 from qa.models import SyncState, Transcription
+from qa.reviews import queues
 from syncer import contract, mirror, push
 from syncer import pull as pulling
 from syncer.client import HeifyError, Rejected
@@ -122,8 +123,8 @@ def release_expired_claims() -> int:
 
 
 def apply_sampling_rules(rule_id: int | None = None) -> str:
-    """Once per period each rule fills the review queue (qa/sampling.py); running again moves nothing more."""
-    from qa import sampling
+    """Once per period each rule fills the review queue (qa/reviews/sampling.py); running again moves nothing more."""
+    from qa.reviews import sampling
 
     return "; ".join(str(run) for run in sampling.sampling_rules_apply(rule_id=rule_id)) or "no active rule"
 
@@ -135,10 +136,10 @@ SCHEDULES = {
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
     "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
     "review sampling rules": ("syncer.tasks.apply_sampling_rules", "REVIEW_SAMPLING_EVERY_MINUTES"),
-    "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
-    "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
+    "alerts deliveries due": ("qa.alerts.services.deliveries_due", "ALERT_EVERY_MINUTES"),
+    "alerts claims waiting": ("qa.alerts.services.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
-WEEKLY_SUMMARY = ("weekly summary", "qa.weekly_summary.weekly_summaries_send")
+WEEKLY_SUMMARY = ("weekly summary", "qa.insights.weekly_summary.weekly_summaries_send")
 
 
 def ensure_schedules() -> None:

@@ -6,7 +6,7 @@ The payload is a hint, never the truth: each event is stored, then the
 transcription it names is fetched from the API (syncer.tasks).
 
 The body is checked before use: at most MAX_BODY bytes, JSON nested at most
-qa.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
+qa.mirror.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
 body that fails is answered 400 and stored as refused. The same event (kind,
 id, reported status, whatever their case) delivered again within HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS
 is stored as a duplicate and fetches nothing; the unique `replay_key` makes
@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.models import WebhookEvent
 

@@ -1,4 +1,5 @@
-"""Admin for managers: how the reviewers' verdicts agree with the AI's (qa/agreement.py), one evaluator at a time.
+"""Admin for managers: how the reviewers' verdicts agree with the AI's (qa/reviews/agreement.py), one evaluator
+at a time.
 
 The changelist is replaced by one page: pick an evaluator and a date range; per
 criterion the agreement rate and Cohen's kappa with its 95% interval, the calls
@@ -14,9 +15,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
-from qa import agreement, policy
+from qa import policy
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Evaluator, EvaluatorAgreement
+from qa.reviews import agreement
 
 
 def _date(value: str) -> date | None:

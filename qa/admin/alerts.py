@@ -1,7 +1,7 @@
 """Admin for alerts: the rules QA managers set, and every alert with the state of its deliveries.
 
 Rules are QA managers' business (whoever may manage the review queues);
-alerts are read-only here, written only by qa.alerts, with one action: try a
+alerts are read-only here, written only by qa.alerts.services, with one action: try a
 delivery that gave up once more.
 """
 
@@ -10,9 +10,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from qa import blinding, policy
+from qa import policy
 from qa.admin.base import ReadOnlyAdmin
 from qa.models import Alert, AlertDelivery, AlertRule
+from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
 
@@ -31,7 +32,7 @@ class ManagersOnly:
 
 
 class JobStateShown:
-    """For rules a scheduled job applies: why it last failed on one (qa.job_items), in the list and on the form.
+    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
     Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
 
     @admin.display(description="job")
@@ -92,7 +93,7 @@ class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # A critical fail's alert gives the call's score: not listed to a manager scoring the call blind, as it is
-        # not sent to them (qa.alerts.recipients).
+        # not sent to them (qa.alerts.services.recipients).
         return super().get_queryset(request).exclude(
             rule__kind=AlertRule.Kind.CRITICAL_FAIL, transcription__in=blinding.blind_calls(request.user),
         ).prefetch_related(Prefetch("deliveries", AlertDelivery.objects.order_by("channel")))
@@ -119,5 +120,5 @@ class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
         ids = list(failed.values_list("pk", flat=True))
         failed.update(state=AlertDelivery.State.PENDING, next_attempt_at=timezone.now(), attempts=0)
         for pk in ids:
-            async_task("qa.alerts.delivery_attempt", pk)
+            async_task("qa.alerts.services.delivery_attempt", pk)
         self.message_user(request, format_html("{} deliver{} queued again.", len(ids), "y" if len(ids) == 1 else "ies"))

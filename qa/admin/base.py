@@ -1,7 +1,7 @@
 """What the editable Heify objects share in the admin.
 
 Forms carry the version the user started from, so a save based on an old
-version is refused with both versions shown; saving goes through qa.services,
+version is refused with both versions shown; saving goes through qa.mirror.services,
 never through ModelForm.save, so the admin holds no rule of its own. Saving
 and deleting run outside Django's usual transaction around the whole view:
 the service writes in short transactions of its own and calls Heify between
@@ -20,11 +20,12 @@ from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import heify, rules, services
+from qa import heify
+from qa.mirror import rules, services
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
-    """Run a rule from qa.rules; file its messages on the form's fields (or the form)."""
+    """Run a rule from qa.mirror.rules; file its messages on the form's fields (or the form)."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -39,7 +40,7 @@ def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
 class PrettyJSONField(forms.JSONField):
     """A JSON editor that shows the whole object, indented.
 
-    The text is read by qa.rules.parse_json, within the limits every entry
+    The text is read by qa.mirror.rules.parse_json, within the limits every entry
     point shares (depth, size, numbers, NUL), not by a bare json.loads, which
     recurses out on deep nesting and lets NaN and 5,000-digit numbers through.
     `name` starts the messages (`metadata.team: ...`).

@@ -1,4 +1,4 @@
-"""Admin for calibration sessions (qa/calibration.py).
+"""Admin for calibration sessions (qa/reviews/calibration.py).
 
 Managers set a session up (calls, reviewers, an optional expert) with the
 admin's own form, see the results at any time and close it. A rater has two
@@ -18,10 +18,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from qa import calibration, policy, rules
+from qa import policy
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
+from qa.mirror import rules
 from qa.models import CalibrationSession
+from qa.reviews import calibration
 
 
 class CalibrationSessionForm(forms.ModelForm):

@@ -4,8 +4,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
-from qa import policy, rules, services, webhook_urls
+from qa import policy
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
+from qa.mirror import rules, services, webhook_urls
 from qa.models import Configuration, ExtractionField
 
 

@@ -1,6 +1,6 @@
 """Admin for evaluator revisions: read-only, and one page per evaluator with a diff between any two.
 
-Revisions are written by qa.revisions when criteria change; nobody adds, edits
+Revisions are written by qa.mirror.revisions when criteria change; nobody adds, edits
 or deletes one here. Whoever may read evaluators may read their revisions.
 """
 
@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from qa import policy, revisions
+from qa import policy
 from qa.admin.base import ReadOnlyAdmin
+from qa.mirror import revisions
 from qa.models import Evaluator, EvaluatorRevision
 from qa.policy import Permission
 

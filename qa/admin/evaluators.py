@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from qa import rules, services
 from qa.admin.base import (
     GoneFilter,
     HeifyObjectAdmin,
@@ -14,6 +13,7 @@ from qa.admin.base import (
     check_rows,
     formset_rows,
 )
+from qa.mirror import rules, services
 from qa.models import Criterion, Evaluator
 
 

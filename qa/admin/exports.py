@@ -4,7 +4,7 @@ An export is its screen's own query: a list's is read from the admin's
 ChangeList for the same request, so it holds exactly the rows that the
 filters, the search and the screen's own visibility rules select (every page,
 not only the one shown), in the list's order; whoever may see the screen may
-export it, and nobody else. qa.exports writes the file.
+export it, and nobody else. qa.insights.exports writes the file.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa import analytics, blinding, exports, team
+from qa.insights import analytics, exports, team
 from qa.models import Transcription
+from qa.reviews import blinding
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
 # The transcription list's and the queues' evaluator filter (a related-field filter on Heify's id).

@@ -11,11 +11,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import analytics, blinding, heify, policy, revisions, rules, services, team
+from qa import heify, policy
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
+from qa.insights import analytics, team
+from qa.mirror import revisions, rules, services
 from qa.models import Participant
+from qa.reviews import blinding
 
 
 class ParticipantForm(VersionedForm):
@@ -166,7 +169,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         if not self.has_view_permission(request) or not policy.may_compare_with_heify(request.user):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not policy.may_compare_with_heify(request.user, participant):  # the role is allowed: blind, then
+        if blinding.blind_heify_ids(request.user, participant.heify_id):
             raise PermissionDenied(blinding.HEIFY_REPORT_WHILE_BLIND)
         ours = analytics.participant_report(participant)
         stored, problem = heify.participant_report(participant.heify_id, ask=False), ""

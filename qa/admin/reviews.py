@@ -2,9 +2,9 @@
 
 The queue list and the review page are the transcription screens
 (qa/admin/transcriptions.py) with the review's own columns, filters, buttons
-and forms on top. Every button posts to one view that calls qa.queues; the
-rules of what may move where live there and in qa.rules, and the page shows
-the buttons and forms qa.queues.allowed_steps allows, nothing it restates.
+and forms on top. Every button posts to one view that calls qa.reviews.queues; the
+rules of what may move where live there and in qa.mirror.rules, and the page shows
+the buttons and forms qa.reviews.queues.allowed_steps allows, nothing it restates.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
-from qa import calibration, policy, queues, rules
+from qa import policy
 from qa.admin.transcriptions import TranscriptionAdmin, format_score
+from qa.mirror import rules
+from qa.mirror.rules import Group, Status
 from qa.models import ReviewItem, Transcription
-from qa.rules import Group, Status
+from qa.reviews import calibration, queues
 
 DEFAULT_QUEUE = Group.PENDING_REVIEW
 NO_GROUP = "none"
@@ -78,7 +80,7 @@ class ScoreFilter(admin.SimpleListFilter):
 
 
 class ReassignForm(forms.Form):
-    """Only the user is parsed here; the reason and whether the user reviews are qa.queues' to judge."""
+    """Only the user is parsed here; the reason and whether the user reviews are qa.reviews.queues' to judge."""
 
     to_user = forms.ModelChoiceField(
         get_user_model().objects.filter(is_active=True),
@@ -152,11 +154,11 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
     def detail_context(self, request, obj: Transcription) -> dict:
         context = super().detail_context(request, obj)
-        ai_hidden = bool(context["ai_hidden"])  # a rater scoring this call blind (qa.calibration)
+        ai_hidden = bool(context["ai_hidden"])  # a rater scoring this call blind (qa.reviews.calibration)
         steps = queues.allowed_steps(request.user, obj, ai_hidden=ai_hidden)
         verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
-        blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.calibration)
-        if ai_hidden:  # nobody's verdict on the AI's either (and they may record none: qa.queues.step_refusal)
+        blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.reviews.calibration)
+        if ai_hidden:  # nobody's verdict on the AI's either (and they may record none: qa.reviews.queues.step_refusal)
             verdicts = {}
         for row in context["criteria_rows"]:
             row["verdict"] = verdicts.get(row["name"])
@@ -193,7 +195,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             "reopen": "Reopened.", "reassign": "Reassigned.", "note": "Note saved.", "verdict": "Verdict saved."}
 
     def review_step(self, request, pk: int, step: str):
-        """One button or form of the review page: call qa.queues, say what happened, go back.
+        """One button or form of the review page: call qa.reviews.queues, say what happened, go back.
 
         Whether the user's role allows the step is asked before the call is
         looked up: without it, the answer is 403 whether the call exists or not.

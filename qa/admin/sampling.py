@@ -1,4 +1,4 @@
-"""Admin for sampling rules (qa/sampling.py): QA managers write them; the scheduled job applies them.
+"""Admin for sampling rules (qa/reviews/sampling.py): QA managers write them; the scheduled job applies them.
 
 A rule's owner is the manager who created it: calls are moved in their name.
 "Show what the next run would move" is the command's --dry-run, on screen.
@@ -10,10 +10,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import policy, rules, sampling
+from qa import policy
 from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
+from qa.mirror import rules
 from qa.models import SamplingRule
+from qa.reviews import sampling
 
 
 class SamplingRuleForm(forms.ModelForm):

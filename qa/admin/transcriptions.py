@@ -31,10 +31,11 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa import blinding, queues, revisions, rules, services
 from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
+from qa.mirror import revisions, rules, services
+from qa.mirror.rules import Group, Status
 from qa.models import (
     CALL_SEARCH_TABLE,
     CRITERION_TYPE_CHOICES,
@@ -44,7 +45,7 @@ from qa.models import (
     Participant,
     Transcription,
 )
-from qa.rules import Group, Status
+from qa.reviews import blinding, queues
 
 
 class UploadForm(forms.Form):
@@ -302,7 +303,8 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         return capped_paginator(request, queryset, per_page)
 
     def get_search_results(self, request, queryset, search_term):
-        # Every list of calls (and its export) leaves out those its reader is calibrating blind (qa.calibration).
+        # Every list of calls (and its export) leaves out those its reader is calibrating blind
+        # (qa.reviews.calibration).
         queryset = blinding.without_blind_calls(queryset, request.user)
         return queryset.filter(call_search(search_term)), False
 
@@ -359,7 +361,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    # --- bulk moves between queues (those qa.queues lets move calls) -------------------------
+    # --- bulk moves between queues (those qa.reviews.queues lets move calls) -------------------------
 
     def has_manage_permission(self, request):
         return queues.step_refusal(request.user, queues.Step.MOVE) is None
@@ -459,7 +461,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     def detail_context(self, request, obj: Transcription) -> dict:
         """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
         the reader, the criteria)."""
-        blind = blinding.blind_call_ids(request.user)  # may_see_ai_verdicts, for this call and the ones it lists
+        blind = blinding.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
         ai_hidden = obj.pk in blind
         criteria_rows = self._criteria_rows(obj)
         if ai_hidden:
@@ -536,7 +538,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
 
     def _criteria_rows(self, obj: Transcription) -> list[dict]:
         """Each result Heify gave, with its criterion matched by name in the evaluator's revision that scored the
-        call (qa.revisions: its weights give the points, whatever the evaluator's criteria are now).
+        call (qa.mirror.revisions: its weights give the points, whatever the evaluator's criteria are now).
 
         A result whose criterion is not in that revision (renamed, or the
         evaluator is missing) still shows, without type, weight or description.

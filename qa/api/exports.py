@@ -1,7 +1,7 @@
 """CSV and .xlsx from the API's lists: `?format=csv` or `Accept: text/csv` (and `xlsx`), with the list's filters.
 
 An export holds every row the filters select, in the list's order, with no
-pagination (`limit` and `cursor` do not apply); it streams (qa.exports). Only
+pagination (`limit` and `cursor` do not apply); it streams (qa.insights.exports). Only
 lists export: a single object answers 404 to `?format=csv`, as DRF answers any
 format a view does not offer. Errors stay JSON whatever was asked for, so a
 script reads a 400 or a 403 the same way as from any other request.
@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from qa import exports
+from qa.insights import exports
 
 
 class _ExportRenderer(BaseRenderer):

@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from qa import rules
+from qa.mirror import rules
 from qa.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
 
 NO_GROUP = "none"

@@ -6,7 +6,7 @@ clients generated from it send exactly that. A view that takes a file would
 name its own parser_classes (DRF's MultiPartParser); none does today (uploads
 go through the admin).
 
-JSON is read by qa.rules.load_json, within the limits every entry point
+JSON is read by qa.mirror.rules.load_json, within the limits every entry point
 shares (depth, numbers, NaN, NUL); a bad body is a 400, never a 500. The
 body's size is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (413, see qa.api.errors).
 """
@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from qa import rules
+from qa.mirror import rules
 
 
 class JSONParser(parsers.JSONParser):

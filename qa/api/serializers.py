@@ -1,7 +1,7 @@
 """Objects in Heify's own JSON shape, plus read-only sync fields.
 
 Serializers check the shape of input (types, required fields); Heify's rules
-are applied by qa.services when the view saves, so the admin and the API give
+are applied by qa.mirror.services when the view saves, so the admin and the API give
 the same messages.
 """
 
@@ -12,13 +12,14 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import blinding, revisions, rules, webhook_urls
+from qa.mirror import revisions, rules, webhook_urls
+from qa.mirror.rules import Status
 from qa.models import GROUP_CHOICES, STATUS_CHOICES
-from qa.rules import Status
+from qa.reviews import blinding
 
 
 class StorableJSONField(serializers.JSONField):
-    """Any JSON within qa.rules' limits: PostgreSQL can store it and Heify can be sent it."""
+    """Any JSON within qa.mirror.rules' limits: PostgreSQL can store it and Heify can be sent it."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -145,7 +146,7 @@ class TranscriptionSerializer(serializers.Serializer):
         return revisions.call_revision(obj)
 
     def ai_hidden(self, obj) -> bool:
-        """qa.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
+        """qa.reviews.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
         if "blind_call_ids" not in self.context:
             user = getattr(self.context.get("request"), "user", None)
             self.context["blind_call_ids"] = blinding.blind_call_ids(user) if user else None

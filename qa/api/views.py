@@ -1,4 +1,4 @@
-"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.services.
+"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.mirror.services.
 
 Every answer is wrapped as Heify wraps its own ({"data": ...}). A write that
 Heify took answers 200/201; one that waits because Heify is unreachable
@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, blinding, calibration, exports, heify, policy, queues, revisions, services
+from qa import heify, policy
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -40,7 +40,10 @@ from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
+from qa.insights import analytics, exports
+from qa.mirror import revisions, services
 from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.reviews import blinding, calibration, queues
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -293,9 +296,9 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
             )
         participant = self.get_object()
-        if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user, participant):
-            raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)  # the role is allowed: what is left is the blind rule
         blind = blinding.blind_heify_ids(request.user, participant.heify_id)
+        if blind and query.validated_data["remote"]:
+            raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)
         # Without the calls the reader scores blind, in any figure.
         report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind)
         body = {"data": report}
@@ -338,12 +341,13 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
 
     def get_permissions(self):
         if self.action in REVIEW_STEPS and self.request.method == "POST":
-            # Who may take a review step is qa.queues' to decide (see _step).
+            # Who may take a review step is qa.reviews.queues' to decide (see _step).
             return [IsAuthenticated()]
         return super().get_permissions()
 
     def filter_queryset(self, queryset):
-        # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
+        # A list leaves out the calls its reader is calibrating blind (qa.reviews.calibration); their own
+        # address answers.
         queryset = super().filter_queryset(queryset)
         return blinding.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
 
@@ -416,7 +420,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
             queues.require_step(request.user, queues.Step.NOTE)  # before the lookup, as in _step
         obj = self.get_object()
         if request.method == "GET":
-            history = calibration.visible_history(obj, ai_hidden=not policy.may_see_ai_verdicts(request.user, obj))
+            history = calibration.visible_history(obj, ai_hidden=blinding.hides_ai_from(request.user, obj))
             return Response({"data": s.ReviewEventSerializer(history[:500], many=True).data})
         serializer = s.NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -425,7 +429,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
 
 
-# The review actions (POST) and the step of qa.queues each takes.
+# The review actions (POST) and the step of qa.reviews.queues each takes.
 REVIEW_STEPS = {"claim": queues.Step.CLAIM, "release": queues.Step.RELEASE, "archive": queues.Step.ARCHIVE,
                 "move": queues.Step.MOVE, "notes": queues.Step.NOTE}
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from qa.rules import failed_criteria
+from qa.mirror.rules import failed_criteria
 
 BATCH = 2000
 

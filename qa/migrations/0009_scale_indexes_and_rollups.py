@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from qa import rollups
+from qa.mirror import rollups
 
 # The list's search (qa.admin.transcriptions.call_search): `UPPER(name::text) LIKE UPPER('%word%')` is what
 # Django's icontains sends on PostgreSQL, and a trigram index (pg_trgm) on that expression serves it. In SQL:

@@ -6,7 +6,7 @@ The three index rebuilds and the recount block writes to the calls while they ru
 
 from django.db import migrations, models
 
-from qa import rollups
+from qa.mirror import rollups
 
 
 def recount_rollups(apps, schema_editor):

@@ -3,7 +3,7 @@
 No development or CI machine reaches api.heify.com, so the production client
 (syncer.client) is pointed at this instead. It follows the API as the notes
 describe it (shared/heify-api-notes.md, sections 1, 2 and 4) and as
-syncer.contract assumes it, validates with qa.rules, and can inject faults.
+syncer.contract assumes it, validates with qa.mirror.rules, and can inject faults.
 
     with running_emulator(EmulatorState(processing_seconds=0)) as heify:
         httpx.get(heify.url + "/configuration", headers={"x-api-key": heify.api_key})

@@ -7,7 +7,7 @@ every change stores a new dict, so a reference handed out stays consistent
 without holding the lock. One `threading.RLock` guards every change.
 
 Heify's rules are not re-stated here: bodies are mapped to the back office's
-flat field names and checked by `qa.rules` (the one place each rule lives).
+flat field names and checked by `qa.mirror.rules` (the one place each rule lives).
 HTTP is not here either (see `app.py`); operations raise `ApiError`, which the
 app turns into Heify's error shape.
 
@@ -67,7 +67,8 @@ from urllib.parse import urlsplit
 import httpx
 from django.core.exceptions import ValidationError
 
-from qa import analytics, rules
+from qa.insights import analytics
+from qa.mirror import rules
 from syncer import contract, demo, mirror
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def _type_name(value: Any) -> str:
 
 
 def _rule(func: Callable, *args, **kwargs):
-    """Apply a rule of qa.rules; its messages become a 400 naming every problem."""
+    """Apply a rule of qa.mirror.rules; its messages become a 400 naming every problem."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -675,7 +676,7 @@ class EmulatorState:
     # --- analytics -----------------------------------------------------------------------------------
 
     def analytics_participant(self, body: dict) -> dict:
-        """POST /analytics-participant: counts against the monthly quota, then asks qa.analytics."""
+        """POST /analytics-participant: counts against the monthly quota, then asks qa.insights.analytics."""
         unknown = sorted(set(body) - {"participant_id"})
         if unknown:
             raise _invalid(f"unknown field(s) {', '.join(unknown)}; the body is {{\"participant_id\": ...}}")
@@ -814,7 +815,7 @@ class EmulatorState:
 def participant_report_from_payloads(
     participant_id: str, transcriptions: list[dict], evaluators: list[dict], now: datetime, *, as_of=None,
 ) -> dict:
-    """qa.analytics' participant report from Heify JSON: the participant's transcription payloads and
+    """qa.insights.analytics' participant report from Heify JSON: the participant's transcription payloads and
     every evaluator payload, read by the upsert path's parsers (syncer.mirror), so a call means here
     what it means in the mirror; `now` is an aware UTC datetime. It becomes the answer's `data`."""
     return analytics.participant_report_from_parsed(
@@ -888,7 +889,7 @@ def synthesize_details(
     """The `details` of a completed call: conversation, summary, fields and evaluation.
 
     Built by the demo generator (`_Generator.details`), as the demo's calls are;
-    the score only from `qa.rules.evaluation_score`.
+    the score only from `qa.mirror.rules.evaluation_score`.
     """
     spec = _demo_spec(configuration)
     generator = demo._Generator(rng, completed_at)

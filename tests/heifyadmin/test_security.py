@@ -24,8 +24,8 @@ from knox.models import AuthToken
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from qa import rules
 from qa.api.urls import router
+from qa.mirror import rules
 from qa.models import Configuration
 from syncer import mirror
 from tests import builders

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from qa import agreement, queues
-from qa.agreement import cohen_kappa
 from qa.models import CriterionVerdict, Evaluator, Transcription
+from qa.reviews import agreement, queues
+from qa.reviews.agreement import cohen_kappa
 from tests import builders
 from tests.builders import person
 from tests.qa.test_api import API, assert_error, client_for

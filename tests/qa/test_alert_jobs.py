@@ -9,8 +9,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts, queues, rules
+from qa.alerts import services as alerts
+from qa.mirror import rules
 from qa.models import Alert, AlertDelivery, AlertRule, Transcription
+from qa.reviews import queues
 from tests import builders
 from tests.qa.test_alerts import calls_for
 

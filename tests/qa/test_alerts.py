@@ -17,8 +17,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import alerts, analytics, queues
+from qa.alerts import services as alerts
+from qa.insights import analytics
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
+from qa.reviews import queues
 from syncer import tasks
 from tests import builders
 from tests.builders import person

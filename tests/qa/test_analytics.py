@@ -1,4 +1,5 @@
-"""The participant analytics report (qa.analytics): Heify's example reproduced, and each rule on hand-computed data.
+"""The participant analytics report (qa.insights.analytics): Heify's example reproduced, and each rule on
+hand-computed data.
 
 Data goes in as Heify payloads through the one upsert path (the `load` fixture).
 """
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import analytics
+from qa.insights import analytics
+from qa.mirror import report_rules
 from qa.models import Participant
 from syncer import demo
 from syncer.emulator import participant_report_from_payloads
@@ -326,7 +328,7 @@ def test_the_cap_is_told_apart_from_calls_at_the_same_instant(load, agent, score
 
 
 def test_heifys_own_cap_of_20000_calls(load, agent, scorecard):
-    assert analytics.ReportSettings.current().query_limit == 20_000  # the setting's default is Heify's cap
+    assert report_rules.ReportSettings.current().query_limit == 20_000  # the setting's default is Heify's cap
     start = datetime(2026, 1, 1, tzinfo=UTC)
     calls = [
         call(agent, when=(start + timedelta(minutes=i)).isoformat(), score=i % 101, evaluator=scorecard)
@@ -413,7 +415,7 @@ def test_score_buckets_at_their_boundaries(load, agent):
     scores = [0, 20, 20.5, 40, 40.01, 60, 60.5, 80, 80.01, 100]
     load(transcriptions=[call(agent, when=march(1 + i), score=score) for i, score in enumerate(scores)])
     assert report(agent)["score_distribution"] == {"0-20": 2, "21-40": 2, "41-60": 2, "61-80": 2, "81-100": 2}
-    assert [analytics.score_bucket(s) for s in (20, 20.5, 40, 100)] == ["0-20", "21-40", "21-40", "81-100"]
+    assert [report_rules.score_bucket(s) for s in (20, 20.5, 40, 100)] == ["0-20", "21-40", "21-40", "81-100"]
 
 
 def test_durations_exactly_on_the_percentiles(load, agent):

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from qa import calibration
-from qa.agreement import fleiss_kappa
 from qa.models import CalibrationSession, Transcription
+from qa.reviews import calibration
+from qa.reviews.agreement import fleiss_kappa
 from tests import builders
 from tests.builders import person
 

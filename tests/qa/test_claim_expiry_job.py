@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
-from qa import queues
 from qa.models import Transcription
+from qa.reviews import queues
 from tests import builders
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qa import analytics, queues, team
+from qa.insights import analytics, team
 from qa.models import Participant, Transcription
+from qa.reviews import queues
 from syncer import pull
 from tests import builders
 

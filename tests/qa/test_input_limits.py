@@ -13,7 +13,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import rules
+from qa.mirror import rules
 from qa.models import Evaluator, Participant
 from tests import builders
 

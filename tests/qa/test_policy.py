@@ -1,6 +1,6 @@
 """qa.policy: every answer for every kind of user, the reviewers() selector, the doors that ask it (a DRF
 permission class, the template filter, the pages whose links it decides), and the layout rule that keeps the
-permission names in it alone."""
+permission names in it alone. (The blind rule's answers: tests/security/test_calibration_blind.py.)"""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.template import Context, Template
 from django.test import Client
 
-from qa import calibration, policy
+from qa import policy
 from qa.admin.calibration import CalibrationSessionForm
 from qa.api.permissions import requires
-from qa.models import Participant, Transcription
+from qa.models import Participant
 from qa.policy import Permission
 from tests import builders
 from tests.builders import person
@@ -96,40 +96,10 @@ def test_questions_about_the_person(users, question, who):
 
 
 @pytest.fixture
-def blind(load, users):
-    """An open calibration session on one participant's calls, rated by the reviewer and the superuser (who
-    have not submitted), set up by the manager; and a call of another participant, in no session."""
-    evaluator = builders.evaluator_payload()
-    agent, other = builders.participant_payload(tag="Agent Blind"), builders.participant_payload(tag="Agent Other")
-    load(evaluators=[evaluator], participants=[agent, other], transcriptions=[
-        builders.transcription_payload(evaluator=evaluator, participant=agent, name="rated"),
-        builders.transcription_payload(evaluator=evaluator, participant=other, name="outside")])
-    rated = Transcription.objects.get(name="rated")
-    session = calibration.calibration_session_create(name="March", calls=[rated], reviewers=[users[R], users[SU]],
-                                                     acting_user=users[M])
-    return SimpleNamespace(
-        session=session, rated=rated, outside=Transcription.objects.get(name="outside"),
-        agent=Participant.objects.get(heify_id=agent["participant_id"]),
-        other=Participant.objects.get(heify_id=other["participant_id"]))
-
-
-def test_may_compare_with_heify_about_a_participant(users, blind):
-    # Heify's report shows the calls the superuser scores blind: not theirs to ask for until they submit.
-    assert answers(users, lambda user: policy.may_compare_with_heify(user, blind.agent)) == {M}
-    assert answers(users, lambda user: policy.may_compare_with_heify(user, blind.other)) == {SU, M}
-
-
-def test_may_see_ai_verdicts(users, blind):
-    # The blind rule only (plain staff may not open the call at all: their model permissions say so).
-    assert answers(users, lambda user: policy.may_see_ai_verdicts(user, blind.rated)) == {M, S}
-    assert answers(users, lambda user: policy.may_see_ai_verdicts(user, blind.outside)) == {SU, M, R, S}
-
-
-def test_a_rater_sees_the_ai_verdicts_once_they_submit(users, blind):
-    given = {(blind.rated.pk, name): True for name in calibration.call_criteria(blind.rated)}
-    calibration.calibration_answers_save(session=blind.session, rater=users[R], answers=given, submit=True)
-    assert policy.may_see_ai_verdicts(users[R], blind.rated)
-    assert not policy.may_see_ai_verdicts(users[SU], blind.rated)
+def participant(load):
+    payload = builders.participant_payload()
+    load(participants=[payload])
+    return Participant.objects.get(heify_id=payload["participant_id"])
 
 
 # --- reviewers() ---------------------------------------------------------------------------------------
@@ -201,9 +171,9 @@ def test_the_admin_home_shows_the_review_queues_to_those_who_read_them(users):
         assert ("/admin/qa/participant/team/" in html) is (kind != S), kind
 
 
-def test_the_compare_with_heify_button_is_for_managers(users, blind):
+def test_the_compare_with_heify_button_is_for_managers(users, participant):
     for kind in (SU, M, R):
-        html = page(users[kind], f"/admin/qa/participant/{blind.other.pk}/change/")
+        html = page(users[kind], f"/admin/qa/participant/{participant.pk}/change/")
         assert ("Compare with Heify" in html) is (kind in (SU, M)), kind
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import queues
 from qa.models import ReviewEvent, Transcription
+from qa.reviews import queues
 from syncer import pull, push
 from tests import builders
 from tests.builders import person

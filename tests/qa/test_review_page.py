@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from qa import queues
 from qa.models import Transcription
+from qa.reviews import queues
 from tests import builders
 from tests.builders import person
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from qa import revisions, services
+from qa.mirror import revisions, services
 from qa.models import Evaluator, EvaluatorRevision, Participant, Transcription
 from tests import builders
 from tests.qa.test_api import API, assert_error, client_for, user_with
@@ -96,7 +96,7 @@ def test_each_call_records_the_revision_in_force_when_heify_completed_it(load):
     by_id = dict(revisions.with_evaluator_revision(Transcription.objects.all()).values_list(
         "heify_id", "evaluator_revision"))
     assert by_id == {before["transcription_id"]: 1, after["transcription_id"]: 2, failed["transcription_id"]: None}
-    # The same answer from the CASE over one evaluator's revisions (qa.whatif reads it that way).
+    # The same answer from the CASE over one evaluator's revisions (qa.scorecards.whatif reads it that way).
     starts = revisions.revision_starts(Evaluator.objects.get())
     cased = Transcription.objects.annotate(n=revisions.revision_case(starts)).values_list("heify_id", "n")
     assert dict(cased) == by_id

@@ -7,7 +7,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import rules
+from qa.mirror import rules
 from qa.models import AlertRule, Configuration, Evaluator, SamplingRule
 from syncer import pull
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from qa import rules
+from qa.mirror import rules
 
 
 def crit(name, type_="boolean", weight=50, **extra):

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from qa import queues, rules, sampling
+from qa.mirror import rules
 from qa.models import Participant, ReviewEvent, SamplingPick, SamplingRule, Transcription
+from qa.reviews import queues, sampling
 from tests import builders
 from tests.builders import person
 

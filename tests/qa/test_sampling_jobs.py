@@ -8,8 +8,9 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import rules, sampling
+from qa.mirror import rules
 from qa.models import SamplingRule, Transcription
+from qa.reviews import sampling
 from syncer import tasks
 from tests import builders
 

@@ -16,11 +16,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qa import queues, rollups, team
 from qa.admin import paging
 from qa.admin.transcriptions import TranscriptionAdmin
-from qa.analytics import participant_dashboard, participant_report
+from qa.insights import team
+from qa.insights.analytics import participant_dashboard, participant_report
+from qa.mirror import rollups
 from qa.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
+from qa.reviews import queues
 from syncer import mirror, pull
 from tests import builders
 

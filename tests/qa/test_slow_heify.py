@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
 
-from qa import services
+from qa.mirror import services
 from qa.models import Participant, ReviewEvent, Transcription
 from syncer import pull, push
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.core import mail
 
-from qa import weekly_summary
+from qa.insights import weekly_summary
 from tests import builders
 from tests.builders import person
 

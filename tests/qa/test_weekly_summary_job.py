@@ -11,7 +11,8 @@ from django.core import mail
 from django.utils import timezone
 from django_q.models import Schedule
 
-from qa import rules, weekly_summary
+from qa.insights import weekly_summary
+from qa.mirror import rules
 from qa.models import WeeklySummarySent
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def test_a_manager_whose_mail_fails_never_stops_the_others():
     assert set(WeeklySummarySent.objects.values_list("user", flat=True)) == {first.pk, last.pk}
 
     retry = Schedule.objects.get(name=weekly_summary.RETRY_SCHEDULE)
-    assert retry.func == "qa.weekly_summary.weekly_summaries_retry" and retry.schedule_type == Schedule.ONCE
+    assert retry.func == "qa.insights.weekly_summary.weekly_summaries_retry" and retry.schedule_type == Schedule.ONCE
     assert timezone.now() < retry.next_run <= timezone.now() + rules.job_retry_delay(1)
     kwargs = ast.literal_eval(retry.kwargs)
     assert kwargs == {"today": MONDAY.isoformat(), "attempt": 2}

@@ -12,8 +12,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import calibration, policy, queues
 from qa.models import Transcription
+from qa.reviews import blinding, calibration, queues
 from tests import builders
 from tests.builders import person
 
@@ -151,7 +151,7 @@ def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
 
 
 def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
-    from qa import exports
+    from qa.insights import exports
 
     call = world["call"]
     table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},
@@ -172,7 +172,7 @@ def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
 
 def test_a_closed_session_hides_nothing(client, world):
     calibration.calibration_session_close(session=world["session"], acting_user=world["max"])
-    assert policy.may_see_ai_verdicts(world["ann"], world["call"])
+    assert not blinding.hides_ai_from(world["ann"], world["call"])
     assert shows_ai(page(client, world["ann"], world["call"], "reviewitem"))
 
 
@@ -278,7 +278,7 @@ def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(client, wor
                                                                     django_capture_on_commit_callbacks):
     from django.core import mail
 
-    from qa import alerts
+    from qa.alerts import services as alerts
     from qa.models import AlertRule, Participant
 
     for name in ("ann", "bob", "cleo"):
@@ -325,6 +325,6 @@ def test_the_expert_is_blind_too_until_they_submit(world):
         name="With an expert", calls=[world["call"]], reviewers=[world["bob"], world["cleo"]], expert=world["ann"],
         acting_user=world["max"])
     calibration.calibration_session_close(session=world["session"], acting_user=world["max"])  # ann's other one
-    assert not policy.may_see_ai_verdicts(world["ann"], world["call"])
+    assert blinding.hides_ai_from(world["ann"], world["call"])
     submit_all(session, world["ann"])
-    assert policy.may_see_ai_verdicts(world["ann"], world["call"])
+    assert not blinding.hides_ai_from(world["ann"], world["call"])

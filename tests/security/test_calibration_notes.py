@@ -5,8 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from qa import calibration, rules
+from qa.mirror import rules
 from qa.models import CalibrationAnswer, Transcription
+from qa.reviews import calibration
 from tests import builders
 from tests.builders import person
 

@@ -8,14 +8,14 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from qa import exports
+from qa.insights import exports
 from qa.models import Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 TAGS = ["Ann\x01Bell", "Line\r\nbreak\tand\x0b\x1f\x7f", "[Team]: a/b\\c*d?e", "'quoted'", "x" * 200,
-        "\x01\x02\x03"]  # (a lone surrogate is refused before it is stored: qa.rules)
+        "\x01\x02\x03"]  # (a lone surrogate is refused before it is stored: qa.mirror.rules)
 
 
 @pytest.mark.parametrize("tag", TAGS, ids=range(len(TAGS)))

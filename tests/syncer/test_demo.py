@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract, demo, mirror
 
 NOW = datetime(2026, 3, 14, 15, 30, 12, 345678, tzinfo=UTC)

@@ -24,7 +24,7 @@ from django.core.management import CommandError, call_command
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.emulator import EmulatorState, FixtureError, running_emulator
 from syncer.emulator import state as emulator_state

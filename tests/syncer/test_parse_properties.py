@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis): qa.rules and the one way in (heify_load, mirror.parse_*, load_snapshot)
+"""Property-based tests (hypothesis): qa.mirror.rules and the one way in (heify_load, mirror.parse_*, load_snapshot)
 on arbitrary JSON.
 
 Whatever comes in is accepted whole or refused with the documented error
@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa import rules
+from qa.mirror import rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
 from syncer import contract, mirror
 from tests import builders
@@ -61,7 +61,7 @@ DEEP = st.integers(min_value=rules.JSON_MAX_DEPTH - 2, max_value=rules.JSON_MAX_
 VALUES = JSON | DEEP
 
 
-# --- qa.rules -----------------------------------------------------------------------------------------------
+# --- qa.mirror.rules -----------------------------------------------------------------------------------------------
 
 
 def field_data(keys):

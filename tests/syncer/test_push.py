@@ -306,7 +306,8 @@ def test_the_etag_a_save_answers_is_the_stored_version(admin_user, heify_account
 def test_a_change_whose_answer_was_lost_is_not_taken_for_a_conflict_by_the_next(heify_account, monkeypatch):
     from datetime import timedelta
 
-    from qa import heify, services
+    from qa import heify
+    from qa.mirror import services
 
     pull.pull(["participants"])
     participant = Participant.objects.first()

@@ -1,12 +1,12 @@
 """The push job takes waiting changes one by one: one it cannot finish is marked with its reason, tried again
-with back-off up to qa.rules.JOB_MAX_ATTEMPTS, then given up (refused, for a manager to resolve); the changes
+with back-off up to qa.mirror.rules.JOB_MAX_ATTEMPTS, then given up (refused, for a manager to resolve); the changes
 queued after it go on (issue 20, section 3)."""
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import rules
+from qa.mirror import rules
 from qa.models import Evaluator
 from syncer import pull, push
 from tests.qa.test_admin_editing import evaluator_form, rows_of

@@ -5,7 +5,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from qa import rules
+from qa.mirror import rules
 from syncer import mirror
 
 

@@ -317,7 +317,7 @@ def calls_table(
 ) -> Table:
     """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page. The AI's
     verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
-    qa.calibration)."""
+    qa.reviews.calibration)."""
     criteria = criterion_names(evaluator_id)
     fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
@@ -361,7 +361,7 @@ TEAM_COLUMNS = (
 
 
 def team_table(rows: list[dict], *, participant_url: Callable[[int], str]) -> Table:
-    """qa.team.team_overview's rows, as the overview shows them."""
+    """qa.insights.team.team_overview's rows, as the overview shows them."""
     headers = ["Participant", "Participant ID", *(h for h, _ in TEAM_COLUMNS[1:]), "Trend", "Previous avg",
                "Recent avg", "Degradation alert", "Participant page"]
     return Table(title="Team overview", headers=headers, rows=(
@@ -380,7 +380,7 @@ REPORT_COLUMNS = (
 
 
 def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data, without those the reader scores blind: qa.calibration's
+    """A participant report's calls (its raw_data, without those the reader scores blind: qa.reviews.calibration's
     blind_heify_ids, left out of the report), each with its review page."""
     return Table(
         title=f"{participant.tag} report",

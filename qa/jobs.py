@@ -2,7 +2,7 @@
 
 Each job takes its items one at a time, each in its own try. An item that
 raises is marked on its own row: why (its error field), how many times in a
-row (`job_failures`) and when to try again (`job_retry_at`, qa.rules'
+row (`job_failures`) and when to try again (`job_retry_at`, qa.mirror.rules'
 back-off); the job goes on with the next. At the JOB_MAX_ATTEMPTS-th failure
 it is given up: the job's own "stopped" state is set (a change refused, a
 rule switched off), with the reason shown in the admin, and the count starts
@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from qa import rules
+from qa.mirror import rules
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """What-if: an evaluator's past calls rescored with criteria that are not saved yet.
 
 Nothing is written here or sent to Heify. The criteria are checked by the rule
-a save applies (qa.rules.clean_criteria: same messages), and every score is
-computed by the score rule itself (qa.rules.evaluation_score, notes section
+a save applies (qa.mirror.rules.clean_criteria: same messages), and every score is
+computed by the score rule itself (qa.mirror.rules.evaluation_score, notes section
 4), never by a copy of it. The pass rule, the buckets and the rounding are the
-participant report's (qa.analytics).
+participant report's (qa.insights.analytics).
 
 What a call tells us is each criterion's pass/fail (criteria_results). That is
 all a boolean or strict criterion needs. A scale criterion adds value/5 ×
@@ -13,7 +13,7 @@ weight, so its value (1-5) must be known to rescore exactly:
   - else, when exactly one scale value of the call is unknown, the call's own
     score determines it: of the values its pass/fail allows (passed: 3-5,
     failed: 1-2), the one that reproduces the score under the revision that
-    scored the call (qa.revisions), if exactly one does;
+    scored the call (qa.mirror.revisions), if exactly one does;
   - otherwise the value is bounded by its pass/fail, the call's new score is a
     range (lowest and highest values), and the call counts in `inexact_calls`.
 A criterion of the new set that a call has no result for is not evaluated for
@@ -31,9 +31,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
-from qa import agreement, analytics, revisions, rules
+from qa.mirror import report_rules, revisions, rules
+from qa.mirror.rules import Status
 from qa.models import Evaluator, Participant, Transcription
-from qa.rules import Status
+from qa.reviews import agreement
 
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 20_000
@@ -128,7 +129,7 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
     (participant_id, score, critical, results as JSON text, revision that scored them, how many calls).
 
     Calls share few patterns, so the database sends far fewer rows than calls and most results are never
-    decoded; the revision comes from a CASE over the evaluator's revisions (qa.revisions.revision_case).
+    decoded; the revision comes from a CASE over the evaluator's revisions (qa.mirror.revisions.revision_case).
     """
     newest = Transcription.objects.filter(
         evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,
@@ -182,7 +183,7 @@ def evaluator_what_if(
         errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    config = analytics.ReportSettings.current()
+    config = report_rules.ReportSettings.current()
     by_revision = revisions.revision_criteria(evaluator)
     current = revisions.criteria_snapshot(evaluator.criteria.all())
     new = [{"name": c["name"], "type": c["type"], "weight": c["weight"]} for c in cleaned]
@@ -199,19 +200,19 @@ def evaluator_what_if(
 
 
 def _distribution(weighted) -> dict[str, int]:
-    counts = {label: 0 for label, _ in analytics.SCORE_BUCKETS}
+    counts = {label: 0 for label, _ in report_rules.SCORE_BUCKETS}
     for score, n in weighted:
-        counts[analytics.score_bucket(score)] += n
+        counts[report_rules.score_bucket(score)] += n
     return counts
 
 
 def _mean(total: float, count: int) -> float | int | None:
-    return analytics.mean_figure(total / count) if count else None
+    return report_rules.mean_figure(total / count) if count else None
 
 
 def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
     """rows: (participant_id, score before, critical before, Rescore, number of such calls)."""
-    passes = analytics.passes
+    passes = report_rules.passes
     total = sum(n for *_, n in rows)
     sums = defaultdict(float)
     counts = defaultdict(int)
@@ -254,10 +255,10 @@ def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
         "avg_score_before": _mean(sums["before"], total),
         "avg_score_after": _mean(sums["estimate"], total),
         "avg_score_after_range": [_mean(sums["low"], total), _mean(sums["high"], total)],
-        "pass_rate_before": analytics.rate_figure(counts["passed_before"], total),
-        "pass_rate_after": analytics.rate_figure(counts["passed_after"], total),
-        "pass_rate_after_range": [analytics.rate_figure(counts["passed_low"], total),
-                                  analytics.rate_figure(counts["passed_high"], total)],
+        "pass_rate_before": report_rules.rate_figure(counts["passed_before"], total),
+        "pass_rate_after": report_rules.rate_figure(counts["passed_after"], total),
+        "pass_rate_after_range": [report_rules.rate_figure(counts["passed_low"], total),
+                                  report_rules.rate_figure(counts["passed_high"], total)],
         "critical_fails_before": counts["critical_before"],
         "critical_fails_after": counts["critical_after"],
         "flipped_to_fail": counts["flipped_to_fail"],
@@ -286,9 +287,9 @@ def _most_affected(rows) -> list[dict]:
     for participant_id, (calls, before, after, inexact) in totals.items():
         people.append({
             "participant_id": participant_id, "tag": tags.get(participant_id, ""), "calls": calls,
-            "avg_score_before": analytics.mean_figure(before / calls),
-            "avg_score_after": analytics.mean_figure(after / calls),
-            "change": analytics.mean_figure((after - before) / calls),
+            "avg_score_before": report_rules.mean_figure(before / calls),
+            "avg_score_after": report_rules.mean_figure(after / calls),
+            "change": report_rules.mean_figure((after - before) / calls),
             "inexact_calls": inexact,
         })
     people.sort(key=lambda p: (-abs(p["change"]), p["tag"], p["participant_id"] or ""))

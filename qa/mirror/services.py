@@ -1,7 +1,7 @@
 """Actions that change the mirror on behalf of a person: <entity>_<verb>(*, ...).
 
 Admin screens, the REST API and tasks call these and hold no rule themselves.
-Each action checks Heify's rules (qa.rules), then sends the change to Heify
+Each action checks Heify's rules (qa.mirror.rules), then sends the change to Heify
 through qa.heify, in the three steps it describes, with no transaction open
 while Heify is called:
 - the change is written in one short transaction whose UPDATE is conditional
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from qa import heify, revisions, rules
+from qa import heify
+from qa.mirror import revisions, rules
 from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 
 

@@ -5,17 +5,17 @@ expert. Each rater answers pass/fail for every criterion of every call (the
 criteria the AI evaluated on it) without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
 submit, `session_results` is refused to them until then, and every other door
-to a session's calls asks one rule (qa.blinding) before it shows what the
+to a session's calls asks one rule (qa.reviews.blinding) before it shows what the
 AI said: the call's pages and the API's call (`blind_call_ids`,
-qa.policy.may_see_ai_verdicts), every call list and its export (`without_blind_calls`), a
+`hides_ai_from`), every call list and its export (`without_blind_calls`), a
 participant's report and dashboard, its calls and its figures alike
 (`blind_heify_ids`, left out of the report), the team overview
 (`blind_participants`), Heify's own report of them (refused), recording a
-verdict on the AI's (qa.queues.step_refusal), a critical fail's alert, sent
+verdict on the AI's (qa.reviews.queues.step_refusal), a critical fail's alert, sent
 (`blind_raters`) or listed (`blind_calls`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
-submitted (qa.agreement.fleiss_kappa), each reviewer's agreement with the
+submitted (qa.reviews.agreement.fleiss_kappa), each reviewer's agreement with the
 expert, and the criteria to discuss first (lowest agreement first). A manager
 closes the session; the answers are kept.
 """
@@ -28,8 +28,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, policy, queues, rules
-from qa.agreement import fleiss_kappa
+from qa import policy
+from qa.mirror import report_rules, rules
 from qa.models import (
     CalibrationAnswer,
     CalibrationSession,
@@ -38,6 +38,8 @@ from qa.models import (
     ReviewEvent,
     Transcription,
 )
+from qa.reviews import queues
+from qa.reviews.agreement import fleiss_kappa
 
 AI = "AI"
 
@@ -114,8 +116,7 @@ def has_submitted(session: CalibrationSession, user) -> bool:
 
 
 def visible_history(call: Transcription, *, ai_hidden: bool):
-    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (not
-    qa.policy.may_see_ai_verdicts)."""
+    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (hides_ai_from)."""
     history = queues.history(call)
     return history.exclude(action=ReviewEvent.Action.VERDICT) if ai_hidden else history
 
@@ -152,7 +153,7 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
-    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.rules).
+    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.mirror.rules).
     kept = {}
     for (call_pk, name), passed in answers.items():
         if not isinstance(passed, bool):
@@ -229,7 +230,7 @@ def session_results(session: CalibrationSession, viewer) -> dict:
                     if counts and raters >= 2 else None)
         criteria.append({
             "name": name, "items": items, "fleiss_kappa": kappa.value, "kappa_undefined_reason": kappa.reason or None,
-            "observed_agreement": analytics.mean_figure(observed * 100) if observed is not None else None,
+            "observed_agreement": report_rules.mean_figure(observed * 100) if observed is not None else None,
         })
     # Lowest agreement first: kappa where it is defined, else the observed agreement.
     def disagreement(c):
@@ -249,7 +250,7 @@ def session_results(session: CalibrationSession, viewer) -> dict:
         "kappa_undefined_reason": overall.reason or None,
         "with_expert": [
             {"reviewer": r.get_username(), "items": with_expert[r.pk][0],
-             "agreement_rate": analytics.rate_figure(with_expert[r.pk][1], with_expert[r.pk][0])
+             "agreement_rate": report_rules.rate_figure(with_expert[r.pk][1], with_expert[r.pk][0])
              if with_expert[r.pk][0] else None}
             for r in reviewers
         ] if expert else [],

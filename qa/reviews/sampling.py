@@ -4,7 +4,7 @@ A rule applies once per period (day, week from Monday, month; UTC) to the
 last complete one: it looks at the scored calls of that period that match its
 filters, and per participant takes up to its quota from those in no group
 (calls already pending, under review or archived are never taken). A chosen
-call moves to PENDING_REVIEW through qa.queues.transcription_move, in the name
+call moves to PENDING_REVIEW through qa.reviews.queues.transcription_move, in the name
 of the rule's owner (history note "sampled by rule …"), and is sent to Heify
 like every move; the move is refused if the call changed since it was read.
 Each pick is recorded (qa.models.SamplingPick), so a second run in the same
@@ -32,10 +32,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import analytics, job_items, queues
-from qa.agreement import Z_95
+from qa import jobs
+from qa.mirror import report_rules
+from qa.mirror.rules import Group, Status
 from qa.models import SamplingPick, SamplingRule, Transcription
-from qa.rules import Group, Status
+from qa.reviews import queues
+from qa.reviews.agreement import Z_95
 
 Method = SamplingRule.Method
 Period = SamplingRule.Period
@@ -162,7 +164,7 @@ def rule_choice(rule: SamplingRule, *, now: datetime | None = None) -> RuleRun:
     for participant_id, pk in SamplingPick.objects.filter(rule=rule, period_start=start).values_list(
             "participant_id", "transcription_id"):
         picked[participant_id].add(pk)
-    pass_mark = analytics.ReportSettings.current().pass_mark
+    pass_mark = report_rules.ReportSettings.current().pass_mark
     for participant_id in sorted(by_participant, key=lambda p: p or ""):
         calls = by_participant[participant_id]
         if rule.method == Method.PRECISION:
@@ -215,12 +217,12 @@ def sampling_rules_apply(*, rule_id: int | None = None, now: datetime | None = N
                          dry_run: bool = False) -> list[RuleRun]:
     """Apply every active rule (or the one given) to its last complete period; safe to run again.
 
-    Rule by rule: one that raises is marked with its reason and backed off (qa.job_items; switched off at the
+    Rule by rule: one that raises is marked with its reason and backed off (qa.jobs; switched off at the
     limit), its run saying why, and the next rule goes on. A rule backed off waits its time unless named.
     """
     now = now or timezone.now()
     rules = SamplingRule.objects.select_related("evaluator", "participant", "owner")
-    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(job_items.due(now), active=True)
+    rules = rules.filter(pk=rule_id) if rule_id is not None else rules.filter(jobs.due(now), active=True)
     runs = []
     for rule in rules:
         start, end = last_complete_period(rule.period, now)
@@ -232,12 +234,12 @@ def sampling_rules_apply(*, rule_id: int | None = None, now: datetime | None = N
             elif not dry_run:
                 _apply(run)
         except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
-            run.error = job_items.reason_of(exc)
+            run.error = jobs.reason_of(exc)
             if not dry_run:
-                job_items.item_failed(SamplingRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+                jobs.item_failed(SamplingRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
                                       error_field="job_error", give_up={"active": False}, now=now)
         else:
             if rule.job_failures and not dry_run:
-                job_items.item_succeeded(SamplingRule.objects.filter(pk=rule.pk), error_field="job_error")
+                jobs.item_succeeded(SamplingRule.objects.filter(pk=rule.pk), error_field="job_error")
         runs.append(run)
     return runs

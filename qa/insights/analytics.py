@@ -12,17 +12,18 @@ What lives here, in three layers (notes, section 3, are the rules; the seed
     fallback reads the same rows once and (b) aggregates them in Python
     (`_inputs_from_rows`). Both give the same report (tests/qa/test_analytics.py
     compares each with (c) on the same calls).
-(b) Pure functions: the included calls -> `ReportInputs` (grouping, means,
+(b) Pure functions (the per-call rules and rounding are in qa.mirror.report_rules):
+    the included calls -> `ReportInputs` (grouping, means,
     the sample standard deviation, the duration percentiles as PostgreSQL's
     percentile_cont interpolates: `_inputs_from_calls`), and `ReportInputs`
     -> the report's sections (`build_report` and the `*_section` functions).
-    Every rule lives here once: rounding, the pass rule, buckets, duration
+    Every rule lives once, here or in qa.mirror.report_rules: rounding, the pass rule, buckets, duration
     classes, delta, trend direction, the degradation alert. The rules the
     PostgreSQL query applies per row (the pass rule, the bucket, the duration
     class, raw_data's row) have their SQL form written beside the Python one
     (`PASSES_SQL`, `score_bucket_sql`, ...); rounding and every figure shown
     stay in Python, for both paths. Which criteria a call failed is decided
-    once, by the upsert (qa.rules.failed_criteria, kept on the call).
+    once, by the upsert (qa.mirror.rules.failed_criteria, kept on the call).
 (c) The emulator's variant (`_inputs_from_parsed`): the same included calls
     given as rows in the mirror's columns (the emulator reads its Heify JSON
     with the one upsert parser, syncer.mirror, and hands the rows here), handed
@@ -36,11 +37,11 @@ cap), ANALYTICS_TREND_SAMPLE (20).
 The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
 PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
 A report leaves out the calls its reader scores blind in calibration (`leave_out`,
-from qa.blinding): they count in none of its figures.
+from qa.reviews.blinding): they count in none of its figures.
 
 What must not live here: writes (other than that cache), HTTP, and a copy of a rule outside (b):
 where SQL must decide one too (the report query; is it a pass, for the team
-overview in qa.team), it takes the SQL form written beside the rule.
+overview in qa.insights.team), it takes the SQL form written beside the rule.
 """
 
 from __future__ import annotations
@@ -48,64 +49,40 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from statistics import fmean, stdev
 
-from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from qa.models import Criterion, Evaluator, Participant, Transcription
-from qa.rules import Group, Status
-
-COMPLETED = Status.COMPLETED.value  # plain strings: bound into raw SQL
-PENDING_REVIEW = Group.PENDING_REVIEW.value
-
-# Label -> the highest score it takes; a score goes in the first bucket whose
-# bound it does not exceed (20 -> 0-20, 20.5 -> 21-40). The last bucket has no
-# bound, so a score Heify might send above 100 is still counted somewhere.
-SCORE_BUCKETS: tuple[tuple[str, float | None], ...] = (
-    ("0-20", 20), ("21-40", 40), ("41-60", 60), ("61-80", 80), ("81-100", None),
+from qa.mirror.report_rules import (
+    COMPLETED,
+    DURATION_PERCENTILES,
+    PASSES_SQL,
+    PENDING_REVIEW,
+    SCORE_BUCKETS,
+    ReportSettings,
+    duration_class,
+    duration_class_sql,
+    figure,
+    interpolate,
+    mean_figure,
+    passes,
+    percentile_position,
+    plain_number,
+    rate_figure,
+    score_bucket,
+    score_bucket_sql,
+    seconds_shown,
+    threshold_seconds,
 )
-DURATION_PERCENTILES = (0.25, 0.75)
-
-
-# --- settings ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    pass_mark: float = 50
-    trend_threshold: float = 5
-    degradation_threshold: float = 10
-    query_limit: int = 20_000
-    trend_sample: int = 20
-
-    @classmethod
-    def current(cls) -> ReportSettings:
-        defaults = cls()
-        found = cls(
-            pass_mark=getattr(settings, "ANALYTICS_PASS_MARK", defaults.pass_mark),
-            trend_threshold=getattr(settings, "ANALYTICS_TREND_THRESHOLD", defaults.trend_threshold),
-            degradation_threshold=getattr(settings, "ANALYTICS_DEGRADATION_THRESHOLD", defaults.degradation_threshold),
-            query_limit=getattr(settings, "ANALYTICS_QUERY_LIMIT", defaults.query_limit),
-            trend_sample=getattr(settings, "ANALYTICS_TREND_SAMPLE", defaults.trend_sample),
-        )
-        if not isinstance(found.query_limit, int) or found.query_limit < 1:
-            raise ImproperlyConfigured(f"ANALYTICS_QUERY_LIMIT must be an int >= 1, not {found.query_limit!r}")
-        if not isinstance(found.trend_sample, int) or found.trend_sample < 2:
-            raise ImproperlyConfigured(f"ANALYTICS_TREND_SAMPLE must be an int >= 2, not {found.trend_sample!r}")
-        return found
-
+from qa.models import Criterion, Evaluator, Participant, Transcription
 
 # --- the period a report covers -------------------------------------------------------------------
 
@@ -217,99 +194,6 @@ class ReportInputs:
     durations: DurationStats = DurationStats()
 
 
-# --- (b) per-call rules, each in one place ------------------------------------------------------------
-
-
-def passes(score: float, critical: bool, pass_mark: float) -> bool:
-    """A call passes when its score reaches the pass mark and no critical fail was triggered."""
-    return score >= pass_mark and not critical
-
-
-def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.team)
-    return Q(score__gte=pass_mark, critical_fail_triggered=False)
-
-
-PASSES_SQL = "score >= %(pass_mark)s AND NOT critical"  # `passes`, over the report query's columns
-
-
-def score_bucket(score: float) -> str:
-    for label, bound in SCORE_BUCKETS:
-        if bound is None or score <= bound:
-            return label
-    raise AssertionError("the last bucket has no bound")
-
-
-def score_bucket_sql(score: str) -> str:  # `score_bucket`, as SQL over the column `score`
-    whens = " ".join(f"WHEN {score} <= {bound!r} THEN '{label}'" for label, bound in SCORE_BUCKETS if bound is not None)
-    return f"CASE {whens} ELSE '{SCORE_BUCKETS[-1][0]}' END"
-
-
-def duration_class(duration: float, p25: float, p75: float) -> str:
-    """short <= p25, long >= p75, medium between; short wins when p25 == p75 (then a call is both)."""
-    if duration <= p25:
-        return "short"
-    if duration >= p75:
-        return "long"
-    return "medium"
-
-
-def duration_class_sql(duration: str, p25: str, p75: str) -> str:  # `duration_class`, as SQL
-    return f"CASE WHEN {duration} <= {p25} THEN 'short' WHEN {duration} >= {p75} THEN 'long' ELSE 'medium' END"
-
-
-def percentile_position(count: int, fraction: float) -> tuple[int, float]:
-    """Where PostgreSQL's percentile_cont reads: the 0-based row below, and how far towards the next."""
-    position = fraction * (count - 1)
-    below = math.floor(position)
-    return below, position - below
-
-
-def interpolate(below: float, above: float, proportion: float) -> float:
-    """percentile_cont's linear interpolation, written as PostgreSQL computes it (float8_lerp)."""
-    return below + proportion * (above - below)
-
-
-# --- (b) rounding ------------------------------------------------------------------------------------
-
-
-def _figure(value: float, places: int = 1) -> int | float:
-    """Round half up to `places` decimals; an int when nothing is left after the point (66, not 66.0).
-
-    The value is first taken to 9 decimals, so that the last-bit differences
-    between PostgreSQL's, SQLite's and Python's sums cannot tip a half.
-    """
-    rounded = Decimal(repr(round(value, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
-
-
-def _plain(value: float) -> int | float:
-    """A number as stored, without a trailing .0."""
-    return int(value) if float(value).is_integer() else value
-
-
-# Seconds, derived from the example: it shows both calls of duration "542" as
-# short while p25 is "543", and with five calls p25 is exactly the
-# second-shortest duration. Rounding both the same way cannot give that. We
-# truncate the durations shown (542.x -> 542) and round the thresholds half up
-# (542.5 -> 543), so that duration lies in [542.5, 543). (Rounded durations with
-# thresholds rounded up would fit too; the example cannot tell.) Mean durations
-# are truncated like the durations; the example cannot tell that either.
-def _seconds_shown(value: float | None) -> int | None:
-    return None if value is None else math.trunc(round(value, 6))
-
-
-def _threshold_seconds(value: float | None) -> int:
-    return 0 if value is None else _figure(value, 0)
-
-
-def rate_figure(part: int, whole: int) -> int | float:
-    return _figure(part / whole * 100) if whole else 0
-
-
-def mean_figure(value: float | None) -> int | float:
-    return 0 if value is None else _figure(value)
-
-
 # --- (b) sections ------------------------------------------------------------------------------------
 
 
@@ -325,7 +209,7 @@ def kpis_section(totals: Totals) -> dict:
 
 def timeline_section(days: Iterable[DayStats]) -> list[dict]:
     return [
-        {"date": d.day.isoformat(), "avg_score": _figure(d.avg_score), "volume": d.calls,
+        {"date": d.day.isoformat(), "avg_score": figure(d.avg_score), "volume": d.calls,
          "critical_fails": d.critical_fails}
         for d in sorted(days, key=lambda d: d.day)
     ]
@@ -342,11 +226,11 @@ def evaluators_section(rows: Iterable[EvaluatorStats]) -> list[dict]:
             "id": r.id,
             "tag": r.tag,
             "calls": r.calls,
-            "avg_score": _figure(r.avg_score),
+            "avg_score": figure(r.avg_score),
             "critical_fails": r.critical_fails,
             "critical_fail_rate": rate_figure(r.critical_fails, r.calls),
-            "consistency": _figure(r.score_stddev, 2) if r.calls >= 2 and r.score_stddev is not None else 0,
-            "avg_duration": _seconds_shown(r.avg_duration),
+            "consistency": figure(r.score_stddev, 2) if r.calls >= 2 and r.score_stddev is not None else 0,
+            "avg_duration": seconds_shown(r.avg_duration),
         }
         for r in ordered
     ]
@@ -375,13 +259,13 @@ def _period(stats: ScoreStats) -> dict:
 def comparison_section(current: ScoreStats, previous: ScoreStats) -> dict:
     now, before = _period(current), _period(previous)
     # The difference of the figures shown (55.8 - 50 = 5.8), so the three numbers agree on screen.
-    delta = {} if not previous.calls else {key: _figure(now[key] - before[key]) for key in now}
+    delta = {} if not previous.calls else {key: figure(now[key] - before[key]) for key in now}
     return {"current_period": now, "previous_period": before, "delta": delta}
 
 
 def duration_section(stats: DurationStats) -> dict:
     return {
-        "thresholds": {"p25": _threshold_seconds(stats.p25), "p75": _threshold_seconds(stats.p75)},
+        "thresholds": {"p25": threshold_seconds(stats.p25), "p75": threshold_seconds(stats.p75)},
         **{
             name: {"count": group.calls, "avg_score": mean_figure(group.avg_score) if group.calls else 0}
             for name, group in (("short", stats.short), ("medium", stats.medium), ("long", stats.long))
@@ -394,8 +278,8 @@ def trend_section(newest_scores: Sequence[float], *, sample_size: int, threshold
     if len(newest_scores) < sample_size:
         return {"direction": "insufficient_data", "recent_avg": None, "previous_avg": None, "sample_size": sample_size}
     half = sample_size // 2
-    recent = _figure(fmean(newest_scores[:half]))
-    previous = _figure(fmean(newest_scores[half:sample_size]))
+    recent = figure(fmean(newest_scores[:half]))
+    previous = figure(fmean(newest_scores[half:sample_size]))
     change = Decimal(str(recent)) - Decimal(str(previous))
     if change >= Decimal(str(threshold)):
         direction = "improving"
@@ -421,7 +305,7 @@ RAW_DATA_KEYS = (
 def raw_data_section(calls: Iterable[Call]) -> list[dict]:
     return [
         dict(zip(RAW_DATA_KEYS, (
-            c.id, c.date.astimezone(UTC).isoformat(), _plain(c.score), c.critical, _seconds_shown(c.duration),
+            c.id, c.date.astimezone(UTC).isoformat(), plain_number(c.score), c.critical, seconds_shown(c.duration),
             c.evaluator_tag, c.evaluator_id, c.group, c.status, list(c.failed_criteria),
         ), strict=True))
         for c in calls
@@ -430,7 +314,7 @@ def raw_data_section(calls: Iterable[Call]) -> list[dict]:
 
 # `raw_data_section`'s row, as SQL over the report query's columns (PostgreSQL), its values in RAW_DATA_KEYS'
 # order: the date as Python's isoformat writes it in UTC (microseconds only when there are some), the score as
-# stored (float8 prints 52.0 as 52), the duration as `_seconds_shown` cuts it (rounded to the microsecond, then
+# stored (float8 prints 52.0 as 52), the duration as `seconds_shown` cuts it (rounded to the microsecond, then
 # truncated). An array, not an object: json_build_object costs twice as much here, and so does decoding it.
 RAW_DATA_ROW_SQL = """json_build_array(
     heify_id,
@@ -729,7 +613,7 @@ def _gc_paused():
             gc.enable()
 
 
-# The calls a reader scores blind (qa.blinding), left out of what their report reads; only written in when there
+# The calls a reader scores blind (qa.reviews.blinding), left out of what their report reads; only written in when there
 # are some, so that every other reader's statement is the one it always was.
 _LEAVE_OUT_SQL = "\n      AND NOT (t.heify_id = ANY(%(leave_out)s))"
 
@@ -870,7 +754,7 @@ def participant_report(participant: Participant, *, as_of: date | None = None,
     Calls dated up to the end of `as_of` (UTC; default today) count; the
     comparison is the month of `as_of` against the month before. The calls
     `leave_out` names (Heify ids: those the reader scores blind,
-    qa.blinding.blind_heify_ids) count nowhere, raw_data included.
+    qa.reviews.blinding.blind_heify_ids) count nowhere, raw_data included.
     """
     return _report(participant, as_of, None, frozenset(leave_out))[1]
 
@@ -894,7 +778,7 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
         inputs, report = _report(participant, as_of, calls_shown, leave_out)
         return report, criteria_by_evaluator(inputs)
     window = report_window(_as_of_day(as_of))
-    key = "qa.analytics.dashboard:" + hashlib.sha256(repr((
+    key = "qa.insights.analytics.dashboard:" + hashlib.sha256(repr((
         participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
         _fingerprint(participant.heify_id, window), sorted(leave_out),
     )).encode()).hexdigest()
@@ -959,7 +843,7 @@ def participant_report_from_parsed(
     return build_report(inputs, generated_at=now, config=config)
 
 
-# --- what qa.alerts watches: the report's own rules, over a participant's newest calls only ------------------
+# --- what qa.alerts.services watches: the report's own rules, over a participant's newest calls only ------------------
 
 
 def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:

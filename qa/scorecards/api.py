@@ -1,7 +1,7 @@
 """/api/v1/ for scorecard intelligence (issue 15): evaluator revisions, what-if, agreement, verdicts.
 
 Thin like the rest of the API: each view checks the input's shape and calls
-qa.revisions, qa.whatif, qa.agreement or qa.queues, which hold the rules.
+qa.mirror.revisions, qa.scorecards.whatif, qa.reviews.agreement or qa.reviews.queues, which hold the rules.
 Registered in qa/api/urls.py with one include of `urlpatterns` below.
 """
 
@@ -18,13 +18,14 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from qa import agreement, queues, whatif
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.permissions import requires
 from qa.api.views import HeifyAPIMixin, errors
 from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
 from qa.policy import Permission
+from qa.reviews import agreement, queues
+from qa.scorecards import whatif
 
 CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, "read evaluators")
 CanEditEvaluators = requires(Permission.CHANGE_EVALUATOR, "edit evaluators")
@@ -145,10 +146,10 @@ class RecordedVerdictSerializer(serializers.Serializer):
                               "You score this call blind in an open calibration session: no verdict on the AI's "
                               "result until you have submitted your answers."))})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
-    """Each given verdict is recorded by qa.queues.criterion_verdict_record (its rules and permissions), all or
+    """Each given verdict is recorded by qa.reviews.queues.criterion_verdict_record (its rules and permissions), all or
     none; a criterion's earlier verdict is replaced, the others stay."""
 
-    permission_classes = [IsAuthenticated]  # who may record is qa.queues' decision
+    permission_classes = [IsAuthenticated]  # who may record is qa.reviews.queues' decision
     filter_backends = []
     serializer_class = VerdictsSerializer
     queryset = Transcription.objects.all()

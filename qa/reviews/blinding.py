@@ -1,10 +1,10 @@
 """What a calibration rater may not see yet: the one rule, asked by every door to a call's AI verdicts.
 
 A rater (a reviewer or the expert) of an open calibration session who has not submitted scores its calls
-blind (qa.calibration): `blind_calls` says which; the call's pages and the API's call (`blind_call_ids`,
-qa.policy.may_see_ai_verdicts), every call list and its export (`without_blind_calls`), a participant's report
+blind (qa.reviews.calibration): `blind_calls` says which; the call's pages and the API's call (`blind_call_ids`,
+`hides_ai_from`), every call list and its export (`without_blind_calls`), a participant's report
 (`blind_heify_ids`), the team overview (`blind_participants`), recording a verdict on the AI's
-(qa.queues.step_refusal) and a critical fail's alert (`blind_raters`, `blind_calls`) ask it. It reads the
+(qa.reviews.queues.step_refusal) and a critical fail's alert (`blind_raters`, `blind_calls`) ask it. It reads the
 models only, so the review steps and the alerts ask it without importing the sessions' services.
 """
 
@@ -36,7 +36,7 @@ def blind_call_ids(user) -> set[int]:
 
 def blind_heify_ids(user, participant_id: str | None = None) -> set[str]:
     """blind_call_ids, as Heify ids (a report's calls are named by them); only the participant's, if one is given:
-    what a participant's report leaves out for `user` (qa.analytics' `leave_out`), figures and calls alike."""
+    what a participant's report leaves out for `user` (qa.insights.analytics' `leave_out`), figures and calls alike."""
     if user is None or not user.is_authenticated:
         return set()
     calls = Transcription.objects.filter(pk__in=blind_calls(user))
@@ -52,13 +52,13 @@ HEIFY_REPORT_WHILE_BLIND = ("Heify's own report of this participant holds calls 
 
 def blind_participants(user) -> QuerySet:
     """The participants (Heify ids) of the calls blind to `user`, as a subquery: whose figures they may not read
-    from the roll-ups (qa.team)."""
+    from the roll-ups (qa.insights.team)."""
     return Transcription.objects.filter(pk__in=blind_calls(user)).values("participant_id")
 
 
 def blind_raters(call: Transcription) -> QuerySet:
     """The users `call` is blind to (blind_calls, the other way round): the raters of its open sessions who have
-    not submitted. Who an alert about the call leaves out (qa.alerts)."""
+    not submitted. Who an alert about the call leaves out (qa.alerts.services)."""
     sessions = CalibrationSession.objects.filter(calls=call, closed_at__isnull=True)
     submitted = CalibrationSubmission.objects.filter(session__in=sessions, rater=OuterRef("pk"))
     return get_user_model().objects.filter(
@@ -72,3 +72,8 @@ def without_blind_calls(calls: QuerySet, user) -> QuerySet:
     if user is None or not user.is_authenticated:
         return calls
     return calls.exclude(pk__in=blind_calls(user))
+
+
+def hides_ai_from(user, call: Transcription) -> bool:
+    """Whether `call`'s AI verdicts are hidden from `user` now (blind_call_ids)."""
+    return call.pk in blind_call_ids(user)

@@ -1,7 +1,7 @@
 """Evaluator revisions: every change to an evaluator's criteria, kept as an immutable, numbered snapshot.
 
 Two places write criteria, and each calls `evaluator_revisions_record` once
-after writing them: qa.services.evaluator_save (source "local") and the one
+after writing them: qa.mirror.services.evaluator_save (source "local") and the one
 upsert path, syncer.mirror (source "heify", a pull or Heify's answer to a
 push). A revision is written only when the criteria differ from the latest
 one, so Heify echoing back a change made here adds nothing.
@@ -15,7 +15,7 @@ It is read, never copied onto the call: revisions and completion times never
 change, so the answer cannot drift, and a late pull that reveals an older
 change puts each call under the revision that really scored it.
 
-What must not live here: the score rule (qa.rules) and HTTP.
+What must not live here: the score rule (qa.mirror.rules) and HTTP.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def revision_starts(evaluator: Evaluator) -> list[tuple[int, datetime | None]]:
 
 def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
     """`revision_in_force` for the calls of ONE evaluator, given its (number, in_force_from) pairs: a CASE over
-    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.whatif)."""
+    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.scorecards.whatif)."""
     moment = Coalesce("completed_at", "occurred_at")
     dated = sorted(((n, start) for n, start in starts if start is not None), reverse=True)  # newest first wins
     undated = max((n for n, start in starts if start is None), default=None)

@@ -4,7 +4,7 @@ It says: the team's calls, average score and pass rate against the week
 before, the agents whose average moved most, the criteria that failed most,
 the open critical reviews, and links to each. A week runs from Monday 00:00
 UTC to the next Monday. The calls counted and every figure follow the
-participant report's rules (qa.analytics: completed, scored calls; the pass
+participant report's rules (qa.insights.analytics: completed, scored calls; the pass
 rule; the rounding; the comparison of two periods), read through its functions.
 
 The job (`weekly_summaries_send`, scheduled in syncer.tasks) is safe to run
@@ -25,9 +25,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import analytics, rules
+from qa.insights import analytics
+from qa.mirror import report_rules, rules
+from qa.mirror.rules import Group
 from qa.models import Participant, Transcription, WeeklySummarySent
-from qa.rules import Group
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,13 @@ def week_summary(*, week_start: date) -> dict:
         raise ValueError(f"a week starts on a Monday, not on {week_start:%A} {week_start}")
     start = _midnight(week_start)
     end, before = start + timedelta(days=7), start - timedelta(days=7)
-    pass_mark = analytics.ReportSettings.current().pass_mark
-    scored = Transcription.objects.filter(status=analytics.COMPLETED, score__isnull=False)
+    pass_mark = report_rules.ReportSettings.current().pass_mark
+    scored = Transcription.objects.filter(status=report_rules.COMPLETED, score__isnull=False)
     this_week = scored.filter(occurred_at__gte=start, occurred_at__lt=end)
     week_before = scored.filter(occurred_at__gte=before, occurred_at__lt=start)
 
     def stats(calls) -> analytics.ScoreStats:
-        row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=analytics.passed_q(
+        row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(
             pass_mark)))
         return analytics.ScoreStats(calls=row["calls"], avg_score=row["avg"], passed=row["passed"])
 
@@ -70,7 +71,7 @@ def week_summary(*, week_start: date) -> dict:
     # The agents whose average moved most between the two weeks (those with calls in both).
     def per_agent(calls) -> dict[str, analytics.ScoreStats]:
         rows = calls.exclude(participant_id=None).values("participant_id").order_by().annotate(
-            n=Count("id"), avg=Avg("score"), passed=Count("id", filter=analytics.passed_q(pass_mark)))
+            n=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(pass_mark)))
         return {r["participant_id"]: analytics.ScoreStats(r["n"], r["avg"], r["passed"]) for r in rows}
 
     now, then = per_agent(this_week), per_agent(week_before)
@@ -93,7 +94,7 @@ def week_summary(*, week_start: date) -> dict:
     failed = Counter(name for names in this_week.values_list("failed_criteria", flat=True).iterator()
                      for name in names or ())
     total = team["current_period"]["calls"]
-    criteria = [{"name": name, "fail_count": count, "fail_rate": analytics.rate_figure(count, total)}
+    criteria = [{"name": name, "fail_count": count, "fail_rate": report_rules.rate_figure(count, total)}
                 for name, count in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:TOP]]
 
     critical = Transcription.objects.filter(
@@ -164,7 +165,7 @@ def weekly_summaries_send(*, today: date | None = None, attempt: int = 1) -> int
         from django_q.models import Schedule
 
         Schedule.objects.update_or_create(name=RETRY_SCHEDULE, defaults={
-            "func": "qa.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
+            "func": "qa.insights.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
             "kwargs": repr({"today": today.isoformat(), "attempt": attempt + 1}),
             "next_run": timezone.now() + rules.job_retry_delay(attempt),
         })

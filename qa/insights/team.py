@@ -1,6 +1,6 @@
 """The team overview: every participant's headline figures on one page, as three queries.
 
-The figures mean what they mean in the participant report (qa.analytics):
+The figures mean what they mean in the participant report (qa.insights.analytics):
 the same pass rule, trend and degradation alert, over the same calls
 (COMPLETED, scored, dated up to the end of `as_of`, not gone from Heify). Unlike Heify's report,
 the totals here are not capped at 20,000 calls. As in the report, the calls the reader scores blind in
@@ -18,8 +18,10 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa import analytics, blinding, rollups
+from qa.insights import analytics
+from qa.mirror import report_rules, rollups
 from qa.models import Participant, Transcription
+from qa.reviews import blinding
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
 TREND_ORDER = {"declining": 0, "stable": 1, "improving": 2, "insufficient_data": 3}
@@ -28,10 +30,10 @@ TREND_ORDER = {"declining": 0, "stable": 1, "improving": 2, "insufficient_data":
 def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: bool = False,
                   reader=None) -> list[dict]:
     """Every participant's row, as `reader` may read it (without the calls they score blind)."""
-    config = analytics.ReportSettings.current()
+    config = report_rules.ReportSettings.current()
     window = analytics.report_window(as_of or timezone.now().astimezone(analytics.UTC).date())
     scored = Transcription.objects.filter(
-        status=analytics.COMPLETED, score__isnull=False, occurred_at__lt=window.end, participant_id__isnull=False,
+        status=report_rules.COMPLETED, score__isnull=False, occurred_at__lt=window.end, participant_id__isnull=False,
     )
     totals = rollups.participant_totals(window.end, config.pass_mark)
     if totals is None:  # the roll-ups were counted at another pass mark: count the calls (and rebuild_rollups)
@@ -58,8 +60,8 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
             "participant": participant,
             "tag": participant.tag,
             "calls": calls,
-            "avg_score": analytics.mean_figure(stats.get("avg")),
-            "pass_rate": analytics.rate_figure(stats.get("passed", 0), calls),
+            "avg_score": report_rules.mean_figure(stats.get("avg")),
+            "pass_rate": report_rules.rate_figure(stats.get("passed", 0), calls),
             "critical_fails": stats.get("critical_fails", 0),
             "pending_critical_reviews": stats.get("pending", 0),
             "trend": trend,
@@ -84,9 +86,9 @@ def _totals_from_calls(scored: QuerySet, pass_mark: float) -> dict[str, dict]:
         row["participant_id"]: row
         for row in scored.values("participant_id").order_by().annotate(
             calls=Count("id"), avg=Avg("score"),
-            passed=Count("id", filter=analytics.passed_q(pass_mark)),
+            passed=Count("id", filter=report_rules.passed_q(pass_mark)),
             critical_fails=Count("id", filter=critical),
-            pending=Count("id", filter=critical & Q(group=analytics.PENDING_REVIEW)),
+            pending=Count("id", filter=critical & Q(group=report_rules.PENDING_REVIEW)),
         )
     }
 
@@ -131,7 +133,7 @@ def _newest_scores(end, sample: int) -> dict[str, list[float]]:
     sql = _NEWEST_SQL if connection.vendor == "postgresql" else _NEWEST_SQLITE
     sql = sql.format(participant=qn(Participant._meta.db_table), transcription=qn(Transcription._meta.db_table))
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"completed": analytics.COMPLETED, "end": connection.ops.adapt_datetimefield_value(end),
+        cursor.execute(sql, {"completed": report_rules.COMPLETED, "end": connection.ops.adapt_datetimefield_value(end),
                              "sample": sample})
         for participant_id, score in cursor.fetchall():
             newest[participant_id].append(score)

@@ -9,7 +9,7 @@ mover never waits for Heify; if Heify is down it waits for the push job, and a
 pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 
 Which moves exist is Heify-independent policy and lives in
-qa.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
+qa.mirror.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
 here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
 every action below, the admin, the API and the templates ask, from the
 permissions qa.policy names (STEP_RIGHTS). A claim
@@ -29,11 +29,14 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from qa import alerts, heify, policy, rollups, rules
+from qa import heify, policy
+from qa.alerts import services as alerts
+from qa.mirror import rollups, rules
+from qa.mirror.rules import Group
+from qa.mirror.services import StaleEdit
 from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.policy import Permission
-from qa.rules import Group
-from qa.services import StaleEdit
+from qa.reviews import blinding
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,7 @@ def my_reviews(user) -> QuerySet[Transcription]:
 
 
 def queue_counts() -> dict[str | None, int]:
-    """Calls per queue, from the roll-ups (qa.rollups): two small queries, whatever the number of calls."""
+    """Calls per queue, from the roll-ups (qa.mirror.rollups): two small queries, whatever the number of calls."""
     counts = {group: 0 for group in (*rules.GROUPS, None)}
     counts.update(rollups.queue_counts())
     return counts
@@ -107,7 +110,7 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     PermissionDenied is about the person, a ValidationError about the call's
     state (its group; ClaimLost when someone else holds it; code "blind" when
     the user scores it blind in calibration: a verdict on the AI's result
-    waits until they submit). `ai_hidden`: not qa.policy.may_see_ai_verdicts(user,
+    waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
     """
     refusal = _role_refusal(user, step)
@@ -138,7 +141,7 @@ def _call_refusal(user, step: str, call: Transcription, *,
         if step == Step.VERDICT and not (holds or manager):
             return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
-        if step == Step.VERDICT and (not policy.may_see_ai_verdicts(user, call) if ai_hidden is None else ai_hidden):
+        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
             return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
                                    "result waits until you have submitted your answers.", code="blind")
         return None

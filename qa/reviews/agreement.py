@@ -2,7 +2,7 @@
 
 The AI's pass/fail on a criterion is the call's result (criteria_results);
 the reviewer's is the same when their verdict agrees and the opposite when it
-does not (qa.models.CriterionVerdict, recorded by qa.queues). Per criterion,
+does not (qa.models.CriterionVerdict, recorded by qa.reviews.queues). Per criterion,
 over the evaluator's calls in a date range, the two are compared as two
 raters of the same items.
 
@@ -10,7 +10,7 @@ The statistics are written out here, not taken from a library:
   - Cohen's kappa: κ = (po − pe) / (1 − pe), po the observed agreement, pe
     the agreement expected by chance from each rater's own pass rate;
   - Fleiss' kappa (`fleiss_kappa`), the same idea for more than two raters,
-    used by calibration sessions (qa.calibration);
+    used by calibration sessions (qa.reviews.calibration);
   - Cohen's standard error, the usual large-sample one:
     SE = √(po (1 − po) / (n (1 − pe)²)), and the 95% interval κ ± 1.96 SE,
     cut to [−1, 1], kappa's own range.
@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 
-from qa import analytics
+from qa.mirror import report_rules
 from qa.models import CriterionVerdict, Evaluator, Transcription
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
@@ -116,7 +116,7 @@ def _ai_results(criteria_results) -> dict[str, bool]:
 
 
 def _rate(part: int, whole: int) -> int | float | None:
-    return analytics.rate_figure(part, whole) if whole else None
+    return report_rules.rate_figure(part, whole) if whole else None
 
 
 def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, date_to: date | None = None) -> dict:

@@ -6,7 +6,7 @@ review group, a few tens of thousands of rows for a million calls.
 
 How it stays current: the paths that write calls wrap their transaction in
 `kept_current(calls)`: syncer.mirror.upsert (every call Heify sends),
-syncer.pull (calls it marks gone) and qa.queues._move (every review move). It
+syncer.pull (calls it marks gone) and qa.reviews.queues._move (every review move). It
 notes the buckets (participant, day) the calls are in before the write and
 after it, and recounts those buckets
 from the calls themselves: the roll-up is a count of the rows, never a
@@ -16,8 +16,8 @@ writing calls of the same bucket recount one after the other, the second
 seeing the first's calls. `rebuild()` (manage.py rebuild_rollups) recounts
 everything, e.g. after ANALYTICS_PASS_MARK changes or rows written by hand.
 
-What it counts means what the report means (qa.analytics): scored = COMPLETED
-with a score, the pass rule `analytics.passed_q`, critical fails among the
+What it counts means what the report means (qa.insights.analytics): scored = COMPLETED
+with a score, the pass rule `report_rules.passed_q`, critical fails among the
 scored. Calls gone from Heify are not counted (qa.models.LiveManager): a call
 marked gone leaves its bucket when it is marked.
 """
@@ -32,9 +32,9 @@ from django.db import connections, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
-from qa import analytics
+from qa.mirror import report_rules
+from qa.mirror.rules import Group
 from qa.models import DailyCalls, Transcription
-from qa.rules import Group
 
 Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement
@@ -88,14 +88,14 @@ def _equals(field: str, value) -> Q:
 
 
 def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
-    scored = Q(status=analytics.COMPLETED, score__isnull=False)
+    scored = Q(status=report_rules.COMPLETED, score__isnull=False)
     rows = (
         calls.filter(gone_at__isnull=True)  # also when `calls` is a migration's model, without LiveManager
         .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).order_by()
         .values("participant_id", "day", "group")
         .annotate(
             n=Count("id"), n_scored=Count("id", filter=scored), total=Sum("score", filter=scored),
-            n_passed=Count("id", filter=scored & analytics.passed_q(pass_mark)),
+            n_passed=Count("id", filter=scored & report_rules.passed_q(pass_mark)),
             n_critical=Count("id", filter=scored & Q(critical_fail_triggered=True)),
         )
     )
@@ -112,7 +112,7 @@ def _lock(buckets: list[Bucket]) -> None:
     connection = connections[DailyCalls.objects.db]
     if connection.vendor != "postgresql":
         return  # SQLite runs one writing transaction at a time
-    keys = sorted({f"qa.rollups:{participant_id}:{day}" for participant_id, day in buckets})
+    keys = sorted({f"qa.mirror.rollups:{participant_id}:{day}" for participant_id, day in buckets})
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k", [keys])
 
@@ -122,7 +122,7 @@ def refresh(buckets: Iterable[Bucket]) -> None:
     buckets = sorted(set(buckets), key=lambda b: (b[0] or "", b[1] or date.min))
     if not buckets:
         return
-    pass_mark = analytics.ReportSettings.current().pass_mark
+    pass_mark = report_rules.ReportSettings.current().pass_mark
     with transaction.atomic(using=DailyCalls.objects.db):
         _lock(buckets)
         for start in range(0, len(buckets), BATCH):
@@ -140,7 +140,7 @@ def rebuild(*, calls=Transcription, rollup=DailyCalls, using: str | None = None)
     using = using or rollup.objects.db
     with transaction.atomic(using=using):
         rollup.objects.using(using).all().delete()
-        rows = _count(calls.objects.using(using).all(), analytics.ReportSettings.current().pass_mark, rollup)
+        rows = _count(calls.objects.using(using).all(), report_rules.ReportSettings.current().pass_mark, rollup)
         rollup.objects.using(using).bulk_create(rows, batch_size=2000)
     return len(rows)
 

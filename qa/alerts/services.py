@@ -19,7 +19,7 @@ An event becomes a message in three steps, each safe to run twice:
    never send it both; a failure is retried with a doubling back-off until
    ALERT_MAX_ATTEMPTS, then shown as given up in the admin.
 
-The figures are the report's (qa.analytics: the degradation alert, the pass
+The figures are the report's (qa.insights.analytics: the degradation alert, the pass
 rule, the rounding), read through its functions, never restated here.
 """
 
@@ -44,9 +44,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import analytics, blinding, job_items
+from qa import jobs
+from qa.insights import analytics
+from qa.mirror.rules import Group
 from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
-from qa.rules import Group
+from qa.reviews import blinding
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ def calls_stored(*, since: datetime | None = None, heify_ids: Iterable[str] | No
 
 def call_moved(transcription_id: int) -> None:
     """After a review move has committed: evaluate the call's participant, in the background."""
-    async_task("qa.alerts.call_evaluate", transcription_id)
+    async_task("qa.alerts.services.call_evaluate", transcription_id)
 
 
 def call_evaluate(transcription_id: int) -> int:
@@ -108,13 +110,13 @@ def _evaluate(calls: QuerySet) -> int:
                 fired += _rule_fired(rule, failed, _pass_rate, rule, participant_id)
     for rule in rules:
         if rule.job_failures and rule.pk not in failed:
-            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
+            jobs.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
 
 
 def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
     """One rule on one call or participant: 1 if it fired. One that raises is marked on the rule (once per
-    evaluation, qa.job_items; switched off at the limit) and never stops the other rules or items."""
+    evaluation, qa.jobs; switched off at the limit) and never stops the other rules or items."""
     try:
         return evaluate(*args) is not None
     except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule and item only
@@ -125,7 +127,7 @@ def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
 
 
 def _rule_failed(rule: AlertRule, exc: Exception, *, now: datetime | None = None) -> None:
-    job_items.item_failed(AlertRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
+    jobs.item_failed(AlertRule.objects.filter(pk=rule.pk), exc, failures=rule.job_failures,
                           error_field="job_error", give_up={"enabled": False}, now=now)
 
 
@@ -133,14 +135,14 @@ def claims_waiting(*, now: datetime | None = None) -> int:
     """The calls claimed longer ago than a rule's hours (the schedule's job); one alert per claim."""
     now = now or timezone.now()
     fired = 0
-    for rule in AlertRule.objects.filter(job_items.due(now), enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
+    for rule in AlertRule.objects.filter(jobs.due(now), enabled=True, kind=Kind.CLAIM_WAITING, hours__gt=0):
         try:
             fired += _claims_waiting(rule, now)
         except Exception as exc:  # noqa: BLE001 (a rule stored beyond its bounds, a bug): this rule only
             _rule_failed(rule, exc, now=now)
             continue
         if rule.job_failures:
-            job_items.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
+            jobs.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
 
 
@@ -261,7 +263,7 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     except IntegrityError:  # the same event, stored by a concurrent evaluation
         return None
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.delivery_attempt", pk))
+        transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.services.delivery_attempt", pk))
     return alert
 
 
@@ -304,7 +306,7 @@ def delivery_attempt(delivery_id: int, *, now: datetime | None = None) -> str:
 
 def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -> str:
     """Back a failed attempt off (doubling, at most MAX_BACKOFF), or give it up after ALERT_MAX_ATTEMPTS."""
-    error = job_items.reason_of(exc)
+    error = jobs.reason_of(exc)
     if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
         changes = {"state": State.FAILED, "last_error": f"gave up after {delivery.attempts} attempts: {error}"}
     else:
@@ -335,7 +337,7 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
 
 def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> list[str]:
     """The e-mail addresses of the rule's users and of its groups' members (active ones); without those who score
-    `blind_to` blind in calibration (qa.blinding.blind_raters), when the alert says what the AI said of it."""
+    `blind_to` blind in calibration (qa.reviews.blinding.blind_raters), when the alert says what the AI said of it."""
     users = get_user_model().objects.filter(
         Q(pk__in=rule.users.values("pk")) | Q(groups__in=rule.groups.values("pk")), is_active=True,
     ).exclude(email="")

@@ -373,7 +373,7 @@ def clean_sampling_rule(data: dict) -> dict:
 
 
 # --- jobs: an item a job fails on ------------------------------------------------
-# Every scheduled job takes its items one at a time (qa.job_items): one it fails on is tried again after
+# Every scheduled job takes its items one at a time (qa.jobs): one it fails on is tried again after
 # job_retry_delay, up to JOB_MAX_ATTEMPTS times in all, then given up and shown in the admin.
 
 JOB_MAX_ATTEMPTS = 8
@@ -620,7 +620,7 @@ def clean_group(value: Any) -> str | None:
 
 
 # Review transitions: action -> (groups it may start from, group it leads to).
-# None is "no group". Who may do what is decided in qa/queues.py.
+# None is "no group". Who may do what is decided in qa/reviews/queues.py.
 REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
     "claim": (frozenset({None, Group.PENDING_REVIEW}), Group.UNDER_REVIEW),
     "release": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
