@@ -146,7 +146,7 @@ ORDER BY occurred_at DESC, heify_id DESC LIMIT %s
 
 def fill_objects() -> None:
     """The evaluators, their criteria and the participants (through the ORM, on any database)."""
-    from qa.models import Criterion, Evaluator, Participant
+    from qa.mirror.models import Criterion, Evaluator, Participant
 
     evaluators = Evaluator.objects.bulk_create(
         Evaluator(heify_id=heify_id, client_id="client-bench", tag=tag, language="en")
@@ -312,7 +312,7 @@ def measure(runs: int, warm_up: int, with_explain: bool) -> None:
     from django.db import connection
 
     from qa.insights.analytics import ReportSettings, participant_report, report_window
-    from qa.models import Participant
+    from qa.mirror.models import Participant
 
     end = report_window(AS_OF).end
     limit = ReportSettings.current().query_limit

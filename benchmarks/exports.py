@@ -89,7 +89,7 @@ def fill(count: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from qa.models import Evaluator, Participant
+    from qa.mirror.models import Evaluator, Participant
 
     call_command("migrate", verbosity=0)
     Participant.objects.bulk_create(Participant(heify_id=heify_id, client_id="client-bench", tag=f"Agent {n}")
@@ -119,7 +119,7 @@ def measure(kind: str, rows: int) -> dict:
     from django.db import connection
 
     from qa.insights import exports
-    from qa.models import Transcription
+    from qa.mirror.models import Transcription
 
     queryset = Transcription.objects.all()  # the list's order: newest first (the index tx_date)
     if rows:

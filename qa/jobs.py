@@ -6,7 +6,7 @@ row (`job_failures`) and when to try again (`job_retry_at`, qa.mirror.rules'
 back-off); the job goes on with the next. At the JOB_MAX_ATTEMPTS-th failure
 it is given up: the job's own "stopped" state is set (a change refused, a
 rule switched off), with the reason shown in the admin, and the count starts
-afresh once someone acts on it. Rows carry qa.models.JobItemState's fields.
+afresh once someone acts on it. Rows carry qa.jobs.JobItemState's fields.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -53,3 +54,27 @@ def item_succeeded(item: QuerySet, *, error_field: str | None = None) -> None:
     """Forget earlier failures of the row `item` selects (one UPDATE, only if there were any)."""
     cleared = {"job_failures": None, "job_retry_at": None, **({error_field: ""} if error_field else {})}
     item.exclude(job_failures=None, job_retry_at=None).update(**cleared)
+
+
+class JobItemState(models.Model):
+    """What a scheduled job keeps on an item it failed on (qa.jobs): how many times in a row, and when to
+    try again; the reason is in the model's error field."""
+
+    job_failures = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False, help_text="How many times in a row a job failed on it (empty: none).")
+    job_retry_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="After a failure: when the job tries it again.")
+
+    class Meta:
+        abstract = True
+
+
+class JobRuleState(JobItemState):
+    """A rule a scheduled job applies: why the job last failed on it (qa.jobs)."""
+
+    job_error = models.TextField(
+        "job error", blank=True, editable=False,
+        help_text="Why the job last failed on this rule; at the limit the rule is switched off. Saving clears it.")
+
+    class Meta:
+        abstract = True

@@ -2,7 +2,7 @@
 
 `heify_load`, the pull and the emulator's fixtures all come through here. The
 upsert never calls the API: relations are stored as Heify ids (see
-qa.models._heify_reference), so resources only need loading in dependency
+qa.mirror.models._heify_reference), so resources only need loading in dependency
 order. Writes are batched (`INSERT ... ON CONFLICT`), and a row is written only
 when Heify's payload changed, which is what makes loading twice a no-op.
 A row with a local change still waiting to be pushed is left alone, so a pull
@@ -33,7 +33,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from qa.mirror import revisions, rollups, rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
+from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
 

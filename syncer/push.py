@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from qa import heify, jobs
-from qa.models import Configuration, Evaluator, Participant, SyncState, Transcription
+from qa.mirror.models import Configuration, Evaluator, Participant, SyncState, Transcription
 from syncer import contract, mirror
 from syncer.client import HeifyClient, HeifyError, NotFound, Rejected, RetryPolicy, get_client
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from qa.alerts import services as alerts
-from qa.models import SyncState, Transcription
+from qa.mirror.models import SyncState, Transcription
 from qa.reviews import queues
 from syncer import contract, mirror, push
 from syncer import pull as pulling

@@ -17,8 +17,9 @@ from django.template.response import TemplateResponse
 
 from qa import policy
 from qa.admin.base import ReadOnlyAdmin
-from qa.models import Evaluator, EvaluatorAgreement
+from qa.mirror.models import Evaluator
 from qa.reviews import agreement
+from qa.reviews.models import EvaluatorAgreement
 
 
 def _date(value: str) -> date | None:

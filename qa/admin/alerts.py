@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from qa import policy
 from qa.admin.base import ReadOnlyAdmin
-from qa.models import Alert, AlertDelivery, AlertRule
+from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}

@@ -22,8 +22,8 @@ from qa import policy
 from qa.admin.base import apply_rule
 from qa.admin.transcriptions import speaker_turns
 from qa.mirror import rules
-from qa.models import CalibrationSession
 from qa.reviews import calibration
+from qa.reviews.models import CalibrationSession
 
 
 class CalibrationSessionForm(forms.ModelForm):

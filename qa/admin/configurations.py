@@ -7,7 +7,7 @@ from django.db.models import Count
 from qa import policy
 from qa.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.mirror import rules, services, webhook_urls
-from qa.models import Configuration, ExtractionField
+from qa.mirror.models import Configuration, ExtractionField
 
 
 class TermsField(forms.CharField):

@@ -15,7 +15,7 @@ from django.urls import path
 from qa import policy
 from qa.admin.base import ReadOnlyAdmin
 from qa.mirror import revisions
-from qa.models import Evaluator, EvaluatorRevision
+from qa.mirror.models import Evaluator, EvaluatorRevision
 from qa.policy import Permission
 
 

@@ -14,7 +14,7 @@ from qa.admin.base import (
     formset_rows,
 )
 from qa.mirror import rules, services
-from qa.models import Criterion, Evaluator
+from qa.mirror.models import Criterion, Evaluator
 
 
 class LanguageInUseFilter(admin.SimpleListFilter):

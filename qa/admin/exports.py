@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from qa.insights import analytics, exports, team
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import blinding
 
 FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))

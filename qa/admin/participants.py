@@ -17,7 +17,7 @@ from qa.admin.exports import ParticipantExportMixin
 from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
 from qa.insights import analytics, team
 from qa.mirror import revisions, rules, services
-from qa.models import Participant
+from qa.mirror.models import Participant
 from qa.reviews import blinding
 
 

@@ -21,9 +21,10 @@ from django.utils import timezone
 from qa import policy
 from qa.admin.transcriptions import TranscriptionAdmin, format_score
 from qa.mirror import rules
+from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
-from qa.models import ReviewItem, Transcription
 from qa.reviews import calibration, queues
+from qa.reviews.models import ReviewItem
 
 DEFAULT_QUEUE = Group.PENDING_REVIEW
 NO_GROUP = "none"

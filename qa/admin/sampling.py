@@ -14,8 +14,8 @@ from qa import policy
 from qa.admin.alerts import JobStateShown
 from qa.admin.base import apply_rule
 from qa.mirror import rules
-from qa.models import SamplingRule
 from qa.reviews import sampling
+from qa.reviews.models import SamplingRule
 
 
 class SamplingRuleForm(forms.ModelForm):

@@ -35,8 +35,7 @@ from qa.admin.base import GoneAwareAdmin, GoneFilter
 from qa.admin.exports import CallListExportMixin
 from qa.admin.paging import capped_paginator
 from qa.mirror import revisions, rules, services
-from qa.mirror.rules import Group, Status
-from qa.models import (
+from qa.mirror.models import (
     CALL_SEARCH_TABLE,
     CRITERION_TYPE_CHOICES,
     GROUP_CHOICES,
@@ -45,6 +44,7 @@ from qa.models import (
     Participant,
     Transcription,
 )
+from qa.mirror.rules import Group, Status
 from qa.reviews import blinding, queues
 
 

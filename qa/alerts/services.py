@@ -45,9 +45,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from qa import jobs
+from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
+from qa.mirror.models import Participant, Transcription
 from qa.mirror.rules import Group
-from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
 from qa.reviews import blinding
 
 log = logging.getLogger(__name__)

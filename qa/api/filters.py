@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from qa.mirror import rules
-from qa.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
+from qa.mirror.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
 
 NO_GROUP = "none"
 DATE_FORMAT = "YYYY-MM-DD"

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from qa.mirror import revisions, rules, webhook_urls
+from qa.mirror.models import GROUP_CHOICES, STATUS_CHOICES
 from qa.mirror.rules import Status
-from qa.models import GROUP_CHOICES, STATUS_CHOICES
 from qa.reviews import blinding
 
 

@@ -42,7 +42,7 @@ from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
 from qa.insights import analytics, exports
 from qa.mirror import revisions, services
-from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from qa.reviews import blinding, calibration, queues
 
 ERRORS = {

@@ -61,6 +61,7 @@ from django.core.cache import cache
 from django.db import connections, transaction
 from django.utils import timezone
 
+from qa.mirror.models import Criterion, Evaluator, Participant, Transcription
 from qa.mirror.report_rules import (
     COMPLETED,
     DURATION_PERCENTILES,
@@ -82,7 +83,6 @@ from qa.mirror.report_rules import (
     seconds_shown,
     threshold_seconds,
 )
-from qa.models import Criterion, Evaluator, Participant, Transcription
 
 # --- the period a report covers -------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
-from qa.models import Criterion, Evaluator, Participant
+from qa.mirror.models import Criterion, Evaluator, Participant
 
 CSV, XLSX = "csv", "xlsx"
 CONTENT_TYPES = {

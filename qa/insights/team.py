@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from qa.insights import analytics
 from qa.mirror import report_rules, rollups
-from qa.models import Participant, Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
 
 SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")

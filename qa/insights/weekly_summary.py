@@ -26,9 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.insights import analytics
+from qa.insights.models import WeeklySummarySent
 from qa.mirror import report_rules, rules
+from qa.mirror.models import Participant, Transcription
 from qa.mirror.rules import Group
-from qa.models import Participant, Transcription, WeeklySummarySent
 
 log = logging.getLogger(__name__)
 

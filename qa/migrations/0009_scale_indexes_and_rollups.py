@@ -32,7 +32,7 @@ def remove_trigram_indexes(apps, schema_editor):
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
-# SQLite: an FTS5 table with the trigram tokenizer over the same two columns (qa.models.CALL_SEARCH_TABLE),
+# SQLite: an FTS5 table with the trigram tokenizer over the same two columns (qa.mirror.models.CALL_SEARCH_TABLE),
 # its content read from qa_transcription and kept by triggers. A migration that remakes qa_transcription on
 # SQLite drops the triggers: tests/qa/test_migrations.py checks they are there.
 SQLITE_SEARCH = [

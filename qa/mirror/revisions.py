@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from qa.models import Criterion, Evaluator, EvaluatorRevision, Transcription
+from qa.mirror.models import Criterion, Evaluator, EvaluatorRevision, Transcription
 
 Source = EvaluatorRevision.Source
 CRITERION_KEYS = ("name", "description", "type", "weight")

@@ -1,4 +1,4 @@
-"""Roll-ups of the calls (qa.models.DailyCalls), kept current on every write, so screens read counts, not calls.
+"""Roll-ups of the calls (qa.mirror.models.DailyCalls), kept current on every write, so screens read counts, not calls.
 
 The admin home (calls per queue) and the team overview (each participant's
 totals up to a date) read DailyCalls: one row per participant, day (UTC) and
@@ -18,7 +18,7 @@ everything, e.g. after ANALYTICS_PASS_MARK changes or rows written by hand.
 
 What it counts means what the report means (qa.insights.analytics): scored = COMPLETED
 with a score, the pass rule `report_rules.passed_q`, critical fails among the
-scored. Calls gone from Heify are not counted (qa.models.LiveManager): a call
+scored. Calls gone from Heify are not counted (qa.mirror.models.LiveManager): a call
 marked gone leaves its bucket when it is marked.
 """
 
@@ -33,8 +33,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from qa.mirror import report_rules
+from qa.mirror.models import DailyCalls, Transcription
 from qa.mirror.rules import Group
-from qa.models import DailyCalls, Transcription
 
 Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement

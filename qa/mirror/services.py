@@ -24,7 +24,7 @@ from django.db import models, transaction
 
 from qa import heify
 from qa.mirror import revisions, rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
+from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState
 
 
 class StaleEdit(ValidationError):

@@ -2,7 +2,7 @@
 
 The AI's pass/fail on a criterion is the call's result (criteria_results);
 the reviewer's is the same when their verdict agrees and the opposite when it
-does not (qa.models.CriterionVerdict, recorded by qa.reviews.queues). Per criterion,
+does not (qa.reviews.models.CriterionVerdict, recorded by qa.reviews.queues). Per criterion,
 over the evaluator's calls in a date range, the two are compared as two
 raters of the same items.
 
@@ -29,7 +29,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 
 from qa.mirror import report_rules
-from qa.models import CriterionVerdict, Evaluator, Transcription
+from qa.mirror.models import Evaluator, Transcription
+from qa.reviews.models import CriterionVerdict
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
 PLACES = 3

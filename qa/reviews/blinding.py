@@ -13,7 +13,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from qa.models import CalibrationSession, CalibrationSubmission, Transcription
+from qa.mirror.models import Transcription
+from qa.reviews.models import CalibrationSession, CalibrationSubmission
 
 
 def blind_calls(user) -> QuerySet:

@@ -30,16 +30,10 @@ from django.utils import timezone
 
 from qa import policy
 from qa.mirror import report_rules, rules
-from qa.models import (
-    CalibrationAnswer,
-    CalibrationSession,
-    CalibrationSubmission,
-    Criterion,
-    ReviewEvent,
-    Transcription,
-)
+from qa.mirror.models import Criterion, Transcription
 from qa.reviews import queues
 from qa.reviews.agreement import fleiss_kappa
+from qa.reviews.models import CalibrationAnswer, CalibrationSession, CalibrationSubmission, ReviewEvent
 
 AI = "AI"
 

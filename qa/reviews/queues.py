@@ -32,11 +32,12 @@ from django.utils import timezone
 from qa import heify, policy
 from qa.alerts import services as alerts
 from qa.mirror import rollups, rules
+from qa.mirror.models import SyncState, Transcription
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit
-from qa.models import CriterionVerdict, ReviewEvent, SyncState, Transcription
 from qa.policy import Permission
 from qa.reviews import blinding
+from qa.reviews.models import CriterionVerdict, ReviewEvent
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ filters, and per participant takes up to its quota from those in no group
 call moves to PENDING_REVIEW through qa.reviews.queues.transcription_move, in the name
 of the rule's owner (history note "sampled by rule …"), and is sent to Heify
 like every move; the move is refused if the call changed since it was read.
-Each pick is recorded (qa.models.SamplingPick), so a second run in the same
+Each pick is recorded (qa.reviews.models.SamplingPick), so a second run in the same
 period moves nothing more: the quota is already filled.
 
 How to choose:
@@ -34,10 +34,11 @@ from django.utils import timezone
 
 from qa import jobs
 from qa.mirror import report_rules
+from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
-from qa.models import SamplingPick, SamplingRule, Transcription
 from qa.reviews import queues
 from qa.reviews.agreement import Z_95
+from qa.reviews.models import SamplingPick, SamplingRule
 
 Method = SamplingRule.Method
 Period = SamplingRule.Period

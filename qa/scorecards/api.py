@@ -22,9 +22,10 @@ from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
 from qa.api.permissions import requires
 from qa.api.views import HeifyAPIMixin, errors
-from qa.models import CriterionVerdict, Evaluator, EvaluatorRevision, Transcription
+from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
 from qa.policy import Permission
 from qa.reviews import agreement, queues
+from qa.reviews.models import CriterionVerdict
 from qa.scorecards import whatif
 
 CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, "read evaluators")

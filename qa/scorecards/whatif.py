@@ -32,8 +32,8 @@ from django.db.models import Count, Subquery, TextField
 from django.db.models.functions import Cast
 
 from qa.mirror import report_rules, revisions, rules
+from qa.mirror.models import Evaluator, Participant, Transcription
 from qa.mirror.rules import Status
-from qa.models import Evaluator, Participant, Transcription
 from qa.reviews import agreement
 
 DEFAULT_LIMIT = 1_000

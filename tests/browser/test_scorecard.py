@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from qa.models import Evaluator, Transcription
+from qa.mirror.models import Evaluator, Transcription
 from qa.reviews import queues
 from syncer import mirror
 from tests import builders

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 
 from qa.api.urls import router
 from qa.mirror import rules
-from qa.models import Configuration
+from qa.mirror.models import Configuration
 from syncer import mirror
 from tests import builders
 

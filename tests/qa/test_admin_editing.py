@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from qa.models import Configuration, Evaluator, Participant
+from qa.mirror.models import Configuration, Evaluator, Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from tests import builders
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from qa.models import CriterionVerdict, Evaluator, Transcription
+from qa.mirror.models import Evaluator, Transcription
 from qa.reviews import agreement, queues
 from qa.reviews.agreement import cohen_kappa
+from qa.reviews.models import CriterionVerdict
 from tests import builders
 from tests.builders import person
 from tests.qa.test_api import API, assert_error, client_for

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.alerts import services as alerts
+from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.mirror import rules
-from qa.models import Alert, AlertDelivery, AlertRule, Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
 from tests.qa.test_alerts import calls_for

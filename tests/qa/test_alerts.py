@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.alerts import services as alerts
+from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
-from qa.models import Alert, AlertCondition, AlertDelivery, AlertRule, Participant, Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues
 from syncer import tasks
 from tests import builders

@@ -13,7 +13,7 @@ import pytest
 
 from qa.insights import analytics
 from qa.mirror import report_rules
-from qa.models import Participant
+from qa.mirror.models import Participant
 from syncer import demo
 from syncer.emulator import participant_report_from_payloads
 from tests import builders

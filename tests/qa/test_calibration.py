@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from qa.models import CalibrationSession, Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import calibration
 from qa.reviews.agreement import fleiss_kappa
+from qa.reviews.models import CalibrationSession
 from tests import builders
 from tests.builders import person
 

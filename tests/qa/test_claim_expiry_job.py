@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qa.insights import analytics, team
-from qa.models import Participant, Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues
 from syncer import pull
 from tests import builders

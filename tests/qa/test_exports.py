@@ -14,7 +14,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.insights import exports, team
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
 from tests.builders import person
@@ -214,7 +214,7 @@ def test_the_team_overview_exports_its_rows_in_its_order(admin_client, world, fm
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_participants_report_exports_its_calls(admin_client, world, fmt):
     from qa.insights import analytics
-    from qa.models import Participant
+    from qa.mirror.models import Participant
 
     alice = Participant.objects.get(heify_id=world["alice"]["participant_id"])
     url = reverse("admin:qa_participant_report_export", args=[alice.pk, fmt]) + "?as_of=2026-03-31"

@@ -17,8 +17,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from qa.insights import analytics, team, weekly_summary
-from qa.models import Configuration, Evaluator, Participant, SamplingRule, Transcription
+from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
 from qa.reviews import agreement, queues, sampling
+from qa.reviews.models import SamplingRule
 from qa.scorecards import whatif
 from syncer import pull
 from tests import builders

@@ -14,7 +14,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.mirror import rules
-from qa.models import Evaluator, Participant
+from qa.mirror.models import Evaluator, Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import ReviewEvent, Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import queues
+from qa.reviews.models import ReviewEvent
 from syncer import pull, push
 from tests import builders
 from tests.builders import person

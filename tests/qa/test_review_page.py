@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
 from tests.builders import person

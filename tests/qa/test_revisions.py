@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from qa.mirror import revisions, services
-from qa.models import Evaluator, EvaluatorRevision, Participant, Transcription
+from qa.mirror.models import Evaluator, EvaluatorRevision, Participant, Transcription
 from tests import builders
 from tests.qa.test_api import API, assert_error, client_for, user_with
 

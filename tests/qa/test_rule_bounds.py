@@ -7,8 +7,10 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from qa.alerts.models import AlertRule
 from qa.mirror import rules
-from qa.models import AlertRule, Configuration, Evaluator, SamplingRule
+from qa.mirror.models import Configuration, Evaluator
+from qa.reviews.models import SamplingRule
 from syncer import pull
 
 pytestmark = pytest.mark.django_db

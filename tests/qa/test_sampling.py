@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from qa.mirror import rules
-from qa.models import Participant, ReviewEvent, SamplingPick, SamplingRule, Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues, sampling
+from qa.reviews.models import ReviewEvent, SamplingPick, SamplingRule
 from tests import builders
 from tests.builders import person
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.mirror import rules
-from qa.models import SamplingRule, Transcription
+from qa.mirror.models import Transcription
 from qa.reviews import sampling
+from qa.reviews.models import SamplingRule
 from syncer import tasks
 from tests import builders
 

@@ -21,7 +21,7 @@ from qa.admin.transcriptions import TranscriptionAdmin
 from qa.insights import team
 from qa.insights.analytics import participant_dashboard, participant_report
 from qa.mirror import rollups
-from qa.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
+from qa.mirror.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
 from qa.reviews import queues
 from syncer import mirror, pull
 from tests import builders

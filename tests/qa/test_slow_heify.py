@@ -19,7 +19,8 @@ from django.urls import reverse
 from django_q.conf import Conf
 
 from qa.mirror import services
-from qa.models import Participant, ReviewEvent, Transcription
+from qa.mirror.models import Participant, Transcription
+from qa.reviews.models import ReviewEvent
 from syncer import pull, push
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from django.test import Client
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import Configuration
+from qa.mirror.models import Configuration
 from tests import builders
 from tests.builders import person
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from qa.insights import weekly_summary
+from qa.insights.models import WeeklySummarySent
 from qa.mirror import rules
-from qa.models import WeeklySummarySent
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 11, 30)

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 
-from qa.models import Evaluator, EvaluatorRevision
+from qa.mirror.models import Evaluator, EvaluatorRevision
 from qa.scorecards import whatif
 from tests import builders
 from tests.qa.test_api import API, assert_error, client_for, user_with

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from qa.insights import exports
-from qa.models import Participant
+from qa.mirror.models import Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db

@@ -30,7 +30,7 @@ def edit(seed: int, count: int) -> list[dict]:
     from django.core.exceptions import ValidationError
 
     from qa.mirror import services
-    from qa.models import Participant, Transcription
+    from qa.mirror.models import Participant, Transcription
     from qa.reviews import queues
 
     rng = random.Random(seed)
@@ -63,7 +63,7 @@ def edit(seed: int, count: int) -> list[dict]:
 
 def state() -> dict:
     """Every mirrored object: its sync state, the digest of Heify's payload it holds, and the edited values."""
-    from qa.models import Configuration, Evaluator, Participant, Transcription
+    from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
 
     out = {}
     for resource, model, value in (

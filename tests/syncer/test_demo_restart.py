@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
 from qa.mirror import services
-from qa.models import Participant, Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues
 from syncer.emulator import EmulatorState
 from syncer.emulator.persistence import StateSaver, state_load, state_save

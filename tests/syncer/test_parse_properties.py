@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa.mirror import rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
+from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
 from syncer import contract, mirror
 from tests import builders
 

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from qa.mirror import services
-from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from qa.reviews import queues
 from syncer import contract, pull
 from syncer.client import HeifyClient, RetryPolicy, Unavailable

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.models import Configuration, Evaluator, Participant
+from qa.mirror.models import Configuration, Evaluator, Participant
 from syncer import pull, push
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
 from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.mirror import rules
-from qa.models import Evaluator
+from qa.mirror.models import Evaluator
 from syncer import pull, push
 from tests.qa.test_admin_editing import evaluator_form, rows_of
 

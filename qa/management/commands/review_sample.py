@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qa.models import SamplingRule
 from qa.reviews import sampling
+from qa.reviews.models import SamplingRule
 
 
 class Command(BaseCommand):
