@@ -221,7 +221,7 @@ def _sender() -> str:
 
 # The report's steps, timed by wrapping these qa.insights.analytics functions (inclusive times; one that is missing,
 # after a change there, is simply not shown).
-STEPS = ("_inputs_from_db", "build_report")
+STEPS = ("inputs_from_db", "build_report")
 
 
 def breakdown(participant, runs: int) -> dict:
@@ -229,7 +229,7 @@ def breakdown(participant, runs: int) -> dict:
 
     Each query: its time in cursor.execute (sending it, the database's work, receiving the answer; not turning
     it into Python values). Then the steps in Python: reading the answer (decoding the JSON the query returns
-    into ReportInputs: _inputs_from_db less its queries) and build_report.
+    into ReportInputs: inputs_from_db less its queries) and build_report.
     """
     from django.db import connection
 
@@ -282,10 +282,10 @@ def breakdown(participant, runs: int) -> dict:
             return None
 
     python = {
-        "reading the answer into ReportInputs": median(lambda total, queries, steps: steps["_inputs_from_db"]
+        "reading the answer into ReportInputs": median(lambda total, queries, steps: steps["inputs_from_db"]
                                                        - sum(q["ms"] for q in queries)),
         "build_report": median(lambda total, queries, steps: steps["build_report"]),
-        "the rest": median(lambda total, queries, steps: total - steps["_inputs_from_db"] - steps["build_report"]),
+        "the rest": median(lambda total, queries, steps: total - steps["inputs_from_db"] - steps["build_report"]),
     }
     return {"queries": rows, "total": statistics.median(total for total, _, _ in runs_seen), "python": python,
             "outside queries": median(lambda total, queries, steps: total - sum(q["ms"] for q in queries))}

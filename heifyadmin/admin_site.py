@@ -22,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 
-from qa.mirror import rules
+from qa import limits
 
 
 @functools.cache
@@ -54,7 +54,7 @@ class OfferedLookupsOnly:
 
     def get_search_results(self, request, queryset, search_term):
         try:
-            rules.clean_search(search_term)
+            limits.clean_search(search_term)
         except ValidationError as exc:
             if not request.path.endswith("/autocomplete/"):
                 messages.error(request, " ".join(exc.messages))

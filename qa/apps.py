@@ -18,7 +18,9 @@ class QaConfig(AppConfig):
         post_migrate.connect(_ensure_roles, sender=self)
         from django.contrib.auth import get_user_model
 
+        from qa.alerts import services as alerts
         from qa.api.authentication import revoke_tokens_on_credentials_change
+        from qa.reviews import queues
         from qa.roles import on_groups_changed
 
         # A role makes its holder staff, whichever side of the membership changes.
@@ -26,3 +28,5 @@ class QaConfig(AppConfig):
         # A new password or a deactivation ends every API token the user holds.
         post_save.connect(revoke_tokens_on_credentials_change, sender=settings.AUTH_USER_MODEL,
                           dispatch_uid="qa.revoke_tokens_on_credentials_change")
+        # A review move may fire an alert: the alerts listen to the queues, which know nothing of them.
+        queues.call_moved.connect(alerts.call_moved, dispatch_uid="qa.alerts.call_moved")

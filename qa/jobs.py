@@ -2,7 +2,7 @@
 
 Each job takes its items one at a time, each in its own try. An item that
 raises is marked on its own row: why (its error field), how many times in a
-row (`job_failures`) and when to try again (`job_retry_at`, qa.mirror.rules'
+row (`job_failures`) and when to try again (`job_retry_at`, `job_retry_delay`'s
 back-off); the job goes on with the next. At the JOB_MAX_ATTEMPTS-th failure
 it is given up: the job's own "stopped" state is set (a change refused, a
 rule switched off), with the reason shown in the admin, and the count starts
@@ -12,13 +12,11 @@ afresh once someone acts on it. Rows carry qa.jobs.JobItemState's fields.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-
-from qa.mirror import rules
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +38,11 @@ def item_failed(item: QuerySet, exc: BaseException, *, failures: int | None, err
     count, reason = (failures or 0) + 1, reason_of(exc)
     pk = item.values_list("pk", flat=True).first()  # one indexed read, on a failure only
     log.error("%s %s: a job failed on it (%s in a row): %s", item.model.__name__, pk, count, reason, exc_info=exc)
-    if count >= rules.JOB_MAX_ATTEMPTS:
+    if count >= JOB_MAX_ATTEMPTS:
         item.update(**changes, **give_up, job_failures=None, job_retry_at=None,
                     **{error_field: f"Gave up after {count} failed attempts: {reason}"})
         return True
-    retry_at = now + rules.job_retry_delay(count)
+    retry_at = now + job_retry_delay(count)
     item.update(**changes, job_failures=count, job_retry_at=retry_at, **{
         error_field: f"Failed {count} time(s) in a row; tried again after {retry_at:%Y-%m-%d %H:%M:%S} UTC: {reason}"})
     return False
@@ -78,3 +76,19 @@ class JobRuleState(JobItemState):
 
     class Meta:
         abstract = True
+
+
+# An item a job fails on is tried again after job_retry_delay, up to JOB_MAX_ATTEMPTS times in all, then
+# given up and shown in the admin.
+JOB_MAX_ATTEMPTS = 8
+
+
+JOB_RETRY_FIRST = timedelta(minutes=1)
+
+
+JOB_RETRY_MAX = timedelta(hours=1)
+
+
+def job_retry_delay(failures: int) -> timedelta:
+    """How long after its `failures`-th failure in a row an item waits: a minute, doubling, at most an hour."""
+    return min(JOB_RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16), JOB_RETRY_MAX)

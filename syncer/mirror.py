@@ -32,6 +32,7 @@ from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from qa import limits
 from qa.mirror import revisions, rollups, rules
 from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
@@ -144,7 +145,7 @@ def _reference(payload: dict, name: str) -> str | None:
 def _within_limits(payload: dict, resource: str) -> str:
     """The whole object within qa.mirror.rules' limits (checked last, so a field's own message comes
     first); returns its digest, which only such an object has."""
-    _rule(rules.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=rules.HEIFY_OBJECT_MAX_BYTES)
+    _rule(limits.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=limits.HEIFY_OBJECT_MAX_BYTES)
     return payload_digest(payload)
 
 
@@ -186,7 +187,7 @@ def parse_evaluator(payload: dict) -> tuple[dict, list[dict]]:
         tag=_rule(rules.clean_tag, payload.get("tag")),
         description=_text(payload.get("description"), "description"),
         language=_rule(rules.clean_language, payload.get("language"), field="language"),
-        context=_rule(rules.clean_json_value, payload.get("context"), field="context"),
+        context=_rule(limits.clean_json_value, payload.get("context"), field="context"),
         remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
     )
     criteria = _list(payload.get("criteria"), "criteria")

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from qa import limits
 from qa.jobs import JobRuleState
-from qa.mirror import rules
 from qa.mirror.models import Transcription
 
 
@@ -42,7 +42,7 @@ class AlertRule(JobRuleState):
         return self.name
 
     def clean(self):
-        rules.clean_alert_thresholds(
+        limits.clean_alert_thresholds(
             {"last_calls": self.last_calls, "pass_rate_below": self.pass_rate_below, "hours": self.hours},
             pass_rate=self.kind == self.Kind.PASS_RATE, claim_waiting=self.kind == self.Kind.CLAIM_WAITING,
         )

@@ -80,8 +80,9 @@ def calls_stored(*, since: datetime | None = None, heify_ids: Iterable[str] | No
     return _evaluate(calls)
 
 
-def call_moved(transcription_id: int) -> None:
-    """After a review move has committed: evaluate the call's participant, in the background."""
+def call_moved(transcription_id: int, **signal) -> None:
+    """After a review move has committed (qa.reviews.queues.call_moved): evaluate the call's participant, in the
+    background."""
     async_task("qa.alerts.services.call_evaluate", transcription_id)
 
 

@@ -15,13 +15,13 @@ from django.core.exceptions import ValidationError
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from qa.mirror import rules
+from qa import limits
 
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             # The serializers check the values (StorableJSONField, CharField), each under its field's name.
-            return rules.load_json(stream.read(), field="body", max_bytes=None)
+            return limits.load_json(stream.read(), field="body", max_bytes=None)
         except ValidationError as exc:
             raise ParseError(f"JSON parse error - {' '.join(exc.messages)}") from None

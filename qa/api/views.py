@@ -40,10 +40,10 @@ from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
-from qa.insights import analytics, exports
+from qa.insights import analytics
 from qa.mirror import revisions, services
 from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
-from qa.reviews import blinding, calibration, queues
+from qa.reviews import blinding, calibration, exports, queues
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)

@@ -12,13 +12,13 @@ for that reader only.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date
 
 from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from qa.insights import analytics
+from qa.insights import report
 from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
@@ -31,7 +31,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
                   reader=None) -> list[dict]:
     """Every participant's row, as `reader` may read it (without the calls they score blind)."""
     config = report_rules.ReportSettings.current()
-    window = analytics.report_window(as_of or timezone.now().astimezone(analytics.UTC).date())
+    window = report.report_window(as_of or timezone.now().astimezone(UTC).date())
     scored = Transcription.objects.filter(
         status=report_rules.COMPLETED, score__isnull=False, occurred_at__lt=window.end, participant_id__isnull=False,
     )
@@ -54,7 +54,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     for participant in participants:
         stats = totals.get(participant.heify_id, {})
         calls = stats.get("calls", 0)
-        trend = analytics.trend_section(newest[participant.heify_id], sample_size=config.trend_sample,
+        trend = report.trend_section(newest[participant.heify_id], sample_size=config.trend_sample,
                                         threshold=config.trend_threshold)
         rows.append({
             "participant": participant,
@@ -65,7 +65,7 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
             "critical_fails": stats.get("critical_fails", 0),
             "pending_critical_reviews": stats.get("pending", 0),
             "trend": trend,
-            "degradation_alert": analytics.degradation_alert(trend, config.degradation_threshold),
+            "degradation_alert": report.degradation_alert(trend, config.degradation_threshold),
         })
     key = sort if sort in SORT_KEYS else "tag"
 

@@ -25,9 +25,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.insights import analytics
+from qa import jobs
+from qa.insights import report
 from qa.insights.models import WeeklySummarySent
-from qa.mirror import report_rules, rules
+from qa.mirror import report_rules
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.rules import Group
 
@@ -62,25 +63,25 @@ def week_summary(*, week_start: date) -> dict:
     this_week = scored.filter(occurred_at__gte=start, occurred_at__lt=end)
     week_before = scored.filter(occurred_at__gte=before, occurred_at__lt=start)
 
-    def stats(calls) -> analytics.ScoreStats:
+    def stats(calls) -> report.ScoreStats:
         row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(
             pass_mark)))
-        return analytics.ScoreStats(calls=row["calls"], avg_score=row["avg"], passed=row["passed"])
+        return report.ScoreStats(calls=row["calls"], avg_score=row["avg"], passed=row["passed"])
 
-    team = analytics.comparison_section(stats(this_week), stats(week_before))
+    team = report.comparison_section(stats(this_week), stats(week_before))
 
     # The agents whose average moved most between the two weeks (those with calls in both).
-    def per_agent(calls) -> dict[str, analytics.ScoreStats]:
+    def per_agent(calls) -> dict[str, report.ScoreStats]:
         rows = calls.exclude(participant_id=None).values("participant_id").order_by().annotate(
             n=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(pass_mark)))
-        return {r["participant_id"]: analytics.ScoreStats(r["n"], r["avg"], r["passed"]) for r in rows}
+        return {r["participant_id"]: report.ScoreStats(r["n"], r["avg"], r["passed"]) for r in rows}
 
     now, then = per_agent(this_week), per_agent(week_before)
     both = sorted(set(now) & set(then))
     participants = {p.heify_id: p for p in Participant.all_objects.filter(heify_id__in=both)}
     movers = []
     for participant_id in both:
-        compared = analytics.comparison_section(now[participant_id], then[participant_id])
+        compared = report.comparison_section(now[participant_id], then[participant_id])
         participant = participants.get(participant_id)
         movers.append({
             "tag": participant.tag if participant else participant_id,
@@ -162,13 +163,13 @@ def weekly_summaries_send(*, today: date | None = None, attempt: int = 1) -> int
             continue
         WeeklySummarySent.objects.get_or_create(week_start=week_start, user=user)
         sent += 1
-    if sent < len(managers) and attempt < rules.JOB_MAX_ATTEMPTS:
+    if sent < len(managers) and attempt < jobs.JOB_MAX_ATTEMPTS:
         from django_q.models import Schedule
 
         Schedule.objects.update_or_create(name=RETRY_SCHEDULE, defaults={
             "func": "qa.insights.weekly_summary.weekly_summaries_retry", "schedule_type": Schedule.ONCE, "repeats": 1,
             "kwargs": repr({"today": today.isoformat(), "attempt": attempt + 1}),
-            "next_run": timezone.now() + rules.job_retry_delay(attempt),
+            "next_run": timezone.now() + jobs.job_retry_delay(attempt),
         })
     return sent
 

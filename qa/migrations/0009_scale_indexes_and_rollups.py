@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 from qa.mirror import rollups
 
-# The list's search (qa.admin.transcriptions.call_search): `UPPER(name::text) LIKE UPPER('%word%')` is what
+# The list's search (qa.reviews.admin.transcriptions.call_search): `UPPER(name::text) LIKE UPPER('%word%')` is what
 # Django's icontains sends on PostgreSQL, and a trigram index (pg_trgm) on that expression serves it. In SQL:
 # django.contrib.postgres's OpClass(Upper("name")) leaves out the parentheses PostgreSQL needs around the
 # expression. PostgreSQL only: SQLite has FTS5's trigram index instead (SQLITE_SEARCH below).

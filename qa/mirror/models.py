@@ -271,7 +271,7 @@ class Transcription(HeifyObject):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
-            # list's page of ids and its capped count are read from the index alone (qa.admin.paging). Like every
+            # list's page of ids and its capped count are read from the index alone (qa.mirror.admin.paging). Like every
             # index a list or a report walks, it holds the live calls only (gone ones: tx_gone), which is what
             # they read (LiveManager).
             models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS,

@@ -27,10 +27,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from qa import heify, policy
-from qa.alerts import services as alerts
 from qa.mirror import rollups, rules
 from qa.mirror.models import SyncState, Transcription
 from qa.mirror.rules import Group
@@ -40,6 +40,10 @@ from qa.reviews import blinding
 from qa.reviews.models import CriterionVerdict, ReviewEvent
 
 log = logging.getLogger(__name__)
+
+# Sent after a review move has committed, with `transcription_id`: what reads the moves (alerts) listens,
+# so the queues never reach up to it (qa/apps.py connects them).
+call_moved = Signal()
 
 Action = ReviewEvent.Action
 
@@ -240,7 +244,7 @@ def _move(
             assignee=assignee if claimed else None, note=note,
         )
         heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
-        transaction.on_commit(lambda: alerts.call_moved(call.pk))
+        transaction.on_commit(lambda: call_moved.send(sender=Transcription, transcription_id=call.pk))
     return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
 
 

@@ -2,10 +2,10 @@
 
 from django import template
 
-from qa.admin.reviews import queue_link
 from qa.mirror import rules
 from qa.mirror.rules import Group
 from qa.reviews import queues
+from qa.reviews.admin.reviews import queue_link
 
 register = template.Library()
 

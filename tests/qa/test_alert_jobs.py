@@ -9,9 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from qa import jobs
 from qa.alerts import services as alerts
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
-from qa.mirror import rules
 from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
@@ -88,10 +88,10 @@ def test_a_claim_rule_that_raises_is_marked_and_the_rules_after_it_fire(admin_cl
     assert "OverflowError" in poison.job_error
     assert alerts.claims_waiting(now=later) == 0  # backed off: not tried again before its time
 
-    for _ in range(rules.JOB_MAX_ATTEMPTS - 1):
+    for _ in range(jobs.JOB_MAX_ATTEMPTS - 1):
         alerts.claims_waiting(now=AlertRule.objects.get(pk=poison.pk).job_retry_at)
     poison.refresh_from_db()
-    assert not poison.enabled and poison.job_error.startswith(f"Gave up after {rules.JOB_MAX_ATTEMPTS} failed")
+    assert not poison.enabled and poison.job_error.startswith(f"Gave up after {jobs.JOB_MAX_ATTEMPTS} failed")
     page = admin_client.get(reverse("admin:qa_alertrule_changelist")).content.decode()
     assert "Gave up after" in page
 

@@ -13,9 +13,10 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.insights import exports, team
+from qa import spreadsheets
+from qa.insights import team
 from qa.mirror.models import Transcription
-from qa.reviews import queues
+from qa.reviews import exports, queues
 from tests import builders
 from tests.builders import person
 
@@ -32,7 +33,7 @@ def read(response) -> list[list]:
     if response["Content-Type"].startswith("text/csv"):
         assert body.startswith("\ufeff".encode())
         return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
+    assert response["Content-Type"] == spreadsheets.CONTENT_TYPES["xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
     return [["" if value is None else value if isinstance(value, str) else str(value) for value in row]
             for row in book.active.iter_rows(values_only=True)]
@@ -134,7 +135,7 @@ def test_cells_are_escaped_against_formula_injection(admin_client, load):
         names = sorted(row["Call"] for row in exported.values())
         assert names == sorted("'" + name for name in nasty), fmt
         assert {row["Participant"] for row in exported.values()} == {"'=1+1"}
-    assert exports.escape_formula("plain -1") == "plain -1" and exports.cell(-1.5) == -1.5
+    assert spreadsheets.escape_formula("plain -1") == "plain -1" and spreadsheets.cell(-1.5) == -1.5
 
 
 def test_the_xlsx_file_is_typed_and_stops_at_excels_last_row(admin_client, world, monkeypatch):
@@ -143,13 +144,13 @@ def test_the_xlsx_file_is_typed_and_stops_at_excels_last_row(admin_client, world
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
     score = sheet.cell(row=2, column=HEADERS.index("Score") + 1)
     assert score.data_type == "n" and isinstance(score.value, (int, float))
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 5)
+    monkeypatch.setattr(spreadsheets, "XLSX_MAX_ROWS", 5)
     rows = read(admin_client.get(export_url("transcription", "xlsx")))
-    assert len(rows) == 1 + 5 and rows[-1][0] == exports.TOO_MANY_ROWS
+    assert len(rows) == 1 + 5 and rows[-1][0] == spreadsheets.TOO_MANY_ROWS
 
 
 def test_the_first_bytes_leave_before_the_rows_are_read(admin_client, world, monkeypatch):
-    monkeypatch.setattr(exports, "BATCH", 10)
+    monkeypatch.setattr(spreadsheets, "BATCH", 10)
     for fmt in ("csv", "xlsx"):
         response = admin_client.get(export_url("transcription", fmt))
         assert response["Content-Disposition"].startswith('attachment; filename="transcriptions-')

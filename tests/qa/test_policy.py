@@ -17,10 +17,10 @@ from django.template import Context, Template
 from django.test import Client
 
 from qa import policy
-from qa.admin.calibration import CalibrationSessionForm
 from qa.api.permissions import requires
-from qa.models import Participant
+from qa.mirror.models import Participant
 from qa.policy import Permission
+from qa.reviews.admin.calibration import CalibrationSessionForm
 from tests import builders
 from tests.builders import person
 

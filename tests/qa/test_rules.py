@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from qa import limits
 from qa.mirror import rules
 
 
@@ -296,7 +297,7 @@ def test_strict_criterion_without_weight_is_fine():
 ])
 def test_json_that_cannot_be_stored_or_sent_is_refused(value, message):
     with pytest.raises(ValidationError) as exc:
-        rules.clean_json_value(value, field="context")
+        limits.clean_json_value(value, field="context")
     assert message in messages_of(exc, "context")
     with pytest.raises(ValidationError):
         rules.clean_participant({"tag": "x", "metadata": {"v": value}})

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
-from qa.mirror import rules
+from qa import limits
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues, sampling
 from qa.reviews.models import ReviewEvent, SamplingPick, SamplingRule
@@ -45,7 +45,7 @@ def week(load):
 
 def rule(owner, **settings):
     values = {"name": "Weekly", "period": "week", "per_participant": 2, "method": "lowest_score", **settings}
-    return SamplingRule.objects.create(owner=owner, **rules.clean_sampling_rule(values))
+    return SamplingRule.objects.create(owner=owner, **limits.clean_sampling_rule(values))
 
 
 def scores_of(run):
@@ -158,10 +158,10 @@ def test_an_owner_who_may_not_move_calls_stops_the_rule(week):
 
 def test_bad_rules_are_refused_by_field():
     with pytest.raises(ValidationError) as bad:
-        rules.clean_sampling_rule({"method": "random", "per_participant": None, "score_min": 80, "score_max": 20})
+        limits.clean_sampling_rule({"method": "random", "per_participant": None, "score_min": 80, "score_max": 20})
     assert set(bad.value.message_dict) == {"per_participant", "score_max"}
     with pytest.raises(ValidationError) as bad:
-        rules.clean_sampling_rule({"method": "precision", "precision_points": 0})
+        limits.clean_sampling_rule({"method": "precision", "precision_points": 0})
     assert set(bad.value.message_dict) == {"precision_points"}
 
 

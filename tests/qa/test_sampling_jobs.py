@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.mirror import rules
+from qa import jobs
 from qa.mirror.models import Transcription
 from qa.reviews import sampling
 from qa.reviews.models import SamplingRule
@@ -56,10 +56,10 @@ def test_a_rule_that_raises_is_marked_and_the_rules_after_it_move_their_calls(po
 
     # Backed off: the next runs leave it alone until its time, then try it again, up to the limit.
     assert [run.rule.name for run in sampling.sampling_rules_apply()] == ["a first", "c last"]
-    for _ in range(rules.JOB_MAX_ATTEMPTS - 1):
+    for _ in range(jobs.JOB_MAX_ATTEMPTS - 1):
         sampling.sampling_rules_apply(now=SamplingRule.objects.get(pk=poison.pk).job_retry_at)
     poison.refresh_from_db()
-    assert not poison.active and poison.job_error.startswith(f"Gave up after {rules.JOB_MAX_ATTEMPTS} failed")
+    assert not poison.active and poison.job_error.startswith(f"Gave up after {jobs.JOB_MAX_ATTEMPTS} failed")
 
 
 def test_the_scheduled_job_reports_the_failure_and_finishes(poison_between):

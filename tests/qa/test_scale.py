@@ -16,13 +16,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from qa.admin import paging
-from qa.admin.transcriptions import TranscriptionAdmin
 from qa.insights import team
 from qa.insights.analytics import participant_dashboard, participant_report
 from qa.mirror import rollups
+from qa.mirror.admin import paging
 from qa.mirror.models import Configuration, DailyCalls, Evaluator, Participant, Transcription
 from qa.reviews import queues
+from qa.reviews.admin.transcriptions import TranscriptionAdmin
 from syncer import mirror, pull
 from tests import builders
 

@@ -11,9 +11,9 @@ from django.core import mail
 from django.utils import timezone
 from django_q.models import Schedule
 
+from qa import jobs
 from qa.insights import weekly_summary
 from qa.insights.models import WeeklySummarySent
-from qa.mirror import rules
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 11, 30)
@@ -35,7 +35,7 @@ def test_a_manager_whose_mail_fails_never_stops_the_others():
 
     retry = Schedule.objects.get(name=weekly_summary.RETRY_SCHEDULE)
     assert retry.func == "qa.insights.weekly_summary.weekly_summaries_retry" and retry.schedule_type == Schedule.ONCE
-    assert timezone.now() < retry.next_run <= timezone.now() + rules.job_retry_delay(1)
+    assert timezone.now() < retry.next_run <= timezone.now() + jobs.job_retry_delay(1)
     kwargs = ast.literal_eval(retry.kwargs)
     assert kwargs == {"today": MONDAY.isoformat(), "attempt": 2}
 
@@ -47,5 +47,5 @@ def test_a_manager_whose_mail_fails_never_stops_the_others():
 def test_the_retries_stop_at_the_limit():
     manager("pat", "pat@example.com")
     User.objects.filter(username="pat").update(email="pat@example.com\nBcc: eve@example.com")
-    assert weekly_summary.weekly_summaries_retry(today=MONDAY.isoformat(), attempt=rules.JOB_MAX_ATTEMPTS) == 0
+    assert weekly_summary.weekly_summaries_retry(today=MONDAY.isoformat(), attempt=jobs.JOB_MAX_ATTEMPTS) == 0
     assert not Schedule.objects.filter(name=weekly_summary.RETRY_SCHEDULE).exists()

@@ -151,7 +151,7 @@ def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
 
 
 def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
-    from qa.insights import exports
+    from qa.reviews import exports
 
     call = world["call"]
     table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},

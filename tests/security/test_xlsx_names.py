@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from qa.insights import exports
+from qa import spreadsheets
 from qa.mirror.models import Participant
 from tests import builders
 
@@ -35,7 +35,7 @@ def test_a_participants_report_opens_whatever_its_tag_holds(admin_client, load, 
 
 
 def test_every_cell_is_text_excel_holds():
-    table = exports.Table(title="t", headers=["a"], rows=[["x" * 40_000], ["bad\x01\ud800text"]])
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(exports.xlsx_chunks(table))))
+    table = spreadsheets.Table(title="t", headers=["a"], rows=[["x" * 40_000], ["bad\x01\ud800text"]])
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(spreadsheets.xlsx_chunks(table))))
     first, second = (row[0] for row in book.active.iter_rows(min_row=2, values_only=True))
-    assert len(first) == exports.XLSX_CELL_MAX_LENGTH and second == "badtext"
+    assert len(first) == spreadsheets.XLSX_CELL_MAX_LENGTH and second == "badtext"

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.db.models import Count
 
 from qa import policy
-from qa.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.mirror import rules, services, webhook_urls
+from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.mirror.models import Configuration, ExtractionField
 
 

@@ -20,8 +20,8 @@ from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import heify
-from qa.mirror import rules, services
+from qa import heify, limits
+from qa.mirror import services
 
 
 def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
@@ -54,7 +54,7 @@ class PrettyJSONField(forms.JSONField):
 
     def _parse(self, text: str):
         try:
-            return rules.parse_json(text, field=self.json_name)
+            return limits.parse_json(text, field=self.json_name)
         except ValidationError as exc:
             raise ValidationError(exc.message_dict[self.json_name], code="invalid") from None
 
@@ -264,3 +264,19 @@ def formset_rows(formset) -> list[dict]:
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]
+
+
+class JobStateShown:
+    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
+    Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
+
+    @admin.display(description="job")
+    def job_state(self, obj):
+        if not obj.job_error:
+            return "ok"
+        shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
+        return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
+
+    def save_model(self, request, obj, form, change):
+        obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
+        super().save_model(request, obj, form, change)

@@ -4,7 +4,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from qa.admin.base import (
+from qa import limits
+from qa.mirror import rules, services
+from qa.mirror.admin.base import (
     GoneFilter,
     HeifyObjectAdmin,
     PrettyJSONField,
@@ -13,7 +15,6 @@ from qa.admin.base import (
     check_rows,
     formset_rows,
 )
-from qa.mirror import rules, services
 from qa.mirror.models import Criterion, Evaluator
 
 
@@ -68,10 +69,10 @@ class EvaluatorForm(VersionedForm):
         return apply_rule(self, rules.clean_tag, self.cleaned_data.get("tag"))
 
     def clean_description(self):
-        return apply_rule(self, rules.clean_text, self.cleaned_data.get("description"), field="description")
+        return apply_rule(self, limits.clean_text, self.cleaned_data.get("description"), field="description")
 
     def clean_context(self):
-        return apply_rule(self, rules.clean_json_value, self.cleaned_data.get("context"), field="context")
+        return apply_rule(self, limits.clean_json_value, self.cleaned_data.get("context"), field="context")
 
 
 @admin.register(Evaluator)

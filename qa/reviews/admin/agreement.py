@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from qa import policy
-from qa.admin.base import ReadOnlyAdmin
+from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator
 from qa.reviews import agreement
 from qa.reviews.models import EvaluatorAgreement

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from qa import policy
-from qa.admin.base import ReadOnlyAdmin
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
+from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
@@ -29,22 +29,6 @@ class ManagersOnly:
 
     def has_view_permission(self, request, obj=None):
         return self._manager(request)
-
-
-class JobStateShown:
-    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
-    Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
-
-    @admin.display(description="job")
-    def job_state(self, obj):
-        if not obj.job_error:
-            return "ok"
-        shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
-        return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
-
-    def save_model(self, request, obj, form, change):
-        obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(AlertRule)

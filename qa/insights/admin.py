@@ -11,14 +11,52 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import heify, policy
-from qa.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
-from qa.admin.exports import ParticipantExportMixin
-from qa.admin.transcriptions import format_duration, score_with_critical, short_datetime
-from qa.insights import analytics, team
+from qa import heify, limits, policy, spreadsheets
+from qa.insights import analytics, exports, team
 from qa.mirror import revisions, rules, services
-from qa.mirror.models import Participant
+from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
+from qa.reviews.admin.exports import chosen_format, review_url_maker
+from qa.reviews.admin.transcriptions import format_duration, score_with_critical, short_datetime
+
+
+class ParticipantExportMixin:
+    """For the participant admin: the team overview's export and each participant's report's."""
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("team/export/<str:fmt>/", view(self.team_export_view), name="qa_participant_team_export"),
+            path("<int:pk>/report/export/<str:fmt>/", view(self.report_export_view),
+                 name="qa_participant_report_export"),
+            *super().get_urls(),
+        ]
+
+    def team_export_view(self, request, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        fmt = chosen_format(fmt)
+        sort = request.GET.get("o", "tag")
+        rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"),
+                                  reader=request.user)
+        base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
+        table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/")
+        return spreadsheets.streaming_response(table, fmt)
+
+    def report_export_view(self, request, pk: int, fmt: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        fmt = chosen_format(fmt)
+        participant = get_object_or_404(self.get_queryset(request), pk=pk)
+        report = analytics.participant_report(participant, as_of=self._as_of(request)[0],
+                                              leave_out=blinding.blind_heify_ids(request.user, participant.heify_id))
+        review_url = review_url_maker(request)
+        calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
+        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in
+                       (calls.values_list("heify_id", "pk").iterator() if calls else ())}
+        table = exports.report_table(participant, report, review_urls=review_urls)
+        return spreadsheets.streaming_response(table, fmt)
 
 
 class ParticipantForm(VersionedForm):
@@ -96,7 +134,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def _as_of(request) -> tuple[date | None, str]:
         """The ?as_of= day by the rule the API uses, or None for today; and what is wrong with it, if anything."""
         try:
-            return rules.clean_report_date(request.GET.get("as_of")), ""
+            return limits.clean_report_date(request.GET.get("as_of")), ""
         except ValidationError as exc:
             return None, " ".join(exc.messages) + " Shown as of today."
 

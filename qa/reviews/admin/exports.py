@@ -4,7 +4,7 @@ An export is its screen's own query: a list's is read from the admin's
 ChangeList for the same request, so it holds exactly the rows that the
 filters, the search and the screen's own visibility rules select (every page,
 not only the one shown), in the list's order; whoever may see the screen may
-export it, and nobody else. qa.insights.exports writes the file.
+export it, and nobody else. qa.spreadsheets writes the file.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from qa.insights import analytics, exports, team
-from qa.mirror.models import Transcription
+from qa import spreadsheets
 from qa.reviews import blinding
+from qa.reviews import exports as call_exports
 
-FORMATS = ((exports.CSV, "Export CSV"), (exports.XLSX, "Export Excel (.xlsx)"))
+FORMATS = ((spreadsheets.CSV, "Export CSV"), (spreadsheets.XLSX, "Export Excel (.xlsx)"))
 # The transcription list's and the queues' evaluator filter (a related-field filter on Heify's id).
 EVALUATOR_PARAM = "evaluator__heify_id__exact"
 
@@ -32,9 +31,9 @@ def export_links(url_name: str, query: QueryDict, *args) -> list[tuple[str, str]
     return [(label, reverse(url_name, args=[*args, fmt]) + suffix) for fmt, label in FORMATS]
 
 
-def _format(fmt: str) -> str:
-    if fmt not in exports.WRITERS:
-        raise Http404(f"No export format {fmt!r}: choose {' or '.join(exports.WRITERS)}.")
+def chosen_format(fmt: str) -> str:
+    if fmt not in spreadsheets.WRITERS:
+        raise Http404(f"No export format {fmt!r}: choose {' or '.join(spreadsheets.WRITERS)}.")
     return fmt
 
 
@@ -65,7 +64,7 @@ class CallListExportMixin:
     def export_view(self, request, fmt: str):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        fmt = _format(fmt)
+        fmt = chosen_format(fmt)
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
@@ -73,46 +72,11 @@ class CallListExportMixin:
         title = str(self.opts.verbose_name_plural).capitalize()
         if request.GET.get("mine") == "1":
             title = "My reviews"
-        table = exports.calls_table(
+        table = call_exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
             blind_call_ids=blinding.blind_call_ids(request.user),
             evaluator_id=request.GET.get(EVALUATOR_PARAM), title=title,
         )
-        return exports.streaming_response(table, fmt)
+        return spreadsheets.streaming_response(table, fmt)
 
 
-class ParticipantExportMixin:
-    """For the participant admin: the team overview's export and each participant's report's."""
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("team/export/<str:fmt>/", view(self.team_export_view), name="qa_participant_team_export"),
-            path("<int:pk>/report/export/<str:fmt>/", view(self.report_export_view),
-                 name="qa_participant_report_export"),
-            *super().get_urls(),
-        ]
-
-    def team_export_view(self, request, fmt: str):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        fmt = _format(fmt)
-        sort = request.GET.get("o", "tag")
-        rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"),
-                                  reader=request.user)
-        base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
-        table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/")
-        return exports.streaming_response(table, fmt)
-
-    def report_export_view(self, request, pk: int, fmt: str):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        fmt = _format(fmt)
-        participant = get_object_or_404(self.get_queryset(request), pk=pk)
-        report = analytics.participant_report(participant, as_of=self._as_of(request)[0],
-                                              leave_out=blinding.blind_heify_ids(request.user, participant.heify_id))
-        review_url = review_url_maker(request)
-        calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
-        review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in
-                       (calls.values_list("heify_id", "pk").iterator() if calls else ())}
-        return exports.streaming_response(exports.report_table(participant, report, review_urls=review_urls), fmt)

@@ -31,10 +31,9 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
-from qa.admin.base import GoneAwareAdmin, GoneFilter
-from qa.admin.exports import CallListExportMixin
-from qa.admin.paging import capped_paginator
 from qa.mirror import revisions, rules, services
+from qa.mirror.admin.base import GoneAwareAdmin, GoneFilter
+from qa.mirror.admin.paging import capped_paginator
 from qa.mirror.models import (
     CALL_SEARCH_TABLE,
     CRITERION_TYPE_CHOICES,
@@ -46,6 +45,7 @@ from qa.mirror.models import (
 )
 from qa.mirror.rules import Group, Status
 from qa.reviews import blinding, queues
+from qa.reviews.admin.exports import CallListExportMixin
 
 
 class UploadForm(forms.Form):
@@ -293,7 +293,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
     list_per_page = 50
     # Counting a big table on every page, facet counts and date_hierarchy's
     # date queries are each a full scan: none of them here. The count of a
-    # page stops at a cap (qa/admin/paging.py).
+    # page stops at a cap (qa/mirror/admin/paging.py).
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 

@@ -10,10 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import policy
-from qa.admin.alerts import JobStateShown
-from qa.admin.base import apply_rule
-from qa.mirror import rules
+from qa import limits, policy
+from qa.mirror.admin.base import JobStateShown, apply_rule
 from qa.reviews import sampling
 from qa.reviews.models import SamplingRule
 
@@ -26,7 +24,7 @@ class SamplingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        apply_rule(self, rules.clean_sampling_rule, data)
+        apply_rule(self, limits.clean_sampling_rule, data)
         return data
 
 

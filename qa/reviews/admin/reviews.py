@@ -1,7 +1,7 @@
 """Admin for the review queues: the reviewer's daily screen and the review page.
 
 The queue list and the review page are the transcription screens
-(qa/admin/transcriptions.py) with the review's own columns, filters, buttons
+(qa/reviews/admin/transcriptions.py) with the review's own columns, filters, buttons
 and forms on top. Every button posts to one view that calls qa.reviews.queues; the
 rules of what may move where live there and in qa.mirror.rules, and the page shows
 the buttons and forms qa.reviews.queues.allowed_steps allows, nothing it restates.
@@ -19,11 +19,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from qa import policy
-from qa.admin.transcriptions import TranscriptionAdmin, format_score
 from qa.mirror import rules
 from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
 from qa.reviews import calibration, queues
+from qa.reviews.admin.transcriptions import TranscriptionAdmin, format_score
 from qa.reviews.models import ReviewItem
 
 DEFAULT_QUEUE = Group.PENDING_REVIEW

@@ -19,10 +19,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from qa import policy
-from qa.admin.base import apply_rule
-from qa.admin.transcriptions import speaker_turns
 from qa.mirror import rules
+from qa.mirror.admin.base import apply_rule
 from qa.reviews import calibration
+from qa.reviews.admin.transcriptions import speaker_turns
 from qa.reviews.models import CalibrationSession
 
 

@@ -13,8 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from qa import policy
-from qa.admin.base import ReadOnlyAdmin
 from qa.mirror import revisions
+from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator, EvaluatorRevision
 from qa.policy import Permission
 
