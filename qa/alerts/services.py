@@ -45,7 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import jobs, roles
+from qa import jobs, policy
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
@@ -324,7 +324,7 @@ def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -
 def alert_deliveries_retry(*, alert_ids: Iterable[int], acting_user) -> int:
     """A manager's "try once more": the alerts' deliveries that gave up start afresh (pending, no attempt yet),
     each sent in the background once the transaction commits. Returns how many."""
-    if not acting_user.has_perm(roles.MANAGE_REVIEW_QUEUES):
+    if not policy.may_manage_queues(acting_user):
         raise PermissionDenied("Only QA managers retry alert deliveries.")
     with transaction.atomic():
         failed = AlertDelivery.objects.filter(alert__in=list(alert_ids), state=State.FAILED)
