@@ -56,6 +56,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
+from qa.db import on_postgresql
 from qa.insights.report import (
     ReportInputs,
     Window,
@@ -125,9 +126,8 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
     time (readers who score none of its calls blind share one answer; one who does, never theirs): any write
     of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
     Its generated_at says when it was computed."""
-    connection = connections[Transcription.objects.db]
     leave_out = frozenset(leave_out)
-    if participant.heify_id is None or connection.vendor != "postgresql":
+    if participant.heify_id is None or not on_postgresql(Transcription.objects.db):
         inputs, report = _report(participant, as_of, calls_shown, leave_out)
         return report, criteria_by_evaluator(inputs)
     window = report_window(_as_of_day(as_of))
