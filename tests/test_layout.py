@@ -4,6 +4,10 @@ qa (the domain) reaches Heify only through qa/heify.py, which syncer connects
 when the apps are ready. An import of syncer anywhere under qa, at the top of
 a module or inside a function, and any dynamic import (importlib,
 __import__) in either app, which could hide one, fails here.
+
+And the dialects' rule: which database a query runs on is asked of qa/db.py only. A module anywhere in the
+project (tests and benchmarks included) that reads a connection's `.vendor` itself fails here; migrations are
+left out, as they ask their own schema editor's connection.
 """
 
 import ast
@@ -59,3 +63,43 @@ def test_the_rules_catch_imports_inside_a_function_and_dynamic_ones():
     assert [name for _, name in imported(tree)] == ["syncer", "syncer.client"]
     tree = ast.parse("import importlib\ndef f():\n    return importlib.import_module('syncer.push')\n")
     assert dynamic_imports(tree) == [1, 3]
+
+
+# --- the dialects: one place reads the vendor -------------------------------------------------------------
+
+
+def project_modules():
+    """Every Python module of the project, but its migrations (hidden folders, such as .venv, left out)."""
+    for top in sorted(ROOT.iterdir()):
+        if top.name.startswith("."):
+            continue
+        for path in [top] if top.suffix == ".py" else sorted(top.rglob("*.py")) if top.is_dir() else []:
+            if "migrations" not in path.parts:
+                yield path.relative_to(ROOT), ast.parse(path.read_text(), filename=str(path))
+
+
+def vendor_reads(tree) -> list[int]:
+    """Where a module reads a connection's vendor: `x.vendor`, or getattr(x, "vendor")."""
+    return sorted(
+        node.lineno for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr == "vendor")
+        or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+            and any(isinstance(arg, ast.Constant) and arg.value == "vendor" for arg in node.args))
+    )
+
+
+def test_only_qa_db_reads_which_database_it_is():
+    offenders = [
+        f"{path}:{line}" for path, tree in project_modules() if path != Path("qa/db.py") for line in vendor_reads(tree)
+    ]
+    assert offenders == [], "ask qa.db.on_postgresql() (or dialect()), and keep both forms of the query side by side"
+
+
+def test_the_vendor_rule_catches_an_attribute_not_a_word():
+    tree = ast.parse(
+        'def f(c):\n    if connections["default"].vendor == "sqlite":\n        return getattr(c, "vendor")\n'
+        'STATIC = "qa/vendor/chart.js"\nvendor = 1\n'
+    )
+    assert vendor_reads(tree) == [2, 3]
+    assert Path("qa/db.py") in {path for path, _ in project_modules()}
+    assert not any("migrations" in path.parts for path, _ in project_modules())
