@@ -9,6 +9,16 @@ def _ensure_roles(sender, **kwargs):
     ensure_roles()
 
 
+def _ensure_schedules(sender, **kwargs):
+    """Each domain schedules its own jobs, by name (a rerun duplicates none)."""
+    from qa.alerts import tasks as alert_tasks
+    from qa.insights import tasks as insight_tasks
+    from qa.reviews import tasks as review_tasks
+
+    for domain in (review_tasks, alert_tasks, insight_tasks):
+        domain.schedules_ensure()
+
+
 class QaConfig(AppConfig):
     name = "qa"
     verbose_name = "Quality assurance"
@@ -16,6 +26,7 @@ class QaConfig(AppConfig):
     def ready(self):
         # After the permissions of every app exist (auth's own post_migrate runs first).
         post_migrate.connect(_ensure_roles, sender=self)
+        post_migrate.connect(_ensure_schedules, sender=self)
         from django.contrib.auth import get_user_model
 
         from qa.alerts import services as alerts

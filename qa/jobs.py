@@ -92,3 +92,17 @@ JOB_RETRY_MAX = timedelta(hours=1)
 def job_retry_delay(failures: int) -> timedelta:
     """How long after its `failures`-th failure in a row an item waits: a minute, doubling, at most an hour."""
     return min(JOB_RETRY_FIRST * 2 ** min(max(failures, 1) - 1, 16), JOB_RETRY_MAX)
+
+
+def schedules_ensure(every: dict[str, tuple[str, str]]) -> None:
+    """Each domain's schedules (name -> (the job's dotted path, the setting that gives its minutes)), created
+    or brought up to date by name, so a rerun duplicates none. Run after every migrate (qa/apps.py)."""
+    from django.conf import settings
+    from django_q.models import Schedule
+
+    for name, (func, setting) in every.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": getattr(settings, setting),
+                      "repeats": -1},
+        )

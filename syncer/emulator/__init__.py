@@ -15,16 +15,12 @@ touches the database.
 """
 
 from syncer.emulator.app import EmulatorApp
+from syncer.emulator.errors import ApiError
+from syncer.emulator.faults import Faults, RequestRecord
+from syncer.emulator.reports import participant_report_from_payloads
 from syncer.emulator.server import RunningEmulator, running_emulator, serve_forever
-from syncer.emulator.state import (
-    ApiError,
-    EmulatorState,
-    Faults,
-    FixtureError,
-    RequestRecord,
-    WebhookDelivery,
-    participant_report_from_payloads,
-)
+from syncer.emulator.state import EmulatorState, FixtureError
+from syncer.emulator.transcriptions import WebhookDelivery
 
 __all__ = [
     "ApiError",

@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from qa.alerts import services as alerts
+from qa.alerts import tasks as alert_tasks
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
+from qa.insights import tasks as insight_tasks
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues
 from syncer import tasks
@@ -316,11 +318,12 @@ def test_a_webhook_url_without_a_secret_stops_the_start():
 def test_the_schedules_include_the_alert_jobs_and_the_monday_summary(db):
     from django_q.models import Schedule
 
-    tasks.ensure_schedules()
-    tasks.ensure_schedules()
+    for _ in range(2):
+        alert_tasks.schedules_ensure()
+        insight_tasks.schedules_ensure()
     names = set(Schedule.objects.values_list("name", flat=True))
     assert {"alerts deliveries due", "alerts claims waiting", "weekly summary"} <= names
     weekly = Schedule.objects.get(name="weekly summary")
     assert weekly.schedule_type == Schedule.WEEKLY and weekly.next_run.weekday() == 0
-    assert tasks.next_monday(datetime(2026, 12, 7, 8, tzinfo=UTC), 7) == datetime(2026, 12, 14, 7, tzinfo=UTC)
-    assert tasks.next_monday(datetime(2026, 12, 7, 6, tzinfo=UTC), 7) == datetime(2026, 12, 7, 7, tzinfo=UTC)
+    assert insight_tasks.next_monday(datetime(2026, 12, 7, 8, tzinfo=UTC), 7) == datetime(2026, 12, 14, 7, tzinfo=UTC)
+    assert insight_tasks.next_monday(datetime(2026, 12, 7, 6, tzinfo=UTC), 7) == datetime(2026, 12, 7, 7, tzinfo=UTC)

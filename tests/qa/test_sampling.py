@@ -186,12 +186,12 @@ def test_review_sample_command_dry_run_and_run(load, week):
 def test_the_job_is_scheduled_by_name_and_runs():
     from django_q.models import Schedule
 
-    from syncer import tasks
+    from qa.reviews import tasks
 
-    tasks.ensure_schedules()
-    tasks.ensure_schedules()
+    tasks.schedules_ensure()
+    tasks.schedules_ensure()
     schedule = Schedule.objects.get(name="review sampling rules")
-    assert schedule.func == "syncer.tasks.apply_sampling_rules" and schedule.minutes == 60
+    assert schedule.func == "qa.reviews.tasks.apply_sampling_rules" and schedule.minutes == 60
     assert tasks.apply_sampling_rules() == "no active rule"
 
 

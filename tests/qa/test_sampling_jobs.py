@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from qa import jobs
 from qa.mirror.models import Transcription
-from qa.reviews import sampling
+from qa.reviews import sampling, tasks
 from qa.reviews.models import SamplingRule
-from syncer import tasks
 from tests import builders
 
 pytestmark = pytest.mark.django_db

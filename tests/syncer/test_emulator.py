@@ -28,7 +28,8 @@ from qa.mirror import rules
 from syncer import contract
 from syncer.emulator import EmulatorState, FixtureError, running_emulator
 from syncer.emulator import state as emulator_state
-from syncer.emulator.state import CLIENT_ID, encode_cursor
+from syncer.emulator.paging import encode_cursor
+from syncer.emulator.state import CLIENT_ID
 from syncer.management.commands.heify_emulator import Command
 from tests import builders
 
