@@ -3,7 +3,7 @@
 Each test runs the function on the current database and checks the result against what it must be, stated
 without either form (a rule in Python, the ORM's plain query, or the same function's other path); the suite runs
 on SQLite and on PostgreSQL in CI, so both forms are checked. The participant report's two forms are compared
-with each other and with the emulator's in tests/qa/test_analytics.py.
+with each other and with the emulator's in tests/qa/insights/test_report_query.py.
 """
 
 from __future__ import annotations

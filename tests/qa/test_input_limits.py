@@ -96,7 +96,7 @@ def test_participant_metadata_beyond_the_limits_is_a_form_error(admin_client, pa
 
 @pytest.mark.parametrize("name, text, phrase", BAD_JSON, ids=[row[0] for row in BAD_JSON])
 def test_an_evaluators_context_beyond_the_limits_is_a_form_error(admin_client, name, text, phrase):
-    from tests.qa.test_admin_editing import evaluator_form
+    from tests.qa.mirror.test_admin_editing import evaluator_form
 
     form = evaluator_form(context=text, criteria=[{"name": "Greeting", "type": "boolean", "weight": "100"}])
     response = admin_client.post(reverse("admin:qa_evaluator_add"), form)

@@ -152,7 +152,7 @@ def test_a_sampling_precision_at_the_bound_is_saved_and_its_dry_run_answers(mana
 
 
 def test_the_admin_form_refuses_the_same_description_beside_its_field(admin_client, heify_account):
-    from tests.qa.test_admin_editing import evaluator_form, rows_of
+    from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
@@ -168,7 +168,7 @@ def test_the_admin_form_refuses_the_same_description_beside_its_field(admin_clie
 
 
 def test_the_admin_refuses_a_criterion_description_too_long_on_the_form(admin_client, heify_account):
-    from tests.qa.test_admin_editing import evaluator_form, rows_of
+    from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
@@ -181,7 +181,7 @@ def test_the_admin_refuses_a_criterion_description_too_long_on_the_form(admin_cl
 
 
 def test_the_admin_refuses_an_extraction_field_description_too_long_on_the_form(admin_client, heify):
-    from tests.qa.test_admin_editing import configuration_form
+    from tests.qa.mirror.test_admin_editing import configuration_form
 
     response = admin_client.post(reverse("admin:qa_configuration_add"), configuration_form(fields=[
         {"name": "ticket_id", "type": "string", "description": "x" * 300_000}]))
@@ -190,7 +190,7 @@ def test_the_admin_refuses_an_extraction_field_description_too_long_on_the_form(
 
 
 def test_the_admin_refuses_a_vocabulary_term_too_long_on_the_form(admin_client, heify):
-    from tests.qa.test_admin_editing import configuration_form
+    from tests.qa.mirror.test_admin_editing import configuration_form
 
     response = admin_client.post(reverse("admin:qa_configuration_add"),
                                  configuration_form(vocabulary="CRM\n" + "x" * TOO_LONG))

@@ -12,7 +12,7 @@ from qa.reviews import queues
 from syncer import contract, pull
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
 from syncer.models import PullCheckpoint, SeenInPull
-from tests.qa.test_queues import person
+from tests.qa.reviews.test_queues import person
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from qa.mirror.models import Configuration, Evaluator, Participant
 from syncer import pull, push
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
-from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of
+from tests.qa.mirror.test_admin_editing import configuration_form, evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
 

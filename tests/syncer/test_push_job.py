@@ -9,7 +9,7 @@ from django.utils import timezone
 from qa import jobs
 from qa.mirror.models import Evaluator
 from syncer import pull, push
-from tests.qa.test_admin_editing import evaluator_form, rows_of
+from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
-from tests.qa.test_alerts import calls_for
+from tests.qa.alerts.test_alerts import calls_for
 
 pytestmark = pytest.mark.django_db
 Kind, State = AlertRule.Kind, AlertDelivery.State
