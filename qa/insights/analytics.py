@@ -12,7 +12,7 @@ own module:
     percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
     On SQLite, which has neither percentile_cont nor stddev_samp, the
     fallback reads the same rows once and (b) aggregates them in Python
-    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_analytics.py
+    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_report_query.py
     compares each with (c) on the same calls).
 (b) Pure functions (qa/insights/report.py; the per-call rules and rounding are in qa.mirror.report_rules):
     the included calls -> `ReportInputs` (grouping, means,
@@ -79,24 +79,6 @@ from qa.mirror.report_rules import (
     passes,
     rate_figure,
 )
-
-# --- the period a report covers -------------------------------------------------------------------
-
-
-# --- (b) aggregate inputs: what the included calls give, from the query or the payloads ------------------
-
-
-# --- (b) sections ------------------------------------------------------------------------------------
-
-
-# --- (b) aggregate inputs from the included calls ----------------------------------------------------------
-
-
-# --- (a) the query ---------------------------------------------------------------------------------------
-
-
-# --- (c) the same inputs, from rows in the mirror's columns -------------------------------------------
-
 
 # --- the two ways in --------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ one participant's included calls (live ones only), newest first and capped, read
 - The emulator's variant (layer (c), `inputs_from_parsed`): the same calls given as rows in the mirror's
   columns, handed to the same aggregation.
 
-tests/qa/insights/test_analytics.py compares each form with the others on the same calls.
+tests/qa/insights/test_report_query.py compares each form with the others on the same calls.
 """
 
 from __future__ import annotations
