@@ -19,8 +19,8 @@ the row with it (`audit_forget`, in the same transaction as the put-back).
 What is kept: only the fields that changed, as JSON. The trail is read by QA managers and exported, so the
 services hand in nothing secret (qa.mirror.services masks the webhook secret in a configuration's URLs) and
 a calibration rater's answers are counted, never copied (the trail must not show them to another rater).
-Who may read the trail is `may_read` here; the screens are qa/reviews/admin/audit.py (the Audit log, which
-leaves out the calls a reader scores blind) and every object's History page (qa.mirror.admin.base).
+Who may read the trail is qa.policy.may_read_audit; the screens are qa/reviews/admin/audit.py (the Audit
+log, which leaves out the calls a reader scores blind) and every object's History page (qa.mirror.admin.base).
 On the ground floor: it reads no domain, and every domain's services may write through it.
 """
 
@@ -166,14 +166,6 @@ def username(user) -> str | None:
 
 
 # --- reading ------------------------------------------------------------------------------------------------
-
-READ = "qa.view_auditevent"
-
-
-def may_read(user) -> bool:
-    """Who may read the trail: QA managers (their role holds the permission) and superusers."""
-    return bool(user is not None and user.is_active and user.has_perm(READ))
-
 
 def object_history(obj: models.Model):
     """The audit rows of one object, newest first."""

@@ -94,7 +94,9 @@ def _claim_and_write(
     audit row shows them, each as `child_values` has it, under the relation's name.
     """
     model = type(obj)
-    with transaction.atomic():
+    # Durable: committed before Heify hears of it, and refused inside a caller's transaction (Django would
+    # raise RuntimeError), where Heify would be told of a change that might still roll back.
+    with transaction.atomic(durable=True):
         stored = begin_edit(obj, expected_version, compare=compare)
         claim = heify.Claim.new(stored.version + 1 if stored else 1)
         claimed = claim.columns()
@@ -136,7 +138,7 @@ def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
     """Heify refused: the object ends as it was before the edit (unless someone changed it since)."""
     model = type(obj)
     mine = model.all_objects.filter(pk=obj.pk, push_claim=claim.token, version=claim.version)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if before.row is None:
             if mine.delete()[0]:  # a new object that Heify refused never existed
                 audit.audit_forget(before.audit_event)
@@ -166,7 +168,7 @@ def _send(obj, before: _Before, claim: heify.Claim) -> bool:
 def heify_object_delete(*, obj, acting_user=None) -> bool:
     """Delete in Heify, then here; True when done, False when the deletion waits for Heify."""
     model = type(obj)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # as in _claim_and_write: committed before Heify is asked
         stored = begin_edit(obj, None)
         claim = heify.Claim.new(stored.version)
         gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
@@ -179,7 +181,7 @@ def heify_object_delete(*, obj, acting_user=None) -> bool:
     try:
         finished = heify.delete(stored, claim)
     except heify.Refused:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             if model.all_objects.filter(pk=obj.pk, push_claim=claim.token).update(
                     sync_state=before[0], sync_error=before[1], **heify.RELEASED):
                 audit.audit_forget(event)

@@ -17,9 +17,10 @@ their answers final. The results: per criterion, every rater's answer with the
 AI as one more rater, the spread, Fleiss' kappa across the reviewers who
 submitted (qa.reviews.agreement.fleiss_kappa), each reviewer's agreement with the
 expert, and the criteria to discuss first (lowest agreement first). A manager
-closes the session; the answers are kept. Setting up, closing, saving and
-submitting each write an audit row (qa.audit); a rater's answers are counted
-there, never copied (another rater, a manager among them, reads the trail).
+closes the session; the answers are kept. Setting up, changing, closing,
+saving and submitting each write an audit row (qa.audit); a rater's answers
+are counted there, never copied (another rater, a manager among them, reads
+the trail).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from qa import audit
+from qa import audit, policy
 from qa.mirror import report_rules, rules
 from qa.mirror.models import Criterion, Transcription
 from qa.reviews import queues
@@ -67,7 +68,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
         errors["calls"] = f"These calls have no criteria results to calibrate on: {', '.join(unscored)}."
     if len(reviewers) < 2:
         errors["reviewers"] = "Pick at least two reviewers: agreement needs more than one."
-    elif not_reviewers := [r.get_username() for r in reviewers if not r.has_perm(queues.REVIEW)]:
+    elif not_reviewers := [r.get_username() for r in reviewers if not policy.is_reviewer(r)]:
         errors["reviewers"] = f"Not reviewers: {', '.join(not_reviewers)}."
     if expert is not None and expert in reviewers:
         errors["expert"] = "The expert is compared with the reviewers, so cannot be one of them."
@@ -76,22 +77,68 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
 
 
 def _require_manager(user) -> None:
-    if not user.has_perm(queues.MANAGE):
+    if not policy.may_manage_queues(user):
         raise PermissionDenied("Only QA managers run calibration sessions.")
+
+
+def _clean_name(name: str) -> str:
+    if not (name or "").strip():
+        raise ValidationError({"name": "Give the session a name."})
+    return name.strip()
 
 
 @transaction.atomic
 def calibration_session_create(*, name: str, calls, reviewers, expert=None, acting_user) -> CalibrationSession:
     _require_manager(acting_user)
-    if not (name or "").strip():
-        raise ValidationError({"name": "Give the session a name."})
+    name = _clean_name(name)
     clean_session(calls=calls, reviewers=reviewers, expert=expert)
-    session = CalibrationSession.objects.create(name=name.strip(), created_by=acting_user, expert=expert)
+    session = CalibrationSession.objects.create(name=name, created_by=acting_user, expert=expert)
     session.calls.set(calls)
     session.reviewers.set(reviewers)
-    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.SESSION_CREATE, obj=session, after={
-        "name": session.name, "calls": sorted(call.pk for call in calls),
-        "reviewers": sorted(audit.username(r) for r in reviewers), "expert": audit.username(expert)})
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.SESSION_CREATE, obj=session,
+                       after=_setup(session.name, calls, reviewers, expert))
+    return session
+
+
+def _setup(name: str, calls, reviewers, expert) -> dict:
+    """A session's set-up as its audit rows show it."""
+    return {"name": name, "calls": sorted(call.pk for call in calls),
+            "reviewers": sorted(audit.username(r) for r in reviewers), "expert": audit.username(expert)}
+
+
+def is_open(session: CalibrationSession) -> bool:
+    """May the session still be changed or answered? Until a manager closes it."""
+    return session.closed_at is None
+
+
+def setup_is_fixed(session: CalibrationSession) -> bool:
+    """Once someone has answered, the calls, the raters and the expert stay as they are (the name may change)."""
+    return session.pk is not None and session.answers.exists()
+
+
+@transaction.atomic
+def calibration_session_update(*, session: CalibrationSession, name: str, calls, reviewers, expert=None,
+                               acting_user) -> CalibrationSession:
+    """Change an open session: its name, and its calls, raters and expert until the first answer."""
+    _require_manager(acting_user)
+    session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
+    if not is_open(session):
+        raise ValidationError("The session is closed; it is kept as it was.")
+    name = _clean_name(name)
+    calls, reviewers = list(calls), list(reviewers)
+    if setup_is_fixed(session) and (
+            {c.pk for c in calls} != set(session.calls.values_list("pk", flat=True))
+            or {r.pk for r in reviewers} != set(session.reviewers.values_list("pk", flat=True))
+            or (expert.pk if expert else None) != session.expert_id):
+        raise ValidationError("Raters have answered already: the calls, the raters and the expert stay as they are.")
+    clean_session(calls=calls, reviewers=reviewers, expert=expert)
+    before = _setup(session.name, session.calls.all(), session.reviewers.all(), session.expert)
+    session.name, session.expert = name, expert
+    session.save(update_fields=["name", "expert"])
+    session.calls.set(calls)
+    session.reviewers.set(reviewers)
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.UPDATE, obj=session, before=before,
+                       after=_setup(name, calls, reviewers, expert))
     return session
 
 
@@ -148,7 +195,7 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if not is_rater(session, rater):
         raise PermissionDenied("You are not a rater of this session.")
-    if session.closed_at:
+    if not is_open(session):
         raise ValidationError("The session is closed; its answers are kept as they were.")
     if has_submitted(session, rater):
         raise ValidationError("You have submitted already: your answers are final.")
@@ -189,7 +236,7 @@ def may_see_results(session: CalibrationSession, user) -> bool:
     rater: the results hold the AI's verdicts and everyone's answers)."""
     if has_submitted(session, user):
         return True
-    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
+    return policy.may_manage_queues(user) and (session.closed_at is not None or not is_rater(session, user))
 
 
 def session_results(session: CalibrationSession, viewer) -> dict:

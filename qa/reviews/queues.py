@@ -11,7 +11,8 @@ pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 Which moves exist is Heify-independent policy and lives in
 qa.mirror.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
 here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
-every action below, the admin, the API and the templates ask. A claim
+every action below, the admin, the API and the templates ask, from the
+permissions qa.policy names (STEP_RIGHTS). A claim
 protects the reviewer's work: verdicts on a claimed call come from its holder
 or a QA manager (recorded as such), notes from any reviewer (only the
 holder's keep the claim alive), and an archived call takes neither.
@@ -22,6 +23,8 @@ same transaction; an expired claim's names the job, with no actor.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,11 +34,12 @@ from django.db.models import F, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
-from qa import audit, heify
+from qa import audit, heify, policy
 from qa.mirror import rollups, rules
 from qa.mirror.models import SyncState, Transcription
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit
+from qa.policy import Permission
 from qa.reviews import blinding
 from qa.reviews.models import CriterionVerdict, ReviewEvent
 
@@ -45,23 +49,21 @@ log = logging.getLogger(__name__)
 # so the queues never reach up to it (qa/apps.py connects them).
 call_moved = Signal()
 
-REVIEW = "qa.review_transcription"
-MANAGE = "qa.manage_review_queues"
 Action = ReviewEvent.Action
 
 
 Step = Action  # what a person does to a call; EXPIRE is the system's own
 STEPS = tuple(step for step in Step if step != Step.EXPIRE)
 # The permission each step needs, whatever the call, and what it is called in a refusal.
-STEP_RIGHTS: dict[str, tuple[str, str]] = {
-    Step.CLAIM: (REVIEW, "review calls"),
-    Step.RELEASE: (REVIEW, "review calls"),
-    Step.ARCHIVE: (REVIEW, "review calls"),
-    Step.NOTE: (REVIEW, "write review notes"),
-    Step.VERDICT: (REVIEW, "record review verdicts"),
-    Step.REOPEN: (MANAGE, "reopen archived calls"),
-    Step.REASSIGN: (MANAGE, "reassign calls"),
-    Step.MOVE: (MANAGE, "move calls between queues"),
+STEP_RIGHTS: dict[str, tuple[Permission, str]] = {
+    Step.CLAIM: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.RELEASE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.ARCHIVE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.NOTE: (Permission.REVIEW_TRANSCRIPTION, "write review notes"),
+    Step.VERDICT: (Permission.REVIEW_TRANSCRIPTION, "record review verdicts"),
+    Step.REOPEN: (Permission.MANAGE_REVIEW_QUEUES, "reopen archived calls"),
+    Step.REASSIGN: (Permission.MANAGE_REVIEW_QUEUES, "reassign calls"),
+    Step.MOVE: (Permission.MANAGE_REVIEW_QUEUES, "move calls between queues"),
 }
 
 
@@ -120,16 +122,27 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
     """
+    refusal = _role_refusal(user, step)
+    if refusal is None and call is not None:
+        refusal = _call_refusal(user, step, call, ai_hidden=ai_hidden)
+    return refusal
+
+
+def _role_refusal(user, step: str) -> PermissionDenied | None:
     permission, what = STEP_RIGHTS[step]
-    if not user.has_perm(permission):
-        return PermissionDenied(f"You are not allowed to {what}.")
-    if call is not None and call.gone_at is not None:
+    return None if policy.may(user, permission) else PermissionDenied(f"You are not allowed to {what}.")
+
+
+def _call_refusal(user, step: str, call: Transcription, *,
+                  ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+    """step_refusal's answer about `call`, for a user whose role allows `step`."""
+    if call.gone_at is not None:
         return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
                                code="gone")
-    if call is None or step == Step.MOVE:  # a manager moves any call to any group
+    if step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
-    manager = user.has_perm(MANAGE)
+    manager = policy.may_manage_queues(user)
     if step in (Step.NOTE, Step.VERDICT):
         if call.group == Group.ARCHIVED:
             return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
@@ -173,13 +186,16 @@ def require_step(user, step: str, call: Transcription | None = None) -> None:
 
 def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
-    refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
+    refusal does not say whether the call exists, and once only; `lock` keeps the call as checked until the
+    transaction ends."""
     require_step(user, step)
     calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
-    require_step(user, step, call)
+    refusal = _call_refusal(user, step, call)
+    if refusal is not None:
+        raise refusal
     return call
 
 
@@ -274,7 +290,7 @@ def transcription_reassign(*, transcription_id: int, to_user, reason: str, actin
     reason = rules.clean_review_text(reason, field="reason")
     if not reason:
         raise ValidationError({"reason": "Say why the call is reassigned."})
-    if not to_user.has_perm(REVIEW):
+    if not policy.is_reviewer(to_user):
         raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
     return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
                  expect_assignee=call.assigned_to)
@@ -346,32 +362,73 @@ def _verdict_said(agrees: bool, reason: str = "") -> str:
     return f"{'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason else "")
 
 
-@transaction.atomic
-def criterion_verdict_record(
-    *, transcription_id: int, reviewer, criterion_name: str, agrees: bool, reason: str = ""
-) -> CriterionVerdict:
-    """Keep the reviewer's view beside the AI's result (never instead of it).
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's view of the AI's pass/fail on one criterion, as given (the review page's form, the API's body)."""
 
-    From the call's claim holder, or a QA manager (then marked as_manager). One
-    verdict per criterion: a newer one replaces the row, and the history says
-    whose it replaced.
+    criterion_name: str
+    agrees: bool
+    reason: str = ""
+
+
+class VerdictRefused(ValidationError):
+    """One of the verdicts given cannot be recorded (so none was): `index` says which; the messages, by field."""
+
+    def __init__(self, index: int, refusal: ValidationError):
+        super().__init__(refusal.error_dict if hasattr(refusal, "error_dict") else {"criterion_name": refusal.messages})
+        self.index = index
+
+
+@transaction.atomic
+def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[Verdict], acting_user
+                                  ) -> list[CriterionVerdict]:
+    """Keep the reviewer's views beside the AI's results (never instead of them), all or none.
+
+    The one way a verdict is recorded: the review page's script and the API's
+    PUT verdicts/ both call it. From the call's claim holder, or a QA manager
+    (then marked as_manager), asked once for all the verdicts. One verdict per
+    criterion: a newer one replaces the row, and the history says whose it
+    replaced. A verdict refused is a VerdictRefused naming it; a refusal of the
+    step (the role, the call's state) is step_refusal's.
     """
-    call = _get_for(reviewer, Step.VERDICT, transcription_id, lock=True)
+    call = _get_for(acting_user, Step.VERDICT, transcription_id, lock=True)
+    if not verdicts:
+        raise ValidationError({"verdicts": "Give at least one verdict."})
+    criteria = [verdict.criterion_name for verdict in verdicts]
+    if twice := next((name for name in criteria if criteria.count(name) > 1), None):
+        raise ValidationError({"verdicts": f"{twice!r} is given twice."})
     names = {result.get("name") for result in call.criteria_results if isinstance(result, dict)}
-    if criterion_name not in names:
-        raise ValidationError({"criterion_name": f"This call has no result for {criterion_name!r}."})
-    reason = rules.clean_review_text(reason, field="reason")
-    if not agrees and not reason:
+    given: list[Verdict] = []
+    for index, verdict in enumerate(verdicts):
+        try:
+            given.append(_clean_verdict(verdict, names))
+        except ValidationError as refusal:
+            raise VerdictRefused(index, refusal) from None
+    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == acting_user.pk)
+    recorded = [_verdict_keep(call, verdict, reviewer=acting_user, as_manager=as_manager) for verdict in given]
+    _touch_claim(call, acting_user)
+    return recorded
+
+
+def _clean_verdict(verdict: Verdict, names: set) -> Verdict:
+    if verdict.criterion_name not in names:
+        raise ValidationError({"criterion_name": f"This call has no result for {verdict.criterion_name!r}."})
+    reason = rules.clean_review_text(verdict.reason, field="reason")
+    if not verdict.agrees and not reason:
         raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
-    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == reviewer.pk)
-    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion_name).select_related(
+    return Verdict(verdict.criterion_name, verdict.agrees, reason)
+
+
+def _verdict_keep(call: Transcription, verdict: Verdict, *, reviewer, as_manager: bool) -> CriterionVerdict:
+    """One verdict's row, replacing the criterion's earlier one, and its entry in the call's history."""
+    name = verdict.criterion_name
+    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=name).select_related(
         "reviewer").first()
-    verdict, _ = CriterionVerdict.objects.update_or_create(
-        transcription=call, criterion_name=criterion_name,
-        defaults={"agrees": agrees, "reason": reason, "reviewer": reviewer, "as_manager": as_manager},
+    kept, _ = CriterionVerdict.objects.update_or_create(
+        transcription=call, criterion_name=name,
+        defaults={"agrees": verdict.agrees, "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
     )
-    _touch_claim(call, reviewer)
-    said = f"{criterion_name}: {_verdict_said(agrees, reason)}"
+    said = f"{name}: {_verdict_said(verdict.agrees, verdict.reason)}"
     if as_manager:
         said += " (as QA manager)"
     if previous is not None and previous.reviewer_id != reviewer.pk:
@@ -383,10 +440,10 @@ def criterion_verdict_record(
     )
     audit.audit_record(
         actor=reviewer, action=Action.VERDICT, obj=call,
-        before={"verdict": _verdict_values(criterion_name, previous)} if previous is not None else {},
-        after={"verdict": _verdict_values(criterion_name, verdict)},
+        before={"verdict": _verdict_values(name, previous)} if previous is not None else {},
+        after={"verdict": _verdict_values(name, kept)},
     )
-    return verdict
+    return kept
 
 
 def _verdict_values(criterion_name: str, verdict: CriterionVerdict) -> dict:

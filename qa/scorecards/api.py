@@ -7,39 +7,28 @@ Registered in qa/api/urls.py with one include of `urlpatterns` below.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
+from qa.api.permissions import requires
 from qa.api.views import HeifyAPIMixin, errors
 from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
+from qa.policy import Permission
 from qa.reviews import agreement, queues
 from qa.reviews.models import CriterionVerdict
 from qa.scorecards import whatif
 
-
-def _perm(codename: str, what: str) -> type[BasePermission]:
-    class HasPermission(BasePermission):
-        message = f"You are not allowed to {what}."
-
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.has_perm(codename))
-
-    return HasPermission
-
-
-CanViewEvaluators = _perm("qa.view_evaluator", "read evaluators")
-CanEditEvaluators = _perm("qa.change_evaluator", "edit evaluators")
-CanManageQueues = _perm("qa.manage_review_queues", "see how reviewers agree with the AI")
+CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, "read evaluators")
+CanEditEvaluators = requires(Permission.CHANGE_EVALUATOR, "edit evaluators")
+CanManageQueues = requires(Permission.MANAGE_REVIEW_QUEUES, "see how reviewers agree with the AI")
 
 
 class EvaluatorRevisionSerializer(serializers.Serializer):
@@ -124,22 +113,17 @@ class EvaluatorAgreementView(EvaluatorScoped):
 
 
 class VerdictSerializer(serializers.Serializer):
+    """One verdict's shape; its rules (the criterion, the reason and its length) are qa.reviews.queues', as on the
+    review page."""
+
     criterion = serializers.CharField(max_length=255)
     agrees = serializers.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
-                                   help_text="Required when agrees is false.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Required when agrees is false; at most 5,000 characters.")
 
 
 class VerdictsSerializer(serializers.Serializer):
-    verdicts = VerdictSerializer(many=True, allow_empty=False)
-
-    def validate_verdicts(self, value):
-        seen = set()
-        for item in value:
-            if item["criterion"] in seen:
-                raise serializers.ValidationError(f"{item['criterion']!r} is given twice.")
-            seen.add(item["criterion"])
-        return value
+    verdicts = VerdictSerializer(many=True, allow_empty=False, help_text="Each criterion once.")
 
 
 class RecordedVerdictSerializer(serializers.Serializer):
@@ -159,8 +143,8 @@ class RecordedVerdictSerializer(serializers.Serializer):
                               "You score this call blind in an open calibration session: no verdict on the AI's "
                               "result until you have submitted your answers."))})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
-    """Each given verdict is recorded by qa.reviews.queues.criterion_verdict_record (its rules and permissions), all or
-    none; a criterion's earlier verdict is replaced, the others stay."""
+    """The verdicts are recorded by qa.reviews.queues.transcription_verdicts_record, as on the review page (its rules
+    and permissions), all or none; a criterion's earlier verdict is replaced, the others stay."""
 
     permission_classes = [IsAuthenticated]  # who may record is qa.reviews.queues' decision
     filter_backends = []
@@ -170,27 +154,26 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     lookup_url_kwarg = "id"
 
     def put(self, request, *args, **kwargs):
-        queues.require_step(request.user, queues.Step.VERDICT)  # the role first: a refusal says nothing of the call
+        # The role before anything is read: a refusal says nothing of the call or of the body. (The service asks
+        # it too, as it must for any caller, once for every verdict.)
+        queues.require_step(request.user, queues.Step.VERDICT)
         call = self.get_object()  # HeifyAPIMixin's: a NUL in the id is a 404 without a query
         body = VerdictsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         items = body.validated_data["verdicts"]
-        with transaction.atomic():
-            for index, item in enumerate(items):
-                try:
-                    queues.criterion_verdict_record(
-                        transcription_id=call.pk, reviewer=request.user, criterion_name=item["criterion"],
-                        agrees=item["agrees"], reason=item["reason"],
-                    )
-                except DjangoValidationError as exc:
-                    if getattr(exc, "code", None) == "blind":  # not this item's fault: 409 (qa.api.errors)
-                        raise
-                    problems = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
-                    detail = [{} for _ in items]
-                    detail[index] = {("criterion" if k == "criterion_name" else k): v for k, v in problems.items()}
-                    raise exceptions.ValidationError({"verdicts": detail}) from None
+        try:
+            queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=request.user, verdicts=[
+                queues.Verdict(criterion_name=item["criterion"], agrees=item["agrees"], reason=item["reason"])
+                for item in items])
+        except queues.VerdictRefused as refused:  # which item, in the body's names
+            detail = [{} for _ in items]
+            detail[refused.index] = {API_NAMES.get(k, k): v for k, v in refused.message_dict.items()}
+            raise exceptions.ValidationError({"verdicts": detail}) from None
         recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")  # none if blind
         return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
+
+
+API_NAMES = {"criterion_name": "criterion"}  # qa.reviews.queues.Verdict's field -> the body's
 
 
 urlpatterns = [

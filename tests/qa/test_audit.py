@@ -169,7 +169,7 @@ def test_a_bulk_move_leaves_one_row_per_call_moved_and_one_insert_each(client, l
         (pk, "move", "PENDING_REVIEW") for pk in sorted(ids)]
 
 
-def test_a_session_set_up_in_the_admin_and_closed_is_recorded(client, load, max_, ann):
+def test_a_session_set_up_changed_and_closed_in_the_admin_is_recorded(client, load, max_, ann):
     load(transcriptions=[builders.transcription_payload()])
     bob = person("bob", "Reviewer")
     client.force_login(max_)
@@ -179,11 +179,16 @@ def test_a_session_set_up_in_the_admin_and_closed_is_recorded(client, load, max_
     assert response.status_code == 302
     session = CalibrationSession.objects.get()
     assert session.created_by == max_ and set(session.reviewers.all()) == {ann, bob}
+    response = client.post(reverse("admin:qa_calibrationsession_change", args=[session.pk]), {
+        "name": "April, week 1", "calls": [call.pk], "reviewers": [ann.pk, bob.pk]})
+    assert response.status_code == 302
     client.post(reverse("admin:qa_calibrationsession_results", args=[session.pk]))
     assert [(e.action, e.object_type, e.object_id, e.actor) for e in rows()] == [
         ("session_create", "qa.calibrationsession", session.pk, max_),
+        ("update", "qa.calibrationsession", session.pk, max_),
         ("session_close", "qa.calibrationsession", session.pk, max_)]
     assert rows()[0].after == {"name": "April", "calls": [call.pk], "reviewers": ["ann", "bob"], "expert": None}
+    assert (rows()[1].before, rows()[1].after) == ({"name": "April"}, {"name": "April, week 1"})
 
 
 def test_a_raters_answers_are_counted_never_copied(load, max_, ann):

@@ -1,7 +1,7 @@
 """The "Audit log" admin list (qa/audit.py's rows): read-only, filtered by action, object type, user and date,
 searched by whole ids, exported as CSV or Excel; a call's History page reads its rows through `readable` too.
 
-Only who may read the trail sees it (qa.audit.may_read: QA managers and superusers); a reviewer is refused
+Only who may read the trail sees it (qa.policy.may_read_audit: QA managers and superusers); a reviewer is refused
 the list and its export (403). Every reading leaves out the rows of the calls the reader scores blind in
 calibration (qa.reviews.blinding): a verdict's row says what a reviewer thought of the AI's. That rule is why
 the list lives with the reviews. The export is the list's own query (its filters and search), written by
@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from qa import audit, spreadsheets
+from qa import audit, policy, spreadsheets
 from qa.audit import AuditEvent
 from qa.mirror.admin.paging import capped_paginator
 from qa.reviews import blinding
@@ -46,10 +46,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def has_module_permission(self, request):
-        return audit.may_read(request.user)
+        return policy.may_read_audit(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return audit.may_read(request.user)
+        return policy.may_read_audit(request.user)
 
     def has_add_permission(self, request):
         return False

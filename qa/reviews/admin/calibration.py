@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
@@ -19,9 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from qa import policy
 from qa.mirror import rules
 from qa.mirror.admin.base import AuditHistoryMixin, apply_rule
-from qa.reviews import calibration, queues
+from qa.reviews import calibration
 from qa.reviews.admin.transcriptions import speaker_turns
 from qa.reviews.models import CalibrationSession
 
@@ -33,10 +33,7 @@ class CalibrationSessionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        reviewers = get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
-            | Q(user_permissions__codename="review_transcription"), is_active=True,
-        ).distinct().order_by("username")
+        reviewers = policy.reviewers()
         for name in ("reviewers", "expert"):
             if name in self.fields:
                 self.fields[name].queryset = reviewers
@@ -59,16 +56,16 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     # Managers run sessions; reviewers see the ones they rate in.
     def has_module_permission(self, request):
-        return request.user.has_perm(queues.REVIEW)
+        return policy.is_reviewer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(queues.REVIEW)
+        return policy.is_reviewer(request.user)
 
     def has_add_permission(self, request):
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm(queues.MANAGE) and (obj is None or obj.closed_at is None)
+        return policy.may_manage_queues(request.user) and (obj is None or calibration.is_open(obj))
 
     def has_delete_permission(self, request, obj=None):
         return False  # answers are kept
@@ -76,12 +73,13 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         sessions = super().get_queryset(request).select_related("created_by").annotate(
             calls_total=Count("calls", distinct=True), submitted_total=Count("submissions", distinct=True))
-        if request.user.has_perm(queues.MANAGE):
+        if policy.may_manage_queues(request.user):
             return sessions
         return sessions.filter(Q(reviewers=request.user) | Q(expert=request.user)).distinct()
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields + (("calls", "reviewers", "expert") if obj and obj.answers.exists() else ())
+        fixed = obj is not None and calibration.setup_is_fixed(obj)
+        return self.readonly_fields + (("calls", "reviewers", "expert") if fixed else ())
 
     @admin.display(description="calls")
     def calls_count(self, obj):
@@ -102,19 +100,22 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
                            reverse("admin:qa_calibrationsession_results", args=[obj.pk]))
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        # A new session is written with its calls and reviewers by the service (its rules, its audit row);
-        # the view goes on with `obj` (its log entry, the redirect), which becomes that session.
+        """Through qa.reviews.calibration's actions, which hold the rules (the form only says them early)."""
         data = form.cleaned_data
-        created = calibration.calibration_session_create(
-            name=data["name"], calls=data["calls"], reviewers=data["reviewers"], expert=data.get("expert"),
-            acting_user=request.user)
-        obj.pk, obj.created_by, obj.created_at, obj._state.adding = created.pk, request.user, created.created_at, False
+        setup = {  # what the form leaves out (read-only once answered) stays as it is
+            "name": data["name"],
+            "calls": data["calls"] if "calls" in data else obj.calls.all(),
+            "reviewers": data["reviewers"] if "reviewers" in data else obj.reviewers.all(),
+            "expert": data["expert"] if "expert" in data else obj.expert,
+        }
+        if change:
+            calibration.calibration_session_update(session=obj, acting_user=request.user, **setup)
+        else:
+            obj.pk = calibration.calibration_session_create(acting_user=request.user, **setup).pk
+        obj.refresh_from_db()  # what the admin logs and links to: the row as the action left it
 
     def save_related(self, request, form, formsets, change):
-        if change:  # a new session's calls and reviewers were set by the service
-            super().save_related(request, form, formsets, change)
+        """Nothing left: the action set the calls and the reviewers."""
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -180,4 +181,4 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         results = calibration.session_results(session, request.user)
         return TemplateResponse(request, "admin/qa/calibrationsession/results.html",
                                 self._context(request, session, f"{session}: results", results=results,
-                                              can_close=request.user.has_perm(queues.MANAGE)))
+                                              can_close=policy.may_manage_queues(request.user)))

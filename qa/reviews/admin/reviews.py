@@ -13,12 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
+from qa import policy
 from qa.mirror import rules
 from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
@@ -88,6 +88,25 @@ class ReassignForm(forms.Form):
         error_messages={"required": "Choose a reviewer to reassign the call to.",
                         "invalid_choice": "Choose a reviewer from the list to reassign the call to."},
     )
+
+
+class VerdictForm(forms.Form):
+    """One verdict from the review page. Only `agrees` is parsed here (its select sends yes or no); the criterion
+    and the reason go to qa.reviews.queues as given, whose rules judge them, as they do the API's."""
+
+    agrees = forms.TypedChoiceField(
+        choices=[("yes", "Agree"), ("no", "Disagree")], coerce=lambda answer: answer == "yes",
+        error_messages={"required": "Say whether you agree with the AI (yes or no).",
+                        "invalid_choice": "Say whether you agree with the AI (yes or no)."},
+    )
+
+    def verdict(self) -> queues.Verdict:
+        """The verdict, or a ValidationError naming the field that is wrong."""
+        if not self.is_valid():
+            raise ValidationError([f"{field}: {message}" for field, messages in self.errors.items()
+                                   for message in messages])
+        return queues.Verdict(criterion_name=self.data.get("criterion", ""), agrees=self.cleaned_data["agrees"],
+                              reason=self.data.get("reason", ""))
 
 
 def age(moment) -> str:
@@ -184,12 +203,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "verdict_refusal": " ".join(getattr(verdict_refusal, "messages", None) or [str(verdict_refusal)])
                 if verdict_refusal else "",
                 "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
-                "reviewers": list(
-                    get_user_model().objects.filter(
-                        Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
-                        | Q(user_permissions__codename="review_transcription"), is_active=True,
-                    ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
-                ) if queues.Step.REASSIGN in steps else [],
+                "reviewers": list(policy.reviewers().exclude(pk=obj.assigned_to_id)[:200])
+                if queues.Step.REASSIGN in steps else [],
             },
             "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
@@ -232,6 +247,12 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             return queues.transcription_reassign(transcription_id=call.pk, acting_user=user,
                                                  reason=post.get("reason", ""), to_user=form.cleaned_data["to_user"])
 
+        def verdict():
+            # The API's PUT verdicts/ calls the same service, with one or more verdicts.
+            [kept] = queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=user,
+                                                          verdicts=[VerdictForm(post).verdict()])
+            return kept
+
         actions = {
             "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
             "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
@@ -239,10 +260,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
             "reassign": reassign,
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
-            "verdict": lambda: queues.criterion_verdict_record(
-                transcription_id=call.pk, reviewer=user, criterion_name=criterion,
-                agrees=post.get("agrees") == "yes", reason=post.get("reason", ""),
-            ),
+            "verdict": verdict,
         }
         change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
         try:
