@@ -1,6 +1,6 @@
-"""The audit trail (qa/audit.py, qa/admin/audit.py): each write through a service leaves exactly its row, from the
-admin, the API and the jobs alike; a refused write leaves none; the Audit log lists, filters, searches and exports
-the rows for QA managers only; an object's History page shows its own."""
+"""The audit trail (qa/audit.py, qa/reviews/admin/audit.py): each write through a service leaves exactly its row,
+from the admin, the API and the jobs alike; a refused write leaves none; the Audit log lists, filters, searches and
+exports the rows for QA managers only; an object's History page shows its own."""
 
 import csv
 import io
