@@ -119,7 +119,7 @@ OVERRIDES = {
                         "ORDER BY c.position) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                         "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4) "
                         "ELSE '[]'::jsonb END",
-    # What the upsert derives from those results (qa.rules.failed_criteria): the names of the failed ones.
+    # What the upsert derives from those results (criterion_results.failed_criteria): the names of the failed ones.
     "failed_criteria": f"CASE WHEN {COMPLETED_ROW} THEN (SELECT coalesce(jsonb_agg(c.name ORDER BY c.position), "
                        "'[]'::jsonb) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                        "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4 "
@@ -170,7 +170,7 @@ def fill(total: int = TOTAL) -> dict:
     """fill_objects, then `total` calls straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
     from django.db import connection
 
-    from qa.rules import failed_criteria
+    from qa.mirror.criterion_results import failed_criteria
 
     fill_objects()
     expression = {

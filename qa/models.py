@@ -263,8 +263,10 @@ class Transcription(HeifyObject):
     segments = models.JSONField(default=list, blank=True)
     summary = models.TextField(blank=True)
     fields = models.JSONField("extracted fields", default=list, blank=True)
+    # Heify's results as it sent them, for the API's transcription shape only: every reader reads them typed
+    # (qa.mirror.criterion_results.CriterionResult, parsed once by the upsert).
     criteria_results = models.JSONField(default=list, blank=True)
-    # Derived by the upsert (rules.failed_criteria), so that the analytics read names, not every result.
+    # Derived by the upsert (criterion_results.failed_names), so that the analytics read names, not every result.
     failed_criteria = models.JSONField(
         default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
     )
@@ -741,3 +743,7 @@ class StaffByRole(models.Model):
 
     def __str__(self):
         return str(self.user_id)
+
+
+# Models kept in their domain folders, imported here so that Django finds them (they name these by string).
+from qa.mirror.criterion_results import CriterionResult  # noqa: E402,F401
