@@ -41,6 +41,7 @@ from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
+from qa.mirror import criterion_results
 from qa.models import Criterion, Evaluator, Participant
 
 CSV, XLSX = "csv", "xlsx"
@@ -300,15 +301,10 @@ def criterion_names(evaluator_heify_id: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def criterion_result(results: Any, name: str) -> str:
+def criterion_result(passed: bool | None, value: int | None) -> str:
     """What Heify said of one criterion on a call: passed / failed, with its value where Heify gives one."""
-    for result in results if isinstance(results, list) else ():
-        if isinstance(result, dict) and result.get("name") == name:
-            passed = result.get("passed")
-            verdict = "passed" if passed is True else "failed" if passed is False else ""
-            value = result.get("value")
-            return f"{verdict} ({value})" if value is not None and verdict else verdict or str(value or "")
-    return ""
+    verdict = "passed" if passed is True else "failed" if passed is False else ""
+    return f"{verdict} ({value})" if value is not None and verdict else verdict or str(value or "")
 
 
 def calls_table(
@@ -319,7 +315,6 @@ def calls_table(
     verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
     qa.calibration)."""
     criteria = criterion_names(evaluator_id)
-    fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
 
     def rows():
@@ -327,7 +322,7 @@ def calls_table(
         evaluators = dict(Evaluator.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
         reviewers = dict(get_user_model().objects.values_list("pk", "username"))
         with _streaming_read(queryset.db):
-            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers,
+            yield from _call_rows(queryset, criteria, review_url, participants, evaluators, reviewers,
                                   blind_call_ids)
 
     return Table(title=title, headers=headers, rows=rows())
@@ -340,18 +335,26 @@ def _streaming_read(alias: str):
     return transaction.atomic(using=alias) if connections[alias].vendor == "postgresql" else nullcontext()
 
 
-def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
-    for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
-         duration, occurred_at, completed_at, assignee, in_group_since, *results) in queryset.values_list(
-            *fields).iterator(chunk_size=BATCH * 2):
-        if pk in blind_call_ids:
-            score, critical, results = None, None, [None]
-        yield [
-            name, heify_id, status, group, participants.get(participant_id), participant_id,
-            evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
-            completed_at, reviewers.get(assignee), in_group_since,
-            *(criterion_result(results[0], criterion) for criterion in criteria), review_url(pk),
-        ]
+def _call_rows(queryset, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
+    calls = queryset.values_list(*CALL_FIELDS).iterator(chunk_size=BATCH * 2)
+    while chunk := list(islice(calls, BATCH * 2)):
+        # The criteria's columns: the chunk's results, in one query (the first result of a name counts).
+        said = {}
+        if criteria:
+            for call_id, name, passed, value in criterion_results.results_of_calls(
+                    [row[0] for row in chunk if row[0] not in blind_call_ids], names=criteria).values_list(
+                    "transcription_id", "name", "passed", "value"):
+                said.setdefault((call_id, name), criterion_result(passed, value))
+        for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
+             duration, occurred_at, completed_at, assignee, in_group_since) in chunk:
+            if pk in blind_call_ids:
+                score, critical = None, None
+            yield [
+                name, heify_id, status, group, participants.get(participant_id), participant_id,
+                evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
+                completed_at, reviewers.get(assignee), in_group_since,
+                *(said.get((pk, criterion), "") for criterion in criteria), review_url(pk),
+            ]
 
 
 TEAM_COLUMNS = (

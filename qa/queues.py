@@ -339,8 +339,7 @@ def criterion_verdict_record(
     whose it replaced.
     """
     call = _get_for(reviewer, Step.VERDICT, transcription_id, lock=True)
-    names = {result.get("name") for result in call.criteria_results if isinstance(result, dict)}
-    if criterion_name not in names:
+    if criterion_name not in set(call.criterion_results.values_list("name", flat=True)):
         raise ValidationError({"criterion_name": f"This call has no result for {criterion_name!r}."})
     reason = rules.clean_review_text(reason, field="reason")
     if not agrees and not reason:

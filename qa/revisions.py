@@ -28,12 +28,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
-from qa.mirror.criterion_results import criterion_results_pin
+from qa.mirror.criterion_results import CriterionResult, criterion_results_pin
 from qa.models import Criterion, Evaluator, EvaluatorRevision, Transcription
 
 Source = EvaluatorRevision.Source
@@ -183,8 +183,7 @@ def revision_starts(evaluator: Evaluator) -> list[tuple[int, datetime | None]]:
 
 def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
     """`revision_in_force` for the calls of ONE evaluator, given its (number, in_force_from) pairs: a CASE over
-    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.whatif, and
-    pinning their results)."""
+    its few revisions instead of a subquery per call, for many of its calls at once (pinning their results)."""
     moment = Coalesce("completed_at", "occurred_at")
     dated = sorted(((n, start) for n, start in starts if start is not None), reverse=True)  # newest first wins
     undated = max((n for n, start in starts if start is None), default=None)
@@ -209,22 +208,16 @@ def call_revision(call: Transcription) -> int | None:
         "evaluator_revision", flat=True).first()
 
 
-def scoring_revision(call: Transcription) -> EvaluatorRevision | None:
-    """The revision that scored `call`, with its criteria (what its points are worked out with), in one query;
-    None when the call has no score or no revision of its evaluator is here. The rule is `revision_in_force`'s."""
-    if call.pk is None or call.score is None or not call.evaluator_id:
-        return None
-    if hasattr(call, "evaluator_revision"):
-        number = Value(call.evaluator_revision)
-    else:
-        number = Subquery(with_evaluator_revision(Transcription.all_objects.filter(pk=call.pk)).values(
-            "evaluator_revision"))
-    return EvaluatorRevision.objects.filter(evaluator__heify_id=call.evaluator_id, number=number).first()
-
-
-def revision_criteria(evaluator: Evaluator) -> dict[int, list[dict]]:
-    """Every revision's criteria of one evaluator, by number."""
-    return dict(evaluator.revisions.values_list("number", "criteria"))
+def scored_results(call: Transcription) -> list[CriterionResult]:
+    """The call's results, in Heify's order, each pinned with its criterion's type and weight as scored and given
+    the `description` it had in that revision ("" when it is not in it), in one query."""
+    results = list(call.criterion_results.annotate(scored_with=Subquery(
+        EvaluatorRevision.objects.filter(evaluator__heify_id=call.evaluator_id, number=OuterRef("revision"))
+        .values("criteria")[:1], output_field=JSONField())))
+    for result in results:
+        criterion = next((c for c in result.scored_with or () if c["name"] == result.name), None)
+        result.description = (criterion.get("description") or "") if criterion else ""
+    return results
 
 
 def revision_diff(before: list[dict], after: list[dict]) -> list[dict]:

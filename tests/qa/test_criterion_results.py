@@ -5,7 +5,9 @@ query counts pinned."""
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,13 +17,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from qa import agreement, calibration, exports, queues, services, whatif
 from qa import heify as heify_port
-from qa import services
 from qa.mirror import criterion_results
 from qa.mirror.criterion_results import CriterionResult, ParsedResult, parse_criteria_results, pinned_rows
 from qa.models import Evaluator, Transcription
 from syncer import pull
 from tests import builders
+from tests.builders import person
 from tests.qa.test_migrations import migrate
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +274,90 @@ def test_calls_mirrored_before_get_their_results_typed_in_batches(monkeypatch):
         }
     finally:
         migrate()
+
+
+# --- the readers read the rows: behaviour as before, query counts pinned --------------------------------------
+
+
+@pytest.fixture
+def scored(load):
+    """Four calls of one evaluator: one result says nothing of Resolved (no `passed`)."""
+    evaluator = builders.evaluator_payload(criteria=SCORECARD)
+    calls = [call_payload(evaluator, [
+        {"name": "Greeting", "passed": n % 2 == 0}, {"name": "Empathy", "passed": True, "value": 3 + n % 3},
+        {"name": "Resolved"} if n == 0 else {"name": "Resolved", "passed": True},
+        {"name": "No insults", "passed": True}], score=float(56 + 20 * (n % 2 == 0) + 10 * (n % 3)), day=n + 1,
+        group="PENDING_REVIEW", name=f"call {n}") for n in range(4)]
+    load(evaluators=[evaluator], transcriptions=calls)
+    return Evaluator.objects.get()
+
+
+def test_a_verdict_on_a_result_that_says_nothing_counts_as_without_ai_result(scored):
+    ann = person("ann", "Reviewer")
+    call = Transcription.objects.get(name="call 0")
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Resolved", agrees=True)
+    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    with pytest.raises(Exception, match="no result for 'Hold'"):
+        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Hold", agrees=True)
+    data = agreement.evaluator_agreement(evaluator=scored)
+    assert data["verdicts_without_ai_result"] == 1
+    assert [(c["name"], c["table"]["ai_pass_reviewer_pass"]) for c in data["criteria"]] == [("Greeting", 1)]
+
+
+def test_calibration_scores_every_result_and_the_ai_only_where_it_said(scored, django_assert_num_queries):
+    calls = list(Transcription.objects.order_by("occurred_at"))
+    assert calibration.call_criteria(calls[0]) == ["Greeting", "Empathy", "Resolved", "No insults"]
+    assert calibration._ai_verdicts(calls[0]) == {"Greeting": True, "Empathy": True, "No insults": True}
+    reviewers = [person("ann", "Reviewer"), person("bob", "Reviewer")]
+    assert all(r.has_perm(queues.REVIEW) for r in reviewers)  # their permissions, read once
+    with django_assert_num_queries(1):  # the calls' results, all at once
+        calibration.clean_session(calls=calls, reviewers=reviewers)
+
+
+def test_the_calibration_pages_cost_the_same_whatever_the_calls(client, load):
+    evaluator = builders.evaluator_payload(criteria=SCORECARD)
+    results = [{"name": "Greeting", "passed": True}, {"name": "Empathy", "passed": False}]
+    load(evaluators=[evaluator], transcriptions=[call_payload(evaluator, results, day=n + 1) for n in range(6)])
+    ann, bob, max_ = person("ann", "Reviewer"), person("bob", "Reviewer"), person("max", "QA manager")
+    counts = []
+    for size in (2, 6):
+        session = calibration.calibration_session_create(
+            name=f"{size}", calls=Transcription.objects.order_by("occurred_at")[:size], reviewers=[ann, bob],
+            acting_user=max_)
+        for rater, answer in ((ann, True), (bob, False)):
+            calibration.calibration_answers_save(session=session, rater=rater, submit=True, answers={
+                (call.pk, name): answer for call in session.calls.all() for name in ("Greeting", "Empathy")})
+        client.force_login(max_)
+        with CaptureQueriesContext(connection) as results_page:
+            assert client.get(reverse("admin:qa_calibrationsession_results", args=[session.pk])).status_code == 200
+        counts.append(len(results_page.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_what_if_reads_the_results_in_one_query_whatever_the_calls(scored, load, django_assert_num_queries):
+    criteria = [{"name": c["name"], "description": "", "type": c["type"].lower(), "weight": w}
+                for c, w in zip(SCORECARD, (30, 40, 30, 0), strict=True)]
+    with django_assert_num_queries(1):  # the calls, grouped by their results as scored
+        before = whatif.evaluator_what_if(evaluator=scored, criteria=criteria)
+    assert before["calls"] == 4 and before["inexact_calls"] == 0  # each value carried by its result
+    # Greeting 30 when passed, Empathy value/5 × 40, Resolved 30 (the first call's says nothing: not evaluated):
+    # 30 + 24, 0 + 32 + 30, 30 + 40 + 30, 0 + 24 + 30.
+    assert before["avg_score_after"] == (54 + 62 + 100 + 54) / 4
+    assert [(row["name"], row["calls"]) for row in before["not_evaluated"]] == [("Resolved", 1)]
+
+
+def test_the_export_reads_each_batch_of_calls_results_in_one_query(admin_client, scored, monkeypatch):
+    url = reverse("admin:qa_transcription_export", args=["csv"]) + f"?evaluator__heify_id__exact={scored.heify_id}"
+
+    def export():
+        with CaptureQueriesContext(connection) as queries:
+            body = b"".join(admin_client.get(url).streaming_content).decode("utf-8-sig")
+        return body, len(queries.captured_queries)
+
+    body, few = export()
+    header, *lines = csv.reader(io.StringIO(body))
+    assert header[16:20] == ["Greeting", "Empathy", "Resolved", "No insults"]
+    assert {line[0]: line[16:20] for line in lines}["call 0"] == ["passed", "passed (3)", "", "passed"]
+    monkeypatch.setattr(exports, "BATCH", 1)  # two calls a batch: one query more per batch
+    assert export()[1] == few + 1
