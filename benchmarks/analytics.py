@@ -1,4 +1,4 @@
-"""Benchmark (not a test): qa.analytics.participant_report on PostgreSQL, with 1,000,000 calls in the table.
+"""Benchmark (not a test): qa.insights.analytics.participant_report on PostgreSQL, with 1,000,000 calls in the table.
 
     .venv/bin/python benchmarks/analytics.py [--runs 15] [--warm-up 2] [--no-explain] [--keep] [--reuse NAME]
 
@@ -33,7 +33,7 @@ fetch of the rows (PLAIN_ROWS_SQL: the columns raw_data shows, newest first, up
 to the cap; every row back, as the report needs them). Then it prints where one
 report's time goes (`breakdown`, the median over BREAKDOWN_RUNS reports): each
 query's time in cursor.execute (through connection.execute_wrapper), labelled
-with the qa.analytics function that sent it, and the steps in Python (reading
+with the qa.insights.analytics function that sent it, and the steps in Python (reading
 the query's answer into ReportInputs, build_report). Unless --no-explain, it
 prints EXPLAIN (ANALYZE, BUFFERS) of the report's statement for "target", after
 its SET LOCAL settings, in one transaction.
@@ -154,7 +154,7 @@ ORDER BY occurred_at DESC, heify_id DESC LIMIT %s
 
 def fill_objects() -> None:
     """The evaluators, their criteria and the participants (through the ORM, on any database)."""
-    from qa.models import Criterion, Evaluator, Participant
+    from qa.mirror.models import Criterion, Evaluator, Participant
 
     evaluators = Evaluator.objects.bulk_create(
         Evaluator(heify_id=heify_id, client_id="client-bench", tag=tag, language="en")
@@ -224,18 +224,18 @@ def _median_ms(function, runs: int, warm_up: int) -> tuple[float, float, float]:
 
 
 def _sender() -> str:
-    """The qa.analytics function whose query this is (the innermost one on the stack)."""
+    """The qa.insights.analytics function whose query this is (the innermost one on the stack)."""
     frame = inspect.currentframe()
     while frame is not None:
-        if frame.f_globals.get("__name__") == "qa.analytics":
+        if frame.f_globals.get("__name__") == "qa.insights.analytics":
             return frame.f_code.co_name
         frame = frame.f_back
     return "?"
 
 
-# The report's steps, timed by wrapping these qa.analytics functions (inclusive times; one that is missing,
+# The report's steps, timed by wrapping these qa.insights.analytics functions (inclusive times; one that is missing,
 # after a change there, is simply not shown).
-STEPS = ("_inputs_from_db", "build_report")
+STEPS = ("inputs_from_db", "build_report")
 
 
 def breakdown(participant, runs: int) -> dict:
@@ -243,11 +243,11 @@ def breakdown(participant, runs: int) -> dict:
 
     Each query: its time in cursor.execute (sending it, the database's work, receiving the answer; not turning
     it into Python values). Then the steps in Python: reading the answer (decoding the JSON the query returns
-    into ReportInputs: _inputs_from_db less its queries) and build_report.
+    into ReportInputs: inputs_from_db less its queries) and build_report.
     """
     from django.db import connection
 
-    import qa.analytics
+    import qa.insights.analytics
 
     runs_seen = []
 
@@ -268,19 +268,19 @@ def breakdown(participant, runs: int) -> dict:
                 steps[name] = steps.get(name, 0) + (time.perf_counter() - started) * 1000
         return wrapper
 
-    originals = {name: getattr(qa.analytics, name) for name in STEPS if hasattr(qa.analytics, name)}
+    originals = {name: getattr(qa.insights.analytics, name) for name in STEPS if hasattr(qa.insights.analytics, name)}
     try:
         for name, function in originals.items():
-            setattr(qa.analytics, name, timed(name, function))
+            setattr(qa.insights.analytics, name, timed(name, function))
         for _ in range(runs):
             queries, steps = [], {}
             started = time.perf_counter()
             with connection.execute_wrapper(record):
-                qa.analytics.participant_report(participant, as_of=AS_OF)
+                qa.insights.analytics.participant_report(participant, as_of=AS_OF)
             runs_seen.append(((time.perf_counter() - started) * 1000, queries, steps))
     finally:
         for name, function in originals.items():
-            setattr(qa.analytics, name, function)
+            setattr(qa.insights.analytics, name, function)
     shape = [[q["sender"] for q in queries] for _, queries, _ in runs_seen]
     assert all(s == shape[0] for s in shape), shape
     rows = [
@@ -296,10 +296,10 @@ def breakdown(participant, runs: int) -> dict:
             return None
 
     python = {
-        "reading the answer into ReportInputs": median(lambda total, queries, steps: steps["_inputs_from_db"]
+        "reading the answer into ReportInputs": median(lambda total, queries, steps: steps["inputs_from_db"]
                                                        - sum(q["ms"] for q in queries)),
         "build_report": median(lambda total, queries, steps: steps["build_report"]),
-        "the rest": median(lambda total, queries, steps: total - steps["_inputs_from_db"] - steps["build_report"]),
+        "the rest": median(lambda total, queries, steps: total - steps["inputs_from_db"] - steps["build_report"]),
     }
     return {"queries": rows, "total": statistics.median(total for total, _, _ in runs_seen), "python": python,
             "outside queries": median(lambda total, queries, steps: total - sum(q["ms"] for q in queries))}
@@ -325,8 +325,8 @@ def explain(queries: list[dict]) -> list[str | None]:
 def measure(runs: int, warm_up: int, with_explain: bool) -> None:
     from django.db import connection
 
-    from qa.analytics import ReportSettings, participant_report, report_window
-    from qa.models import Participant
+    from qa.insights.analytics import ReportSettings, participant_report, report_window
+    from qa.mirror.models import Participant
 
     end = report_window(AS_OF).end
     limit = ReportSettings.current().query_limit

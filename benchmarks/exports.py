@@ -1,4 +1,5 @@
-"""Benchmark (not a test): exports (qa.exports) at 1,000,000 calls on PostgreSQL: rows/s, first byte, peak memory.
+"""Benchmark (not a test): exports (qa.spreadsheets) at 1,000,000 calls on PostgreSQL: rows/s, first byte,
+peak memory.
 
     .venv/bin/python benchmarks/exports.py [--count 1000000] [--small 100000] [--kinds ...]
 
@@ -13,8 +14,8 @@ same calls, in the list's order, with the export's columns:
 
   fetch (baseline)   the export's own query, rows fetched through Django's server-side cursor and dropped
   COPY (baseline)    the same SELECT as COPY ... TO STDOUT (FORMAT csv): PostgreSQL writes the CSV itself
-  csv                qa.exports.calls_table -> csv_chunks (what every CSV export runs)
-  xlsx               qa.exports.calls_table -> xlsx_chunks
+  csv                qa.reviews.exports.calls_table -> csv_chunks (what every CSV export runs)
+  xlsx               qa.reviews.exports.calls_table -> xlsx_chunks
   admin csv          GET /admin/qa/transcription/export/csv/ through Django's test client, as a superuser
                      (the ChangeList, its COUNT, the StreamingHttpResponse), the body read chunk by chunk
 
@@ -88,7 +89,7 @@ def fill(count: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from qa.models import Evaluator, Participant
+    from qa.mirror.models import Evaluator, Participant
 
     call_command("migrate", verbosity=0)
     Participant.objects.bulk_create(Participant(heify_id=heify_id, client_id="client-bench", tag=f"Agent {n}")
@@ -117,8 +118,9 @@ def measure(kind: str, rows: int) -> dict:
     django.setup()
     from django.db import connection
 
-    from qa import exports
-    from qa.models import Transcription
+    from qa import spreadsheets
+    from qa.mirror.models import Transcription
+    from qa.reviews import exports
 
     queryset = Transcription.objects.all()  # the list's order: newest first (the index tx_date)
     if rows:
@@ -131,14 +133,14 @@ def measure(kind: str, rows: int) -> dict:
     def chunks():
         if kind == "fetch (baseline)":
             with exports._streaming_read(queryset.db):  # as the export reads: not a WITH HOLD cursor
-                yield from queryset.values_list(*exports.CALL_FIELDS).iterator(chunk_size=exports.BATCH * 2)
+                yield from queryset.values_list(*exports.CALL_FIELDS).iterator(chunk_size=spreadsheets.BATCH * 2)
         elif kind == "COPY (baseline)":
             sql, params = queryset.values_list(*exports.CALL_FIELDS).query.sql_with_params()
             with connection.cursor() as cursor:
                 with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
                     yield from copy
         elif kind in ("csv", "xlsx"):
-            yield from exports.WRITERS[kind](table())
+            yield from spreadsheets.WRITERS[kind](table())
         elif kind == "admin csv":
             from django.contrib.auth.models import User
             from django.test import Client

@@ -279,7 +279,7 @@ def child(mode: str) -> None:
     import httpx
     from django.db import connection
 
-    from qa.models import Transcription
+    from qa.mirror.models import Transcription
     from syncer import mirror, pull
     from syncer.client import get_client
 

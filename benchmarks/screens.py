@@ -233,7 +233,8 @@ def child_copy(source: str) -> None:
     from django.db import connection, transaction
 
     from benchmarks.analytics import fill_objects
-    from qa.models import CriterionResult, Transcription
+    from qa.mirror.criterion_results import CriterionResult
+    from qa.mirror.models import Transcription
 
     call_command("migrate", verbosity=0)
     fill_objects()
@@ -264,7 +265,7 @@ def prepare() -> dict:
     from django.core.management import call_command, get_commands
     from django.db import connection
 
-    from qa.models import Configuration, Evaluator, Participant, Transcription
+    from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
 
     for heify_id, tag in CONFIGURATIONS:
         Configuration.objects.get_or_create(heify_id=heify_id, defaults={"tag": tag, "client_id": "client-bench"})
@@ -318,7 +319,7 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from benchmarks.analytics import PLAIN_ROWS_SQL
-    from qa.models import Transcription
+    from qa.mirror.models import Transcription
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)  # as the release step does (the cache without Redis)

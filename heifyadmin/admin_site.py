@@ -9,7 +9,7 @@ redirects to `?e=1`, where it says which parameters it did not apply), never a f
 ModelAdmin registered on the site, ours and the third-party apps' alike, gets this: the site mixes
 `OfferedLookupsOnly` into each class it registers.
 
-A search longer than qa.rules allows (words, characters) is not run: the list says why and shows no rows. An
+A search longer than qa.mirror.rules allows (words, characters) is not run: the list says why and shows no rows. An
 action on rows named by anything but their ids is refused with a message.
 """
 
@@ -22,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 
-from qa import rules
+from qa import limits
 
 
 @functools.cache
@@ -54,7 +54,7 @@ class OfferedLookupsOnly:
 
     def get_search_results(self, request, queryset, search_term):
         try:
-            rules.clean_search(search_term)
+            limits.clean_search(search_term)
         except ValidationError as exc:
             if not request.path.endswith("/autocomplete/"):
                 messages.error(request, " ".join(exc.messages))

@@ -332,7 +332,7 @@ HEIFY_PUSH_CLAIM_SECONDS = float(os.environ.get("HEIFY_PUSH_CLAIM_SECONDS", "300
 # A claimed call with no review activity for this long returns to the pending queue.
 REVIEW_CLAIM_TIMEOUT_HOURS = float(os.environ.get("REVIEW_CLAIM_TIMEOUT_HOURS", "4"))
 
-# Participant analytics (qa/analytics.py): a call passes with a score at or above the
+# Participant analytics (qa/insights/analytics.py): a call passes with a score at or above the
 # pass mark and no critical fail; the trend compares the newest calls' averages.
 ANALYTICS_PASS_MARK = float(os.environ.get("ANALYTICS_PASS_MARK", "50"))
 ANALYTICS_TREND_THRESHOLD = float(os.environ.get("ANALYTICS_TREND_THRESHOLD", "5"))
@@ -360,10 +360,10 @@ HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))
-# How often the sampling rules are looked at; each applies once per period whatever this is (qa/sampling.py).
+# How often the sampling rules are looked at; each applies once per period whatever this is (qa/reviews/sampling.py).
 REVIEW_SAMPLING_EVERY_MINUTES = int(os.environ.get("REVIEW_SAMPLING_EVERY_MINUTES", "60"))
 
-# --- alerts and the weekly summary (qa/alerts.py, qa/weekly_summary.py) ------------------------------
+# --- alerts and the weekly summary (qa/alerts/services.py, qa/insights/weekly_summary.py) --------------------
 # E-mail goes through Django's mail settings: printed on the console unless EMAIL_HOST names an SMTP server.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (

@@ -9,6 +9,16 @@ def _ensure_roles(sender, **kwargs):
     ensure_roles()
 
 
+def _ensure_schedules(sender, **kwargs):
+    """Each domain schedules its own jobs, by name (a rerun duplicates none)."""
+    from qa.alerts import tasks as alert_tasks
+    from qa.insights import tasks as insight_tasks
+    from qa.reviews import tasks as review_tasks
+
+    for domain in (review_tasks, alert_tasks, insight_tasks):
+        domain.schedules_ensure()
+
+
 class QaConfig(AppConfig):
     name = "qa"
     verbose_name = "Quality assurance"
@@ -16,9 +26,12 @@ class QaConfig(AppConfig):
     def ready(self):
         # After the permissions of every app exist (auth's own post_migrate runs first).
         post_migrate.connect(_ensure_roles, sender=self)
+        post_migrate.connect(_ensure_schedules, sender=self)
         from django.contrib.auth import get_user_model
 
+        from qa.alerts import services as alerts
         from qa.api.authentication import revoke_tokens_on_credentials_change
+        from qa.reviews import queues
         from qa.roles import on_groups_changed
 
         # A role makes its holder staff, whichever side of the membership changes.
@@ -26,3 +39,5 @@ class QaConfig(AppConfig):
         # A new password or a deactivation ends every API token the user holds.
         post_save.connect(revoke_tokens_on_credentials_change, sender=settings.AUTH_USER_MODEL,
                           dispatch_uid="qa.revoke_tokens_on_credentials_change")
+        # A review move may fire an alert: the alerts listen to the queues, which know nothing of them.
+        queues.call_moved.connect(alerts.call_moved, dispatch_uid="qa.alerts.call_moved")

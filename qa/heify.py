@@ -8,7 +8,7 @@ below and catches the exceptions below, nothing else.
 A change is sent in three steps, and no database transaction or lock is open
 while Heify is called:
 1. the change is written locally, marked waiting and claimed (`Claim`), in one
-   short transaction conditional on the version (qa.services, qa.queues);
+   short transaction conditional on the version (qa.mirror.services, qa.reviews.queues);
 2. `send` (or `delete`) calls Heify with no transaction open;
 3. Heify's answer is recorded in another short transaction, conditional on
    the claim: accepted (in sync), unreachable (waiting, for the push job), or

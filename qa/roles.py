@@ -11,10 +11,10 @@ superusers, stay staff.
 """
 
 from django.apps import apps as global_apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
-
-from qa.models import StaffByRole
+from django.db import models
 
 EDIT = ("add", "change", "delete", "view")
 # Asking Heify for its own analytics report spends its monthly quota: a manager's call.
@@ -85,3 +85,18 @@ def on_groups_changed(sender, instance, action, reverse, model, pk_set, **kwargs
         if action == "post_clear":  # who was in the group is no longer known: all whom a role made staff
             pk_set = StaffByRole.objects.values_list("user_id", flat=True)
         staff_follows_roles(pk_set)
+
+
+class StaffByRole(models.Model):
+    """The user was not staff when a role (qa/roles.py) made them staff: losing their last role takes it back.
+    No row: staff by hand (or a superuser), which no role change touches."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
+                                related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "staff by role"
+
+    def __str__(self):
+        return str(self.user_id)

@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from qa import rules
+from qa import limits
 from syncer import contract
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,8 @@ def _error_message(response: httpx.Response) -> tuple[str, str | None]:
 
 
 def _json(response: httpx.Response) -> Any:
-    """An answer's JSON, read within qa.rules' bounds (nesting, numbers), like every input."""
-    return rules.load_json(response.content, field="the answer", max_bytes=None)
+    """An answer's JSON, read within qa.mirror.rules' bounds (nesting, numbers), like every input."""
+    return limits.load_json(response.content, field="the answer", max_bytes=None)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

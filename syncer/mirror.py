@@ -2,7 +2,7 @@
 
 `heify_load`, the pull and the emulator's fixtures all come through here. The
 upsert never calls the API: relations are stored as Heify ids (see
-qa.models._heify_reference), so resources only need loading in dependency
+qa.mirror.models._heify_reference), so resources only need loading in dependency
 order. Writes are batched (`INSERT ... ON CONFLICT`), and a row is written only
 when Heify's payload changed, which is what makes loading twice a no-op.
 A row with a local change still waiting to be pushed is left alone, so a pull
@@ -32,9 +32,9 @@ from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from qa import revisions, rollups, rules
-from qa.mirror import criterion_results
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
+from qa import limits
+from qa.mirror import criterion_results, revisions, rollups, rules
+from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
 
@@ -64,7 +64,7 @@ def payload_digest(payload: dict) -> str:
 
 
 # --- parsing: one Heify object -> column values ----------------------------------
-# Every value is checked before it is kept: the whole object within qa.rules'
+# Every value is checked before it is kept: the whole object within qa.mirror.rules'
 # limits (depth, numbers, NUL, size), each column of the type and length it
 # has. So a parse either returns rows the database takes, or raises
 # PayloadError naming the field; nothing in between.
@@ -91,7 +91,7 @@ def _shown(value: Any) -> str:
 
 
 def _rule(func, *args, **kwargs):
-    """Apply a rule from qa.rules, turning its message into a PayloadError."""
+    """Apply a rule from qa.mirror.rules, turning its message into a PayloadError."""
     try:
         return func(*args, **kwargs)
     except ValidationError as exc:
@@ -143,9 +143,9 @@ def _reference(payload: dict, name: str) -> str | None:
 
 
 def _within_limits(payload: dict, resource: str) -> str:
-    """The whole object within qa.rules' limits (checked last, so a field's own message comes
+    """The whole object within qa.mirror.rules' limits (checked last, so a field's own message comes
     first); returns its digest, which only such an object has."""
-    _rule(rules.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=rules.HEIFY_OBJECT_MAX_BYTES)
+    _rule(limits.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=limits.HEIFY_OBJECT_MAX_BYTES)
     return payload_digest(payload)
 
 
@@ -187,7 +187,7 @@ def parse_evaluator(payload: dict) -> tuple[dict, list[dict]]:
         tag=_rule(rules.clean_tag, payload.get("tag")),
         description=_text(payload.get("description"), "description"),
         language=_rule(rules.clean_language, payload.get("language"), field="language"),
-        context=_rule(rules.clean_json_value, payload.get("context"), field="context"),
+        context=_rule(limits.clean_json_value, payload.get("context"), field="context"),
         remote_updated_at=_timestamp(payload.get("updated_at"), "updated_at"),
     )
     criteria = _list(payload.get("criteria"), "criteria")

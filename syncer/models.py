@@ -1,6 +1,6 @@
 """Bookkeeping of the sync itself: inbound webhook events and pull checkpoints.
 
-The mirrored objects live in qa.models; nothing here is a Heify object.
+The mirrored objects live in qa.mirror.models; nothing here is a Heify object.
 """
 
 import uuid

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import rollups
+from qa.mirror import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
 from syncer.models import PullCheckpoint, PullLock, SeenInPull

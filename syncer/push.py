@@ -1,7 +1,7 @@
 """Local changes -> Heify, and the queue of changes that wait: the implementation of qa.heify's send.
 
 qa.heify describes the three steps; here are steps 2 and 3. A change is
-claimed (`push_claim`, by qa.services or by `claim`), sent with no database
+claimed (`push_claim`, by qa.mirror.services or by `claim`), sent with no database
 transaction open, and Heify's answer is recorded in a short transaction
 conditional on the claim:
 - accepted: the row is in sync and holds Heify's version (the one upsert path),
@@ -27,8 +27,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import heify, job_items
-from qa.models import Configuration, Evaluator, Participant, SyncState, Transcription
+from qa import heify, jobs
+from qa.mirror.models import Configuration, Evaluator, Participant, SyncState, Transcription
 from syncer import contract, mirror
 from syncer.client import HeifyClient, HeifyError, NotFound, Rejected, RetryPolicy, get_client
 
@@ -224,7 +224,7 @@ def claim(model, pk: int) -> tuple[object, heify.Claim] | None:
 
 
 def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
-    """Send one waiting change: "pushed", "deleted", "waiting", "refused", "failed" (qa.job_items) or "skipped"
+    """Send one waiting change: "pushed", "deleted", "waiting", "refused", "failed" (qa.jobs) or "skipped"
     (nothing to send)."""
     claimed = claim(model, pk)
     if claimed is None:
@@ -241,7 +241,7 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
             sync_state=SyncState.REJECTED, sync_error=" ".join(refusal.messages), **heify.RELEASED)
         return "refused"
     except Exception as exc:  # noqa: BLE001 (an answer that cannot be stored, a bug): this change only
-        job_items.item_failed(model.all_objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
+        jobs.item_failed(model.all_objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
                               error_field="sync_error", give_up={"sync_state": SyncState.REJECTED}, **heify.RELEASED)
         return "failed"
 
@@ -250,7 +250,7 @@ def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
     """The job: send every change that waits, oldest first, one by one; stop when Heify is unreachable.
 
     Each change is claimed first, so two workers never send the same one; no
-    transaction is open while Heify is called. A change that fails (qa.job_items)
+    transaction is open while Heify is called. A change that fails (qa.jobs)
     is marked and backed off, and the next is sent; one Heify could not take
     goes behind the others, so neither holds the queue.
     """
@@ -259,14 +259,14 @@ def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:
     now = timezone.now()
     for model in RESOURCE_OF:
         waiting = model.all_objects.filter(
-            heify.claimable(), job_items.due(now), sync_state__in=[SyncState.WAITING, SyncState.DELETING])
+            heify.claimable(), jobs.due(now), sync_state__in=[SyncState.WAITING, SyncState.DELETING])
         oldest_first = (F("job_retry_at").asc(nulls_first=True), "pk")  # tried before: after the others
         for pk in list(waiting.order_by(*oldest_first).values_list("pk", flat=True)):
             outcome = push_one(model, pk, client=client)
             if outcome in done:
                 done[outcome] += 1
             if outcome == "refused":  # Heify's answer, recorded: the next change starts a count afresh
-                job_items.item_succeeded(model.all_objects.filter(pk=pk))
+                jobs.item_succeeded(model.all_objects.filter(pk=pk))
             if outcome == "waiting":
                 model.all_objects.filter(pk=pk).update(job_retry_at=now)  # behind the others next time
                 return done  # Heify is unreachable: the rest waits for the next run

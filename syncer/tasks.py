@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from qa import alerts, queues
-from qa.models import SyncState, Transcription
+from qa import jobs
+from qa.alerts import services as alerts
+from qa.mirror import rules
+from qa.mirror.models import SyncState, Transcription
 from syncer import contract, mirror, push
 from syncer import pull as pulling
 from syncer.client import HeifyError, Rejected
@@ -24,8 +26,8 @@ from syncer.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-IN_FLIGHT = ("PENDING", "IN_PROGRESS")
-FINAL = ("COMPLETED", "FAILED")
+IN_FLIGHT = (rules.Status.PENDING, rules.Status.IN_PROGRESS)
+FINAL = (rules.Status.COMPLETED, rules.Status.FAILED)
 # Longer than django-q2's task timeout (Q_CLUSTER["timeout"]): a claim this old belongs to a dead worker.
 WEBHOOK_CLAIM_STALE = timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
 
@@ -117,52 +119,14 @@ def process_webhook_event(event_id: int) -> str:
     return event.status
 
 
-def release_expired_claims() -> int:
-    return queues.release_expired_claims()
-
-
-def apply_sampling_rules(rule_id: int | None = None) -> str:
-    """Once per period each rule fills the review queue (qa/sampling.py); running again moves nothing more."""
-    from qa import sampling
-
-    return "; ".join(str(run) for run in sampling.sampling_rules_apply(rule_id=rule_id)) or "no active rule"
-
-
 SCHEDULES = {
     # name: (function, minutes setting)
     "heify pull": ("syncer.tasks.pull_all", "HEIFY_PULL_EVERY_MINUTES"),
     "heify poll in-flight transcriptions": ("syncer.tasks.poll_in_flight", "HEIFY_POLL_EVERY_MINUTES"),
     "heify push waiting changes": ("syncer.tasks.push_waiting", "HEIFY_PUSH_EVERY_MINUTES"),
-    "review release expired claims": ("syncer.tasks.release_expired_claims", "REVIEW_EXPIRY_EVERY_MINUTES"),
-    "review sampling rules": ("syncer.tasks.apply_sampling_rules", "REVIEW_SAMPLING_EVERY_MINUTES"),
-    "alerts deliveries due": ("qa.alerts.deliveries_due", "ALERT_EVERY_MINUTES"),
-    "alerts claims waiting": ("qa.alerts.claims_waiting", "ALERT_EVERY_MINUTES"),
 }
-WEEKLY_SUMMARY = ("weekly summary", "qa.weekly_summary.weekly_summaries_send")
 
 
 def ensure_schedules() -> None:
-    from django_q.models import Schedule
-
-    for name, (func, setting) in SCHEDULES.items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": getattr(settings, setting),
-                      "repeats": -1},
-        )
-    # Mondays at WEEKLY_SUMMARY_HOUR_UTC; a rerun keeps the next run already planned.
-    name, func = WEEKLY_SUMMARY
-    Schedule.objects.update_or_create(
-        name=name, defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1},
-        create_defaults={"func": func, "schedule_type": Schedule.WEEKLY, "repeats": -1,
-                         "next_run": next_monday(timezone.now(), settings.WEEKLY_SUMMARY_HOUR_UTC)},
-    )
-
-
-def next_monday(now, hour: int):
-    """The next Monday at `hour` UTC, strictly after `now`."""
-    from datetime import UTC, datetime, timedelta
-
-    today = now.astimezone(UTC).date()
-    moment = datetime(today.year, today.month, today.day, hour, tzinfo=UTC) + timedelta(days=-today.weekday())
-    return moment if moment > now else moment + timedelta(days=7)
+    """syncer's own schedules (qa's domains schedule theirs: qa/apps.py)."""
+    jobs.schedules_ensure(SCHEDULES)

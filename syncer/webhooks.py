@@ -6,7 +6,7 @@ The payload is a hint, never the truth: each event is stored, then the
 transcription it names is fetched from the API (syncer.tasks).
 
 The body is checked before use: at most MAX_BODY bytes, JSON nested at most
-qa.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
+qa.mirror.rules.JSON_MAX_DEPTH deep, and a `transcription_id` of Heify's shape; a
 body that fails is answered 400 and stored as refused. The same event (kind,
 id, reported status, whatever their case) delivered again within HEIFY_WEBHOOK_REPLAY_WINDOW_SECONDS
 is stored as a duplicate and fetches nothing; the unique `replay_key` makes
@@ -27,7 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
-from qa import rules
+from qa import limits
+from qa.mirror import rules
 from syncer import contract
 from syncer.models import WebhookEvent
 
@@ -103,7 +104,7 @@ def heify_webhook(request, secret: str, kind: str):
     if len(request.body) > MAX_BODY:
         return _error(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
     try:
-        payload = rules.parse_json(request.body, field="body", max_bytes=MAX_BODY)
+        payload = limits.parse_json(request.body, field="body", max_bytes=MAX_BODY)
     except ValidationError as exc:
         return _refuse(kind, request.body, "invalid_json", " ".join(exc.messages))
     heify_id = payload.get(contract.WEBHOOK_ID_KEY) if isinstance(payload, dict) else None

@@ -1,7 +1,7 @@
 """Heify-shaped payloads for tests, in one place.
 
 Tests set up data through the real paths: these dicts go through
-syncer.mirror (the one upsert path) or qa.services, never straight into models.
+syncer.mirror (the one upsert path) or qa.mirror.services, never straight into models.
 """
 
 from __future__ import annotations

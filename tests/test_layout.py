@@ -1,4 +1,5 @@
-"""The dependency rule between the two apps: syncer imports qa, never the reverse.
+"""The dependency rules: syncer imports qa, never the reverse; syncer never imports heifyadmin; inside qa,
+the domains read downward only (alerts -> insights -> reviews -> mirror, scorecards -> reviews -> mirror).
 
 qa (the domain) reaches Heify only through qa/heify.py, which syncer connects
 when the apps are ready. An import of syncer anywhere under qa, at the top of
@@ -59,3 +60,61 @@ def test_the_rules_catch_imports_inside_a_function_and_dynamic_ones():
     assert [name for _, name in imported(tree)] == ["syncer", "syncer.client"]
     tree = ast.parse("import importlib\ndef f():\n    return importlib.import_module('syncer.push')\n")
     assert dynamic_imports(tree) == [1, 3]
+
+
+# Inside qa: which domains each domain may read (besides itself and the ground floor: qa/heify.py, jobs.py,
+# limits.py, spreadsheets.py and the like, which read no domain). The edges (qa/api/, qa/admin.py,
+# qa/models.py, qa/apps.py, qa/management/, qa/templatetags/) may read every domain.
+DOMAINS = {
+    "mirror": set(),
+    "reviews": {"mirror"},
+    "scorecards": {"mirror", "reviews"},
+    "insights": {"mirror", "reviews"},
+    "alerts": {"mirror", "reviews", "insights"},
+}
+GROUND = {"heify", "jobs", "limits", "spreadsheets"}
+
+
+def qa_parts(tree) -> list[tuple[int, str]]:
+    """Each import of qa as (line, the part of qa it reaches: a domain, a ground module, or an edge)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            parts = node.module.split(".")
+            if parts[0] != "qa":
+                continue
+            found += [(node.lineno, parts[1])] if len(parts) > 1 else [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name.split(".")[1]) for a in node.names
+                      if a.name.startswith("qa.") and "." in a.name]
+    return found
+
+
+def part_of(path: Path) -> str:
+    return path.parts[1].removesuffix(".py")
+
+
+def test_the_domains_read_downward_only():
+    offenders = []
+    for path, tree in modules("qa"):
+        here = part_of(path)
+        if here in DOMAINS:
+            allowed = DOMAINS[here] | {here}
+            offenders += [f"{path}:{line} reads qa.{there}" for line, there in qa_parts(tree)
+                          if there in DOMAINS and there not in allowed]
+        elif here in GROUND:
+            offenders += [f"{path}:{line} reads qa.{there}" for line, there in qa_parts(tree)
+                          if there in DOMAINS or there in {"api", "admin", "models"}]
+    assert offenders == [], "a domain reads only the domains below it (DOMAINS); the ground floor reads none"
+
+
+def test_syncer_never_imports_heifyadmin():
+    offenders = [f"{path}:{line} imports {name}" for path, tree in modules("syncer") for line, name in imported(tree)
+                 if name == "heifyadmin" or name.startswith("heifyadmin.")]
+    assert offenders == [], "heifyadmin is the site: it plugs into syncer (job hooks), never the reverse"
+
+
+def test_the_domain_rule_sees_every_form_of_import():
+    tree = ast.parse("from qa.insights import analytics\nfrom qa import jobs, limits\n"
+                     "def f():\n    import qa.alerts.services\n")
+    assert sorted(qa_parts(tree)) == [(1, "insights"), (2, "jobs"), (2, "limits"), (4, "alerts")]

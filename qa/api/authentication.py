@@ -1,7 +1,7 @@
 """How API clients sign in: hashed, expiring tokens (django-rest-knox), sent as `Authorization: Token <token>`.
 
 POST /api/v1/auth/token/ (qa.api.views.TokenView) issues one; POST /api/v1/auth/logout/ revokes the one used;
-the admin lists each staff user's own (qa/admin/tokens.py). Only a hash of each token is stored. A password
+the admin lists each staff user's own (qa/api/admin.py). Only a hash of each token is stored. A password
 change or a deactivation revokes every token of the user (`revoke_tokens_on_credentials_change`, connected to
 the user model's post_save by qa.apps), whichever way it is made: the admin, set_password and save,
 `changepassword`.

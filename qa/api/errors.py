@@ -2,7 +2,7 @@
 
     {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"tag": ["..."]}}}
 
-Django ValidationErrors raised by qa.services (rules, stale versions, Heify's
+Django ValidationErrors raised by qa.mirror.services (rules, stale versions, Heify's
 refusals) become 400, 409 or 412 here, so views need no try/except of their own.
 """
 
@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from qa.services import StaleEdit
+from qa.mirror.services import StaleEdit
 
 # Rule field names (the back office's) -> the API's (Heify's) names.
 API_FIELD_NAMES = {"webhook_success_url": "webhooks.success_url", "webhook_error_url": "webhooks.error_url"}
@@ -98,7 +98,7 @@ def locked_out(request, original_response=None, credentials=None):
 def _translate(exc: DjangoValidationError) -> exceptions.APIException:
     if isinstance(exc, StaleEdit):
         return PreconditionFailed(" ".join(exc.messages))
-    if getattr(exc, "code", None) in ("claim_lost", "blind"):  # held by another; scored blind (qa.queues)
+    if getattr(exc, "code", None) in ("claim_lost", "blind"):  # held by another; scored blind (qa.reviews.queues)
         return Conflict(" ".join(exc.messages))
     reason = getattr(exc, "reason", None)  # qa.heify.Refused
     if reason == "conflict":

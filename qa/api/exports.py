@@ -1,7 +1,7 @@
 """CSV and .xlsx from the API's lists: `?format=csv` or `Accept: text/csv` (and `xlsx`), with the list's filters.
 
 An export holds every row the filters select, in the list's order, with no
-pagination (`limit` and `cursor` do not apply); it streams (qa.exports). Only
+pagination (`limit` and `cursor` do not apply); it streams (qa.spreadsheets). Only
 lists export: a single object answers 404 to `?format=csv`, as DRF answers any
 format a view does not offer. Errors stay JSON whatever was asked for, so a
 script reads a 400 or a 403 the same way as from any other request.
@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from qa import exports
+from qa import spreadsheets
 
 
 class _ExportRenderer(BaseRenderer):
@@ -27,13 +27,13 @@ class _ExportRenderer(BaseRenderer):
 
 class CSVRenderer(_ExportRenderer):
     media_type = "text/csv"
-    format = exports.CSV
+    format = spreadsheets.CSV
     charset = "utf-8"
 
 
 class XLSXRenderer(_ExportRenderer):
-    media_type = exports.CONTENT_TYPES[exports.XLSX]
-    format = exports.XLSX
+    media_type = spreadsheets.CONTENT_TYPES[spreadsheets.XLSX]
+    format = spreadsheets.XLSX
     charset = None
 
 
@@ -62,19 +62,19 @@ class ExportListMixin:
         queryset = self.filter_queryset(self.get_queryset())
         fmt = self.export_format(request)
         if fmt:
-            return exports.streaming_response(self.export_table(request, queryset), fmt)
+            return spreadsheets.streaming_response(self.export_table(request, queryset), fmt)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def export_table(self, request, queryset) -> exports.Table:
+    def export_table(self, request, queryset) -> spreadsheets.Table:
         """The serializer's own fields, one column each (nested values as JSON)."""
         serializer = self.get_serializer()
         headers = list(serializer.fields)
 
         def rows():
-            for obj in queryset.iterator(chunk_size=exports.BATCH):
+            for obj in queryset.iterator(chunk_size=spreadsheets.BATCH):
                 data = self.get_serializer(obj).data
                 yield [json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)  # weights are Decimals
                        if isinstance(value, (dict, list)) else value for value in (data.get(name) for name in headers)]
 
-        return exports.Table(title=self.basename.replace("_", " ") + "s", headers=headers, rows=rows())
+        return spreadsheets.Table(title=self.basename.replace("_", " ") + "s", headers=headers, rows=rows())

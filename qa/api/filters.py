@@ -12,8 +12,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from qa import rules
-from qa.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
+from qa.mirror import rules
+from qa.mirror.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
 
 NO_GROUP = "none"
 DATE_FORMAT = "YYYY-MM-DD"

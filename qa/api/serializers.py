@@ -1,7 +1,7 @@
 """Objects in Heify's own JSON shape, plus read-only sync fields.
 
 Serializers check the shape of input (types, required fields); Heify's rules
-are applied by qa.services when the view saves, so the admin and the API give
+are applied by qa.mirror.services when the view saves, so the admin and the API give
 the same messages.
 """
 
@@ -12,18 +12,20 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from qa import blinding, revisions, rules, webhook_urls
-from qa.models import GROUP_CHOICES, STATUS_CHOICES
-from qa.rules import Status
+from qa import limits
+from qa.mirror import revisions, rules, webhook_urls
+from qa.mirror.models import GROUP_CHOICES, STATUS_CHOICES
+from qa.mirror.rules import Status
+from qa.reviews import blinding
 
 
 class StorableJSONField(serializers.JSONField):
-    """Any JSON within qa.rules' limits: PostgreSQL can store it and Heify can be sent it."""
+    """Any JSON within qa.mirror.rules' limits: PostgreSQL can store it and Heify can be sent it."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            return rules.clean_json_value(value, field=self.field_name)
+            return limits.clean_json_value(value, field=self.field_name)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict[self.field_name]) from None
 
@@ -41,7 +43,7 @@ class SyncSerializer(serializers.Serializer):
 class ExtractionFieldSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
     type = serializers.CharField(max_length=16, help_text=", ".join(rules.EXTRACTION_FIELD_TYPES))
-    description = serializers.CharField(allow_blank=True, max_length=rules.TEXT_MAX_LENGTH)
+    description = serializers.CharField(allow_blank=True, max_length=limits.TEXT_MAX_LENGTH)
 
 
 class WebhooksSerializer(serializers.Serializer):
@@ -54,7 +56,7 @@ class ConfigurationSerializer(serializers.Serializer):
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
     vocabulary = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, max_length=rules.TEXT_MAX_LENGTH), required=False)
+        child=serializers.CharField(allow_blank=True, max_length=limits.TEXT_MAX_LENGTH), required=False)
     extraction_fields = ExtractionFieldSerializer(many=True, required=False)
     summary = serializers.BooleanField(required=False, default=False)
     summary_language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
@@ -76,7 +78,7 @@ class ConfigurationSerializer(serializers.Serializer):
 class CriterionSerializer(serializers.Serializer):
     id = serializers.CharField(source="heify_id", required=False, allow_null=True, allow_blank=True)
     name = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=rules.TEXT_MAX_LENGTH)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=limits.TEXT_MAX_LENGTH)
     type = serializers.CharField(max_length=16, help_text="boolean, scale or strict (any case)")
     weight = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                       coerce_to_string=False)
@@ -86,7 +88,7 @@ class EvaluatorSerializer(serializers.Serializer):
     evaluator_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot change after creation.")
-    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=rules.TEXT_MAX_LENGTH)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=limits.TEXT_MAX_LENGTH)
     language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
     context = StorableJSONField(required=False, allow_null=True)
     criteria = CriterionSerializer(many=True, help_text="1 to 10; non-strict weights sum to 100.")
@@ -145,7 +147,7 @@ class TranscriptionSerializer(serializers.Serializer):
         return revisions.call_revision(obj)
 
     def ai_hidden(self, obj) -> bool:
-        """qa.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
+        """qa.reviews.calibration's rule for the reader (no reader: hidden); a list's calls share one look-up."""
         if "blind_call_ids" not in self.context:
             user = getattr(self.context.get("request"), "user", None)
             self.context["blind_call_ids"] = blinding.blind_call_ids(user) if user else None
@@ -239,6 +241,6 @@ class AnalyticsQuerySerializer(serializers.Serializer):
 
     def validate_as_of(self, value):
         try:
-            return rules.clean_report_date(value)
+            return limits.clean_report_date(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict["as_of"]) from None

@@ -18,6 +18,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The page and its start-up script apart (?script): no inline script, as the Content-Security-Policy asks.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("qa.api.scorecard")),  # revisions, what-if, agreement, verdicts (issue 15)
+    path("", include("qa.scorecards.api")),  # revisions, what-if, agreement, verdicts (issue 15)
     path("", include(router.urls)),
 ]

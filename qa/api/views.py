@@ -1,4 +1,4 @@
-"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.services.
+"""API views: thin, like the admin. Shapes in serializers.py, rules and Heify in qa.mirror.services.
 
 Every answer is wrapped as Heify wraps its own ({"data": ...}). A write that
 Heify took answers 200/201; one that waits because Heify is unreachable
@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import analytics, blinding, calibration, exports, heify, queues, revisions, roles, services
+from qa import heify, roles
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -40,7 +40,10 @@ from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
 from qa.api.schema import HeifyAutoSchema
-from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.insights import analytics
+from qa.mirror import revisions, services
+from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.reviews import blinding, calibration, exports, queues
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -338,12 +341,13 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
 
     def get_permissions(self):
         if self.action in REVIEW_STEPS and self.request.method == "POST":
-            # Who may take a review step is qa.queues' to decide (see _step).
+            # Who may take a review step is qa.reviews.queues' to decide (see _step).
             return [IsAuthenticated()]
         return super().get_permissions()
 
     def filter_queryset(self, queryset):
-        # A list leaves out the calls its reader is calibrating blind (qa.calibration); their own address answers.
+        # A list leaves out the calls its reader is calibrating blind (qa.reviews.calibration); their own
+        # address answers.
         queryset = super().filter_queryset(queryset)
         return blinding.without_blind_calls(queryset, self.request.user) if self.action == "list" else queryset
 
@@ -425,7 +429,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
 
 
-# The review actions (POST) and the step of qa.queues each takes.
+# The review actions (POST) and the step of qa.reviews.queues each takes.
 REVIEW_STEPS = {"claim": queues.Step.CLAIM, "release": queues.Step.RELEASE, "archive": queues.Step.ARCHIVE,
                 "move": queues.Step.MOVE, "notes": queues.Step.NOTE}
 

@@ -1,12 +1,12 @@
 """Calls gone from Heify leave every figure (issue 20): the indexes the lists and the report walk hold live
-calls only (what qa.models.LiveManager reads), and the roll-ups are recounted without gone calls.
+calls only (what qa.mirror.models.LiveManager reads), and the roll-ups are recounted without gone calls.
 
 The three index rebuilds and the recount block writes to the calls while they run.
 """
 
 from django.db import migrations, models
 
-from qa import rollups
+from qa.mirror import rollups
 
 
 def recount_rollups(apps, schema_editor):

@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('name', models.TextField(help_text="The criterion's name, as Heify gave it.")),
                 ('passed', models.BooleanField(help_text="Empty: Heify's result did not say.", null=True)),
                 ('value', models.PositiveSmallIntegerField(blank=True, help_text='1-5, where Heify gave it.', null=True)),
-                ('revision', models.PositiveIntegerField(blank=True, help_text="The number of the call's evaluator revision that scored it (qa.revisions).", null=True)),
+                ('revision', models.PositiveIntegerField(blank=True, help_text="The number of the call's evaluator revision that scored it (qa.mirror.revisions).", null=True)),
                 ('type', models.CharField(blank=True, choices=[('boolean', 'Boolean'), ('scale', 'Scale'), ('strict', 'Strict')], help_text='As scored; empty when the criterion is not in that revision.', max_length=8)),
                 ('weight', models.DecimalField(blank=True, decimal_places=2, help_text='As scored.', max_digits=5, null=True)),
                 ('transcription', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='criterion_results', to='qa.transcription')),

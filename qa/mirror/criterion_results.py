@@ -15,18 +15,20 @@ whole number from 1 to 5. Anything else in the list (not an object, no text
 name) is not a result.
 
 Each row is pinned to the evaluator revision that scored its call: `revision`
-is the number of the call's evaluator's revision in force (qa.revisions, the
-key `revision_in_force` gives: the call's evaluator and that number), and
-`type` and `weight` are that revision's for the criterion of the result's name
-(the first of a name), so points are added with the criteria that scored the
-call, never the evaluator's current ones. A result whose criterion is not in
-that revision (or whose call has no revision here) has no type ("") and no
-weight. Which revision is in force is decided by qa.revisions, which pins
-again (`criterion_results_pin`) when a revision is recorded or forgotten.
+is the number of the call's evaluator's revision in force (the key
+qa.mirror.revisions.revision_in_force gives: the call's evaluator and that
+number), and `type` and `weight` are that revision's for the criterion of the
+result's name (the first of a name), so points are added with the criteria
+that scored the call, never the evaluator's current ones. A result whose
+criterion is not in that revision (or whose call has no revision here) has no
+type ("") and no weight. Which revision is in force is decided by
+qa.mirror.revisions, which pins again (`criterion_results_pin`) when a
+revision is recorded or forgotten.
 
-What must not live here: the score rule (qa.rules), which revision scored a
-call (qa.revisions), HTTP. This module does not import qa.models (string
-relations): qa.models imports it, so that Django finds the model.
+What must not live here: the score rule (qa.mirror.rules), which revision
+scored a call (qa.mirror.revisions), HTTP. This module imports no models
+module (its relations are strings): qa/models.py imports it, so that Django
+finds the model.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from qa import rules
+from qa.mirror import rules
 
 TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
 
@@ -57,7 +59,8 @@ class CriterionResult(models.Model):
     passed = models.BooleanField(null=True, help_text="Empty: Heify's result did not say.")
     value = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1-5, where Heify gave it.")
     revision = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The number of the call's evaluator revision that scored it (qa.revisions).")
+        null=True, blank=True,
+        help_text="The number of the call's evaluator revision that scored it (qa.mirror.revisions).")
     type = models.CharField(max_length=8, choices=TYPE_CHOICES, blank=True,
                             help_text="As scored; empty when the criterion is not in that revision.")
     weight = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, help_text="As scored.")
@@ -143,7 +146,7 @@ def pinned_rows(parsed: Iterable[ParsedResult], *, revision: int | None, criteri
 
 
 def criterion_results_pin(*, calls: QuerySet, revision: int | None, criteria: list[dict] | None) -> int:
-    """Pin the results of `calls` (a Transcription queryset) to another revision, in one UPDATE: qa.revisions
+    """Pin the results of `calls` (a Transcription queryset) to another revision, in one UPDATE: qa.mirror.revisions
     calls it for the calls a revision it recorded or forgot now scores. Returns the rows changed."""
     results = CriterionResult.objects.filter(transcription__in=calls.values("pk"))
     by_name = _first_of_each_name(criteria if revision is not None else None)

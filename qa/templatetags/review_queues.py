@@ -2,9 +2,10 @@
 
 from django import template
 
-from qa import queues, rules
-from qa.admin.reviews import queue_link
-from qa.rules import Group
+from qa.mirror import rules
+from qa.mirror.rules import Group
+from qa.reviews import queues
+from qa.reviews.admin.reviews import queue_link
 
 register = template.Library()
 

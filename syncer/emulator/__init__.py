@@ -3,7 +3,7 @@
 No development or CI machine reaches api.heify.com, so the production client
 (syncer.client) is pointed at this instead. It follows the API as the notes
 describe it (shared/heify-api-notes.md, sections 1, 2 and 4) and as
-syncer.contract assumes it, validates with qa.rules, and can inject faults.
+syncer.contract assumes it, validates with qa.mirror.rules, and can inject faults.
 
     with running_emulator(EmulatorState(processing_seconds=0)) as heify:
         httpx.get(heify.url + "/configuration", headers={"x-api-key": heify.api_key})
@@ -15,16 +15,12 @@ touches the database.
 """
 
 from syncer.emulator.app import EmulatorApp
+from syncer.emulator.errors import ApiError
+from syncer.emulator.faults import Faults, RequestRecord
+from syncer.emulator.reports import participant_report_from_payloads
 from syncer.emulator.server import RunningEmulator, running_emulator, serve_forever
-from syncer.emulator.state import (
-    ApiError,
-    EmulatorState,
-    Faults,
-    FixtureError,
-    RequestRecord,
-    WebhookDelivery,
-    participant_report_from_payloads,
-)
+from syncer.emulator.state import EmulatorState, FixtureError
+from syncer.emulator.transcriptions import WebhookDelivery
 
 __all__ = [
     "ApiError",

@@ -18,7 +18,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from syncer import contract
-from syncer.emulator.state import LIMIT_DEFAULT, LIMIT_MAX, ApiError, EmulatorState, decode_cursor
+from syncer.emulator.errors import ApiError
+from syncer.emulator.paging import LIMIT_DEFAULT, LIMIT_MAX, decode_cursor
+from syncer.emulator.state import EmulatorState
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ saves a verdict without reloading, the API docs' Swagger UI shows the API; the b
 import pytest
 from django.contrib.auth.models import Group, User
 
-from qa import queues
-from qa.models import Participant, Transcription
+from qa.mirror.models import Participant, Transcription
+from qa.reviews import queues
 from syncer import mirror
 from tests import builders
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from qa.models import Participant
+from qa.mirror.models import Participant
 from syncer import mirror
 from tests import builders
 

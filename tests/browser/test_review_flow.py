@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from qa.models import ReviewEvent, Transcription
+from qa.mirror.models import Transcription
+from qa.reviews.models import ReviewEvent
 from syncer import mirror
 from tests import builders
 

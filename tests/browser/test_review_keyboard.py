@@ -6,8 +6,9 @@ import re
 import pytest
 from django.contrib.auth.models import Group, User
 
-from qa import queues
-from qa.models import CriterionVerdict, Participant, Transcription
+from qa.mirror.models import Participant, Transcription
+from qa.reviews import queues
+from qa.reviews.models import CriterionVerdict
 from syncer import mirror
 from tests import builders
 

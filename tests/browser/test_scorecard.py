@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from qa import queues
-from qa.models import Evaluator, Transcription
+from qa.mirror.models import Evaluator, Transcription
+from qa.reviews import queues
 from syncer import mirror
 from tests import builders
 from tests.browser.test_dashboard import INK

@@ -8,7 +8,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from heifyadmin.log_context import RequestIdFilter
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from syncer import pull
 
 

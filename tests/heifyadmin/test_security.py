@@ -24,9 +24,9 @@ from knox.models import AuthToken
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from qa import rules
+from qa import limits
 from qa.api.urls import router
-from qa.models import Configuration
+from qa.mirror.models import Configuration
 from syncer import mirror
 from tests import builders
 
@@ -217,14 +217,14 @@ def test_a_search_over_the_bound_is_refused_with_a_message_and_costs_nothing(cal
         response = no_5xx(boss.get("/admin/qa/transcription/", {"q": words}))
     assert response.status_code == 200 and "nothing was searched" in response.content.decode()
     eleven = no_5xx(boss.get("/admin/qa/transcription/", {"q": " ".join("abcdefghijk")}))
-    assert f"at most {rules.SEARCH_MAX_WORDS} words, not 11" in eleven.content.decode()
-    long = no_5xx(boss.get("/admin/qa/configuration/", {"q": "x" * (rules.SEARCH_MAX_LENGTH + 1)}))
-    assert f"at most {rules.SEARCH_MAX_LENGTH} characters" in long.content.decode()
+    assert f"at most {limits.SEARCH_MAX_WORDS} words, not 11" in eleven.content.decode()
+    long = no_5xx(boss.get("/admin/qa/configuration/", {"q": "x" * (limits.SEARCH_MAX_LENGTH + 1)}))
+    assert f"at most {limits.SEARCH_MAX_LENGTH} characters" in long.content.decode()
 
 
 def test_a_search_within_the_bound_runs(calls):
     boss = admin_as(person("boss", is_superuser=True))
-    words = " ".join(["Emma"] * rules.SEARCH_MAX_WORDS)
+    words = " ".join(["Emma"] * limits.SEARCH_MAX_WORDS)
     response = no_5xx(boss.get("/admin/qa/transcription/", {"q": words}))
     assert "nothing was searched" not in response.content.decode()
     assert response.content.decode().count("Emma Wilson") >= 3
@@ -234,7 +234,7 @@ def test_an_autocomplete_over_the_bound_finds_nothing(calls):
     boss = admin_as(person("boss", is_superuser=True))
     response = no_5xx(boss.get("/admin/autocomplete/", {
         "app_label": "qa", "model_name": "samplingrule", "field_name": "participant",
-        "term": " ".join(["Emma"] * (rules.SEARCH_MAX_WORDS + 1))}))
+        "term": " ".join(["Emma"] * (limits.SEARCH_MAX_WORDS + 1))}))
     assert response.status_code == 200 and response.json()["results"] == []
 
 

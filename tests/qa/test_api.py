@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission, User
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import Evaluator, Participant, Transcription
+from qa.mirror.models import Evaluator, Participant, Transcription
 from syncer import pull
 from tests import builders
 

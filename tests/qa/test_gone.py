@@ -16,8 +16,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from qa import agreement, analytics, queues, sampling, team, weekly_summary, whatif
-from qa.models import Configuration, Evaluator, Participant, SamplingRule, Transcription
+from qa.insights import analytics, team, weekly_summary
+from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
+from qa.reviews import agreement, queues, sampling
+from qa.reviews.models import SamplingRule
+from qa.scorecards import whatif
 from syncer import pull
 from tests import builders
 

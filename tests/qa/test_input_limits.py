@@ -13,8 +13,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import rules
-from qa.models import Evaluator, Participant
+from qa import limits
+from qa.mirror.models import Evaluator, Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ OVERFLOWING_FLOAT = '{"a": 1e999}'
 NUL_IN_METADATA = '{"a": "x\\u0000y"}'
 NUL_IN_KEY = '{"x\\u0000y": 1}'
 LONE_SURROGATE = '{"a": "\\ud800"}'
-LONG_STRING = json.dumps({"a": "x" * (rules.TEXT_MAX_LENGTH + 1)})
+LONG_STRING = json.dumps({"a": "x" * (limits.TEXT_MAX_LENGTH + 1)})
 TOO_LARGE = json.dumps({"a": ["x" * 1000] * 300})  # over JSON_MAX_BYTES, each string within the limit
 OUT_OF_RANGE = '{"a": 99999999999999999999}'
 
@@ -70,7 +70,7 @@ def test_a_report_date_out_of_range_is_a_clear_message(admin_client, participant
     response = admin_client.get(url, {"as_of": as_of})
     assert response.status_code == 200
     page = response.content.decode().lower()
-    said = f"as_of must be a date between {rules.REPORT_DATE_MIN} and {rules.REPORT_DATE_MAX}" in page or (
+    said = f"as_of must be a date between {limits.REPORT_DATE_MIN} and {limits.REPORT_DATE_MAX}" in page or (
         "as_of must be a date as yyyy-mm-dd" in page)
     assert said and "shown as of today" in page
 
@@ -96,7 +96,7 @@ def test_participant_metadata_beyond_the_limits_is_a_form_error(admin_client, pa
 
 @pytest.mark.parametrize("name, text, phrase", BAD_JSON, ids=[row[0] for row in BAD_JSON])
 def test_an_evaluators_context_beyond_the_limits_is_a_form_error(admin_client, name, text, phrase):
-    from tests.qa.test_admin_editing import evaluator_form
+    from tests.qa.mirror.test_admin_editing import evaluator_form
 
     form = evaluator_form(context=text, criteria=[{"name": "Greeting", "type": "boolean", "weight": "100"}])
     response = admin_client.post(reverse("admin:qa_evaluator_add"), form)
@@ -106,7 +106,7 @@ def test_an_evaluators_context_beyond_the_limits_is_a_form_error(admin_client, n
 
 
 def test_metadata_at_the_limits_is_accepted(admin_client, participant):
-    nested = '{"a":' * (rules.JSON_MAX_DEPTH - 1) + "[1]" + "}" * (rules.JSON_MAX_DEPTH - 1)
+    nested = '{"a":' * (limits.JSON_MAX_DEPTH - 1) + "[1]" + "}" * (limits.JSON_MAX_DEPTH - 1)
     url = reverse("admin:qa_participant_change", args=[participant.pk])
     response = admin_client.post(url, {"tag": "Ann", "metadata": nested, "based_on_version": participant.version})
     assert response.status_code == 302

@@ -28,7 +28,8 @@ from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa.models import CalibrationSession, Configuration, Evaluator, Participant, ReviewEvent, Transcription
+from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
+from qa.reviews.models import CalibrationSession, ReviewEvent
 from tests import builders
 
 pytestmark = pytest.mark.django_db

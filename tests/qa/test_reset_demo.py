@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-COUNTS = ("from django.contrib.auth.models import Group, User; from qa.models import Transcription; "
+COUNTS = ("from django.contrib.auth.models import Group, User; from qa.mirror.models import Transcription; "
           "print(User.objects.count(), Transcription.objects.count(), Group.objects.count())")
 
 

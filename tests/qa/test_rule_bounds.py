@@ -7,13 +7,16 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import rules
-from qa.models import AlertRule, Configuration, Evaluator, SamplingRule
+from qa import limits
+from qa.alerts.models import AlertRule
+from qa.mirror import rules
+from qa.mirror.models import Configuration, Evaluator
+from qa.reviews.models import SamplingRule
 from syncer import pull
 
 pytestmark = pytest.mark.django_db
 
-TOO_LONG = rules.TEXT_MAX_LENGTH + 1
+TOO_LONG = limits.TEXT_MAX_LENGTH + 1
 
 
 @pytest.fixture
@@ -61,7 +64,7 @@ def test_a_criterion_description_too_long_is_a_400(api, heify_account):
 def test_at_the_limit_a_description_is_taken_and_stored(api, heify_account):
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
-    text = "x" * rules.TEXT_MAX_LENGTH
+    text = "x" * limits.TEXT_MAX_LENGTH
     response = api.patch(f"/api/v1/evaluators/{evaluator.heify_id}/", {"description": text}, format="json")
     assert response.status_code == 200, response.content[:500]
     evaluator.refresh_from_db()
@@ -110,21 +113,21 @@ def manager_client(client):
     return client
 
 
-@pytest.mark.parametrize("hours", ["1e308", "1e10", str(rules.ALERT_HOURS_MAX + 1)])
+@pytest.mark.parametrize("hours", ["1e308", "1e10", str(limits.ALERT_HOURS_MAX + 1)])
 def test_an_alert_rules_hours_beyond_a_year_are_a_form_error(manager_client, hours):
     response = manager_client.post(reverse("admin:qa_alertrule_add"),
                                    {"name": "slow", "kind": "claim_waiting", "enabled": "on", "hours": hours})
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "hours" in errors and str(rules.ALERT_HOURS_MAX) in str(errors["hours"])
+    assert "hours" in errors and str(limits.ALERT_HOURS_MAX) in str(errors["hours"])
     assert not AlertRule.objects.exists()
 
 
 def test_an_alert_rule_within_the_bounds_is_saved(manager_client):
     response = manager_client.post(reverse("admin:qa_alertrule_add"), {
-        "name": "slow", "kind": "claim_waiting", "enabled": "on", "hours": str(rules.ALERT_HOURS_MAX)})
+        "name": "slow", "kind": "claim_waiting", "enabled": "on", "hours": str(limits.ALERT_HOURS_MAX)})
     assert response.status_code == 302
-    assert AlertRule.objects.get().hours == rules.ALERT_HOURS_MAX
+    assert AlertRule.objects.get().hours == limits.ALERT_HOURS_MAX
 
 
 @pytest.mark.parametrize("points", ["1e-300", "0.0001", "0"])
@@ -133,14 +136,14 @@ def test_a_sampling_precision_below_the_bound_is_a_form_error(manager_client, po
         "name": "precise", "active": "on", "period": "week", "method": "precision", "precision_points": points})
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "precision_points" in errors and f"{rules.PRECISION_POINTS_MIN:g}" in str(errors["precision_points"])
+    assert "precision_points" in errors and f"{limits.PRECISION_POINTS_MIN:g}" in str(errors["precision_points"])
     assert not SamplingRule.objects.exists()
 
 
 def test_a_sampling_precision_at_the_bound_is_saved_and_its_dry_run_answers(manager_client):
     response = manager_client.post(reverse("admin:qa_samplingrule_add"), {
         "name": "precise", "active": "on", "period": "week", "method": "precision",
-        "precision_points": str(rules.PRECISION_POINTS_MIN)})
+        "precision_points": str(limits.PRECISION_POINTS_MIN)})
     assert response.status_code == 302, response.content.decode()[:1000]
     rule = SamplingRule.objects.get()
     response = manager_client.post(reverse("admin:qa_samplingrule_changelist"),
@@ -149,7 +152,7 @@ def test_a_sampling_precision_at_the_bound_is_saved_and_its_dry_run_answers(mana
 
 
 def test_the_admin_form_refuses_the_same_description_beside_its_field(admin_client, heify_account):
-    from tests.qa.test_admin_editing import evaluator_form, rows_of
+    from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
@@ -165,7 +168,7 @@ def test_the_admin_form_refuses_the_same_description_beside_its_field(admin_clie
 
 
 def test_the_admin_refuses_a_criterion_description_too_long_on_the_form(admin_client, heify_account):
-    from tests.qa.test_admin_editing import evaluator_form, rows_of
+    from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
     pull.pull(["evaluators"])
     evaluator = Evaluator.objects.first()
@@ -178,7 +181,7 @@ def test_the_admin_refuses_a_criterion_description_too_long_on_the_form(admin_cl
 
 
 def test_the_admin_refuses_an_extraction_field_description_too_long_on_the_form(admin_client, heify):
-    from tests.qa.test_admin_editing import configuration_form
+    from tests.qa.mirror.test_admin_editing import configuration_form
 
     response = admin_client.post(reverse("admin:qa_configuration_add"), configuration_form(fields=[
         {"name": "ticket_id", "type": "string", "description": "x" * 300_000}]))
@@ -187,7 +190,7 @@ def test_the_admin_refuses_an_extraction_field_description_too_long_on_the_form(
 
 
 def test_the_admin_refuses_a_vocabulary_term_too_long_on_the_form(admin_client, heify):
-    from tests.qa.test_admin_editing import configuration_form
+    from tests.qa.mirror.test_admin_editing import configuration_form
 
     response = admin_client.post(reverse("admin:qa_configuration_add"),
                                  configuration_form(vocabulary="CRM\n" + "x" * TOO_LONG))

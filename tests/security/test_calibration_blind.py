@@ -12,8 +12,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import blinding, calibration, queues
-from qa.models import Transcription
+from qa.mirror.models import Transcription
+from qa.reviews import blinding, calibration, queues
 from tests import builders
 from tests.builders import person
 
@@ -151,7 +151,7 @@ def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
 
 
 def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
-    from qa import exports
+    from qa.reviews import exports
 
     call = world["call"]
     table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},
@@ -161,7 +161,7 @@ def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
 
 
 def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
-    from qa.models import Participant
+    from qa.mirror.models import Participant
 
     agent = Participant.objects.get(tag="Agent Blind")
     client.force_login(world["ann"])
@@ -188,7 +188,7 @@ def figures(report) -> dict:
 def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_out_of_their_figures(client, world):
     """A day with one call shows that call's score, an average of few calls tells them: a reader's figures leave
     out the calls they score blind (the dashboard's cached answer is never another reader's)."""
-    from qa.models import Participant
+    from qa.mirror.models import Participant
 
     agent = Participant.objects.get(tag="Agent Blind")
     outside = Transcription.objects.get(name="outside call").heify_id
@@ -218,7 +218,7 @@ def test_the_participants_dashboard_and_the_apis_report_leave_the_calls_out_of_t
 
 def test_heifys_own_report_is_refused_to_a_manager_scoring_its_calls_blind(client, world):
     """Heify's report beside ours holds every call and its verdicts: refused, before Heify is asked."""
-    from qa.models import Participant
+    from qa.mirror.models import Participant
 
     agent = Participant.objects.get(tag="Agent Blind")
     calibration.calibration_session_create(name="Managers too", calls=[world["call"]],
@@ -248,7 +248,7 @@ def test_the_team_overview_leaves_a_raters_blind_calls_out_of_their_figures(clie
 
 
 def test_a_rater_may_not_record_verdicts_on_the_ai_until_they_submit(client, world):
-    from qa.models import CriterionVerdict
+    from qa.reviews.models import CriterionVerdict
 
     api = api_for(world["ann"])
     url = f"/api/v1/transcriptions/{world['call'].heify_id}/"
@@ -278,8 +278,9 @@ def test_a_critical_fail_alert_reaches_no_one_scoring_the_call_blind(client, wor
                                                                     django_capture_on_commit_callbacks):
     from django.core import mail
 
-    from qa import alerts
-    from qa.models import AlertRule, Participant
+    from qa.alerts import services as alerts
+    from qa.alerts.models import AlertRule
+    from qa.mirror.models import Participant
 
     for name in ("ann", "bob", "cleo"):
         User.objects.filter(username=name).update(email=f"{name}@example.com")

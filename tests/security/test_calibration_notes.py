@@ -5,8 +5,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from qa import calibration, rules
-from qa.models import CalibrationAnswer, Transcription
+from qa.mirror import rules
+from qa.mirror.models import Transcription
+from qa.reviews import calibration
+from qa.reviews.models import CalibrationAnswer
 from tests import builders
 from tests.builders import person
 

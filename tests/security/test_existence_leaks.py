@@ -8,8 +8,8 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from qa import calibration
-from qa.models import Participant, Transcription
+from qa.mirror.models import Participant, Transcription
+from qa.reviews import calibration
 from tests import builders
 from tests.builders import person
 

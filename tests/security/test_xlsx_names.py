@@ -8,14 +8,14 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from qa import exports
-from qa.models import Participant
+from qa import spreadsheets
+from qa.mirror.models import Participant
 from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 TAGS = ["Ann\x01Bell", "Line\r\nbreak\tand\x0b\x1f\x7f", "[Team]: a/b\\c*d?e", "'quoted'", "x" * 200,
-        "\x01\x02\x03"]  # (a lone surrogate is refused before it is stored: qa.rules)
+        "\x01\x02\x03"]  # (a lone surrogate is refused before it is stored: qa.mirror.rules)
 
 
 @pytest.mark.parametrize("tag", TAGS, ids=range(len(TAGS)))
@@ -35,7 +35,7 @@ def test_a_participants_report_opens_whatever_its_tag_holds(admin_client, load, 
 
 
 def test_every_cell_is_text_excel_holds():
-    table = exports.Table(title="t", headers=["a"], rows=[["x" * 40_000], ["bad\x01\ud800text"]])
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(exports.xlsx_chunks(table))))
+    table = spreadsheets.Table(title="t", headers=["a"], rows=[["x" * 40_000], ["bad\x01\ud800text"]])
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(spreadsheets.xlsx_chunks(table))))
     first, second = (row[0] for row in book.active.iter_rows(min_row=2, values_only=True))
-    assert len(first) == exports.XLSX_CELL_MAX_LENGTH and second == "badtext"
+    assert len(first) == spreadsheets.XLSX_CELL_MAX_LENGTH and second == "badtext"

@@ -3,7 +3,7 @@
     python -m tests.syncer.fault_driver push    # the push job, once (a victim, killed at random)
     python -m tests.syncer.fault_driver serve   # JSON commands on stdin, one answer per line on stdout
 
-`serve` makes local edits through the public actions (qa.services, qa.queues)
+`serve` makes local edits through the public actions (qa.mirror.services, qa.reviews.queues)
 as a person would, pulls and pushes when asked, and reports what the mirror
 holds. It closes its database connection after every command, so it holds no
 lock while a victim runs. Settings come from the environment, as in production.
@@ -29,8 +29,9 @@ def edit(seed: int, count: int) -> list[dict]:
     from django.contrib.auth.models import User
     from django.core.exceptions import ValidationError
 
-    from qa import queues, services
-    from qa.models import Participant, Transcription
+    from qa.mirror import services
+    from qa.mirror.models import Participant, Transcription
+    from qa.reviews import queues
 
     rng = random.Random(seed)
     user, _ = User.objects.get_or_create(username="faults", defaults={"is_staff": True, "is_superuser": True})
@@ -62,7 +63,7 @@ def edit(seed: int, count: int) -> list[dict]:
 
 def state() -> dict:
     """Every mirrored object: its sync state, the digest of Heify's payload it holds, and the edited values."""
-    from qa.models import Configuration, Evaluator, Participant, Transcription
+    from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
 
     out = {}
     for resource, model, value in (

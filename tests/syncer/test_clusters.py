@@ -28,7 +28,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from syncer import pull
 from syncer.models import WebhookEvent
 

@@ -8,8 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract, demo, mirror
+from syncer.demo import account, generator
 
 NOW = datetime(2026, 3, 14, 15, 30, 12, 345678, tzinfo=UTC)
 COUNT = 600
@@ -63,7 +64,7 @@ def test_now_defaults_to_the_current_time():
     after = datetime.now(UTC)
     dates = [when(t["created_at"]) for t in generated["transcriptions"]]
     assert max(dates) <= after
-    assert min(dates) >= before - timedelta(days=demo.SPAN_DAYS + 1)
+    assert min(dates) >= before - timedelta(days=account.SPAN_DAYS + 1)
 
 
 def test_a_naive_now_is_utc():
@@ -175,7 +176,7 @@ def test_every_status_and_group_is_present(data):
 def test_dates_span_four_months_with_the_current_and_previous_month(data):
     dates = [when(t["created_at"]) for t in data["transcriptions"]]
     assert max(dates) <= NOW
-    assert min(dates) >= NOW - timedelta(days=demo.SPAN_DAYS)
+    assert min(dates) >= NOW - timedelta(days=account.SPAN_DAYS)
     months = {d.strftime("%Y-%m") for d in dates}
     assert {"2026-03", "2026-02", "2026-01", "2025-12"} <= months
     assert dates == sorted(dates, reverse=True)  # newest first
@@ -305,7 +306,7 @@ def test_critical_fails_wait_for_review_more_often(data):
 def test_open_calls_are_recent(data):
     for t in data["transcriptions"]:
         if t["status"] in ("PENDING", "IN_PROGRESS"):
-            assert when(t["created_at"]) >= NOW - demo.OPEN_WINDOW
+            assert when(t["created_at"]) >= NOW - generator.OPEN_WINDOW
 
 
 # --- loading ----------------------------------------------------------------------------------

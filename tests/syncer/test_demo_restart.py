@@ -14,8 +14,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
-from qa import queues, services
-from qa.models import Participant, Transcription
+from qa.mirror import services
+from qa.mirror.models import Participant, Transcription
+from qa.reviews import queues
 from syncer.emulator import EmulatorState
 from syncer.emulator.persistence import StateSaver, state_load, state_save
 from tests import builders

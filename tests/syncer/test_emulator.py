@@ -24,11 +24,12 @@ from django.core.management import CommandError, call_command
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from qa import rules
+from qa.mirror import rules
 from syncer import contract
 from syncer.emulator import EmulatorState, FixtureError, running_emulator
 from syncer.emulator import state as emulator_state
-from syncer.emulator.state import CLIENT_ID, encode_cursor
+from syncer.emulator.paging import encode_cursor
+from syncer.emulator.state import CLIENT_ID
 from syncer.management.commands.heify_emulator import Command
 from tests import builders
 

@@ -9,7 +9,7 @@ more writes for an object than edits were made to it. At the end, the waiting
 changes are pushed and everything agrees.
 
 The victims, and a driver making edits through the public actions
-(qa.services, qa.queues), are separate processes on one SQLite file. Seeded
+(qa.mirror.services, qa.reviews.queues), are separate processes on one SQLite file. Seeded
 (FAULT_SEED) and bounded: FAULT_RUNS runs (20 by default, CI's minimum), each
 kill within KILL_WITHIN seconds.
 """

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from syncer import mirror
 from tests import builders
 

@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis): qa.rules and the one way in (heify_load, mirror.parse_*, load_snapshot)
+"""Property-based tests (hypothesis): qa.mirror.rules and the one way in (heify_load, mirror.parse_*, load_snapshot)
 on arbitrary JSON.
 
 Whatever comes in is accepted whole or refused with the documented error
@@ -19,8 +19,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa import rules
-from qa.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
+from qa import limits
+from qa.mirror import rules
+from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, Transcription
 from syncer import contract, mirror
 from tests import builders
 
@@ -32,7 +33,7 @@ BOUNDED = settings(
 # --- arbitrary JSON, with the values that have broken things before -------------------------------------
 
 NASTY_TEXT = st.sampled_from([
-    "", " ", "x\x00y", "\ud800", "a\udfffb", "x" * 300, "x" * (rules.TEXT_MAX_LENGTH + 1), "NaN", "1e999",
+    "", " ", "x\x00y", "\ud800", "a\udfffb", "x" * 300, "x" * (limits.TEXT_MAX_LENGTH + 1), "NaN", "1e999",
     "../participant/x", "3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f", "COMPLETED", "BOOLEAN", "strict", "en", "df",
     "https://example.com/ok", "2026-03-07T10:00:00Z", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00",
 ])
@@ -57,11 +58,11 @@ def deep(depth: int) -> list:
     return value
 
 
-DEEP = st.integers(min_value=rules.JSON_MAX_DEPTH - 2, max_value=rules.JSON_MAX_DEPTH + 40).map(deep)
+DEEP = st.integers(min_value=limits.JSON_MAX_DEPTH - 2, max_value=limits.JSON_MAX_DEPTH + 40).map(deep)
 VALUES = JSON | DEEP
 
 
-# --- qa.rules -----------------------------------------------------------------------------------------------
+# --- qa.mirror.rules -----------------------------------------------------------------------------------------------
 
 
 def field_data(keys):
@@ -76,7 +77,7 @@ def test_clean_participant_accepts_or_refuses_by_field(data):
     except ValidationError as exc:
         assert set(exc.message_dict) <= {"tag", "metadata"} and exc.message_dict
         return
-    assert rules.json_problem(cleaned["metadata"]) is None and isinstance(cleaned["metadata"], dict)
+    assert limits.json_problem(cleaned["metadata"]) is None and isinstance(cleaned["metadata"], dict)
 
 
 @BOUNDED
@@ -89,7 +90,7 @@ def test_clean_evaluator_accepts_or_refuses_by_field(data, criteria):
     except ValidationError as exc:
         assert set(exc.message_dict) <= {"tag", "description", "language", "context", "criteria"}
         return
-    assert rules.json_problem(cleaned["context"]) is None
+    assert limits.json_problem(cleaned["context"]) is None
     assert rules.CRITERIA_MIN <= len(cleaned["criteria"]) <= rules.CRITERIA_MAX
 
 
@@ -111,13 +112,13 @@ def test_clean_json_value_and_parse_json_agree(value):
     except (ValueError, RecursionError):
         return
     try:
-        rules.clean_json_value(value, field="value", max_bytes=None)
+        limits.clean_json_value(value, field="value", max_bytes=None)
         accepted = True
     except ValidationError as exc:
         assert exc.messages[0].startswith("value")
         accepted = False
     try:
-        parsed = rules.parse_json(text, field="value", max_bytes=None)
+        parsed = limits.parse_json(text, field="value", max_bytes=None)
     except ValidationError:
         assert not accepted or '"\\ud' in text  # an escaped surrogate pair json reads back as one character
         return
@@ -128,11 +129,11 @@ def test_clean_json_value_and_parse_json_agree(value):
 @given(text=st.text(alphabet="[]{}\":,0123456789.eE-+ aNInfinityrulsx\\u\x00", max_size=60) | st.text(max_size=40))
 def test_parse_json_on_arbitrary_text_answers_a_value_or_a_validation_error(text):
     try:
-        value = rules.parse_json(text, field="body")
+        value = limits.parse_json(text, field="body")
     except ValidationError as exc:
         assert exc.messages[0].startswith("body")
         return
-    assert rules.json_problem(value) is None
+    assert limits.json_problem(value) is None
 
 
 # --- the mirror: parse_* and load_snapshot ------------------------------------------------------------------

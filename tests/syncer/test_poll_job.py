@@ -4,7 +4,7 @@ not answer for is counted as failed with its reason, and the others are still re
 import pytest
 from django.urls import reverse
 
-from qa.models import Transcription
+from qa.mirror.models import Transcription
 from syncer import tasks
 from tests import builders
 

@@ -5,12 +5,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from qa import queues, services
-from qa.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.mirror import services
+from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
+from qa.reviews import queues
 from syncer import contract, pull
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
 from syncer.models import PullCheckpoint, SeenInPull
-from tests.qa.test_queues import person
+from tests.qa.reviews.test_queues import person
 
 pytestmark = pytest.mark.django_db
 

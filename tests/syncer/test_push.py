@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from qa.models import Configuration, Evaluator, Participant
+from qa.mirror.models import Configuration, Evaluator, Participant
 from syncer import pull, push
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
-from tests.qa.test_admin_editing import configuration_form, evaluator_form, rows_of
+from tests.qa.mirror.test_admin_editing import configuration_form, evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -306,7 +306,8 @@ def test_the_etag_a_save_answers_is_the_stored_version(admin_user, heify_account
 def test_a_change_whose_answer_was_lost_is_not_taken_for_a_conflict_by_the_next(heify_account, monkeypatch):
     from datetime import timedelta
 
-    from qa import heify, services
+    from qa import heify
+    from qa.mirror import services
 
     pull.pull(["participants"])
     participant = Participant.objects.first()

@@ -1,15 +1,15 @@
 """The push job takes waiting changes one by one: one it cannot finish is marked with its reason, tried again
-with back-off up to qa.rules.JOB_MAX_ATTEMPTS, then given up (refused, for a manager to resolve); the changes
+with back-off up to qa.jobs.JOB_MAX_ATTEMPTS, then given up (refused, for a manager to resolve); the changes
 queued after it go on (issue 20, section 3)."""
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from qa import rules
-from qa.models import Evaluator
+from qa import jobs
+from qa.mirror.models import Evaluator
 from syncer import pull, push
-from tests.qa.test_admin_editing import evaluator_form, rows_of
+from tests.qa.mirror.test_admin_editing import evaluator_form, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -57,19 +57,19 @@ def test_a_change_that_fails_is_marked_and_those_after_it_are_pushed(three_waiti
 
 def test_a_change_that_keeps_failing_is_given_up_after_the_limit_and_shown(three_waiting, admin_client):
     _, poison, _ = three_waiting
-    for attempt in range(1, rules.JOB_MAX_ATTEMPTS + 1):
+    for attempt in range(1, jobs.JOB_MAX_ATTEMPTS + 1):
         Evaluator.objects.filter(pk=poison.pk).update(job_retry_at=timezone.now())  # its back-off has passed
         assert push.push_waiting()["failed"] == 1, attempt
     poison.refresh_from_db()
     assert poison.sync_state == "rejected"
-    assert poison.sync_error.startswith(f"Gave up after {rules.JOB_MAX_ATTEMPTS} failed attempts")
+    assert poison.sync_error.startswith(f"Gave up after {jobs.JOB_MAX_ATTEMPTS} failed attempts")
     assert push.push_waiting()["failed"] == 0  # given up: no longer tried
     page = admin_client.get(reverse("admin:qa_evaluator_change", args=[poison.pk])).content.decode()
-    assert f"Gave up after {rules.JOB_MAX_ATTEMPTS} failed attempts" in page
+    assert f"Gave up after {jobs.JOB_MAX_ATTEMPTS} failed attempts" in page
 
 
 def test_back_off_doubles_up_to_an_hour():
-    assert [rules.job_retry_delay(n).total_seconds() for n in (1, 2, 3, 7, 20)] == [60, 120, 240, 3600, 3600]
+    assert [jobs.job_retry_delay(n).total_seconds() for n in (1, 2, 3, 7, 20)] == [60, 120, 240, 3600, 3600]
 
 
 def test_a_change_heify_cannot_take_now_goes_behind_the_others(three_waiting, heify_account):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.urls import reverse
 
-from qa.models import Configuration, Transcription
+from qa.mirror.models import Configuration, Transcription
 from syncer import pull, tasks
 from syncer.models import WebhookEvent
 

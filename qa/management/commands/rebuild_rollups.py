@@ -1,4 +1,4 @@
-"""manage.py rebuild_rollups: recount the roll-ups of the calls (qa.rollups) from the calls themselves.
+"""manage.py rebuild_rollups: recount the roll-ups of the calls (qa.mirror.rollups) from the calls themselves.
 
 Needed after ANALYTICS_PASS_MARK changes (until then the team overview counts
 the calls itself) or after calls were written outside the app.
@@ -6,7 +6,7 @@ the calls itself) or after calls were written outside the app.
 
 from django.core.management.base import BaseCommand
 
-from qa import rollups
+from qa.mirror import rollups
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
-"""python manage.py review_sample [--rule ID] [--dry-run]: apply the sampling rules now (qa/sampling.py)."""
+"""python manage.py review_sample [--rule ID] [--dry-run]: apply the sampling rules now (qa/reviews/sampling.py)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from qa import sampling
-from qa.models import SamplingRule
+from qa.reviews import sampling
+from qa.reviews.models import SamplingRule
 
 
 class Command(BaseCommand):

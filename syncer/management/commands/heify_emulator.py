@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 from syncer import contract, demo
 from syncer.emulator import EmulatorState, Faults, FixtureError, serve_forever
 from syncer.emulator.persistence import StateSaver, state_load, state_save
-from syncer.emulator.state import DEFAULT_API_KEY, DEFAULT_PROCESSING_SECONDS
+from syncer.emulator.state import DEFAULT_API_KEY
+from syncer.emulator.transcriptions import DEFAULT_PROCESSING_SECONDS
 
 
 class Command(BaseCommand):

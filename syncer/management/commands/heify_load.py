@@ -5,7 +5,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from qa import rules
+from qa import limits
 from syncer import mirror
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         try:  # nesting and numbers bounded; each object's values are checked, by place, as it is parsed
-            snapshot = rules.load_json(text, field="the file", max_bytes=None)
+            snapshot = limits.load_json(text, field="the file", max_bytes=None)
         except ValidationError as exc:
             raise CommandError(f"{file}: nothing was loaded: {' '.join(exc.messages)}") from None
         try:

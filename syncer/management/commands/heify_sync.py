@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from qa import alerts
+from qa.alerts import services as alerts
 from syncer import contract
 from syncer.client import HeifyError
 from syncer.pull import PullAlreadyRunning, pull

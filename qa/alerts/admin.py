@@ -1,0 +1,107 @@
+"""Admin for alerts: the rules QA managers set, and every alert with the state of its deliveries.
+
+Rules are QA managers' business (whoever may manage the review queues);
+alerts are read-only here, written only by qa.alerts.services, with one action: try a
+delivery that gave up once more.
+"""
+
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from qa.alerts.models import Alert, AlertDelivery, AlertRule
+from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
+from qa.reviews import blinding, queues
+
+STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
+
+
+class ManagersOnly:
+    """Everything here is for those who manage the queues (QA managers, superusers)."""
+
+    def _manager(self, request) -> bool:
+        return request.user.is_active and request.user.has_perm(queues.MANAGE)
+
+    def has_module_permission(self, request):
+        return self._manager(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._manager(request)
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(JobStateShown, ManagersOnly, admin.ModelAdmin):
+    list_display = ["name", "kind", "threshold", "enabled", "recipient_count", "job_state", "created_at"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name"]
+    filter_horizontal = ["users", "groups"]
+    fields = ["name", "kind", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups", "job_error"]
+    readonly_fields = ["job_error"]
+
+    def has_add_permission(self, request):
+        return self._manager(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manager(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manager(request)
+
+    @admin.display(description="threshold")
+    def threshold(self, obj):
+        if obj.kind == AlertRule.Kind.PASS_RATE:
+            return f"below {obj.pass_rate_below:g}% over {obj.last_calls} calls"
+        if obj.kind == AlertRule.Kind.CLAIM_WAITING:
+            return f"over {obj.hours:g} h"
+        return ""
+
+    @admin.display(description="recipients")
+    def recipient_count(self, obj):
+        users, groups = obj.users.count(), obj.groups.count()
+        return f"{users} user(s), {groups} group(s)"
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
+    list_display = ["subject", "rule", "created_at", "delivery_states"]
+    list_filter = ["rule__kind", "rule", "deliveries__state"]
+    search_fields = ["subject", "event_key", "participant_id"]
+    list_select_related = ["rule"]
+    readonly_fields = ["rule", "event_key", "subject", "body", "link", "participant_id", "transcription",
+                       "created_at", "delivery_states"]
+    fields = readonly_fields
+    actions = ["retry_failed"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        # A critical fail's alert gives the call's score: not listed to a manager scoring the call blind, as it is
+        # not sent to them (qa.alerts.services.recipients).
+        return super().get_queryset(request).exclude(
+            rule__kind=AlertRule.Kind.CRITICAL_FAIL, transcription__in=blinding.blind_calls(request.user),
+        ).prefetch_related(Prefetch("deliveries", AlertDelivery.objects.order_by("channel")))
+
+    def has_manage_permission(self, request):
+        return self._manager(request)
+
+    @admin.display(description="deliveries")
+    def delivery_states(self, obj):
+        deliveries = list(obj.deliveries.all())
+        if not deliveries:
+            return "no channel (no recipients, no webhook)"
+        return format_html_join(
+            " ", '<span class="{}" title="{}">{}: {} ({} attempt(s))</span>',
+            ((STATE_CSS.get(d.state, "sync-waiting"), d.last_error, d.get_channel_display(), d.get_state_display(),
+              d.attempts) for d in deliveries),
+        )
+
+    @admin.action(description="Try the deliveries that gave up once more", permissions=["manage"])
+    def retry_failed(self, request, queryset):
+        from django_q.tasks import async_task
+
+        failed = AlertDelivery.objects.filter(alert__in=queryset, state=AlertDelivery.State.FAILED)
+        ids = list(failed.values_list("pk", flat=True))
+        failed.update(state=AlertDelivery.State.PENDING, next_attempt_at=timezone.now(), attempts=0)
+        for pk in ids:
+            async_task("qa.alerts.services.delivery_attempt", pk)
+        self.message_user(request, format_html("{} deliver{} queued again.", len(ids), "y" if len(ids) == 1 else "ies"))

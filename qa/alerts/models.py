@@ -1,0 +1,122 @@
+"""Alert rules (what a QA manager wants to be told of), the alerts they fire, their conditions and their
+deliveries."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from qa import limits
+from qa.jobs import JobRuleState
+from qa.mirror.models import Transcription
+
+
+class AlertRule(JobRuleState):
+    """What a QA manager wants to be told of, and whom to tell."""
+
+    class Kind(models.TextChoices):
+        DEGRADATION = "degradation", "a participant's degradation alert turns on"
+        CRITICAL_FAIL = "critical_fail", "a critical fail lands"
+        PASS_RATE = "pass_rate", "a participant's pass rate over their last N calls falls below X%"
+        CLAIM_WAITING = "claim_waiting", "a claim has waited longer than N hours in review"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    last_calls = models.PositiveIntegerField(
+        "last N calls", null=True, blank=True, help_text="Pass rate: over each participant's newest N scored calls.",
+    )
+    pass_rate_below = models.FloatField(
+        "below X%", null=True, blank=True, help_text="Pass rate: fire when it falls below this percentage.",
+    )
+    hours = models.FloatField("N hours", null=True, blank=True, help_text="Claim waiting: fire after this long.")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", help_text="Recipients.")
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", help_text="Recipients: every member with an e-mail address.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        limits.clean_alert_thresholds(
+            {"last_calls": self.last_calls, "pass_rate_below": self.pass_rate_below, "hours": self.hours},
+            pass_rate=self.kind == self.Kind.PASS_RATE, claim_waiting=self.kind == self.Kind.CLAIM_WAITING,
+        )
+
+
+class Alert(models.Model):
+    """One event a rule fired on. Stored before it is sent; `event_key` makes a second one for the same event
+    impossible (a pull that sees the same critical call again adds nothing)."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    event_key = models.CharField(max_length=255, help_text="What happened, e.g. critical:<call id>.")
+    participant_id = models.CharField(max_length=64, blank=True, help_text="Heify's id of the participant.")
+    transcription = models.ForeignKey(
+        Transcription, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "event_key"], name="one_alert_per_event")]
+
+    def __str__(self):
+        return self.subject
+
+
+class AlertDelivery(models.Model):
+    """Sending one alert by one channel: retried with back-off by a background job until sent or given up."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "e-mail"
+        WEBHOOK = "webhook", "webhook"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "waiting to be sent"
+        SENDING = "sending", "being sent"
+        SENT = "sent", "sent"
+        FAILED = "failed", "gave up"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When it is tried next (while sending: when the attempt counts as lost).",
+    )
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["alert", "channel"]
+        verbose_name_plural = "alert deliveries"
+        constraints = [models.UniqueConstraint(fields=["alert", "channel"], name="one_delivery_per_channel")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.get_state_display()}"
+
+
+class AlertCondition(models.Model):
+    """Whether a rule's condition held for a participant when last evaluated: an alert fires when it turns on."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="conditions")
+    participant_id = models.CharField(max_length=64)
+    active = models.BooleanField(default=False)
+    episodes = models.PositiveIntegerField(default=0, help_text="How many times it has turned on.")
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "participant_id"], name="one_condition_per_participant"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule}: {self.participant_id} {'on' if self.active else 'off'}"

@@ -1,0 +1,223 @@
+"""The participant analytics report: Heify's `analytics-participant`, computed from the mirror.
+
+What lives here: the two ways in (`participant_report`, `participant_dashboard` with its cache), and what
+qa.alerts watches (the trend and pass rate of a participant's newest calls). The report is built in three
+layers (notes, section 3, are the rules; the seed `analytics-participant.txt` is the shape), each in its
+own module:
+
+(a) The query (qa/insights/report_query.py, `inputs_from_db`): one participant's included calls (live
+    ones only: a call gone from Heify counts nowhere), newest first and
+    capped. On PostgreSQL, one statement reads them once and aggregates
+    every section in the database (GROUP BY, avg, stddev_samp,
+    percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
+    On SQLite, which has neither percentile_cont nor stddev_samp, the
+    fallback reads the same rows once and (b) aggregates them in Python
+    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_analytics.py
+    compares each with (c) on the same calls).
+(b) Pure functions (qa/insights/report.py; the per-call rules and rounding are in qa.mirror.report_rules):
+    the included calls -> `ReportInputs` (grouping, means,
+    the sample standard deviation, the duration percentiles as PostgreSQL's
+    percentile_cont interpolates: `inputs_from_calls`), and `ReportInputs`
+    -> the report's sections (`build_report` and the `*_section` functions).
+    Every rule lives once, there or in qa.mirror.report_rules: rounding, the pass rule, buckets, duration
+    classes, delta, trend direction, the degradation alert. The rules the
+    PostgreSQL query applies per row (the pass rule, the bucket, the duration
+    class, raw_data's row) have their SQL form written beside the Python one
+    (`PASSES_SQL`, `score_bucket_sql`, ...); rounding and every figure shown
+    stay in Python, for both paths. Which criteria a call failed is decided
+    once, by the upsert (qa.mirror.criterion_results.failed_names, kept on the call).
+(c) The emulator's variant (qa/insights/report_query.py, `inputs_from_parsed`): the same included calls
+    given as rows in the mirror's columns (the emulator reads its Heify JSON
+    with the one upsert parser, syncer.mirror, and hands the rows here), handed
+    to the same (b).
+
+The numeric constants that are our choice are settings, read on each call:
+ANALYTICS_PASS_MARK (50), ANALYTICS_TREND_THRESHOLD (5),
+ANALYTICS_DEGRADATION_THRESHOLD (10), ANALYTICS_QUERY_LIMIT (20,000: Heify's
+cap), ANALYTICS_TREND_SAMPLE (20).
+
+The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
+PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
+A report leaves out the calls its reader scores blind in calibration (`leave_out`,
+from qa.reviews.blinding): they count in none of its figures.
+
+What must not live in any of them: writes (other than that cache), HTTP, and a copy of a rule outside (b):
+where SQL must decide one too (the report query; is it a pass, for the team
+overview in qa.insights.team), it takes the SQL form written beside the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.core.cache import cache
+from django.db import connections
+from django.utils import timezone
+
+from qa.insights.report import (
+    ReportInputs,
+    Window,
+    build_report,
+    criteria_by_evaluator,
+    degradation_alert,
+    report_window,
+    trend_section,
+    utc_date,
+)
+from qa.insights.report_query import (
+    included_calls,
+    inputs_from_db,
+    inputs_from_parsed,
+)
+from qa.mirror.models import Evaluator, Participant, Transcription
+from qa.mirror.report_rules import (
+    COMPLETED,
+    ReportSettings,
+    passes,
+    rate_figure,
+)
+
+# --- the period a report covers -------------------------------------------------------------------
+
+
+# --- (b) aggregate inputs: what the included calls give, from the query or the payloads ------------------
+
+
+# --- (b) sections ------------------------------------------------------------------------------------
+
+
+# --- (b) aggregate inputs from the included calls ----------------------------------------------------------
+
+
+# --- (a) the query ---------------------------------------------------------------------------------------
+
+
+# --- (c) the same inputs, from rows in the mirror's columns -------------------------------------------
+
+
+# --- the two ways in --------------------------------------------------------------------------------------
+
+
+def participant_report(participant: Participant, *, as_of: date | None = None,
+                       leave_out: Iterable[str] = ()) -> dict:
+    """The participant's analytics as Heify's `analytics-participant` answers them (its `data` object).
+
+    Calls dated up to the end of `as_of` (UTC; default today) count; the
+    comparison is the month of `as_of` against the month before. The calls
+    `leave_out` names (Heify ids: those the reader scores blind,
+    qa.reviews.blinding.blind_heify_ids) count nowhere, raw_data included.
+    """
+    return _report(participant, as_of, None, frozenset(leave_out))[1]
+
+
+def participant_dashboard(participant: Participant, *, as_of: date | None = None, calls_shown: int,
+                          leave_out: Iterable[str] = ()) -> tuple[dict, list[dict]]:
+    """What the participant's dashboard shows: the report with raw_data cut to the newest `calls_shown` calls
+    (at least the trend's sample; every other figure is the same, and total_records_analyzed still counts
+    them all), and `criteria_by_evaluator`. Reading 20,000 calls as JSON is most of a whole report's cost.
+    `leave_out` as participant_report's.
+
+    On PostgreSQL the answer is kept in the cache under a fingerprint of everything it is computed from (the
+    included calls, each by id and version; every evaluator, by id and version, for tags and criteria; the
+    settings, the day, the cut and the calls left out), read from the report's index in a tenth of the report's
+    time (readers who score none of its calls blind share one answer; one who does, never theirs): any write
+    of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
+    Its generated_at says when it was computed."""
+    connection = connections[Transcription.objects.db]
+    leave_out = frozenset(leave_out)
+    if participant.heify_id is None or connection.vendor != "postgresql":
+        inputs, report = _report(participant, as_of, calls_shown, leave_out)
+        return report, criteria_by_evaluator(inputs)
+    window = report_window(_as_of_day(as_of))
+    key = "qa.insights.analytics.dashboard:" + hashlib.sha256(repr((
+        participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
+        _fingerprint(participant.heify_id, window), sorted(leave_out),
+    )).encode()).hexdigest()
+    kept = cache.get(key)
+    if kept is None:
+        inputs, report = _report(participant, as_of, calls_shown, leave_out)
+        kept = (report, criteria_by_evaluator(inputs))
+        cache.set(key, kept, timeout=24 * 3600)
+    return kept
+
+
+# What the dashboard's answer is computed from (PostgreSQL): the included calls by id and version, read from
+# tx_scored_by_participant alone (it carries `version`), and every evaluator by id and version.
+_FINGERPRINT_SQL = """
+SELECT count(*), coalesce(bit_xor(hashtextextended(t.heify_id || ':' || t.version, 0)), 0),
+       (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
+FROM {transcription} AS t
+WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+  AND t.gone_at IS NULL AND t.occurred_at < %(end)s
+"""
+
+
+def _fingerprint(participant_id: str, window: Window) -> tuple:
+    connection = connections[Transcription.objects.db]
+    qn = connection.ops.quote_name
+    sql = _FINGERPRINT_SQL.format(transcription=qn(Transcription._meta.db_table),
+                                  evaluator=qn(Evaluator._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"participant": participant_id, "completed": COMPLETED, "end": window.end})
+        return cursor.fetchone()
+
+
+def _as_of_day(as_of: date | None) -> date:
+    if isinstance(as_of, datetime):
+        return utc_date(as_of)
+    return as_of or utc_date(timezone.now())
+
+
+def _report(participant: Participant, as_of: date | None, calls_shown: int | None,
+            leave_out: frozenset[str] = frozenset()) -> tuple[ReportInputs, dict]:
+    config = ReportSettings.current()
+    now = timezone.now()
+    window = report_window(_as_of_day(as_of))
+    shown = None if calls_shown is None else max(calls_shown, config.trend_sample)
+    inputs = inputs_from_db(participant.heify_id, window, config, shown, leave_out)
+    return inputs, build_report(inputs, generated_at=now, config=config)
+
+
+def participant_report_from_parsed(
+    participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[tuple[dict, list[dict]]],
+    now: datetime, *, as_of: date | None = None,
+) -> dict:
+    """The same report from rows in the mirror's columns (the emulator's, parsed from its Heify JSON).
+
+    `transcriptions` are transcription rows, `evaluators` (row, criteria)
+    pairs, as syncer.mirror parses them, so a call means here what it means
+    in the mirror; `now` is aware; calls of other participants are ignored.
+    """
+    config = ReportSettings.current()
+    window = report_window(as_of or utc_date(now))
+    inputs = inputs_from_parsed(participant_id, transcriptions, evaluators, window, config)
+    return build_report(inputs, generated_at=now, config=config)
+
+
+# --- what qa.alerts.services watches: the report's own rules, over a participant's newest calls only ------------------
+
+
+def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:
+    """(score, critical) of the participant's newest `count` included calls, newest first, as the report sees them."""
+    window = report_window(as_of or utc_date(timezone.now()))
+    return list(included_calls(participant_id, window).values_list("score", "critical_fail_triggered")[:count])
+
+
+def participant_trend(participant_id: str, *, as_of: date | None = None) -> tuple[dict, bool]:
+    """The report's `trend` and `degradation_alert`, without the rest of the report (two sections of it, the
+    same figures: the same calls, the same rules)."""
+    config = ReportSettings.current()
+    scores = [score for score, _ in newest_calls(participant_id, config.trend_sample, as_of=as_of)]
+    trend = trend_section(scores, sample_size=config.trend_sample, threshold=config.trend_threshold)
+    return trend, degradation_alert(trend, config.degradation_threshold)
+
+
+def pass_rate_of_newest(participant_id: str, count: int, *, as_of: date | None = None) -> int | float | None:
+    """The pass rate (as the report rounds it) over the participant's newest `count` calls; None with fewer."""
+    pass_mark = ReportSettings.current().pass_mark
+    calls = newest_calls(participant_id, count, as_of=as_of)
+    if len(calls) < count:
+        return None
+    return rate_figure(sum(passes(score, critical, pass_mark) for score, critical in calls), count)

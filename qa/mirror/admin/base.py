@@ -1,0 +1,282 @@
+"""What the editable Heify objects share in the admin.
+
+Forms carry the version the user started from, so a save based on an old
+version is refused with both versions shown; saving goes through qa.mirror.services,
+never through ModelForm.save, so the admin holds no rule of its own. Saving
+and deleting run outside Django's usual transaction around the whole view:
+the service writes in short transactions of its own and calls Heify between
+them, with none open.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.utils import formats, timezone
+from django.utils.html import format_html
+
+from qa import heify, limits
+from qa.mirror import services
+
+
+def apply_rule(form: forms.BaseForm, func, *args, **kwargs):
+    """Run a rule from qa.mirror.rules; file its messages on the form's fields (or the form)."""
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
+        return None
+
+
+class PrettyJSONField(forms.JSONField):
+    """A JSON editor that shows the whole object, indented.
+
+    The text is read by qa.mirror.rules.parse_json, within the limits every entry
+    point shares (depth, size, numbers, NUL), not by a bare json.loads, which
+    recurses out on deep nesting and lets NaN and 5,000-digit numbers through.
+    `name` starts the messages (`metadata.team: ...`).
+    """
+
+    def __init__(self, *, name: str = "value", **kwargs):
+        attrs = {"rows": 14, "cols": 80, "class": "vLargeTextField json-editor"}
+        kwargs.setdefault("widget", forms.Textarea(attrs=attrs))
+        super().__init__(**kwargs)
+        self.json_name = name
+
+    def _parse(self, text: str):
+        try:
+            return limits.parse_json(text, field=self.json_name)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[self.json_name], code="invalid") from None
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        converted = self._parse(value)
+        return forms.fields.JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data, initial):
+        if self.disabled or data is None:
+            return super().bound_data(data, initial)
+        try:
+            return self._parse(data)
+        except ValidationError:
+            return forms.fields.InvalidJSONInput(data)
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
+class VersionedForm(forms.ModelForm):
+    """Carries the version the user started from; a stale save is a form error."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Fields whose submitted and current values the stale message shows.
+    compare_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["based_on_version"].initial = self.instance.version
+
+    # Set by the admin when Heify refused the first attempt to save this form.
+    heify_refusal: ValidationError | None = None
+
+    def clean(self):
+        data = super().clean()
+        if self.heify_refusal is not None:
+            self.add_error(None, self.heify_refusal.messages)
+        if self.instance.pk:
+            compare = {name: data.get(name) for name in self.compare_fields}
+            # An early word for the person; the save checks again, atomically.
+            apply_rule(self, services.begin_edit, self.instance, data.get("based_on_version"), compare=compare)
+        return data
+
+
+class ReadOnlyAdmin:
+    """A record nobody adds, edits or deletes in the admin: what the app writes, shown (before admin.ModelAdmin)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class GoneFilter(admin.SimpleListFilter):
+    """A list shows what Heify still has; "Deleted in Heify: Yes" shows only what it no longer has (history)."""
+
+    title = "Deleted in Heify"
+    parameter_name = "gone"
+    YES = "yes"
+
+    def lookups(self, request, model_admin):
+        return [(self.YES, "Yes")]
+
+    def choices(self, changelist):
+        for value, label in ((None, "No"), (self.YES, "Yes")):
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}) if value
+                else changelist.get_query_string(remove=[self.parameter_name]),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        return queryset.filter(gone_at__isnull=self.value() != self.YES)
+
+
+class GoneAwareAdmin:
+    """The admin of a mirrored object (before admin.ModelAdmin): an object's own page answers whether or not
+    Heify still has it (read-only once gone); its list, through GoneFilter (which every such list declares),
+    and the autocomplete offer what Heify still has."""
+
+    def get_queryset(self, request):
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            queryset = self.model.objects.get_queryset()  # what may be chosen
+        else:
+            queryset = self.model.all_objects.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.gone_at)
+
+
+class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
+    """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
+
+    sync_fields = ("heify_id", "client_id", "created_at", "sync_state_badge", "synced_at", "sync_error", "gone_at")
+    sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})
+    readonly_fields = sync_fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    @admin.display(description="updated in Heify", ordering="remote_updated_at")
+    def updated_in_heify(self, obj):
+        """Heify's updated_at, as a date a person reads (the column read "HEIFY UPDATED_AT")."""
+        value = getattr(obj, "remote_updated_at", None)
+        return formats.date_format(timezone.localtime(value), "j M Y H:i") if value else self.get_empty_value_display()
+
+    @admin.display(description="sync", ordering="sync_state")
+    def sync_state_badge(self, obj):
+        css = {"synced": "sync-ok", "rejected": "sync-error"}.get(obj.sync_state, "sync-waiting")
+        label = "gone from Heify" if obj.gone_at else obj.get_sync_state_display()
+        if not obj.heify_id and obj.sync_state == "synced":
+            label = "local only"
+        return format_html('<span class="{}" title="{}">{}</span>', css, obj.sync_error, label)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletes go one by one, through Heify
+        return actions
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        refusal = getattr(request, "heify_refusal", None)
+        return type(form.__name__, (form,), {"heify_refusal": refusal}) if refusal else form
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Not in one transaction, as Django's own is: the service calls Heify between short ones of its own.
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except heify.Refused as refusal:
+            # The object was put back as it was. Show the form again, with the person's
+            # input kept and Heify's answer on top.
+            request.heify_refusal = refusal
+            return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def log_deletions(self, request, queryset):
+        """Nothing yet: delete_model logs the deletion once Heify has not refused it (no transaction
+        around the view would take the entry back)."""
+
+    def delete_model(self, request, obj):
+        finished = services.heify_object_delete(obj=obj)
+        super().log_deletions(request, [obj])
+        if not finished:
+            self.message_user(
+                request,
+                f"Heify could not be reached: “{obj}” is marked for deletion and will be deleted "
+                "in Heify, then here, when Heify is back.",
+                messages.WARNING,
+            )
+
+    @csrf_protect_m
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return self._delete_view(request, object_id, extra_context)  # no transaction around it, as above
+        except heify.Refused as refusal:
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
+
+    def save_model(self, request, obj, form, change):
+        if not self.inlines:
+            self._save(request, form, [])
+
+    def save_related(self, request, form, formsets, change):
+        if self.inlines:
+            for formset in formsets:
+                formset.save(commit=False)  # only to fill in the change message's lists
+            self._save(request, form, formsets)
+
+    def _save(self, request, form, formsets):
+        for notice in self.save_with_service(form, formsets) or ():
+            self.message_user(request, notice, messages.WARNING)
+        if form.instance.awaits_heify:
+            self.message_user(
+                request,
+                f"Heify could not take the change now ({form.instance.sync_error}). It is saved here, "
+                "marked as waiting, and will be sent automatically when Heify is back.",
+                messages.WARNING,
+            )
+
+    def save_with_service(self, form, formsets) -> list[str] | None:
+        raise NotImplementedError
+
+
+def check_rows(func, rows: list[dict]) -> None:
+    """Apply a rule to an inline's rows; its messages become the inline's errors."""
+    try:
+        func(rows)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from None
+
+
+def formset_rows(formset) -> list[dict]:
+    """The rows an inline formset submits, in order, leaving out deleted and blank ones."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class JobStateShown:
+    """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
+    Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
+
+    @admin.display(description="job")
+    def job_state(self, obj):
+        if not obj.job_error:
+            return "ok"
+        shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
+        return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
+
+    def save_model(self, request, obj, form, change):
+        obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
+        super().save_model(request, obj, form, change)

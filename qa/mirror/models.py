@@ -1,0 +1,376 @@
+"""The mirror of Heify's four core objects, plus the local bookkeeping of sync.
+
+Each remote object keeps Heify's id in a unique `heify_id` beside a local
+primary key, typed columns for what we filter and aggregate on, and the last
+payload Heify sent in `raw` (dj-stripe's habit), so fields Heify adds later are
+never lost. Rules live in qa/mirror/rules.py; changes go through qa/mirror/services.py or
+the one upsert path in syncer/mirror.py, never straight from a view.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from qa.jobs import JobItemState
+from qa.mirror import rules
+from qa.mirror.rules import Group, Status
+
+STATUS_CHOICES = Status.choices
+GROUP_CHOICES = Group.choices
+CRITERION_TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
+EXTRACTION_TYPE_CHOICES = [(t, t.title()) for t in rules.EXTRACTION_FIELD_TYPES]
+
+
+class SyncState(models.TextChoices):
+    SYNCED = "synced", "in sync with Heify"
+    WAITING = "waiting", "waiting to be pushed"
+    DELETING = "deleting", "waiting to be deleted in Heify"
+    REJECTED = "rejected", "refused by Heify"
+
+
+class LiveManager(models.Manager):
+    """The objects Heify still has: what every figure, list, queue, export and job reads.
+
+    An object a pull (or a refresh) found gone from Heify keeps its row (`gone_at`), as history: it is
+    left out here, the one place that says what "live" means. The few readers that must see it too (the
+    mirror's upsert and the pull, the push, an object's own admin page and API GET, the admin's and the
+    API's "deleted in Heify" filters) ask `all_objects`. Relations (call.participant) read every row.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(gone_at__isnull=True)
+
+
+class HeifyObject(JobItemState):
+    """What every mirrored object has: Heify's identity and the state of its sync."""
+
+    heify_id = models.CharField(
+        "Heify ID", max_length=64, unique=True, null=True, blank=True, editable=False,
+        help_text="Heify's UUID; empty until Heify has accepted the object.",
+    )
+    client_id = models.CharField("client ID", max_length=255, blank=True, editable=False)
+    created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    raw = models.JSONField(
+        "last payload from Heify", default=dict, blank=True, editable=False,
+    )
+    payload_hash = models.CharField(
+        max_length=32, blank=True, editable=False,
+        help_text="Digest of Heify's last payload: a pull writes a row only when it changes.",
+    )
+    synced_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When Heify's data was last written here.",
+    )
+    heify_as_of = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The moment Heify's data here is known to hold from: when the fetch that brought it began, or "
+                  "when Heify answered our change of it. A page fetched before then is not written over it.",
+    )
+    sync_state = models.CharField(
+        max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
+        help_text="Anything but 'in sync' means a local change Heify has not taken yet; a pull leaves it alone.",
+    )
+    sync_error = models.TextField(blank=True, editable=False, help_text="The last sync error, if any.")
+    gone_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When a pull found the object gone from Heify; kept so local history survives.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False,
+        help_text="Raised on every change, so that a stale edit is refused instead of overwriting.",
+    )
+    # A change on its way to Heify (see qa/heify.py): whoever set the claim sends it
+    # and records the answer; nobody else sends or edits the object until the
+    # claim is released or lapses (a sender that died leaves it to the push job).
+    push_claim = models.UUIDField(null=True, blank=True, editable=False)
+    push_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    create_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="A create sent to Heify whose answer was not stored: before it is sent again, "
+                  "Heify is searched for it.",
+    )
+    replace_sent = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
+                  "change is ours, not a conflict with the next one.",
+    )
+
+    objects = LiveManager()  # the default: what Heify still has
+    all_objects = models.Manager()  # noqa: DJ012 (gone ones too, see LiveManager; objects is a manager too)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def awaits_heify(self) -> bool:
+        return self.sync_state != SyncState.SYNCED
+
+
+class Configuration(HeifyObject):
+    """How Heify processes a file: language, vocabulary, extraction fields, webhooks."""
+
+    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH)
+    vocabulary = models.JSONField(default=list, blank=True)
+    summary = models.BooleanField(default=False, help_text="Generate an AI summary.")
+    summary_language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
+    analytics_language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
+    webhook_success_url = models.URLField("webhook success URL", max_length=2000, blank=True)
+    webhook_error_url = models.URLField("webhook error URL", max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["tag", "id"]
+
+    def __str__(self):
+        return self.tag
+
+
+class ExtractionField(models.Model):
+    """One structured field Heify extracts with a configuration (at most 10)."""
+
+    configuration = models.ForeignKey(
+        Configuration, on_delete=models.CASCADE, related_name="extraction_fields"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=64)
+    type = models.CharField(max_length=16, choices=EXTRACTION_TYPE_CHOICES)
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["configuration", "position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def as_heify(self) -> dict:
+        return {"name": self.name, "type": self.type, "description": self.description}
+
+
+class Evaluator(HeifyObject):
+    """A scorecard: 1-10 criteria whose non-strict weights sum to 100."""
+
+    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot be changed after creation.")
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
+    context = models.JSONField(null=True, blank=True, help_text="Any JSON that guides the AI.")
+    remote_updated_at = models.DateTimeField(
+        "Heify updated_at", null=True, blank=True, editable=False,
+        help_text="Heify's updated_at of the version this row is based on.",
+    )
+
+    class Meta:
+        ordering = ["tag", "id"]
+
+    def __str__(self):
+        return self.tag
+
+
+class Criterion(models.Model):
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="criteria")
+    heify_id = models.CharField("Heify ID", max_length=64, unique=True, null=True, blank=True, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=rules.TAG_MAX_LENGTH)
+    description = models.TextField(blank=True)
+    type = models.CharField(max_length=8, choices=CRITERION_TYPE_CHOICES)
+    weight = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, help_text="Percent of the score; 0 for strict.",
+    )
+
+    class Meta:
+        ordering = ["evaluator", "position", "id"]
+        verbose_name_plural = "criteria"
+
+    def __str__(self):
+        return self.name
+
+
+class Participant(HeifyObject):
+    """A person whose calls are tracked (an agent, a candidate...)."""
+
+    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH)
+    metadata = models.JSONField(default=dict, blank=True)
+    remote_updated_at = models.DateTimeField(
+        "Heify updated_at", null=True, blank=True, editable=False,
+        help_text="Heify's updated_at of the version this row is based on.",
+    )
+
+    class Meta:
+        ordering = ["tag", "id"]
+        permissions = [
+            ("compare_with_heify", "Can ask Heify for its own analytics report (uses its monthly quota)"),
+        ]
+
+    def __str__(self):
+        return self.tag
+
+
+def _heify_reference(model, related_name):
+    """A link to another mirrored object by its Heify ID.
+
+    The column holds Heify's id itself, so the upsert resolves relations with
+    no lookup, and a call whose evaluator was deleted in Heify keeps the id it
+    was scored with (no database constraint: the target may be missing).
+    """
+    return models.ForeignKey(
+        model, to_field="heify_id", db_constraint=False, on_delete=models.DO_NOTHING,
+        null=True, blank=True, related_name=related_name,
+    )
+
+
+# SQLite: the FTS5 table (trigram tokenizer) that indexes each call's name and configuration_tag for the list's
+# search; created, and kept by triggers, by migration 0006 (PostgreSQL has trigram indexes on the columns).
+CALL_SEARCH_TABLE = "qa_transcription_search"
+
+# The columns the admin's list filters test, carried in the indexes that walk the lists in their order.
+LIST_FILTER_COLUMNS = ["status", "group", "evaluator", "participant", "critical_fail_triggered"]
+QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
+
+
+class Transcription(HeifyObject):
+    """One processed call: Heify's output, read-only here except for its review group."""
+
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=Status.PENDING)
+    # Heify's null means "no group" / "no name": kept as null, not as "".
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    name = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
+    configuration = _heify_reference(Configuration, "transcriptions")
+    configuration_tag = models.CharField(max_length=rules.TAG_MAX_LENGTH, blank=True)
+    evaluator = _heify_reference(Evaluator, "transcriptions")
+    participant = _heify_reference(Participant, "transcriptions")
+    occurred_at = models.DateTimeField(
+        "date", null=True, blank=True,
+        help_text="The call's date: Heify's created_at, else details.created_at.",
+    )
+    # From `details`, present once COMPLETED.
+    language = models.CharField(max_length=8, blank=True)
+    num_speakers = models.PositiveSmallIntegerField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    critical_fail_triggered = models.BooleanField(default=False)
+    segments = models.JSONField(default=list, blank=True)
+    summary = models.TextField(blank=True)
+    fields = models.JSONField("extracted fields", default=list, blank=True)
+    # Heify's results as it sent them, for the API's transcription shape only: every reader reads them typed
+    # (qa.mirror.criterion_results.CriterionResult, parsed once by the upsert).
+    criteria_results = models.JSONField(default=list, blank=True)
+    # Derived by the upsert (criterion_results.failed_names), so that the analytics read names, not every result.
+    failed_criteria = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
+    )
+    error = models.JSONField(null=True, blank=True)
+    # Review: local only, Heify knows nothing of it (see qa/reviews/queues.py).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews",
+        help_text="The reviewer who claimed the call.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    review_touched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last claim, note or verdict: a claim untouched too long is released.",
+    )
+    group_changed_at = models.DateTimeField(null=True, blank=True, help_text="When the call entered its group.")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
+            # list's page of ids and its capped count are read from the index alone (qa.mirror.admin.paging). Like every
+            # index a list or a report walks, it holds the live calls only (gone ones: tx_gone), which is what
+            # they read (LiveManager).
+            models.Index(fields=["-occurred_at", "-id"], name="tx_date", include=LIST_FILTER_COLUMNS,
+                         condition=Q(gone_at__isnull=True)),
+            models.Index(fields=["status", "-occurred_at"], name="tx_status_date"),
+            # Review queues: one group, critical fails first, oldest first.
+            # Each review queue in its order (critical fails first, then the oldest), as qa.reviews.queues reads it.
+            *[
+                models.Index(fields=["-critical_fail_triggered", "occurred_at", "id"], name=f"tx_queue_{suffix}",
+                             condition=Q(group=group, gone_at__isnull=True) if group else
+                             Q(group__isnull=True, gone_at__isnull=True), include=QUEUE_FILTER_COLUMNS)
+                for group, suffix in ((Group.PENDING_REVIEW, "pending"), (Group.UNDER_REVIEW, "review"),
+                                      (Group.ARCHIVED, "archived"), (None, "none"))
+            ],
+            # The few calls gone from Heify: the "deleted in Heify" filters.
+            models.Index(fields=["group"], name="tx_gone", condition=Q(gone_at__isnull=False)),
+            # The list's critical-fail filter, newest first, with the columns the other filters test: a rare
+            # pair (critical fails among FAILED calls: none) is a walk of this index alone, not of the table.
+            models.Index(fields=["-occurred_at", "-id"], name="tx_critical_date",
+                         condition=Q(critical_fail_triggered=True, gone_at__isnull=True), include=LIST_FILTER_COLUMNS),
+            # Analytics: a participant's scored calls, newest first (the report's order), with every column the
+            # report reads (PostgreSQL: INCLUDE), so that it reads them from the index alone.
+            models.Index(
+                fields=["participant", "-occurred_at", "-heify_id"], name="tx_scored_by_participant",
+                condition=Q(status=Status.COMPLETED, score__isnull=False, gone_at__isnull=True),
+                include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
+                         # the version: the dashboard's fingerprint (qa.insights.analytics.participant_dashboard)
+                         "version"],
+            ),
+            models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
+            # A participant's calls in the API list, whatever else is filtered (group, status).
+            models.Index(fields=["participant", "-occurred_at", "-id"], name="tx_participant_date"),
+            models.Index(fields=["assigned_to", "group"], name="tx_assignee"),
+        ]
+        permissions = [
+            ("review_transcription", "Can claim, release and archive calls and write review notes"),
+            ("manage_review_queues", "Can reassign calls and move them between queues in bulk"),
+        ]
+
+    def __str__(self):
+        return self.name or self.heify_id or f"transcription {self.pk}"
+
+
+class DailyCalls(models.Model):
+    """The calls of one participant on one day (UTC) in one review group, counted: qa.mirror.rollups keeps it.
+
+    What the admin home (calls per queue) and the team overview (each
+    participant's totals) read instead of aggregating every call. Rebuilt
+    whole by `manage.py rebuild_rollups`.
+    """
+
+    participant_id = models.CharField(max_length=64, null=True)  # noqa: DJ001 (Transcription.participant_id)
+    day = models.DateField(null=True)
+    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
+    calls = models.PositiveIntegerField(help_text="Every call, whatever its status.")
+    scored = models.PositiveIntegerField(help_text="COMPLETED calls with a score.")
+    score_sum = models.FloatField(help_text="The sum of their scores.")
+    passed = models.PositiveIntegerField(help_text="Scored calls that pass at pass_mark.")
+    critical_fails = models.PositiveIntegerField(help_text="Scored calls with a critical fail.")
+    pass_mark = models.FloatField(help_text="ANALYTICS_PASS_MARK when counted; another one means a rebuild.")
+
+    class Meta:
+        indexes = [models.Index(fields=["participant_id", "day"], name="daily_calls_key")]
+
+    def __str__(self):
+        return f"{self.participant_id} {self.day} {self.group}: {self.calls}"
+
+
+# --- evaluator revisions (issue 15; the rules and reads live in qa/mirror/revisions.py) ---
+
+
+class EvaluatorRevision(models.Model):
+    """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.mirror.revisions)."""
+
+    class Source(models.TextChoices):
+        LOCAL = "local", "edited here"
+        HEIFY = "heify", "seen in Heify"
+
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    criteria = models.JSONField(help_text="[{name, description, type, weight}], in the evaluator's order.")
+    at = models.DateTimeField(help_text="When the back office stored it.")
+    in_force_from = models.DateTimeField(
+        null=True, blank=True,
+        help_text="From when calls were scored with it (Heify's updated_at for a pulled change); "
+                  "empty for a first revision: in force as far back as we know.",
+    )
+    source = models.CharField(max_length=5, choices=Source.choices)
+
+    class Meta:
+        ordering = ["evaluator", "-number"]
+        constraints = [models.UniqueConstraint(fields=["evaluator", "number"], name="one_revision_number")]
+
+    def __str__(self):
+        return f"{self.evaluator} revision {self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An evaluator revision is immutable; write a new one instead.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,177 @@
+"""Roll-ups of the calls (qa.mirror.models.DailyCalls), kept current on every write, so screens read counts, not calls.
+
+The admin home (calls per queue) and the team overview (each participant's
+totals up to a date) read DailyCalls: one row per participant, day (UTC) and
+review group, a few tens of thousands of rows for a million calls.
+
+How it stays current: the paths that write calls wrap their transaction in
+`kept_current(calls)`: syncer.mirror.upsert (every call Heify sends),
+syncer.pull (calls it marks gone) and qa.reviews.queues._move (every review move). It
+notes the buckets (participant, day) the calls are in before the write and
+after it, and recounts those buckets
+from the calls themselves: the roll-up is a count of the rows, never a
+running sum that could drift. On PostgreSQL, each bucket is locked for the
+rest of the transaction before it is recounted, so that two transactions
+writing calls of the same bucket recount one after the other, the second
+seeing the first's calls. `rebuild()` (manage.py rebuild_rollups) recounts
+everything, e.g. after ANALYTICS_PASS_MARK changes or rows written by hand.
+
+What it counts means what the report means (qa.insights.analytics): scored = COMPLETED
+with a score, the pass rule `report_rules.passed_q`, critical fails among the
+scored. Calls gone from Heify are not counted (qa.mirror.models.LiveManager): a call
+marked gone leaves its bucket when it is marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import connections, transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from qa.mirror import report_rules
+from qa.mirror.models import DailyCalls, Transcription
+from qa.mirror.rules import Group
+
+Bucket = tuple[str | None, date | None]  # (participant_id, day)
+BATCH = 200  # buckets recounted per statement
+
+
+def _buckets(calls: QuerySet) -> dict[int, tuple[Bucket, tuple]]:
+    """Each call's bucket and state (its version, and whether it is gone), by pk."""
+    return {
+        pk: ((participant_id, day), (version, gone_at is not None))
+        for pk, participant_id, day, version, gone_at in calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values_list("pk", "participant_id", "day", "version", "gone_at")
+    }
+
+
+@contextmanager
+def kept_current(calls: QuerySet) -> Iterator[None]:
+    """Wrap a write of `calls` (a queryset of the calls about to be written, run before and after it) in an
+    open transaction; the buckets of the calls that changed (their version moved, they were marked gone or
+    back, or they are new) are recounted at the end. `calls` must see gone calls too (`all_objects`). A
+    queryset of another model is let through untouched."""
+    if calls.model is not Transcription:
+        yield
+        return
+    before = _buckets(calls)
+    yield
+    after = _buckets(calls)
+    changed = {bucket for pk, (bucket, state) in after.items() if before.get(pk, (None, None))[1] != state}
+    changed |= {before[pk][0] for pk, (_, state) in after.items() if pk in before and before[pk][1] != state}
+    refresh(changed)
+
+
+def _day_range(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def _calls_in(buckets: Iterable[Bucket]) -> Q:
+    found = Q(pk__in=[])
+    for participant_id, day in buckets:
+        if day is None:
+            when = Q(occurred_at__isnull=True)
+        else:
+            start, end = _day_range(day)
+            when = Q(occurred_at__gte=start, occurred_at__lt=end)
+        found |= _equals("participant_id", participant_id) & when
+    return found
+
+
+def _equals(field: str, value) -> Q:
+    return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+
+
+def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
+    scored = Q(status=report_rules.COMPLETED, score__isnull=False)
+    rows = (
+        calls.filter(gone_at__isnull=True)  # also when `calls` is a migration's model, without LiveManager
+        .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).order_by()
+        .values("participant_id", "day", "group")
+        .annotate(
+            n=Count("id"), n_scored=Count("id", filter=scored), total=Sum("score", filter=scored),
+            n_passed=Count("id", filter=scored & report_rules.passed_q(pass_mark)),
+            n_critical=Count("id", filter=scored & Q(critical_fail_triggered=True)),
+        )
+    )
+    return [
+        rollup(participant_id=r["participant_id"], day=r["day"], group=r["group"], calls=r["n"],
+               scored=r["n_scored"], score_sum=r["total"] or 0.0, passed=r["n_passed"],
+               critical_fails=r["n_critical"], pass_mark=pass_mark)
+        for r in rows
+    ]
+
+
+def _lock(buckets: list[Bucket]) -> None:
+    """PostgreSQL: hold each bucket until the transaction ends, in one order (no deadlock between two writers)."""
+    connection = connections[DailyCalls.objects.db]
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time
+    keys = sorted({f"qa.mirror.rollups:{participant_id}:{day}" for participant_id, day in buckets})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k", [keys])
+
+
+def refresh(buckets: Iterable[Bucket]) -> None:
+    """Recount the given buckets from the calls (inside the caller's transaction)."""
+    buckets = sorted(set(buckets), key=lambda b: (b[0] or "", b[1] or date.min))
+    if not buckets:
+        return
+    pass_mark = report_rules.ReportSettings.current().pass_mark
+    with transaction.atomic(using=DailyCalls.objects.db):
+        _lock(buckets)
+        for start in range(0, len(buckets), BATCH):
+            part = buckets[start:start + BATCH]
+            stored = Q(pk__in=[])
+            for participant_id, day in part:
+                stored |= _equals("participant_id", participant_id) & _equals("day", day)
+            DailyCalls.objects.filter(stored).delete()
+            DailyCalls.objects.bulk_create(_count(Transcription.objects.filter(_calls_in(part)), pass_mark))
+
+
+def rebuild(*, calls=Transcription, rollup=DailyCalls, using: str | None = None) -> int:
+    """Recount every bucket from the calls; returns the number of roll-up rows. (`calls` and `rollup` are the
+    models, given by the migration that creates the table.)"""
+    using = using or rollup.objects.db
+    with transaction.atomic(using=using):
+        rollup.objects.using(using).all().delete()
+        rows = _count(calls.objects.using(using).all(), report_rules.ReportSettings.current().pass_mark, rollup)
+        rollup.objects.using(using).bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+# --- reads -----------------------------------------------------------------------------------------------
+
+
+def queue_counts() -> dict[str | None, int]:
+    """Calls per review group (gone ones are not counted): one small query."""
+    return {row["group"]: row["n"] for row in DailyCalls.objects.values("group").annotate(n=Sum("calls")).order_by()}
+
+
+def participant_totals(end: datetime, pass_mark: float) -> dict[str, dict] | None:
+    """Each participant's scored calls dated before `end` (midnight UTC): calls, avg, passed, critical_fails,
+    pending (critical fails waiting in PENDING_REVIEW), the figures the team overview shows; one query.
+
+    None when some of the roll-ups were counted at another pass mark (ANALYTICS_PASS_MARK changed since):
+    their `passed` would mean something else.
+    """
+    rows = list(
+        DailyCalls.objects.filter(participant_id__isnull=False, day__lt=end.astimezone(UTC).date(), scored__gt=0)
+        .values("participant_id").order_by()
+        .annotate(n=Sum("scored"), total=Sum("score_sum"), n_passed=Sum("passed"),
+                  n_critical=Sum("critical_fails"),
+                  n_pending=Sum("critical_fails", filter=Q(group=Group.PENDING_REVIEW)),
+                  other_mark=Count("id", filter=~Q(pass_mark=pass_mark)))
+    )
+    if any(r["other_mark"] for r in rows):
+        return None
+    return {
+        r["participant_id"]: {"calls": r["n"], "avg": r["total"] / r["n"], "passed": r["n_passed"],
+                              "critical_fails": r["n_critical"], "pending": r["n_pending"] or 0}
+        for r in rows
+    }

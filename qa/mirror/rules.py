@@ -1,0 +1,487 @@
+"""Heify's rules, as pure functions: the one place each rule lives.
+
+Admin forms, the REST API, the sync and the emulator all call these; none of
+them re-states a rule. Functions take plain Python data (the back office's
+field names, not Heify's JSON), return it cleaned, and raise Django's
+ValidationError with messages that name the problem, keyed by field name so
+forms can show each message beside its field. Nothing here touches the
+database or the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+
+from qa.limits import TEXT_MAX_LENGTH, clean_json_value, clean_text, text_problem
+
+TAG_MAX_LENGTH = 255
+
+CRITERIA_MIN = 1
+CRITERIA_MAX = 10
+BOOLEAN, SCALE, STRICT = "boolean", "scale", "strict"
+CRITERION_TYPES = (BOOLEAN, SCALE, STRICT)
+WEIGHT_MIN = Decimal(0)
+WEIGHT_MAX = Decimal(100)
+WEIGHT_TOTAL = Decimal(100)
+SCALE_MIN, SCALE_MAX = 1, 5
+SCALE_PASS_MARK = 3  # a scale criterion fails below this value
+
+EXTRACTION_FIELDS_MAX = 10
+EXTRACTION_FIELD_TYPES = ("string", "number", "boolean", "array")
+EXTRACTION_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+AUTO_DETECT_LANGUAGE = "df"
+# ISO 639-1: every language that has a two-letter code.
+LANGUAGES: dict[str, str] = {
+    lang.alpha_2: lang.name for lang in pycountry.languages if hasattr(lang, "alpha_2")
+}
+LANGUAGE_CHOICES = [(AUTO_DETECT_LANGUAGE, "Auto-detect (df)")] + sorted(
+    ((code, f"{name} ({code})") for code, name in LANGUAGES.items()), key=lambda c: c[1]
+)
+
+class Status(models.TextChoices):
+    """A transcription's status in Heify."""
+
+    PENDING = "PENDING", "Pending"
+    IN_PROGRESS = "IN_PROGRESS", "In Progress"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class Group(models.TextChoices):
+    """A transcription's review group in Heify (or None: no group)."""
+
+    PENDING_REVIEW = "PENDING_REVIEW", "Pending Review"
+    UNDER_REVIEW = "UNDER_REVIEW", "Under Review"
+    ARCHIVED = "ARCHIVED", "Archived"
+
+
+STATUSES = tuple(Status.values)
+GROUPS = tuple(Group.values)
+
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+# --- shared pieces -------------------------------------------------------------
+
+
+def clean_tag(value: Any, *, what: str = "Tag") -> str:
+    if value is None or not isinstance(value, str) or not value.strip():
+        raise ValidationError({"tag": f"{what} is required."})
+    tag = value.strip()
+    if len(tag) > TAG_MAX_LENGTH:
+        raise ValidationError(
+            {"tag": f"{what} must be at most {TAG_MAX_LENGTH} characters (it has {len(tag)})."}
+        )
+    return tag
+
+
+def clean_language(value: Any, *, field: str) -> str:
+    """An ISO 639-1 code or "df" (auto-detect); empty means not set."""
+    if value is None or value == "":
+        return ""
+    code = value.strip().lower() if isinstance(value, str) else None
+    if code != AUTO_DETECT_LANGUAGE and code not in LANGUAGES:
+        raise ValidationError(
+            {field: f"{field} must be an ISO 639-1 language code or 'df' (auto-detect), not {value!r}."}
+        )
+    return code
+
+
+def _collect(errors: dict[str, list[str]], key: str, func, /, *args, **kwargs):
+    """Run one cleaner, filing its messages under `key` instead of raising."""
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as exc:
+        messages = exc.message_dict.values() if hasattr(exc, "error_dict") else [exc.messages]
+        for group in messages:
+            errors.setdefault(key, []).extend(group)
+        return None
+
+
+def _raise_if(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- shared pieces, continued ----------------------------------------------------
+
+
+def _text(value: Any, *, field: str, max_length: int | None = TEXT_MAX_LENGTH) -> str:
+    """Text from outside, stripped, within `clean_text`'s limits: what the pull refuses is refused here first,
+    before it is sent to Heify (which would take it, leaving a change whose answer cannot be stored)."""
+    return clean_text(value, field=field, max_length=max_length).strip()
+
+
+# --- evaluators ------------------------------------------------------------------
+
+
+def clean_criterion_type(value: Any) -> str:
+    """Heify writes types in either case (BOOLEAN, boolean); we store lower case."""
+    kind = value.strip().lower() if isinstance(value, str) else None
+    if kind not in CRITERION_TYPES:
+        raise ValidationError(f"type must be one of {', '.join(CRITERION_TYPES)}, not {value!r}.")
+    return kind
+
+
+def clean_weight(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.")
+    try:
+        weight = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.") from None
+    if not weight.is_finite() or not WEIGHT_MIN <= weight <= WEIGHT_MAX:
+        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.")
+    if weight != weight.quantize(Decimal("0.01")):
+        raise ValidationError(f"weight may have at most 2 decimals, not {value!r}.")
+    return weight.quantize(Decimal("0.01"))
+
+
+def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
+    """Check an evaluator's criteria; return them cleaned, plus notices for the user.
+
+    Each criterion is a dict with name, description, type, weight (and, for a
+    criterion Heify already knows, its id). Strict criteria have their weight
+    forced to 0, and a notice says so.
+    """
+    if isinstance(criteria, (str, bytes, dict)) or not isinstance(criteria, Iterable):
+        raise ValidationError({"criteria": f"criteria must be a list of criteria, not {type(criteria).__name__}."})
+    criteria = list(criteria)
+    problems: list[str] = []
+    notices: list[str] = []
+    if not CRITERIA_MIN <= len(criteria) <= CRITERIA_MAX:
+        problems.append(
+            f"An evaluator needs {CRITERIA_MIN} to {CRITERIA_MAX} criteria; it has {len(criteria)}."
+        )
+    cleaned: list[dict] = []
+    seen_names: dict[str, int] = {}
+    for number, criterion in enumerate(criteria, start=1):
+        if not isinstance(criterion, dict):
+            problems.append(f"Criterion {number} must be an object.")
+            continue
+        raw_name = criterion.get("name")
+        name = raw_name.strip() if isinstance(raw_name, str) else ""
+        label = f"Criterion {number} ({name!r})" if name else f"Criterion {number}"
+        if not name:
+            problems.append(f"{label}: name is required.")
+        elif len(name) > TAG_MAX_LENGTH:
+            problems.append(f"{label}: name must be at most {TAG_MAX_LENGTH} characters.")
+        elif name.casefold() in seen_names:
+            problems.append(
+                f"{label}: name is already used by criterion {seen_names[name.casefold()]}; "
+                "names must be unique within an evaluator."
+            )
+        else:
+            seen_names[name.casefold()] = number
+        try:
+            description = _text(criterion.get("description"), field="description")
+        except ValidationError as exc:
+            problems.append(f"{label}: {exc.messages[0]}")
+            description = ""
+        try:
+            kind = clean_criterion_type(criterion.get("type"))
+        except ValidationError as exc:
+            problems.append(f"{label}: {exc.messages[0]}")
+            kind = None
+        try:
+            raw_weight = criterion.get("weight")
+            weight = Decimal(0) if kind == STRICT and raw_weight in (None, "") else clean_weight(raw_weight)
+        except ValidationError as exc:
+            problems.append(f"{label}: {exc.messages[0]}")
+            weight = None
+        if kind == STRICT and weight:
+            notices.append(
+                f"{label} is strict, so its weight was set to 0 (it was {weight.normalize():f})."
+            )
+        if kind == STRICT:
+            weight = Decimal("0.00")
+        item = {"name": name, "description": description, "type": kind, "weight": weight}
+        if criterion.get("id"):
+            item["id"] = criterion["id"]
+        cleaned.append(item)
+    if not problems:
+        total = sum(c["weight"] for c in cleaned if c["type"] != STRICT)
+        if total != WEIGHT_TOTAL:
+            problems.append(
+                f"The weights of the non-strict criteria must sum to {WEIGHT_TOTAL}; "
+                f"they sum to {total.normalize():f}."
+            )
+    if problems:
+        raise ValidationError({"criteria": problems})
+    return cleaned, notices
+
+
+def clean_evaluator(data: dict, *, current_tag: str | None = None) -> tuple[dict, list[str]]:
+    """Check a whole evaluator. `current_tag` is the stored tag of an existing one:
+    Heify does not let a tag change after creation."""
+    errors: dict[str, list[str]] = {}
+    tag = _collect(errors, "tag", clean_tag, data.get("tag"))
+    if current_tag is not None and tag is not None and tag != current_tag:
+        errors.setdefault("tag", []).append(
+            f"The tag cannot be changed after creation (it is {current_tag!r})."
+        )
+    cleaned = {
+        "tag": tag,
+        "description": _collect(errors, "description", _text, data.get("description"), field="description"),
+        "language": _collect(errors, "language", clean_language, data.get("language"), field="language"),
+        "context": _collect(errors, "context", clean_json_value, data.get("context"), field="context"),
+    }
+    result = _collect(errors, "criteria", clean_criteria, data.get("criteria") or [])
+    _raise_if(errors)
+    cleaned["criteria"], notices = result
+    return cleaned, notices
+
+
+def criterion_points(kind: str, weight: Decimal | float, verdict: bool | int) -> float:
+    """What one criterion adds to the score (notes, section 4): boolean, its weight when passed;
+    scale, value / 5 x weight; strict, nothing (its fail only triggers the critical fail)."""
+    kind = clean_criterion_type(kind)
+    if kind == SCALE:
+        return verdict / SCALE_MAX * float(weight)
+    if kind == BOOLEAN and verdict is True:
+        return float(weight)
+    return 0.0
+
+
+def criterion_points_range(kind: str, weight: Decimal | float, *, passed: bool,
+                           value: int | None = None) -> tuple[float, float]:
+    """The least and most a criterion can have added, given Heify's result for it.
+
+    Heify's result of a scale criterion says only passed (value 3-5) or failed
+    (1-2), unless it carries the value: then the range is that one figure.
+    """
+    if clean_criterion_type(kind) != SCALE:
+        points = criterion_points(kind, weight, passed)
+        return points, points
+    if value is not None:
+        points = criterion_points(kind, weight, value)
+        return points, points
+    low, high = (SCALE_PASS_MARK, SCALE_MAX) if passed else (SCALE_MIN, SCALE_PASS_MARK - 1)
+    return criterion_points(kind, weight, low), criterion_points(kind, weight, high)
+
+
+def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict:
+    """Score one call (notes, section 4).
+
+    `criteria`: dicts with name, type, weight. `verdicts`: criterion name ->
+    True/False for boolean and strict criteria, 1-5 for scale criteria.
+    Returns Heify's evaluation object: score, critical_fail_triggered,
+    criteria_results [{name, passed}].
+    """
+    score = 0.0
+    critical = False
+    results = []
+    for criterion in criteria:
+        kind = clean_criterion_type(criterion["type"])
+        name = criterion["name"]
+        if name not in verdicts:
+            raise ValidationError(f"{name}: no verdict was given.")
+        verdict = verdicts[name]
+        if kind == SCALE:
+            if type(verdict) is not int or not SCALE_MIN <= verdict <= SCALE_MAX:
+                raise ValidationError(f"{name}: a scale value is a whole number from 1 to 5, not {verdict!r}.")
+            passed = verdict >= SCALE_PASS_MARK
+        else:
+            if not isinstance(verdict, bool):
+                raise ValidationError(f"{name}: a {kind} verdict is true or false, not {verdict!r}.")
+            passed = verdict
+            if kind == STRICT and not passed:
+                critical = True
+        score += criterion_points(kind, criterion["weight"], verdict)
+        results.append({"name": criterion["name"], "passed": passed})
+    return {"score": round(score, 2), "critical_fail_triggered": critical, "criteria_results": results}
+
+
+def clean_group(value: Any) -> str | None:
+    """A review group, or None for no group."""
+    if value is None or value == "":
+        return None
+    if value not in GROUPS:
+        raise ValidationError({"group": f"group must be one of {', '.join(GROUPS)} or null, not {value!r}."})
+    return value
+
+
+# Review transitions: action -> (groups it may start from, group it leads to).
+# None is "no group". Who may do what is decided in qa/reviews/queues.py.
+REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
+    "claim": (frozenset({None, Group.PENDING_REVIEW}), Group.UNDER_REVIEW),
+    "release": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
+    "archive": (frozenset({None, Group.PENDING_REVIEW, Group.UNDER_REVIEW}), Group.ARCHIVED),
+    "reopen": (frozenset({Group.ARCHIVED}), Group.PENDING_REVIEW),
+    "reassign": (frozenset({Group.UNDER_REVIEW}), Group.UNDER_REVIEW),
+    "expire": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
+}
+
+
+def group_label(group: str | None) -> str:
+    return group.replace("_", " ").lower() if group else "no group"
+
+
+def review_transition(action: str, from_group: str | None) -> str | None:
+    """The group `action` leads to from `from_group`; a ValidationError if it cannot start there."""
+    sources, target = REVIEW_TRANSITIONS[action]
+    if from_group not in sources:
+        allowed = " or ".join(sorted(group_label(g) for g in sources))
+        raise ValidationError(
+            f"Cannot {action} a call that is in {group_label(from_group)}; it must be in {allowed}.",
+            code="invalid_transition",
+        )
+    return target
+
+
+# --- configurations ----------------------------------------------------------------
+
+
+def clean_vocabulary(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError({"vocabulary": "Vocabulary must be a list of terms."})
+    terms = []
+    for number, term in enumerate(value, start=1):
+        if not isinstance(term, str) or not term.strip():
+            raise ValidationError({"vocabulary": f"Vocabulary term {number} must be non-empty text."})
+        if problem := text_problem(term):
+            raise ValidationError({"vocabulary": f"Vocabulary term {number} {problem}."})
+        terms.append(term.strip())
+    return terms
+
+
+def clean_extraction_fields(fields: Iterable[dict]) -> list[dict]:
+    if isinstance(fields, (str, bytes, dict)) or not isinstance(fields or [], Iterable):
+        raise ValidationError(
+            {"extraction_fields": f"extraction_fields must be a list of fields, not {type(fields).__name__}."}
+        )
+    fields = list(fields or [])
+    problems: list[str] = []
+    if len(fields) > EXTRACTION_FIELDS_MAX:
+        problems.append(
+            f"A configuration has at most {EXTRACTION_FIELDS_MAX} extraction fields; it has {len(fields)}."
+        )
+    cleaned, seen = [], set()
+    for number, field in enumerate(fields, start=1):
+        if not isinstance(field, dict):
+            problems.append(f"Extraction field {number} must be an object.")
+            continue
+        name = field.get("name").strip() if isinstance(field.get("name"), str) else ""
+        label = f"Extraction field {number} ({name!r})" if name else f"Extraction field {number}"
+        if not name:
+            problems.append(f"{label}: name is required.")
+        elif not EXTRACTION_FIELD_NAME.match(name) or len(name) > 64:
+            problems.append(
+                f"{label}: name must be an identifier (letters, digits and _, not starting "
+                "with a digit, at most 64 characters)."
+            )
+        elif name in seen:
+            problems.append(f"{label}: name is used twice; names must be unique.")
+        seen.add(name)
+        kind = field.get("type").strip().lower() if isinstance(field.get("type"), str) else None
+        if kind not in EXTRACTION_FIELD_TYPES:
+            problems.append(
+                f"{label}: type must be one of {', '.join(EXTRACTION_FIELD_TYPES)}, not {field.get('type')!r}."
+            )
+        description = field.get("description")
+        if not isinstance(description, str) or not description.strip():
+            problems.append(f"{label}: description is required.")
+            description = ""
+        elif problem := text_problem(description):
+            problems.append(f"{label}: description {problem}.")
+            description = ""
+        cleaned.append({"name": name, "type": kind, "description": description.strip()})
+    if problems:
+        raise ValidationError({"extraction_fields": problems})
+    return cleaned
+
+
+def clean_webhook_url(value: Any, *, field: str) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        if not isinstance(value, str):
+            raise ValidationError("not text")
+        _http_url(value)
+    except ValidationError:
+        raise ValidationError({field: f"{field} must be a valid http(s) URL, not {value!r}."}) from None
+    return value
+
+
+def clean_configuration(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    summary = data.get("summary", False)
+    if not isinstance(summary, bool):
+        errors["summary"] = [f"summary must be true or false, not {summary!r}."]
+    cleaned = {
+        "tag": _collect(errors, "tag", clean_tag, data.get("tag")),
+        "vocabulary": _collect(errors, "vocabulary", clean_vocabulary, data.get("vocabulary")),
+        "summary": summary,
+        "summary_language": _collect(
+            errors, "summary_language", clean_language, data.get("summary_language"), field="summary_language"
+        ),
+        "analytics_language": _collect(
+            errors, "analytics_language", clean_language, data.get("analytics_language"),
+            field="analytics_language",
+        ),
+        "webhook_success_url": _collect(
+            errors, "webhook_success_url", clean_webhook_url, data.get("webhook_success_url"),
+            field="webhook_success_url",
+        ),
+        "webhook_error_url": _collect(
+            errors, "webhook_error_url", clean_webhook_url, data.get("webhook_error_url"),
+            field="webhook_error_url",
+        ),
+        "extraction_fields": _collect(
+            errors, "extraction_fields", clean_extraction_fields, data.get("extraction_fields") or []
+        ),
+    }
+    _raise_if(errors)
+    return cleaned
+
+
+# --- participants ------------------------------------------------------------------
+
+
+def clean_metadata(value: Any) -> dict:
+    """Participant metadata is a JSON object, replaced whole on every update."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        kind = {list: "a list", str: "text", bool: "true/false"}.get(type(value), f"a {type(value).__name__}")
+        raise ValidationError({"metadata": f"Metadata must be a JSON object ({{...}}), not {kind}."})
+    return clean_json_value(value, field="metadata")
+
+
+def clean_participant(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned = {
+        "tag": _collect(errors, "tag", clean_tag, data.get("tag")),
+        "metadata": _collect(errors, "metadata", clean_metadata, data.get("metadata")),
+    }
+    _raise_if(errors)
+    return cleaned
+
+
+# --- review notes and reasons ------------------------------------------------------
+
+REVIEW_TEXT_MAX_LENGTH = 5000
+
+
+def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
+    """A review note, a verdict's reason, a move's note or a calibration note (`what`, in messages; `field` by default):
+    text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
+    text, what = _text(value, field=field, max_length=None), what or field
+    if required and not text:
+        raise ValidationError({field: f"The {what} cannot be empty."})
+    if len(text) > REVIEW_TEXT_MAX_LENGTH:
+        raise ValidationError(
+            {field: f"The {what} is too long: {len(text)} characters, at most {REVIEW_TEXT_MAX_LENGTH} characters."}
+        )
+    return clean_json_value(text, field=field)

@@ -1,0 +1,296 @@
+"""Admin for the review queues: the reviewer's daily screen and the review page.
+
+The queue list and the review page are the transcription screens
+(qa/reviews/admin/transcriptions.py) with the review's own columns, filters, buttons
+and forms on top. Every button posts to one view that calls qa.reviews.queues; the
+rules of what may move where live there and in qa.mirror.rules, and the page shows
+the buttons and forms qa.reviews.queues.allowed_steps allows, nothing it restates.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+
+from qa.mirror import rules
+from qa.mirror.models import Transcription
+from qa.mirror.rules import Group, Status
+from qa.reviews import calibration, queues
+from qa.reviews.admin.transcriptions import TranscriptionAdmin, format_score
+from qa.reviews.models import ReviewItem
+
+DEFAULT_QUEUE = Group.PENDING_REVIEW
+NO_GROUP = "none"
+SCORE_BANDS = [("0-20", 0, 20), ("21-40", 20, 40), ("41-60", 40, 60), ("61-80", 60, 80), ("81-100", 80, 100)]
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(g, rules.group_label(g).capitalize()) for g in rules.GROUPS] + [(NO_GROUP, "No group")]
+
+    def value(self):
+        return super().value() or DEFAULT_QUEUE
+
+    def queryset(self, request, queryset):
+        return queryset.filter(queues.in_group(None if self.value() == NO_GROUP else self.value()))
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = "reviewer"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("1", "My reviews")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(assigned_to=request.user) if self.value() == "1" else queryset
+
+
+class ScoreFilter(admin.SimpleListFilter):
+    title = "score"
+    parameter_name = "score"
+
+    def lookups(self, request, model_admin):
+        return [(label, label) for label, _, _ in SCORE_BANDS] + [("none", "No score")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(score__isnull=True)
+        for label, low, high in SCORE_BANDS:
+            if self.value() == label:  # a score belongs to the first band it does not exceed
+                return queryset.filter(score__lte=high, **({"score__gt": low} if low else {"score__gte": 0}))
+        return queryset
+
+
+class ReassignForm(forms.Form):
+    """Only the user is parsed here; the reason and whether the user reviews are qa.reviews.queues' to judge."""
+
+    to_user = forms.ModelChoiceField(
+        get_user_model().objects.filter(is_active=True),
+        error_messages={"required": "Choose a reviewer to reassign the call to.",
+                        "invalid_choice": "Choose a reviewer from the list to reassign the call to."},
+    )
+
+
+def age(moment) -> str:
+    if moment is None:
+        return ""
+    seconds = max(0, (timezone.now() - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return "just now"
+
+
+@admin.register(ReviewItem)
+class ReviewQueueAdmin(TranscriptionAdmin):
+    change_form_template = "admin/qa/reviewitem/change_form.html"
+    list_display = [
+        "name_display", "score_display", "participant_display", "evaluator_display", "queue_age",
+        "reviewer_display", "date_display",
+    ]
+    list_filter = [
+        QueueFilter, MineFilter, "critical_fail_triggered", ScoreFilter, "evaluator", "participant",
+        ("occurred_at", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["configuration", "evaluator", "participant", "assigned_to"]
+    ordering = ["-critical_fail_triggered", "occurred_at", "id"]  # most urgent first
+
+    detail_title = "Review a call"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(gone_at__isnull=True)
+
+    def changelist_view(self, request, extra_context=None):
+        queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+        if request.GET.get(MineFilter.parameter_name) == "1":
+            title = "My reviews"
+        elif queue == NO_GROUP:
+            title = "Calls in no queue"
+        elif queue in rules.GROUPS:
+            title = f"{rules.group_label(queue).capitalize()} queue"
+        else:
+            title = "Review queues"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="waiting", ordering="group_changed_at")
+    def queue_age(self, obj):
+        """How long the call has been in its queue."""
+        return age(obj.group_changed_at or obj.occurred_at)
+
+    @admin.display(description="reviewer", ordering="assigned_to__username")
+    def reviewer_display(self, obj):
+        return obj.assigned_to.get_username() if obj.assigned_to else self.get_empty_value_display()
+
+    # --- the review page -----------------------------------------------------------------------
+
+    def get_urls(self):
+        urls = super().get_urls()
+        review = [
+            path("<int:pk>/review/<str:step>/", self.admin_site.admin_view(self.review_step),
+                 name="qa_reviewitem_step"),
+        ]
+        return review + urls
+
+    def detail_context(self, request, obj: Transcription) -> dict:
+        context = super().detail_context(request, obj)
+        ai_hidden = bool(context["ai_hidden"])  # a rater scoring this call blind (qa.reviews.calibration)
+        steps = queues.allowed_steps(request.user, obj, ai_hidden=ai_hidden)
+        verdicts = {v.criterion_name: v for v in obj.criterion_verdicts.select_related("reviewer")}
+        blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.reviews.calibration)
+        if ai_hidden:  # nobody's verdict on the AI's either (and they may record none: qa.reviews.queues.step_refusal)
+            verdicts = {}
+        for row in context["criteria_rows"]:
+            row["verdict"] = verdicts.get(row["name"])
+            row["verdict_label"] = verdict_label(row["verdict"])
+        verdict_refusal = queues.step_refusal(request.user, queues.Step.VERDICT, obj, ai_hidden=ai_hidden)
+        recent = []
+        if obj.participant_id:
+            recent = list(
+                Transcription.objects.filter(participant_id=obj.participant_id, status=Status.COMPLETED,
+                                             score__isnull=False)
+                .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values("pk", "occurred_at", "score",
+                                                                    "critical_fail_triggered")[:10]
+            )
+        context.update({
+            "review": {
+                "group": obj.group,
+                "group_label": rules.group_label(obj.group),
+                "assigned_to": obj.assigned_to,
+                "queue_age": age(obj.group_changed_at or obj.occurred_at),
+                "steps": steps,
+                "has_verdicts": bool(verdicts),
+                "verdict_refusal": " ".join(getattr(verdict_refusal, "messages", None) or [str(verdict_refusal)])
+                if verdict_refusal else "",
+                "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
+                "reviewers": list(
+                    get_user_model().objects.filter(
+                        Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
+                        | Q(user_permissions__codename="review_transcription"), is_active=True,
+                    ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
+                ) if queues.Step.REASSIGN in steps else [],
+            },
+            "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
+            "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
+        })
+        return context
+
+    DONE = {"claim": "You are reviewing this call.", "release": "Released back to the queue.", "archive": "Archived.",
+            "reopen": "Reopened.", "reassign": "Reassigned.", "note": "Note saved.", "verdict": "Verdict saved."}
+
+    def review_step(self, request, pk: int, step: str):
+        """One button or form of the review page: call qa.reviews.queues, say what happened, go back.
+
+        Whether the user's role allows the step is asked before the call is
+        looked up: without it, the answer is 403 whether the call exists or not.
+        A request that accepts JSON (the page's script saving a verdict) gets
+        {"ok", "message", "verdict"} instead of a redirect, so the reader keeps
+        their place; without the script, the redirect goes back to the row.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if step not in self.DONE:
+            return HttpResponseNotAllowed(list(self.DONE))
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        user, post = request.user, request.POST
+        criterion = post.get("criterion", "")
+        try:
+            queues.require_step(user, step)
+        except PermissionDenied as refusal:
+            if wants_json:
+                return JsonResponse({"ok": False, "message": self._refusal_text(step, criterion, refusal)},
+                                    status=403)
+            raise  # Django's 403
+        call = get_object_or_404(self.get_queryset(request), pk=pk)
+        note = post.get("note", "")
+
+        def reassign():
+            form = ReassignForm(post)
+            if not form.is_valid():
+                raise ValidationError(form.errors["to_user"])
+            return queues.transcription_reassign(transcription_id=call.pk, acting_user=user,
+                                                 reason=post.get("reason", ""), to_user=form.cleaned_data["to_user"])
+
+        actions = {
+            "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
+            "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
+            "archive": lambda: queues.transcription_archive(transcription_id=call.pk, acting_user=user, note=note),
+            "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
+            "reassign": reassign,
+            "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
+            "verdict": lambda: queues.criterion_verdict_record(
+                transcription_id=call.pk, reviewer=user, criterion_name=criterion,
+                agrees=post.get("agrees") == "yes", reason=post.get("reason", ""),
+            ),
+        }
+        change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
+        try:
+            result = actions[step]()
+        except (ValidationError, PermissionDenied) as refusal:
+            text = self._refusal_text(step, criterion, refusal)
+            if wants_json:
+                return JsonResponse({"ok": False, "message": text},
+                                    status=403 if isinstance(refusal, PermissionDenied) else 400)
+            self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        if step == "verdict":
+            label = verdict_label(result)
+            text = f"{criterion}: saved — {label}."
+            if wants_json:
+                return JsonResponse({"ok": True, "message": text, "verdict": {
+                    "criterion": criterion, "agrees": result.agrees, "reason": result.reason, "label": label}})
+            self.message_user(request, text)
+            return HttpResponseRedirect(f"{change_url}#{criterion_anchor(call, criterion)}")
+        if wants_json:
+            return JsonResponse({"ok": True, "message": self.DONE[step]})
+        self.message_user(request, self.DONE[step])
+        if step in ("archive", "release"):
+            return HttpResponseRedirect(reverse("admin:qa_reviewitem_changelist"))
+        return HttpResponseRedirect(change_url)
+
+    @staticmethod
+    def _refusal_text(step: str, criterion: str, refusal: Exception) -> str:
+        text = " ".join(getattr(refusal, "messages", None) or [str(refusal)])
+        return f"{criterion}: not saved — {text}" if step == "verdict" else text
+
+
+def verdict_label(verdict) -> str:
+    """A saved verdict as the page shows it: Agrees / Disagrees: why — who."""
+    if verdict is None:
+        return ""
+    said = "Agrees" if verdict.agrees else "Disagrees" + (f": {verdict.reason}" if verdict.reason else "")
+    who = verdict.reviewer.get_username() if verdict.reviewer else "a former user"
+    return f"{said} — {who}" + (" (QA manager)" if verdict.as_manager else "")
+
+
+def criterion_anchor(call: Transcription, name: str) -> str:
+    """The id of a criterion's row on the page (rows follow Heify's results, in order)."""
+    names = list(call.criterion_results.values_list("name", flat=True))
+    return f"qa-criterion-{names.index(name) + 1}" if name in names else "qa-evaluation-heading"
+
+
+def queue_link(group: str | None) -> str:
+    url = reverse("admin:qa_reviewitem_changelist")
+    return f"{url}?queue={group or NO_GROUP}"
+

@@ -1,0 +1,583 @@
+"""Admin for transcriptions: a read-only window on the calls Heify processed.
+
+Calls come only from Heify, through syncer.mirror; nobody adds, edits or
+deletes one here. The changelist is declarations; the detail page is a
+template (templates/admin/qa/transcription/change_form.html) fed by
+`render_change_form`, which reads the call and its evaluator's criteria in a
+fixed, small number of queries.
+
+Relations point at Heify ids with no database constraint, so a call's
+evaluator or participant may be missing here (deleted in Heify, or not synced
+yet): every screen joins them (a missing one comes back as None) and shows the
+dangling id instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
+from django.db.models import BooleanField, Func, Model, Q
+from django.db.models.expressions import RawSQL
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
+
+from qa.mirror import revisions, rules, services
+from qa.mirror.admin.base import GoneAwareAdmin, GoneFilter
+from qa.mirror.admin.paging import capped_paginator
+from qa.mirror.models import (
+    CALL_SEARCH_TABLE,
+    CRITERION_TYPE_CHOICES,
+    GROUP_CHOICES,
+    Configuration,
+    Evaluator,
+    Participant,
+    Transcription,
+)
+from qa.mirror.rules import Group, Status
+from qa.reviews import blinding, queues
+from qa.reviews.admin.exports import CallListExportMixin
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="The call's audio or video file.")
+    configuration = forms.ModelChoiceField(
+        Configuration.objects.filter(heify_id__isnull=False, gone_at__isnull=True),
+        help_text="How Heify processes it (language, vocabulary, extraction fields).",
+    )
+    evaluator = forms.ModelChoiceField(
+        Evaluator.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
+        help_text="The scorecard to evaluate it with (optional).",
+    )
+    participant = forms.ModelChoiceField(
+        Participant.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
+        help_text="The agent on the call (optional).",
+    )
+    name = forms.CharField(max_length=500, required=False, help_text="Defaults to the file name.")
+
+
+NO_GROUP = "none"
+# What a rater who has not submitted their calibration answers on a call is shown instead of the AI's verdicts.
+AI_HIDDEN = "Hidden until you submit your calibration answers on this call."
+AI_HIDDEN_ROW = {"passed": None, "value": None, "points_range": None, "points": ""}
+AI_FACTS = ("Score", "Critical fail")
+CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
+MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
+
+# Heify labels speakers SPEAKER_00, SPEAKER_01... and does not say who is who.
+# We assume the first voice heard is the agent's (calls open with the agent's
+# greeting); the labels Heify gave are shown on every turn, so a wrong guess
+# only swaps the colours.
+AGENT, CUSTOMER, OTHER = "agent", "customer", "other"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as m:ss (185.4 -> 3:05); minutes are not folded into hours."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def format_score(score: float | None) -> str:
+    return "" if score is None else f"{round(score, 1):g}"
+
+
+VOID_SCORE_HINT = "A critical criterion failed: the call fails whatever its score, so the score does not count."
+
+
+def score_with_critical(score: float | None, critical: bool) -> str:
+    """The score as a person must read it: struck through, with the reason, when a critical fail voids it."""
+    if not critical:
+        return format_score(score)
+    if score is None:
+        return CRITICAL_BADGE
+    return format_html('<span class="qa-void-score" title="{}"><s>{}</s> {}</span>', VOID_SCORE_HINT,
+                       format_score(score), CRITICAL_BADGE)
+
+
+def format_points(low: float, high: float) -> str:
+    return format_score(low) if round(low, 1) == round(high, 1) else f"{format_score(low)}–{format_score(high)}"
+
+
+def format_weight(weight: Decimal | None) -> str:
+    return "" if weight is None else format(weight.normalize(), "f")
+
+
+def format_datetime(value) -> str:
+    return "" if value is None else formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def short_datetime(value) -> str:
+    """A local date for a list: "1 Dec 17:35" this year, "12 Nov 2025" before; the whole one on hover."""
+    local = timezone.localtime(value)
+    short = "j M H:i" if local.year == timezone.localtime().year else "j M Y"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
+                       formats.date_format(local, "Y-m-d H:i"), formats.date_format(local, short))
+
+
+def cut(text: str, css: str = "qa-cut") -> str:
+    """A name cut to its column's width (by CSS), whole on hover."""
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, text)
+
+
+def status_badge(obj: Transcription) -> str:
+    return format_html(
+        '<span class="qa-badge qa-status-{}">{}</span>', obj.status.lower(), obj.get_status_display()
+    )
+
+
+def format_field_value(value: Any) -> str:
+    """An extracted value as a person reads it: lists joined, booleans as Yes/No."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list) and all(not isinstance(item, (list, dict)) for item in value):
+        return ", ".join(format_field_value(item) for item in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def speaker_turns(segments: list) -> list[dict]:
+    """Heify's segments as turns, each with its speaker's label and role."""
+    roles: dict[str, str] = {}
+    turns = []
+    for segment in segments:
+        if not isinstance(segment, dict):
+            continue
+        speaker = str(segment.get("speaker") or "Unknown speaker")
+        if speaker not in roles:
+            roles[speaker] = (AGENT, CUSTOMER)[len(roles)] if len(roles) < 2 else OTHER
+        turns.append({"speaker": speaker, "role": roles[speaker], "text": segment.get("text") or ""})
+    return turns
+
+
+def call_search(search_term: str) -> Q:
+    """What the list's search box finds: calls where every word of `search_term` (a quoted phrase is one word)
+    is in the call's name or configuration tag, or in its participant's or evaluator's name, or is the whole
+    Heify id of the call, its participant or its evaluator.
+
+    Each condition is one an index serves (a trigram index on the names: pg_trgm on PostgreSQL, FTS5's on
+    SQLite; the Heify id columns' B-trees): the agents and evaluators a word names are looked up first, in
+    their own small tables, so the call table is searched by their ids rather than joined and scanned.
+    """
+    words = [unescape_string_literal(w) if w[:1] in ('"', "'") and w[0] == w[-1] else w
+             for w in smart_split(search_term)]
+    sqlite = connections[Transcription.objects.db].vendor == "sqlite"
+    leading = _rarest_text(words) if sqlite else None
+    found = Q()
+    for word in words:
+        participants = list(Participant.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
+        evaluators = list(Evaluator.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
+        found &= (
+            _text_search(word, leads=leading in (None, word))
+            | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
+            | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
+        )
+    if sqlite and found:
+        # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
+        # term by its own index), then the walk only looks them up in that set. Compiled on its own, so that the
+        # table's name in a word's EXISTS (below) is this query's table.
+        sql, params = Transcription.objects.filter(found).order_by().values("pk").query.sql_with_params()
+        return Q(pk__in=RawSQL(sql, params))
+    return found
+
+
+def _fts_phrase(word: str) -> str:
+    """An FTS5 phrase (its trigram index, migration 0006): it matches wherever its trigrams follow one another,
+    as a substring does."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _rarest_text(words: list[str]) -> str | None:
+    """SQLite, two words or more that FTS5 can search: the one whose text matches fewest calls (counted up to
+    1,000, one query). Its matches lead; every other word's text is then tested on those calls only, instead of
+    each word's matches being read whole ("Call 999999": every call matches "Call"; 266 against 23 ms at
+    100,000 calls)."""
+    searchable = [w for w in dict.fromkeys(words) if len(w) >= 3]
+    if len(searchable) < 2:
+        return None
+    count = f"(SELECT count(*) FROM (SELECT 1 FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s LIMIT 1000))"
+    with connections[Transcription.objects.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([count] * len(searchable)), [_fts_phrase(w) for w in searchable])
+        counts = cursor.fetchone()
+    return searchable[counts.index(min(counts))]
+
+
+def _text_search(word: str, *, leads: bool = True) -> Q:
+    """Calls whose name or configuration tag contains `word`, any case. On SQLite, a word that `leads` gives
+    the set of its matches; another is tested call by call (an EXISTS on the index, for the call's rowid); a
+    word shorter than a trigram is read from the table, as on PostgreSQL."""
+    if connections[Transcription.objects.db].vendor == "sqlite" and len(word) >= 3:
+        phrase = _fts_phrase(word)
+        if leads:
+            return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
+                                   [phrase]))
+        table = Transcription._meta.db_table
+        return Q(RawSQL(f'EXISTS (SELECT 1 FROM {CALL_SEARCH_TABLE} AS s WHERE s.rowid = "{table}"."id" '
+                        f"AND s.{CALL_SEARCH_TABLE} MATCH %s)", [phrase], output_field=BooleanField()))
+    return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
+
+
+class Unlikely(Func):
+    """SQLite's planner hint that a condition is rarely true (https://sqlite.org/lang_corefunc.html#unlikely)."""
+
+    function = "unlikely"
+    output_field = BooleanField()
+
+
+class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
+    """Django's related-object filter, with "No evaluator" instead of "-" for the empty choice."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.empty_value_display = f"No {self.title}"
+
+    def queryset(self, request, queryset):
+        found = super().queryset(request, queryset)
+        if self.used_parameters.get(self.lookup_kwarg_isnull) == [True] and \
+                connections[queryset.db].vendor == "sqlite":
+            # SQLite's statistics hold rows per value, not how many are NULL: it takes "no evaluator" to match a
+            # quarter of the calls and walks the list's date index, reading every call when none matches (307
+            # against 0.7 ms at 100,000 calls). Told it is rare, it reads the few through the evaluator's index.
+            found = found.filter(Unlikely(Q(**{f"{self.field_path}__isnull": True})))
+        return found
+
+
+class GroupFilter(admin.SimpleListFilter):
+    """The review groups, plus the calls in no group (Heify's null)."""
+
+    title = "group"
+    parameter_name = "group"
+
+    def lookups(self, request, model_admin):
+        return [*GROUP_CHOICES, (NO_GROUP, "No group")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == NO_GROUP:
+            return queryset.filter(group__isnull=True)
+        if value in rules.GROUPS:
+            return queryset.filter(group=value)
+        return queryset
+
+
+@admin.register(Transcription)
+class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
+    # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
+    # names are cut with the whole name on hover, dates are short (the whole one on hover).
+    list_display = [
+        "name_display", "result_display", "group_display", "participant_display", "evaluator_display",
+        "duration_display", "date_display",
+    ]
+    list_display_links = ["name_display"]
+    list_filter = [
+        "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
+        "critical_fail_triggered", "occurred_at", GoneFilter,
+    ]
+    # Searched by get_search_results (call_search), not by Django's join of every field.
+    search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
+    search_help_text = "A call's name, its configuration, agent or evaluator name (part of it), or a whole Heify id."
+    list_select_related = ["configuration", "evaluator", "participant"]
+    list_per_page = 50
+    # Counting a big table on every page, facet counts and date_hierarchy's
+    # date queries are each a full scan: none of them here. The count of a
+    # page stops at a cap (qa/mirror/admin/paging.py).
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+    actions = ["move_to_pending", "move_to_archived", "move_to_no_group"]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return capped_paginator(request, queryset, per_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Every list of calls (and its export) leaves out those its reader is calibrating blind
+        # (qa.reviews.calibration).
+        queryset = blinding.without_blind_calls(queryset, request.user)
+        return queryset.filter(call_search(search_term)), False
+
+    class Media:
+        css = {"all": ["qa/transcription.css"]}
+
+    # Titles a QA person would use (Django's own read "Select transcription to view"); the lists
+    # and the call's page leave out the navigation sidebar, so that they fit a 1280 px screen.
+    list_title = "All calls"
+    detail_title = "Call"
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {
+            "title": self.list_title, "is_nav_sidebar_enabled": False, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(request, object_id, form_url, {
+            "title": self.detail_title, "is_nav_sidebar_enabled": False, **(extra_context or {})})
+
+    def get_queryset(self, request):
+        # The detail page shows the evaluator and participant too: join them
+        # there as well, so no screen fetches a related object on its own.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    # --- read-only: Heify is the source of every call ---------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding a transcription means uploading a call to Heify (qa.add_transcription);
+        the call itself is never edited here."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                call = services.transcription_upload(**form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, f"“{call}” was sent to Heify; it is {call.get_status_display()}.")
+                return HttpResponseRedirect(reverse("admin:qa_transcription_change", args=[call.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload a call to Heify",
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/qa/transcription/upload.html", context)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- bulk moves between queues (those qa.reviews.queues lets move calls) -------------------------
+
+    def has_manage_permission(self, request):
+        return queues.step_refusal(request.user, queues.Step.MOVE) is None
+
+    def _bulk_move(self, request, queryset, group):
+        try:
+            moved = queues.transcriptions_move(
+                ids=list(queryset.values_list("pk", flat=True)), group=group, acting_user=request.user,
+                note="bulk move from a list of calls",
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            return
+        self.message_user(request, f"{moved} call(s) moved to {rules.group_label(group)}.")
+
+    @admin.action(description="Move to the pending-review queue", permissions=["manage"])
+    def move_to_pending(self, request, queryset):
+        self._bulk_move(request, queryset, Group.PENDING_REVIEW)
+
+    @admin.action(description="Archive", permissions=["manage"])
+    def move_to_archived(self, request, queryset):
+        self._bulk_move(request, queryset, Group.ARCHIVED)
+
+    @admin.action(description="Take out of every queue (no group)", permissions=["manage"])
+    def move_to_no_group(self, request, queryset):
+        self._bulk_move(request, queryset, None)
+
+    # --- changelist columns ------------------------------------------------------------
+
+    @admin.display(description="call", ordering="name")
+    def name_display(self, obj):
+        return cut(obj.name or obj.heify_id or str(obj), "qa-cut-name")
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj)
+
+    @admin.display(description="score", ordering="score")
+    def result_display(self, obj):
+        """The score of a completed call; the status of one Heify has not completed (it has no score)."""
+        if obj.status != Status.COMPLETED:
+            return status_badge(obj)
+        return self.score_display(obj)
+
+    @admin.display(description="group", ordering="group")
+    def group_display(self, obj):
+        return rules.group_label(obj.group).capitalize() if obj.group else self.get_empty_value_display()
+
+    @admin.display(description="participant", ordering="participant__tag")
+    def participant_display(self, obj):
+        label = self._related_label(obj.participant, obj.participant_id)
+        return cut(label) if obj.participant is not None else label
+
+    @admin.display(description="evaluator", ordering="evaluator__tag")
+    def evaluator_display(self, obj):
+        label = self._related_label(obj.evaluator, obj.evaluator_id)
+        return cut(label) if obj.evaluator is not None else label
+
+    @admin.display(description="score", ordering="score")
+    def score_display(self, obj):
+        return score_with_critical(obj.score, obj.critical_fail_triggered) or self.get_empty_value_display()
+
+    @admin.display(description="critical fail", ordering="critical_fail_triggered")
+    def critical_fail_display(self, obj):
+        # A badge on the calls that failed, not Django's icons: its green tick
+        # would read as "good" on exactly the calls that need attention.
+        return CRITICAL_BADGE if obj.critical_fail_triggered else ""
+
+    @admin.display(description="duration", ordering="duration")
+    def duration_display(self, obj):
+        return format_duration(obj.duration) or self.get_empty_value_display()
+
+    @admin.display(description="date", ordering="occurred_at")
+    def date_display(self, obj):
+        if obj.occurred_at is None:
+            return self.get_empty_value_display()
+        return short_datetime(obj.occurred_at)
+
+    def _related_label(self, related: Model | None, heify_id: str | None, *, short: bool = True):
+        """The related object's name, or its dangling Heify id when it is not here."""
+        if related is not None:
+            return str(related)
+        if heify_id:
+            return format_html(
+                '<span class="qa-missing" title="{}: {}">missing · {}</span>',
+                MISSING_HINT, heify_id, f"{heify_id[:8]}…" if short else heify_id,
+            )
+        return self.get_empty_value_display()
+
+    # --- the detail page ----------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self.detail_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def detail_context(self, request, obj: Transcription) -> dict:
+        """What the detail template shows; two queries beyond the call itself (the calls calibration hides from
+        the reader, the criteria)."""
+        blind = blinding.blind_call_ids(request.user)  # hides_ai_from, for this call and the ones it lists
+        ai_hidden = obj.pk in blind
+        criteria_rows = self._criteria_rows(obj)
+        if ai_hidden:
+            criteria_rows = [{**row, **AI_HIDDEN_ROW} for row in criteria_rows]
+        return {
+            "ai_hidden": AI_HIDDEN if ai_hidden else "",
+            "blind_call_ids": blind,
+            "facts": [(label, AI_HIDDEN if ai_hidden and label in AI_FACTS else value)
+                      for label, value in self._facts(obj)],
+            "turns": speaker_turns(obj.segments or []),
+            "extracted_fields": [
+                {"name": str(field.get("name") or ""), "value": format_field_value(field.get("value"))}
+                for field in obj.fields or []
+                if isinstance(field, dict)
+            ],
+            "criteria_rows": criteria_rows,
+            "points_total": self._points_total(obj, criteria_rows),
+            "review_url": "" if obj.gone_at else  # history: no review page, no step
+            reverse("admin:qa_reviewitem_change", args=[obj.pk], current_app=self.admin_site.name),
+            "transcription_url": reverse("admin:qa_transcription_change", args=[obj.pk],
+                                         current_app=self.admin_site.name),
+            "error_json": json.dumps(obj.error, indent=2, ensure_ascii=False) if obj.error else "",
+            "error_message": obj.error.get("message", "") if isinstance(obj.error, dict) else "",
+            "error_code": obj.error.get("code", "") if isinstance(obj.error, dict) else "",
+        }
+
+    def _facts(self, obj: Transcription) -> list[tuple[str, str]]:
+        critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
+        if obj.awaits_heify:
+            sync_state = obj.get_sync_state_display().capitalize() + (f" ({obj.sync_error})" if obj.sync_error else "")
+        elif obj.gone_at:
+            sync_state = f"Deleted in Heify ({format_datetime(obj.gone_at)}): kept as history, counted nowhere"
+        elif obj.sync_error:
+            sync_state = f"Sync error: {obj.sync_error}"
+        elif obj.synced_at:
+            sync_state = f"In sync (last written {format_datetime(obj.synced_at)})"
+        else:
+            sync_state = "Never synced"
+        facts = [
+            ("Status", status_badge(obj)),
+            ("Group", obj.get_group_display() if obj.group else "No group"),
+            ("Score", format_html("{} <span class=\"qa-quiet\">— does not count: a critical criterion failed</span>",
+                                  format_score(obj.score))
+             if obj.critical_fail_triggered and obj.score is not None else format_score(obj.score)),
+            ("Critical fail", critical),
+            ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
+            ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
+            ("Evaluator revision", revisions.call_revision_label(obj)),
+            ("Configuration", obj.configuration_tag),
+            ("Duration", format_duration(obj.duration)),
+            ("Language", obj.language),
+            ("Speakers", "" if obj.num_speakers is None else str(obj.num_speakers)),
+            ("Date", format_datetime(obj.occurred_at)),
+            ("Processing started", format_datetime(obj.processing_started_at)),
+            ("Completed", format_datetime(obj.completed_at)),
+            ("Heify ID", format_html("<code>{}</code>", obj.heify_id) if obj.heify_id else ""),
+            ("Sync", f"{sync_state} · version {obj.version}"),
+        ]
+        return [(label, value if value != "" else self.get_empty_value_display()) for label, value in facts]
+
+    def _related_link(self, related: Model | None, heify_id: str | None, model: type[Model]):
+        if related is None:
+            return self._related_label(related, heify_id, short=False)
+        if not self.admin_site.is_registered(model):
+            return str(related)
+        try:
+            url = reverse(
+                f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+                args=[related.pk], current_app=self.admin_site.name,
+            )
+        except NoReverseMatch:
+            return str(related)
+        return format_html('<a href="{}">{}</a>', url, related)
+
+    def _criteria_rows(self, obj: Transcription) -> list[dict]:
+        """Each result Heify gave, with the type and weight its criterion had in the evaluator's revision that
+        scored the call (pinned on the result, qa.mirror.criterion_results: its weights give the points, whatever
+        the evaluator's criteria are now) and that revision's description of it; one query.
+
+        A result whose criterion is not in that revision (renamed, or the
+        evaluator is missing) still shows, without type, weight or description.
+        """
+        results = revisions.scored_results(obj)
+        if results:
+            obj.evaluator_revision = results[0].revision  # what the page's label says
+        types = dict(CRITERION_TYPE_CHOICES)
+        rows = []
+        for result in results:
+            kind, known = result.type, bool(result.type)
+            scale = kind == rules.SCALE
+            value = result.value if scale else None
+            points = None
+            if known and result.passed is not None:
+                points = rules.criterion_points_range(kind, result.weight, passed=result.passed, value=value)
+            rows.append({
+                "name": result.name,
+                "passed": result.passed,
+                "value": value,
+                "scale": scale,
+                "known": known,
+                "type": types.get(kind, "") if known else "",
+                "strict": kind == rules.STRICT,
+                "weight": format_weight(result.weight),
+                "description": result.description,
+                "points_range": points,
+                "points": format_points(*points) if points else "",
+            })
+        return rows
+
+    @staticmethod
+    def _points_total(obj: Transcription, rows: list[dict]) -> dict | None:
+        """The sum of the criteria's points beside Heify's score, so a reader can check it by hand."""
+        if not rows or obj.score is None or any(row["points_range"] is None for row in rows):
+            return None
+        low = sum(row["points_range"][0] for row in rows)
+        high = sum(row["points_range"][1] for row in rows)
+        return {"points": format_points(low, high), "exact": round(low, 1) == round(high, 1),
+                "score": format_score(obj.score), "critical": obj.critical_fail_triggered,
+                "void_hint": VOID_SCORE_HINT}

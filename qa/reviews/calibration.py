@@ -1,0 +1,250 @@
+"""Calibration sessions: several reviewers score the same calls blind, then see where they differ.
+
+A QA manager picks a few scored calls, two or more reviewers and optionally an
+expert. Each rater answers pass/fail for every criterion of every call (the
+criteria the AI evaluated on it) without seeing the AI's verdicts, the
+expert's or anyone else's: `rater_sheet` is all a rater is shown until they
+submit, `session_results` is refused to them until then, and every other door
+to a session's calls asks one rule (qa.reviews.blinding) before it shows what the
+AI said: the call's pages and the API's call (`blind_call_ids`,
+`hides_ai_from`), every call list and its export (`without_blind_calls`), a
+participant's report and dashboard, its calls and its figures alike
+(`blind_heify_ids`, left out of the report), the team overview
+(`blind_participants`), Heify's own report of them (refused), recording a
+verdict on the AI's (qa.reviews.queues.step_refusal), a critical fail's alert, sent
+(`blind_raters`) or listed (`blind_calls`). Submitting makes
+their answers final. The results: per criterion, every rater's answer with the
+AI as one more rater, the spread, Fleiss' kappa across the reviewers who
+submitted (qa.reviews.agreement.fleiss_kappa), each reviewer's agreement with the
+expert, and the criteria to discuss first (lowest agreement first). A manager
+closes the session; the answers are kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
+
+from qa.mirror import criterion_results, report_rules, rules
+from qa.mirror.models import Criterion, Transcription
+from qa.reviews import queues
+from qa.reviews.agreement import fleiss_kappa
+from qa.reviews.models import CalibrationAnswer, CalibrationSession, CalibrationSubmission, ReviewEvent
+
+AI = "AI"
+
+
+def call_criteria(call: Transcription) -> list[str]:
+    """The criteria a call is scored on here: those the AI gave a result for, in Heify's order (read from the
+    call's typed results: prefetch `criterion_results` where many calls are read)."""
+    return criterion_results.call_result_names(call.criterion_results.all())
+
+
+def _ai_verdicts(call: Transcription) -> dict[str, bool]:
+    return criterion_results.call_ai_verdicts(call.criterion_results.all())
+
+
+# --- setting up and closing (managers) ---------------------------------------------------------------------
+
+
+def clean_session(*, calls, reviewers, expert=None) -> None:
+    """The rules of a session; a ValidationError naming each problem by field."""
+    errors = {}
+    calls, reviewers = list(calls), list(reviewers)
+    prefetch_related_objects(calls, "criterion_results")
+    if not calls:
+        errors["calls"] = "Pick at least one call."
+    elif unscored := [str(c) for c in calls if not call_criteria(c)]:
+        errors["calls"] = f"These calls have no criteria results to calibrate on: {', '.join(unscored)}."
+    if len(reviewers) < 2:
+        errors["reviewers"] = "Pick at least two reviewers: agreement needs more than one."
+    elif not_reviewers := [r.get_username() for r in reviewers if not r.has_perm(queues.REVIEW)]:
+        errors["reviewers"] = f"Not reviewers: {', '.join(not_reviewers)}."
+    if expert is not None and expert in reviewers:
+        errors["expert"] = "The expert is compared with the reviewers, so cannot be one of them."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_manager(user) -> None:
+    if not user.has_perm(queues.MANAGE):
+        raise PermissionDenied("Only QA managers run calibration sessions.")
+
+
+@transaction.atomic
+def calibration_session_create(*, name: str, calls, reviewers, expert=None, acting_user) -> CalibrationSession:
+    _require_manager(acting_user)
+    if not (name or "").strip():
+        raise ValidationError({"name": "Give the session a name."})
+    clean_session(calls=calls, reviewers=reviewers, expert=expert)
+    session = CalibrationSession.objects.create(name=name.strip(), created_by=acting_user, expert=expert)
+    session.calls.set(calls)
+    session.reviewers.set(reviewers)
+    return session
+
+
+def calibration_session_close(*, session: CalibrationSession, acting_user) -> CalibrationSession:
+    _require_manager(acting_user)
+    if session.closed_at is None:
+        session.closed_at = timezone.now()
+        session.save(update_fields=["closed_at"])
+    return session
+
+
+# --- answering (raters) -----------------------------------------------------------------------------------
+
+
+def is_rater(session: CalibrationSession, user) -> bool:
+    return user.pk == session.expert_id or session.reviewers.filter(pk=user.pk).exists()
+
+
+def has_submitted(session: CalibrationSession, user) -> bool:
+    return session.submissions.filter(rater=user).exists()
+
+
+def visible_history(call: Transcription, *, ai_hidden: bool):
+    """The call's review history, without the reviewers' verdicts on the AI's when `ai_hidden` (hides_ai_from)."""
+    history = queues.history(call)
+    return history.exclude(action=ReviewEvent.Action.VERDICT) if ai_hidden else history
+
+
+def rater_sheet(session: CalibrationSession, rater) -> list[dict]:
+    """What a rater sees while answering: each call's conversation and criteria, and their OWN answers only."""
+    if not is_rater(session, rater):
+        raise PermissionDenied("You are not a rater of this session.")
+    own = {(a.transcription_id, a.criterion_name): a for a in session.answers.filter(rater=rater)}
+    descriptions = dict(Criterion.objects.filter(
+        evaluator__heify_id__in=session.calls.values("evaluator_id")).values_list("name", "description"))
+    return [
+        {"call": call, "criteria": [
+            {"name": name, "description": descriptions.get(name, ""),
+             "answer": own.get((call.pk, name)).passed if (call.pk, name) in own else None,
+             "note": own[(call.pk, name)].note if (call.pk, name) in own else ""}
+            for name in call_criteria(call)]}
+        for call in session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results")
+    ]
+
+
+@transaction.atomic
+def calibration_answers_save(*, session: CalibrationSession, rater, answers: dict, notes: dict | None = None,
+                             submit: bool = False) -> int:
+    """Keep a rater's answers ({(call pk, criterion): True/False}); `submit` makes them final, and needs all."""
+    session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
+    if not is_rater(session, rater):
+        raise PermissionDenied("You are not a rater of this session.")
+    if session.closed_at:
+        raise ValidationError("The session is closed; its answers are kept as they were.")
+    if has_submitted(session, rater):
+        raise ValidationError("You have submitted already: your answers are final.")
+    expected = {(call.pk, name) for call in session.calls.prefetch_related("criterion_results")
+                for name in call_criteria(call)}
+    unknown = set(answers) - expected
+    if unknown:
+        raise ValidationError("Some answers are for calls or criteria that are not in this session.")
+    # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.mirror.rules).
+    kept = {}
+    for (call_pk, name), passed in answers.items():
+        if not isinstance(passed, bool):
+            raise ValidationError(f"{name}: the answer is pass or fail.")
+        try:
+            kept[(call_pk, name)] = (passed, rules.clean_review_text((notes or {}).get((call_pk, name)),
+                                                                     field="note", what=f"note on {name}").strip())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["note"]) from None
+    for (call_pk, name), (passed, note) in kept.items():
+        CalibrationAnswer.objects.update_or_create(
+            session=session, transcription_id=call_pk, rater=rater, criterion_name=name,
+            defaults={"passed": passed, "note": note},
+        )
+    if submit:
+        answered = set(session.answers.filter(rater=rater).values_list("transcription_id", "criterion_name"))
+        if missing := expected - answered:
+            raise ValidationError(f"Answer every criterion of every call before submitting ({len(missing)} left).")
+        CalibrationSubmission.objects.create(session=session, rater=rater)
+    return len(answers)
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+def may_see_results(session: CalibrationSession, user) -> bool:
+    """Raters once they have submitted; managers, unless they rate in the open session themselves (then as any
+    rater: the results hold the AI's verdicts and everyone's answers)."""
+    if has_submitted(session, user):
+        return True
+    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
+
+
+def session_results(session: CalibrationSession, viewer) -> dict:
+    """Everyone's answers and how they agree; only for managers and raters who have submitted."""
+    if not may_see_results(session, viewer):
+        raise PermissionDenied("Submit your own answers first: until then nobody else's are shown to you.")
+    submitted = set(session.submissions.values_list("rater_id", flat=True))
+    reviewers = [r for r in session.reviewers.order_by("username") if r.pk in submitted]
+    expert = session.expert if session.expert_id in submitted else None
+    answers = defaultdict(dict)  # (call pk, criterion) -> rater pk -> passed
+    for call_pk, name, rater_id, passed in session.answers.filter(rater_id__in=submitted).values_list(
+            "transcription_id", "criterion_name", "rater_id", "passed"):
+        answers[(call_pk, name)][rater_id] = passed
+    calls = list(session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results"))
+    order = []
+    for call in calls:
+        order += [n for n in call_criteria(call) if n not in order]
+    criteria = []
+    with_expert = defaultdict(lambda: [0, 0])  # reviewer pk -> [items, same as the expert]
+    for name in order:
+        items, counts = [], []
+        for call in calls:
+            if name not in call_criteria(call):
+                continue
+            given = answers[(call.pk, name)]
+            row = {r.get_username(): given.get(r.pk) for r in reviewers}
+            passes = sum(v is True for v in row.values())
+            fails = sum(v is False for v in row.values())
+            if passes + fails == len(reviewers):
+                counts.append([passes, fails])
+            expert_answer = given.get(expert.pk) if expert else None
+            if expert_answer is not None:
+                for r in reviewers:
+                    if given.get(r.pk) is not None:
+                        with_expert[r.pk][0] += 1
+                        with_expert[r.pk][1] += given[r.pk] == expert_answer
+            items.append({"call": call, "answers": row, "expert": expert_answer, AI: _ai_verdicts(call).get(name),
+                          "passes": passes, "fails": fails})
+        kappa = fleiss_kappa(counts)
+        raters = len(reviewers)
+        # Observed agreement: the share of reviewer pairs that gave the same answer, over the calls.
+        observed = (sum((p * (p - 1) + f * (f - 1)) / (raters * (raters - 1)) for p, f in counts) / len(counts)
+                    if counts and raters >= 2 else None)
+        criteria.append({
+            "name": name, "items": items, "fleiss_kappa": kappa.value, "kappa_undefined_reason": kappa.reason or None,
+            "observed_agreement": report_rules.mean_figure(observed * 100) if observed is not None else None,
+        })
+    # Lowest agreement first: kappa where it is defined, else the observed agreement.
+    def disagreement(c):
+        if c["fleiss_kappa"] is not None:
+            return (0, c["fleiss_kappa"])
+        return (1, (c["observed_agreement"] if c["observed_agreement"] is not None else 100) / 100)
+    discuss = [c["name"] for c in sorted(criteria, key=disagreement) if c["observed_agreement"] != 100]
+    overall = fleiss_kappa([[i["passes"], i["fails"]] for c in criteria for i in c["items"]
+                            if i["passes"] + i["fails"] == len(reviewers)])
+    return {
+        "session": session,
+        "reviewers": [r.get_username() for r in reviewers],
+        "waiting_for": [r.get_username() for r in session.reviewers.order_by("username") if r.pk not in submitted],
+        "expert": expert.get_username() if expert else None,
+        "criteria": criteria,
+        "fleiss_kappa": overall.value,
+        "kappa_undefined_reason": overall.reason or None,
+        "with_expert": [
+            {"reviewer": r.get_username(), "items": with_expert[r.pk][0],
+             "agreement_rate": report_rules.rate_figure(with_expert[r.pk][1], with_expert[r.pk][0])
+             if with_expert[r.pk][0] else None}
+            for r in reviewers
+        ] if expert else [],
+        "discuss_first": discuss,
+    }

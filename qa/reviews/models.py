@@ -1,0 +1,210 @@
+"""The review domain's tables: the review queue's proxy, review events (the history of every move, note
+and verdict), criterion verdicts, sampling rules and picks, calibration sessions with their answers and
+submissions, and the agreement page's proxy. The calls themselves are the mirror's (qa.mirror.models)."""
+
+from django.conf import settings
+from django.db import models
+
+from qa.jobs import JobRuleState
+from qa.mirror.models import GROUP_CHOICES, Evaluator, Participant, Transcription
+
+
+class ReviewItem(Transcription):
+    """A call seen as an item of a review queue (the admin's queue screens)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "call to review"
+        verbose_name_plural = "review queues"
+
+
+class ReviewEvent(models.Model):
+    """One step in a call's review history: who moved it from where to where, when, and why."""
+
+    class Action(models.TextChoices):
+        CLAIM = "claim", "started review"
+        RELEASE = "release", "released"
+        ARCHIVE = "archive", "archived"
+        REOPEN = "reopen", "reopened"
+        REASSIGN = "reassign", "reassigned"
+        MOVE = "move", "moved"
+        EXPIRE = "expire", "claim expired"
+        NOTE = "note", "note"
+        VERDICT = "verdict", "criterion verdict"
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="review_events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty for the system (an expired claim).",
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    from_group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    to_group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["transcription", "-at"], name="review_history")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.from_group or 'no group'} → {self.to_group or 'no group'}"
+
+
+class CriterionVerdict(models.Model):
+    """A reviewer's view of the AI's verdict on one criterion; the AI's result is never overwritten."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="criterion_verdicts")
+    criterion_name = models.CharField(max_length=255)
+    agrees = models.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
+    reason = models.TextField(blank=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    as_manager = models.BooleanField(
+        "by a QA manager", default=False,
+        help_text="Recorded by a QA manager's right, not by the reviewer holding the call.",
+    )
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["transcription", "criterion_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "criterion_name"], name="one_verdict_per_criterion"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_name}: {'agrees' if self.agrees else 'disagrees'}"
+
+
+class EvaluatorAgreement(Evaluator):
+    """An evaluator seen through how its reviewers agree with the AI (the managers' agreement page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "AI agreement"
+        verbose_name_plural = "AI agreement"
+
+
+class SamplingRule(JobRuleState):
+    """Which calls to send to the review queue each period, how many per participant, and how to choose them."""
+
+    class Method(models.TextChoices):
+        RANDOM = "random", "random (seeded per period, reproducible)"
+        LOWEST_SCORE = "lowest_score", "lowest scores first"
+        CRITICAL_FIRST = "critical_first", "critical fails first"
+        NEAR_PASS_MARK = "near_pass_mark", "closest to the pass mark first"
+        PRECISION = "precision", "enough for each average to be known within ±N points"
+
+    class Period(models.TextChoices):
+        DAY = "day", "day"
+        WEEK = "week", "week (Monday to Sunday)"
+        MONTH = "month", "month"
+
+    name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+    evaluator = models.ForeignKey(Evaluator, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                  help_text="Empty: calls of every evaluator.")
+    participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                    help_text="Empty: every participant.")
+    score_min = models.FloatField(null=True, blank=True, help_text="Only calls scoring at least this.")
+    score_max = models.FloatField(null=True, blank=True, help_text="Only calls scoring at most this.")
+    critical_only = models.BooleanField(default=False, help_text="Only calls with a critical fail.")
+    period = models.CharField(max_length=5, choices=Period.choices, default=Period.WEEK)
+    per_participant = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Calls per participant per period; for 'precision', an optional cap on what it asks for.",
+    )
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.RANDOM)
+    precision_points = models.FloatField(
+        null=True, blank=True, help_text="For 'precision': each participant's average known within ± this many "
+                                         "points, at 95% confidence.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The QA manager in whose name the calls are moved; the rule stops if they may no longer move calls.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SamplingPick(models.Model):
+    """A call a sampling rule moved to the review queue in one period: what makes a second run take nothing more."""
+
+    rule = models.ForeignKey(SamplingRule, on_delete=models.CASCADE, related_name="picks")
+    period_start = models.DateTimeField()
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    participant_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (Heify's id, or none)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "period_start", "transcription"], name="one_pick_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule} {self.period_start:%Y-%m-%d}: call {self.transcription_id}"
+
+
+class CalibrationSession(models.Model):
+    """A few calls that several reviewers (and optionally an expert) score blind, to see where they differ."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Closed by a manager; the answers are kept.")
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="calibration_sessions")
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Optional: whose answers the reviewers are compared with.",
+    )
+    calls = models.ManyToManyField(Transcription, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class CalibrationAnswer(models.Model):
+    """One rater's pass/fail on one criterion of one call of a session."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="answers")
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    criterion_name = models.CharField(max_length=255)
+    passed = models.BooleanField()
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "transcription", "criterion_name", "rater"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "transcription", "rater", "criterion_name"],
+                                    name="one_calibration_answer"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_name}: {'pass' if self.passed else 'fail'}"
+
+
+class CalibrationSubmission(models.Model):
+    """A rater has submitted: their answers are final, and they may now see everyone's."""
+
+    session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="submissions")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "rater"], name="one_calibration_submission")]
+
+    def __str__(self):
+        return f"{self.session}: {self.rater_id}"

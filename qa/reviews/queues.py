@@ -1,0 +1,373 @@
+"""Review queues: what reviewers read, and every move of a call between groups.
+
+A move is one conditional UPDATE (the group it must come from is in the
+WHERE clause), so two reviewers claiming the same call cannot both win: the
+loser is told who has it. Each move is written locally with its history entry,
+marked as waiting for Heify, and sent to Heify (PATCH of the group) in the
+background once the transaction has committed (qa.heify.send_later), so the
+mover never waits for Heify; if Heify is down it waits for the push job, and a
+pull never undoes it meanwhile (syncer.mirror skips rows that wait).
+
+Which moves exist is Heify-independent policy and lives in
+qa.mirror.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
+here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
+every action below, the admin, the API and the templates ask. A claim
+protects the reviewer's work: verdicts on a claimed call come from its holder
+or a QA manager (recorded as such), notes from any reviewer (only the
+holder's keep the claim alive), and an archived call takes neither.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.dispatch import Signal
+from django.utils import timezone
+
+from qa import heify
+from qa.mirror import rollups, rules
+from qa.mirror.models import SyncState, Transcription
+from qa.mirror.rules import Group
+from qa.mirror.services import StaleEdit
+from qa.reviews import blinding
+from qa.reviews.models import CriterionVerdict, ReviewEvent
+
+log = logging.getLogger(__name__)
+
+# Sent after a review move has committed, with `transcription_id`: what reads the moves (alerts) listens,
+# so the queues never reach up to it (qa/apps.py connects them).
+call_moved = Signal()
+
+REVIEW = "qa.review_transcription"
+MANAGE = "qa.manage_review_queues"
+Action = ReviewEvent.Action
+
+
+Step = Action  # what a person does to a call; EXPIRE is the system's own
+STEPS = tuple(step for step in Step if step != Step.EXPIRE)
+# The permission each step needs, whatever the call, and what it is called in a refusal.
+STEP_RIGHTS: dict[str, tuple[str, str]] = {
+    Step.CLAIM: (REVIEW, "review calls"),
+    Step.RELEASE: (REVIEW, "review calls"),
+    Step.ARCHIVE: (REVIEW, "review calls"),
+    Step.NOTE: (REVIEW, "write review notes"),
+    Step.VERDICT: (REVIEW, "record review verdicts"),
+    Step.REOPEN: (MANAGE, "reopen archived calls"),
+    Step.REASSIGN: (MANAGE, "reassign calls"),
+    Step.MOVE: (MANAGE, "move calls between queues"),
+}
+
+
+class ClaimLost(ValidationError):
+    """Someone else claimed the call first."""
+
+    def __init__(self, holder):
+        name = holder.get_username() if holder else "another reviewer"
+        super().__init__(f"{name} is already reviewing this call.", code="claim_lost")
+        self.holder = holder
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def in_group(group: str | None) -> Q:
+    return Q(group__isnull=True) if group is None else Q(group=group)
+
+
+def review_queue(group: str | None) -> QuerySet[Transcription]:
+    """A queue, most urgent first: critical fails, then the oldest calls."""
+    return (
+        Transcription.objects.filter(in_group(group))
+        .select_related("participant", "evaluator", "assigned_to")
+        .order_by("-critical_fail_triggered", "occurred_at", "id")
+    )
+
+
+def my_reviews(user) -> QuerySet[Transcription]:
+    return review_queue(Group.UNDER_REVIEW).filter(assigned_to=user)
+
+
+def queue_counts() -> dict[str | None, int]:
+    """Calls per queue, from the roll-ups (qa.mirror.rollups): two small queries, whatever the number of calls."""
+    counts = {group: 0 for group in (*rules.GROUPS, None)}
+    counts.update(rollups.queue_counts())
+    return counts
+
+
+def history(transcription: Transcription) -> QuerySet[ReviewEvent]:
+    return transcription.review_events.select_related("actor", "assignee")
+
+
+# --- who may do what ---------------------------------------------------------------------------
+
+
+def step_refusal(user, step: str, call: Transcription | None = None, *,
+                 ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+    """Why `user` may not take `step` on `call` now, or None when they may: the one place that decides.
+
+    Without `call`, only what the user's role allows: asked before a call is
+    looked up, so that a refusal says nothing of whether the call exists. A
+    PermissionDenied is about the person, a ValidationError about the call's
+    state (its group; ClaimLost when someone else holds it; code "blind" when
+    the user scores it blind in calibration: a verdict on the AI's result
+    waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
+    call), when the caller has asked it already (else it is asked here).
+    """
+    permission, what = STEP_RIGHTS[step]
+    if not user.has_perm(permission):
+        return PermissionDenied(f"You are not allowed to {what}.")
+    if call is not None and call.gone_at is not None:
+        return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
+                               code="gone")
+    if call is None or step == Step.MOVE:  # a manager moves any call to any group
+        return None
+    holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
+    manager = user.has_perm(MANAGE)
+    if step in (Step.NOTE, Step.VERDICT):
+        if call.group == Group.ARCHIVED:
+            return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
+                                   "reopen it first.", code="archived")
+        if step == Step.VERDICT and not (holds or manager):
+            return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
+                                    else "Start review first: verdicts come from the reviewer who holds the call.")
+        if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
+            return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
+                                   "result waits until you have submitted your answers.", code="blind")
+        return None
+    if step == Step.CLAIM and call.group == Group.UNDER_REVIEW:
+        return ClaimLost(call.assigned_to)
+    try:
+        rules.review_transition(step, call.group)
+    except ValidationError as refusal:
+        return refusal
+    if call.group == Group.UNDER_REVIEW and not (holds or manager):
+        return PermissionDenied(_held_by_other(call, f"{step} it"))
+    if step == Step.ARCHIVE and call.group != Group.UNDER_REVIEW and not manager:
+        return PermissionDenied("You are not allowed to archive a call nobody is reviewing.")
+    return None
+
+
+def _held_by_other(call: Transcription, what: str) -> str:
+    holder = call.assigned_to.get_username() if call.assigned_to else "another reviewer"
+    return f"{holder} is reviewing this call: only they or a QA manager may {what}."
+
+
+def allowed_steps(user, call: Transcription, *, ai_hidden: bool | None = None) -> frozenset[str]:
+    """The steps `user` may take on `call` now (the buttons and forms to show)."""
+    return frozenset(step for step in STEPS if step_refusal(user, step, call, ai_hidden=ai_hidden) is None)
+
+
+def require_step(user, step: str, call: Transcription | None = None) -> None:
+    """Raise step_refusal's refusal, if any."""
+    refusal = step_refusal(user, step, call)
+    if refusal is not None:
+        raise refusal
+
+
+def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
+    """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
+    refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
+    require_step(user, step)
+    calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
+    if lock:
+        calls = calls.select_for_update(of=("self",))
+    call = calls.get(pk=transcription_id)
+    require_step(user, step, call)
+    return call
+
+
+# --- moves ----------------------------------------------------------------------------------
+
+
+
+
+def _move(
+    call: Transcription, action: str, *, actor, assignee=None, note: str = "", expect_assignee=None,
+    expected_version: int | None = None, to_group: str | None = None,
+) -> Transcription:
+    """Move one call by `action` (a manager's "move" names `to_group`), atomically.
+
+    `call` is what the mover saw: the UPDATE only applies if the call is still
+    in that group (and with that assignee or version, when given).
+    """
+    if action != Action.MOVE:
+        to_group = rules.review_transition(action, call.group)
+    now = timezone.now()
+    conditions = Q(pk=call.pk) & in_group(call.group)
+    if expect_assignee is not None:
+        conditions &= Q(assigned_to=expect_assignee)
+    if expected_version is not None:
+        conditions &= Q(version=expected_version)
+    claimed = to_group == Group.UNDER_REVIEW
+    changes = {
+        "group": to_group,
+        "assigned_to": assignee if claimed else None,
+        "claimed_at": now if claimed else None,
+        "review_touched_at": now if claimed else None,
+        "group_changed_at": now if to_group != call.group else F("group_changed_at"),
+        "sync_state": SyncState.WAITING,
+        "sync_error": "",
+        "version": F("version") + 1,
+    }
+    with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
+        if not Transcription.objects.filter(conditions).update(**changes):
+            current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
+            if current.gone_at is not None:
+                raise ValidationError("The call was deleted in Heify meanwhile: it takes no review steps.", code="gone")
+            if action == "claim" and current.group == Group.UNDER_REVIEW:
+                raise ClaimLost(current.assigned_to)
+            if expected_version is not None and current.version != expected_version:
+                raise StaleEdit(f"The call changed since version {expected_version} (it is at {current.version}).")
+            rules.review_transition(action, current.group)  # says why, if it is the group
+            raise ValidationError("The call changed meanwhile; reload and try again.", code="changed")
+        ReviewEvent.objects.create(
+            transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
+            assignee=assignee if claimed else None, note=note,
+        )
+        heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
+        transaction.on_commit(lambda: call_moved.send(sender=Transcription, transcription_id=call.pk))
+    return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
+
+
+def _note(note: str) -> str:
+    return rules.clean_review_text(note, field="note")
+
+
+def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
+    """Start review: from the pending queue or from no group, to UNDER_REVIEW, assigned to `reviewer`."""
+    call = _get_for(reviewer, Step.CLAIM, transcription_id)
+    return _move(call, "claim", actor=reviewer, assignee=reviewer)
+
+
+def transcription_release(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
+    """Back to the pending queue, unassigned."""
+    call = _get_for(acting_user, Step.RELEASE, transcription_id)
+    return _move(call, "release", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
+
+
+def transcription_archive(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
+    call = _get_for(acting_user, Step.ARCHIVE, transcription_id)
+    return _move(call, "archive", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
+
+
+def transcription_reopen(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
+    call = _get_for(acting_user, Step.REOPEN, transcription_id)
+    return _move(call, "reopen", actor=acting_user, note=_note(note))
+
+
+def transcription_reassign(*, transcription_id: int, to_user, reason: str, acting_user) -> Transcription:
+    call = _get_for(acting_user, Step.REASSIGN, transcription_id)
+    reason = rules.clean_review_text(reason, field="reason")
+    if not reason:
+        raise ValidationError({"reason": "Say why the call is reassigned."})
+    if not to_user.has_perm(REVIEW):
+        raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
+    return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
+                 expect_assignee=call.assigned_to)
+
+
+def transcription_move(
+    *, transcription_id: int, group: str | None, acting_user, note: str = "", expected_version: int | None = None
+) -> Transcription:
+    """A manager's move to any group (or none); a call moved to UNDER_REVIEW is assigned to the mover."""
+    call = _get_for(acting_user, Step.MOVE, transcription_id)
+    group, note = rules.clean_group(group), _note(note)
+    if call.group == group and expected_version in (None, call.version):
+        return call
+    return _move(call, Action.MOVE, to_group=group, actor=acting_user, note=note, expected_version=expected_version,
+                 assignee=acting_user if group == Group.UNDER_REVIEW else None)
+
+
+def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") -> int:
+    """Bulk move (the changelist action); each call moves and is recorded on its own."""
+    require_step(acting_user, Step.MOVE)
+    moved = 0
+    for pk in ids:
+        before = Transcription.all_objects.values_list("group", flat=True).get(pk=pk)
+        transcription_move(transcription_id=pk, group=group, acting_user=acting_user, note=note)
+        moved += before != rules.clean_group(group)
+    return moved
+
+
+def release_expired_claims(*, now=None) -> int:
+    """Claims untouched longer than REVIEW_CLAIM_TIMEOUT_HOURS go back to the pending queue."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS)
+    stale = Transcription.objects.filter(group=Group.UNDER_REVIEW, review_touched_at__lt=cutoff).select_related(
+        "assigned_to")
+    released = 0
+    for call in stale:
+        try:
+            _move(call, "expire", actor=None, expect_assignee=call.assigned_to,
+                  note=f"No activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS} hours.")
+            released += 1
+        except ValidationError:
+            continue  # someone acted on it meanwhile
+        except Exception:  # noqa: BLE001 (a value its columns refuse, a bug): this claim only, tried next run
+            log.exception("claim on call %s not released", call.pk)
+    return released
+
+
+# --- notes and verdicts ------------------------------------------------------------------------
+
+
+def _touch_claim(call: Transcription, user) -> None:
+    """Keep the claim alive: only its holder's own actions do (another's note must not hold it for them)."""
+    Transcription.objects.filter(pk=call.pk, group=Group.UNDER_REVIEW, assigned_to=user).update(
+        review_touched_at=timezone.now())
+
+
+@transaction.atomic
+def transcription_note(*, transcription_id: int, author, text: str) -> ReviewEvent:
+    """A note any reviewer may add (attributed, never replacing one), on any call but an archived one."""
+    call = _get_for(author, Step.NOTE, transcription_id, lock=True)
+    text = rules.clean_review_text(text, field="text", what="note", required=True)
+    _touch_claim(call, author)
+    return ReviewEvent.objects.create(
+        transcription=call, actor=author, action=Action.NOTE, from_group=call.group, to_group=call.group, note=text,
+    )
+
+
+def _verdict_said(agrees: bool, reason: str = "") -> str:
+    return f"{'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason else "")
+
+
+@transaction.atomic
+def criterion_verdict_record(
+    *, transcription_id: int, reviewer, criterion_name: str, agrees: bool, reason: str = ""
+) -> CriterionVerdict:
+    """Keep the reviewer's view beside the AI's result (never instead of it).
+
+    From the call's claim holder, or a QA manager (then marked as_manager). One
+    verdict per criterion: a newer one replaces the row, and the history says
+    whose it replaced.
+    """
+    call = _get_for(reviewer, Step.VERDICT, transcription_id, lock=True)
+    if criterion_name not in set(call.criterion_results.values_list("name", flat=True)):
+        raise ValidationError({"criterion_name": f"This call has no result for {criterion_name!r}."})
+    reason = rules.clean_review_text(reason, field="reason")
+    if not agrees and not reason:
+        raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
+    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == reviewer.pk)
+    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion_name).select_related(
+        "reviewer").first()
+    verdict, _ = CriterionVerdict.objects.update_or_create(
+        transcription=call, criterion_name=criterion_name,
+        defaults={"agrees": agrees, "reason": reason, "reviewer": reviewer, "as_manager": as_manager},
+    )
+    _touch_claim(call, reviewer)
+    said = f"{criterion_name}: {_verdict_said(agrees, reason)}"
+    if as_manager:
+        said += " (as QA manager)"
+    if previous is not None and previous.reviewer_id != reviewer.pk:
+        whose = previous.reviewer.get_username() if previous.reviewer else "a former user"
+        said += f"; replaces {whose}'s verdict ({_verdict_said(previous.agrees, previous.reason)})"
+    ReviewEvent.objects.create(
+        transcription=call, actor=reviewer, action=Action.VERDICT, from_group=call.group, to_group=call.group,
+        note=said,
+    )
+    return verdict

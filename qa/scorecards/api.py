@@ -1,0 +1,198 @@
+"""/api/v1/ for scorecard intelligence (issue 15): evaluator revisions, what-if, agreement, verdicts.
+
+Thin like the rest of the API: each view checks the input's shape and calls
+qa.mirror.revisions, qa.scorecards.whatif, qa.reviews.agreement or qa.reviews.queues, which hold the rules.
+Registered in qa/api/urls.py with one include of `urlpatterns` below.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from qa.api import serializers as s
+from qa.api.pagination import HeifyCursorPagination
+from qa.api.views import HeifyAPIMixin, errors
+from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
+from qa.reviews import agreement, queues
+from qa.reviews.models import CriterionVerdict
+from qa.scorecards import whatif
+
+
+def _perm(codename: str, what: str) -> type[BasePermission]:
+    class HasPermission(BasePermission):
+        message = f"You are not allowed to {what}."
+
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.has_perm(codename))
+
+    return HasPermission
+
+
+CanViewEvaluators = _perm("qa.view_evaluator", "read evaluators")
+CanEditEvaluators = _perm("qa.change_evaluator", "edit evaluators")
+CanManageQueues = _perm("qa.manage_review_queues", "see how reviewers agree with the AI")
+
+
+class EvaluatorRevisionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    criteria = serializers.JSONField(help_text="[{name, description, type, weight}]")
+    source = serializers.CharField(help_text="local (edited here) or heify (seen in a pull)")
+    created_at = serializers.DateTimeField(source="at")
+    in_force_from = serializers.DateTimeField(
+        allow_null=True, help_text="From when calls were scored with it; null: as far back as we know.")
+
+
+class EvaluatorScoped(HeifyAPIMixin, GenericAPIView):
+    """A view under /evaluators/<id>/ (Heify's id)."""
+
+    filter_backends = []
+
+    def evaluator(self) -> Evaluator:
+        if "\x00" in self.kwargs["id"]:
+            raise exceptions.NotFound()
+        return get_object_or_404(Evaluator, heify_id=self.kwargs["id"])
+
+
+class RevisionsPagination(HeifyCursorPagination):
+    ordering = "-number"
+
+
+@extend_schema(summary="An evaluator's revisions, newest first",
+               responses={200: EvaluatorRevisionSerializer(many=True), **errors(400, 404)})
+class EvaluatorRevisionsView(EvaluatorScoped):
+    permission_classes = [CanViewEvaluators]
+    pagination_class = RevisionsPagination
+    serializer_class = EvaluatorRevisionSerializer
+
+    def get_queryset(self):
+        return EvaluatorRevision.objects.filter(evaluator=self.evaluator())
+
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class WhatIfSerializer(serializers.Serializer):
+    criteria = serializers.JSONField(help_text="The evaluator's criteria as a save takes them: "
+                                               "[{name, description, type, weight}]; checked by the same rules.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=whatif.MAX_LIMIT,
+                                     help_text="The newest scored calls to rescore (default 1,000).")
+    date_from = serializers.DateField(required=False, help_text="Calls dated on or after this day (UTC).")
+    date_to = serializers.DateField(required=False, help_text="Calls dated on or before this day (UTC).")
+
+
+@extend_schema(summary="Preview what new criteria would do to past scores (changes nothing)",
+               request=WhatIfSerializer, responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
+class EvaluatorWhatIfView(EvaluatorScoped):
+    permission_classes = [CanEditEvaluators]
+    serializer_class = WhatIfSerializer
+
+    def post(self, request, *args, **kwargs):
+        evaluator = self.evaluator()
+        query = WhatIfSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        return Response({"data": whatif.evaluator_what_if(evaluator=evaluator, **query.validated_data)})
+
+
+class AgreementQuerySerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text="Calls dated on or after this day (UTC).")
+    date_to = serializers.DateField(required=False, help_text="Calls dated on or before this day (UTC).")
+
+
+@extend_schema(summary="How the reviewers' verdicts agree with the AI's, per criterion (Cohen's kappa) and reviewer",
+               parameters=[AgreementQuerySerializer], responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
+class EvaluatorAgreementView(EvaluatorScoped):
+    permission_classes = [CanManageQueues]
+
+    def get(self, request, *args, **kwargs):
+        evaluator = self.evaluator()
+        query = AgreementQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"data": agreement.evaluator_agreement(evaluator=evaluator, **query.validated_data)})
+
+
+class VerdictSerializer(serializers.Serializer):
+    criterion = serializers.CharField(max_length=255)
+    agrees = serializers.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
+                                   help_text="Required when agrees is false.")
+
+
+class VerdictsSerializer(serializers.Serializer):
+    verdicts = VerdictSerializer(many=True, allow_empty=False)
+
+    def validate_verdicts(self, value):
+        seen = set()
+        for item in value:
+            if item["criterion"] in seen:
+                raise serializers.ValidationError(f"{item['criterion']!r} is given twice.")
+            seen.add(item["criterion"])
+        return value
+
+
+class RecordedVerdictSerializer(serializers.Serializer):
+    criterion = serializers.CharField(source="criterion_name")
+    agrees = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True)
+    reviewer = serializers.CharField(source="reviewer.get_username", allow_null=True, default=None)
+    at = serializers.DateTimeField()
+
+
+@extend_schema(summary="Record the reviewer's verdicts beside the AI's (as on the review page)",
+               request=VerdictsSerializer,
+               responses={200: inline_serializer("TranscriptionVerdictsResponse",
+                                                 {"data": RecordedVerdictSerializer(many=True)}),
+                          **errors(400, 404),
+                          409: OpenApiResponse(s.ErrorSerializer, description=(
+                              "You score this call blind in an open calibration session: no verdict on the AI's "
+                              "result until you have submitted your answers."))})
+class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
+    """Each given verdict is recorded by qa.reviews.queues.criterion_verdict_record (its rules and permissions), all or
+    none; a criterion's earlier verdict is replaced, the others stay."""
+
+    permission_classes = [IsAuthenticated]  # who may record is qa.reviews.queues' decision
+    filter_backends = []
+    serializer_class = VerdictsSerializer
+    queryset = Transcription.objects.all()
+    lookup_field = "heify_id"
+    lookup_url_kwarg = "id"
+
+    def put(self, request, *args, **kwargs):
+        queues.require_step(request.user, queues.Step.VERDICT)  # the role first: a refusal says nothing of the call
+        call = self.get_object()  # HeifyAPIMixin's: a NUL in the id is a 404 without a query
+        body = VerdictsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        items = body.validated_data["verdicts"]
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                try:
+                    queues.criterion_verdict_record(
+                        transcription_id=call.pk, reviewer=request.user, criterion_name=item["criterion"],
+                        agrees=item["agrees"], reason=item["reason"],
+                    )
+                except DjangoValidationError as exc:
+                    if getattr(exc, "code", None) == "blind":  # not this item's fault: 409 (qa.api.errors)
+                        raise
+                    problems = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
+                    detail = [{} for _ in items]
+                    detail[index] = {("criterion" if k == "criterion_name" else k): v for k, v in problems.items()}
+                    raise exceptions.ValidationError({"verdicts": detail}) from None
+        recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")  # none if blind
+        return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
+
+
+urlpatterns = [
+    path("evaluators/<str:id>/revisions/", EvaluatorRevisionsView.as_view(), name="api-evaluator-revisions"),
+    path("evaluators/<str:id>/what-if/", EvaluatorWhatIfView.as_view(), name="api-evaluator-what-if"),
+    path("evaluators/<str:id>/agreement/", EvaluatorAgreementView.as_view(), name="api-evaluator-agreement"),
+    path("transcriptions/<str:id>/verdicts/", TranscriptionVerdictsView.as_view(), name="api-transcription-verdicts"),
+]

@@ -1,0 +1,240 @@
+"""What-if: past calls rescored with unsaved criteria, by hand-computed cases, through the service and the API."""
+
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from qa.mirror.models import Evaluator, EvaluatorRevision
+from qa.scorecards import whatif
+from tests import builders
+from tests.qa.test_api import API, assert_error, client_for, user_with
+
+pytestmark = pytest.mark.django_db
+
+
+def crit(name, kind, weight):
+    return {"id": builders.new_id(), "name": name, "description": f"{name}?", "type": kind, "weight": weight}
+
+
+def result(name, passed, value=None):
+    return {"name": name, "passed": passed, **({"value": value} if value is not None else {})}
+
+
+def scored_call(evaluator, participant, score, results, *, critical=False, day=7, completed=None):
+    body = builders.transcription_payload(evaluator=evaluator, participant=participant,
+                                          created_at=f"2026-03-{day:02d}T10:00:00+00:00")
+    body["details"]["evaluation"] = {"score": score, "critical_fail_triggered": critical, "criteria_results": results}
+    body["details"]["completed_at"] = completed or f"2026-03-{day:02d}T10:05:00Z"
+    return body
+
+
+def new(*criteria):
+    return [{"name": n, "description": "", "type": k, "weight": w} for n, k, w in criteria]
+
+
+@pytest.fixture
+def boolean_calls(load):
+    """Greeting (boolean 20), No offensive language (strict), Issue resolved (boolean 80); three calls."""
+    evaluator = builders.evaluator_payload(criteria=[
+        crit("Greeting", "BOOLEAN", 20), crit("No offensive language", "STRICT", 0),
+        crit("Issue resolved", "BOOLEAN", 80),
+    ])
+    ann, bob = builders.participant_payload(tag="Ann"), builders.participant_payload(tag="Bob")
+    calls = [
+        scored_call(evaluator, ann, 80, [result("Greeting", False), result("No offensive language", True),
+                                         result("Issue resolved", True)], day=1),
+        scored_call(evaluator, bob, 20, [result("Greeting", True), result("No offensive language", True),
+                                         result("Issue resolved", False)], day=2),
+        scored_call(evaluator, bob, 100, [result("Greeting", True), result("No offensive language", False),
+                                          result("Issue resolved", True)], critical=True, day=3),
+    ]
+    load(evaluators=[evaluator], participants=[ann, bob], transcriptions=calls)
+    return Evaluator.objects.get()
+
+
+def test_boolean_weights_rescored_by_hand(boolean_calls):
+    data = whatif.evaluator_what_if(evaluator=boolean_calls, criteria=new(
+        ("Greeting", "boolean", 70), ("No offensive language", "strict", 0), ("Issue resolved", "boolean", 30)))
+    # Before: 80 (pass), 20 (fail), 100 critical (fail). After: 30, 70, 100 critical.
+    assert {k: data[k] for k in (
+        "calls", "avg_score_before", "avg_score_after", "pass_rate_before", "pass_rate_after",
+        "critical_fails_before", "critical_fails_after", "flipped_to_fail", "flipped_to_pass", "inexact_calls",
+    )} == {
+        "calls": 3, "avg_score_before": 66.7, "avg_score_after": 66.7, "pass_rate_before": 33.3,
+        "pass_rate_after": 33.3, "critical_fails_before": 1, "critical_fails_after": 1, "flipped_to_fail": 1,
+        "flipped_to_pass": 1, "inexact_calls": 0,
+    }
+    assert data["score_distribution_before"] == {"0-20": 1, "21-40": 0, "41-60": 0, "61-80": 1, "81-100": 1}
+    assert data["score_distribution_after"] == {"0-20": 0, "21-40": 1, "41-60": 0, "61-80": 1, "81-100": 1}
+    assert data["avg_score_after_range"] == [66.7, 66.7] and data["not_evaluated"] == []
+    # Ann: 80 -> 30 (-50); Bob: 60 -> 85 (+25).
+    assert [(p["tag"], p["avg_score_before"], p["avg_score_after"], p["change"])
+            for p in data["participants_most_affected"]] == [("Ann", 80, 30, -50), ("Bob", 60, 85, 25)]
+
+
+def test_a_criterion_made_strict_triggers_critical_fails(boolean_calls):
+    data = whatif.evaluator_what_if(evaluator=boolean_calls, criteria=new(
+        ("Greeting", "strict", 40), ("No offensive language", "strict", 0), ("Issue resolved", "boolean", 100)))
+    # Greeting failed on the first call: now a critical fail (score 100, but critical). Second: 0. Third: 100 critical.
+    assert (data["critical_fails_after"], data["flipped_to_fail"], data["flipped_to_pass"]) == (2, 1, 0)
+    assert data["avg_score_after"] == round((100 + 0 + 100) / 3, 1)
+    assert data["notices"] == ["Criterion 1 ('Greeting') is strict, so its weight was set to 0 (it was 40)."]
+
+
+def test_a_criterion_no_call_saw_counts_as_not_evaluated_and_is_named(boolean_calls):
+    data = whatif.evaluator_what_if(evaluator=boolean_calls, criteria=new(
+        ("Greeting", "boolean", 20), ("No offensive language", "strict", 0), ("Issue resolved", "boolean", 50),
+        ("Upsell", "boolean", 30)))
+    assert [(row["name"], row["calls"]) for row in data["not_evaluated"]] == [("Upsell", 3)]
+    assert "in none of these calls' results" in data["not_evaluated"][0]["message"]
+    assert "not evaluated" in data["not_evaluated"][0]["message"]
+    # 50, 20, 70: Upsell adds nothing.
+    assert data["avg_score_after"] == round((50 + 20 + 70) / 3, 1) and data["inexact_calls"] == 0
+
+
+def scale_evaluator(load, calls_results, criteria=(("Empathy", "SCALE", 50), ("Issue resolved", "BOOLEAN", 50))):
+    evaluator = builders.evaluator_payload(criteria=[crit(*c) for c in criteria])
+    agent = builders.participant_payload(tag="Cleo")
+    load(evaluators=[evaluator], participants=[agent], transcriptions=[
+        scored_call(evaluator, agent, score, results, day=n + 1) for n, (score, results) in enumerate(calls_results)])
+    return Evaluator.objects.get(heify_id=evaluator["evaluator_id"]), evaluator
+
+
+def test_scale_values_carried_or_determined_by_the_score_rescore_exactly(load):
+    evaluator, _ = scale_evaluator(load, [
+        (90, [result("Empathy", True, value=4), result("Issue resolved", True)]),  # carried: 4/5*50 + 50
+        (30, [result("Empathy", True), result("Issue resolved", False)]),  # v/5*50 = 30 -> 3
+        (70, [result("Empathy", False), result("Issue resolved", True)]),  # v/5*50 = 20 -> 2
+    ])
+    data = whatif.evaluator_what_if(evaluator=evaluator, criteria=new(("Empathy", "scale", 80),
+                                                                      ("Issue resolved", "boolean", 20)))
+    # 4/5*80 + 20 = 84; 3/5*80 = 48; 2/5*80 + 20 = 52.
+    assert data["inexact_calls"] == 0
+    assert data["avg_score_after"] == round((84 + 48 + 52) / 3, 1) == data["avg_score_after_range"][0]
+    assert data["score_distribution_after"] == {"0-20": 0, "21-40": 0, "41-60": 2, "61-80": 0, "81-100": 1}
+    assert (data["flipped_to_fail"], data["flipped_to_pass"]) == (0, 0)  # 90 -> 84, 70 -> 52 pass; 30 -> 48 fails
+
+
+def test_unknown_scale_values_are_bounded_and_counted_inexact(load):
+    criteria = (("Empathy", "SCALE", 50), ("Clarity", "SCALE", 50))
+    evaluator, _ = scale_evaluator(load, [
+        (60, [result("Empathy", True), result("Clarity", False)]),  # two unknowns: 4 and 2, or 5 and 1
+    ], criteria)
+    data = whatif.evaluator_what_if(evaluator=evaluator,
+                                    criteria=new(("Empathy", "scale", 70), ("Clarity", "scale", 30)))
+    # Empathy passed: 3-5, Clarity failed: 1-2 -> from 3/5*70 + 1/5*30 = 48 to 70 + 2/5*30 = 82.
+    assert data["inexact_calls"] == 1
+    assert data["avg_score_after_range"] == [48, 82] and data["avg_score_after"] == 65
+    assert data["pass_rate_after_range"] == [0, 100]
+    assert (data["flipped_to_fail"], data["flipped_to_pass"], data["flips_uncertain"]) == (0, 0, 1)
+
+
+def test_one_carried_value_lets_the_score_determine_the_other(load):
+    criteria = (("Empathy", "SCALE", 50), ("Clarity", "SCALE", 50))
+    evaluator, _ = scale_evaluator(load, [(60, [result("Empathy", True, value=4), result("Clarity", False)])], criteria)
+    data = whatif.evaluator_what_if(evaluator=evaluator,
+                                    criteria=new(("Empathy", "scale", 70), ("Clarity", "scale", 30)))
+    # Clarity: 60 - 40 = 20 -> 2; 4/5*70 + 2/5*30 = 68.
+    assert data["inexact_calls"] == 0 and data["avg_score_after"] == 68
+
+
+def test_values_are_recovered_with_the_revision_that_scored_the_call(load):
+    evaluator, payload = scale_evaluator(load, [(30, [result("Empathy", True), result("Issue resolved", False)])])
+    changed = [dict(c) for c in payload["criteria"]]
+    changed[0]["weight"], changed[1]["weight"] = 20, 80
+    load(evaluators=[{**payload, "criteria": changed, "updated_at": "2026-03-20T09:00:00+00:00"}])
+    assert EvaluatorRevision.objects.filter(evaluator=evaluator).count() == 2
+    # Scored by revision 1 (Empathy 50): v = 3. Under revision 2's weights no value would give 30.
+    data = whatif.evaluator_what_if(evaluator=evaluator, criteria=new(("Empathy", "scale", 50),
+                                                                      ("Issue resolved", "boolean", 50)))
+    assert data["inexact_calls"] == 0 and data["avg_score_after"] == 30
+
+
+def test_limit_and_dates_pick_the_calls(boolean_calls):
+    same = new(("Greeting", "boolean", 20), ("No offensive language", "strict", 0), ("Issue resolved", "boolean", 80))
+    assert whatif.evaluator_what_if(evaluator=boolean_calls, criteria=same, limit=2)["avg_score_before"] == 60
+    dated = whatif.evaluator_what_if(evaluator=boolean_calls, criteria=same, date_from=_day(2), date_to=_day(2))
+    assert (dated["calls"], dated["avg_score_before"]) == (1, 20)
+    with pytest.raises(ValidationError) as bad:
+        whatif.evaluator_what_if(evaluator=boolean_calls, criteria=same, limit=0, date_from=_day(3), date_to=_day(2))
+    assert set(bad.value.message_dict) == {"limit", "date_to"}
+
+
+def _day(n):
+    from datetime import date
+
+    return date(2026, 3, n)
+
+
+def test_api_answers_the_preview_and_changes_nothing(boolean_calls):
+    manager = user_with("change_evaluator", "view_evaluator")
+    api = client_for(manager)
+    before = (boolean_calls.version, boolean_calls.revisions.count(), list(boolean_calls.criteria.values()))
+    url = f"{API}/evaluators/{boolean_calls.heify_id}/what-if/"
+    response = api.post(url, {"criteria": new(("Greeting", "boolean", 70), ("No offensive language", "strict", 0),
+                                              ("Issue resolved", "boolean", 30)), "limit": 10}, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert (data["calls"], data["flipped_to_fail"], data["flipped_to_pass"]) == (3, 1, 1)
+    boolean_calls.refresh_from_db()
+    assert (boolean_calls.version, boolean_calls.revisions.count(), list(boolean_calls.criteria.values())) == before
+
+    assert_error(client_for(user_with("view_evaluator", username="reader")).post(url, {"criteria": []}, format="json"),
+                 403)
+    assert_error(api.post(f"{API}/evaluators/nope/what-if/", {"criteria": []}, format="json"), 404)
+    assert_error(api.post(url, {"criteria": []}, format="json", HTTP_X="y"), 400, field="criteria")
+    assert_error(api.post(url, {"criteria": new(("A", "boolean", 100)), "limit": 0}, format="json"), 400,
+                 field="limit")
+
+
+def test_bad_criteria_get_the_same_400_as_a_save(boolean_calls):
+    api = client_for(user_with("change_evaluator", "view_evaluator"))
+    bad = new(("Greeting", "boolean", 20), ("greeting", "boolean", 70))
+    preview = assert_error(api.post(f"{API}/evaluators/{boolean_calls.heify_id}/what-if/", {"criteria": bad},
+                                    format="json"), 400, field="criteria")
+    save = assert_error(api.patch(f"{API}/evaluators/{boolean_calls.heify_id}/", {"criteria": bad}, format="json"),
+                        400, field="criteria")
+    assert preview["fields"]["criteria"] == save["fields"]["criteria"]
+    assert any("sum to 100" in m for m in preview["fields"]["criteria"]) is False  # names first, as a save says
+    assert any("already used" in m for m in preview["fields"]["criteria"])
+
+
+@pytest.mark.django_db(transaction=False)
+def test_ten_thousand_calls_are_rescored_in_under_a_second(load):
+    """The issue's bound: under 1 s for 10,000 calls (measured on the service; the slowest of the machines we
+    run on has two shared cores, so the bound is the issue's own, not tighter)."""
+    import random
+
+    rng = random.Random(7)
+    criteria = [crit("Greeting", "BOOLEAN", 20), crit("Empathy", "SCALE", 30), crit("Resolved", "BOOLEAN", 50),
+                crit("No offensive language", "STRICT", 0)]
+    evaluator = builders.evaluator_payload(criteria=criteria)
+    agents = [builders.participant_payload() for _ in range(20)]
+    calls = []
+    for n in range(10_000):
+        greet, resolved, polite = rng.random() < 0.8, rng.random() < 0.7, rng.random() < 0.97
+        empathy = rng.randint(1, 5)
+        score = round(20 * greet + empathy / 5 * 30 + 50 * resolved, 2)
+        results = [result("Greeting", greet), result("Empathy", empathy >= 3), result("Resolved", resolved),
+                   result("No offensive language", polite)]
+        body = scored_call(evaluator, agents[n % 20], score, results, critical=not polite, day=1 + n % 28)
+        body["details"]["conversation"] = {"segments": []}
+        calls.append(body)
+    load(evaluators=[evaluator], participants=agents, transcriptions=calls)
+    model = Evaluator.objects.get()
+    started = time.perf_counter()
+    data = whatif.evaluator_what_if(evaluator=model, limit=10_000, criteria=new(
+        ("Greeting", "boolean", 10), ("Empathy", "scale", 60), ("Resolved", "boolean", 30),
+        ("No offensive language", "strict", 0)))
+    elapsed = time.perf_counter() - started
+    assert data["calls"] == 10_000 and data["inexact_calls"] == 0  # the one scale value follows from each score
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_the_edit_page_offers_the_preview(admin_client, boolean_calls):
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:qa_evaluator_change", args=[boolean_calls.pk])).content.decode()
+    assert "Preview the effect" in page
+    assert f'data-url="/api/v1/evaluators/{boolean_calls.heify_id}/what-if/"' in page
