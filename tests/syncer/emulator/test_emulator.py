@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,52 +26,15 @@ from werkzeug.wrappers import Request, Response
 
 from qa.mirror import rules
 from syncer import contract
-from syncer.emulator import EmulatorState, FixtureError, running_emulator
+from syncer.emulator import FixtureError
 from syncer.emulator import state as emulator_state
 from syncer.emulator.paging import encode_cursor
 from syncer.emulator.state import CLIENT_ID
 from syncer.management.commands.heify_emulator import Command
 from tests import builders
+from tests.syncer.emulator.conftest import START
 
-ROOT = Path(__file__).resolve().parents[2]
-START = datetime(2026, 3, 14, 12, 0, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand (it can also stand still, within one microsecond)."""
-
-    def __init__(self, now: datetime = START):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def state(clock):
-    return EmulatorState(
-        api_key="k-123", processing_seconds={"PENDING": 1, "IN_PROGRESS": 2}, clock=clock
-    )
-
-
-@pytest.fixture
-def heify(state):
-    with running_emulator(state) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def api(heify):
-    with httpx.Client(base_url=heify.url, headers={contract.AUTH_HEADER: heify.api_key}, timeout=5) as client:
-        yield client
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def data(response: httpx.Response, status: int = 200):
@@ -438,47 +401,6 @@ def test_analytics_answers_the_participants_report(api, account, monkeypatch, cl
 # --- faults --------------------------------------------------------------------------------------------
 
 
-def test_burst_429_answers_with_retry_after_then_recovers(api, state):
-    state.burst_429(2, retry_after=3)
-    for _ in range(2):
-        answer = api.get(contract.PATHS["participants"])
-        assert answer.status_code == 429 and answer.headers[contract.RETRY_AFTER_HEADER] == "3"
-    assert api.get(contract.PATHS["participants"]).status_code == 200
-
-
-def test_fail_page_fails_the_nth_page_n_times(api, state):
-    for n in range(5):
-        data(api.post(contract.PATHS["participants"], json=participant_body(tag=f"P{n}")), 201)
-    state.fail_page("participants", 2, status=502, times=1)
-    first = api.get(contract.PATHS["participants"], params={contract.LIMIT_PARAM: 2}).json()
-    second = {contract.LIMIT_PARAM: 2, contract.CURSOR_PARAM: first[contract.NEXT_CURSOR_KEY]}
-    assert api.get(contract.PATHS["participants"], params=second).status_code == 502
-    assert len(data(api.get(contract.PATHS["participants"], params=second))) == 2
-    log = state.request_log
-    assert [(r.method, r.path, r.status) for r in log[-2:]] == [
-        ("GET", contract.PATHS["participants"], 502), ("GET", contract.PATHS["participants"], 200)
-    ]
-    assert log[-1].query == {k: str(v) for k, v in second.items()}
-
-
-def test_down_latency_error_rate_and_reset(api, state):
-    state.down = True
-    assert error(api.get(contract.PATHS["participants"]), 503)["code"] == "unavailable"
-    state.down = False
-    state.latency = 0.2
-    started = time.monotonic()
-    api.get(contract.PATHS["participants"])
-    assert time.monotonic() - started >= 0.2
-    state.latency = 0
-    state.error_rate = 0.5
-    statuses = [api.get(contract.PATHS["participants"]).status_code for _ in range(20)]
-    assert set(statuses) == {200, 500}
-    state.reset_faults()
-    assert all(api.get(contract.PATHS["participants"]).status_code == 200 for _ in range(5))
-    state.clear_request_log()
-    assert state.request_log == []
-
-
 # --- preloading and volume ------------------------------------------------------------------------------
 
 
@@ -575,42 +497,3 @@ def test_the_command_serves_the_demo_until_ctrl_c():
     assert "stopped" in out
 
 
-def test_seeded_fault_rates_are_repeatable_and_mixed():
-    from syncer.emulator import EmulatorState, Faults
-
-    def statuses(seed):
-        state = EmulatorState(seed=seed)
-        state.set_faults(Faults(error_rate=0.3, error_statuses=(500, 502, 503), rate_429=0.2, retry_after=0.5))
-        return [getattr(state.injected_fault(), "status", 200) for _ in range(200)]
-
-    first = statuses(4)
-    assert first == statuses(4) and first != statuses(5)  # the seed decides, and only the seed
-    assert {200, 429, 500, 502, 503} == set(first)
-    assert 0.1 < first.count(429) / 200 < 0.3  # 0.2 of 200 draws, give or take the draw
-    with pytest.raises(ValueError, match="fraction"):
-        Faults(error_rate=1.5)
-    with pytest.raises(ValueError, match="5xx"):
-        Faults(error_statuses=(404,))
-
-
-def test_slow_requests_and_429s_over_http(api, state):
-    from syncer.emulator import Faults
-
-    state.set_faults(Faults(rate_429=1.0, retry_after=2))
-    answer = api.get(contract.PATHS["participants"])
-    assert answer.status_code == 429 and answer.headers["Retry-After"] == "2"
-    state.set_faults(Faults(slow_rate=1.0, slow_seconds=0.2))
-    started = time.monotonic()
-    assert api.get(contract.PATHS["participants"]).status_code == 200
-    assert time.monotonic() - started >= 0.2
-    state.reset_faults()
-    assert state.faults == Faults()
-
-
-def test_the_command_takes_the_fault_flags():
-    from django.core.management import CommandError, call_command
-
-    with pytest.raises(CommandError, match="faults: error_rate is a fraction"):
-        call_command("heify_emulator", "--error-rate", "2", "--port", "0")
-    with pytest.raises(CommandError, match="5xx"):
-        call_command("heify_emulator", "--error-statuses", "418", "--port", "0")
