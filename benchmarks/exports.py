@@ -118,7 +118,7 @@ def measure(kind: str, rows: int) -> dict:
     django.setup()
     from django.db import connection
 
-    from qa import spreadsheets
+    from qa import db, spreadsheets
     from qa.mirror.models import Transcription
     from qa.reviews import exports
 
@@ -132,7 +132,7 @@ def measure(kind: str, rows: int) -> dict:
 
     def chunks():
         if kind == "fetch (baseline)":
-            with exports._streaming_read(queryset.db):  # as the export reads: not a WITH HOLD cursor
+            with db.streaming_read(queryset.db):  # as the export reads: not a WITH HOLD cursor
                 yield from queryset.values_list(*exports.CALL_FIELDS).iterator(chunk_size=spreadsheets.BATCH * 2)
         elif kind == "COPY (baseline)":
             sql, params = queryset.values_list(*exports.CALL_FIELDS).query.sql_with_params()

@@ -265,6 +265,7 @@ def prepare() -> dict:
     from django.core.management import call_command, get_commands
     from django.db import connection
 
+    from qa.db import on_postgresql
     from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
 
     for heify_id, tag in CONFIGURATIONS:
@@ -278,7 +279,7 @@ def prepare() -> dict:
     if "rebuild_rollups" in get_commands():  # after the change: the roll-ups of rows copied in by SQL
         call_command("rebuild_rollups", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if on_postgresql() else "ANALYZE")
     target = Participant.objects.get(heify_id=TARGET)
     call = Transcription.objects.filter(participant_id=TARGET, status="COMPLETED").order_by("-occurred_at").first()
     return {
@@ -319,6 +320,7 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from benchmarks.analytics import PLAIN_ROWS_SQL
+    from qa.db import on_postgresql
     from qa.mirror.models import Transcription
 
     call_command("migrate", verbosity=0)
@@ -350,7 +352,7 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
         sql, params = screen["base"]
         if sql == "PLAIN_ROWS":  # analytics.py's plain fetch of the report's rows
             sql, params = PLAIN_ROWS_SQL, [*params, "2026-11-24T00:00:00+00:00", 20_001]
-        if connection.vendor == "sqlite":
+        if not on_postgresql():
             sql = sql.replace("critical_fail_triggered AND", "critical_fail_triggered = 1 AND")
 
         def baseline(sql=sql, params=params):

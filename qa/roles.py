@@ -8,6 +8,9 @@ they were put in it: the user's groups (the admin's user form), the group's
 user set, or code. Someone who was not staff then is recorded (StaffByRole),
 and loses staff with their last role; staff by hand before any role, and
 superusers, stay staff.
+
+Which permission a name stands for, and which question the code asks of it, is qa.policy's; the lists
+below grant the custom permissions by its names (Permission.X.codename).
 """
 
 from django.apps import apps as global_apps
@@ -16,22 +19,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.db import models
 
+from qa.policy import Permission
+
 EDIT = ("add", "change", "delete", "view")
-# Asking Heify for its own analytics report spends its monthly quota: a manager's call.
-COMPARE_WITH_HEIFY = "qa.compare_with_heify"
 ROLES = {
     # Scorecards, agents and configurations, and every queue action.
     "QA manager": [
         *(f"{verb}_{model}" for model in ("configuration", "extractionfield", "evaluator", "criterion",
                                           "participant") for verb in EDIT),
         "view_transcription", "add_transcription", "change_transcription", "view_reviewitem",
-        "review_transcription", "manage_review_queues",
-        "view_reviewevent", "view_criterionverdict", "compare_with_heify",
+        Permission.REVIEW_TRANSCRIPTION.codename, Permission.MANAGE_REVIEW_QUEUES.codename,
+        "view_reviewevent", "view_criterionverdict", Permission.COMPARE_WITH_HEIFY.codename,
     ],
     # Reads everything, works the queues, writes notes; edits no scorecard or agent.
     "Reviewer": [
         "view_configuration", "view_evaluator", "view_criterion", "view_participant",
-        "view_transcription", "view_reviewitem", "review_transcription",
+        "view_transcription", "view_reviewitem", Permission.REVIEW_TRANSCRIPTION.codename,
         "view_reviewevent", "view_criterionverdict",
     ],
 }

@@ -85,4 +85,9 @@ pids+=($!)
 echo "Back office: http://$HOST:$PORT/admin/  API docs: http://$HOST:$PORT/api/v1/docs/  (worker log: $VAR/worker.log)"
 # runserver starts a thread per connection and never closes a finished thread's database connection:
 # with persistent connections it would keep one open per connection it ever served.
-DATABASE_CONN_MAX_AGE=0 "$PY" manage.py runserver "$HOST:$PORT"
+# It runs in the background like the others, and this shell waits for it: Ctrl-C (SIGINT) then reaches the
+# shell's trap at once, which stops runserver as it stops the rest (a foreground runserver seen here ignoring
+# SIGINT under load for over a minute kept the shell, and the lock, waiting).
+DATABASE_CONN_MAX_AGE=0 "$PY" manage.py runserver "$HOST:$PORT" &
+pids+=($!)
+wait "$!"

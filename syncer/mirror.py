@@ -33,6 +33,7 @@ from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from qa import limits
+from qa.db import on_postgresql
 from qa.mirror import criterion_results, revisions, rollups, rules
 from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
@@ -337,7 +338,7 @@ def insert_rows(
     )
     if update_if:
         suffix += f" WHERE {update_if}"
-    if connection.vendor == "postgresql":
+    if on_postgresql(connection.alias):
         # One statement per batch, each column one array in binary form (as
         # bulk_create's UNNEST, but without its text array literals), sent by a
         # server-side binding cursor under Django's usual wrapper.
@@ -430,7 +431,7 @@ def heify_clock() -> datetime:
     by it, so the machines' own clocks need not agree. SQLite is one machine's
     file: its clock is that machine's.
     """
-    if connection.vendor == "postgresql":
+    if on_postgresql(connection.alias):
         with connection.cursor() as cursor:
             cursor.execute("SELECT clock_timestamp()")
             return cursor.fetchone()[0]

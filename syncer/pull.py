@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from qa.db import on_postgresql
 from qa.mirror import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
@@ -66,7 +67,7 @@ def pull_lock() -> Iterator[Callable[[], None]]:
     process die. Elsewhere: the PullLock row, with a lease. The block is given
     a function to call now and then, which renews the lease.
     """
-    if connection.vendor == "postgresql":
+    if on_postgresql(connection.alias):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [PULL_LOCK_KEY])
             if not cursor.fetchone()[0]:

@@ -2,7 +2,7 @@
 
 Each ask costs one call of Heify's monthly analytics quota, so a report fetched today is stored
 (syncer.models.HeifyReport, shared by every process) and answered again until the day ends. Who may
-ask at all is qa's decision (qa.roles.COMPARE_WITH_HEIFY), checked by the admin and the API.
+ask at all is qa's decision (qa.policy.may_compare_with_heify), checked by the admin and the API.
 """
 
 from __future__ import annotations

@@ -22,8 +22,10 @@ def fresh_database(tmp_path):
     PostgreSQL database beside it), for processes started by a test; dropped afterwards."""
     from django.db import connection
 
+    from qa.db import on_postgresql
+
     settings = connection.settings_dict
-    if connection.vendor != "postgresql":
+    if not on_postgresql():
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
     name = f"{settings['NAME'] or 'heify'}_fresh_{os.getpid()}"[:63]

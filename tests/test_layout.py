@@ -5,6 +5,10 @@ qa (the domain) reaches Heify only through qa/heify.py, which syncer connects
 when the apps are ready. An import of syncer anywhere under qa, at the top of
 a module or inside a function, and any dynamic import (importlib,
 __import__) in either app, which could hide one, fails here.
+
+And the dialects' rule: which database a query runs on is asked of qa/db.py only. A module anywhere in the
+project (tests and benchmarks included) that reads a connection's `.vendor` itself fails here; migrations are
+left out, as they ask their own schema editor's connection.
 """
 
 import ast
@@ -62,8 +66,8 @@ def test_the_rules_catch_imports_inside_a_function_and_dynamic_ones():
     assert dynamic_imports(tree) == [1, 3]
 
 
-# Inside qa: which domains each domain may read (besides itself and the ground floor: qa/heify.py, jobs.py,
-# limits.py, spreadsheets.py and the like, which read no domain). The edges (qa/api/, qa/admin.py,
+# Inside qa: which domains each domain may read (besides itself and the ground floor: qa/db.py, heify.py, jobs.py,
+# limits.py, spreadsheets.py, policy.py and the like, which read no domain). The edges (qa/api/, qa/admin.py,
 # qa/models.py, qa/apps.py, qa/management/, qa/templatetags/) may read every domain.
 DOMAINS = {
     "mirror": set(),
@@ -72,7 +76,7 @@ DOMAINS = {
     "insights": {"mirror", "reviews"},
     "alerts": {"mirror", "reviews", "insights"},
 }
-GROUND = {"heify", "jobs", "limits", "spreadsheets"}
+GROUND = {"db", "heify", "jobs", "limits", "spreadsheets", "policy"}
 
 
 def qa_parts(tree) -> list[tuple[int, str]]:
@@ -118,3 +122,43 @@ def test_the_domain_rule_sees_every_form_of_import():
     tree = ast.parse("from qa.insights import analytics\nfrom qa import jobs, limits\n"
                      "def f():\n    import qa.alerts.services\n")
     assert sorted(qa_parts(tree)) == [(1, "insights"), (2, "jobs"), (2, "limits"), (4, "alerts")]
+
+
+# --- the dialects: one place reads the vendor -------------------------------------------------------------
+
+
+def project_modules():
+    """Every Python module of the project, but its migrations (hidden folders, such as .venv, left out)."""
+    for top in sorted(ROOT.iterdir()):
+        if top.name.startswith("."):
+            continue
+        for path in [top] if top.suffix == ".py" else sorted(top.rglob("*.py")) if top.is_dir() else []:
+            if "migrations" not in path.parts:
+                yield path.relative_to(ROOT), ast.parse(path.read_text(), filename=str(path))
+
+
+def vendor_reads(tree) -> list[int]:
+    """Where a module reads a connection's vendor: `x.vendor`, or getattr(x, "vendor")."""
+    return sorted(
+        node.lineno for node in ast.walk(tree)
+        if (isinstance(node, ast.Attribute) and node.attr == "vendor")
+        or (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+            and any(isinstance(arg, ast.Constant) and arg.value == "vendor" for arg in node.args))
+    )
+
+
+def test_only_qa_db_reads_which_database_it_is():
+    offenders = [
+        f"{path}:{line}" for path, tree in project_modules() if path != Path("qa/db.py") for line in vendor_reads(tree)
+    ]
+    assert offenders == [], "ask qa.db.on_postgresql() (or dialect()), and keep both forms of the query side by side"
+
+
+def test_the_vendor_rule_catches_an_attribute_not_a_word():
+    tree = ast.parse(
+        'def f(c):\n    if connections["default"].vendor == "sqlite":\n        return getattr(c, "vendor")\n'
+        'STATIC = "qa/vendor/chart.js"\nvendor = 1\n'
+    )
+    assert vendor_reads(tree) == [2, 3]
+    assert Path("qa/db.py") in {path for path, _ in project_modules()}
+    assert not any("migrations" in path.parts for path, _ in project_modules())

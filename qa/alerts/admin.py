@@ -10,9 +10,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from qa import policy
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
-from qa.reviews import blinding, queues
+from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
 
@@ -21,7 +22,7 @@ class ManagersOnly:
     """Everything here is for those who manage the queues (QA managers, superusers)."""
 
     def _manager(self, request) -> bool:
-        return request.user.is_active and request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self._manager(request)

@@ -32,7 +32,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from qa import heify, roles
+from qa import heify, policy
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
@@ -290,7 +290,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
         """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if query.validated_data["remote"] and not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+        if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user):
             # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
                 "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."

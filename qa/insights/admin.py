@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from qa import heify, limits, roles, spreadsheets
+from qa import heify, limits, policy, spreadsheets
 from qa.insights import analytics, exports, team
 from qa.mirror import revisions, rules, services
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
@@ -204,7 +204,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         """Heify's own report beside ours. Asking costs one call of Heify's monthly analytics quota, so it is
         a QA manager's permission, and a report fetched today is shown again instead of asking twice."""
         # The permission before the lookup: without it, 403 whether the participant exists or not.
-        if not self.has_view_permission(request) or not request.user.has_perm(roles.COMPARE_WITH_HEIFY):
+        if not self.has_view_permission(request) or not policy.may_compare_with_heify(request.user):
             raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
         if blinding.blind_heify_ids(request.user, participant.heify_id):

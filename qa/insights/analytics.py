@@ -12,7 +12,7 @@ own module:
     percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
     On SQLite, which has neither percentile_cont nor stddev_samp, the
     fallback reads the same rows once and (b) aggregates them in Python
-    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_analytics.py
+    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_report_query.py
     compares each with (c) on the same calls).
 (b) Pure functions (qa/insights/report.py; the per-call rules and rounding are in qa.mirror.report_rules):
     the included calls -> `ReportInputs` (grouping, means,
@@ -56,6 +56,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
+from qa.db import on_postgresql
 from qa.insights.report import (
     ReportInputs,
     Window,
@@ -78,24 +79,6 @@ from qa.mirror.report_rules import (
     passes,
     rate_figure,
 )
-
-# --- the period a report covers -------------------------------------------------------------------
-
-
-# --- (b) aggregate inputs: what the included calls give, from the query or the payloads ------------------
-
-
-# --- (b) sections ------------------------------------------------------------------------------------
-
-
-# --- (b) aggregate inputs from the included calls ----------------------------------------------------------
-
-
-# --- (a) the query ---------------------------------------------------------------------------------------
-
-
-# --- (c) the same inputs, from rows in the mirror's columns -------------------------------------------
-
 
 # --- the two ways in --------------------------------------------------------------------------------------
 
@@ -125,9 +108,8 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
     time (readers who score none of its calls blind share one answer; one who does, never theirs): any write
     of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
     Its generated_at says when it was computed."""
-    connection = connections[Transcription.objects.db]
     leave_out = frozenset(leave_out)
-    if participant.heify_id is None or connection.vendor != "postgresql":
+    if participant.heify_id is None or not on_postgresql(Transcription.objects.db):
         inputs, report = _report(participant, as_of, calls_shown, leave_out)
         return report, criteria_by_evaluator(inputs)
     window = report_window(_as_of_day(as_of))

@@ -8,7 +8,7 @@ one participant's included calls (live ones only), newest first and capped, read
 - The emulator's variant (layer (c), `inputs_from_parsed`): the same calls given as rows in the mirror's
   columns, handed to the same aggregation.
 
-tests/qa/insights/test_analytics.py compares each form with the others on the same calls.
+tests/qa/insights/test_report_query.py compares each form with the others on the same calls.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datetime import date
 
 from django.db import connections, transaction
 
+from qa.db import on_postgresql
 from qa.insights.report import (
     RAW_DATA_KEYS,
     RAW_DATA_ROW_SQL,
@@ -57,7 +58,7 @@ def inputs_from_db(
     `leave_out`: the Heify ids of calls the report leaves out as if they were not there (a reader's blind ones)."""
     if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
         return ReportInputs(raw_data=[])
-    if connections[Transcription.objects.db].vendor == "postgresql":
+    if on_postgresql(Transcription.objects.db):
         return _inputs_from_postgresql(participant_id, window, config, shown, leave_out)
     inputs = _inputs_from_rows(participant_id, window, config, leave_out)
     return inputs if shown is None else replace(inputs, raw_data=inputs.raw_data[:shown])

@@ -18,6 +18,7 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from qa.db import on_postgresql
 from qa.insights import report
 from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
@@ -130,7 +131,7 @@ def _newest_scores(end, sample: int) -> dict[str, list[float]]:
     newest = defaultdict(list)
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
-    sql = _NEWEST_SQL if connection.vendor == "postgresql" else _NEWEST_SQLITE
+    sql = _NEWEST_SQL if on_postgresql(Transcription.objects.db) else _NEWEST_SQLITE
     sql = sql.format(participant=qn(Participant._meta.db_table), transcription=qn(Transcription._meta.db_table))
     with connection.cursor() as cursor:
         cursor.execute(sql, {"completed": report_rules.COMPLETED, "end": connection.ops.adapt_datetimefield_value(end),

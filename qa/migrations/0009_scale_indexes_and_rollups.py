@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 from qa.mirror import rollups
 
-# The list's search (qa.reviews.admin.transcriptions.call_search): `UPPER(name::text) LIKE UPPER('%word%')` is what
+# The list's search (qa/mirror/call_search.py): `UPPER(name::text) LIKE UPPER('%word%')` is what
 # Django's icontains sends on PostgreSQL, and a trigram index (pg_trgm) on that expression serves it. In SQL:
 # django.contrib.postgres's OpClass(Upper("name")) leaves out the parentheses PostgreSQL needs around the
 # expression. PostgreSQL only: SQLite has FTS5's trigram index instead (SQLITE_SEARCH below).
@@ -32,7 +32,7 @@ def remove_trigram_indexes(apps, schema_editor):
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
-# SQLite: an FTS5 table with the trigram tokenizer over the same two columns (qa.mirror.models.CALL_SEARCH_TABLE),
+# SQLite: an FTS5 table with the trigram tokenizer over the same two columns (qa.mirror.call_search.SEARCH_TABLE),
 # its content read from qa_transcription and kept by triggers. A migration that remakes qa_transcription on
 # SQLite drops the triggers: tests/qa/test_migrations.py checks they are there.
 SQLITE_SEARCH = [

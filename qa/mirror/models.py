@@ -215,10 +215,6 @@ def _heify_reference(model, related_name):
     )
 
 
-# SQLite: the FTS5 table (trigram tokenizer) that indexes each call's name and configuration_tag for the list's
-# search; created, and kept by triggers, by migration 0006 (PostgreSQL has trigram indexes on the columns).
-CALL_SEARCH_TABLE = "qa_transcription_search"
-
 # The columns the admin's list filters test, carried in the indexes that walk the lists in their order.
 LIST_FILTER_COLUMNS = ["status", "group", "evaluator", "participant", "critical_fail_triggered"]
 QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]

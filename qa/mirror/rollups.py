@@ -32,6 +32,7 @@ from django.db import connections, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from qa.db import on_postgresql
 from qa.mirror import report_rules
 from qa.mirror.models import DailyCalls, Transcription
 from qa.mirror.rules import Group
@@ -109,11 +110,10 @@ def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
 
 def _lock(buckets: list[Bucket]) -> None:
     """PostgreSQL: hold each bucket until the transaction ends, in one order (no deadlock between two writers)."""
-    connection = connections[DailyCalls.objects.db]
-    if connection.vendor != "postgresql":
+    if not on_postgresql(DailyCalls.objects.db):
         return  # SQLite runs one writing transaction at a time
     keys = sorted({f"qa.mirror.rollups:{participant_id}:{day}" for participant_id, day in buckets})
-    with connection.cursor() as cursor:
+    with connections[DailyCalls.objects.db].cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k", [keys])
 
 

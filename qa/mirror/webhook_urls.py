@@ -1,9 +1,9 @@
 """How a configuration's webhook URLs are shown: whole to those who manage configurations, with the
-webhook secret masked to everyone else.
+webhook secret masked to everyone else (who may see it whole is qa.policy.may_see_webhook_secret).
 
 The URLs this back office gives Heify carry HEIFY_WEBHOOK_SECRET in their path
 (/webhooks/heify/<secret>/success/); whoever reads it can post fake notifications. The API's
-serializer and the admin's configuration page both ask these two functions.
+serializer and the admin's configuration page both ask this module.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ import re
 
 from django.conf import settings
 
+from qa import policy
+
 MASK = "••••••"
-MANAGE = "qa.change_configuration"
 # Our own webhook path, whatever secret it holds (a URL made before the secret was rotated too).
 _SECRET_IN_PATH = re.compile(r"(/webhooks/heify/)[^/?#]+(/(?:success|error)/?)")
-
-
-def may_see_webhook_secret(user) -> bool:
-    return bool(user is not None and user.is_active and user.has_perm(MANAGE))
 
 
 def masked(url: str | None) -> str | None:
@@ -33,4 +30,4 @@ def masked(url: str | None) -> str | None:
 
 def webhook_url_for(user, url: str | None) -> str | None:
     """`url` as `user` may see it."""
-    return url if may_see_webhook_secret(user) else masked(url)
+    return url if policy.may_see_webhook_secret(user) else masked(url)

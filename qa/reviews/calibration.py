@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from qa import policy
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Criterion, Transcription
 from qa.reviews import queues
@@ -62,7 +63,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
         errors["calls"] = f"These calls have no criteria results to calibrate on: {', '.join(unscored)}."
     if len(reviewers) < 2:
         errors["reviewers"] = "Pick at least two reviewers: agreement needs more than one."
-    elif not_reviewers := [r.get_username() for r in reviewers if not r.has_perm(queues.REVIEW)]:
+    elif not_reviewers := [r.get_username() for r in reviewers if not policy.is_reviewer(r)]:
         errors["reviewers"] = f"Not reviewers: {', '.join(not_reviewers)}."
     if expert is not None and expert in reviewers:
         errors["expert"] = "The expert is compared with the reviewers, so cannot be one of them."
@@ -71,7 +72,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
 
 
 def _require_manager(user) -> None:
-    if not user.has_perm(queues.MANAGE):
+    if not policy.may_manage_queues(user):
         raise PermissionDenied("Only QA managers run calibration sessions.")
 
 
@@ -176,7 +177,7 @@ def may_see_results(session: CalibrationSession, user) -> bool:
     rater: the results hold the AI's verdicts and everyone's answers)."""
     if has_submitted(session, user):
         return True
-    return user.has_perm(queues.MANAGE) and (session.closed_at is not None or not is_rater(session, user))
+    return policy.may_manage_queues(user) and (session.closed_at is not None or not is_rater(session, user))
 
 
 def session_results(session: CalibrationSession, viewer) -> dict:

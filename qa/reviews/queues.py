@@ -11,7 +11,8 @@ pull never undoes it meanwhile (syncer.mirror skips rows that wait).
 Which moves exist is Heify-independent policy and lives in
 qa.mirror.rules.REVIEW_TRANSITIONS; who may take which step on a call now is decided
 here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
-every action below, the admin, the API and the templates ask. A claim
+every action below, the admin, the API and the templates ask, from the
+permissions qa.policy names (STEP_RIGHTS). A claim
 protects the reviewer's work: verdicts on a claimed call come from its holder
 or a QA manager (recorded as such), notes from any reviewer (only the
 holder's keep the claim alive), and an archived call takes neither.
@@ -29,11 +30,12 @@ from django.db.models import F, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
-from qa import heify
+from qa import heify, policy
 from qa.mirror import rollups, rules
 from qa.mirror.models import SyncState, Transcription
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit
+from qa.policy import Permission
 from qa.reviews import blinding
 from qa.reviews.models import CriterionVerdict, ReviewEvent
 
@@ -43,23 +45,21 @@ log = logging.getLogger(__name__)
 # so the queues never reach up to it (qa/apps.py connects them).
 call_moved = Signal()
 
-REVIEW = "qa.review_transcription"
-MANAGE = "qa.manage_review_queues"
 Action = ReviewEvent.Action
 
 
 Step = Action  # what a person does to a call; EXPIRE is the system's own
 STEPS = tuple(step for step in Step if step != Step.EXPIRE)
 # The permission each step needs, whatever the call, and what it is called in a refusal.
-STEP_RIGHTS: dict[str, tuple[str, str]] = {
-    Step.CLAIM: (REVIEW, "review calls"),
-    Step.RELEASE: (REVIEW, "review calls"),
-    Step.ARCHIVE: (REVIEW, "review calls"),
-    Step.NOTE: (REVIEW, "write review notes"),
-    Step.VERDICT: (REVIEW, "record review verdicts"),
-    Step.REOPEN: (MANAGE, "reopen archived calls"),
-    Step.REASSIGN: (MANAGE, "reassign calls"),
-    Step.MOVE: (MANAGE, "move calls between queues"),
+STEP_RIGHTS: dict[str, tuple[Permission, str]] = {
+    Step.CLAIM: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.RELEASE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.ARCHIVE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
+    Step.NOTE: (Permission.REVIEW_TRANSCRIPTION, "write review notes"),
+    Step.VERDICT: (Permission.REVIEW_TRANSCRIPTION, "record review verdicts"),
+    Step.REOPEN: (Permission.MANAGE_REVIEW_QUEUES, "reopen archived calls"),
+    Step.REASSIGN: (Permission.MANAGE_REVIEW_QUEUES, "reassign calls"),
+    Step.MOVE: (Permission.MANAGE_REVIEW_QUEUES, "move calls between queues"),
 }
 
 
@@ -118,16 +118,27 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
     """
+    refusal = _role_refusal(user, step)
+    if refusal is None and call is not None:
+        refusal = _call_refusal(user, step, call, ai_hidden=ai_hidden)
+    return refusal
+
+
+def _role_refusal(user, step: str) -> PermissionDenied | None:
     permission, what = STEP_RIGHTS[step]
-    if not user.has_perm(permission):
-        return PermissionDenied(f"You are not allowed to {what}.")
-    if call is not None and call.gone_at is not None:
+    return None if policy.may(user, permission) else PermissionDenied(f"You are not allowed to {what}.")
+
+
+def _call_refusal(user, step: str, call: Transcription, *,
+                  ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+    """step_refusal's answer about `call`, for a user whose role allows `step`."""
+    if call.gone_at is not None:
         return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
                                code="gone")
-    if call is None or step == Step.MOVE:  # a manager moves any call to any group
+    if step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
-    manager = user.has_perm(MANAGE)
+    manager = policy.may_manage_queues(user)
     if step in (Step.NOTE, Step.VERDICT):
         if call.group == Group.ARCHIVED:
             return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
@@ -171,13 +182,16 @@ def require_step(user, step: str, call: Transcription | None = None) -> None:
 
 def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
-    refusal does not say whether the call exists; `lock` keeps the call as checked until the transaction ends."""
+    refusal does not say whether the call exists, and once only; `lock` keeps the call as checked until the
+    transaction ends."""
     require_step(user, step)
     calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
-    require_step(user, step, call)
+    refusal = _call_refusal(user, step, call)
+    if refusal is not None:
+        raise refusal
     return call
 
 
@@ -265,7 +279,7 @@ def transcription_reassign(*, transcription_id: int, to_user, reason: str, actin
     reason = rules.clean_review_text(reason, field="reason")
     if not reason:
         raise ValidationError({"reason": "Say why the call is reassigned."})
-    if not to_user.has_perm(REVIEW):
+    if not policy.is_reviewer(to_user):
         raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
     return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
                  expect_assignee=call.assigned_to)

@@ -12,9 +12,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from qa import policy
 from qa.mirror import revisions
 from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator, EvaluatorRevision
+from qa.policy import Permission
 
 
 @admin.register(EvaluatorRevision)
@@ -26,7 +28,7 @@ class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("qa.view_evaluator")
+        return policy.may(request.user, Permission.VIEW_EVALUATOR)
 
     @admin.display(description="criteria")
     def criteria_count(self, obj):

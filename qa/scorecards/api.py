@@ -15,31 +15,22 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from qa.api import serializers as s
 from qa.api.pagination import HeifyCursorPagination
+from qa.api.permissions import requires
 from qa.api.views import HeifyAPIMixin, errors
 from qa.mirror.models import Evaluator, EvaluatorRevision, Transcription
+from qa.policy import Permission
 from qa.reviews import agreement, queues
 from qa.reviews.models import CriterionVerdict
 from qa.scorecards import whatif
 
-
-def _perm(codename: str, what: str) -> type[BasePermission]:
-    class HasPermission(BasePermission):
-        message = f"You are not allowed to {what}."
-
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.has_perm(codename))
-
-    return HasPermission
-
-
-CanViewEvaluators = _perm("qa.view_evaluator", "read evaluators")
-CanEditEvaluators = _perm("qa.change_evaluator", "edit evaluators")
-CanManageQueues = _perm("qa.manage_review_queues", "see how reviewers agree with the AI")
+CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, "read evaluators")
+CanEditEvaluators = requires(Permission.CHANGE_EVALUATOR, "edit evaluators")
+CanManageQueues = requires(Permission.MANAGE_REVIEW_QUEUES, "see how reviewers agree with the AI")
 
 
 class EvaluatorRevisionSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from qa.db import on_postgresql
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE, AFTER = ("qa", "0004_participant_list_index"), ("qa", "0005_transcription_failed_criteria")
@@ -41,7 +43,7 @@ def test_calls_mirrored_before_get_their_failed_criteria():
 
 def test_the_sqlite_search_index_is_kept_by_triggers():
     """A later migration that remakes qa_transcription on SQLite would drop them silently."""
-    if connection.vendor != "sqlite":
+    if on_postgresql():
         pytest.skip("PostgreSQL searches with trigram indexes on the columns")
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'qa_transcription'")

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from qa.db import on_postgresql
 from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from syncer import mirror
 from tests import builders
@@ -172,7 +173,7 @@ def test_heify_load_command_errors_are_clear(tmp_path, content, message):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
+@pytest.mark.skipif(not on_postgresql(), reason="real concurrent transactions need PostgreSQL")
 def test_a_pull_never_overwrites_an_edit_committed_between_its_read_and_its_write():
     """The edit holds the row while the pull reads it as in sync and then tries to write Heify's version."""
     import threading

@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from qa.db import on_postgresql
 from qa.mirror import services
 from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, Transcription
 from qa.reviews import queues
@@ -178,7 +179,7 @@ def test_a_pull_that_died_does_not_block_the_next(heify_account):
 
     from syncer.models import PullLock
 
-    if connection.vendor == "postgresql":  # the dead process's session ends, and its advisory lock with it
+    if on_postgresql():  # the dead process's session ends, and its advisory lock with it
         import threading
 
         def dies_holding_the_lock():

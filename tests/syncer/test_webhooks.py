@@ -6,8 +6,8 @@ The bodies here are the probe's (issue 11, section 3), kept as data.
 import threading
 
 import pytest
-from django.db import connection
 
+from qa.db import on_postgresql
 from syncer import client as heify_client
 from syncer import contract, tasks
 from syncer.client import HeifyClient, RetryPolicy
@@ -140,7 +140,7 @@ def test_processing_an_event_twice_fetches_once(client, heify_account, django_ca
 
 
 postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="real concurrent transactions: PostgreSQL"
+    not on_postgresql(), reason="real concurrent transactions: PostgreSQL"
 )
 
 

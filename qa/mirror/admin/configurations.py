@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
+from qa import policy
 from qa.mirror import rules, services, webhook_urls
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, VersionedForm, apply_rule, check_rows, formset_rows
 from qa.mirror.models import Configuration, ExtractionField
@@ -86,7 +87,7 @@ class ConfigurationAdmin(HeifyObjectAdmin):
     def get_fieldsets(self, request, obj=None):
         # The URLs hold the webhook secret: whoever may not see it reads them masked, never as fields.
         webhooks = ("webhook_success_url", "webhook_error_url")
-        if not webhook_urls.may_see_webhook_secret(request.user):
+        if not policy.may_see_webhook_secret(request.user):
             webhooks = ("masked_webhook_success_url", "masked_webhook_error_url")
         return [
             (None, {"fields": ("tag", "vocabulary", "based_on_version")}),

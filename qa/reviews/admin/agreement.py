@@ -15,9 +15,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
+from qa import policy
 from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator
-from qa.reviews import agreement, queues
+from qa.reviews import agreement
 from qa.reviews.models import EvaluatorAgreement
 
 
@@ -31,7 +32,7 @@ def _date(value: str) -> date | None:
 @admin.register(EvaluatorAgreement)
 class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

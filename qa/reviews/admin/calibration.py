@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
@@ -19,9 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from qa import policy
 from qa.mirror import rules
 from qa.mirror.admin.base import apply_rule
-from qa.reviews import calibration, queues
+from qa.reviews import calibration
 from qa.reviews.admin.transcriptions import speaker_turns
 from qa.reviews.models import CalibrationSession
 
@@ -33,10 +33,7 @@ class CalibrationSessionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        reviewers = get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
-            | Q(user_permissions__codename="review_transcription"), is_active=True,
-        ).distinct().order_by("username")
+        reviewers = policy.reviewers()
         for name in ("reviewers", "expert"):
             if name in self.fields:
                 self.fields[name].queryset = reviewers
@@ -59,16 +56,16 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
 
     # Managers run sessions; reviewers see the ones they rate in.
     def has_module_permission(self, request):
-        return request.user.has_perm(queues.REVIEW)
+        return policy.is_reviewer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(queues.REVIEW)
+        return policy.is_reviewer(request.user)
 
     def has_add_permission(self, request):
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm(queues.MANAGE) and (obj is None or obj.closed_at is None)
+        return policy.may_manage_queues(request.user) and (obj is None or obj.closed_at is None)
 
     def has_delete_permission(self, request, obj=None):
         return False  # answers are kept
@@ -76,7 +73,7 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         sessions = super().get_queryset(request).select_related("created_by").annotate(
             calls_total=Count("calls", distinct=True), submitted_total=Count("submissions", distinct=True))
-        if request.user.has_perm(queues.MANAGE):
+        if policy.may_manage_queues(request.user):
             return sessions
         return sessions.filter(Q(reviewers=request.user) | Q(expert=request.user)).distinct()
 
@@ -170,4 +167,4 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         results = calibration.session_results(session, request.user)
         return TemplateResponse(request, "admin/qa/calibrationsession/results.html",
                                 self._context(request, session, f"{session}: results", results=results,
-                                              can_close=request.user.has_perm(queues.MANAGE)))
+                                              can_close=policy.may_manage_queues(request.user)))

@@ -13,12 +13,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 
+from qa import policy
 from qa.mirror import rules
 from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
@@ -184,12 +184,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "verdict_refusal": " ".join(getattr(verdict_refusal, "messages", None) or [str(verdict_refusal)])
                 if verdict_refusal else "",
                 "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
-                "reviewers": list(
-                    get_user_model().objects.filter(
-                        Q(is_superuser=True) | Q(groups__permissions__codename="review_transcription")
-                        | Q(user_permissions__codename="review_transcription"), is_active=True,
-                    ).exclude(pk=obj.assigned_to_id).distinct().order_by("username")[:200]
-                ) if queues.Step.REASSIGN in steps else [],
+                "reviewers": list(policy.reviewers().exclude(pk=obj.assigned_to_id)[:200])
+                if queues.Step.REASSIGN in steps else [],
             },
             "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],

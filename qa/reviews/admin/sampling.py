@@ -10,9 +10,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import limits
+from qa import limits, policy
 from qa.mirror.admin.base import JobStateShown, apply_rule
-from qa.reviews import queues, sampling
+from qa.reviews import sampling
 from qa.reviews.models import SamplingRule
 
 
@@ -40,7 +40,7 @@ class SamplingRuleAdmin(JobStateShown, admin.ModelAdmin):
     actions = ["dry_run"]
 
     def _manager(self, request) -> bool:
-        return request.user.has_perm(queues.MANAGE)
+        return policy.may_manage_queues(request.user)
 
     def has_module_permission(self, request):
         return self._manager(request)

@@ -21,21 +21,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
-from django.db.models import BooleanField, Func, Model, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Model, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
-from django.utils.text import smart_split, unescape_string_literal
 
-from qa.mirror import revisions, rules, services
+from qa import db
+from qa.mirror import call_search, revisions, rules, services
 from qa.mirror.admin.base import GoneAwareAdmin, GoneFilter
 from qa.mirror.admin.paging import capped_paginator
 from qa.mirror.models import (
-    CALL_SEARCH_TABLE,
     CRITERION_TYPE_CHOICES,
     GROUP_CHOICES,
     Configuration,
@@ -163,80 +160,6 @@ def speaker_turns(segments: list) -> list[dict]:
     return turns
 
 
-def call_search(search_term: str) -> Q:
-    """What the list's search box finds: calls where every word of `search_term` (a quoted phrase is one word)
-    is in the call's name or configuration tag, or in its participant's or evaluator's name, or is the whole
-    Heify id of the call, its participant or its evaluator.
-
-    Each condition is one an index serves (a trigram index on the names: pg_trgm on PostgreSQL, FTS5's on
-    SQLite; the Heify id columns' B-trees): the agents and evaluators a word names are looked up first, in
-    their own small tables, so the call table is searched by their ids rather than joined and scanned.
-    """
-    words = [unescape_string_literal(w) if w[:1] in ('"', "'") and w[0] == w[-1] else w
-             for w in smart_split(search_term)]
-    sqlite = connections[Transcription.objects.db].vendor == "sqlite"
-    leading = _rarest_text(words) if sqlite else None
-    found = Q()
-    for word in words:
-        participants = list(Participant.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
-        evaluators = list(Evaluator.objects.filter(tag__icontains=word).values_list("heify_id", flat=True))
-        found &= (
-            _text_search(word, leads=leading in (None, word))
-            | Q(heify_id=word) | Q(participant_id=word) | Q(evaluator_id=word)
-            | Q(participant_id__in=[p for p in participants if p]) | Q(evaluator_id__in=[e for e in evaluators if e])
-        )
-    if sqlite and found:
-        # SQLite walks the list's date index and reads each row to test the OR; the matching ids first (each
-        # term by its own index), then the walk only looks them up in that set. Compiled on its own, so that the
-        # table's name in a word's EXISTS (below) is this query's table.
-        sql, params = Transcription.objects.filter(found).order_by().values("pk").query.sql_with_params()
-        return Q(pk__in=RawSQL(sql, params))
-    return found
-
-
-def _fts_phrase(word: str) -> str:
-    """An FTS5 phrase (its trigram index, migration 0006): it matches wherever its trigrams follow one another,
-    as a substring does."""
-    return '"' + word.replace('"', '""') + '"'
-
-
-def _rarest_text(words: list[str]) -> str | None:
-    """SQLite, two words or more that FTS5 can search: the one whose text matches fewest calls (counted up to
-    1,000, one query). Its matches lead; every other word's text is then tested on those calls only, instead of
-    each word's matches being read whole ("Call 999999": every call matches "Call"; 266 against 23 ms at
-    100,000 calls)."""
-    searchable = [w for w in dict.fromkeys(words) if len(w) >= 3]
-    if len(searchable) < 2:
-        return None
-    count = f"(SELECT count(*) FROM (SELECT 1 FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s LIMIT 1000))"
-    with connections[Transcription.objects.db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join([count] * len(searchable)), [_fts_phrase(w) for w in searchable])
-        counts = cursor.fetchone()
-    return searchable[counts.index(min(counts))]
-
-
-def _text_search(word: str, *, leads: bool = True) -> Q:
-    """Calls whose name or configuration tag contains `word`, any case. On SQLite, a word that `leads` gives
-    the set of its matches; another is tested call by call (an EXISTS on the index, for the call's rowid); a
-    word shorter than a trigram is read from the table, as on PostgreSQL."""
-    if connections[Transcription.objects.db].vendor == "sqlite" and len(word) >= 3:
-        phrase = _fts_phrase(word)
-        if leads:
-            return Q(pk__in=RawSQL(f"SELECT rowid FROM {CALL_SEARCH_TABLE} WHERE {CALL_SEARCH_TABLE} MATCH %s",
-                                   [phrase]))
-        table = Transcription._meta.db_table
-        return Q(RawSQL(f'EXISTS (SELECT 1 FROM {CALL_SEARCH_TABLE} AS s WHERE s.rowid = "{table}"."id" '
-                        f"AND s.{CALL_SEARCH_TABLE} MATCH %s)", [phrase], output_field=BooleanField()))
-    return Q(name__icontains=word) | Q(configuration_tag__icontains=word)
-
-
-class Unlikely(Func):
-    """SQLite's planner hint that a condition is rarely true (https://sqlite.org/lang_corefunc.html#unlikely)."""
-
-    function = "unlikely"
-    output_field = BooleanField()
-
-
 class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
     """Django's related-object filter, with "No evaluator" instead of "-" for the empty choice."""
 
@@ -246,12 +169,11 @@ class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
 
     def queryset(self, request, queryset):
         found = super().queryset(request, queryset)
-        if self.used_parameters.get(self.lookup_kwarg_isnull) == [True] and \
-                connections[queryset.db].vendor == "sqlite":
-            # SQLite's statistics hold rows per value, not how many are NULL: it takes "no evaluator" to match a
-            # quarter of the calls and walks the list's date index, reading every call when none matches (307
-            # against 0.7 ms at 100,000 calls). Told it is rare, it reads the few through the evaluator's index.
-            found = found.filter(Unlikely(Q(**{f"{self.field_path}__isnull": True})))
+        if self.used_parameters.get(self.lookup_kwarg_isnull) == [True]:
+            # SQLite would take "no evaluator" to match a quarter of the calls and walk the list's date index,
+            # reading every call when none matches (307 against 0.7 ms at 100,000 calls). Told it is rare, it
+            # reads the few through the evaluator's index.
+            found = db.rare_hinted(found, Q(**{f"{self.field_path}__isnull": True}))
         return found
 
 
@@ -286,7 +208,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         "status", GroupFilter, ("evaluator", RelatedOrNoneFilter), ("participant", RelatedOrNoneFilter),
         "critical_fail_triggered", "occurred_at", GoneFilter,
     ]
-    # Searched by get_search_results (call_search), not by Django's join of every field.
+    # Searched by get_search_results (qa.mirror.call_search), not by Django's join of every field.
     search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
     search_help_text = "A call's name, its configuration, agent or evaluator name (part of it), or a whole Heify id."
     list_select_related = ["configuration", "evaluator", "participant"]
@@ -306,7 +228,7 @@ class TranscriptionAdmin(CallListExportMixin, GoneAwareAdmin, admin.ModelAdmin):
         # Every list of calls (and its export) leaves out those its reader is calibrating blind
         # (qa.reviews.calibration).
         queryset = blinding.without_blind_calls(queryset, request.user)
-        return queryset.filter(call_search(search_term)), False
+        return queryset.filter(call_search.calls_matching(search_term)), False
 
     class Media:
         css = {"all": ["qa/transcription.css"]}

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qa import heify as heify_port
-from qa import spreadsheets
+from qa import policy, spreadsheets
 from qa.mirror import criterion_results, services
 from qa.mirror.criterion_results import CriterionResult, ParsedResult, parse_criteria_results, pinned_rows
 from qa.mirror.models import Evaluator, Transcription
@@ -312,7 +312,7 @@ def test_calibration_scores_every_result_and_the_ai_only_where_it_said(scored, d
     assert calibration.call_criteria(calls[0]) == ["Greeting", "Empathy", "Resolved", "No insults"]
     assert calibration._ai_verdicts(calls[0]) == {"Greeting": True, "Empathy": True, "No insults": True}
     reviewers = [person("ann", "Reviewer"), person("bob", "Reviewer")]
-    assert all(r.has_perm(queues.REVIEW) for r in reviewers)  # their permissions, read once
+    assert all(policy.is_reviewer(r) for r in reviewers)  # their permissions, read once
     with django_assert_num_queries(1):  # the calls' results, all at once
         calibration.clean_session(calls=calls, reviewers=reviewers)
 

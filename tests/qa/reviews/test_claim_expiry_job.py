@@ -3,8 +3,8 @@ for the next run; the others return to the queue."""
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
 
+from qa.db import on_postgresql
 from qa.mirror.models import Transcription
 from qa.reviews import queues
 from tests import builders
@@ -25,7 +25,7 @@ def test_a_claim_whose_release_raises_never_stops_the_others(load):
     released = queues.release_expired_claims()
     groups = dict(Transcription.objects.values_list("name", "group"))
     assert groups["call 0"] == groups["call 2"] == "PENDING_REVIEW"
-    if connection.vendor == "postgresql":
+    if on_postgresql():
         assert released == 2 and groups["call 1"] == "UNDER_REVIEW"
     else:  # SQLite holds a larger integer: no poison there
         assert released == 3

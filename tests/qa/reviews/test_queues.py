@@ -9,6 +9,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from qa.db import on_postgresql
 from qa.mirror.models import Transcription
 from qa.reviews import queues
 from qa.reviews.models import ReviewEvent
@@ -190,7 +191,7 @@ def test_group_changes_reach_heify_and_wait_when_it_is_down(heify_account):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
+@pytest.mark.skipif(not on_postgresql(), reason="real concurrent transactions need PostgreSQL")
 def test_two_concurrent_claims_one_wins():
     from syncer import mirror
 

@@ -1,0 +1,77 @@
+"""Which database a query runs on: the one place that reads Django's `connection.vendor`.
+
+The back office runs on SQLite (development, the demo, tests) and PostgreSQL (production; CI runs the tests on
+both). Where one concern needs a different SQL form on each, its one function holds both forms side by side and
+picks one with `on_postgresql()`; tests/qa/test_dialects.py calls each such function and checks it gives what
+the other form would:
+
+- the call list's search: qa/mirror/call_search.py (FTS5's trigram table against pg_trgm's indexes);
+- the team trend's newest calls: qa.insights.team._newest_scores (a correlated IN against LATERAL);
+- the participant report's query: qa/insights/report_query.py (aggregated in Python against in the database);
+- the dashboard's cache: qa.insights.analytics.participant_dashboard (PostgreSQL only: its fingerprint is SQL
+  SQLite lacks);
+- the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
+- a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
+  (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
+- the upsert's batch write and the clock it orders Heify's data by: syncer.mirror.insert_rows, heify_clock;
+- the pull's lock: syncer.pull.pull_lock (an advisory lock against the syncer.models.PullLock row);
+- and here, two that belong to no domain: reading a big result as a stream (`streaming_read`), and telling the
+  planner a condition is rare (`rare_hinted`).
+
+Migrations read the vendor of their own schema editor's connection, as Django's do. tests/test_layout.py fails
+if any other module reads `.vendor`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Literal
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import BooleanField, Func, Q, QuerySet
+
+POSTGRESQL, SQLITE = "postgresql", "sqlite"
+
+
+def dialect(using: str | None = None) -> Literal["postgresql", "sqlite"]:
+    """The SQL dialect of the database `using` (an alias; the default one if None)."""
+    vendor = connections[using or DEFAULT_DB_ALIAS].vendor
+    if vendor not in (POSTGRESQL, SQLITE):
+        # Every query written in two forms has only these two: fail at the first one rather than send SQLite's
+        # form to another database.
+        raise ImproperlyConfigured(f"The database {using or DEFAULT_DB_ALIAS!r} is {vendor}: the back office runs "
+                                   "on PostgreSQL or SQLite only (DATABASE_URL).")
+    return vendor
+
+
+def on_postgresql(using: str | None = None) -> bool:
+    """Whether `using` (an alias; the default one if None) is PostgreSQL; if not, it is SQLite."""
+    return dialect(using) == POSTGRESQL
+
+
+def streaming_read(using: str | None = None) -> AbstractContextManager:
+    """Where to read a big result with `.iterator()`, so that rows come as they are found.
+
+    PostgreSQL: inside a transaction. Outside one, Django's server-side cursor is WITH HOLD, and PostgreSQL then
+    computes the whole result before the first row (20 s at 1,000,000 calls).
+    SQLite: as it is. Its transactions here take the write lock (transaction_mode IMMEDIATE) and would stop
+    every writer for as long as the read lasts."""
+    return transaction.atomic(using=using) if on_postgresql(using) else nullcontext()
+
+
+class Unlikely(Func):
+    """SQLite's planner hint that a condition is rarely true (https://sqlite.org/lang_corefunc.html#unlikely)."""
+
+    function = "unlikely"
+    output_field = BooleanField()
+
+
+def rare_hinted(queryset: QuerySet, condition: Q) -> QuerySet:
+    """`queryset`, which `condition` already filters, with the planner told that the condition is true of few rows.
+
+    SQLite: its statistics hold rows per value, not how many are NULL, so it takes `field IS NULL` to match a
+    quarter of the rows and may walk another index, reading every row; the condition is repeated inside
+    unlikely(), and SQLite reads the few rows through the condition's own index. PostgreSQL: unchanged (its
+    statistics count the NULLs, and a condition repeated would count twice in its estimate)."""
+    return queryset if on_postgresql(queryset.db) else queryset.filter(Unlikely(condition))
