@@ -7,10 +7,10 @@ delivery that gave up once more.
 
 from django.contrib import admin
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from qa import policy
+from qa.alerts import services as alerts
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
 from qa.reviews import blinding
@@ -98,11 +98,6 @@ class AlertAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
 
     @admin.action(description="Try the deliveries that gave up once more", permissions=["manage"])
     def retry_failed(self, request, queryset):
-        from django_q.tasks import async_task
-
-        failed = AlertDelivery.objects.filter(alert__in=queryset, state=AlertDelivery.State.FAILED)
-        ids = list(failed.values_list("pk", flat=True))
-        failed.update(state=AlertDelivery.State.PENDING, next_attempt_at=timezone.now(), attempts=0)
-        for pk in ids:
-            async_task("qa.alerts.services.delivery_attempt", pk)
-        self.message_user(request, format_html("{} deliver{} queued again.", len(ids), "y" if len(ids) == 1 else "ies"))
+        count = alerts.alert_deliveries_retry(alert_ids=queryset.values_list("pk", flat=True),
+                                              acting_user=request.user)
+        self.message_user(request, format_html("{} deliver{} queued again.", count, "y" if count == 1 else "ies"))

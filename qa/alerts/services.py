@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -44,7 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from qa import jobs
+from qa import jobs, policy
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
@@ -318,6 +319,22 @@ def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -
                 delivery.attempts, error, exc_info=not isinstance(exc, OSError))
     AlertDelivery.objects.filter(pk=delivery.pk).update(**changes)
     return changes["state"]
+
+
+def alert_deliveries_retry(*, alert_ids: Iterable[int], acting_user) -> int:
+    """A manager's "try once more": the alerts' deliveries that gave up start afresh (pending, no attempt yet),
+    each sent in the background once the transaction commits. Returns how many."""
+    if not policy.may_manage_queues(acting_user):
+        raise PermissionDenied("Only QA managers retry alert deliveries.")
+    with transaction.atomic():
+        failed = AlertDelivery.objects.filter(alert__in=list(alert_ids), state=State.FAILED)
+        ids = list(failed.select_for_update().values_list("pk", flat=True))
+        AlertDelivery.objects.filter(pk__in=ids).update(state=State.PENDING, next_attempt_at=timezone.now(),
+                                                        attempts=0)
+        for pk in ids:
+            # robust: should the broker fail, deliveries_due sends it on its next run (it is due now).
+            transaction.on_commit(lambda pk=pk: async_task("qa.alerts.services.delivery_attempt", pk), robust=True)
+    return len(ids)
 
 
 def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str, int]:

@@ -177,11 +177,10 @@ class TranscriptionSerializer(serializers.Serializer):
         return {key: value for key, value in details.items() if value is not None}
 
 
-class GroupSerializer(serializers.Serializer):
+class MoveSerializer(serializers.Serializer):
+    """A call's move to a review group: the body of PATCH and of POST move/ alike."""
+
     group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, help_text="null: no group")
-
-
-class MoveSerializer(GroupSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 

@@ -26,7 +26,7 @@ from knox.models import get_token_model
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -180,11 +180,11 @@ class HeifyObjectViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, G
                        context=self.get_serializer_context())
 
 
-def step_schema(summary: str, request, *codes: int):
+def step_schema(summary: str, request, *codes: int, if_match: bool = False):
     """A review step's schema: the call as it ends up (202 while Heify has yet to take the move), its ETag, and
-    the step's errors besides 400 and 404."""
+    the step's errors besides 400 and 404; `if_match`: the step honours If-Match (412 when the call moved)."""
     one = s.enveloped(s.TranscriptionSerializer)
-    return extend_schema(summary=summary, request=request, parameters=[ETAG],
+    return extend_schema(summary=summary, request=request, parameters=[IF_MATCH, ETAG] if if_match else [ETAG],
                          responses={200: one, 202: one, **errors(400, 404, *codes)})
 
 
@@ -320,11 +320,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
                                                                  **errors(400)}),
     retrieve=extend_schema(summary="Read a transcription", parameters=[ETAG],
                            responses={200: s.enveloped(s.TranscriptionSerializer), **errors(404)}),
-    partial_update=extend_schema(
-        summary="Move a transcription to a review group", request=s.GroupSerializer, parameters=[IF_MATCH, ETAG],
-        responses={200: s.enveloped(s.TranscriptionSerializer), 202: s.enveloped(s.TranscriptionSerializer),
-                   **errors(400, 404, 412)},
-    ),
+    partial_update=step_schema("Move a transcription to a review group (managers; as POST move/ does)",
+                               s.MoveSerializer, 412, if_match=True),
 )
 class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
@@ -340,7 +337,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
     http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_permissions(self):
-        if self.action in REVIEW_STEPS and self.request.method == "POST":
+        if self.action in REVIEW_STEPS and self.request.method not in SAFE_METHODS:
             # Who may take a review step is qa.reviews.queues' to decide (see _step).
             return [IsAuthenticated()]
         return super().get_permissions()
@@ -362,16 +359,7 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
                                    evaluator_id=request.query_params.get("evaluator"), title="transcriptions")
 
     def partial_update(self, request, *args, **kwargs):
-        obj = self.get_object()
-        serializer = s.GroupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        moved = queues.transcription_move(
-            transcription_id=obj.pk, group=serializer.validated_data["group"], acting_user=request.user,
-            expected_version=if_match(request),
-        )
-        code = status.HTTP_202_ACCEPTED if moved.awaits_heify else status.HTTP_200_OK
-        return respond(s.TranscriptionSerializer, moved, code, context=self.get_serializer_context())
-
+        return self._move(request)
 
     def _step(self, request, run, serializer_class=s.StepSerializer):
         # The role is asked before the lookup: without it, 403 whether the call exists or not.
@@ -401,12 +389,16 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         return self._step(request, lambda obj, data: queues.transcription_archive(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @step_schema("Move the call to a group (managers)", s.MoveSerializer)
+    @step_schema("Move the call to a group (managers)", s.MoveSerializer, 412, if_match=True)
     @action(detail=True, methods=["post"])
     def move(self, request, *args, **kwargs):
+        return self._move(request)
+
+    def _move(self, request):
+        # PATCH {"group"} and POST move/ are one write: the same checks in the same order, the same service.
         return self._step(request, lambda obj, data: queues.transcription_move(
-            transcription_id=obj.pk, group=data["group"], acting_user=request.user, note=data["note"]),
-            s.MoveSerializer)
+            transcription_id=obj.pk, group=data["group"], acting_user=request.user, note=data["note"],
+            expected_version=if_match(request)), s.MoveSerializer)
 
     @extend_schema(summary="The call's review history and notes, newest first", request=None,
                    responses={200: inline_serializer("ReviewEventListResponse",
@@ -429,9 +421,9 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         return Response({"data": s.ReviewEventSerializer(event).data}, status=status.HTTP_201_CREATED)
 
 
-# The review actions (POST) and the step of qa.reviews.queues each takes.
+# The review actions (POST, and PATCH of the group) and the step of qa.reviews.queues each takes.
 REVIEW_STEPS = {"claim": queues.Step.CLAIM, "release": queues.Step.RELEASE, "archive": queues.Step.ARCHIVE,
-                "move": queues.Step.MOVE, "notes": queues.Step.NOTE}
+                "move": queues.Step.MOVE, "partial_update": queues.Step.MOVE, "notes": queues.Step.NOTE}
 
 
 @extend_schema(

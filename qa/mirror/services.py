@@ -87,7 +87,9 @@ def _claim_and_write(
     nothing else of it (what a pull wrote meanwhile) is overwritten.
     """
     model = type(obj)
-    with transaction.atomic():
+    # Durable: committed before Heify hears of it, and refused inside a caller's transaction (Django would
+    # raise RuntimeError), where Heify would be told of a change that might still roll back.
+    with transaction.atomic(durable=True):
         stored = begin_edit(obj, expected_version, compare=compare)
         claim = heify.Claim.new(stored.version + 1 if stored else 1)
         claimed = claim.columns()
@@ -120,7 +122,7 @@ def _put_back(obj, before: _Before, claim: heify.Claim) -> None:
     """Heify refused: the object ends as it was before the edit (unless someone changed it since)."""
     model = type(obj)
     mine = model.all_objects.filter(pk=obj.pk, push_claim=claim.token, version=claim.version)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if before.row is None:
             mine.delete()  # a new object that Heify refused never existed
             return
@@ -148,7 +150,7 @@ def _send(obj, before: _Before, claim: heify.Claim) -> bool:
 def heify_object_delete(*, obj) -> bool:
     """Delete in Heify, then here; True when done, False when the deletion waits for Heify."""
     model = type(obj)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # as in _claim_and_write: committed before Heify is asked
         stored = begin_edit(obj, None)
         claim = heify.Claim.new(stored.version)
         gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)

@@ -76,13 +76,51 @@ def _require_manager(user) -> None:
         raise PermissionDenied("Only QA managers run calibration sessions.")
 
 
+def _clean_name(name: str) -> str:
+    if not (name or "").strip():
+        raise ValidationError({"name": "Give the session a name."})
+    return name.strip()
+
+
 @transaction.atomic
 def calibration_session_create(*, name: str, calls, reviewers, expert=None, acting_user) -> CalibrationSession:
     _require_manager(acting_user)
-    if not (name or "").strip():
-        raise ValidationError({"name": "Give the session a name."})
+    name = _clean_name(name)
     clean_session(calls=calls, reviewers=reviewers, expert=expert)
-    session = CalibrationSession.objects.create(name=name.strip(), created_by=acting_user, expert=expert)
+    session = CalibrationSession.objects.create(name=name, created_by=acting_user, expert=expert)
+    session.calls.set(calls)
+    session.reviewers.set(reviewers)
+    return session
+
+
+def is_open(session: CalibrationSession) -> bool:
+    """May the session still be changed or answered? Until a manager closes it."""
+    return session.closed_at is None
+
+
+def setup_is_fixed(session: CalibrationSession) -> bool:
+    """Once someone has answered, the calls, the raters and the expert stay as they are (the name may change)."""
+    return session.pk is not None and session.answers.exists()
+
+
+@transaction.atomic
+def calibration_session_update(*, session: CalibrationSession, name: str, calls, reviewers, expert=None,
+                               acting_user) -> CalibrationSession:
+    """Change an open session: its name, and its calls, raters and expert until the first answer."""
+    _require_manager(acting_user)
+    session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
+    if not is_open(session):
+        raise ValidationError("The session is closed; it is kept as it was.")
+    name = _clean_name(name)
+    calls, reviewers = list(calls), list(reviewers)
+    if setup_is_fixed(session) and (
+            {c.pk for c in calls} != set(session.calls.values_list("pk", flat=True))
+            or {r.pk for r in reviewers} != set(session.reviewers.values_list("pk", flat=True))
+            or (expert.pk if expert else None) != session.expert_id):
+        raise ValidationError("Raters have answered already: the calls, the raters and the expert stay as they are.")
+    clean_session(calls=calls, reviewers=reviewers, expert=expert)
+    session.name, session.expert = name, expert
+    session.save(update_fields=["name", "expert"])
     session.calls.set(calls)
     session.reviewers.set(reviewers)
     return session
@@ -137,7 +175,7 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if not is_rater(session, rater):
         raise PermissionDenied("You are not a rater of this session.")
-    if session.closed_at:
+    if not is_open(session):
         raise ValidationError("The session is closed; its answers are kept as they were.")
     if has_submitted(session, rater):
         raise ValidationError("You have submitted already: your answers are final.")

@@ -21,6 +21,8 @@ holder's keep the claim alive), and an archived call takes neither.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -350,31 +352,73 @@ def _verdict_said(agrees: bool, reason: str = "") -> str:
     return f"{'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason else "")
 
 
-@transaction.atomic
-def criterion_verdict_record(
-    *, transcription_id: int, reviewer, criterion_name: str, agrees: bool, reason: str = ""
-) -> CriterionVerdict:
-    """Keep the reviewer's view beside the AI's result (never instead of it).
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's view of the AI's pass/fail on one criterion, as given (the review page's form, the API's body)."""
 
-    From the call's claim holder, or a QA manager (then marked as_manager). One
-    verdict per criterion: a newer one replaces the row, and the history says
-    whose it replaced.
+    criterion_name: str
+    agrees: bool
+    reason: str = ""
+
+
+class VerdictRefused(ValidationError):
+    """One of the verdicts given cannot be recorded (so none was): `index` says which; the messages, by field."""
+
+    def __init__(self, index: int, refusal: ValidationError):
+        super().__init__(refusal.error_dict if hasattr(refusal, "error_dict") else {"criterion_name": refusal.messages})
+        self.index = index
+
+
+@transaction.atomic
+def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[Verdict], acting_user
+                                  ) -> list[CriterionVerdict]:
+    """Keep the reviewer's views beside the AI's results (never instead of them), all or none.
+
+    The one way a verdict is recorded: the review page's script and the API's
+    PUT verdicts/ both call it. From the call's claim holder, or a QA manager
+    (then marked as_manager), asked once for all the verdicts. One verdict per
+    criterion: a newer one replaces the row, and the history says whose it
+    replaced. A verdict refused is a VerdictRefused naming it; a refusal of the
+    step (the role, the call's state) is step_refusal's.
     """
-    call = _get_for(reviewer, Step.VERDICT, transcription_id, lock=True)
-    if criterion_name not in set(call.criterion_results.values_list("name", flat=True)):
-        raise ValidationError({"criterion_name": f"This call has no result for {criterion_name!r}."})
-    reason = rules.clean_review_text(reason, field="reason")
-    if not agrees and not reason:
+    call = _get_for(acting_user, Step.VERDICT, transcription_id, lock=True)
+    if not verdicts:
+        raise ValidationError({"verdicts": "Give at least one verdict."})
+    criteria = [verdict.criterion_name for verdict in verdicts]
+    if twice := next((name for name in criteria if criteria.count(name) > 1), None):
+        raise ValidationError({"verdicts": f"{twice!r} is given twice."})
+    names = set(call.criterion_results.values_list("name", flat=True))  # what the AI gave a result for
+    given: list[Verdict] = []
+    for index, verdict in enumerate(verdicts):
+        try:
+            given.append(_clean_verdict(verdict, names))
+        except ValidationError as refusal:
+            raise VerdictRefused(index, refusal) from None
+    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == acting_user.pk)
+    recorded = [_verdict_keep(call, verdict, reviewer=acting_user, as_manager=as_manager) for verdict in given]
+    _touch_claim(call, acting_user)
+    return recorded
+
+
+def _clean_verdict(verdict: Verdict, names: set) -> Verdict:
+    if verdict.criterion_name not in names:
+        raise ValidationError({"criterion_name": f"This call has no result for {verdict.criterion_name!r}."})
+    reason = rules.clean_review_text(verdict.reason, field="reason")
+    if not verdict.agrees and not reason:
         raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
-    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == reviewer.pk)
-    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion_name).select_related(
+    return Verdict(verdict.criterion_name, verdict.agrees, reason)
+
+
+def _verdict_keep(call: Transcription, verdict: Verdict, *, reviewer, as_manager: bool) -> CriterionVerdict:
+    """One verdict's row, replacing the criterion's earlier one, and its entry in the call's history."""
+    name = verdict.criterion_name
+    previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=name).select_related(
         "reviewer").first()
-    verdict, _ = CriterionVerdict.objects.update_or_create(
-        transcription=call, criterion_name=criterion_name,
-        defaults={"agrees": agrees, "reason": reason, "reviewer": reviewer, "as_manager": as_manager},
+    kept, _ = CriterionVerdict.objects.update_or_create(
+        transcription=call, criterion_name=name,
+        defaults={"agrees": verdict.agrees, "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
     )
-    _touch_claim(call, reviewer)
-    said = f"{criterion_name}: {_verdict_said(agrees, reason)}"
+    said = f"{name}: {_verdict_said(verdict.agrees, verdict.reason)}"
     if as_manager:
         said += " (as QA manager)"
     if previous is not None and previous.reviewer_id != reviewer.pk:
@@ -384,4 +428,4 @@ def criterion_verdict_record(
         transcription=call, actor=reviewer, action=Action.VERDICT, from_group=call.group, to_group=call.group,
         note=said,
     )
-    return verdict
+    return kept

@@ -7,8 +7,6 @@ Registered in qa/api/urls.py with one include of `urlpatterns` below.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -112,22 +110,17 @@ class EvaluatorAgreementView(EvaluatorScoped):
 
 
 class VerdictSerializer(serializers.Serializer):
+    """One verdict's shape; its rules (the criterion, the reason and its length) are qa.reviews.queues', as on the
+    review page."""
+
     criterion = serializers.CharField(max_length=255)
     agrees = serializers.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="",
-                                   help_text="Required when agrees is false.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="",
+                                   help_text="Required when agrees is false; at most 5,000 characters.")
 
 
 class VerdictsSerializer(serializers.Serializer):
-    verdicts = VerdictSerializer(many=True, allow_empty=False)
-
-    def validate_verdicts(self, value):
-        seen = set()
-        for item in value:
-            if item["criterion"] in seen:
-                raise serializers.ValidationError(f"{item['criterion']!r} is given twice.")
-            seen.add(item["criterion"])
-        return value
+    verdicts = VerdictSerializer(many=True, allow_empty=False, help_text="Each criterion once.")
 
 
 class RecordedVerdictSerializer(serializers.Serializer):
@@ -147,8 +140,8 @@ class RecordedVerdictSerializer(serializers.Serializer):
                               "You score this call blind in an open calibration session: no verdict on the AI's "
                               "result until you have submitted your answers."))})
 class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
-    """Each given verdict is recorded by qa.reviews.queues.criterion_verdict_record (its rules and permissions), all or
-    none; a criterion's earlier verdict is replaced, the others stay."""
+    """The verdicts are recorded by qa.reviews.queues.transcription_verdicts_record, as on the review page (its rules
+    and permissions), all or none; a criterion's earlier verdict is replaced, the others stay."""
 
     permission_classes = [IsAuthenticated]  # who may record is qa.reviews.queues' decision
     filter_backends = []
@@ -158,27 +151,26 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
     lookup_url_kwarg = "id"
 
     def put(self, request, *args, **kwargs):
-        queues.require_step(request.user, queues.Step.VERDICT)  # the role first: a refusal says nothing of the call
+        # The role before anything is read: a refusal says nothing of the call or of the body. (The service asks
+        # it too, as it must for any caller, once for every verdict.)
+        queues.require_step(request.user, queues.Step.VERDICT)
         call = self.get_object()  # HeifyAPIMixin's: a NUL in the id is a 404 without a query
         body = VerdictsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         items = body.validated_data["verdicts"]
-        with transaction.atomic():
-            for index, item in enumerate(items):
-                try:
-                    queues.criterion_verdict_record(
-                        transcription_id=call.pk, reviewer=request.user, criterion_name=item["criterion"],
-                        agrees=item["agrees"], reason=item["reason"],
-                    )
-                except DjangoValidationError as exc:
-                    if getattr(exc, "code", None) == "blind":  # not this item's fault: 409 (qa.api.errors)
-                        raise
-                    problems = exc.message_dict if hasattr(exc, "error_dict") else {"criterion": exc.messages}
-                    detail = [{} for _ in items]
-                    detail[index] = {("criterion" if k == "criterion_name" else k): v for k, v in problems.items()}
-                    raise exceptions.ValidationError({"verdicts": detail}) from None
+        try:
+            queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=request.user, verdicts=[
+                queues.Verdict(criterion_name=item["criterion"], agrees=item["agrees"], reason=item["reason"])
+                for item in items])
+        except queues.VerdictRefused as refused:  # which item, in the body's names
+            detail = [{} for _ in items]
+            detail[refused.index] = {API_NAMES.get(k, k): v for k, v in refused.message_dict.items()}
+            raise exceptions.ValidationError({"verdicts": detail}) from None
         recorded = CriterionVerdict.objects.filter(transcription=call).select_related("reviewer")  # none if blind
         return Response({"data": RecordedVerdictSerializer(recorded, many=True).data})
+
+
+API_NAMES = {"criterion_name": "criterion"}  # qa.reviews.queues.Verdict's field -> the body's
 
 
 urlpatterns = [

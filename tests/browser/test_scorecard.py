@@ -29,8 +29,9 @@ def test_manager_previews_a_weight_change_then_reads_the_agreement(live_server, 
     manager = User.objects.get(pk=manager.pk)
     for n, call in enumerate(Transcription.objects.order_by("occurred_at")[:6]):
         queues.transcription_claim(transcription_id=call.pk, reviewer=manager)
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=manager, criterion_name="Greeting",
-                                        agrees=n % 2 == 0, reason="" if n % 2 == 0 else "Heard a greeting.")
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=manager,
+                                             verdicts=[queues.Verdict("Greeting", n % 2 == 0,
+                                                                      "" if n % 2 == 0 else "Heard a greeting.")])
 
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "max")

@@ -137,8 +137,8 @@ def test_the_weekly_summary_leaves_a_gone_call_out(gone):
 
 
 def test_what_if_agreement_and_sampling_leave_a_gone_call_out(heify, account, admin_user):
-    queues.criterion_verdict_record(transcription_id=doomed(account).pk, reviewer=admin_user,
-                                    criterion_name="Greeting", agrees=False, reason="It greeted.")
+    queues.transcription_verdicts_record(transcription_id=doomed(account).pk, acting_user=admin_user,
+                                         verdicts=[queues.Verdict("Greeting", False, "It greeted.")])
     delete_in_heify(heify, account)
     evaluator = Evaluator.objects.get(heify_id=account["evaluator"]["evaluator_id"])
     criteria = [{"name": c.name, "type": c.type, "weight": c.weight} for c in evaluator.criteria.all()]

@@ -41,8 +41,8 @@ def world(load):
     people["max"] = person("max", "QA manager")
     blind = Transcription.objects.get(name="blind call")
     # Someone else's verdict on the call, which says what the AI said.
-    queues.criterion_verdict_record(transcription_id=blind.pk, reviewer=people["max"], criterion_name="Greeting",
-                                    agrees=False, reason=SECRET_REASON)
+    queues.transcription_verdicts_record(transcription_id=blind.pk, acting_user=people["max"],
+                                         verdicts=[queues.Verdict("Greeting", False, SECRET_REASON)])
     session = calibration.calibration_session_create(
         name="March", calls=[blind, Transcription.objects.get(name="other call")],
         reviewers=[people["ann"], people["bob"]], acting_user=people["max"])

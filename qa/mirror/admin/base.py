@@ -3,24 +3,28 @@
 Forms carry the version the user started from, so a save based on an old
 version is refused with both versions shown; saving goes through qa.mirror.services,
 never through ModelForm.save, so the admin holds no rule of its own. Saving
-and deleting run outside Django's usual transaction around the whole view:
-the service writes in short transactions of its own and calls Heify between
+and deleting run after Django's transaction around the add, change and
+delete views is over (HeifyObjectAdmin says how, with public hooks only): the
+service writes in short transactions of its own and calls Heify between
 them, with none open.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
+from django.db import models
+from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from qa import heify, limits
+from qa import limits
 from qa.mirror import services
 
 
@@ -90,13 +94,14 @@ class VersionedForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["based_on_version"].initial = self.instance.version
 
-    # Set by the admin when Heify refused the first attempt to save this form.
-    heify_refusal: ValidationError | None = None
+    # Set by the admin when the first attempt to save this form was refused (by Heify, or by another change
+    # that came first).
+    save_refusal: ValidationError | None = None
 
     def clean(self):
         data = super().clean()
-        if self.heify_refusal is not None:
-            self.add_error(None, self.heify_refusal.messages)
+        if self.save_refusal is not None:
+            self.add_error(None, self.save_refusal.messages)
         if self.instance.pk:
             compare = {name: data.get(name) for name in self.compare_fields}
             # An early word for the person; the save checks again, atomically.
@@ -157,6 +162,27 @@ class GoneAwareAdmin:
         return super().has_change_permission(request, obj) and not (obj is not None and obj.gone_at)
 
 
+@dataclass
+class _SaveLater:
+    """A valid form Django's change view would have saved: saved by HeifyObjectAdmin once that view is over."""
+
+    KEY: ClassVar[str] = "_qa_save_later"
+    form: forms.BaseForm
+    change: bool
+    formsets: list = field(default_factory=list)
+    message: list | str = ""
+
+
+@dataclass
+class _DeleteLater:
+    """A deletion Django's delete view confirmed: done by HeifyObjectAdmin once that view is over."""
+
+    KEY: ClassVar[str] = "_qa_delete_later"
+    obj: models.Model
+    obj_display: str = ""
+    obj_id: str = ""
+
+
 class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
     """Admin for an object Heify owns and we edit: sync state shown, saves through a service."""
 
@@ -185,28 +211,87 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
         actions.pop("delete_selected", None)  # deletes go one by one, through Heify
         return actions
 
+    # Saving and deleting. Django runs its add, change and delete views in one transaction (changeform_view and
+    # delete_view open transaction.atomic); qa.mirror.services must not run inside it: Heify would be told of a change
+    # that might still roll back, and the rows would stay locked while Heify answers (the services' writes are
+    # durable and refuse to be nested). So the hooks Django calls inside its transaction (save_model,
+    # save_related, log_change, log_addition, response_add, response_change, delete_model, response_delete)
+    # only note what to do, and the documented views below (add_view, change_view, delete_view) do it once
+    # Django's transaction is over, then log and answer as Django would have. A refused save shows the form
+    # again. Every method used is one of the admin's public hooks, so a Django release cannot move it from
+    # under us, as it could the private _changeform_view this replaces.
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        refusal = getattr(request, "heify_refusal", None)
-        return type(form.__name__, (form,), {"heify_refusal": refusal}) if refusal else form
+        refusal = getattr(request, "save_refusal", None)
+        return type(form.__name__, (form,), {"save_refusal": refusal}) if refusal else form
 
-    @csrf_protect_m
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Not in one transaction, as Django's own is: the service calls Heify between short ones of its own.
+    def add_view(self, request, form_url="", extra_context=None):
+        return self._then_save(request, functools.partial(super().add_view, request, form_url, extra_context))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        view = functools.partial(super().change_view, request, object_id, form_url, extra_context)
+        return self._then_save(request, view)
+
+    def _then_save(self, request, view):
+        response = view()  # Django's own: the form checked; a valid one is noted (_SaveLater), not saved
+        later = request.__dict__.pop(_SaveLater.KEY, None)
+        if later is None:
+            return response  # a page shown, or a form with its errors
         try:
-            return self._changeform_view(request, object_id, form_url, extra_context)
-        except heify.Refused as refusal:
-            # The object was put back as it was. Show the form again, with the person's
-            # input kept and Heify's answer on top.
-            request.heify_refusal = refusal
-            return self._changeform_view(request, object_id, form_url, extra_context)
+            self._save(request, later.form, later.formsets)
+        except ValidationError as refusal:  # Heify's (the object was put back), or another's change came first
+            # The form again, the person's input kept and the refusal on top; nothing logged.
+            request.save_refusal = refusal
+            return view()
+        obj = later.form.instance
+        if later.change:
+            self.log_change(request, obj, later.message)
+            return self.response_change(request, obj)
+        self.log_addition(request, obj, later.message)
+        return self.response_add(request, obj)
 
-    def log_deletions(self, request, queryset):
-        """Nothing yet: delete_model logs the deletion once Heify has not refused it (no transaction
-        around the view would take the entry back)."""
+    def save_model(self, request, obj, form, change):
+        request.__dict__[_SaveLater.KEY] = _SaveLater(form=form, change=change)
 
-    def delete_model(self, request, obj):
-        finished = services.heify_object_delete(obj=obj)
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            formset.save(commit=False)  # only to fill in the change message's lists
+        request.__dict__[_SaveLater.KEY].formsets = formsets
+
+    def log_addition(self, request, obj, message):
+        if (later := request.__dict__.get(_SaveLater.KEY)) is not None:
+            later.message = message
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if (later := request.__dict__.get(_SaveLater.KEY)) is not None:
+            later.message = message
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if _SaveLater.KEY in request.__dict__:
+            return HttpResponse(status=204)  # never sent: _then_save answers once saved
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if _SaveLater.KEY in request.__dict__:
+            return HttpResponse(status=204)  # as above
+        return super().response_change(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)  # the confirmation, or noted
+        later = request.__dict__.pop(_DeleteLater.KEY, None)
+        if later is None:
+            return response
+        obj = later.obj
+        try:
+            finished = services.heify_object_delete(obj=obj)
+        except ValidationError as refusal:  # Heify's, or another change of it on its way: nothing deleted
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
         super().log_deletions(request, [obj])
         if not finished:
             self.message_user(
@@ -215,24 +300,19 @@ class HeifyObjectAdmin(GoneAwareAdmin, admin.ModelAdmin):
                 "in Heify, then here, when Heify is back.",
                 messages.WARNING,
             )
+        return self.response_delete(request, later.obj_display, later.obj_id)
 
-    @csrf_protect_m
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return self._delete_view(request, object_id, extra_context)  # no transaction around it, as above
-        except heify.Refused as refusal:
-            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
-            return HttpResponseRedirect(request.path.removesuffix("delete/") + "change/")
+    def log_deletions(self, request, queryset):
+        """Nothing yet: delete_view logs the deletion once Heify has not refused it."""
 
-    def save_model(self, request, obj, form, change):
-        if not self.inlines:
-            self._save(request, form, [])
+    def delete_model(self, request, obj):
+        request.__dict__[_DeleteLater.KEY] = _DeleteLater(obj=obj)
 
-    def save_related(self, request, form, formsets, change):
-        if self.inlines:
-            for formset in formsets:
-                formset.save(commit=False)  # only to fill in the change message's lists
-            self._save(request, form, formsets)
+    def response_delete(self, request, obj_display, obj_id):
+        if (later := request.__dict__.get(_DeleteLater.KEY)) is not None:
+            later.obj_display, later.obj_id = obj_display, obj_id
+            return HttpResponse(status=204)  # never sent: delete_view answers once deleted
+        return super().response_delete(request, obj_display, obj_id)
 
     def _save(self, request, form, formsets):
         for notice in self.save_with_service(form, formsets) or ():

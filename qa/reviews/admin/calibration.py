@@ -65,7 +65,7 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         return policy.may_manage_queues(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return policy.may_manage_queues(request.user) and (obj is None or obj.closed_at is None)
+        return policy.may_manage_queues(request.user) and (obj is None or calibration.is_open(obj))
 
     def has_delete_permission(self, request, obj=None):
         return False  # answers are kept
@@ -78,7 +78,8 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
         return sessions.filter(Q(reviewers=request.user) | Q(expert=request.user)).distinct()
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields + (("calls", "reviewers", "expert") if obj and obj.answers.exists() else ())
+        fixed = obj is not None and calibration.setup_is_fixed(obj)
+        return self.readonly_fields + (("calls", "reviewers", "expert") if fixed else ())
 
     @admin.display(description="calls")
     def calls_count(self, obj):
@@ -99,9 +100,22 @@ class CalibrationSessionAdmin(admin.ModelAdmin):
                            reverse("admin:qa_calibrationsession_results", args=[obj.pk]))
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        """Through qa.reviews.calibration's actions, which hold the rules (the form only says them early)."""
+        data = form.cleaned_data
+        setup = {  # what the form leaves out (read-only once answered) stays as it is
+            "name": data["name"],
+            "calls": data["calls"] if "calls" in data else obj.calls.all(),
+            "reviewers": data["reviewers"] if "reviewers" in data else obj.reviewers.all(),
+            "expert": data["expert"] if "expert" in data else obj.expert,
+        }
+        if change:
+            calibration.calibration_session_update(session=obj, acting_user=request.user, **setup)
+        else:
+            obj.pk = calibration.calibration_session_create(acting_user=request.user, **setup).pk
+        obj.refresh_from_db()  # what the admin logs and links to: the row as the action left it
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing left: the action set the calls and the reviewers."""
 
     def get_urls(self):
         view = self.admin_site.admin_view

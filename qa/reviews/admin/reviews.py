@@ -90,6 +90,25 @@ class ReassignForm(forms.Form):
     )
 
 
+class VerdictForm(forms.Form):
+    """One verdict from the review page. Only `agrees` is parsed here (its select sends yes or no); the criterion
+    and the reason go to qa.reviews.queues as given, whose rules judge them, as they do the API's."""
+
+    agrees = forms.TypedChoiceField(
+        choices=[("yes", "Agree"), ("no", "Disagree")], coerce=lambda answer: answer == "yes",
+        error_messages={"required": "Say whether you agree with the AI (yes or no).",
+                        "invalid_choice": "Say whether you agree with the AI (yes or no)."},
+    )
+
+    def verdict(self) -> queues.Verdict:
+        """The verdict, or a ValidationError naming the field that is wrong."""
+        if not self.is_valid():
+            raise ValidationError([f"{field}: {message}" for field, messages in self.errors.items()
+                                   for message in messages])
+        return queues.Verdict(criterion_name=self.data.get("criterion", ""), agrees=self.cleaned_data["agrees"],
+                              reason=self.data.get("reason", ""))
+
+
 def age(moment) -> str:
     if moment is None:
         return ""
@@ -228,6 +247,12 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             return queues.transcription_reassign(transcription_id=call.pk, acting_user=user,
                                                  reason=post.get("reason", ""), to_user=form.cleaned_data["to_user"])
 
+        def verdict():
+            # The API's PUT verdicts/ calls the same service, with one or more verdicts.
+            [kept] = queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=user,
+                                                          verdicts=[VerdictForm(post).verdict()])
+            return kept
+
         actions = {
             "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
             "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
@@ -235,10 +260,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
             "reassign": reassign,
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
-            "verdict": lambda: queues.criterion_verdict_record(
-                transcription_id=call.pk, reviewer=user, criterion_name=criterion,
-                agrees=post.get("agrees") == "yes", reason=post.get("reason", ""),
-            ),
+            "verdict": verdict,
         }
         change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
         try:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core import mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -116,3 +117,46 @@ def test_an_evaluation_rule_that_raises_never_stops_the_others(load):
     assert Alert.objects.filter(rule=critical).count() == 2
     poison.refresh_from_db()
     assert poison.job_failures == 1 and "TypeError" in poison.job_error
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture
+def gave_up(load):
+    """An alert whose e-mail gave up."""
+    manager = person("max", "max@example.com")
+    AlertRule.objects.create(name="critical", kind=Kind.CRITICAL_FAIL).users.add(manager)
+    load(transcriptions=calls_for(builders.participant_payload(), [3], critical=[0]))
+    alerts.calls_stored(heify_ids=Transcription.objects.values_list("heify_id", flat=True))  # queued on commit
+    AlertDelivery.objects.update(state=State.FAILED, attempts=5, last_error="gave up after 5 attempts: down")
+    return Alert.objects.get(), manager
+
+
+def retry(client, alert):
+    return client.post(reverse("admin:qa_alert_changelist"), {"action": "retry_failed", "_selected_action": [alert.pk]})
+
+
+def test_a_manager_retries_the_deliveries_that_gave_up_and_they_are_sent_once_committed(
+        client, gave_up, django_capture_on_commit_callbacks):
+    alert, manager = gave_up
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert retry(client, alert).status_code == 302
+    assert not mail.outbox and AlertDelivery.objects.get().state == State.PENDING  # nothing sent before the commit
+    for job in queued:
+        job()
+    assert [m.to for m in mail.outbox] == [["max@example.com"]]
+    assert AlertDelivery.objects.get().state == State.SENT
+
+
+def test_a_retry_whose_transaction_rolls_back_enqueues_nothing(client, gave_up, django_capture_on_commit_callbacks):
+    alert, manager = gave_up
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        with pytest.raises(RolledBack), transaction.atomic():
+            retry(client, alert)
+            raise RolledBack
+    assert queued == [] and not mail.outbox
+    assert AlertDelivery.objects.get().state == State.FAILED

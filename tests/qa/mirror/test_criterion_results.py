@@ -298,10 +298,11 @@ def test_a_verdict_on_a_result_that_says_nothing_counts_as_without_ai_result(sco
     ann = person("ann", "Reviewer")
     call = Transcription.objects.get(name="call 0")
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Resolved", agrees=True)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
-    with pytest.raises(Exception, match="no result for 'Hold'"):
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Hold", agrees=True)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann, verdicts=[
+        queues.Verdict("Resolved", True), queues.Verdict("Greeting", True)])
+    with pytest.raises(queues.VerdictRefused, match="no result for 'Hold'"):
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                             verdicts=[queues.Verdict("Hold", True)])
     data = agreement.evaluator_agreement(evaluator=scored)
     assert data["verdicts_without_ai_result"] == 1
     assert [(c["name"], c["table"]["ai_pass_reviewer_pass"]) for c in data["criteria"]] == [("Greeting", 1)]

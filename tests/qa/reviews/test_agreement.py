@@ -82,11 +82,12 @@ def reviewed(load):
     for reviewer, agrees, their_calls in plan:
         for pk, agree in zip(their_calls, agrees, strict=True):
             queues.transcription_claim(transcription_id=pk, reviewer=reviewer)
-            queues.criterion_verdict_record(transcription_id=pk, reviewer=reviewer, criterion_name="Greeting",
-                                            agrees=agree, reason="" if agree else "The greeting was fine.")
+            queues.transcription_verdicts_record(transcription_id=pk, acting_user=reviewer,
+                                                 verdicts=[queues.Verdict("Greeting", agree,
+                                                                          "" if agree else "The greeting was fine.")])
             if reviewer is ann:
-                queues.criterion_verdict_record(transcription_id=pk, reviewer=reviewer,
-                                                criterion_name="Issue resolved", agrees=True)
+                queues.transcription_verdicts_record(transcription_id=pk, acting_user=reviewer,
+                                                     verdicts=[queues.Verdict("Issue resolved", True)])
     return Evaluator.objects.get(), pks
 
 

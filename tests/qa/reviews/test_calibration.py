@@ -172,3 +172,33 @@ def test_managers_set_sessions_up_in_the_admin_and_see_results(client, session):
     assert client.post(reverse("admin:qa_calibrationsession_results", args=[april.pk])).status_code == 403
     april.refresh_from_db()
     assert april.closed_at is None
+
+
+def test_a_sessions_setup_is_changed_through_the_rules_until_the_first_answer(client, session):
+    created, people = session
+    calls = list(Transcription.objects.order_by("pk"))
+    client.force_login(people["max"])
+    url = reverse("admin:qa_calibrationsession_change", args=[created.pk])
+    response = client.post(url, {"name": "March, again", "calls": [c.pk for c in calls],
+                                 "reviewers": [people["ann"].pk, people["bob"].pk], "expert": people["eve"].pk})
+    assert response.status_code == 302
+    created.refresh_from_db()
+    assert created.name == "March, again" and set(created.reviewers.all()) == {people["ann"], people["bob"]}
+    answer(created, people["ann"])
+    # Once answered, the calls, the raters and the expert stay, whoever asks: only the name may change.
+    with pytest.raises(ValidationError, match="answered already"):
+        calibration.calibration_session_update(session=created, name="x", calls=calls[:1],
+                                               reviewers=[people["ann"], people["bob"]], expert=people["eve"],
+                                               acting_user=people["max"])
+    response = client.post(url, {"name": "March, answered"})
+    assert response.status_code == 302
+    created.refresh_from_db()
+    assert created.name == "March, answered" and created.calls.count() == 2 and created.reviewers.count() == 2
+    with pytest.raises(PermissionDenied):
+        calibration.calibration_session_update(session=created, name="mine", calls=calls, expert=people["eve"],
+                                               reviewers=[people["ann"], people["bob"]], acting_user=people["ann"])
+    calibration.calibration_session_close(session=created, acting_user=people["max"])
+    with pytest.raises(ValidationError, match="closed"):
+        calibration.calibration_session_update(session=created, name="after", calls=calls, expert=people["eve"],
+                                               reviewers=[people["ann"], people["bob"]], acting_user=people["max"])
+    assert client.post(url, {"name": "after"}).status_code == 403

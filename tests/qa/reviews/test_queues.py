@@ -138,13 +138,14 @@ def test_a_note_keeps_a_claim_alive(call, ann):
 def test_verdicts_are_kept_beside_the_ai_result(call, ann):
     results = list(call.criteria_results)
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting",
-                                    agrees=False, reason="they did greet")
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                         verdicts=[queues.Verdict("Greeting", False, "they did greet")])
     with pytest.raises(ValidationError):
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting",
-                                        agrees=False, reason="")
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                             verdicts=[queues.Verdict("Greeting", False, "")])
     with pytest.raises(ValidationError):
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Nope", agrees=True)
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                             verdicts=[queues.Verdict("Nope", True)])
     call.refresh_from_db()
     assert call.criteria_results == results
     assert call.criterion_verdicts.get().reason == "they did greet"
@@ -355,11 +356,12 @@ def test_allowed_steps_says_what_each_person_may_do_now(load, ann, bob, max_, gr
 
 def test_another_reviewer_cannot_replace_the_holders_verdict(call, ann, bob):
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                         verdicts=[queues.Verdict("Greeting", True)])
     events = ReviewEvent.objects.count()
     with pytest.raises(PermissionDenied) as refused:
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=bob, criterion_name="Greeting",
-                                        agrees=False, reason="no greeting")
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=bob,
+                                             verdicts=[queues.Verdict("Greeting", False, "no greeting")])
     assert "ann is reviewing this call" in str(refused.value)
     verdict = call.criterion_verdicts.get()
     assert (verdict.reviewer, verdict.agrees, verdict.as_manager) == (ann, True, False)
@@ -368,17 +370,18 @@ def test_another_reviewer_cannot_replace_the_holders_verdict(call, ann, bob):
 
 def test_a_reviewer_records_verdicts_only_on_a_call_they_hold(call, ann):
     with pytest.raises(PermissionDenied):
-        queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting",
-                                        agrees=True)
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                             verdicts=[queues.Verdict("Greeting", True)])
     assert not call.criterion_verdicts.exists()
 
 
 def test_a_managers_verdict_is_recorded_as_such_and_the_history_keeps_who_said_what(call, ann, max_):
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                         verdicts=[queues.Verdict("Greeting", True)])
     Transcription.objects.update(review_touched_at="2026-01-01T00:00:00Z")
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=max_, criterion_name="Greeting",
-                                    agrees=False, reason="the greeting came late")
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=max_,
+                                         verdicts=[queues.Verdict("Greeting", False, "the greeting came late")])
     verdict = call.criterion_verdicts.get()
     assert (verdict.reviewer, verdict.agrees, verdict.as_manager) == (max_, False, True)
     said = list(call.review_events.filter(action="verdict").order_by("id").values_list("actor__username", "note"))
@@ -408,8 +411,8 @@ def test_an_archived_call_takes_no_note_and_no_verdict_until_reopened(call, ann,
             queues.transcription_note(transcription_id=call.pk, author=user, text="late thought")
         assert "reopen it first" in refused.value.messages[0]
         with pytest.raises(ValidationError):
-            queues.criterion_verdict_record(transcription_id=call.pk, reviewer=user, criterion_name="Greeting",
-                                            agrees=True)
+            queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=user,
+                                                 verdicts=[queues.Verdict("Greeting", True)])
     assert ReviewEvent.objects.count() == events and not call.criterion_verdicts.exists()
     queues.transcription_reopen(transcription_id=call.pk, acting_user=max_)
     queues.transcription_note(transcription_id=call.pk, author=ann, text="late thought")
@@ -417,7 +420,8 @@ def test_an_archived_call_takes_no_note_and_no_verdict_until_reopened(call, ann,
 
 def test_admin_refuses_another_reviewers_verdict_and_shows_only_allowed_forms(client, call, ann, bob):
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.criterion_verdict_record(transcription_id=call.pk, reviewer=ann, criterion_name="Greeting", agrees=True)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                         verdicts=[queues.Verdict("Greeting", True)])
     client.force_login(bob)
     page = client.get(review_url(call)).content.decode()
     assert review_url(call, "note") in page  # notes stay open to every reviewer
