@@ -20,7 +20,8 @@ at the end, whatever happens), migrates it and fills it:
   from 0 to 100 (5% at 20 or below, the rest 20-100, mean about 62), 6% of them
   a critical fail, and 3 to 6 criteria results {name, passed} taken from their
   evaluator's Criterion rows, 15% of them failed (their names in
-  failed_criteria, as the upsert derives them); durations 60-1200 s (0.5%
+  failed_criteria, and each a CriterionResult row, as the upsert derives
+  them); durations 60-1200 s (0.5%
   without one); 30% of the calls in a review group.
 
 Then VACUUM (ANALYZE), and for each of the three participants it times
@@ -119,12 +120,19 @@ OVERRIDES = {
                         "ORDER BY c.position) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                         "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4) "
                         "ELSE '[]'::jsonb END",
-    # What the upsert derives from those results (qa.mirror.rules.failed_criteria): the names of the failed ones.
+    # What the upsert derives from those results (criterion_results.failed_criteria): the names of the failed ones.
     "failed_criteria": f"CASE WHEN {COMPLETED_ROW} THEN (SELECT coalesce(jsonb_agg(c.name ORDER BY c.position), "
                        "'[]'::jsonb) FROM qa_criterion AS c JOIN qa_evaluator AS e ON e.id = c.evaluator_id "
                        "WHERE e.heify_id = (ARRAY[{evaluators}])[g.ev] AND c.position < 3 + (h / 7) % 4 "
                        "AND (hashtext(i::text || c.name) & 2147483647) % 100 < 15) ELSE '[]'::jsonb END",
 }
+# Each call's results typed, as the upsert writes them (qa.mirror.criterion_results); the fill's evaluators have
+# no revisions, so none is pinned to one.
+CRITERION_RESULTS_INSERT = """
+INSERT INTO qa_criterionresult (transcription_id, position, name, passed, value, revision, type, weight)
+SELECT t.id, r.n - 1, r.item ->> 'name', (r.item -> 'passed')::boolean, NULL, NULL, '', NULL
+FROM qa_transcription AS t, jsonb_array_elements(t.criteria_results) WITH ORDINALITY AS r(item, n)
+"""
 
 # The references: one plain aggregate over the rows the report covers (the participant's included calls), and a
 # plain fetch of those rows (the columns raw_data shows, newest first, one more than the cap) through a cursor.
@@ -170,7 +178,7 @@ def fill(total: int = TOTAL) -> dict:
     """fill_objects, then `total` calls straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
     from django.db import connection
 
-    from qa.mirror.rules import failed_criteria
+    from qa.mirror.criterion_results import CriterionResult, failed_criteria, parse_criteria_results, pinned_rows
 
     fill_objects()
     expression = {
@@ -183,10 +191,16 @@ def fill(total: int = TOTAL) -> dict:
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo
-        # The fill's failed_criteria must be what the upsert would have derived from the results.
-        cursor.execute("SELECT criteria_results::text, failed_criteria::text FROM qa_transcription WHERE id % 997 = 0")
-        for results, failed in cursor.fetchall():
+        cursor.execute(CRITERION_RESULTS_INSERT)
+        # The fill's failed_criteria and typed results must be what the upsert would have derived from the results.
+        cursor.execute("SELECT id, criteria_results::text, failed_criteria::text FROM qa_transcription "
+                       "WHERE id % 997 = 0")
+        for pk, results, failed in cursor.fetchall():
             assert failed_criteria(json.loads(results)) == json.loads(failed), (results, failed)
+            typed = list(CriterionResult.objects.filter(transcription_id=pk).values(
+                "position", "name", "passed", "value", "revision", "type", "weight"))
+            expected = pinned_rows(parse_criteria_results(json.loads(results)), revision=None, criteria=None)
+            assert typed == expected, (results, typed)
         # VACUUM too: a table that has been in use for months has its visibility map set and its hint bits
         # written; a freshly filled one would have autovacuum start on it in the middle of the timings.
         cursor.execute("VACUUM (ANALYZE)")

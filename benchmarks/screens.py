@@ -16,9 +16,10 @@ plus what the screens need besides: the three Configuration rows, a superuser
   BENCH_POSTGRES_URL) is migrated, filled, measured and dropped (--keep leaves
   it). --reuse NAME measures a database filled by this script or by
   `analytics.py --keep` (migrated first, so new migrations apply; not dropped).
-- SQLite: the same fill on a throw-away PostgreSQL database, copied row by row
-  (each value prepared by its Django field) into a fresh, migrated SQLite file
-  in a temp directory; then measured. The same rows on both databases.
+- SQLite: the same fill on a throw-away PostgreSQL database, its calls and their
+  typed results copied row by row (each value prepared by its Django field)
+  into a fresh, migrated SQLite file in a temp directory; then measured. The
+  same rows on both databases.
 
 Each screen is requested through Django's test client (the whole stack, no
 socket), DEBUG off, signed in as the superuser: --warm-up requests, then
@@ -232,23 +233,27 @@ def child_copy(source: str) -> None:
     from django.db import connection, transaction
 
     from benchmarks.analytics import fill_objects
+    from qa.mirror.criterion_results import CriterionResult
     from qa.mirror.models import Transcription
 
     call_command("migrate", verbosity=0)
     fill_objects()
-    fields = [f for f in Transcription._meta.concrete_fields]
-    columns = [f.column for f in fields]
-    insert = (f"INSERT INTO {Transcription._meta.db_table} ({', '.join(connection.ops.quote_name(c) for c in columns)})"
-              f" VALUES ({', '.join(['%s'] * len(columns))})")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{source}"
     started = time.monotonic()
-    with psycopg.connect(url) as pg, pg.cursor(name="copy") as rows:
-        rows.itersize = 5000
-        rows.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM qa_transcription ORDER BY id")
-        while batch := rows.fetchmany(5000):
-            prepared = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in batch]
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(insert, prepared)
+    for model in (Transcription, CriterionResult):  # the calls, then their typed results
+        fields = [f for f in model._meta.concrete_fields]
+        columns = [f.column for f in fields]
+        table = model._meta.db_table
+        insert = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)})"
+                  f" VALUES ({', '.join(['%s'] * len(columns))})")
+        with psycopg.connect(url) as pg, pg.cursor(name="copy") as rows:
+            rows.itersize = 5000
+            rows.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in columns)} FROM {table} ORDER BY id")
+            while batch := rows.fetchmany(5000):
+                prepared = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+                            for row in batch]
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.executemany(insert, prepared)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(json.dumps({"seconds": time.monotonic() - started}))

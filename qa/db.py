@@ -11,6 +11,8 @@ the other form would:
 - the dashboard's cache: qa.insights.analytics.participant_dashboard (PostgreSQL only: its fingerprint is SQL
   SQLite lacks);
 - the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
+- a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
+  (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
 - the upsert's batch write and the clock it orders Heify's data by: syncer.mirror.insert_rows, heify_clock;
 - the pull's lock: syncer.pull.pull_lock (an advisory lock against the syncer.models.PullLock row);
 - and here, two that belong to no domain: reading a big result as a stream (`streaming_read`), and telling the

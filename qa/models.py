@@ -5,6 +5,7 @@ qa/roles.py). Import a model from its domain, never from here."""
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule  # noqa: F401
 from qa.audit import AuditEvent  # noqa: F401 (the audit trail's model lives with its one writer, qa/audit.py)
 from qa.insights.models import WeeklySummarySent  # noqa: F401
+from qa.mirror.criterion_results import CriterionResult  # noqa: F401
 from qa.mirror.models import (  # noqa: F401
     Configuration,
     Criterion,

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from qa import limits
 from qa.db import on_postgresql
-from qa.mirror import revisions, rollups, rules
+from qa.mirror import criterion_results, revisions, rollups, rules
 from qa.mirror.models import Configuration, Criterion, Evaluator, ExtractionField, Participant, SyncState, Transcription
 from syncer import contract
 
@@ -238,7 +238,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def parse_transcription(payload: dict) -> tuple[dict, list]:
+def parse_transcription(payload: dict) -> tuple[dict, list[criterion_results.ParsedResult]]:
     row = _common(payload, "transcriptions")
     status = payload.get("status")
     if status not in rules.STATUSES:
@@ -257,8 +257,9 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
     num_speakers = details.get("num_speakers")
     if num_speakers is not None and (type(num_speakers) is not int or not 0 <= num_speakers <= NUM_SPEAKERS_MAX):
         raise PayloadError(f"details.num_speakers must be a whole number from 0, not {_shown(num_speakers)}")
-    # Tolerated in any shape (the analytics count only well-formed fails), kept when it is a list.
+    # Tolerated in any shape: kept as Heify sent it when it is a list, typed by its one parser (its children).
     results = evaluation.get("criteria_results")
+    parsed_results = criterion_results.parse_criteria_results(results)
     try:
         occurred_at = contract.transcription_date(payload)
     except ValueError as exc:
@@ -286,11 +287,11 @@ def parse_transcription(payload: dict) -> tuple[dict, list]:
         summary=_text(_object(details.get("summary"), "details.summary").get("summary"), "details.summary.summary"),
         fields=_list(_object(details.get("fields"), "details.fields").get("fields"), "details.fields.fields"),
         criteria_results=results if isinstance(results, list) else [],
-        failed_criteria=rules.failed_criteria(evaluation.get("criteria_results")),
+        failed_criteria=criterion_results.failed_names(parsed_results),
         error=payload.get("error"),
     )
     row["payload_hash"] = _within_limits(payload, "transcriptions")
-    return row, []
+    return row, parsed_results
 
 
 # --- writing: a batch of parsed rows -> the database -------------------------------------
@@ -383,6 +384,18 @@ def _write_criteria(parents: dict[str, int], children: dict[str, list[dict]]) ->
     revisions.evaluator_revisions_record(evaluator_ids=parents.values(), source=revisions.Source.HEIFY)
 
 
+def _write_criterion_results(parents: dict[str, int], children: dict[str, list]) -> None:
+    """Replace the results of the calls written, each pinned to the revision that scored it (as written now)."""
+    calls = {parents[heify_id]: parsed for heify_id, parsed in children.items()}
+    criterion_results.CriterionResult.objects.filter(transcription_id__in=calls).delete()
+    scored_with = revisions.scoring_revisions(pk for pk, parsed in calls.items() if parsed)
+    insert_rows(criterion_results.CriterionResult, [
+        {"transcription_id": pk, **row}
+        for pk, parsed in calls.items()
+        for row in criterion_results.pinned_rows(parsed, **scored_with.get(pk, revisions.UNPINNED))
+    ], unique_fields=("transcription", "position"))
+
+
 @dataclass(frozen=True)
 class Resource:
     model: type
@@ -394,7 +407,7 @@ RESOURCES: dict[str, Resource] = {
     "configurations": Resource(Configuration, parse_configuration, _write_extraction_fields),
     "evaluators": Resource(Evaluator, parse_evaluator, _write_criteria),
     "participants": Resource(Participant, parse_participant),
-    "transcriptions": Resource(Transcription, parse_transcription),
+    "transcriptions": Resource(Transcription, parse_transcription, _write_criterion_results),
 }
 
 

@@ -25,7 +25,7 @@ own module:
     class, raw_data's row) have their SQL form written beside the Python one
     (`PASSES_SQL`, `score_bucket_sql`, ...); rounding and every figure shown
     stay in Python, for both paths. Which criteria a call failed is decided
-    once, by the upsert (qa.mirror.rules.failed_criteria, kept on the call).
+    once, by the upsert (qa.mirror.criterion_results.failed_names, kept on the call).
 (c) The emulator's variant (qa/insights/report_query.py, `inputs_from_parsed`): the same included calls
     given as rows in the mirror's columns (the emulator reads its Heify JSON
     with the one upsert parser, syncer.mirror, and hands the rows here), handed

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from qa.mirror.rules import failed_criteria
+from qa.mirror.criterion_results import failed_criteria
 
 BATCH = 2000
 

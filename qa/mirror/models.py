@@ -246,8 +246,10 @@ class Transcription(HeifyObject):
     segments = models.JSONField(default=list, blank=True)
     summary = models.TextField(blank=True)
     fields = models.JSONField("extracted fields", default=list, blank=True)
+    # Heify's results as it sent them, for the API's transcription shape only: every reader reads them typed
+    # (qa.mirror.criterion_results.CriterionResult, parsed once by the upsert).
     criteria_results = models.JSONField(default=list, blank=True)
-    # Derived by the upsert (rules.failed_criteria), so that the analytics read names, not every result.
+    # Derived by the upsert (criterion_results.failed_names), so that the analytics read names, not every result.
     failed_criteria = models.JSONField(
         default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
     )

@@ -13,7 +13,11 @@ local one from the moment it was saved; a first revision (the migration's, or
 an evaluator's first sight) has no start, so it covers every earlier call.
 It is read, never copied onto the call: revisions and completion times never
 change, so the answer cannot drift, and a late pull that reveals an older
-change puts each call under the revision that really scored it.
+change puts each call under the revision that really scored it. The one copy
+is the pin on a call's typed results (qa.mirror.criterion_results: the
+revision's number, and its type and weight for each result), which the upsert
+takes from `scoring_revisions` and which is pinned again here whenever a
+revision is recorded or forgotten, for the calls whose revision that changes.
 
 What must not live here: the score rule (qa.mirror.rules) and HTTP.
 """
@@ -24,11 +28,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
+from qa.mirror.criterion_results import CriterionResult, criterion_results_pin
 from qa.mirror.models import Criterion, Evaluator, EvaluatorRevision, Transcription
 
 Source = EvaluatorRevision.Source
@@ -74,7 +79,8 @@ def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str, aut
     current: dict[int, list[Criterion]] = {pk: [] for pk in ids}
     for criterion in Criterion.objects.filter(evaluator_id__in=ids).order_by("evaluator_id", "position", "id"):
         current[criterion.evaluator_id].append(criterion)
-    updated_at = dict(Evaluator.objects.filter(pk__in=ids).values_list("pk", "remote_updated_at"))
+    evaluators = {pk: (updated, heify_id) for pk, updated, heify_id in Evaluator.all_objects.filter(
+        pk__in=ids).values_list("pk", "remote_updated_at", "heify_id")}
     latest = latest_revisions(ids)
     new = []
     for pk in ids:
@@ -85,7 +91,7 @@ def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str, aut
         if before is None:
             in_force_from = None  # the first we know of: it scored every call before
         else:
-            in_force_from = (updated_at.get(pk) if source == Source.HEIFY else None) or now
+            in_force_from = (evaluators[pk][0] if source == Source.HEIFY else None) or now
             if before.in_force_from and in_force_from < before.in_force_from:
                 in_force_from = before.in_force_from  # numbers and start times go the same way
         new.append(EvaluatorRevision(
@@ -93,16 +99,47 @@ def evaluator_revisions_record(*, evaluator_ids: Iterable[int], source: str, aut
             in_force_from=in_force_from, source=source, author=author,
         ))
     EvaluatorRevision.objects.bulk_create(new)
+    _pin_results({evaluators[r.evaluator_id][1]: r for r in new})
     return new
 
 
 def evaluator_revisions_forget(recorded: Iterable[EvaluatorRevision]) -> None:
     """Remove revisions of a save that Heify refused, each only while it is still its evaluator's latest (a
     revision recorded since, by another edit or a pull, keeps the history whole)."""
+    forgotten = set()
     for revision in recorded:
-        EvaluatorRevision.objects.filter(pk=revision.pk).exclude(
+        deleted, _ = EvaluatorRevision.objects.filter(pk=revision.pk).exclude(
             Exists(EvaluatorRevision.objects.filter(evaluator_id=revision.evaluator_id,
                                                     number__gt=revision.number))).delete()
+        if deleted:
+            forgotten.add(revision.evaluator_id)
+    if forgotten:
+        latest = latest_revisions(forgotten)
+        _pin_results({heify_id: latest.get(pk) for pk, heify_id in Evaluator.all_objects.filter(
+            pk__in=forgotten).values_list("pk", "heify_id")})
+
+
+def _pin_results(latest: dict[str | None, EvaluatorRevision | None]) -> None:
+    """Pin again the results of the calls that an evaluator's latest revision (by Heify id; None: it has none
+    left) now scores, after it was recorded or the one after it forgotten: two queries per evaluator.
+
+    Only its latest can have changed hands (numbers and starts go the same way), and only for calls from its
+    start on; which of those it scores is `revision_in_force`'s to say.
+    """
+    for heify_id, revision in latest.items():
+        if heify_id is None:
+            continue  # never in Heify: no call names it
+        calls = Transcription.all_objects.filter(evaluator_id=heify_id, score__isnull=False)
+        if revision is None:
+            criterion_results_pin(calls=calls, revision=None, criteria=None)
+            continue
+        if revision.in_force_from is not None:
+            calls = calls.annotate(moment=Coalesce("completed_at", "occurred_at")).filter(
+                moment__gte=revision.in_force_from)
+        starts = list(EvaluatorRevision.objects.filter(evaluator_id=revision.evaluator_id).values_list(
+            "number", "in_force_from"))
+        calls = calls.annotate(scored_by=revision_case(starts)).filter(scored_by=revision.number)
+        criterion_results_pin(calls=calls, revision=revision.number, criteria=revision.criteria)
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -119,13 +156,35 @@ def revision_in_force() -> Case:
     return Case(When(score__isnull=False, then=Subquery(revisions)), default=None, output_field=IntegerField())
 
 
+UNPINNED = {"revision": None, "criteria": None}  # a call no revision here scored
+
+
+def scoring_revisions(call_ids: Iterable[int]) -> dict[int, dict]:
+    """Call pk -> {"revision": number, "criteria": [...]} of the revision that scored it (`revision_in_force`),
+    for pinning its results (qa.mirror.criterion_results.pinned_rows); the calls no revision here scored are left
+    out. Two queries."""
+    ids = list(call_ids)
+    if not ids:
+        return {}
+    numbers = [(pk, evaluator_id, number) for pk, evaluator_id, number in with_evaluator_revision(
+        Transcription.all_objects.filter(pk__in=ids)).values_list("pk", "evaluator_id", "evaluator_revision")
+        if number is not None]
+    if not numbers:
+        return {}
+    criteria = {(evaluator_id, number): snapshot for evaluator_id, number, snapshot in EvaluatorRevision.objects.filter(
+        evaluator__heify_id__in={e for _, e, _ in numbers}, number__in={n for *_, n in numbers},
+    ).values_list("evaluator__heify_id", "number", "criteria")}
+    return {pk: {"revision": number, "criteria": criteria[(evaluator_id, number)]}
+            for pk, evaluator_id, number in numbers if (evaluator_id, number) in criteria}
+
+
 def revision_starts(evaluator: Evaluator) -> list[tuple[int, datetime | None]]:
     return list(evaluator.revisions.values_list("number", "in_force_from"))
 
 
 def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
     """`revision_in_force` for the calls of ONE evaluator, given its (number, in_force_from) pairs: a CASE over
-    its few revisions instead of a subquery per call, for reading many of its calls at once (qa.scorecards.whatif)."""
+    its few revisions instead of a subquery per call, for many of its calls at once (pinning their results)."""
     moment = Coalesce("completed_at", "occurred_at")
     dated = sorted(((n, start) for n, start in starts if start is not None), reverse=True)  # newest first wins
     undated = max((n for n, start in starts if start is None), default=None)
@@ -144,28 +203,22 @@ def call_revision(call: Transcription) -> int | None:
     """The revision that scored `call` (the annotation's value when the queryset carried it)."""
     if hasattr(call, "evaluator_revision"):
         return call.evaluator_revision
-    if call.pk is None:
-        return None
+    if call.pk is None or call.score is None:
+        return None  # revision_in_force: no score, no revision
     return with_evaluator_revision(Transcription.all_objects.filter(pk=call.pk)).values_list(
         "evaluator_revision", flat=True).first()
 
 
-def scoring_revision(call: Transcription) -> EvaluatorRevision | None:
-    """The revision that scored `call`, with its criteria (what its points are worked out with), in one query;
-    None when the call has no score or no revision of its evaluator is here. The rule is `revision_in_force`'s."""
-    if call.pk is None or call.score is None or not call.evaluator_id:
-        return None
-    if hasattr(call, "evaluator_revision"):
-        number = Value(call.evaluator_revision)
-    else:
-        number = Subquery(with_evaluator_revision(Transcription.all_objects.filter(pk=call.pk)).values(
-            "evaluator_revision"))
-    return EvaluatorRevision.objects.filter(evaluator__heify_id=call.evaluator_id, number=number).first()
-
-
-def revision_criteria(evaluator: Evaluator) -> dict[int, list[dict]]:
-    """Every revision's criteria of one evaluator, by number."""
-    return dict(evaluator.revisions.values_list("number", "criteria"))
+def scored_results(call: Transcription) -> list[CriterionResult]:
+    """The call's results, in Heify's order, each pinned with its criterion's type and weight as scored and given
+    the `description` it had in that revision ("" when it is not in it), in one query."""
+    results = list(call.criterion_results.annotate(scored_with=Subquery(
+        EvaluatorRevision.objects.filter(evaluator__heify_id=call.evaluator_id, number=OuterRef("revision"))
+        .values("criteria")[:1], output_field=JSONField())))
+    for result in results:
+        criterion = next((c for c in result.scored_with or () if c["name"] == result.name), None)
+        result.description = (criterion.get("description") or "") if criterion else ""
+    return results
 
 
 def revision_diff(before: list[dict], after: list[dict]) -> list[dict]:

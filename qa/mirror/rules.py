@@ -301,21 +301,6 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
     return {"score": round(score, 2), "critical_fail_triggered": critical, "criteria_results": results}
 
 
-def failed_criteria(criteria_results: Any) -> list[str]:
-    """Names of the criteria a call failed, in Heify's order: results whose `passed` is JSON false.
-
-    Anything else in the list (not an object, no string name, `passed` 0 or
-    null) is not a failed criterion. Kept on the call by the upsert
-    (Transcription.failed_criteria), for the analytics.
-    """
-    if not isinstance(criteria_results, list):
-        return []
-    return [
-        result["name"] for result in criteria_results
-        if isinstance(result, dict) and result.get("passed") is False and isinstance(result.get("name"), str)
-    ]
-
-
 def clean_group(value: Any) -> str | None:
     """A review group, or None for no group."""
     if value is None or value == "":

@@ -1,6 +1,7 @@
 """Agreement between the AI and the reviewers: rates, Cohen's kappa with its 95% interval, disagreements.
 
-The AI's pass/fail on a criterion is the call's result (criteria_results);
+The AI's pass/fail on a criterion is the call's result (its typed results,
+qa.mirror.criterion_results);
 the reviewer's is the same when their verdict agrees and the opposite when it
 does not (qa.reviews.models.CriterionVerdict, recorded by qa.reviews.queues). Per criterion,
 over the evaluator's calls in a date range, the two are compared as two
@@ -28,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 
-from qa.mirror import report_rules
+from qa.mirror import criterion_results, report_rules
 from qa.mirror.models import Evaluator, Transcription
 from qa.reviews.models import CriterionVerdict
 
@@ -107,15 +108,6 @@ def clean_dates(date_from: date | None, date_to: date | None) -> None:
         raise ValidationError(errors)
 
 
-def _ai_results(criteria_results) -> dict[str, bool]:
-    if not isinstance(criteria_results, list):
-        return {}
-    return {
-        r["name"]: r["passed"] for r in criteria_results
-        if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("passed"), bool)
-    }
-
-
 def _rate(part: int, whole: int) -> int | float | None:
     return report_rules.rate_figure(part, whole) if whole else None
 
@@ -132,7 +124,8 @@ def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, 
     verdicts = (
         CriterionVerdict.objects.filter(transcription__in=calls)
         .select_related("reviewer")
-        .values_list("transcription_id", "transcription__heify_id", "transcription__criteria_results",
+        .annotate(ai=criterion_results.ai_passed(call="transcription_id", name="criterion_name"))
+        .values_list("transcription_id", "transcription__heify_id", "ai",
                      "criterion_name", "agrees", "reason", "reviewer__username")
         .order_by("transcription_id", "criterion_name")
     )
@@ -140,8 +133,7 @@ def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, 
     disagreements = defaultdict(list)
     people = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # reviewer -> criterion -> [reviewed, disagree]
     unmatched = 0
-    for pk, heify_id, results, name, agrees, reason, reviewer in verdicts:
-        ai = _ai_results(results).get(name)
+    for pk, heify_id, ai, name, agrees, reason, reviewer in verdicts:
         if ai is None:
             unmatched += 1  # the call has no pass/fail of the AI for it any more: nothing to compare
             continue

@@ -29,10 +29,11 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from qa import audit, policy
-from qa.mirror import report_rules, rules
+from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Criterion, Transcription
 from qa.reviews import queues
 from qa.reviews.agreement import fleiss_kappa
@@ -42,17 +43,13 @@ AI = "AI"
 
 
 def call_criteria(call: Transcription) -> list[str]:
-    """The criteria a call is scored on here: those the AI gave a pass/fail for, in Heify's order."""
-    names = []
-    for result in call.criteria_results if isinstance(call.criteria_results, list) else ():
-        if isinstance(result, dict) and isinstance(result.get("name"), str) and result["name"] not in names:
-            names.append(result["name"])
-    return names
+    """The criteria a call is scored on here: those the AI gave a result for, in Heify's order (read from the
+    call's typed results: prefetch `criterion_results` where many calls are read)."""
+    return criterion_results.call_result_names(call.criterion_results.all())
 
 
 def _ai_verdicts(call: Transcription) -> dict[str, bool]:
-    return {r["name"]: r["passed"] for r in call.criteria_results or []
-            if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("passed"), bool)}
+    return criterion_results.call_ai_verdicts(call.criterion_results.all())
 
 
 # --- setting up and closing (managers) ---------------------------------------------------------------------
@@ -62,6 +59,7 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
     """The rules of a session; a ValidationError naming each problem by field."""
     errors = {}
     calls, reviewers = list(calls), list(reviewers)
+    prefetch_related_objects(calls, "criterion_results")
     if not calls:
         errors["calls"] = "Pick at least one call."
     elif unscored := [str(c) for c in calls if not call_criteria(c)]:
@@ -184,7 +182,7 @@ def rater_sheet(session: CalibrationSession, rater) -> list[dict]:
              "answer": own.get((call.pk, name)).passed if (call.pk, name) in own else None,
              "note": own[(call.pk, name)].note if (call.pk, name) in own else ""}
             for name in call_criteria(call)]}
-        for call in session.calls.order_by("occurred_at", "pk")
+        for call in session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results")
     ]
 
 
@@ -199,7 +197,8 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
         raise ValidationError("The session is closed; its answers are kept as they were.")
     if has_submitted(session, rater):
         raise ValidationError("You have submitted already: your answers are final.")
-    expected = {(call.pk, name) for call in session.calls.all() for name in call_criteria(call)}
+    expected = {(call.pk, name) for call in session.calls.prefetch_related("criterion_results")
+                for name in call_criteria(call)}
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
@@ -250,7 +249,7 @@ def session_results(session: CalibrationSession, viewer) -> dict:
     for call_pk, name, rater_id, passed in session.answers.filter(rater_id__in=submitted).values_list(
             "transcription_id", "criterion_name", "rater_id", "passed"):
         answers[(call_pk, name)][rater_id] = passed
-    calls = list(session.calls.order_by("occurred_at", "pk"))
+    calls = list(session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results"))
     order = []
     for call in calls:
         order += [n for n in call_criteria(call) if n not in order]

@@ -9,12 +9,13 @@ own rules (the admin's ChangeList, the API's filters), so an export holds exactl
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
+from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from qa import db, spreadsheets
+from qa.mirror import criterion_results
 from qa.mirror.models import Criterion, Evaluator, Participant
 
 # The columns of a call, read with values_list, never as model objects (a million model instances would cost a
@@ -44,15 +45,10 @@ def criterion_names(evaluator_heify_id: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def criterion_result(results: Any, name: str) -> str:
+def criterion_result(passed: bool | None, value: int | None) -> str:
     """What Heify said of one criterion on a call: passed / failed, with its value where Heify gives one."""
-    for result in results if isinstance(results, list) else ():
-        if isinstance(result, dict) and result.get("name") == name:
-            passed = result.get("passed")
-            verdict = "passed" if passed is True else "failed" if passed is False else ""
-            value = result.get("value")
-            return f"{verdict} ({value})" if value is not None and verdict else verdict or str(value or "")
-    return ""
+    verdict = "passed" if passed is True else "failed" if passed is False else ""
+    return f"{verdict} ({value})" if value is not None and verdict else verdict or str(value or "")
 
 
 def calls_table(
@@ -63,7 +59,6 @@ def calls_table(
     verdicts (score, critical fail, criteria) are left out of the calls in `blind_call_ids` (the reader's,
     qa.reviews.calibration)."""
     criteria = criterion_names(evaluator_id)
-    fields = [*CALL_FIELDS, *(["criteria_results"] if criteria else [])]
     headers = [*CALL_HEADERS, *criteria, "Review page"]
 
     def rows():
@@ -71,21 +66,29 @@ def calls_table(
         evaluators = dict(Evaluator.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))
         reviewers = dict(get_user_model().objects.values_list("pk", "username"))
         with db.streaming_read(queryset.db):
-            yield from _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers,
+            yield from _call_rows(queryset, criteria, review_url, participants, evaluators, reviewers,
                                   blind_call_ids)
 
     return spreadsheets.Table(title=title, headers=headers, rows=rows())
 
 
-def _call_rows(queryset, fields, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
-    for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
-         duration, occurred_at, completed_at, assignee, in_group_since, *results) in queryset.values_list(
-            *fields).iterator(chunk_size=spreadsheets.BATCH * 2):
-        if pk in blind_call_ids:
-            score, critical, results = None, None, [None]
-        yield [
-            name, heify_id, status, group, participants.get(participant_id), participant_id,
-            evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
-            completed_at, reviewers.get(assignee), in_group_since,
-            *(criterion_result(results[0], criterion) for criterion in criteria), review_url(pk),
-        ]
+def _call_rows(queryset, criteria, review_url, participants, evaluators, reviewers, blind_call_ids):
+    calls = queryset.values_list(*CALL_FIELDS).iterator(chunk_size=spreadsheets.BATCH * 2)
+    while chunk := list(islice(calls, spreadsheets.BATCH * 2)):
+        # The criteria's columns: the chunk's results, in one query (the first result of a name counts).
+        said = {}
+        if criteria:
+            for call_id, name, passed, value in criterion_results.results_of_calls(
+                    [row[0] for row in chunk if row[0] not in blind_call_ids], names=criteria).values_list(
+                    "transcription_id", "name", "passed", "value"):
+                said.setdefault((call_id, name), criterion_result(passed, value))
+        for (pk, name, heify_id, status, group, participant_id, evaluator_id, configuration, score, critical,
+             duration, occurred_at, completed_at, assignee, in_group_since) in chunk:
+            if pk in blind_call_ids:
+                score, critical = None, None
+            yield [
+                name, heify_id, status, group, participants.get(participant_id), participant_id,
+                evaluators.get(evaluator_id), evaluator_id, configuration, score, critical, duration, occurred_at,
+                completed_at, reviewers.get(assignee), in_group_since,
+                *(said.get((pk, criterion), "") for criterion in criteria), review_url(pk),
+            ]

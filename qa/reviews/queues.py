@@ -397,7 +397,7 @@ def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[V
     criteria = [verdict.criterion_name for verdict in verdicts]
     if twice := next((name for name in criteria if criteria.count(name) > 1), None):
         raise ValidationError({"verdicts": f"{twice!r} is given twice."})
-    names = {result.get("name") for result in call.criteria_results if isinstance(result, dict)}
+    names = set(call.criterion_results.values_list("name", flat=True))  # what the AI gave a result for
     given: list[Verdict] = []
     for index, verdict in enumerate(verdicts):
         try:

@@ -6,14 +6,16 @@ computed by the score rule itself (qa.mirror.rules.evaluation_score, notes secti
 4), never by a copy of it. The pass rule, the buckets and the rounding are the
 participant report's (qa.insights.analytics).
 
-What a call tells us is each criterion's pass/fail (criteria_results). That is
-all a boolean or strict criterion needs. A scale criterion adds value/5 ×
-weight, so its value (1-5) must be known to rescore exactly:
+What a call tells us is each criterion's pass/fail (its typed results,
+qa.mirror.criterion_results). That is all a boolean or strict criterion needs.
+A scale criterion adds value/5 × weight, so its value (1-5) must be known to
+rescore exactly:
   - a result that carries `value` gives it;
   - else, when exactly one scale value of the call is unknown, the call's own
     score determines it: of the values its pass/fail allows (passed: 3-5,
     failed: 1-2), the one that reproduces the score under the revision that
-    scored the call (qa.mirror.revisions), if exactly one does;
+    scored the call (the type and weight each result is pinned with), if
+    exactly one does;
   - otherwise the value is bounded by its pass/fail, the call's new score is a
     range (lowest and highest values), and the call counts in `inexact_calls`.
 A criterion of the new set that a call has no result for is not evaluated for
@@ -22,16 +24,14 @@ that call: it adds nothing and fails nothing, and the answer says so.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Subquery, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Subquery
 
-from qa.mirror import report_rules, revisions, rules
+from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Evaluator, Participant, Transcription
 from qa.mirror.rules import Status
 from qa.reviews import agreement
@@ -60,16 +60,23 @@ class Rescore:
         return (self.low + self.high) / 2
 
 
-def _results(criteria_results) -> dict[str, tuple[bool, int | None]]:
+def _results(pattern: criterion_results.Pattern) -> dict[str, tuple[bool, int | None]]:
     """name -> (passed, value carried or None), for the results that say pass or fail."""
     found = {}
-    for result in criteria_results if isinstance(criteria_results, list) else ():
-        if isinstance(result, dict) and isinstance(result.get("name"), str) and isinstance(result.get("passed"), bool):
-            value = result.get("value")
-            low, high = SCALE_RANGE[result["passed"]]
-            carried = value if type(value) is int and low <= value <= high else None
-            found[result["name"]] = (result["passed"], carried)
+    for name, passed, value, _, _ in pattern:
+        if passed is not None:
+            low, high = SCALE_RANGE[passed]
+            found[name] = (passed, value if value is not None and low <= value <= high else None)
     return found
+
+
+def scored_criteria(pattern: criterion_results.Pattern) -> list[dict]:
+    """The criteria that scored the call, as its results are pinned with them (the first of a name)."""
+    criteria: dict[str, dict] = {}
+    for name, _, _, kind, weight in pattern:
+        if kind:
+            criteria.setdefault(name, {"name": name, "type": kind, "weight": weight})
+    return list(criteria.values())
 
 
 def _verdict(criterion: dict, passed: bool, value: int | None) -> bool | int:
@@ -126,10 +133,11 @@ def _day_start(day: date) -> datetime:
 
 def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, date_to: date | None):
     """The evaluator's newest completed, scored calls (dates inclusive, UTC), grouped by what the preview needs:
-    (participant_id, score, critical, results as JSON text, revision that scored them, how many calls).
+    (participant_id, score, critical, results pattern as text, how many calls).
 
-    Calls share few patterns, so the database sends far fewer rows than calls and most results are never
-    decoded; the revision comes from a CASE over the evaluator's revisions (qa.mirror.revisions.revision_case).
+    Calls share few patterns, so the database sends far fewer rows than calls and most patterns are never
+    decoded; each result carries the type and weight that scored it (qa.mirror.criterion_results), so no
+    revision is looked up.
     """
     newest = Transcription.objects.filter(
         evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,
@@ -141,9 +149,8 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
     newest = newest.order_by("-occurred_at", "-id").values("pk")[:limit]
     return (
         Transcription.objects.filter(pk__in=Subquery(newest))
-        .annotate(results_text=Cast("criteria_results", TextField()),
-                  revision=revisions.revision_case(revisions.revision_starts(evaluator)))
-        .values_list("participant_id", "score", "critical_fail_triggered", "results_text", "revision")
+        .annotate(pattern=criterion_results.results_pattern())
+        .values_list("participant_id", "score", "critical_fail_triggered", "pattern")
         .annotate(n=Count("id")).order_by()
     )
 
@@ -184,17 +191,16 @@ def evaluator_what_if(
     if errors:
         raise ValidationError(errors)
     config = report_rules.ReportSettings.current()
-    by_revision = revisions.revision_criteria(evaluator)
-    current = revisions.criteria_snapshot(evaluator.criteria.all())
     new = [{"name": c["name"], "type": c["type"], "weight": c["weight"]} for c in cleaned]
-    # Calls share few patterns (the same results, revision and score): each is worked out once.
+    # Calls share few patterns (the same results, as scored, and score): each is worked out once.
     memo: dict[tuple, Rescore] = {}
     rows = []
-    for participant_id, score, critical, results_text, revision, n in scored_calls(evaluator, **query):
-        key = (revision, score, results_text)
+    for participant_id, score, critical, pattern_text, n in scored_calls(evaluator, **query):
+        key = (score, pattern_text)
         if key not in memo:
-            results = _results(json.loads(results_text) if results_text else [])
-            memo[key] = rescore(new, results, recover_scale_values(by_revision.get(revision, current), results, score))
+            pattern = criterion_results.pattern(pattern_text)
+            results = _results(pattern)
+            memo[key] = rescore(new, results, recover_scale_values(scored_criteria(pattern), results, score))
         rows.append((participant_id, score, critical, memo[key], n))
     return _summary(rows, cleaned, notices, query, config.pass_mark)
 

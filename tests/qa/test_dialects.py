@@ -21,7 +21,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from qa import db
 from qa.insights import analytics, team
-from qa.mirror import report_rules, rollups
+from qa.mirror import criterion_results, report_rules, rollups
 from qa.mirror.call_search import calls_matching
 from qa.mirror.models import DailyCalls, Participant, Transcription
 from qa.reviews import exports
@@ -254,6 +254,25 @@ def test_the_dashboard_is_the_report_whether_kept_or_not(load):
     load(transcriptions=[calls[4]])
     changed = analytics.participant_dashboard(participant, as_of=as_of, calls_shown=3)
     assert figures(changed[0]) == figures(analytics.participant_report(participant, as_of=as_of)) != figures(first[0])
+
+
+# --- a call's results as one value (qa.mirror.criterion_results.results_pattern) ------------------------------
+
+
+def test_a_calls_results_pattern_holds_its_rows_as_the_orm_reads_them(load):
+    evaluator = builders.evaluator_payload()
+    odd = [{"name": "Greeting", "passed": True}, "not a result", {"name": "Issue resolved"},
+           {"name": "Empathy", "passed": False, "value": 2}, {"name": 'Quote "and" comma, é', "passed": True}]
+    calls = [builders.transcription_payload(evaluator=evaluator), builders.transcription_payload(evaluator=evaluator),
+             builders.transcription_payload(evaluator=evaluator, status="FAILED", details=None)]
+    calls[1]["details"]["evaluation"]["criteria_results"] = odd
+    load(evaluators=[evaluator], transcriptions=calls)
+    patterns = dict(Transcription.objects.annotate(p=criterion_results.results_pattern()).values_list("pk", "p"))
+    for call in Transcription.objects.all():
+        rows = tuple((r.name, r.passed, r.value, r.type, None if r.weight is None else float(r.weight))
+                     for r in call.criterion_results.all())
+        assert criterion_results.pattern(patterns[call.pk]) == rows
+    assert len({patterns[c.pk] for c in Transcription.objects.all()}) == 3  # the failed call's: None
 
 
 # --- the upsert's batch write and clock (syncer.mirror.insert_rows, heify_clock) ------------------------------

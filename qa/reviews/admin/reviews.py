@@ -304,7 +304,7 @@ def verdict_label(verdict) -> str:
 
 def criterion_anchor(call: Transcription, name: str) -> str:
     """The id of a criterion's row on the page (rows follow Heify's results, in order)."""
-    names = [str(r.get("name") or "") for r in call.criteria_results or [] if isinstance(r, dict)]
+    names = list(call.criterion_results.values_list("name", flat=True))
     return f"qa-criterion-{names.index(name) + 1}" if name in names else "qa-evaluation-heading"
 
 

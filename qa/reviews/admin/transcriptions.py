@@ -464,45 +464,35 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         return format_html('<a href="{}">{}</a>', url, related)
 
     def _criteria_rows(self, obj: Transcription) -> list[dict]:
-        """Each result Heify gave, with its criterion matched by name in the evaluator's revision that scored the
-        call (qa.mirror.revisions: its weights give the points, whatever the evaluator's criteria are now).
+        """Each result Heify gave, with the type and weight its criterion had in the evaluator's revision that
+        scored the call (pinned on the result, qa.mirror.criterion_results: its weights give the points, whatever
+        the evaluator's criteria are now) and that revision's description of it; one query.
 
         A result whose criterion is not in that revision (renamed, or the
         evaluator is missing) still shows, without type, weight or description.
         """
-        results = [result for result in obj.criteria_results or [] if isinstance(result, dict)]
-        criteria: dict[str, dict] = {}
+        results = revisions.scored_results(obj)
         if results:
-            revision = revisions.scoring_revision(obj)
-            obj.evaluator_revision = revision.number if revision else None  # what the page's label says
-            scored_with = revision.criteria if revision else []
-            for criterion in reversed(scored_with):
-                criteria[criterion["name"]] = criterion  # the first of two same-named criteria wins
+            obj.evaluator_revision = results[0].revision  # what the page's label says
         types = dict(CRITERION_TYPE_CHOICES)
         rows = []
         for result in results:
-            name = str(result.get("name") or "")
-            criterion = criteria.get(name)
-            kind = criterion["type"] if criterion else None
-            weight = Decimal(str(criterion["weight"])) if criterion else None
-            passed = result.get("passed")
-            passed = passed if isinstance(passed, bool) else None
-            value = result.get("value")
+            kind, known = result.type, bool(result.type)
             scale = kind == rules.SCALE
-            value = value if scale and type(value) is int and rules.SCALE_MIN <= value <= rules.SCALE_MAX else None
+            value = result.value if scale else None
             points = None
-            if criterion is not None and passed is not None:
-                points = rules.criterion_points_range(kind, weight, passed=passed, value=value)
+            if known and result.passed is not None:
+                points = rules.criterion_points_range(kind, result.weight, passed=result.passed, value=value)
             rows.append({
-                "name": name,
-                "passed": passed,
+                "name": result.name,
+                "passed": result.passed,
                 "value": value,
                 "scale": scale,
-                "known": criterion is not None,
-                "type": types.get(kind, "") if criterion else "",
+                "known": known,
+                "type": types.get(kind, "") if known else "",
                 "strict": kind == rules.STRICT,
-                "weight": format_weight(weight),
-                "description": criterion["description"] if criterion else "",
+                "weight": format_weight(result.weight),
+                "description": result.description,
                 "points_range": points,
                 "points": format_points(*points) if points else "",
             })

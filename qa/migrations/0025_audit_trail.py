@@ -16,7 +16,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0023_job_item_state'),
+        ('qa', '0024_criterion_results'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
