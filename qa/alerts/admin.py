@@ -9,45 +9,22 @@ from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.html import format_html, format_html_join
 
-from qa import policy
 from qa.alerts import services as alerts
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
-from qa.mirror.admin.base import JobStateShown, ReadOnlyAdmin
+from qa.mirror.admin.base import JobStateShown, ManagedByManagers, ManagersOnly, ReadOnlyAdmin
 from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
 
 
-class ManagersOnly:
-    """Everything here is for those who manage the queues (QA managers, superusers)."""
-
-    def _manager(self, request) -> bool:
-        return policy.may_manage_queues(request.user)
-
-    def has_module_permission(self, request):
-        return self._manager(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._manager(request)
-
-
 @admin.register(AlertRule)
-class AlertRuleAdmin(JobStateShown, ManagersOnly, admin.ModelAdmin):
+class AlertRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
     list_display = ["name", "kind", "threshold", "enabled", "recipient_count", "job_state", "created_at"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
     filter_horizontal = ["users", "groups"]
     fields = ["name", "kind", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups", "job_error"]
     readonly_fields = ["job_error"]
-
-    def has_add_permission(self, request):
-        return self._manager(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manager(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._manager(request)
 
     @admin.display(description="threshold")
     def threshold(self, obj):

@@ -386,3 +386,29 @@ class JobStateShown:
     def save_model(self, request, obj, form, change):
         obj.job_error, obj.job_failures, obj.job_retry_at = "", None, None
         super().save_model(request, obj, form, change)
+
+
+class ManagersOnly:
+    """A screen for those who manage the queues alone (QA managers, superusers): only they see it."""
+
+    def _manager(self, request) -> bool:
+        return policy.may_manage_queues(request.user)
+
+    def has_module_permission(self, request):
+        return self._manager(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._manager(request)
+
+
+class ManagedByManagers(ManagersOnly):
+    """Rules the managers keep (alert rules, sampling rules): only they see, add, change and delete them."""
+
+    def has_add_permission(self, request):
+        return self._manager(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manager(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manager(request)

@@ -11,11 +11,8 @@ qa.spreadsheets, as the call lists' are (qa/reviews/admin/exports.py).
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpResponseBadRequest
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -23,7 +20,7 @@ from qa import audit, policy, spreadsheets
 from qa.audit import AuditEvent
 from qa.mirror.admin.paging import capped_paginator
 from qa.reviews import blinding
-from qa.reviews.admin.exports import chosen_format, export_links
+from qa.reviews.admin.exports import ListExportMixin
 
 
 def readable(events: QuerySet, user) -> QuerySet:
@@ -34,7 +31,7 @@ def readable(events: QuerySet, user) -> QuerySet:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ListExportMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor_label", "action", "object_type", "object_link", "changes", "request_id")
     list_filter = ("action", "object_type", "actor", "created_at")
     search_fields = ("object_id", "heify_id", "request_id")  # whole values only: get_search_results
@@ -90,28 +87,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         text = "; ".join(f"{key}: {before or '—'} → {after or '—'}" for key, before, after in audit.change_rows(obj))
         return Truncator(text).chars(200)
 
-    # --- export ----------------------------------------------------------------------------------------------
+    # --- export (qa/reviews/admin/exports.py: the list's own query, filtered and searched, every page) ---------
 
-    def get_urls(self):
-        return [
-            path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name="qa_auditevent_export"),
-            *super().get_urls(),
-        ]
-
-    def changelist_view(self, request, extra_context=None):
-        context = {"export_links": export_links("admin:qa_auditevent_export", request.GET), **(extra_context or {})}
-        return super().changelist_view(request, context)
-
-    def export_view(self, request, fmt: str):
-        """The list as it is filtered and searched, every page, newest first."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        fmt = chosen_format(fmt)
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return HttpResponseBadRequest("These filters do not apply to this list; open the list and filter again.")
-        return spreadsheets.streaming_response(audit_table(changelist.queryset), fmt)
+    def export_table(self, request, changelist) -> spreadsheets.Table:
+        return audit_table(changelist.queryset)
 
 
 AUDIT_HEADERS = ("When", "Who", "Action", "Object type", "Object ID", "Heify ID", "Object", "Request ID",

@@ -43,8 +43,9 @@ def review_url_maker(request):
     return lambda pk: f"{base}{pk}/change/"
 
 
-class CallListExportMixin:
-    """For a ModelAdmin of calls (the transcription list, the review queues and "my reviews")."""
+class ListExportMixin:
+    """For a ModelAdmin whose list exports: the two links on the list, and the export view that writes what
+    `export_table(request, changelist)` gives for the list's own query."""
 
     def _export_url_name(self) -> str:
         return f"admin:{self.opts.app_label}_{self.opts.model_name}_export"
@@ -69,14 +70,21 @@ class CallListExportMixin:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("These filters do not apply to this list; open the list and filter again.")
+        return spreadsheets.streaming_response(self.export_table(request, changelist), fmt)
+
+    def export_table(self, request, changelist) -> spreadsheets.Table:
+        raise NotImplementedError
+
+
+class CallListExportMixin(ListExportMixin):
+    """For a ModelAdmin of calls (the transcription list, the review queues and "my reviews")."""
+
+    def export_table(self, request, changelist) -> spreadsheets.Table:
         title = str(self.opts.verbose_name_plural).capitalize()
         if request.GET.get("mine") == "1":
             title = "My reviews"
-        table = call_exports.calls_table(
+        return call_exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
             blind_call_ids=blinding.blind_call_ids(request.user),
             evaluator_id=request.GET.get(EVALUATOR_PARAM), title=title,
         )
-        return spreadsheets.streaming_response(table, fmt)
-
-

@@ -10,8 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from qa import limits, policy
-from qa.mirror.admin.base import JobStateShown, apply_rule
+from qa import limits
+from qa.mirror.admin.base import JobStateShown, ManagedByManagers, apply_rule
 from qa.reviews import sampling
 from qa.reviews.models import SamplingRule
 
@@ -29,7 +29,7 @@ class SamplingRuleForm(forms.ModelForm):
 
 
 @admin.register(SamplingRule)
-class SamplingRuleAdmin(JobStateShown, admin.ModelAdmin):
+class SamplingRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
     form = SamplingRuleForm
     list_display = ("name", "active", "method", "period", "per_participant", "precision_points", "evaluator",
                     "participant", "owner", "calls_sampled", "job_state")
@@ -38,24 +38,6 @@ class SamplingRuleAdmin(JobStateShown, admin.ModelAdmin):
     autocomplete_fields = ("evaluator", "participant")
     readonly_fields = ("owner", "created_at", "job_error")
     actions = ["dry_run"]
-
-    def _manager(self, request) -> bool:
-        return policy.may_manage_queues(request.user)
-
-    def has_module_permission(self, request):
-        return self._manager(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._manager(request)
-
-    def has_add_permission(self, request):
-        return self._manager(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manager(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._manager(request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(picks_count=Count("picks"))
