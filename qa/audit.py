@@ -73,7 +73,7 @@ class AuditEvent(models.Model):
         help_text="Empty for a job or the system (see the label).",
     )
     actor_label = models.CharField(
-        max_length=150, help_text="Who, as they were called then: the username, or the job (job: claim expiry).")
+        "who", max_length=150, help_text="Who, as they were called then: the username, or the job (job: claim expiry).")
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=40, choices=ObjectType.choices)
     object_id = models.PositiveBigIntegerField(help_text="The object's id here (kept after it is deleted).")

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor_label', models.CharField(help_text='Who, as they were called then: the username, or the job (job: claim expiry).', max_length=150)),
+                ('actor_label', models.CharField(verbose_name='who', help_text='Who, as they were called then: the username, or the job (job: claim expiry).', max_length=150)),
                 ('action', models.CharField(choices=[('create', 'created'), ('update', 'changed'), ('delete', 'deleted'), ('upload', 'uploaded to Heify'), ('claim', 'started review'), ('release', 'released'), ('archive', 'archived'), ('reopen', 'reopened'), ('reassign', 'reassigned'), ('move', 'moved'), ('expire', 'claim expired'), ('note', 'wrote a note'), ('verdict', 'recorded a criterion verdict'), ('session_create', 'set up a calibration session'), ('session_close', 'closed a calibration session'), ('answers_save', 'saved calibration answers'), ('answers_submit', 'submitted calibration answers')], max_length=20)),
                 ('object_type', models.CharField(choices=[('qa.configuration', 'configuration'), ('qa.evaluator', 'evaluator'), ('qa.participant', 'participant'), ('qa.transcription', 'call'), ('qa.calibrationsession', 'calibration session')], max_length=40)),
                 ('object_id', models.PositiveBigIntegerField(help_text="The object's id here (kept after it is deleted).")),
