@@ -27,7 +27,11 @@ class SiteConfig(AppConfig):  # the site itself: one log line per job, carrying 
         from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
         from heifyadmin.job_log import job_enqueued, job_finished, job_started
+        from heifyadmin.log_context import request_id
+        from qa import audit
 
         pre_enqueue.connect(job_enqueued, dispatch_uid="syncer.job_enqueued")
         pre_execute.connect(job_started, dispatch_uid="syncer.job_started")
         post_execute_in_worker.connect(job_finished, dispatch_uid="syncer.job_finished")
+        # An audit row carries the id of the request or job that wrote it.
+        audit.request_id_reader_connect(request_id.get)

@@ -9,8 +9,9 @@ change. django-pghistory sees everything, but through PostgreSQL triggers, and t
 on SQLite too. And a signal only knows who acted from a thread-local set by a middleware, which a job has
 not: here, as in Zulip's RealmAuditLog (written inside each do_* action), the service is told its actor
 (`acting_user=`, None for a job, which then names itself: "job: claim expiry"). The request id is the one
-heifyadmin.request_log sets for a request (X-Request-ID) and heifyadmin.job_log for a job, read from
-heifyadmin.log_context, so an audit row and the log lines of the same request carry the same id.
+heifyadmin.request_log sets for a request (X-Request-ID) and heifyadmin.job_log for a job, read through the
+reader the site hands in at start-up (request_id_reader_connect), so an audit row and the log lines of the same
+request carry the same id.
 
 A write that is refused leaves nothing: a refusal of our own rules raises inside the transaction, which takes
 the row back with the change; one of Heify's, after the change was written, puts the object back and removes
@@ -27,13 +28,12 @@ On the ground floor: it reads no domain, and every domain's services may write t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-
-from heifyadmin.log_context import request_id
 
 
 class AuditEvent(models.Model):
@@ -148,8 +148,17 @@ def audit_forget(event: AuditEvent | None) -> None:
         AuditEvent.objects.filter(pk=event.pk).delete()
 
 
+# Which request or job a write belongs to: the site knows (its request and job hooks set the id), so it hands
+# its reader in at start-up (heifyadmin.apps), as syncer plugs into qa.heify; qa never imports the site.
+_request_id_reader: list[Callable[[], str]] = []
+
+
+def request_id_reader_connect(reader: Callable[[], str]) -> None:
+    _request_id_reader[:] = [reader]
+
+
 def _current_request_id() -> str:
-    current = request_id.get()
+    current = _request_id_reader[0]() if _request_id_reader else "-"
     return "" if current == "-" else current
 
 
