@@ -155,6 +155,9 @@ def test_reset_refuses_while_make_run_serves_from_the_same_var_and_works_once_it
         env={**demo_env, "PORT": str(port), "HEIFY_API_URL": heify_account.url,
              "HEIFY_API_KEY": heify_account.api_key},
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches it
+        # Ctrl-C as a terminal delivers it, however pytest was started: a shell that starts pytest in the
+        # background ignores SIGINT for it, and so would run.sh and everything it starts (seen: 60 s, no stop).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         wait_for_port(port, run, seconds=240)
