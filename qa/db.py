@@ -14,7 +14,8 @@ the other form would:
 - a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
   (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
 - the upsert's batch write and the clock it orders Heify's data by: syncer.mirror.insert_rows, heify_clock;
-- the pull's lock: syncer.pull.pull_lock (an advisory lock against the syncer.models.PullLock row);
+- the pull's lock: syncer.pull.pull_lock (an advisory lock against the syncer.models.PullLock row; tested where
+  the pull is, tests/syncer/test_pull.py);
 - and here, two that belong to no domain: reading a big result as a stream (`streaming_read`), and telling the
   planner a condition is rare (`rare_hinted`).
 

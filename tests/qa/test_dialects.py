@@ -25,7 +25,7 @@ from qa.mirror import criterion_results, report_rules, rollups
 from qa.mirror.call_search import calls_matching
 from qa.mirror.models import DailyCalls, Participant, Transcription
 from qa.reviews import exports
-from syncer import mirror, pull
+from syncer import mirror
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -301,34 +301,5 @@ def test_the_heify_clock_is_an_aware_clock_that_does_not_go_back():
     assert readings == sorted(readings)
 
 
-# --- the pull's lock (syncer.pull.pull_lock) ------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_pull_lock_is_held_by_one_at_a_time():
-    holding, finish, refused = threading.Event(), threading.Event(), []
-
-    def another_pull():
-        try:
-            with pull.pull_lock() as renew:
-                renew()
-                holding.set()
-                finish.wait(30)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=another_pull)
-    other.start()
-    try:
-        assert holding.wait(30)
-        try:
-            with pull.pull_lock():
-                pass
-        except pull.PullAlreadyRunning:
-            refused.append(True)
-    finally:
-        finish.set()
-        other.join(30)
-    assert refused == [True]
-    with pull.pull_lock():  # free again once released
-        pass
+# The pull's lock (syncer.pull.pull_lock, both forms) is tested where the pull is: tests/syncer/test_pull.py
+# (a second pull refused while one runs; a dead pull's lock taken over).
