@@ -394,6 +394,8 @@ def _write_criterion_results(parents: dict[str, int], children: dict[str, list])
         for pk, parsed in calls.items()
         for row in criterion_results.pinned_rows(parsed, **scored_with.get(pk, revisions.UNPINNED))
     ], unique_fields=("transcription", "position"))
+    criterion_results.results_changed.send(sender=criterion_results.CriterionResult,
+                                           calls=Transcription.all_objects.filter(pk__in=list(calls)))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from qa import limits
 from qa.mirror import revisions, rules, webhook_urls
 from qa.mirror.models import GROUP_CHOICES, STATUS_CHOICES
 from qa.mirror.rules import Status
-from qa.reviews import blinding
+from qa.reviews import blinding, record
 
 
 class StorableJSONField(serializers.JSONField):
@@ -142,6 +142,14 @@ class TranscriptionSerializer(serializers.Serializer):
         help_text="The evaluator revision in force when Heify completed the call (ours, not Heify's)."
     )
     sync = SyncSerializer(source="*", read_only=True)
+    review = serializers.SerializerMethodField(
+        help_text="The score of record (the reviewer's results where given, the AI's elsewhere, scored by Heify's "
+                  "rule under the revision that scored the call): null until a verdict exists, and while the "
+                  "reader calibrates on the call. score_range: [low, high] where a scale value the score needs is "
+                  "unknown (score is then its middle), else null.")
+
+    def get_review(self, obj) -> dict | None:
+        return None if self.ai_hidden(obj) else record.review_json(obj)
 
     def get_evaluator_revision(self, obj) -> int | None:
         return revisions.call_revision(obj)
@@ -186,6 +194,13 @@ class MoveSerializer(serializers.Serializer):
 
 class StepSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
+
+
+class ArchiveSerializer(StepSerializer):
+    agree_rest = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Record the AI's result as yours on every criterion not decided yet; without it, a call with "
+                  "undecided criteria is refused (400) and names them.")
 
 
 class NoteSerializer(serializers.Serializer):

@@ -329,7 +329,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
 class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin, GenericViewSet):
     """Heify's output: read-only but for its review group."""
 
-    queryset = revisions.with_evaluator_revision(Transcription.all_objects.all())
+    queryset = revisions.with_evaluator_revision(Transcription.all_objects.select_related("reviewed_by"))
     serializer_class = s.TranscriptionSerializer
     lookup_field = "heify_id"
     lookup_url_kwarg = "id"
@@ -386,11 +386,12 @@ class TranscriptionViewSet(LiveUnlessAskedMixin, ExportListMixin, HeifyAPIMixin,
         return self._step(request, lambda obj, data: queues.transcription_release(
             transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
 
-    @step_schema("Archive the call", s.StepSerializer)
+    @step_schema("Archive the call: every criterion decided, or agree_rest", s.ArchiveSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request, *args, **kwargs):
         return self._step(request, lambda obj, data: queues.transcription_archive(
-            transcription_id=obj.pk, acting_user=request.user, note=data["note"]))
+            transcription_id=obj.pk, acting_user=request.user, note=data["note"], agree_rest=data["agree_rest"]),
+            s.ArchiveSerializer)
 
     @step_schema("Move the call to a group (managers)", s.MoveSerializer, 412, if_match=True)
     @action(detail=True, methods=["post"])

@@ -41,10 +41,15 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.dispatch import Signal
 
 from qa.mirror import rules
 
 TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
+
+# Sent with `calls` (a Transcription queryset) once their results were replaced (the upsert) or pinned to another
+# revision: what is computed from them (the score of record, qa.reviews.record) listens (qa/apps.py connects it).
+results_changed = Signal()
 
 
 class CriterionResult(models.Model):
@@ -151,14 +156,18 @@ def criterion_results_pin(*, calls: QuerySet, revision: int | None, criteria: li
     results = CriterionResult.objects.filter(transcription__in=calls.values("pk"))
     by_name = _first_of_each_name(criteria if revision is not None else None)
     if not by_name:
-        return results.update(revision=revision, type="", weight=None)
-    return results.update(
-        revision=revision,
-        type=Case(*(When(name=name, then=Value(c["type"])) for name, c in by_name.items()), default=Value(""),
-                  output_field=models.CharField()),
-        weight=Case(*(When(name=name, then=Value(_weight(c))) for name, c in by_name.items()), default=None,
-                    output_field=models.DecimalField(max_digits=5, decimal_places=2)),
-    )
+        changed = results.update(revision=revision, type="", weight=None)
+    else:
+        changed = results.update(
+            revision=revision,
+            type=Case(*(When(name=name, then=Value(c["type"])) for name, c in by_name.items()), default=Value(""),
+                      output_field=models.CharField()),
+            weight=Case(*(When(name=name, then=Value(_weight(c))) for name, c in by_name.items()), default=None,
+                        output_field=models.DecimalField(max_digits=5, decimal_places=2)),
+        )
+    if changed:
+        results_changed.send(sender=CriterionResult, calls=calls)
+    return changed
 
 
 # --- reads --------------------------------------------------------------------------------------------------

@@ -264,6 +264,20 @@ class Transcription(HeifyObject):
         null=True, blank=True, help_text="Last claim, note or verdict: a claim untouched too long is released.",
     )
     group_changed_at = models.DateTimeField(null=True, blank=True, help_text="When the call entered its group.")
+    # The score of record, once a reviewer has given a verdict (qa.reviews.record computes it, with Heify's score
+    # rule, under the revision that scored the call): kept here so that lists and reports read it as they read
+    # the AI's. Empty until then; the score empty too where it cannot be computed (the criteria unknown).
+    reviewed_score = models.FloatField(null=True, blank=True, help_text="The score of record (a range's middle).")
+    reviewed_score_low = models.FloatField(null=True, blank=True)
+    reviewed_score_high = models.FloatField(
+        null=True, blank=True, help_text="Not the low one where a scale value the score needs is unknown.")
+    reviewed_critical = models.BooleanField(null=True, blank=True)
+    reviewed_failed_criteria = models.JSONField(null=True, blank=True, editable=False)
+    reviewed_results = models.JSONField(
+        null=True, blank=True, editable=False, help_text="[{name, passed, value, source}]: the results of record.")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", help_text="Who gave the latest verdict.")
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="The latest verdict's time.")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -297,7 +311,9 @@ class Transcription(HeifyObject):
                 condition=Q(status=Status.COMPLETED, score__isnull=False, gone_at__isnull=True),
                 include=["score", "critical_fail_triggered", "duration", "evaluator", "group", "failed_criteria",
                          # the version: the dashboard's fingerprint (qa.insights.analytics.participant_dashboard)
-                         "version"],
+                         "version",
+                         # the score of record, for the report on it (?score=reviewed)
+                         "reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).

@@ -55,11 +55,19 @@ class ReviewEvent(models.Model):
 
 
 class CriterionVerdict(models.Model):
-    """A reviewer's view of the AI's verdict on one criterion; the AI's result is never overwritten."""
+    """A reviewer's result on one criterion of a call, beside the AI's (never overwriting it): what the score of
+    record takes instead of the AI's result (qa.reviews.record)."""
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="criterion_verdicts")
     criterion_name = models.CharField(max_length=255)
-    agrees = models.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
+    agrees = models.BooleanField(help_text="Is the reviewer's result the AI's (the same pass/fail, and the same "
+                                           "value where both are known)?")
+    passed = models.BooleanField(null=True, help_text="The reviewer's pass/fail (for an agreement, the AI's; "
+                                                      "empty only where the AI's was unknown).")
+    value = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="A scale criterion's value (1-5), as the reviewer gave it or, for an agreement, the AI's where "
+                  "Heify gave it.")
     reason = models.TextField(blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     as_manager = models.BooleanField(

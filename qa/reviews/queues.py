@@ -40,7 +40,7 @@ from qa.mirror.models import SyncState, Transcription
 from qa.mirror.rules import Group
 from qa.mirror.services import StaleEdit
 from qa.policy import Permission
-from qa.reviews import blinding
+from qa.reviews import blinding, record
 from qa.reviews.models import CriterionVerdict, ReviewEvent
 
 log = logging.getLogger(__name__)
@@ -275,9 +275,26 @@ def transcription_release(*, transcription_id: int, acting_user, note: str = "")
     return _move(call, "release", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
 
 
-def transcription_archive(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
-    call = _get_for(acting_user, Step.ARCHIVE, transcription_id)
-    return _move(call, "archive", actor=acting_user, note=_note(note), expect_assignee=call.assigned_to)
+@transaction.atomic
+def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
+                          agree_rest: bool = False) -> Transcription:
+    """Archive a reviewed call: every criterion of its results decided first, or, with `agree_rest`, the AI's
+    result recorded as the reviewer's on every criterion not decided yet (in the same transaction)."""
+    call = _get_for(acting_user, Step.ARCHIVE, transcription_id, lock=True)
+    note = _note(note)
+    if left := undecided(call):
+        if not agree_rest:
+            raise ValidationError(
+                {"verdicts": f"{len(left)} criteria are not decided yet ({', '.join(left)}): decide them, or "
+                             "archive agreeing with the AI on the rest."}, code="undecided")
+        ai = _ai_results(call)
+        unknown = [name for name in left if ai[name][0] is None]
+        if unknown:
+            raise ValidationError({"verdicts": f"The AI gave no result on {', '.join(unknown)}: decide "
+                                               f"{'it' if len(unknown) == 1 else 'them'} before archiving."},
+                                  code="undecided")
+        _verdicts_keep(call, [_clean_verdict(Verdict(name, agrees=True), ai) for name in left], acting_user)
+    return _move(call, "archive", actor=acting_user, note=note, expect_assignee=call.assigned_to)
 
 
 def transcription_reopen(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
@@ -358,17 +375,42 @@ def transcription_note(*, transcription_id: int, author, text: str) -> ReviewEve
     )
 
 
-def _verdict_said(agrees: bool, reason: str = "") -> str:
-    return f"{'agrees with' if agrees else 'disagrees with'} the AI" + (f" — {reason}" if reason else "")
+def _result_said(passed: bool | None, value: int | None) -> str:
+    if value is not None:
+        return f"{value} of {rules.SCALE_MAX}"
+    return "passed" if passed else "failed" if passed is False else "no result"
+
+
+def _verdict_said(verdict) -> str:
+    """A verdict as the history says it: agrees with the AI, or the reviewer's result and why."""
+    said = "agrees with the AI" if verdict.agrees else f"{_result_said(verdict.passed, verdict.value)}"
+    if verdict.agrees and verdict.value is not None:
+        said += f" ({_result_said(verdict.passed, verdict.value)})"
+    return said + (f" — {verdict.reason}" if verdict.reason else "")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A reviewer's view of the AI's pass/fail on one criterion, as given (the review page's form, the API's body)."""
+    """A reviewer's result on one criterion, as given (the review page's form, the API's body): exactly one of
+    `agrees` (with the AI's result, or, false, its opposite), `passed` (boolean and strict criteria) or `value`
+    (1-5, scale criteria)."""
+
+    criterion_name: str
+    agrees: bool | None = None
+    reason: str = ""
+    passed: bool | None = None
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """A verdict cleaned: the reviewer's result, whether it is the AI's, and why not."""
 
     criterion_name: str
     agrees: bool
-    reason: str = ""
+    passed: bool | None
+    value: int | None
+    reason: str
 
 
 class VerdictRefused(ValidationError):
@@ -382,7 +424,8 @@ class VerdictRefused(ValidationError):
 @transaction.atomic
 def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[Verdict], acting_user
                                   ) -> list[CriterionVerdict]:
-    """Keep the reviewer's views beside the AI's results (never instead of them), all or none.
+    """Keep the reviewer's results beside the AI's (never instead of them), all or none, and the call's score of
+    record computed again from them (qa.reviews.record).
 
     The one way a verdict is recorded: the review page's script and the API's
     PUT verdicts/ both call it. From the call's claim holder, or a QA manager
@@ -397,43 +440,90 @@ def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[V
     criteria = [verdict.criterion_name for verdict in verdicts]
     if twice := next((name for name in criteria if criteria.count(name) > 1), None):
         raise ValidationError({"verdicts": f"{twice!r} is given twice."})
-    names = set(call.criterion_results.values_list("name", flat=True))  # what the AI gave a result for
-    given: list[Verdict] = []
+    ai = _ai_results(call)
+    given: list[_Decided] = []
     for index, verdict in enumerate(verdicts):
         try:
-            given.append(_clean_verdict(verdict, names))
+            given.append(_clean_verdict(verdict, ai))
         except ValidationError as refusal:
             raise VerdictRefused(index, refusal) from None
-    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == acting_user.pk)
-    recorded = [_verdict_keep(call, verdict, reviewer=acting_user, as_manager=as_manager) for verdict in given]
+    recorded = _verdicts_keep(call, given, acting_user)
     _touch_claim(call, acting_user)
     return recorded
 
 
-def _clean_verdict(verdict: Verdict, names: set) -> Verdict:
-    if verdict.criterion_name not in names:
-        raise ValidationError({"criterion_name": f"This call has no result for {verdict.criterion_name!r}."})
+def _verdicts_keep(call: Transcription, given: Sequence[_Decided], acting_user) -> list[CriterionVerdict]:
+    as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == acting_user.pk)
+    recorded = [_verdict_keep(call, verdict, reviewer=acting_user, as_manager=as_manager) for verdict in given]
+    record.record_keep(call_ids=[call.pk])
+    return recorded
+
+
+def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None, str]]:
+    """Criterion name -> the AI's (passed, value, type as scored), for the criteria it gave a result for."""
+    rows = list(call.criterion_results.order_by("position").values_list("name", "passed", "value", "type", "weight"))
+    ai = record.ai_results(tuple(rows))
+    kinds: dict[str, str] = {}
+    for name, _, _, kind, _ in rows:
+        kinds.setdefault(name, kind)
+    return {name: (passed, value, kinds[name]) for name, (passed, value) in ai.items()}
+
+
+def undecided(call: Transcription) -> list[str]:
+    """The criteria of the call's results that no verdict has decided yet, in Heify's order."""
+    decided = set(call.criterion_verdicts.values_list("criterion_name", flat=True))
+    return [name for name in _ai_results(call) if name not in decided]
+
+
+def _clean_verdict(verdict: Verdict, ai: dict) -> _Decided:
+    name = verdict.criterion_name
+    if name not in ai:
+        raise ValidationError({"criterion_name": f"This call has no result for {name!r}."})
+    ai_passed, ai_value, kind = ai[name]
+    given = [key for key in ("agrees", "passed", "value") if getattr(verdict, key) is not None]
+    if len(given) != 1:
+        raise ValidationError({"verdicts": f"{name}: give one of agrees, passed or value"
+                               + (f", not {' and '.join(given)}." if given else ".")})
+    if verdict.agrees is not None:
+        if ai_passed is None:
+            raise ValidationError({"agrees": f"The AI gave no pass or fail on {name!r}: give your "
+                                             + ("value." if kind == rules.SCALE else "passed or failed.")})
+        passed, value = (ai_passed, ai_value) if verdict.agrees else (not ai_passed, None)
+    elif verdict.passed is not None:
+        if kind == rules.SCALE:
+            raise ValidationError({"passed": f"{name!r} is a scale criterion: give its value, from "
+                                             f"{rules.SCALE_MIN} to {rules.SCALE_MAX}."})
+        passed, value = record.reviewer_result((ai_passed, ai_value), verdict.passed, None)
+    else:
+        if kind and kind != rules.SCALE:
+            raise ValidationError({"value": f"{name!r} is a {kind} criterion: say passed or failed, not a value."})
+        if type(verdict.value) is not int or not rules.SCALE_MIN <= verdict.value <= rules.SCALE_MAX:
+            raise ValidationError({"value": f"A scale value is a whole number from {rules.SCALE_MIN} to "
+                                            f"{rules.SCALE_MAX}, not {verdict.value!r}."})
+        passed, value = record.reviewer_result((ai_passed, ai_value), None, verdict.value)
+    agrees = passed == ai_passed and (value is None or ai_value is None or value == ai_value)
     reason = rules.clean_review_text(verdict.reason, field="reason")
-    if not verdict.agrees and not reason:
-        raise ValidationError({"reason": "Say why you disagree with the AI's verdict."})
-    return Verdict(verdict.criterion_name, verdict.agrees, reason)
+    if not agrees and ai_passed is not None and not reason:  # where the AI said nothing, nothing differs
+        raise ValidationError({"reason": "Say why your result differs from the AI's."})
+    return _Decided(name, agrees, passed, value, reason)
 
 
-def _verdict_keep(call: Transcription, verdict: Verdict, *, reviewer, as_manager: bool) -> CriterionVerdict:
+def _verdict_keep(call: Transcription, verdict: _Decided, *, reviewer, as_manager: bool) -> CriterionVerdict:
     """One verdict's row, replacing the criterion's earlier one, and its entry in the call's history."""
     name = verdict.criterion_name
     previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=name).select_related(
         "reviewer").first()
     kept, _ = CriterionVerdict.objects.update_or_create(
         transcription=call, criterion_name=name,
-        defaults={"agrees": verdict.agrees, "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
+        defaults={"agrees": verdict.agrees, "passed": verdict.passed, "value": verdict.value,
+                  "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
     )
-    said = f"{name}: {_verdict_said(verdict.agrees, verdict.reason)}"
+    said = f"{name}: {_verdict_said(verdict)}"
     if as_manager:
         said += " (as QA manager)"
     if previous is not None and previous.reviewer_id != reviewer.pk:
         whose = previous.reviewer.get_username() if previous.reviewer else "a former user"
-        said += f"; replaces {whose}'s verdict ({_verdict_said(previous.agrees, previous.reason)})"
+        said += f"; replaces {whose}'s verdict ({_verdict_said(previous)})"
     ReviewEvent.objects.create(
         transcription=call, actor=reviewer, action=Action.VERDICT, from_group=call.group, to_group=call.group,
         note=said,
@@ -447,5 +537,6 @@ def _verdict_keep(call: Transcription, verdict: Verdict, *, reviewer, as_manager
 
 
 def _verdict_values(criterion_name: str, verdict: CriterionVerdict) -> dict:
-    return {"criterion": criterion_name, "agrees": verdict.agrees, "reason": verdict.reason,
+    return {"criterion": criterion_name, "agrees": verdict.agrees, "passed": verdict.passed, "value": verdict.value,
+            "reason": verdict.reason,
             "reviewer": audit.username(verdict.reviewer), "as_manager": verdict.as_manager}

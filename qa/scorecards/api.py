@@ -117,9 +117,15 @@ class VerdictSerializer(serializers.Serializer):
     review page."""
 
     criterion = serializers.CharField(max_length=255)
-    agrees = serializers.BooleanField(help_text="Does the reviewer agree with the AI's pass/fail?")
+    agrees = serializers.BooleanField(required=False, default=None, allow_null=True,
+                                      help_text="The AI's result is the reviewer's (false: its opposite).")
+    passed = serializers.BooleanField(required=False, default=None, allow_null=True,
+                                      help_text="Instead of agrees, for a boolean or strict criterion.")
+    value = serializers.IntegerField(required=False, default=None, allow_null=True,
+                                     help_text="Instead of agrees, for a scale criterion: 1 to 5.")
     reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="Required when agrees is false; at most 5,000 characters.")
+                                   help_text="Required when the result differs from the AI's; at most 5,000 "
+                                             "characters.")
 
 
 class VerdictsSerializer(serializers.Serializer):
@@ -129,12 +135,15 @@ class VerdictsSerializer(serializers.Serializer):
 class RecordedVerdictSerializer(serializers.Serializer):
     criterion = serializers.CharField(source="criterion_name")
     agrees = serializers.BooleanField()
+    passed = serializers.BooleanField(allow_null=True)
+    value = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
     reviewer = serializers.CharField(source="reviewer.get_username", allow_null=True, default=None)
     at = serializers.DateTimeField()
 
 
-@extend_schema(summary="Record the reviewer's verdicts beside the AI's (as on the review page)",
+@extend_schema(summary="Record the reviewer's results beside the AI's (as on the review page); the call's score of "
+                       "record follows them",
                request=VerdictsSerializer,
                responses={200: inline_serializer("TranscriptionVerdictsResponse",
                                                  {"data": RecordedVerdictSerializer(many=True)}),
@@ -163,7 +172,8 @@ class TranscriptionVerdictsView(HeifyAPIMixin, GenericAPIView):
         items = body.validated_data["verdicts"]
         try:
             queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=request.user, verdicts=[
-                queues.Verdict(criterion_name=item["criterion"], agrees=item["agrees"], reason=item["reason"])
+                queues.Verdict(criterion_name=item["criterion"], agrees=item["agrees"], reason=item["reason"],
+                               passed=item["passed"], value=item["value"])
                 for item in items])
         except queues.VerdictRefused as refused:  # which item, in the body's names
             detail = [{} for _ in items]

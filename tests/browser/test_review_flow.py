@@ -53,10 +53,11 @@ def test_reviewer_claims_the_most_urgent_call_notes_and_archives_it(live_server,
     assert "coaching needed" in page.get_by_test_id("history").inner_text()
     screenshot("review-page")
 
+    page.get_by_label("Agree with the AI on every criterion not decided").check()
     page.get_by_role("button", name="Archive").click()
     assert "Archived" in page.locator(".messagelist").inner_text()
 
     archived = Transcription.objects.get(name="rude-agent.mp3")
     assert archived.group == "ARCHIVED" and archived.assigned_to is None
     assert list(ReviewEvent.objects.filter(transcription=archived).order_by("id").values_list("action", flat=True)) \
-        == ["claim", "note", "archive"]
+        == ["claim", "note", *["verdict"] * archived.criterion_results.count(), "archive"]

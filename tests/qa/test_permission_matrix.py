@@ -99,7 +99,7 @@ ADMIN_PAGES = [
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
     ("release", CLAIMED_BY_OTHER, {"note": "n"}, MANAGERS),
-    ("archive", CLAIMED_BY_OTHER, {"note": "n"}, MANAGERS),
+    ("archive", CLAIMED_BY_OTHER, {"note": "n", "agree_rest": "1"}, MANAGERS),
     ("reopen", ARCHIVED, {"note": "n"}, MANAGERS),
     ("reassign", CLAIMED_BY_OTHER, {"to_user": "{pete_pk}", "reason": "on holiday"}, MANAGERS),
     ("note", CLAIMED_BY_OTHER, {"note": "a note"}, READERS),
@@ -128,7 +128,8 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("transcription: set group", "PATCH", "/api/v1/transcriptions/{tx}/", None, {"group": "BOGUS"}, MANAGERS),
     ("transcription: claim", "POST", "/api/v1/transcriptions/{tx}/claim/", PENDING, None, READERS),
     ("transcription: release", "POST", "/api/v1/transcriptions/{tx}/release/", CLAIMED_BY_OTHER, {}, MANAGERS),
-    ("transcription: archive", "POST", "/api/v1/transcriptions/{tx}/archive/", CLAIMED_BY_OTHER, {}, MANAGERS),
+    ("transcription: archive", "POST", "/api/v1/transcriptions/{tx}/archive/", CLAIMED_BY_OTHER,
+     {"agree_rest": True}, MANAGERS),
     ("transcription: move", "POST", "/api/v1/transcriptions/{tx}/move/", PENDING, {"group": "ARCHIVED"}, MANAGERS),
     ("transcription: notes", "GET", "/api/v1/transcriptions/{tx}/notes/", None, None, READERS),
     ("transcription: write a note", "POST", "/api/v1/transcriptions/{tx}/notes/", CLAIMED_BY_OTHER,

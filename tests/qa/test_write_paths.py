@@ -116,7 +116,7 @@ def test_the_review_page_and_the_api_record_the_same_verdict(client, two_calls, 
 
 
 VERDICTS = {  # what is given, and what both answers say
-    "no reason to disagree": ({"criterion": "Greeting", "agrees": False}, "Say why you disagree"),
+    "no reason to disagree": ({"criterion": "Greeting", "agrees": False}, "Say why your result differs"),
     "an unknown criterion": ({"criterion": "Empathy", "agrees": True}, "no result for 'Empathy'"),
     "a reason too long": ({"criterion": "Greeting", "agrees": False, "reason": "x" * 5001},
                           "at most 5000 characters"),

@@ -51,8 +51,11 @@ def edit(seed: int, count: int) -> list[dict]:
                 if call.group in (None, "PENDING_REVIEW"):
                     moved = queues.transcription_claim(transcription_id=call.pk, reviewer=user)
                 elif call.group == "UNDER_REVIEW":
-                    step = rng.choice([queues.transcription_release, queues.transcription_archive])
-                    moved = step(transcription_id=call.pk, acting_user=user)
+                    if rng.random() < 0.5:
+                        moved = queues.transcription_release(transcription_id=call.pk, acting_user=user)
+                    else:
+                        moved = queues.transcription_archive(transcription_id=call.pk, acting_user=user,
+                                                             agree_rest=True)
                 else:
                     moved = queues.transcription_reopen(transcription_id=call.pk, acting_user=user)
                 done.append({"kind": "transcriptions", "id": moved.heify_id, "value": moved.group})

@@ -79,7 +79,8 @@ def test_a_restarted_demo_keeps_the_users_archive_and_metadata_and_marks_nothing
         sync()
         call = Transcription.objects.filter(group="PENDING_REVIEW").first()
         with django_capture_on_commit_callbacks(execute=True):  # the move is sent to Heify once committed
-            queues.transcription_archive(transcription_id=call.pk, acting_user=manager, note="done with it")
+            queues.transcription_archive(transcription_id=call.pk, acting_user=manager, note="done with it",
+                                         agree_rest=True)
         agent = Participant.objects.first()
         services.participant_save(participant=agent, data={"tag": agent.tag, "metadata": {"team": "Night shift"}},
                                   expected_version=agent.version)

@@ -260,7 +260,7 @@ def test_a_call_fetched_before_its_archive_was_pushed_stays_archived(heify_accou
     assert in_heify(heify_account, "transcriptions", call.heify_id)["group"] == "UNDER_REVIEW"
 
     def archive():
-        move(queues.transcription_archive, transcription_id=call.pk, acting_user=ann)
+        move(queues.transcription_archive, transcription_id=call.pk, acting_user=ann, agree_rest=True)
         moved = Transcription.objects.get(pk=call.pk)
         assert (moved.group, moved.sync_state) == ("ARCHIVED", "synced")  # Heify took it and answered
 

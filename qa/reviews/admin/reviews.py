@@ -256,7 +256,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         actions = {
             "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
             "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
-            "archive": lambda: queues.transcription_archive(transcription_id=call.pk, acting_user=user, note=note),
+            "archive": lambda: queues.transcription_archive(transcription_id=call.pk, acting_user=user, note=note,
+                                                            agree_rest=post.get("agree_rest") == "1"),
             "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
             "reassign": reassign,
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),

@@ -325,7 +325,7 @@ def test_rollups_are_kept_by_the_upsert_and_every_review_move(world, load, admin
     assert kept == counted and sum(row[3] for row in kept) == 30
     call = Transcription.objects.filter(group="PENDING_REVIEW").first()
     queues.transcription_claim(transcription_id=call.pk, reviewer=admin_user)
-    queues.transcription_archive(transcription_id=call.pk, acting_user=admin_user)
+    queues.transcription_archive(transcription_id=call.pk, acting_user=admin_user, agree_rest=True)
     queues.transcription_move(transcription_id=call.pk, group=None, acting_user=admin_user)
     kept, counted = recounted()
     assert kept == counted

@@ -299,7 +299,7 @@ def test_a_verdict_on_a_result_that_says_nothing_counts_as_without_ai_result(sco
     call = Transcription.objects.get(name="call 0")
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
     queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann, verdicts=[
-        queues.Verdict("Resolved", True), queues.Verdict("Greeting", True)])
+        queues.Verdict("Resolved", passed=True), queues.Verdict("Greeting", True)])
     with pytest.raises(queues.VerdictRefused, match="no result for 'Hold'"):
         queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
                                              verdicts=[queues.Verdict("Hold", True)])

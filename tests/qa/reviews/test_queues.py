@@ -42,7 +42,9 @@ def call(load):
 
 
 def groups_of(call):
-    return list(call.review_events.order_by("id").values_list("action", "from_group", "to_group"))
+    """The moves of a call's history (verdicts left out)."""
+    return list(call.review_events.exclude(action="verdict").order_by("id").values_list(
+        "action", "from_group", "to_group"))
 
 
 # --- transitions ---------------------------------------------------------------------------
@@ -54,7 +56,8 @@ def test_claim_release_archive_reopen_with_history(call, ann, max_):
     released = queues.transcription_release(transcription_id=call.pk, acting_user=ann, note="not mine")
     assert (released.group, released.assigned_to) == ("PENDING_REVIEW", None)
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    archived = queues.transcription_archive(transcription_id=call.pk, acting_user=ann, note="all good")
+    archived = queues.transcription_archive(transcription_id=call.pk, acting_user=ann, note="all good",
+                                          agree_rest=True)
     assert (archived.group, archived.assigned_to) == ("ARCHIVED", None)
     reopened = queues.transcription_reopen(transcription_id=call.pk, acting_user=max_)
     assert reopened.group == "PENDING_REVIEW"
@@ -178,7 +181,7 @@ def test_group_changes_reach_heify_and_wait_when_it_is_down(heify_account):
     assert call.sync_state == "synced"
 
     heify_account.state.down = True
-    queues.transcription_archive(transcription_id=call.pk, acting_user=reviewer)
+    queues.transcription_archive(transcription_id=call.pk, acting_user=reviewer, agree_rest=True)
     call.refresh_from_db()
     assert (call.group, call.sync_state) == ("ARCHIVED", "waiting")
     heify_account.state.down = False
@@ -244,7 +247,7 @@ def test_reviewer_works_a_call_in_the_admin(client, call, ann):
     client.post(review_url(call, "verdict"), {"criterion": "Greeting", "agrees": "no", "reason": "greeted late"})
     page = client.get(review_url(call)).content.decode()
     assert "Customer was upset about billing." in page and "Disagrees: greeted late" in page
-    assert client.post(review_url(call, "archive")).status_code == 302
+    assert client.post(review_url(call, "archive"), {"agree_rest": "1"}).status_code == 302
     call.refresh_from_db()
     assert call.group == "ARCHIVED"
     mine = client.get(reverse("admin:qa_reviewitem_changelist") + "?queue=UNDER_REVIEW&mine=1")
@@ -404,7 +407,8 @@ def test_notes_are_open_to_every_reviewer_but_only_the_holders_keep_the_claim_al
 
 def test_an_archived_call_takes_no_note_and_no_verdict_until_reopened(call, ann, max_):
     queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
-    queues.transcription_archive(transcription_id=call.pk, acting_user=ann)
+    queues.transcription_archive(transcription_id=call.pk, acting_user=ann, agree_rest=True)
+    call.criterion_verdicts.all().delete()
     events = ReviewEvent.objects.count()
     for user in (ann, max_):
         with pytest.raises(ValidationError) as refused:
@@ -442,7 +446,7 @@ def test_api_notes_from_others_do_not_keep_the_claim_alive_and_archived_calls_ta
     assert api_for(bob).post(f"{url}/notes/", {"text": "me too"}, format="json").status_code == 201
     call.refresh_from_db()
     assert call.review_touched_at.year == 2026 and call.review_touched_at.month == 1
-    api_for(ann).post(f"{url}/archive/")
+    api_for(ann).post(f"{url}/archive/", {"agree_rest": True}, format="json")
     refused = api_for(ann).post(f"{url}/notes/", {"text": "afterthought"}, format="json")
     assert refused.status_code == 400 and "reopen it first" in refused.json()["error"]["message"]
 

@@ -97,7 +97,7 @@ def test_every_verdict_message_names_the_criterion(client, scale_call, ann):
     queues.transcription_claim(transcription_id=scale_call.pk, reviewer=ann)
     client.force_login(ann)
     refused = client.post(review_url(scale_call, "verdict"), {"criterion": "Empathy", "agrees": "no"}, follow=True)
-    assert "Empathy: not saved — Say why you disagree" in refused.content.decode()
+    assert "Empathy: not saved — Say why your result differs" in refused.content.decode()
     saved = client.post(review_url(scale_call, "verdict"), {"criterion": "Resolved", "agrees": "yes"}, follow=True)
     assert "Resolved: saved — Agrees — ann." in saved.content.decode()
 
