@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from qa.mirror.report_rules import ScoreSource
 from qa.spreadsheets import Table
+
+
+def _on(score: str) -> str:
+    """The title's word on the score: none for the AI's (as always), else which (the file's name says it too)."""
+    return "" if score == ScoreSource.AI else f" ({ScoreSource(score).label})"
 
 TEAM_COLUMNS = (
     ("Participant", "tag"), ("Calls", "calls"), ("Avg score", "avg_score"), ("Pass rate %", "pass_rate"),
@@ -13,11 +19,11 @@ TEAM_COLUMNS = (
 )
 
 
-def team_table(rows: list[dict], *, participant_url: Callable[[int], str]) -> Table:
-    """qa.insights.team.team_overview's rows, as the overview shows them."""
+def team_table(rows: list[dict], *, participant_url: Callable[[int], str], score: str = ScoreSource.AI) -> Table:
+    """qa.insights.team.team_overview's rows (on `score`), as the overview shows them."""
     headers = ["Participant", "Participant ID", *(h for h, _ in TEAM_COLUMNS[1:]), "Trend", "Previous avg",
                "Recent avg", "Degradation alert", "Participant page"]
-    return Table(title="Team overview", headers=headers, rows=(
+    return Table(title=f"Team overview{_on(score)}", headers=headers, rows=(
         [row["tag"], row["participant"].heify_id, *(row[key] for _, key in TEAM_COLUMNS[1:]),
          row["trend"]["direction"].replace("_", " "), row["trend"]["previous_avg"], row["trend"]["recent_avg"],
          row["degradation_alert"], participant_url(row["participant"].pk)]
@@ -32,11 +38,11 @@ REPORT_COLUMNS = (
 )
 
 
-def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data, without those the reader scores blind: qa.reviews.calibration's
-    blind_heify_ids, left out of the report), each with its review page."""
+def report_table(participant, report: dict, *, review_urls: dict[str, str], score: str = ScoreSource.AI) -> Table:
+    """A participant report's calls (its raw_data on `score`, without those the reader scores blind:
+    qa.reviews.calibration's blind_heify_ids, left out of the report), each with its review page."""
     return Table(
-        title=f"{participant.tag} report",
+        title=f"{participant.tag} report{_on(score)}",
         headers=[header for header, _ in REPORT_COLUMNS] + ["Review page"],
         rows=([*(call[key] for _, key in REPORT_COLUMNS), review_urls.get(call["id"], "")]
               for call in report["raw_data"]),

@@ -315,6 +315,13 @@ class Transcription(HeifyObject):
                          # the score of record, for the report on it (?score=reviewed)
                          "reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at"],
             ),
+            # The reviewed calls (a reviewer's verdict: qa.reviews.record), few beside the others: what the team
+            # overview on the reviewed score reads beside the roll-ups (qa.insights.team), from this index alone.
+            models.Index(
+                fields=["participant", "occurred_at"], name="tx_reviewed",
+                condition=Q(reviewed_at__isnull=False, gone_at__isnull=True),
+                include=["status", "score", "critical_fail_triggered", "group", "reviewed_score", "reviewed_critical"],
+            ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).
             models.Index(fields=["participant", "-occurred_at", "-id"], name="tx_participant_date"),

@@ -15,10 +15,11 @@ from rest_framework.test import APIClient
 
 from qa import spreadsheets
 from qa.insights import team
-from qa.mirror.models import Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import exports, queues
 from tests import builders
 from tests.builders import person
+from tests.qa.insights.conftest import review
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +290,27 @@ def test_an_unknown_format_is_a_documented_404(admin_client):
     assert admin_client.get("/api/v1/evaluators/", {"format": "AAA"}).status_code == 404
     schema = admin_client.get("/api/v1/schema/?format=json").json()
     assert "404" in schema["paths"]["/api/v1/evaluators/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_team_and_report_exports_follow_the_score_asked(admin_client, load, fmt):
+    card, agent = builders.evaluator_payload(tag="Card"), builders.participant_payload(tag="Rosa")
+    calls = [builders.transcription_payload(evaluator=card, participant=agent, created_at=f"2026-03-0{day}T10:00Z")
+             for day in (2, 3)]  # 80 each by the AI, Greeting failed
+    load(evaluators=[card], participants=[agent], transcriptions=calls)
+    review(calls[0]["transcription_id"], {"Issue resolved": False})  # 0 of record
+    rosa = Participant.objects.get(tag="Rosa")
+
+    def export(name: str, args: list, query: str) -> tuple[str, list[list]]:
+        response = admin_client.get(reverse(name, args=args) + query)
+        return response["Content-Disposition"], read(response)
+
+    for query, avg, title in (("", 80, "team-overview-2"), ("?score=reviewed", 40, "team-overview-reviewed-score")):
+        disposition, rows = export("admin:qa_participant_team_export", [fmt], query)
+        assert float(rows[1][rows[0].index("Avg score")]) == avg and title in disposition
+    disposition, rows = export("admin:qa_participant_report_export", [rosa.pk, fmt], "?as_of=2026-03-31&score=reviewed")
+    scores = {row[0]: float(row[rows[0].index("Score")]) for row in rows[1:]}
+    assert scores == {calls[0]["transcription_id"]: 0, calls[1]["transcription_id"]: 80}
+    assert "rosa-report-reviewed-score" in disposition
+    _, rows = export("admin:qa_participant_report_export", [rosa.pk, fmt], "?as_of=2026-03-31")
+    assert {float(row[rows[0].index("Score")]) for row in rows[1:]} == {80}
