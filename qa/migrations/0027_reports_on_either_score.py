@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='alertrule',
+            name='score',
+            field=models.CharField(choices=[('ai', 'AI score'), ('reviewed', 'reviewed score')], default='ai', help_text="Which score the rule watches: the AI's, or the reviewed score (the reviewer's where a call was reviewed, the AI's elsewhere). Claims waiting have no score.", max_length=8, verbose_name='watches'),
+        ),
         migrations.AddIndex(
             model_name='transcription',
             index=models.Index(condition=models.Q(('gone_at__isnull', True), ('reviewed_at__isnull', False)), fields=['participant', 'occurred_at'], include=('status', 'score', 'critical_fail_triggered', 'group', 'reviewed_score', 'reviewed_critical'), name='tx_reviewed'),
