@@ -153,7 +153,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
 
     @staticmethod
     def _score_choices(score: report_rules.ScoreSource) -> list[tuple[str, str, bool]]:
-        return [(choice.value, choice.label.capitalize(), choice == score) for choice in report_rules.ScoreSource]
+        return [(choice.value, choice.label[:1].upper() + choice.label[1:], choice == score)
+                for choice in report_rules.ScoreSource]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
@@ -246,7 +247,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             "score_error": score_error,
             "score_choices": self._score_choices(score),
             "kept_query": urlencode(kept),
-            "columns": [("tag", "Participant"), ("calls", "Calls"), ("reviewed_calls", "Reviewed"),
+            "columns": [("tag", "Participant"), ("calls", "Calls"), ("reviewed_calls", "Reviewed calls"),
                         ("avg_score", "Avg score"), ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
                         ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],
             # Each row's figures on the other score, shown beside its own where they differ.
