@@ -341,3 +341,19 @@ def test_a_verdict_refreshes_the_kept_dashboard(reviewed_team, admin_client):
     assert admin_client.get(url + "&score=reviewed").context["report"]["kpis"]["avg_score"] == 60
     review(reviewed_team["Theo"][3]["transcription_id"], {"Issue resolved": True})  # changed back
     assert admin_client.get(url + "&score=reviewed").context["report"]["kpis"]["avg_score"] == 80
+
+
+def test_a_calls_reviewed_score_shows_its_range_where_it_cannot_be_exact():
+    from qa.insights.admin import ParticipantAdmin
+
+    both = ParticipantAdmin._both_scores
+    assert both(None) == {"ai_shown": "", "reviewed_shown": "", "reviewed": False}
+    assert both((80.0, False, None, None, None, None, None))["reviewed_shown"] == ""  # not reviewed
+    exact = both((80.0, False, "2026-03-03", 60.0, 60.0, 60.0, False))
+    assert (exact["ai_shown"], exact["reviewed_shown"], exact["reviewed"]) == ("80", "60", True)
+    ranged = both((68.0, False, "2026-03-03", 64.0, 48.0, 80.0, False))["reviewed_shown"]
+    assert ranged.startswith("64 <span") and "(48–80)" in ranged and "Not exact" in ranged
+    voided = both((80.0, False, "2026-03-03", 80.0, 80.0, 80.0, True))["reviewed_shown"]
+    assert "<s>80</s>" in voided  # a critical fail of record voids it, as everywhere
+    unknown = both((80.0, False, "2026-03-03", None, None, None, False))["reviewed_shown"]
+    assert unknown == "80"  # no score of record computable: the AI's, as the reports read it
