@@ -24,7 +24,10 @@ them against scikit-learn's `cohen_kappa_score` and statsmodels'
   - the quadratic-weighted kappa (`weighted_kappa`), with the large-sample
     standard error of Fleiss, Cohen & Everitt (1969);
   - Fleiss' kappa (`fleiss_kappa`), the same idea for more than two raters,
-    used by calibration sessions (qa.reviews.calibration).
+    and Krippendorff's alpha at the interval level (`interval_alpha`), for
+    values given by any number of raters, some missing: both used by
+    calibration sessions (qa.reviews.calibration), checked against statsmodels'
+    `fleiss_kappa` and the `krippendorff` package.
 Intervals are 95%, κ ± 1.96 SE, cut to [−1, 1], kappa's own range.
 A kappa that cannot be computed (no reviewed calls; both raters gave one
 same answer on every call, so pe = 1) is None with the reason, never NaN.
@@ -137,6 +140,39 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> Kappa:
         return Kappa(None, reason="every rater gave the same answer on every call: agreement beyond chance "
                                   "cannot be measured")
     return Kappa(round((observed - expected) / (1 - expected), PLACES))
+
+
+@dataclass(frozen=True)
+class Alpha:
+    value: float | None
+    reason: str = ""  # why value is None
+
+
+def interval_alpha(units: Sequence[Sequence[float | None]]) -> Alpha:
+    """Krippendorff's alpha at the interval level: units[u] the values the raters gave unit u, None where one gave
+    none (any number of raters, any of them missing).
+
+    Only the values of units with two values or more can be paired; n is their number, m_u a unit's. With the
+    interval metric δ(v, v') = (v − v')², D_o = (1/n) Σ_u Σ_{i≠j in u} δ / (m_u − 1) is the disagreement seen
+    within units and D_e = Σ_{i≠j among all n} δ / (n (n − 1)) the one expected by chance; α = 1 − D_o / D_e
+    (1: perfect, 0: no better than chance, below 0: worse). Sums over pairs use Σ_{i≠j} (v_i − v_j)² =
+    2 (m Σ v² − (Σ v)²). No interval: calibration sessions are a handful of calls.
+    """
+    pairable = [[v for v in unit if v is not None] for unit in units]
+    pairable = [unit for unit in pairable if len(unit) >= 2]
+    if not pairable:
+        return Alpha(None, reason="no call has two answers or more")
+
+    def pair_sum(values: list[float]) -> float:
+        return 2 * (len(values) * sum(v * v for v in values) - sum(values) ** 2)
+
+    everything = [v for unit in pairable for v in unit]
+    n = len(everything)
+    expected = pair_sum(everything) / (n * (n - 1))
+    if expected == 0:
+        return Alpha(None, reason="every answer was the same value: agreement beyond chance cannot be measured")
+    observed = sum(pair_sum(unit) / (len(unit) - 1) for unit in pairable) / n
+    return Alpha(round(1 - observed / expected, PLACES))
 
 
 # --- the report --------------------------------------------------------------------------------------
