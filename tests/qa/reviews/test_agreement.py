@@ -412,3 +412,9 @@ def test_options_on_every_new_endpoint_answers(reviewed):
     for path in (f"transcriptions/{call.heify_id}/verdicts/", f"evaluators/{evaluator.heify_id}/what-if/",
                  f"evaluators/{evaluator.heify_id}/agreement/", f"evaluators/{evaluator.heify_id}/revisions/"):
         assert api.options(f"{API}/{path}").status_code == 200, path
+
+
+def test_the_report_reads_the_same_few_queries_whatever_the_calls(scale_reviewed, django_assert_num_queries):
+    # The evaluator's criteria, the calls' results as scored (one pattern each), the verdicts.
+    with django_assert_num_queries(3):
+        agreement.evaluator_agreement(evaluator=scale_reviewed)
