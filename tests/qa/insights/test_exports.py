@@ -451,6 +451,18 @@ def test_a_xlsx_date_is_a_date_cell_excel_sorts_and_filters(admin_client, load):
     assert 't="' not in cell and re.search(r"<v>\d+\.\d+</v>", cell)
 
 
+def test_the_other_api_lists_export_dates_as_dates_and_types_as_shown(admin_client, load):
+    load(evaluators=[builders.evaluator_payload(tag="Support", **SCALE_EVALUATOR)])
+    rows = read(admin_client.get("/api/v1/evaluators/", {"format": "xlsx"}))
+    shown = dict(zip(rows[0], rows[1], strict=True))
+    assert shown["criteria"].splitlines() == [
+        "Greeting (Boolean · weight 20): Standard opening?", "Empathy (Scale · weight 50): Rate 1-5.",
+        "Resolved (Boolean · weight 30): Resolved?", "No insults (Strict · critical): Rude words?"]
+    assert isinstance(shown["created_at"], datetime) and shown["sync.state"] == "in sync with Heify"
+    csv_rows = read(admin_client.get("/api/v1/evaluators/", {"format": "csv"}))
+    assert datetime.fromisoformat(dict(zip(csv_rows[0], csv_rows[1], strict=True))["created_at"])
+
+
 def test_the_writer_keeps_dates_days_and_what_excel_cannot_hold(settings):
     settings.TIME_ZONE = "America/New_York"
     table = spreadsheets.Table(title="t", headers=["moment", "day", "old"], rows=[
