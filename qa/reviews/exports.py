@@ -40,6 +40,7 @@ CALL_HEADERS = (
     "Reviewed critical fail", "Reviewed by", "Reviewed at", DURATION_HEADER, "Date",
     "Completed at", "Reviewer", "In group since",
 )
+_REVIEWED_AT = CALL_FIELDS.index("reviewed_at")
 # A criterion's three columns, when the list is filtered to its evaluator.
 CRITERION_COLUMNS = ("{} (AI)", "{} (reviewer)", "{} (reason)")
 
@@ -121,7 +122,7 @@ def _criteria_said(chunk: list[tuple], criteria: list[str], blind_call_ids: Coll
     for call_id, name, passed, value in criterion_results.results_of_calls(seen, names=criteria).values_list(
             "transcription_id", "name", "passed", "value"):
         ai.setdefault((call_id, name), criterion_result(passed, value))
-    reviewed = [row[0] for row in chunk if row[0] not in blind_call_ids and row[CALL_FIELDS.index("reviewed_at")]]
+    reviewed = [row[0] for row in chunk if row[0] not in blind_call_ids and row[_REVIEWED_AT]]
     if reviewed:
         for call_id, name, passed, value, reason in CriterionVerdict.objects.filter(
                 transcription_id__in=reviewed, criterion_name__in=criteria).values_list(
