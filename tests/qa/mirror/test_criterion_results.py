@@ -328,9 +328,10 @@ def test_the_calibration_pages_cost_the_same_whatever_the_calls(client, load):
         session = calibration.calibration_session_create(
             name=f"{size}", calls=Transcription.objects.order_by("occurred_at")[:size], reviewers=[ann, bob],
             acting_user=max_)
-        for rater, answer in ((ann, True), (bob, False)):
+        for rater, answer, value in ((ann, True, 4), (bob, False, 2)):  # Empathy is on the scale: a value
             calibration.calibration_answers_save(session=session, rater=rater, submit=True, answers={
-                (call.pk, name): answer for call in session.calls.all() for name in ("Greeting", "Empathy")})
+                (call.pk, name): given for call in session.calls.all()
+                for name, given in (("Greeting", answer), ("Empathy", value))})
         client.force_login(max_)
         with CaptureQueriesContext(connection) as results_page:
             assert client.get(reverse("admin:qa_calibrationsession_results", args=[session.pk])).status_code == 200
@@ -360,7 +361,9 @@ def test_the_export_reads_each_batch_of_calls_results_in_one_query(admin_client,
 
     body, few = export()
     header, *lines = csv.reader(io.StringIO(body))
-    assert header[16:20] == ["Greeting", "Empathy", "Resolved", "No insults"]
-    assert {line[0]: line[16:20] for line in lines}["call 0"] == ["passed", "passed (3)", "", "passed"]
+    ai_columns = [f"{name} (AI)" for name in ("Greeting", "Empathy", "Resolved", "No insults")]
+    assert [name for name in header if name.endswith(" (AI)")] == ai_columns
+    row = {line[0]: dict(zip(header, line, strict=True)) for line in lines}["call 0"]
+    assert [row[column] for column in ai_columns] == ["Passed", "Passed (3/5)", "", "Passed"]
     monkeypatch.setattr(spreadsheets, "BATCH", 1)  # two calls a batch: one query more per batch
     assert export()[1] == few + 1

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0026_score_of_record'),
+        ('qa', '0027_calibration_values'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
