@@ -20,6 +20,7 @@ from qa.reviews.models import (  # noqa: F401
     CalibrationAnswer,
     CalibrationSession,
     CalibrationSubmission,
+    CoachingSession,
     CriterionVerdict,
     EvaluatorAgreement,
     ReviewEvent,

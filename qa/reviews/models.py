@@ -1,9 +1,11 @@
 """The review domain's tables: the review queue's proxy, review events (the history of every move, note
 and verdict), criterion verdicts, sampling rules and picks, calibration sessions with their answers and
-submissions, and the agreement page's proxy. The calls themselves are the mirror's (qa.mirror.models)."""
+submissions, the agreement page's proxy, and coaching sessions. The calls themselves are the mirror's
+(qa.mirror.models)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from qa.jobs import JobRuleState
 from qa.mirror import rules
@@ -227,3 +229,35 @@ class CalibrationSubmission(models.Model):
 
     def __str__(self):
         return f"{self.session}: {self.rater_id}"
+
+
+class CoachingSession(models.Model):
+    """A QA manager's coaching of one agent (qa.reviews.coaching): the calls it is about, the criteria to work on,
+    what was said and what the agent is to do, by when; then the agent's acknowledgement and its completion."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="coaching_sessions",
+                                    help_text="The agent coached.")
+    calls = models.ManyToManyField(Transcription, blank=True, related_name="coaching_sessions",
+                                   help_text="Calls of this agent the session is about.")
+    focus_criteria = models.JSONField(
+        default=list, blank=True,
+        help_text="Names of the criteria to work on, from the criteria of the agent's evaluators.")
+    notes = models.TextField(blank=True)
+    action_items = models.JSONField(default=list, blank=True, help_text="What the agent is to do: short texts.")
+    due_date = models.DateField(null=True, blank=True, help_text="By when the action items are to be done.")
+    held_at = models.DateTimeField(
+        "held", default=timezone.now,
+        help_text="When the session took place: the dashboard compares the calls before it with those after.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="When the agent acknowledged it.")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", help_text="Who marked it completed (a manager or the agent).")
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+        indexes = [models.Index(fields=["participant", "held_at"], name="coaching_by_participant")]
+
+    def __str__(self):
+        return f"Coaching of {self.participant} on {self.held_at:%Y-%m-%d}"
