@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from qa import heify, limits, policy, spreadsheets
-from qa.insights import analytics, exports, team
+from qa.insights import analytics, coaching_effect, exports, team
 from qa.mirror import report_rules, revisions, rules, services
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.mirror.models import Participant, Transcription
@@ -166,9 +166,11 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             asked = request.GET.get("calls_page", "")
             asked = int(asked) if asked.isdigit() and 0 < int(asked) < 10**6 else 1
             score, score_error = self._score(request)
+            leave_out = blinding.blind_heify_ids(request.user, obj.heify_id)
             report, context["criteria_rows"], context["review"] = analytics.participant_dashboard(
-                obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE,
-                leave_out=blinding.blind_heify_ids(request.user, obj.heify_id), score=score)
+                obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE, leave_out=leave_out, score=score)
+            # Coaching sessions on the trend, and their focus criteria before and after (one query).
+            context["coaching"] = coaching_effect.coaching_effect(obj, as_of=as_of, leave_out=leave_out)
             context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error, "score": score,
                             "score_error": score_error, "score_choices": self._score_choices(score),
                             "review_rows": [("Reviewed calls", context["review"]["reviewed"]),
@@ -176,6 +178,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
+                "coaching": coaching_effect.timeline_marks(context["coaching"]),
             }
             page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))

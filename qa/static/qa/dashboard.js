@@ -16,7 +16,36 @@
     Chart.defaults.borderColor = grid;
     Chart.defaults.animation = false;
 
+    // Coaching sessions: a dashed line at each session's day (between the days with calls around it).
+    const days = data.timeline.map((day) => day.date);
+    const coachingMarks = {
+      id: "coachingMarks",
+      afterDatasetsDraw(chart) {
+        const marks = data.coaching || [];
+        if (!marks.length || !days.length) return;
+        const x = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = "#8e44ad";
+        ctx.fillStyle = "#8e44ad";
+        ctx.setLineDash([5, 4]);
+        ctx.font = "11px sans-serif";
+        marks.forEach((mark) => {
+          let index = days.findIndex((day) => day >= mark.date);
+          if (index === -1) index = days.length - 1;
+          else if (days[index] !== mark.date && index > 0) index -= 0.5;  // between the days around it
+          const at = x.getPixelForValue(index);
+          ctx.beginPath();
+          ctx.moveTo(at, area.top);
+          ctx.lineTo(at, area.bottom);
+          ctx.stroke();
+          ctx.fillText("Coaching " + mark.date, Math.min(at + 3, area.right - 90), area.top + 10);
+        });
+        ctx.restore();
+      },
+    };
+
     new Chart(document.getElementById("qa-timeline"), {
+      plugins: [coachingMarks],
       data: {
         labels: data.timeline.map((day) => day.date),
         datasets: [
