@@ -38,7 +38,11 @@
           ctx.moveTo(at, area.top);
           ctx.lineTo(at, area.bottom);
           ctx.stroke();
-          ctx.fillText("Coaching " + mark.date, Math.min(at + 3, area.right - 90), area.top + 10);
+          const label = "Coaching " + mark.date, left = Math.min(at + 3, area.right - ctx.measureText(label).width);
+          ctx.fillStyle = css("--body-bg", "#fff");
+          ctx.fillRect(left - 1, area.top, ctx.measureText(label).width + 2, 13);
+          ctx.fillStyle = "#8e44ad";
+          ctx.fillText(label, left, area.top + 10);
         });
         ctx.restore();
       },
