@@ -32,7 +32,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
-from qa.reviews.models import CalibrationSession, ReviewEvent
+from qa.reviews.models import CalibrationSession, CoachingSession, ReviewEvent
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,9 @@ ADMIN_PAGES = [
     ("calibration session: score sheet (its raters)", "GET", "/admin/qa/calibrationsession/{cal_pk}/score/", {R}),
     ("calibration session: results", "GET", "/admin/qa/calibrationsession/{cal_pk}/results/", MANAGERS),
     ("calibration session: close", "POST", "/admin/qa/calibrationsession/{cal_pk}/results/", MANAGERS),
+    ("coaching sessions: list", "GET", "/admin/qa/coachingsession/", MANAGERS),
+    ("coaching sessions: add", "GET", "/admin/qa/coachingsession/add/", MANAGERS),
+    ("coaching session: page", "GET", "/admin/qa/coachingsession/{coach}/change/", MANAGERS),
     ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
     ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
     ("transcriptions: export", "GET", "/admin/qa/transcription/export/csv/", READERS),
@@ -150,6 +153,12 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("evaluator: agreement", "GET", "/api/v1/evaluators/{ev}/agreement/", None, None, MANAGERS),
     ("transcription: record verdicts", "PUT", "/api/v1/transcriptions/{tx}/verdicts/", CLAIMED_BY_OTHER, {},
      READERS),
+    ("coaching: list", "GET", "/api/v1/coaching/", None, None, MANAGERS),
+    ("coaching: open", "POST", "/api/v1/coaching/", None, {}, MANAGERS),
+    ("coaching session: read", "GET", "/api/v1/coaching/{coach}/", None, None, MANAGERS),
+    # Its agent only: none of these users is the agent coached (a superuser is not one either).
+    ("coaching session: acknowledge", "POST", "/api/v1/coaching/{coach}/acknowledge/", None, None, set()),
+    ("coaching session: complete", "POST", "/api/v1/coaching/{coach}/complete/", None, None, MANAGERS),
     ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", STAFF),
     ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, STAFF),
     ("schema", "GET", "/api/v1/schema/", None, None, STAFF),
@@ -182,7 +191,9 @@ def world(load, settings):
     # A call of its own: its raters score it blind (no verdict on the AI's), which is not what the table is about.
     session.calls.set([Transcription.objects.get(name="calibrated.mp3")])
     session.reviewers.set([users[R], users["olga"]])
+    coached = CoachingSession.objects.create(participant=Participant.objects.get(), created_by=users[M])
     ids = {
+        "coach": str(coached.pk),  # in addresses where the schema has {id}, as the Heify ids are
         "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],
         "tx": call.heify_id, "cfg_pk": Configuration.objects.get().pk, "ev_pk": Evaluator.objects.get().pk,
         "pt_pk": Participant.objects.get().pk, "tx_pk": call.pk, "pete_pk": users["pete"].pk,
