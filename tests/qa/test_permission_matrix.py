@@ -87,6 +87,8 @@ ADMIN_PAGES = [
     ("coaching sessions: list", "GET", "/admin/qa/coachingsession/", MANAGERS),
     ("coaching sessions: add", "GET", "/admin/qa/coachingsession/add/", MANAGERS),
     ("coaching session: page", "GET", "/admin/qa/coachingsession/{coach}/change/", MANAGERS),
+    ("coaching session: the agent's acknowledge button", "POST", "/admin/qa/coachingsession/{coach}/acknowledge/",
+     set()),  # the coached agent's alone: nobody here
     ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
     ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
     ("transcriptions: export", "GET", "/admin/qa/transcription/export/csv/", READERS),

@@ -241,3 +241,17 @@ def test_managers_open_a_session_in_the_admin_and_agents_are_kept_out(world, cli
     client.force_login(people["ana"])
     assert client.get("/admin/qa/coachingsession/").status_code == 403
     assert client.get(f"/admin/qa/coachingsession/{session.pk}/change/").status_code in (302, 403)
+
+
+def test_the_agents_button_acknowledges_through_the_admin_and_goes_back(world, client):
+    session = open_session(world)
+    address = f"/admin/qa/coachingsession/{session.pk}/acknowledge/"
+    for name in ("max", "bo", "rita"):
+        client.force_login(world["people"][name])
+        assert client.post(address, {"next": "/admin/"}).status_code == 403
+    client.force_login(world["people"]["ana"])
+    assert client.get(address).status_code == 405
+    done = client.post(address, {"next": "https://elsewhere.example/"})
+    assert done.status_code == 302 and done["Location"] == "/admin/"
+    session.refresh_from_db()
+    assert session.acknowledged_at is not None
