@@ -133,13 +133,14 @@ SCREENS = [
     ("review page",
      lambda a, u: reverse("admin:qa_reviewitem_change",
                           args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
-    # PostgreSQL: + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides
+    # PostgreSQL: + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides;
+    # + the coaching sessions with their focus criteria before and after (qa.insights.coaching_effect)
     ("participant page + dashboard",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
-     7 + on_postgresql()),
+     8 + on_postgresql()),
     ("participant page + dashboard, reviewed score",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))])
-     + "?score=reviewed", 7 + on_postgresql()),
+     + "?score=reviewed", 8 + on_postgresql()),
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 6),  # + the reviewed calls
     ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 6),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
