@@ -18,7 +18,13 @@ from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, 
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
 from qa.reviews.admin.exports import chosen_format, review_url_maker
-from qa.reviews.admin.transcriptions import format_duration, score_with_critical, short_datetime
+from qa.reviews.admin.transcriptions import (
+    REVIEWED_SCORE_FIELDS,
+    format_duration,
+    row_reviewed_score,
+    score_with_critical,
+    short_datetime,
+)
 
 
 class ParticipantExportMixin:
@@ -157,8 +163,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             }
             page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
-            pks = {heify_id: (pk, revision) for heify_id, pk, revision in known.values_list(
-                "heify_id", "pk", "evaluator_revision")}
+            pks = {row["heify_id"]: row for row in known.values(
+                "heify_id", "pk", "evaluator_revision", *REVIEWED_SCORE_FIELDS)}
             context["calls_page"] = page
             context["calls_query"] = f"as_of={as_of.isoformat()}&" if as_of else ""
             context["all_calls_url"] = (reverse("admin:qa_transcription_changelist")
@@ -169,8 +175,9 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                  "failed_criteria": call["failed_criteria"] or [],
                  "duration_shown": format_duration(call["duration"]),
                  "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
-                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]][0]])
-                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], (None, None))[1]}
+                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]["pk"]])
+                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], {}).get("evaluator_revision"),
+                 "reviewed_shown": row_reviewed_score(pks.get(call["id"]))}
                 for call in page
             ]
             context["durations"] = {
