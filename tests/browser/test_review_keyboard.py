@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from qa.mirror import rules
 from qa.mirror.models import Participant, Transcription
+from qa.reviews import queues
 from qa.reviews.models import CriterionVerdict
 from syncer import mirror
 from tests import builders
@@ -107,6 +108,7 @@ def test_a_six_criterion_call_is_reviewed_with_the_keyboard_alone_in_at_most_15_
 
     # The call is free: "Start review" has the focus; Enter claims it and the focus lands on the first criterion.
     assert laptop.evaluate("document.activeElement.dataset.testid") == "start-review"
+    screenshot_at(laptop, "review-keyboard-0-free")
     key("Enter")
     laptop.wait_for_function(f"() => ({FOCUSED})() === 'Greeting'")
     laptop.evaluate("window.sameDocument = true")  # gone if the page reloads
@@ -165,6 +167,43 @@ def test_a_six_criterion_call_is_reviewed_with_the_keyboard_alone_in_at_most_15_
 
     assert len(keys) <= KEY_BUDGET, keys  # the reasons' words are typed, not counted as keys
     assert len(keys) == 12, keys
+    assert not laptop.failures, laptop.failures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reason_is_edited_and_the_rest_agreed_with_the_keyboard(live_server, laptop, screenshot_at):
+    first, second = six_criteria_calls()
+    rita = person("rita", "Reviewer")
+    queues.transcription_claim(transcription_id=first.pk, reviewer=rita)
+    sign_in(laptop, live_server, "rita")
+    laptop.goto(f"{live_server.url}{reverse('admin:qa_reviewitem_change', args=[first.pk])}")
+    laptop.wait_for_function(f"() => ({FOCUSED})() === 'Greeting'")
+    laptop.keyboard.press("p")  # as the AI: no reason asked
+    laptop.wait_for_function(f"() => ({FOCUSED})() === 'Empathy'")
+    laptop.keyboard.press("k")  # back to Greeting, to give a reason all the same
+    laptop.keyboard.press("r")
+    laptop.wait_for_function("() => document.activeElement.name === 'reason'")
+    laptop.keyboard.type("Said the name twice.")
+    laptop.keyboard.press("Enter")
+    laptop.wait_for_function(f"() => ({FOCUSED})() === 'Empathy'")  # on to the next undecided
+    greeting = laptop.locator("tr[data-criterion='Greeting'] [data-testid=verdict-saved]")
+    assert greeting.inner_text() == "Passed, as the AI: Said the name twice. — rita"
+    laptop.keyboard.press("x")  # no such key: nothing happens
+    laptop.keyboard.press("p")  # Empathy is a scale criterion: p is not one of its results
+    assert laptop.locator("tr[data-criterion='Empathy'] [data-testid=verdict-saved]").inner_text() == "Undecided"
+    undecided = laptop.get_by_test_id("undecided").inner_text()
+    assert undecided == "Undecided: Empathy, Verification, Resolution, Closing, No insults."
+    screenshot_at(laptop, "review-keyboard-5-undecided")
+    laptop.keyboard.press("n")  # refused: the page says which are undecided
+    laptop.wait_for_selector(".messagelist .error")
+    assert "5 criteria are not decided yet" in laptop.locator(".messagelist").inner_text()
+    laptop.wait_for_function(f"() => ({FOCUSED})() === 'Empathy'")  # back at the first undecided
+    laptop.keyboard.press("Shift+A")  # agree with the AI on the rest, archive, and on to the next call
+    laptop.wait_for_url(f"**/{second.pk}/change/**")
+    verdicts = dict(CriterionVerdict.objects.filter(transcription=first).values_list("criterion_name", "agrees"))
+    assert verdicts == dict.fromkeys([name for name, *_ in SIX], True)
+    first.refresh_from_db()
+    assert first.group == "ARCHIVED" and first.reviewed_score == 90.0
     assert not laptop.failures, laptop.failures
 
 

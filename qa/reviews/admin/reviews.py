@@ -366,7 +366,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
 # The review page's keys (qa/static/qa/review.js), as its legend shows them.
 KEYS = [("↑ ↓", "criterion"), ("p f", "pass, fail"), ("1–5", "value"), ("a", "agree with the AI"),
-        ("r", "reason (Enter saves)"), ("n", "archive and next"), ("A", "agree on the rest and archive")]
+        ("r", "reason (Enter saves)"), ("n", "archive and next"),
+        ("Shift+A", "agree with the AI on the rest and archive")]
 NEXT_TRIES = 5  # calls tried in turn for the next claim, when others claim them first
 
 

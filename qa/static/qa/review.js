@@ -6,7 +6,7 @@
 //    the focus moves on to the next undecided criterion (or, once none is left, "Archive and next");
 //  - keys (the page's legend): ↑/↓ (or k/j) move between criteria; each result's key (p, f, 1-5,
 //    a) sets it; r opens the reason, where Enter saves and Esc goes back to the row; n is
-//    "Archive and next", A "Agree with the AI on the rest and archive";
+//    "Archive and next", Shift+A "Agree with the AI on the rest and archive";
 //  - on load, the focus lands on the first undecided criterion (so, after "Start review" or
 //    "Archive and next", scoring starts at once), or on "Start review" where the call is free.
 // Which result a criterion takes, and when a reason is needed, are the server's to say: the script
@@ -30,7 +30,7 @@
   fit();
   window.addEventListener("resize", fit);
 
-  if (!table || !rows().length) return;  // nothing to decide here (not held, archived, blind)
+  if (!table || !rows().length) return;  // nothing to decide here (not held, archived, blind, no results)
   table.classList.add("qa-scripted");
 
   // --- rows ----------------------------------------------------------------------------------
@@ -75,9 +75,8 @@
   function showRecord(record) {
     const reviewed = document.querySelector("[data-testid=reviewed-score]");
     if (reviewed) reviewed.innerHTML = record.reviewed;  // the server's own rendering, escaped there
-    const total = rows().length;
     const decided = document.querySelector("[data-testid=decided]");
-    if (decided) decided.textContent = String(total - record.undecided.length);
+    if (decided) decided.textContent = String(Number(decided.dataset.total) - record.undecided.length);
     if (!archive) return;
     archive.querySelector("[data-testid=undecided]").textContent = record.undecided.length
       ? `Undecided: ${record.undecided.join(", ")}.` : "Every criterion is decided.";

@@ -94,7 +94,7 @@ def test_each_criterion_offers_its_results_and_none_is_preset(client, scale_call
         assert f'form="qa-verdict-form-{n}"' in row  # the controls in the AI's row, their form outside the admin's
         assert f'id="qa-verdict-form-{n}"' in page
     assert "Undecided: Greeting, Empathy, Resolved, No insults." in page
-    assert 'data-testid="decided">0</strong> of 4 decided' in page
+    assert 'data-testid="decided" data-total="4">0</strong> of 4 decided' in page
     assert 'data-testid="keys"' in page  # the keys' legend
 
 
@@ -168,7 +168,7 @@ def test_a_saved_result_shows_in_its_row_and_checks_its_radio(client, scale_call
     assert 'value="cold tone"' in empathy
     assert "Passed, as the AI — ann" in greeting and radios(greeting) == {"pass": True, "fail": False,
                                                                           "agree": False}
-    assert "Undecided: Resolved, No insults." in page and 'data-testid="decided">2</strong> of 4' in page
+    assert "Undecided: Resolved, No insults." in page and 'data-testid="decided" data-total="4">2</strong> of 4' in page
 
 
 def test_every_verdict_message_names_the_criterion(client, scale_call, ann):
@@ -271,6 +271,21 @@ def test_once_every_criterion_is_decided_the_page_says_so_and_offers_no_agreemen
     page = client.get(review_url(scale_call)).content.decode()
     assert "Every criterion is decided." in page
     assert re.search(r'<button [^>]*data-testid="agree-rest"[^>]* hidden>', page)
+
+
+def test_a_call_without_results_is_archived_from_its_page_too(client, load, ann):
+    payload = builders.transcription_payload(group="PENDING_REVIEW", name="unscored.mp3")
+    payload["details"]["evaluation"] = None
+    load(transcriptions=[payload])
+    call = Transcription.objects.get()
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    client.force_login(ann)
+    page = client.get(review_url(call)).content.decode()
+    assert "there is nothing to score" in page and "Every criterion is decided." in page
+    assert 'data-testid="archive-next"' in page
+    client.post(review_url(call, "archive"))
+    call.refresh_from_db()
+    assert call.group == "ARCHIVED"
 
 
 def test_archive_and_next_claims_the_next_call_of_the_pending_queue(client, load, ann):
