@@ -2,7 +2,8 @@
 
 What lives here: the Table every export hands in (its tables are qa/reviews/exports.py for calls and
 qa/insights/exports.py for the team overview and a participant's report), the cell rules they share
-(ISO 8601 dates, yes/no, formula-injection escaping as OWASP describes it), and the two writers, both
+(Yes/No, formula-injection escaping as OWASP describes it; dates as ISO 8601 in UTC in a CSV and as real dates
+in a .xlsx, in the site's time zone, as the screens show them: see `xlsx_serial`), and the two writers, both
 generators, so a response starts with the first rows and memory stays flat
 whatever the count:
 
@@ -26,12 +27,13 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from itertools import islice
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
@@ -64,7 +66,7 @@ def cell(value: Any) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "Yes" if value else "No"
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, datetime):
@@ -159,17 +161,21 @@ _STATIC_PARTS = {
         f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
         f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
     ),
-    # Two cell formats: 0 plain, 1 bold (the header row).
+    # Four cell formats: 0 plain, 1 bold (the header row), 2 a date and time, 3 a date (XLSX_DATE_FORMATS).
     "xl/styles.xml": _XML + (
         f'<styleSheet xmlns="{_NS}">'
+        '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd hh:mm:ss"/>'
+        '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/></numFmts>'
         '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
         '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="2"><fill><patternFill patternType="none"/></fill>'
         '<fill><patternFill patternType="gray125"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     ),
@@ -192,11 +198,39 @@ def _column_letters(index: int) -> str:
     return letters
 
 
-def _xlsx_row(number: int, values: Iterable[Any], letters: list[str], style: str = "") -> str:
+# Excel counts days from 1899-12-30 (its serial dates); it wrongly holds 1900 a leap year, so dates before
+# March 1900 would be a day off: those stay ISO 8601 text.
+_EXCEL_EPOCH = date(1899, 12, 30).toordinal()
+_EXCEL_FIRST_RIGHT_DAY = date(1900, 3, 1).toordinal()
+_DATETIME_STYLE, _DATE_STYLE = ' s="2"', ' s="3"'
+_SECONDS_A_DAY = 86_400
+
+
+def xlsx_serial(value: date, zone: tzinfo | None = None) -> float | int | None:
+    """A date or a moment as Excel's serial number (days since 1899-12-30, the time of day as the fraction), so
+    Excel sorts and filters it as a date. A moment is read in `zone`, by default the site's time zone
+    (settings.TIME_ZONE, the one the screens show): a .xlsx cell holds no zone. None before March 1900."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(zone or timezone.get_current_timezone())
+    day = value.toordinal()
+    if day < _EXCEL_FIRST_RIGHT_DAY:
+        return None
+    if not isinstance(value, datetime):
+        return day - _EXCEL_EPOCH
+    seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1_000_000
+    return day - _EXCEL_EPOCH + seconds / _SECONDS_A_DAY
+
+
+def _xlsx_row(number: int, values: Iterable[Any], letters: list[str], style: str = "",
+              zone: tzinfo | None = None) -> str:
     cells = []
     for letter, value in zip(letters, values, strict=False):
-        value = cell(value)
         ref = f"{letter}{number}"
+        if isinstance(value, date) and (serial := xlsx_serial(value, zone)) is not None:
+            date_style = _DATETIME_STYLE if isinstance(value, datetime) else _DATE_STYLE
+            cells.append(f'<c r="{ref}"{date_style}><v>{serial!r}</v></c>')
+            continue
+        value = cell(value)
         if isinstance(value, (int, float)):
             cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
         elif value:
@@ -227,6 +261,7 @@ class _Sink:
 def xlsx_chunks(table: Table) -> Iterator[bytes]:
     sink = _Sink()
     letters = [_column_letters(i) for i in range(len(table.headers))]
+    zone = timezone.get_current_timezone()  # the dates' (xlsx_serial)
     sheet_name = xml_escape(xlsx_sheet_name(table.title), {'"': "&quot;"})
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in _STATIC_PARTS.items():
@@ -244,7 +279,8 @@ def xlsx_chunks(table: Table) -> Iterator[bytes]:
                 if len(batch) > room:
                     batch = [*batch[:room], [TOO_MANY_ROWS]]
                 first = written + 2  # row 1 is the header
-                sheet.write("".join(_xlsx_row(first + i, row, letters) for i, row in enumerate(batch)).encode())
+                sheet.write("".join(_xlsx_row(first + i, row, letters, zone=zone)
+                                    for i, row in enumerate(batch)).encode())
                 written += len(batch)
                 yield sink.take()
                 if written >= XLSX_MAX_ROWS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qa import limits
@@ -122,6 +123,24 @@ class CriterionResultSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
 
 
+class ReviewedResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    passed = serializers.BooleanField(allow_null=True)
+    value = serializers.IntegerField(allow_null=True, help_text="1-5 on a scale criterion, where known.")
+    source = serializers.ChoiceField(choices=["ai", "reviewer"])
+
+
+class ReviewSerializer(serializers.Serializer):
+    """The score of record (qa.reviews.record.review_json's shape)."""
+
+    score = serializers.FloatField(allow_null=True, help_text="null where the call's criteria are not known here.")
+    score_range = serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=2, max_length=2)
+    critical_fail_triggered = serializers.BooleanField(allow_null=True)
+    criteria_results = ReviewedResultSerializer(many=True)
+    reviewed_by = serializers.CharField(allow_null=True)
+    reviewed_at = serializers.DateTimeField()
+
+
 class TranscriptionSerializer(serializers.Serializer):
     """Heify's transcription; `details` only when COMPLETED, `error` only when FAILED."""
 
@@ -148,6 +167,7 @@ class TranscriptionSerializer(serializers.Serializer):
                   "reader calibrates on the call. score_range: [low, high] where a scale value the score needs is "
                   "unknown (score is then its middle), else null.")
 
+    @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, obj) -> dict | None:
         return None if self.ai_hidden(obj) else record.review_json(obj)
 

@@ -313,21 +313,29 @@ def clean_group(value: Any) -> str | None:
 # Review transitions: action -> (groups it may start from, group it leads to).
 # None is "no group". Who may do what is decided in qa/reviews/queues.py.
 REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
-    "claim": (frozenset({None, Group.PENDING_REVIEW}), Group.UNDER_REVIEW),
+    "claim": (frozenset({None, Group.PENDING_REVIEW, Group.UNDER_REVIEW}), Group.UNDER_REVIEW),
     "release": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
     "archive": (frozenset({None, Group.PENDING_REVIEW, Group.UNDER_REVIEW}), Group.ARCHIVED),
     "reopen": (frozenset({Group.ARCHIVED}), Group.PENDING_REVIEW),
     "reassign": (frozenset({Group.UNDER_REVIEW}), Group.UNDER_REVIEW),
     "expire": (frozenset({Group.UNDER_REVIEW}), Group.PENDING_REVIEW),
 }
+# The moves that start from UNDER_REVIEW only where nobody holds the call (moved there in Heify, or its holder's
+# claim lapsed): a claim takes such a call over; a call someone holds is theirs until they release it, a manager
+# reassigns it or the expiry job returns it.
+UNHELD_ONLY = frozenset({"claim"})
 
 
 def group_label(group: str | None) -> str:
     return group.replace("_", " ").lower() if group else "no group"
 
 
-def review_transition(action: str, from_group: str | None) -> str | None:
-    """The group `action` leads to from `from_group`; a ValidationError if it cannot start there."""
+def review_transition(action: str, from_group: str | None, *, held: bool = False) -> str | None:
+    """The group `action` leads to from `from_group`; a ValidationError if it cannot start there.
+
+    `held`: someone holds the call (a live claim on a call under review), which
+    the moves of UNHELD_ONLY refuse (code "claim_lost": the caller names who).
+    """
     sources, target = REVIEW_TRANSITIONS[action]
     if from_group not in sources:
         allowed = " or ".join(sorted(group_label(g) for g in sources))
@@ -335,6 +343,9 @@ def review_transition(action: str, from_group: str | None) -> str | None:
             f"Cannot {action} a call that is in {group_label(from_group)}; it must be in {allowed}.",
             code="invalid_transition",
         )
+    if held and action in UNHELD_ONLY and from_group == Group.UNDER_REVIEW:
+        raise ValidationError(f"Cannot {action} a call someone is reviewing: only one nobody holds.",
+                              code="claim_lost")
     return target
 
 

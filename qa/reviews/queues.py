@@ -13,9 +13,13 @@ qa.mirror.rules.REVIEW_TRANSITIONS; who may take which step on a call now is dec
 here, by one function (`step_refusal`, seen as a set by `allowed_steps`) that
 every action below, the admin, the API and the templates ask, from the
 permissions qa.policy names (STEP_RIGHTS). A claim
-protects the reviewer's work: verdicts on a claimed call come from its holder
-or a QA manager (recorded as such), notes from any reviewer (only the
-holder's keep the claim alive), and an archived call takes neither.
+protects the reviewer's work while it is live: a call under review that nobody
+holds (moved there in Heify, or whose holder's claim lapsed and the expiry job
+has not returned it yet) may be claimed by any reviewer, the claim taking it
+over (`open_claim` says which and why; the queue lists them). Verdicts on a
+claimed call come from its holder or a QA manager (recorded as such), notes
+from any reviewer (only the holder's keep the claim alive), and an archived
+call takes neither.
 Every step writes its audit row (qa.audit) beside its history entry, in the
 same transaction; an expired claim's names the job, with no actor.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -107,6 +111,51 @@ def history(transcription: Transcription) -> QuerySet[ReviewEvent]:
     return transcription.review_events.select_related("actor", "assignee")
 
 
+# --- claims nobody holds ---------------------------------------------------------------------------
+
+
+def claim_cutoff(now: datetime | None = None) -> datetime:
+    """A claim last touched before this has lapsed (settings.REVIEW_CLAIM_TIMEOUT_HOURS)."""
+    return (now or timezone.now()) - timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS)
+
+
+def unheld(now: datetime | None = None) -> Q:
+    """The calls under review that nobody holds (open_claim, as a filter): any reviewer may claim them."""
+    return Q(group=Group.UNDER_REVIEW) & (Q(assigned_to__isnull=True) | Q(review_touched_at__lt=claim_cutoff(now)))
+
+
+@dataclass(frozen=True)
+class OpenClaim:
+    """Why nobody holds a call under review: `holder` is whose claim lapsed, and `lapsed_at` when (both None when
+    nobody claimed it here: moved under review in Heify, or its holder's account deleted)."""
+
+    holder: object | None = None
+    lapsed_at: datetime | None = None
+
+    def note(self) -> str:
+        """What the history and the audit row of the claim that takes it over say (a time, not an age: it is read
+        later)."""
+        if self.holder is None:
+            return "Nobody held this call."
+        lapsed = self.lapsed_at.astimezone(UTC)
+        return (f"Took over {self.holder.get_username()}'s claim, lapsed at {lapsed:%Y-%m-%d %H:%M} UTC "
+                f"(no activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS:g} hours).")
+
+
+def open_claim(call: Transcription, *, now: datetime | None = None) -> OpenClaim | None:
+    """Whether `call` is under review with nobody holding it (see `unheld`), and why; None when it is not under
+    review or its holder's claim is live. A lapsed claim stays its holder's until someone claims the call (or
+    the expiry job returns it): the holder's own notes and verdicts keep it."""
+    if call.group != Group.UNDER_REVIEW or call.gone_at is not None:
+        return None
+    if call.assigned_to_id is None:
+        return OpenClaim()
+    if call.review_touched_at is not None and call.review_touched_at < claim_cutoff(now):
+        return OpenClaim(call.assigned_to,
+                         call.review_touched_at + timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS))
+    return None
+
+
 # --- who may do what ---------------------------------------------------------------------------
 
 
@@ -117,7 +166,8 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     Without `call`, only what the user's role allows: asked before a call is
     looked up, so that a refusal says nothing of whether the call exists. A
     PermissionDenied is about the person, a ValidationError about the call's
-    state (its group; ClaimLost when someone else holds it; code "blind" when
+    state (its group; ClaimLost when someone holds it, its claim live: a claim
+    takes over only a call under review nobody holds; code "blind" when
     the user scores it blind in calibration: a verdict on the AI's result
     waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
@@ -154,12 +204,15 @@ def _call_refusal(user, step: str, call: Transcription, *,
             return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
                                    "result waits until you have submitted your answers.", code="blind")
         return None
-    if step == Step.CLAIM and call.group == Group.UNDER_REVIEW:
+    held = call.group == Group.UNDER_REVIEW and open_claim(call) is None
+    if step == Step.CLAIM and (held or holds):  # its holder keeps a lapsed claim by acting, not by claiming it
         return ClaimLost(call.assigned_to)
     try:
-        rules.review_transition(step, call.group)
+        rules.review_transition(step, call.group, held=held)
     except ValidationError as refusal:
         return refusal
+    if step == Step.CLAIM:
+        return None
     if call.group == Group.UNDER_REVIEW and not (holds or manager):
         return PermissionDenied(_held_by_other(call, f"{step} it"))
     if step == Step.ARCHIVE and call.group != Group.UNDER_REVIEW and not manager:
@@ -168,7 +221,12 @@ def _call_refusal(user, step: str, call: Transcription, *,
 
 
 def _held_by_other(call: Transcription, what: str) -> str:
-    holder = call.assigned_to.get_username() if call.assigned_to else "another reviewer"
+    if call.assigned_to is None:
+        return f"Nobody holds this call: claim it first (only its holder or a QA manager may {what})."
+    holder = call.assigned_to.get_username()
+    if open_claim(call) is not None:
+        return (f"{holder}'s claim on this call lapsed: claim it to take it over (only its holder or a QA manager "
+                f"may {what}).")
     return f"{holder} is reviewing this call: only they or a QA manager may {what}."
 
 
@@ -206,13 +264,14 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> T
 
 def _move(
     call: Transcription, action: str, *, actor, assignee=None, note: str = "", expect_assignee=None,
-    expected_version: int | None = None, to_group: str | None = None, job: str = "",
+    expected_version: int | None = None, to_group: str | None = None, job: str = "", still: Q | None = None,
 ) -> Transcription:
     """Move one call by `action` (a manager's "move" names `to_group`), atomically, with its history entry and
     its audit row (`job`: the job that moves it, when no one does).
 
     `call` is what the mover saw: the UPDATE only applies if the call is still
-    in that group (and with that assignee or version, when given).
+    in that group (and with that assignee or version, when given, and as
+    `still` says: a claim taking over a call nobody holds, that nobody holds it).
     """
     if action != Action.MOVE:
         to_group = rules.review_transition(action, call.group)
@@ -222,6 +281,8 @@ def _move(
         conditions &= Q(assigned_to=expect_assignee)
     if expected_version is not None:
         conditions &= Q(version=expected_version)
+    if still is not None:
+        conditions &= still
     claimed = to_group == Group.UNDER_REVIEW
     changes = {
         "group": to_group,
@@ -264,8 +325,14 @@ def _note(note: str) -> str:
 
 
 def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
-    """Start review: from the pending queue or from no group, to UNDER_REVIEW, assigned to `reviewer`."""
+    """Start review: from the pending queue or from no group, to UNDER_REVIEW, assigned to `reviewer`; or take
+    over a call under review that nobody holds (open_claim), the history and the audit row saying whose lapsed
+    claim it was. Of two reviewers claiming at once, one wins and the other is told who (ClaimLost): the UPDATE
+    applies only while nobody holds the call, and the winner's claim is live."""
     call = _get_for(reviewer, Step.CLAIM, transcription_id)
+    now = timezone.now()
+    if (taken := open_claim(call, now=now)) is not None:
+        return _move(call, "claim", actor=reviewer, assignee=reviewer, note=taken.note(), still=unheld(now))
     return _move(call, "claim", actor=reviewer, assignee=reviewer)
 
 
@@ -337,14 +404,17 @@ def transcriptions_move(*, ids, group: str | None, acting_user, note: str = "") 
 
 
 def release_expired_claims(*, now=None) -> int:
-    """Claims untouched longer than REVIEW_CLAIM_TIMEOUT_HOURS go back to the pending queue."""
-    cutoff = (now or timezone.now()) - timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS)
+    """Claims untouched longer than REVIEW_CLAIM_TIMEOUT_HOURS go back to the pending queue (calls under review
+    that nobody ever claimed here stay, for a reviewer to claim: see open_claim)."""
+    cutoff = claim_cutoff(now)
     stale = Transcription.objects.filter(group=Group.UNDER_REVIEW, review_touched_at__lt=cutoff).select_related(
         "assigned_to")
     released = 0
     for call in stale:
         try:
+            # Still lapsed when released: a note or verdict of its holder's meanwhile keeps it.
             _move(call, "expire", actor=None, expect_assignee=call.assigned_to, job="claim expiry",
+                  still=Q(review_touched_at__lt=cutoff),
                   note=f"No activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS} hours.")
             released += 1
         except ValidationError:

@@ -67,3 +67,29 @@ def test_role_holders_who_could_not_sign_in_are_made_staff_by_their_role():
         assert list(apps.get_model("qa", "StaffByRole").objects.values_list("user__username", flat=True)) == ["stuck"]
     finally:
         migrate()
+
+
+def test_verdicts_recorded_before_the_score_of_record_get_their_result_and_score():
+    apps = migrate(("qa", "0025_audit_trail"))
+    try:
+        User = apps.get_model("auth", "User")
+        Call, Result, Verdict = (apps.get_model("qa", name) for name in
+                                 ("Transcription", "CriterionResult", "CriterionVerdict"))
+        ann = User.objects.create(username="ann")
+        call = Call.objects.create(heify_id="t-1", status="COMPLETED", score=90.0)
+        for position, (name, kind, weight) in enumerate(
+                [("Greeting", "boolean", 20), ("Empathy", "scale", 50), ("Resolved", "boolean", 30)]):
+            Result.objects.create(transcription=call, position=position, name=name, passed=True, revision=1,
+                                  type=kind, weight=weight)
+        Verdict.objects.create(transcription=call, criterion_name="Resolved", agrees=False, reason="no", reviewer=ann)
+        Verdict.objects.create(transcription=call, criterion_name="Greeting", agrees=True, reviewer=ann)
+        apps = migrate(("qa", "0026_score_of_record"))
+        Call, Verdict = apps.get_model("qa", "Transcription"), apps.get_model("qa", "CriterionVerdict")
+        assert dict(Verdict.objects.values_list("criterion_name", "passed")) == {"Resolved": False, "Greeting": True}
+        call = Call.objects.get()
+        # Empathy's value is the one the AI's 90 allows (4): 20 + 40 + 0 = 60.
+        assert (call.reviewed_score, call.reviewed_critical, call.reviewed_failed_criteria, call.reviewed_by_id) == (
+            60.0, False, ["Resolved"], ann.pk)
+        assert call.reviewed_at is not None
+    finally:
+        migrate()

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import resolve
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -42,6 +45,8 @@ MANAGERS = {M, SU}
 
 # Where a review step finds the call before it runs (the acting user may or may not hold the claim).
 PENDING, CLAIMED_BY_OTHER, CLAIMED_BY_SELF, ARCHIVED = "pending", "claimed by another", "claimed by self", "archived"
+# Under review with nobody holding it: moved there in Heify, or another's claim lapsed (qa.reviews.queues.open_claim).
+UNHELD, LAPSED = "under review, nobody holds it", "claimed by another, lapsed"
 
 # --- THE TABLE ------------------------------------------------------------------------------------------
 # (surface, what, method, address, state of the call or body, who may)
@@ -98,6 +103,9 @@ ADMIN_PAGES = [
 ]
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
+    ("claim", UNHELD, {}, READERS),
+    ("claim", LAPSED, {}, READERS),
+    ("claim", CLAIMED_BY_OTHER, {}, set()),
     ("release", CLAIMED_BY_OTHER, {"note": "n"}, MANAGERS),
     ("archive", CLAIMED_BY_OTHER, {"note": "n", "agree_rest": "1"}, MANAGERS),
     ("reopen", ARCHIVED, {"note": "n"}, MANAGERS),
@@ -127,6 +135,9 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("transcription: read", "GET", "/api/v1/transcriptions/{tx}/", None, None, READERS),
     ("transcription: set group", "PATCH", "/api/v1/transcriptions/{tx}/", None, {"group": "BOGUS"}, MANAGERS),
     ("transcription: claim", "POST", "/api/v1/transcriptions/{tx}/claim/", PENDING, None, READERS),
+    ("transcription: claim one nobody holds", "POST", "/api/v1/transcriptions/{tx}/claim/", UNHELD, None, READERS),
+    ("transcription: take over a lapsed claim", "POST", "/api/v1/transcriptions/{tx}/claim/", LAPSED, None,
+     READERS),
     ("transcription: release", "POST", "/api/v1/transcriptions/{tx}/release/", CLAIMED_BY_OTHER, {}, MANAGERS),
     ("transcription: archive", "POST", "/api/v1/transcriptions/{tx}/archive/", CLAIMED_BY_OTHER,
      {"agree_rest": True}, MANAGERS),
@@ -181,10 +192,13 @@ def world(load, settings):
 
 
 def put_call(call, state, actor, other):
-    assignee = {CLAIMED_BY_OTHER: other, CLAIMED_BY_SELF: actor or other}.get(state)
+    assignee = {CLAIMED_BY_OTHER: other, CLAIMED_BY_SELF: actor or other, LAPSED: other}.get(state)
     group = {PENDING: "PENDING_REVIEW", ARCHIVED: "ARCHIVED"}.get(state, "UNDER_REVIEW")
-    Transcription.objects.filter(pk=call.pk).update(group=group, assigned_to=assignee, sync_state="synced",
-                                                    sync_error="")
+    touched = (None if assignee is None else
+               timezone.now() - timedelta(hours=settings.REVIEW_CLAIM_TIMEOUT_HOURS + 1) if state == LAPSED else
+               timezone.now())
+    Transcription.objects.filter(pk=call.pk).update(group=group, assigned_to=assignee, review_touched_at=touched,
+                                                    sync_state="synced", sync_error="")
     call.refresh_from_db()
 
 
@@ -266,7 +280,7 @@ def test_admin_review_steps(world):
             done = response.status_code == 302 and not login and not errors and after != before
             refused = (login or response.status_code == 403 or bool(errors)) and after == before
             assert done or refused, (step, name, response.status_code, errors, before, after)
-            cells.append((f"review step {step}", name, name in may, done, errors or response.status_code))
+            cells.append((f"review step {step} ({state})", name, name in may, done, errors or response.status_code))
     check(cells)
 
 

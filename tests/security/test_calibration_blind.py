@@ -87,7 +87,8 @@ def download(response) -> list[list[str]]:
 def blind_row(rows, call):
     header, *body = rows
     row = next(dict(zip(header, r, strict=True)) for r in body if r[header.index("Heify ID")] == call.heify_id)
-    return {key: row[key] for key in ("Score", "Critical fail", "Greeting", "Issue resolved") if key in row}
+    return {key: row[key] for key in ("AI score", "AI critical fail", "Greeting (AI)", "Greeting (reviewer)",
+                                      "Greeting (reason)", "Reviewed score", "Reviewed by") if key in row}
 
 
 @pytest.mark.parametrize("name", ["transcription", "reviewitem"])
@@ -145,19 +146,26 @@ def test_the_exports_leave_the_session_out_for_a_rater(client, world, fmt):
     client.force_login(world["cleo"])
     shown = blind_row(download(client.get(admin_url + f"?evaluator__heify_id__exact={world['call'].evaluator_id}")),
                       world["call"])
-    assert shown["Score"] == "73.5" and shown["Greeting"] == "failed"
+    assert shown["AI score"] == "73.5" and shown["Greeting (AI)"] == "Failed"
+    assert (shown["Greeting (reviewer)"], shown["Greeting (reason)"], shown["Reviewed by"]) == (
+        "Passed", SECRET_REASON, "max")
     submit_all(world["session"], world["ann"])
-    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"])["Score"] == "73.5"
+    assert blind_row(download(api_for(world["ann"]).get(api_url)), world["call"])["AI score"] == "73.5"
 
 
 def test_an_export_handed_a_blind_call_leaves_its_ai_verdicts_out(world):
     from qa.reviews import exports
 
-    call = world["call"]
+    call = Transcription.objects.get(pk=world["call"].pk)
     table = exports.calls_table(Transcription.objects.filter(pk=call.pk), review_url=str, blind_call_ids={call.pk},
                                 evaluator_id=call.evaluator_id)
     row = dict(zip(table.headers, next(iter(table.rows)), strict=True))
-    assert (row["Score"], row["Critical fail"], row["Greeting"]) == (None, None, "")
+    assert (row["AI score"], row["AI critical fail"], row["Greeting (AI)"]) == (None, None, "")
+    # Nor the reviewer's verdict on the AI's, nor the score of record it gives.
+    assert call.reviewed_at is not None
+    assert (row["Greeting (reviewer)"], row["Greeting (reason)"], row["Reviewed score"], row["Reviewed critical fail"],
+            row["Reviewed by"], row["Reviewed at"]) == ("", "", None, None, None, None)
+    assert SECRET_REASON not in [str(value) for value in row.values()]
 
 
 def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
@@ -167,7 +175,8 @@ def test_the_participant_report_export_hides_the_ai_from_a_rater(client, world):
     client.force_login(world["ann"])
     url = reverse("admin:qa_participant_report_export", args=[agent.pk, "csv"]) + "?as_of=2026-03-31"
     header, *rows = download(client.get(url))
-    assert {r[0] for r in rows} == {Transcription.objects.get(name="outside call").heify_id}  # not the session's
+    assert {r[header.index("Heify ID")] for r in rows} == {
+        Transcription.objects.get(name="outside call").heify_id}  # not the session's
 
 
 def test_a_closed_session_hides_nothing(client, world):

@@ -18,6 +18,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from qa import policy
 from qa.mirror import rules
@@ -64,12 +65,23 @@ class QueueFilter(admin.SimpleListFilter):
 class MineFilter(admin.SimpleListFilter):
     title = "reviewer"
     parameter_name = "mine"
+    UNHELD = "nobody"
 
     def lookups(self, request, model_admin):
-        return [("1", "My reviews")]
+        return [("1", "My reviews"), (self.UNHELD, "Nobody holds")]
 
     def queryset(self, request, queryset):
+        if self.value() == self.UNHELD:
+            return queryset.filter(queues.unheld())
         return queryset.filter(assigned_to=request.user) if self.value() == "1" else queryset
+
+    def choices(self, changelist):
+        # The calls nobody holds are under review: their link opens that queue.
+        for choice in super().choices(changelist):
+            if choice.get("display") == "Nobody holds":
+                choice["query_string"] = changelist.get_query_string(
+                    {self.parameter_name: self.UNHELD, QueueFilter.parameter_name: Group.UNDER_REVIEW})
+            yield choice
 
 
 class ScoreFilter(admin.SimpleListFilter):
@@ -164,6 +176,9 @@ class ReviewQueueAdmin(TranscriptionAdmin):
 
     detail_title = "Review a call"
 
+    class Media:
+        css = {"all": ["qa/review-queue.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).filter(gone_at__isnull=True)
 
@@ -171,6 +186,8 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
         if request.GET.get(MineFilter.parameter_name) == "1":
             title = "My reviews"
+        elif request.GET.get(MineFilter.parameter_name) == MineFilter.UNHELD:
+            title = "Under review, nobody holds"
         elif queue == NO_GROUP:
             title = "Calls in no queue"
         elif queue in rules.GROUPS:
@@ -190,6 +207,39 @@ class ReviewQueueAdmin(TranscriptionAdmin):
     @admin.display(description="reviewer", ordering="assigned_to__username")
     def reviewer_display(self, obj):
         return obj.assigned_to.get_username() if obj.assigned_to else self.get_empty_value_display()
+
+    def get_list_display(self, request):
+        # The reviewer column shows who may claim a call nobody holds, so it is asked for the reader.
+        return [self.reviewer_column(request.user) if name == "reviewer_display" else name
+                for name in super().get_list_display(request)]
+
+    def reviewer_column(self, user):
+        """The reviewer column for `user`: the holder; on a call under review nobody holds, a line saying so and,
+        when step_refusal lets `user` claim it, the claim button (posting through the list's claim form,
+        templates/admin/qa/reviewitem/change_list.html)."""
+        now = timezone.now()
+
+        def reviewer_display(obj):
+            taken = queues.open_claim(obj, now=now)
+            if taken is None:
+                return self.reviewer_display(obj)
+            if taken.holder is None:
+                line = "Nobody holds this call:"
+            else:
+                whose = "Your" if taken.holder.pk == user.pk else f"{taken.holder.get_username()}'s"
+                ago = age(taken.lapsed_at)
+                line = f"{whose} claim lapsed {ago if ago == 'just now' else f'{ago} ago'}"
+            said = format_html('<span class="qa-unheld" title="{}">{}</span>', line, line)  # cut, whole on hover
+            if queues.step_refusal(user, queues.Step.CLAIM, obj) is not None:
+                return said
+            return format_html(
+                '{}<button type="submit" form="qa-claim-form" formaction="{}" class="button qa-claim" '
+                'data-testid="claim-{}">Claim</button>',
+                said, reverse("admin:qa_reviewitem_step", args=[obj.pk, queues.Step.CLAIM]), obj.pk)
+
+        reviewer_display.short_description = "reviewer"
+        reviewer_display.admin_order_field = "assigned_to__username"
+        return reviewer_display
 
     # --- the review page -----------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import openpyxl
@@ -10,6 +12,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -19,6 +22,7 @@ from qa.mirror.models import Transcription
 from qa.reviews import exports, queues
 from tests import builders
 from tests.builders import person
+from tests.qa.reviews.test_review_page import SCALE_EVALUATOR
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +30,8 @@ HEADERS = list(exports.CALL_HEADERS)
 
 
 def read(response) -> list[list]:
-    """The rows of an export (header first), whatever its format, every cell as text."""
+    """The rows of an export (header first), whatever its format: a CSV's cells as text, a .xlsx's as openpyxl
+    reads them (numbers, datetimes, text; an empty cell as "")."""
     assert response.status_code == 200, response.content[:500]
     assert isinstance(response, StreamingHttpResponse)
     body = b"".join(response.streaming_content)
@@ -35,8 +40,15 @@ def read(response) -> list[list]:
         return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert response["Content-Type"] == spreadsheets.CONTENT_TYPES["xlsx"]
     book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-    return [["" if value is None else value if isinstance(value, str) else str(value) for value in row]
-            for row in book.active.iter_rows(values_only=True)]
+    return [["" if value is None else value for value in row] for row in book.active.iter_rows(values_only=True)]
+
+
+def moment(value, fmt: str) -> datetime:
+    """A date cell as the moment it names: ISO 8601 in a CSV; in a .xlsx, the site's wall-clock time."""
+    if fmt == "csv":
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime), f"not a date cell: {value!r}"
+    return value.replace(tzinfo=timezone.get_current_timezone())
 
 
 def by_id(rows: list[list]) -> dict[str, dict]:
@@ -82,18 +94,25 @@ def test_the_transcription_list_exports_exactly_the_filtered_rows(admin_client, 
     assert len(expected) > 10
     exported = by_id(rows)
     assert set(exported) == {call.heify_id for call in expected}
-    # One column per criterion of the evaluator the list is filtered to, then the link back.
-    assert rows[0] == [*HEADERS, "Greeting", "No offensive language", "Issue resolved", "Review page"]
+    # Three columns per criterion of the evaluator the list is filtered to (the AI's, the reviewer's, the reason),
+    # then the link back.
+    assert rows[0] == [*HEADERS, *(f"{name} ({what})" for name in ("Greeting", "No offensive language",
+                                                                    "Issue resolved")
+                                   for what in ("AI", "reviewer", "reason")), "Review page"]
     for call in expected:
         row = exported[call.heify_id]
         assert row["Call"] == call.name and row["Participant"] == "Alice Agent" and row["Evaluator"] == "Scorecard A"
-        assert float(row["Score"]) == call.score and row["Status"] == "COMPLETED"
-        assert row["Date"] == call.occurred_at.astimezone(UTC).isoformat()  # ISO 8601
-        assert row["Critical fail"] == ("yes" if call.critical_fail_triggered else "no")
-        assert (row["Greeting"], row["Issue resolved"]) == ("failed", "passed")
+        assert float(row["AI score"]) == call.score and row["Status"] == "Completed"
+        if fmt == "csv":
+            assert row["Date"] == call.occurred_at.astimezone(UTC).isoformat()  # ISO 8601
+        assert moment(row["Date"], fmt) == call.occurred_at
+        assert row["AI critical fail"] == ("Yes" if call.critical_fail_triggered else "No")
+        assert (row["Greeting (AI)"], row["Issue resolved (AI)"]) == ("Failed", "Passed")
+        assert (row["Reviewed score"], row["Reviewed by"], row["Reviewed at"], row["Greeting (reviewer)"]) == (
+            "", "", "", "")  # nobody reviewed it
         assert row["Review page"] == f"http://testserver/admin/qa/reviewitem/{call.pk}/change/"
     # The list's order, newest first.
-    dates = [row[HEADERS.index("Date")] for row in rows[1:]]
+    dates = [moment(row[HEADERS.index("Date")], fmt) for row in rows[1:]]
     assert dates == sorted(dates, reverse=True)
 
 
@@ -142,7 +161,7 @@ def test_the_xlsx_file_is_typed_and_stops_at_excels_last_row(admin_client, world
     body = b"".join(admin_client.get(export_url("transcription", "xlsx")).streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(body)).active
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.b
-    score = sheet.cell(row=2, column=HEADERS.index("Score") + 1)
+    score = sheet.cell(row=2, column=HEADERS.index("AI score") + 1)
     assert score.data_type == "n" and isinstance(score.value, (int, float))
     monkeypatch.setattr(spreadsheets, "XLSX_MAX_ROWS", 5)
     rows = read(admin_client.get(export_url("transcription", "xlsx")))
@@ -221,9 +240,17 @@ def test_a_participants_report_exports_its_calls(admin_client, world, fmt):
     url = reverse("admin:qa_participant_report_export", args=[alice.pk, fmt]) + "?as_of=2026-03-31"
     rows = read(admin_client.get(url))
     report = analytics.participant_report(alice, as_of=datetime(2026, 3, 31).date())
-    assert [row[0] for row in rows[1:]] == [call["id"] for call in report["raw_data"]] and len(rows) > 20
-    pks = dict(Transcription.objects.values_list("heify_id", "pk"))
-    assert rows[1][-1] == f"http://testserver/admin/qa/reviewitem/{pks[rows[1][0]]}/change/"
+    header = rows[0]
+    assert header[:2] == ["Call", "Heify ID"]  # as in the call lists' export
+    assert [row[1] for row in rows[1:]] == [call["id"] for call in report["raw_data"]] and len(rows) > 20
+    calls = {call.heify_id: call for call in Transcription.objects.all()}
+    assert rows[1][-1] == f"http://testserver/admin/qa/reviewitem/{calls[rows[1][1]].pk}/change/"
+    for row in rows[1:]:
+        call = calls[row[1]]
+        shown = dict(zip(header, row, strict=True))
+        assert shown["Call"] == call.name and moment(shown["Date"], fmt) == call.occurred_at
+        assert (shown["Status"], shown["Group"]) == ("Completed", {
+            None: "No group", "PENDING_REVIEW": "Pending Review", "ARCHIVED": "Archived"}[call.group])
     page = admin_client.get(reverse("admin:qa_participant_change", args=[alice.pk])).content.decode()
     assert reverse("admin:qa_participant_report_export", args=[alice.pk, "csv"]) in page
 
@@ -260,7 +287,8 @@ def test_the_api_list_answers_csv_with_the_same_filters(api, world, how):
     assert [row[1] for row in rows[1:]] == expected and len(expected) >= 5
     evaluator = world["ev_a"]["evaluator_id"]
     rows = read(api.get(f"/api/v1/transcriptions/?format=csv&evaluator={evaluator}"))
-    assert rows[0][-4:] == ["Greeting", "No offensive language", "Issue resolved", "Review page"]
+    assert rows[0][-4:] == ["Issue resolved (AI)", "Issue resolved (reviewer)", "Issue resolved (reason)",
+                            "Review page"]
     assert len(rows) - 1 == len(all_pages(api, f"evaluator={evaluator}")) == 30
 
 
@@ -289,3 +317,161 @@ def test_an_unknown_format_is_a_documented_404(admin_client):
     assert admin_client.get("/api/v1/evaluators/", {"format": "AAA"}).status_code == 404
     schema = admin_client.get("/api/v1/schema/?format=json").json()
     assert "404" in schema["paths"]["/api/v1/evaluators/"]["get"]["responses"]
+
+
+# --- as people read them: labels, dates, durations, the reviewer's results and the score of record ------------
+
+
+def scale_calls(load, count: int) -> list[Transcription]:
+    """`count` calls scored 90 by SCALE_EVALUATOR (tests.qa.reviews.test_review_page), every criterion passed,
+    in the pending queue."""
+    evaluator = builders.evaluator_payload(**SCALE_EVALUATOR)
+    payloads = []
+    for n in range(count):
+        payload = builders.transcription_payload(evaluator=evaluator, group="PENDING_REVIEW", name=f"scale {n}.mp3",
+                                                 created_at=f"2026-03-{1 + n:02d}T23:30:00+00:00")
+        payload["details"]["evaluation"] = {"score": 90.0, "critical_fail_triggered": False, "criteria_results": [
+            {"name": name, "passed": True} for name in ("Greeting", "Empathy", "Resolved", "No insults")]}
+        payloads.append(payload)
+    load(evaluators=[evaluator], transcriptions=payloads)
+    return list(Transcription.objects.order_by("name"))
+
+
+def review(call: Transcription, reviewer) -> None:
+    """Through the service, as the review page and the API do: Empathy 2 of 5 (so the score of record is 70),
+    Greeting agreed, Resolved passed; No insults left undecided."""
+    queues.transcription_claim(transcription_id=call.pk, reviewer=reviewer)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=reviewer, verdicts=[
+        queues.Verdict("Empathy", value=2, reason="cold"), queues.Verdict("Greeting", agrees=True),
+        queues.Verdict("Resolved", passed=True)])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("where", ["admin", "api"])
+def test_a_reviewed_call_exports_the_reviewers_results_and_the_score_of_record(admin_client, load, fmt, where):
+    reviewed, untouched = scale_calls(load, 2)
+    ann = person("ann", "Reviewer")
+    review(reviewed, ann)
+    reviewed.refresh_from_db()
+    evaluator = reviewed.evaluator_id
+    if where == "admin":
+        response = admin_client.get(export_url("transcription", fmt, f"evaluator__heify_id__exact={evaluator}"))
+    else:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=person('max', 'QA manager'))[1]}")
+        response = api.get(f"/api/v1/transcriptions/?format={fmt}&evaluator={evaluator}")
+    exported = by_id(read(response))
+    row = exported[reviewed.heify_id]
+    assert float(row["AI score"]) == 90 and float(row["Reviewed score"]) == reviewed.reviewed_score == 70
+    assert (row["Reviewed score range"], row["AI critical fail"], row["Reviewed critical fail"]) == ("", "No", "No")
+    assert row["Reviewed by"] == "ann"
+    assert abs(moment(row["Reviewed at"], fmt) - reviewed.reviewed_at) < timedelta(milliseconds=1)  # Excel's ms
+    assert (row["Empathy (AI)"], row["Empathy (reviewer)"], row["Empathy (reason)"]) == ("Passed", "Failed (2/5)",
+                                                                                         "cold")
+    assert (row["Greeting (AI)"], row["Greeting (reviewer)"], row["Greeting (reason)"]) == ("Passed", "Passed", "")
+    assert (row["Resolved (reviewer)"], row["No insults (AI)"], row["No insults (reviewer)"]) == ("Passed", "Passed",
+                                                                                                  "")
+    assert row["Status"] == "Completed" and row["Group"] == "Under Review" and row["Reviewer"] == "ann"
+    other = exported[untouched.heify_id]
+    assert float(other["AI score"]) == 90 and [other[key] for key in (
+        "Reviewed score", "Reviewed critical fail", "Reviewed by", "Reviewed at", "Empathy (reviewer)",
+        "Empathy (reason)")] == ["", "", "", "", "", ""]
+    assert other["Group"] == "Pending Review"
+
+
+def test_a_score_of_record_that_cannot_be_exact_shows_its_range(admin_client, load):
+    call, _ = scale_calls(load, 2)
+    review(call, person("ann", "Reviewer"))
+    # As qa.reviews.record stores a score whose scale values nothing settles: its middle and its ends.
+    Transcription.objects.filter(pk=call.pk).update(reviewed_score=64.0, reviewed_score_low=48.0,
+                                                     reviewed_score_high=80.0)
+    row = by_id(read(admin_client.get(export_url("transcription", "csv"))))[call.heify_id]
+    assert (row["Reviewed score"], row["Reviewed score range"]) == ("64.0", "48\u201380")
+
+
+def test_the_reviewers_columns_cost_one_query_a_batch_whatever_the_reviewed_calls(admin_client, load, monkeypatch):
+    calls = scale_calls(load, 6)
+    ann = person("ann", "Reviewer")
+    url = export_url("transcription", "csv", f"evaluator__heify_id__exact={calls[0].evaluator_id}")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            rows = read(admin_client.get(url))
+        assert len(rows) == 7
+        return len(captured.captured_queries)
+
+    none_reviewed = queries()
+    review(calls[0], ann)
+    one_reviewed = queries()
+    assert one_reviewed == none_reviewed + 1  # the batch's verdicts, in one query
+    for call in calls[1:]:
+        review(call, ann)
+    assert queries() == one_reviewed  # flat: not one per call
+    monkeypatch.setattr(spreadsheets, "BATCH", 1)  # three batches of two calls: results and verdicts for each
+    assert queries() == one_reviewed + 2 * 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_export_writes_dates_as_dates_and_durations_in_whole_seconds(admin_client, load, settings, fmt):
+    settings.TIME_ZONE = "Europe/Madrid"  # 23:30 UTC on 1 March is 00:30 on 2 March there
+    calls = scale_calls(load, 2)
+    review(calls[0], person("ann", "Reviewer"))
+    transcriptions = read(admin_client.get(export_url("transcription", fmt)))
+    assert transcriptions[0][HEADERS.index("Duration (s)")] == "Duration (s)"
+    row = by_id(transcriptions)[calls[0].heify_id]
+    assert moment(row["Date"], fmt) == calls[0].occurred_at
+    if fmt == "xlsx":  # the wall-clock time the screens show, as a real date
+        assert row["Date"] == datetime(2026, 3, 2, 0, 30)
+        assert isinstance(row["Reviewed at"], datetime) and isinstance(row["In group since"], datetime)
+    assert str(row["Duration (s)"]) == "185"  # 185.4 s, whole seconds as Heify's report gives them
+    # The participant report's calls: the same column, the same seconds, dates as dates.
+    agent = builders.participant_payload(tag="Timed")
+    load(participants=[agent], transcriptions=[builders.transcription_payload(
+        participant=agent, name="timed.mp3", created_at="2026-03-10T23:30:00+00:00")])
+    pk = Transcription.objects.get(name="timed.mp3").participant.pk
+    report = read(admin_client.get(reverse("admin:qa_participant_report_export", args=[pk, fmt]) + "?as_of=2026-03-31"))
+    shown = dict(zip(report[0], report[1], strict=True))
+    assert str(shown["Duration (s)"]) == "185" and shown["Call"] == "timed.mp3"
+    assert moment(shown["Date"], fmt) == datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    # The audit log's moments too (the claim and the verdicts above).
+    audit = read(admin_client.get(reverse("admin:qa_auditevent_export", args=[fmt])))
+    assert audit[0][0] == "When" and len(audit) > 1
+    assert all(isinstance(moment(row[0], fmt), datetime) for row in audit[1:])
+
+
+def test_a_xlsx_date_is_a_date_cell_excel_sorts_and_filters(admin_client, load):
+    scale_calls(load, 1)
+    body = b"".join(admin_client.get(export_url("transcription", "xlsx")).streaming_content)
+    date = openpyxl.load_workbook(io.BytesIO(body)).active.cell(row=2, column=HEADERS.index("Date") + 1)
+    # A number (Excel's serial date) with a date format, which openpyxl reads back as a datetime; not text.
+    assert date.is_date and isinstance(date.value, datetime) and date.number_format == "yyyy-mm-dd hh:mm:ss"
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    cell = re.search(rf'<c r="{date.column_letter}2"[^>]*>.*?</c>', sheet).group(0)
+    assert 't="' not in cell and re.search(r"<v>\d+\.\d+</v>", cell)
+
+
+def test_the_other_api_lists_export_dates_as_dates_and_types_as_shown(admin_client, load):
+    load(evaluators=[builders.evaluator_payload(tag="Support", **SCALE_EVALUATOR)])
+    rows = read(admin_client.get("/api/v1/evaluators/", {"format": "xlsx"}))
+    shown = dict(zip(rows[0], rows[1], strict=True))
+    assert shown["criteria"].splitlines() == [
+        "Greeting (Boolean · weight 20): Standard opening?", "Empathy (Scale · weight 50): Rate 1-5.",
+        "Resolved (Boolean · weight 30): Resolved?", "No insults (Strict · critical): Rude words?"]
+    assert isinstance(shown["created_at"], datetime) and shown["sync.state"] == "in sync with Heify"
+    csv_rows = read(admin_client.get("/api/v1/evaluators/", {"format": "csv"}))
+    assert datetime.fromisoformat(dict(zip(csv_rows[0], csv_rows[1], strict=True))["created_at"])
+
+
+def test_the_writer_keeps_dates_days_and_what_excel_cannot_hold(settings):
+    settings.TIME_ZONE = "America/New_York"
+    table = spreadsheets.Table(title="t", headers=["moment", "day", "old"], rows=[
+        [datetime(2026, 7, 1, 3, 30, 15, 250000, tzinfo=UTC), datetime(2026, 3, 2).date(),
+         datetime(1899, 1, 1, tzinfo=UTC)]])
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(spreadsheets.xlsx_chunks(table))))
+    moment_, day, old = book.active[2]
+    assert moment_.value == datetime(2026, 6, 30, 23, 30, 15, 250000)  # New York's wall clock, summer time
+    assert day.value == datetime(2026, 3, 2) and day.number_format == "yyyy-mm-dd"
+    assert old.value == "1899-01-01T00:00:00+00:00"  # Excel's calendar is a day off before March 1900: as text
+    csv_text = b"".join(spreadsheets.csv_chunks(table)).decode("utf-8-sig")
+    assert "2026-07-01T03:30:15.250000+00:00" in csv_text and "2026-03-02" in csv_text  # UTC, ISO 8601

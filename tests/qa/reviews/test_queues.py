@@ -1,14 +1,17 @@
 """Review queues: transitions, the claim race, roles in the admin and the API, history, and Heify."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from qa.audit import AuditEvent
 from qa.db import on_postgresql
 from qa.mirror.models import Transcription
 from qa.reviews import queues
@@ -18,6 +21,8 @@ from tests import builders
 from tests.builders import person
 
 pytestmark = pytest.mark.django_db
+
+LONG_AGO = "2026-01-01T00:00:00Z"  # a claim touched then has lapsed
 
 
 @pytest.fixture
@@ -196,11 +201,15 @@ def test_group_changes_reach_heify_and_wait_when_it_is_down(heify_account):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not on_postgresql(), reason="real concurrent transactions need PostgreSQL")
-def test_two_concurrent_claims_one_wins():
+@pytest.mark.parametrize("start", ["pending", "under review, nobody holds it", "under review, its claim lapsed"])
+def test_two_concurrent_claims_one_wins(start):
     from syncer import mirror
 
-    mirror.load_snapshot(builders.snapshot(transcriptions=[builders.transcription_payload(group="PENDING_REVIEW")]))
+    group = "PENDING_REVIEW" if start == "pending" else "UNDER_REVIEW"
+    mirror.load_snapshot(builders.snapshot(transcriptions=[builders.transcription_payload(group=group)]))
     pk = Transcription.objects.get().pk
+    if start.endswith("lapsed"):
+        Transcription.objects.update(assigned_to=person("ann", "Reviewer"), review_touched_at=LONG_AGO)
     reviewers = [person("r1", "Reviewer"), person("r2", "Reviewer")]
     barrier, outcomes = threading.Barrier(2), {}
 
@@ -223,6 +232,7 @@ def test_two_concurrent_claims_one_wins():
     loser = next(u.username for u in reviewers if u.username != winner)
     assert outcomes == {winner: "won", loser: f"lost to {winner}"}
     assert ReviewEvent.objects.filter(action="claim").count() == 1
+    assert AuditEvent.objects.filter(action="claim").count() == 1
 
 
 # --- the admin --------------------------------------------------------------------------------------
@@ -346,13 +356,23 @@ REVIEWER_STEPS = {"claim", "note"}
     ("UNDER_REVIEW", "eve", set()),
     ("ARCHIVED", "ann", set()),
     ("ARCHIVED", "max", {"reopen", "move"}),
+    # Under review with nobody holding it (moved there in Heify): any reviewer may claim it.
+    ("UNHELD", "bob", REVIEWER_STEPS),
+    ("UNHELD", "max", {"claim", "release", "archive", "reassign", "move", "note", "verdict"}),
+    ("UNHELD", "eve", set()),
+    # ann's claim lapsed: another reviewer may take it over; ann keeps it by acting, not by claiming it again.
+    ("LAPSED", "ann", {"release", "archive", "note", "verdict"}),
+    ("LAPSED", "bob", REVIEWER_STEPS),
+    ("LAPSED", "max", {"claim", "release", "archive", "reassign", "move", "note", "verdict"}),
 ])
 def test_allowed_steps_says_what_each_person_may_do_now(load, ann, bob, max_, group, who, expected):
-    load(transcriptions=[builders.transcription_payload(group="PENDING_REVIEW" if group == "UNDER_REVIEW"
-                                                        else group)])
+    loaded_as = {"UNDER_REVIEW": "PENDING_REVIEW", "LAPSED": "PENDING_REVIEW", "UNHELD": "UNDER_REVIEW"}
+    load(transcriptions=[builders.transcription_payload(group=loaded_as.get(group, group))])
     call = Transcription.objects.get()
-    if group == "UNDER_REVIEW":
+    if group in ("UNDER_REVIEW", "LAPSED"):
         queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    if group == "LAPSED":
+        Transcription.objects.update(review_touched_at=LONG_AGO)
     user = {"ann": ann, "bob": bob, "max": max_, "eve": person("eve")}[who]
     assert steps_of(user, call) == expected
 
@@ -562,3 +582,129 @@ def test_api_review_text_is_refused_with_400(call, ann, step, body):
         response = api_for(ann).post(f"{url}/{step}/", body, format="json")
     assert response.status_code == 400, response.content
     assert ReviewEvent.objects.count() == events
+
+
+# --- calls under review that nobody holds (issue 22 §6) -------------------------------------------------------
+
+
+@pytest.fixture
+def unheld(load):
+    """A call Heify moved under review: nobody claimed it here."""
+    load(transcriptions=[builders.transcription_payload(group="UNDER_REVIEW", name="unheld.mp3")])
+    return Transcription.objects.get()
+
+
+def lapse(call, hours_ago):
+    """The call's claim was last touched `hours_ago` hours ago (REVIEW_CLAIM_TIMEOUT_HOURS is 4)."""
+    Transcription.objects.filter(pk=call.pk).update(review_touched_at=timezone.now() - timedelta(hours=hours_ago))
+
+
+def test_a_call_moved_under_review_in_heify_is_claimed_by_any_reviewer(unheld, ann, bob):
+    assert queues.open_claim(unheld) == queues.OpenClaim(holder=None, lapsed_at=None)
+    assert queues.release_expired_claims() == 0  # nobody's claim to return: it waits for a reviewer
+    claimed = queues.transcription_claim(transcription_id=unheld.pk, reviewer=ann)
+    assert (claimed.group, claimed.assigned_to, claimed.claimed_at is not None) == ("UNDER_REVIEW", ann, True)
+    assert queues.open_claim(claimed) is None
+    event = claimed.review_events.get()
+    assert (event.action, event.from_group, event.to_group, event.assignee, event.note) == (
+        "claim", "UNDER_REVIEW", "UNDER_REVIEW", ann, "Nobody held this call.")
+    audit = AuditEvent.objects.get(action="claim")
+    assert (audit.before, audit.after) == ({"assigned_to": None},
+                                           {"assigned_to": "ann", "note": "Nobody held this call."})
+    with pytest.raises(queues.ClaimLost, match="ann is already reviewing this call"):
+        queues.transcription_claim(transcription_id=unheld.pk, reviewer=bob)
+
+
+def test_a_lapsed_claim_is_taken_over_and_the_history_says_whose(call, ann, bob, settings):
+    settings.REVIEW_CLAIM_TIMEOUT_HOURS = 4
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    lapse(call, 3)  # not yet
+    with pytest.raises(queues.ClaimLost, match="ann is already reviewing this call"):
+        queues.transcription_claim(transcription_id=call.pk, reviewer=bob)
+    lapse(call, 7)
+    taken = queues.open_claim(Transcription.objects.select_related("assigned_to").get())
+    assert taken.holder == ann and abs(timezone.now() - timedelta(hours=3) - taken.lapsed_at) < timedelta(minutes=1)
+    claimed = queues.transcription_claim(transcription_id=call.pk, reviewer=bob)
+    assert (claimed.group, claimed.assigned_to) == ("UNDER_REVIEW", bob)
+    note = claimed.review_events.latest("id").note
+    assert note.startswith("Took over ann's claim, lapsed at ") and note.endswith("(no activity for 4 hours).")
+    audit = AuditEvent.objects.filter(action="claim").latest("id")
+    assert (audit.actor, audit.before, audit.after) == (bob, {"assigned_to": "ann"},
+                                                        {"assigned_to": "bob", "note": note})
+    # bob's claim is live: the expiry job leaves it, and ann, once its holder, is now refused.
+    assert queues.release_expired_claims() == 0
+    with pytest.raises(PermissionDenied, match="bob is reviewing this call"):
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=ann,
+                                             verdicts=[queues.Verdict("Greeting", agrees=True)])
+
+
+def test_the_holder_keeps_a_lapsed_claim_by_acting_on_it(call, ann, bob):
+    queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    lapse(call, 7)
+    with pytest.raises(queues.ClaimLost):  # ann holds it still: she does not claim it again
+        queues.transcription_claim(transcription_id=call.pk, reviewer=ann)
+    queues.transcription_note(transcription_id=call.pk, author=ann, text="still on it")
+    with pytest.raises(queues.ClaimLost, match="ann is already reviewing this call"):
+        queues.transcription_claim(transcription_id=call.pk, reviewer=bob)
+
+
+def test_steps_on_a_call_nobody_holds_say_so(unheld, ann, bob):
+    with pytest.raises(PermissionDenied, match="Nobody holds this call: claim it first"):
+        queues.transcription_release(transcription_id=unheld.pk, acting_user=bob)
+    queues.transcription_claim(transcription_id=unheld.pk, reviewer=ann)
+    lapse(unheld, 7)
+    with pytest.raises(PermissionDenied, match="ann's claim on this call lapsed: claim it to take it over"):
+        queues.transcription_verdicts_record(transcription_id=unheld.pk, acting_user=bob,
+                                             verdicts=[queues.Verdict("Greeting", agrees=True)])
+
+
+def test_the_queue_shows_calls_nobody_holds_with_a_line_and_the_claim_button(client, load, ann, bob, max_):
+    load(transcriptions=[builders.transcription_payload(group=group, name=name) for group, name in (
+        ("UNDER_REVIEW", "unheld.mp3"), ("PENDING_REVIEW", "lapsed.mp3"), ("PENDING_REVIEW", "live.mp3"))])
+    lapsed, live = (Transcription.objects.get(name=name) for name in ("lapsed.mp3", "live.mp3"))
+    unheld = Transcription.objects.get(name="unheld.mp3")
+    for held in (lapsed, live):
+        queues.transcription_claim(transcription_id=held.pk, reviewer=ann)
+    lapse(lapsed, 7)  # 4 hours' timeout: lapsed 3 h ago
+    queue = reverse("admin:qa_reviewitem_changelist") + "?queue=UNDER_REVIEW"
+
+    def buttons(page):
+        return {pk for pk in (unheld.pk, lapsed.pk, live.pk) if f'data-testid="claim-{pk}"' in page}
+
+    client.force_login(bob)
+    page = client.get(queue).content.decode()
+    assert "Nobody holds this call:" in page and "ann&#x27;s claim lapsed 3 h ago" in page
+    assert buttons(page) == {unheld.pk, lapsed.pk}
+    assert f'formaction="{review_url(unheld, "claim")}"' in page and 'id="qa-claim-form"' in page
+    client.force_login(ann)  # her own lapsed claim: she keeps it by acting on it
+    page = client.get(queue).content.decode()
+    assert "Your claim lapsed 3 h ago" in page and buttons(page) == {unheld.pk}
+    client.force_login(max_)
+    assert buttons(client.get(queue).content.decode()) == {unheld.pk, lapsed.pk}
+    # The filter lists them alone, in the queue under review whatever queue it is asked from.
+    client.force_login(bob)
+    nobody = client.get(reverse("admin:qa_reviewitem_changelist") + "?mine=nobody&queue=UNDER_REVIEW")
+    assert "Under review, nobody holds" in nobody.content.decode()
+    assert {row.pk for row in nobody.context["cl"].result_list} == {unheld.pk, lapsed.pk}
+    pending = client.get(reverse("admin:qa_reviewitem_changelist")).content.decode()
+    assert "?mine=nobody&amp;queue=UNDER_REVIEW" in pending
+    # The button: bob takes ann's lapsed claim over and lands on the review page.
+    response = client.post(review_url(lapsed, "claim"))
+    assert response.status_code == 302 and response["Location"] == review_url(lapsed)
+    lapsed.refresh_from_db()
+    assert lapsed.assigned_to == bob
+    assert buttons(client.get(queue).content.decode()) == {unheld.pk}
+
+
+def test_the_api_claims_a_call_nobody_holds_and_the_loser_is_told_who(unheld, ann, bob):
+    url = f"/api/v1/transcriptions/{unheld.heify_id}/claim/"
+    claimed = api_for(ann).post(url)
+    assert claimed.status_code in (200, 202) and claimed.json()["data"]["group"] == "UNDER_REVIEW"
+    lost = api_for(bob).post(url)
+    assert lost.status_code == 409 and "ann is already reviewing this call" in lost.json()["error"]["message"]
+    lapse(unheld, 7)
+    assert api_for(bob).post(url).status_code in (200, 202)
+    unheld.refresh_from_db()
+    assert unheld.assigned_to == bob
+    history = api_for(bob).get(f"/api/v1/transcriptions/{unheld.heify_id}/notes/").json()["data"]
+    assert history[0]["note"].startswith("Took over ann's claim")
