@@ -281,7 +281,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values(
                     "pk", "occurred_at", "score", "critical_fail_triggered", *REVIEWED_SCORE_FIELDS)[:10]
             )
-        queue, mine = preserved_queue(request)
+        queue, held = preserved_queue(request)
         context.update({
             "review": {
                 "group": obj.group,
@@ -302,7 +302,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "undecided": undecided,
                 "decided": len(names) - len(undecided),
                 "total": len(names),
-                "next_said": next_said(queue, mine),
+                "next_said": next_said(queue, held),
                 "keys": KEYS,
             },
             "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
@@ -394,10 +394,10 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         if wants_json:
             return JsonResponse({"ok": True, "message": self.DONE[step]})
         if step == "archive" and post.get("then", "next") == "next":
-            queue, mine = preserved_queue(request)
-            following, claimed = next_call(user, queue, mine=mine, after=call)
+            queue, held = preserved_queue(request)
+            following, claimed = next_call(user, queue, held=held, after=call)
             if following is None:
-                self.message_user(request, f"Archived. {next_none(queue, mine)}")
+                self.message_user(request, f"Archived. {next_none(queue, held)}")
                 return HttpResponseRedirect(list_url)
             self.message_user(request, f"Archived. Next: “{following}”"
                                        + (", which you are now reviewing." if claimed else "."))
@@ -471,45 +471,58 @@ def record_now(call: Transcription) -> dict:
     return {"reviewed": call_reviewed_score(fresh) or "not reviewed yet", "undecided": queues.undecided(call)}
 
 
-def preserved_queue(request) -> tuple[str, bool]:
+MINE, UNHELD = "1", MineFilter.UNHELD  # the list's "reviewer" filter: My reviews; Nobody holds
+
+
+def preserved_queue(request) -> tuple[str, str]:
     """The queue the call was opened from, as the list's filters say (the admin carries them along as
-    _changelist_filters), and whether it was "My reviews"; the pending-review queue when the page was opened
-    otherwise (the list's own default)."""
+    _changelist_filters), and its reviewer filter (MINE, UNHELD or ""); the pending-review queue when the page was
+    opened otherwise (the list's own default)."""
     filters = QueryDict(request.GET.get("_changelist_filters", ""))
     queue = filters.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
     if queue not in (*rules.GROUPS, NO_GROUP):
         queue = DEFAULT_QUEUE
-    return queue, filters.get(MineFilter.parameter_name) == "1"
+    held = filters.get(MineFilter.parameter_name, "")
+    return queue, held if held in (MINE, UNHELD) else ""
 
 
-def _queue_said(queue: str, mine: bool) -> str:
-    return "your reviews" if mine else f"the {rules.group_label(None if queue == NO_GROUP else queue)} queue"
+def _queue_said(queue: str, held: str) -> str:
+    if held == MINE:
+        return "your reviews"
+    if held == UNHELD:
+        return "the calls under review that nobody holds"
+    return f"the {rules.group_label(None if queue == NO_GROUP else queue)} queue"
 
 
-def next_said(queue: str, mine: bool) -> str:
+def next_said(queue: str, held: str) -> str:
     """Where "Archive and next" goes, as the page says it (next_call)."""
-    if mine:
+    if held == MINE:
         return "your next call under review."
+    if held == UNHELD:
+        return "the next call under review that nobody holds, claimed for you."
     if queue == Group.PENDING_REVIEW:
         return "the next call of the pending-review queue (most urgent first), started for you."
-    return f"the next call of {_queue_said(queue, mine)}."
+    return f"the next call of {_queue_said(queue, held)}."
 
 
-def next_none(queue: str, mine: bool) -> str:
-    return f"No more calls in {_queue_said(queue, mine)} for you."
+def next_none(queue: str, held: str) -> str:
+    return f"No more calls in {_queue_said(queue, held)} for you."
 
 
-def next_call(user, queue: str, *, mine: bool, after: Transcription) -> tuple[Transcription | None, bool]:
-    """The call "Archive and next" opens, and whether it was claimed for `user`: the first of the same queue in
+def next_call(user, queue: str, *, held: str, after: Transcription) -> tuple[Transcription | None, bool]:
+    """The call "Archive and next" opens, and whether it was claimed for `user`: the first of the same list in
     the queue's own order (qa.reviews.queues.review_queue: critical fails first, then the oldest), leaving out
-    the call just archived and those `user` scores blind (as the list does). From the pending-review queue it is
-    claimed at once (queues.transcription_claim; one taken by someone meanwhile gives way to the next); from
-    "My reviews", the user's next held call; from any other queue, the next call, opened as it is."""
+    the call just archived and those `user` scores blind (as the list does). From the pending-review queue, or
+    the calls under review nobody holds, it is claimed at once (queues.transcription_claim; one taken by someone
+    meanwhile gives way to the next); from "My reviews", it is the user's next held call; from any other queue,
+    the next call, opened as it is."""
     calls = blinding.without_blind_calls(
         queues.review_queue(None if queue == NO_GROUP else queue).exclude(pk=after.pk), user)
-    if mine:
-        calls = calls.filter(assigned_to=user)
-    if queue != Group.PENDING_REVIEW or mine:
+    if held == MINE:
+        return calls.filter(assigned_to=user).first(), False
+    if held == UNHELD:
+        calls = calls.filter(queues.unheld())
+    elif queue != Group.PENDING_REVIEW:
         return calls.first(), False
     for candidate in calls[:NEXT_TRIES]:
         try:

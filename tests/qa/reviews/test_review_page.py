@@ -327,6 +327,25 @@ def test_archive_and_next_from_my_reviews_opens_my_next_held_call(client, load, 
     assert messages[-1] == "Archived. No more calls in your reviews for you."
 
 
+def test_archive_and_next_from_the_calls_nobody_holds_claims_the_next_of_them(client, load, ann):
+    # Moved under review in Heify: nobody holds them here (qa.reviews.queues.unheld).
+    load(transcriptions=[builders.transcription_payload(group="UNDER_REVIEW", name=f"moved-{day}.mp3",
+                                                        created_at=f"2026-03-0{day}T10:00:00+00:00")
+                         for day in (1, 2, 3)])
+    first, second, third = (Transcription.objects.get(name=f"moved-{day}.mp3") for day in (1, 2, 3))
+    bob = person("bob", "Reviewer")
+    queues.transcription_claim(transcription_id=second.pk, reviewer=bob)  # bob takes one over
+    queues.transcription_claim(transcription_id=first.pk, reviewer=ann)
+    unheld = "?_changelist_filters=" + quote("queue=UNDER_REVIEW&mine=nobody")
+    client.force_login(ann)
+    page = client.get(review_url(first) + unheld).content.decode()
+    assert "then open the next call under review that nobody holds, claimed for you." in page
+    response = client.post(review_url(first, "archive") + unheld, {"agree_rest": "1"})
+    assert response["Location"] == review_url(third) + unheld
+    third.refresh_from_db()
+    assert third.assigned_to == ann
+
+
 def test_archive_and_next_leaves_out_the_calls_another_holds_and_those_scored_blind(client, load, ann):
     urgent, old, new = queue_of_three(load)
     bob, max_ = person("bob", "Reviewer"), person("max", "QA manager")
