@@ -87,6 +87,8 @@ def test_no_list_overflows_a_1280x800_screen(live_server, laptop, demo_account, 
     screenshot_at(laptop, "calls-list-1280")
     laptop.goto(live_server.url + reverse("admin:qa_reviewitem_changelist"))
     screenshot_at(laptop, "review-queue-1280")
+    laptop.goto(live_server.url + reverse("admin:qa_reviewitem_changelist") + "?queue=UNDER_REVIEW")
+    screenshot_at(laptop, "review-queue-under-review-1280")
     assert not problems, problems
 
 
