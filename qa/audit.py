@@ -59,6 +59,16 @@ class AuditEvent(models.Model):
         SESSION_CLOSE = "session_close", "closed a calibration session"
         ANSWERS_SAVE = "answers_save", "saved calibration answers"
         ANSWERS_SUBMIT = "answers_submit", "submitted calibration answers"
+        # Agents (qa.agents), their acknowledgements, disputes and coaching (qa.reviews).
+        AGENT_LINK = "agent_link", "linked an agent's account"
+        AGENT_UNLINK = "agent_unlink", "unlinked an agent's account"
+        ACKNOWLEDGE = "acknowledge", "acknowledged a review"
+        DISPUTE_RAISE = "dispute_raise", "disputed a result"
+        DISPUTE_RESOLVE = "dispute_resolve", "resolved a dispute"
+        COACHING_CREATE = "coaching_create", "opened a coaching session"
+        COACHING_CHANGE = "coaching_change", "changed a coaching session"
+        COACHING_ACKNOWLEDGE = "coaching_acknowledge", "acknowledged a coaching session"
+        COACHING_COMPLETE = "coaching_complete", "completed a coaching session"
 
     class ObjectType(models.TextChoices):
         CONFIGURATION = "qa.configuration", "configuration"
@@ -66,6 +76,8 @@ class AuditEvent(models.Model):
         PARTICIPANT = "qa.participant", "participant"
         TRANSCRIPTION = "qa.transcription", "call"
         CALIBRATION_SESSION = "qa.calibrationsession", "calibration session"
+        DISPUTE = "qa.dispute", "dispute"
+        COACHING_SESSION = "qa.coachingsession", "coaching session"
 
     created_at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(

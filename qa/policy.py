@@ -16,6 +16,7 @@ verdicts, a participant's Heify report), and who may see a session's results (ca
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -34,6 +35,8 @@ class Permission(models.TextChoices):
     VIEW_PARTICIPANT = "qa.view_participant", "read participants"
     VIEW_REVIEWITEM = "qa.view_reviewitem", "read the review queues"
     VIEW_AUDITEVENT = "qa.view_auditevent", "read the audit log"
+    # An agent (the Agent role): their own calls, evaluations, disputes and coaching, nothing of anyone else's.
+    VIEW_OWN_EVALUATIONS = "qa.view_own_evaluations", "see your own evaluations"
 
     @property
     def codename(self) -> str:
@@ -76,6 +79,22 @@ def may_read_audit(user) -> bool:
     """Whether `user` may read the audit trail (qa.audit: the Audit log, its export, the rows on a History
     page): QA managers and superusers."""
     return may(user, Permission.VIEW_AUDITEVENT)
+
+
+def is_agent(user) -> bool:
+    """Whether `user` signs in as an agent (the Agent role): they may see their own evaluations only."""
+    return may(user, Permission.VIEW_OWN_EVALUATIONS)
+
+
+def agent_participant(user):
+    """The participant `user` is the agent of (qa.mirror.models.Participant.agent_user), or None: an agent with
+    no participant linked sees nothing."""
+    if not is_agent(user):
+        return None
+    try:
+        return user.agent_participant  # the link's reverse side
+    except ObjectDoesNotExist:
+        return None
 
 
 def reviewers() -> QuerySet:

@@ -1,4 +1,4 @@
-"""The two roles of the back office, as auth groups named exactly "QA manager" and "Reviewer".
+"""The roles of the back office, as auth groups named exactly "QA manager", "Reviewer" and "Agent".
 
 Created by a data migration (qa/migrations/0003_roles.py) and ensured again
 after every migrate or flush, so they are always there with these permissions.
@@ -38,6 +38,9 @@ ROLES = {
         "view_transcription", "view_reviewitem", Permission.REVIEW_TRANSCRIPTION.codename,
         "view_reviewevent", "view_criterionverdict",
     ],
+    # Their own calls, evaluations, disputes and coaching (the participant their account is linked to), nothing
+    # of anyone else's: no model permission, so every other admin page and API endpoint refuses them.
+    "Agent": [Permission.VIEW_OWN_EVALUATIONS.codename],
 }
 
 

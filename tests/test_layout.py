@@ -75,6 +75,7 @@ DOMAINS = {
     "scorecards": {"mirror", "reviews"},
     "insights": {"mirror", "reviews"},
     "alerts": {"mirror", "reviews", "insights"},
+    "agents": {"mirror", "reviews", "insights"},
 }
 GROUND = {"audit", "db", "heify", "jobs", "limits", "spreadsheets", "policy"}
 

@@ -5,6 +5,7 @@ alerts are read-only here, written only by qa.alerts.services, with one action: 
 delivery that gave up once more.
 """
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.html import format_html, format_html_join
@@ -12,18 +13,38 @@ from django.utils.html import format_html, format_html_join
 from qa.alerts import services as alerts
 from qa.alerts.models import Alert, AlertDelivery, AlertRule
 from qa.mirror.admin.base import JobStateShown, ManagedByManagers, ManagersOnly, ReadOnlyAdmin
+from qa.mirror.report_rules import ScoreSource
 from qa.reviews import blinding
 
 STATE_CSS = {"sent": "sync-ok", "failed": "sync-error"}
 
 
+class AlertRuleForm(forms.ModelForm):
+    # The AI's score unless another is chosen: a form (or a script) that does not say keeps watching it.
+    score = forms.TypedChoiceField(
+        label="Watches", choices=ScoreSource.choices, required=False, empty_value=ScoreSource.AI,
+        initial=ScoreSource.AI, widget=forms.RadioSelect, help_text=AlertRule._meta.get_field("score").help_text,
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = ["name", "kind", "score", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups"]
+
+
 @admin.register(AlertRule)
 class AlertRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
-    list_display = ["name", "kind", "threshold", "enabled", "recipient_count", "job_state", "created_at"]
-    list_filter = ["kind", "enabled"]
+    form = AlertRuleForm
+    list_display = ["name", "kind", "score_watched", "threshold", "enabled", "recipient_count", "job_state",
+                    "created_at"]
+    list_filter = ["kind", "score", "enabled"]
     search_fields = ["name"]
     filter_horizontal = ["users", "groups"]
-    fields = ["name", "kind", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups", "job_error"]
+    fields = ["name", "kind", "score", "enabled", "last_calls", "pass_rate_below", "hours", "users", "groups",
+              "job_error"]
+
+    @admin.display(description="watches", ordering="score")
+    def score_watched(self, obj):
+        return "—" if obj.kind == AlertRule.Kind.CLAIM_WAITING else obj.get_score_display()
     readonly_fields = ["job_error"]
 
     @admin.display(description="threshold")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from qa import limits
 from qa.jobs import JobRuleState
 from qa.mirror.models import Transcription
+from qa.mirror.report_rules import ScoreSource
 
 
 class AlertRule(JobRuleState):
@@ -21,6 +22,11 @@ class AlertRule(JobRuleState):
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    score = models.CharField(
+        "watches", max_length=8, choices=ScoreSource.choices, default=ScoreSource.AI,
+        help_text="Which score the rule watches: the AI's, or the reviewed score (the reviewer's where a call was "
+                  "reviewed, the AI's elsewhere). Claims waiting have no score.",
+    )
     enabled = models.BooleanField(default=True)
     last_calls = models.PositiveIntegerField(
         "last N calls", null=True, blank=True, help_text="Pass rate: over each participant's newest N scored calls.",

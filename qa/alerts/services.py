@@ -20,7 +20,11 @@ An event becomes a message in three steps, each safe to run twice:
    ALERT_MAX_ATTEMPTS, then shown as given up in the admin.
 
 The figures are the report's (qa.insights.analytics: the degradation alert, the pass
-rule, the rounding), read through its functions, never restated here.
+rule, the rounding), read through its functions, never restated here. Each rule watches one score
+(`AlertRule.score`): the AI's, or the reviewed score (the score of record: a reviewed call's own, the AI's
+elsewhere), read through the same functions; a critical fail "lands" on the reviewed score when the call's
+critical flag of record is on, from Heify or from a reviewer's verdict (evaluated at the next review move, an
+archive included, or pull).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from qa import jobs, policy
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
+from qa.mirror.report_rules import ScoreSource, of_record
 from qa.mirror.rules import Group
 from qa.reviews import blinding
 
@@ -97,14 +102,14 @@ def _evaluate(calls: QuerySet) -> int:
         return 0  # not even a look at the calls
     fired, failed = 0, set()
     if any(rule.kind == Kind.CRITICAL_FAIL for rule in rules):
-        critical = calls.filter(critical_fail_triggered=True).select_related("participant")
+        critical = calls.filter(Q(critical_fail_triggered=True) | Q(reviewed_critical=True)).select_related(
+            "participant")
         for call in critical:
             for rule in rules:
-                # "Lands": written here after the rule was made; the calls before it are history, not news.
-                if rule.kind == Kind.CRITICAL_FAIL and call.synced_at and call.synced_at >= rule.created_at:
+                if rule.kind == Kind.CRITICAL_FAIL and _critical_landed(rule, call):
                     fired += _rule_fired(rule, failed, _critical_fail, rule, call)
     participants = set(calls.exclude(participant_id=None).values_list("participant_id", flat=True).distinct())
-    trends: dict[str, tuple] = {}  # each participant's, computed once for every degradation rule
+    trends: dict[tuple, tuple] = {}  # each participant's on each score, computed once for every degradation rule
     for participant_id in sorted(participants):
         for rule in rules:
             if rule.kind == Kind.DEGRADATION:
@@ -115,6 +120,17 @@ def _evaluate(calls: QuerySet) -> int:
         if rule.job_failures and rule.pk not in failed:
             jobs.item_succeeded(AlertRule.objects.filter(pk=rule.pk), error_field="job_error")
     return fired
+
+
+def _critical_landed(rule: AlertRule, call: Transcription) -> bool:
+    """"Lands": the call is a critical fail on the rule's score, written here (by Heify's data or, on the reviewed
+    score, by a reviewer's verdict) after the rule was made; the calls before it are history, not news."""
+    if rule.score == ScoreSource.AI:
+        return call.critical_fail_triggered and bool(call.synced_at) and call.synced_at >= rule.created_at
+    if not of_record(call.critical_fail_triggered, call.reviewed_critical):
+        return False
+    written = call.reviewed_at if call.reviewed_critical else call.synced_at
+    return bool(written) and written >= rule.created_at
 
 
 def _rule_fired(rule: AlertRule, failed: set, evaluate, *args) -> int:
@@ -170,20 +186,28 @@ def _participant_label(participant_id: str) -> str:
     return tag or participant_id
 
 
+def _on_score(rule: AlertRule) -> str:
+    """How a message names the score a rule watches: nothing for the AI's (as always), else which."""
+    return "" if rule.score == ScoreSource.AI else f" ({ScoreSource(rule.score).label})"
+
+
 def _critical_fail(rule: AlertRule, call: Transcription) -> Alert | None:
     who = str(call.participant) if call.participant else (call.participant_id or "no participant")
-    score = "no score" if call.score is None else f"score {call.score:g}"
+    value = call.score if rule.score == ScoreSource.AI else of_record(call.score, call.reviewed_score)
+    score = "no score" if value is None else f"score {value:g}"
+    what = "was judged a critical fail by its reviewer" if rule.score != ScoreSource.AI and call.reviewed_critical \
+        else "triggered a critical fail"
     return _fire(
         rule, f"critical:{call.heify_id or call.pk}", participant_id=call.participant_id or "", transcription=call,
-        subject=f"Critical fail: {call} ({who})", link=_review_link(call),
-        body=f"“{call}” of {who} triggered a critical fail ({score}, {call.occurred_at:%Y-%m-%d %H:%M} UTC).",
+        subject=f"Critical fail{_on_score(rule)}: {call} ({who})", link=_review_link(call),
+        body=f"“{call}” of {who} {what} ({score}, {call.occurred_at:%Y-%m-%d %H:%M} UTC).",
     )
 
 
 def _degradation_of(rule: AlertRule, participant_id: str, trends: dict) -> Alert | None:
-    if participant_id not in trends:
-        trends[participant_id] = analytics.participant_trend(participant_id)
-    return _degradation(rule, participant_id, *trends[participant_id])
+    if (participant_id, rule.score) not in trends:
+        trends[participant_id, rule.score] = analytics.participant_trend(participant_id, score=rule.score)
+    return _degradation(rule, participant_id, *trends[participant_id, rule.score])
 
 
 def _degradation(rule: AlertRule, participant_id: str, trend: dict, alert_on: bool) -> Alert | None:
@@ -191,22 +215,22 @@ def _degradation(rule: AlertRule, participant_id: str, trend: dict, alert_on: bo
         who = _participant_label(participant_id)
         half = trend["sample_size"] // 2
         return {
-            "subject": f"{who} is degrading: {trend['previous_avg']} → {trend['recent_avg']}",
-            "body": f"{who}'s newest {half} calls average {trend['recent_avg']}, down from {trend['previous_avg']} "
-                    f"in the {half} before (the participant report's degradation alert).",
+            "subject": f"{who} is degrading{_on_score(rule)}: {trend['previous_avg']} → {trend['recent_avg']}",
+            "body": f"{who}'s newest {half} calls average {trend['recent_avg']}{_on_score(rule)}, down from "
+                    f"{trend['previous_avg']} in the {half} before (the participant report's degradation alert).",
         }
 
     return _condition(rule, participant_id, alert_on, describe)
 
 
 def _pass_rate(rule: AlertRule, participant_id: str) -> Alert | None:
-    rate = analytics.pass_rate_of_newest(participant_id, rule.last_calls)
+    rate = analytics.pass_rate_of_newest(participant_id, rule.last_calls, score=rule.score)
 
     def describe():
         who = _participant_label(participant_id)
         return {
-            "subject": f"{who}'s pass rate is {rate}% over the last {rule.last_calls} calls",
-            "body": f"{who} passed {rate}% of their last {rule.last_calls} scored calls, "
+            "subject": f"{who}'s pass rate{_on_score(rule)} is {rate}% over the last {rule.last_calls} calls",
+            "body": f"{who} passed {rate}% of their last {rule.last_calls} scored calls{_on_score(rule)}, "
                     f"below {rule.pass_rate_below:g}%.",
         }
 

@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qa import limits
-from qa.mirror import revisions, rules, webhook_urls
+from qa.mirror import report_rules, revisions, rules, webhook_urls
 from qa.mirror.models import GROUP_CHOICES, STATUS_CHOICES
 from qa.mirror.rules import Status
 from qa.reviews import blinding, record
@@ -272,9 +272,20 @@ class AnalyticsQuerySerializer(serializers.Serializer):
     )
 
     remote = serializers.BooleanField(required=False, default=False)
+    score = serializers.CharField(
+        required=False, default=report_rules.ScoreSource.AI.value, allow_blank=True, trim_whitespace=True,
+        help_text="ai (the default: Heify's report, exactly) or reviewed: every figure on the score of record (a "
+        "reviewed call's reviewed score, critical flag and failed criteria; the AI's for the others; the same calls).",
+    )
 
     def validate_as_of(self, value):
         try:
             return limits.clean_report_date(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict["as_of"]) from None
+
+    def validate_score(self, value):
+        try:
+            return report_rules.clean_score_source(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["score"]) from None

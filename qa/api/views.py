@@ -277,6 +277,11 @@ class ParticipantViewSet(HeifyObjectViewSet):
         summary="The participant's analytics, in the shape of Heify's analytics-participant",
         parameters=[
             OpenApiParameter("as_of", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("score", OpenApiTypes.STR, required=False, enum=["ai", "reviewed"],
+                             description="ai (default): Heify's report, figure for figure. reviewed: the same report "
+                                         "on the score of record (each reviewed call's reviewed score, critical flag "
+                                         "and failed criteria; the AI's for the others); its metadata says "
+                                         "\"score\": \"reviewed\"."),
             OpenApiParameter("remote", OpenApiTypes.BOOL, required=False,
                              description="Also answer Heify's own report as `remote` (QA managers: it uses Heify's "
                                          "monthly quota; a report fetched today is answered again; 409 while you "
@@ -290,7 +295,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def analytics(self, request, *args, **kwargs):
-        """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror."""
+        """{"data": {...}} exactly as Heify's analytics-participant answers, computed from the mirror (on the AI's
+        score; `score=reviewed` on the score of record, in the same shape)."""
         query = s.AnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user):
@@ -303,7 +309,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
         if blind and query.validated_data["remote"]:
             raise Conflict(blinding.HEIFY_REPORT_WHILE_BLIND)
         # Without the calls the reader scores blind, in any figure.
-        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind)
+        report = analytics.participant_report(participant, as_of=query.validated_data.get("as_of"), leave_out=blind,
+                                              score=query.validated_data["score"])
         body = {"data": report}
         if query.validated_data["remote"]:
             # Heify's own report beside ours: one call of the monthly analytics quota, then kept for the day.

@@ -10,21 +10,17 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from qa import heify, limits, policy, spreadsheets
 from qa.insights import analytics, exports, team
-from qa.mirror import revisions, rules, services
+from qa.mirror import report_rules, revisions, rules, services
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
 from qa.reviews.admin.exports import chosen_format, review_url_maker
-from qa.reviews.admin.transcriptions import (
-    REVIEWED_SCORE_FIELDS,
-    format_duration,
-    row_reviewed_score,
-    score_with_critical,
-    short_datetime,
-)
+from qa.reviews.admin.transcriptions import format_duration, format_points, score_with_critical, short_datetime
 
 
 class ParticipantExportMixin:
@@ -44,10 +40,11 @@ class ParticipantExportMixin:
             raise PermissionDenied
         fmt = chosen_format(fmt)
         sort = request.GET.get("o", "tag")
+        score = self._score(request)[0]
         rows = team.team_overview(as_of=self._as_of(request)[0], sort=sort.lstrip("-"), descending=sort.startswith("-"),
-                                  reader=request.user)
+                                  reader=request.user, score=score)
         base = request.build_absolute_uri(reverse("admin:qa_participant_changelist"))
-        table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/")
+        table = exports.team_table(rows, participant_url=lambda pk: f"{base}{pk}/change/", score=score)
         return spreadsheets.streaming_response(table, fmt)
 
     def report_export_view(self, request, pk: int, fmt: str):
@@ -55,13 +52,15 @@ class ParticipantExportMixin:
             raise PermissionDenied
         fmt = chosen_format(fmt)
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
+        score = self._score(request)[0]
         report = analytics.participant_report(participant, as_of=self._as_of(request)[0],
-                                              leave_out=blinding.blind_heify_ids(request.user, participant.heify_id))
+                                              leave_out=blinding.blind_heify_ids(request.user, participant.heify_id),
+                                              score=score)
         review_url = review_url_maker(request)
         calls = Transcription.objects.filter(participant_id=participant.heify_id) if participant.heify_id else []
         review_urls = {heify_id: review_url(call_pk) for heify_id, call_pk in
                        (calls.values_list("heify_id", "pk").iterator() if calls else ())}
-        table = exports.report_table(participant, report, review_urls=review_urls)
+        table = exports.report_table(participant, report, review_urls=review_urls, score=score)
         return spreadsheets.streaming_response(table, fmt)
 
 
@@ -144,6 +143,19 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         except ValidationError as exc:
             return None, " ".join(exc.messages) + " Shown as of today."
 
+    @staticmethod
+    def _score(request) -> tuple[report_rules.ScoreSource, str]:
+        """The ?score= the figures are on (ai, the default, or reviewed), and what is wrong with it, if anything."""
+        try:
+            return report_rules.clean_score_source(request.GET.get("score")), ""
+        except ValidationError as exc:
+            return report_rules.ScoreSource.AI, " ".join(exc.messages) + " Shown on the AI score."
+
+    @staticmethod
+    def _score_choices(score: report_rules.ScoreSource) -> list[tuple[str, str, bool]]:
+        return [(choice.value, choice.label[:1].upper() + choice.label[1:], choice == score)
+                for choice in report_rules.ScoreSource]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
 
@@ -153,31 +165,39 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             # The calls up to the asked page are read as raw_data; the figures cover every included call.
             asked = request.GET.get("calls_page", "")
             asked = int(asked) if asked.isdigit() and 0 < int(asked) < 10**6 else 1
-            report, context["criteria_rows"] = analytics.participant_dashboard(
+            score, score_error = self._score(request)
+            report, context["criteria_rows"], context["review"] = analytics.participant_dashboard(
                 obj, as_of=as_of, calls_shown=asked * self.CALLS_PER_PAGE,
-                leave_out=blinding.blind_heify_ids(request.user, obj.heify_id))
-            context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error})
+                leave_out=blinding.blind_heify_ids(request.user, obj.heify_id), score=score)
+            context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error, "score": score,
+                            "score_error": score_error, "score_choices": self._score_choices(score),
+                            "review_rows": [("Reviewed calls", context["review"]["reviewed"]),
+                                            ("All calls", context["review"]["all_calls"])]})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
             }
             page = Paginator(NewestCalls(report), self.CALLS_PER_PAGE).get_page(asked)
             known = revisions.with_evaluator_revision(obj.transcriptions.filter(heify_id__in=[c["id"] for c in page]))
-            pks = {row["heify_id"]: row for row in known.values(
-                "heify_id", "pk", "evaluator_revision", *REVIEWED_SCORE_FIELDS)}
+            # Both scores of each call shown, whichever the figures are on.
+            pks = {heify_id: (pk, revision, scores) for heify_id, pk, revision, *scores in known.values_list(
+                "heify_id", "pk", "evaluator_revision", "score", "critical_fail_triggered", "reviewed_at",
+                "reviewed_score", "reviewed_score_low", "reviewed_score_high", "reviewed_critical")}
             context["calls_page"] = page
-            context["calls_query"] = f"as_of={as_of.isoformat()}&" if as_of else ""
+            context["calls_query"] = (f"as_of={as_of.isoformat()}&" if as_of else "") + (
+                f"score={score.value}&" if score != report_rules.ScoreSource.AI else "")
+            context["export_query"] = context["calls_query"].rstrip("&")
             context["all_calls_url"] = (reverse("admin:qa_transcription_changelist")
                                         + f"?participant__heify_id__exact={obj.heify_id}")
             context["calls"] = [
                 {**call, "when": short_datetime(datetime.fromisoformat(call["date"])),
                  "score_shown": score_with_critical(call["score"], call["critical"] or False),
+                 **self._both_scores(pks[call["id"]][2] if call["id"] in pks else None),
                  "failed_criteria": call["failed_criteria"] or [],
                  "duration_shown": format_duration(call["duration"]),
                  "group_label": rules.group_label(call["group"]).capitalize() if call["group"] else "",
-                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]]["pk"]])
-                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], {}).get("evaluator_revision"),
-                 "reviewed_shown": row_reviewed_score(pks.get(call["id"]))}
+                 "review_url": reverse("admin:qa_reviewitem_change", args=[pks[call["id"]][0]])
+                 if call["id"] in pks else "", "evaluator_revision": pks.get(call["id"], (None, None))[1]}
                 for call in page
             ]
             context["durations"] = {
@@ -187,23 +207,51 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                 {**e, "avg_duration_shown": format_duration(e["avg_duration"])} for e in report["evaluators"]]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    @staticmethod
+    def _both_scores(scores: Sequence | None) -> dict:
+        """A call's AI score and its reviewed score (the score of record: its range where it is not exact), as
+        the calls table shows them side by side; the reviewed one empty until a reviewer gave a verdict."""
+        if scores is None:
+            return {"ai_shown": "", "reviewed_shown": "", "reviewed": False}
+        ai, ai_critical, reviewed_at, reviewed, low, high, reviewed_critical = scores
+        shown = ""
+        if reviewed_at is not None:
+            shown = score_with_critical(report_rules.of_record(ai, reviewed),
+                                        report_rules.of_record(ai_critical, reviewed_critical))
+            if low is not None and high is not None and low != high:
+                shown = format_html('{} <span class="qa-quiet" title="{}">({})</span>', shown,
+                                    "Not exact: a scale value the score needs is not known.", format_points(low, high))
+        return {"ai_shown": score_with_critical(ai, ai_critical), "reviewed_shown": shown,
+                "reviewed": reviewed_at is not None}
+
     def team_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
         sort = request.GET.get("o", "tag")
         descending = sort.startswith("-")
         as_of, as_of_error = self._as_of(request)
-        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending, reader=request.user)
+        score, score_error = self._score(request)
+        rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending, reader=request.user,
+                                  score=score)
+        kept = {key: value for key, value in (("as_of", request.GET.get("as_of")), ("score", score.value))
+                if value and (key, value) != ("score", report_rules.ScoreSource.AI.value)}
+        other = next(source for source in report_rules.ScoreSource if source != score)
         context = {
             **self.admin_site.each_context(request),
             "title": "Team overview",
             "opts": self.model._meta,
-            "rows": rows,
+            "rows": [{**row, "other": row["scores"][other.value]} for row in rows],
             "sort": sort,
             "as_of_error": as_of_error,
-            "columns": [("tag", "Participant"), ("calls", "Calls"), ("avg_score", "Avg score"),
-                        ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
+            "score": score,
+            "score_error": score_error,
+            "score_choices": self._score_choices(score),
+            "kept_query": urlencode(kept),
+            "columns": [("tag", "Participant"), ("calls", "Calls"), ("reviewed_calls", "Reviewed calls"),
+                        ("avg_score", "Avg score"), ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
                         ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],
+            # Each row's figures on the other score, shown beside its own where they differ.
+            "other_score": other,
         }
         return TemplateResponse(request, "admin/qa/participant/team.html", context)
 

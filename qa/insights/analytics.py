@@ -36,6 +36,11 @@ ANALYTICS_PASS_MARK (50), ANALYTICS_TREND_THRESHOLD (5),
 ANALYTICS_DEGRADATION_THRESHOLD (10), ANALYTICS_QUERY_LIMIT (20,000: Heify's
 cap), ANALYTICS_TREND_SAMPLE (20).
 
+Every way in takes the score it reads (`score`, qa.mirror.report_rules.ScoreSource): the AI's, Heify's own and
+the default (the API's `score=ai` is Heify's report figure for figure), or the score of record (`reviewed`: a
+reviewed call's reviewed score, critical flag and failed criteria, the AI's for the others; the same calls).
+The dashboard also compares both over the same calls (`review`).
+
 The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
 PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
 A report leaves out the calls its reader scores blind in calibration (`leave_out`,
@@ -64,6 +69,7 @@ from qa.insights.report import (
     criteria_by_evaluator,
     degradation_alert,
     report_window,
+    review_section,
     trend_section,
     utc_date,
 )
@@ -76,6 +82,8 @@ from qa.mirror.models import Evaluator, Participant, Transcription
 from qa.mirror.report_rules import (
     COMPLETED,
     ReportSettings,
+    ScoreSource,
+    of_record,
     passes,
     rate_figure,
 )
@@ -84,51 +92,61 @@ from qa.mirror.report_rules import (
 
 
 def participant_report(participant: Participant, *, as_of: date | None = None,
-                       leave_out: Iterable[str] = ()) -> dict:
+                       leave_out: Iterable[str] = (), score: str = ScoreSource.AI) -> dict:
     """The participant's analytics as Heify's `analytics-participant` answers them (its `data` object).
 
     Calls dated up to the end of `as_of` (UTC; default today) count; the
     comparison is the month of `as_of` against the month before. The calls
     `leave_out` names (Heify ids: those the reader scores blind,
     qa.reviews.blinding.blind_heify_ids) count nowhere, raw_data included.
+    `score`: on the AI's score (Heify's report), or on the score of record (`reviewed`; its metadata says so).
     """
-    return _report(participant, as_of, None, frozenset(leave_out))[1]
+    return _report(participant, as_of, None, frozenset(leave_out), score)[1]
 
 
 def participant_dashboard(participant: Participant, *, as_of: date | None = None, calls_shown: int,
-                          leave_out: Iterable[str] = ()) -> tuple[dict, list[dict]]:
-    """What the participant's dashboard shows: the report with raw_data cut to the newest `calls_shown` calls
-    (at least the trend's sample; every other figure is the same, and total_records_analyzed still counts
-    them all), and `criteria_by_evaluator`. Reading 20,000 calls as JSON is most of a whole report's cost.
-    `leave_out` as participant_report's.
+                          leave_out: Iterable[str] = (), score: str = ScoreSource.AI) -> tuple[dict, list[dict], dict]:
+    """What the participant's dashboard shows: the report on `score` with raw_data cut to the newest
+    `calls_shown` calls (at least the trend's sample; every other figure is the same, and total_records_analyzed
+    still counts them all), `criteria_by_evaluator`, and both scores compared over the same calls
+    (report.review_section: how many were reviewed, the AI's and the reviewed average and pass rate). Reading
+    20,000 calls as JSON is most of a whole report's cost. `leave_out` as participant_report's.
 
     On PostgreSQL the answer is kept in the cache under a fingerprint of everything it is computed from (the
-    included calls, each by id and version; every evaluator, by id and version, for tags and criteria; the
-    settings, the day, the cut and the calls left out), read from the report's index in a tenth of the report's
-    time (readers who score none of its calls blind share one answer; one who does, never theirs): any write
-    of a call (the upsert, a review move) or of an evaluator changes the key, so a kept answer is never stale.
-    Its generated_at says when it was computed."""
-    leave_out = frozenset(leave_out)
+    included calls, each by id and version, and by its score of record where it has one; every evaluator, by id
+    and version, for tags and criteria; the settings, the day, the cut, the score and the calls left out), read
+    from the report's index in a tenth of the report's time (readers who score none of its calls blind share
+    one answer; one who does, never theirs): any write of a call (the upsert, a review move, a verdict) or of an
+    evaluator changes the key, so a kept answer is never stale. Its generated_at says when it was computed."""
+    leave_out, score = frozenset(leave_out), ScoreSource(score)
     if participant.heify_id is None or not on_postgresql(Transcription.objects.db):
-        inputs, report = _report(participant, as_of, calls_shown, leave_out)
-        return report, criteria_by_evaluator(inputs)
+        return _dashboard(participant, as_of, calls_shown, leave_out, score)
     window = report_window(_as_of_day(as_of))
     key = "qa.insights.analytics.dashboard:" + hashlib.sha256(repr((
         participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
-        _fingerprint(participant.heify_id, window), sorted(leave_out),
+        _fingerprint(participant.heify_id, window), sorted(leave_out), score.value,
     )).encode()).hexdigest()
     kept = cache.get(key)
     if kept is None:
-        inputs, report = _report(participant, as_of, calls_shown, leave_out)
-        kept = (report, criteria_by_evaluator(inputs))
+        kept = _dashboard(participant, as_of, calls_shown, leave_out, score)
         cache.set(key, kept, timeout=24 * 3600)
     return kept
 
 
-# What the dashboard's answer is computed from (PostgreSQL): the included calls by id and version, read from
-# tx_scored_by_participant alone (it carries `version`), and every evaluator by id and version.
+def _dashboard(participant: Participant, as_of: date | None, calls_shown: int, leave_out: frozenset[str],
+               score: ScoreSource) -> tuple[dict, list[dict], dict]:
+    inputs, report = _report(participant, as_of, calls_shown, leave_out, score, compare=True)
+    return report, criteria_by_evaluator(inputs), review_section(inputs.review)
+
+
+# What the dashboard's answer is computed from (PostgreSQL): the included calls by id and version (and a reviewed
+# call by its score of record too: a verdict changes it, not the version), read from tx_scored_by_participant
+# alone (it carries `version` and the score of record), and every evaluator by id and version.
 _FINGERPRINT_SQL = """
-SELECT count(*), coalesce(bit_xor(hashtextextended(t.heify_id || ':' || t.version, 0)), 0),
+SELECT count(*), coalesce(bit_xor(hashtextextended(
+           CASE WHEN t.reviewed_at IS NULL THEN t.heify_id || ':' || t.version
+                ELSE concat_ws(':', t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical,
+                               t.reviewed_failed_criteria) END, 0)), 0),
        (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
 FROM {transcription} AS t
 WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
@@ -153,53 +171,66 @@ def _as_of_day(as_of: date | None) -> date:
 
 
 def _report(participant: Participant, as_of: date | None, calls_shown: int | None,
-            leave_out: frozenset[str] = frozenset()) -> tuple[ReportInputs, dict]:
+            leave_out: frozenset[str] = frozenset(), score: str = ScoreSource.AI,
+            compare: bool = False) -> tuple[ReportInputs, dict]:
     config = ReportSettings.current()
     now = timezone.now()
     window = report_window(_as_of_day(as_of))
     shown = None if calls_shown is None else max(calls_shown, config.trend_sample)
-    inputs = inputs_from_db(participant.heify_id, window, config, shown, leave_out)
-    return inputs, build_report(inputs, generated_at=now, config=config)
+    inputs = inputs_from_db(participant.heify_id, window, config, shown, leave_out, score=score, compare=compare)
+    return inputs, build_report(inputs, generated_at=now, config=config, score=score)
 
 
 def participant_report_from_parsed(
     participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[tuple[dict, list[dict]]],
-    now: datetime, *, as_of: date | None = None,
+    now: datetime, *, as_of: date | None = None, score: str = ScoreSource.AI,
 ) -> dict:
     """The same report from rows in the mirror's columns (the emulator's, parsed from its Heify JSON).
 
     `transcriptions` are transcription rows, `evaluators` (row, criteria)
     pairs, as syncer.mirror parses them, so a call means here what it means
     in the mirror; `now` is aware; calls of other participants are ignored.
+    Rows may carry the score of record's columns (reviewed_score, ...) for `score="reviewed"`; Heify's JSON
+    has none, so the emulator's own report is the AI's.
     """
     config = ReportSettings.current()
     window = report_window(as_of or utc_date(now))
-    inputs = inputs_from_parsed(participant_id, transcriptions, evaluators, window, config)
-    return build_report(inputs, generated_at=now, config=config)
+    inputs = inputs_from_parsed(participant_id, transcriptions, evaluators, window, config, score=score)
+    return build_report(inputs, generated_at=now, config=config, score=score)
 
 
 # --- what qa.alerts.services watches: the report's own rules, over a participant's newest calls only ------------------
 
 
-def newest_calls(participant_id: str, count: int, *, as_of: date | None = None) -> list[tuple[float, bool]]:
-    """(score, critical) of the participant's newest `count` included calls, newest first, as the report sees them."""
+def newest_calls(participant_id: str, count: int, *, as_of: date | None = None,
+                 score: str = ScoreSource.AI) -> list[tuple[float, bool]]:
+    """(score, critical) of the participant's newest `count` included calls, newest first, as the report on
+    `score` sees them."""
     window = report_window(as_of or utc_date(timezone.now()))
-    return list(included_calls(participant_id, window).values_list("score", "critical_fail_triggered")[:count])
+    calls = included_calls(participant_id, window)
+    if score == ScoreSource.AI:
+        return list(calls.values_list("score", "critical_fail_triggered")[:count])
+    return [(of_record(ai_score, reviewed_score), of_record(ai_critical, reviewed_critical))
+            for ai_score, ai_critical, reviewed_score, reviewed_critical in calls.values_list(
+                "score", "critical_fail_triggered", "reviewed_score", "reviewed_critical")[:count]]
 
 
-def participant_trend(participant_id: str, *, as_of: date | None = None) -> tuple[dict, bool]:
+def participant_trend(participant_id: str, *, as_of: date | None = None,
+                      score: str = ScoreSource.AI) -> tuple[dict, bool]:
     """The report's `trend` and `degradation_alert`, without the rest of the report (two sections of it, the
-    same figures: the same calls, the same rules)."""
+    same figures: the same calls, the same rules, the same score)."""
     config = ReportSettings.current()
-    scores = [score for score, _ in newest_calls(participant_id, config.trend_sample, as_of=as_of)]
+    scores = [value for value, _ in newest_calls(participant_id, config.trend_sample, as_of=as_of, score=score)]
     trend = trend_section(scores, sample_size=config.trend_sample, threshold=config.trend_threshold)
     return trend, degradation_alert(trend, config.degradation_threshold)
 
 
-def pass_rate_of_newest(participant_id: str, count: int, *, as_of: date | None = None) -> int | float | None:
-    """The pass rate (as the report rounds it) over the participant's newest `count` calls; None with fewer."""
+def pass_rate_of_newest(participant_id: str, count: int, *, as_of: date | None = None,
+                        score: str = ScoreSource.AI) -> int | float | None:
+    """The pass rate (as the report rounds it) over the participant's newest `count` calls on `score`; None with
+    fewer."""
     pass_mark = ReportSettings.current().pass_mark
-    calls = newest_calls(participant_id, count, as_of=as_of)
+    calls = newest_calls(participant_id, count, as_of=as_of, score=score)
     if len(calls) < count:
         return None
-    return rate_figure(sum(passes(score, critical, pass_mark) for score, critical in calls), count)
+    return rate_figure(sum(passes(value, critical, pass_mark) for value, critical in calls), count)

@@ -8,8 +8,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from qa.mirror.models import Transcription
+from qa.mirror.report_rules import ScoreSource
 from qa.reviews.exports import DURATION_HEADER, group_label, status_label
 from qa.spreadsheets import Table
+
+
+def _on(score: str) -> str:
+    """The title's word on the score: none for the AI's (as always), else which (the file's name says it too)."""
+    return "" if score == ScoreSource.AI else f" ({ScoreSource(score).label})"
+
 
 TEAM_COLUMNS = (
     ("Participant", "tag"), ("Calls", "calls"), ("Avg score", "avg_score"), ("Pass rate %", "pass_rate"),
@@ -17,11 +24,11 @@ TEAM_COLUMNS = (
 )
 
 
-def team_table(rows: list[dict], *, participant_url: Callable[[int], str]) -> Table:
-    """qa.insights.team.team_overview's rows, as the overview shows them."""
+def team_table(rows: list[dict], *, participant_url: Callable[[int], str], score: str = ScoreSource.AI) -> Table:
+    """qa.insights.team.team_overview's rows (on `score`), as the overview shows them."""
     headers = ["Participant", "Participant ID", *(h for h, _ in TEAM_COLUMNS[1:]), "Trend", "Previous avg",
                "Recent avg", "Degradation alert", "Participant page"]
-    return Table(title="Team overview", headers=headers, rows=(
+    return Table(title=f"Team overview{_on(score)}", headers=headers, rows=(
         [row["tag"], row["participant"].heify_id, *(row[key] for _, key in TEAM_COLUMNS[1:]),
          row["trend"]["direction"].replace("_", " "), row["trend"]["previous_avg"], row["trend"]["recent_avg"],
          row["degradation_alert"], participant_url(row["participant"].pk)]
@@ -43,9 +50,9 @@ REPORT_COLUMNS = (
 )
 
 
-def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> Table:
-    """A participant report's calls (its raw_data, without those the reader scores blind: qa.reviews.calibration's
-    blind_heify_ids, left out of the report), each with its name and its review page."""
+def report_table(participant, report: dict, *, review_urls: dict[str, str], score: str = ScoreSource.AI) -> Table:
+    """A participant report's calls (its raw_data on `score`, without those the reader scores blind:
+    qa.reviews.calibration's blind_heify_ids, left out of the report), each with its name and its review page."""
 
     def rows():
         names = dict(Transcription.all_objects.filter(participant_id=participant.heify_id).values_list(
@@ -55,5 +62,5 @@ def report_table(participant, report: dict, *, review_urls: dict[str, str]) -> T
                    *(call[key] if shown is None else shown(call[key]) for _, key, shown in REPORT_COLUMNS),
                    review_urls.get(call["id"], "")]
 
-    return Table(title=f"{participant.tag} report",
+    return Table(title=f"{participant.tag} report{_on(score)}",
                  headers=["Call", *(header for header, _, _ in REPORT_COLUMNS), "Review page"], rows=rows())

@@ -20,10 +20,12 @@ from qa.mirror.report_rules import (
     PENDING_REVIEW,
     SCORE_BUCKETS,
     ReportSettings,
+    ScoreSource,
     duration_class,
     figure,
     interpolate,
     mean_figure,
+    of_record,
     passes,
     percentile_position,
     plain_number,
@@ -128,6 +130,18 @@ class DurationStats:
 
 
 @dataclass(frozen=True)
+class ReviewComparison:
+    """Both scores over the same included calls (the dashboard's "where they differ"): all of them, and the
+    reviewed ones (a reviewer's verdict on them)."""
+
+    reviewed: int = 0
+    ai: ScoreStats = ScoreStats()
+    record: ScoreStats = ScoreStats()
+    ai_reviewed: ScoreStats = ScoreStats()
+    record_reviewed: ScoreStats = ScoreStats()
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     raw_data: list[dict]  # every included call, newest first, as raw_data shows it (the trend's sample is its head)
     query_limit_reached: bool = False
@@ -136,6 +150,7 @@ class ReportInputs:
     evaluators: list[EvaluatorStats] = field(default_factory=list)
     criteria: list[CriterionFails] = field(default_factory=list)
     durations: DurationStats = DurationStats()
+    review: ReviewComparison | None = None  # only when asked for (the dashboard)
 
 
 def kpis_section(totals: Totals) -> dict:
@@ -296,8 +311,25 @@ def criteria_by_evaluator(inputs: ReportInputs, *, limit: int = 10) -> list[dict
     return rows[:limit]
 
 
-def build_report(inputs: ReportInputs, *, generated_at: datetime, config: ReportSettings) -> dict:
-    """The `data` object of Heify's answer, in the example's key order."""
+def review_section(review: ReviewComparison) -> dict:
+    """Both scores side by side, as the report rounds them, over every included call and over the reviewed ones;
+    each with the difference (reviewed - AI) of the figures shown."""
+    def both(ai: ScoreStats, record: ScoreStats) -> dict:
+        ai, record = _period(ai), _period(record)
+        return {"ai": ai, "reviewed": record,
+                "difference": {key: figure(record[key] - ai[key]) for key in ("avg_score", "pass_rate")}}
+
+    return {
+        "reviewed_calls": review.reviewed,
+        "all_calls": both(review.ai, review.record),
+        "reviewed": both(review.ai_reviewed, review.record_reviewed),
+    }
+
+
+def build_report(inputs: ReportInputs, *, generated_at: datetime, config: ReportSettings,
+                 score: str = ScoreSource.AI) -> dict:
+    """The `data` object of Heify's answer, in the example's key order. On the score of record, the metadata
+    says so ("score": "reviewed"); on the AI's it is exactly Heify's."""
     trend = trend_section(
         [row["score"] for row in inputs.raw_data[: config.trend_sample]],
         sample_size=config.trend_sample, threshold=config.trend_threshold,
@@ -308,6 +340,7 @@ def build_report(inputs: ReportInputs, *, generated_at: datetime, config: Report
             "query_limit_reached": inputs.query_limit_reached,
             # UTC without an offset, as the example writes it (raw_data dates do carry +00:00).
             "generated_at": generated_at.astimezone(UTC).replace(tzinfo=None).isoformat(),
+            **({} if score == ScoreSource.AI else {"score": ScoreSource(score).value}),
         },
         "kpis": kpis_section(inputs.totals),
         "charts": {"timeline": timeline_section(inputs.timeline)},
@@ -339,17 +372,58 @@ def _score_stats(calls: Sequence[Call], pass_mark: float) -> ScoreStats:
     )
 
 
+# A call as (a)'s fallback and (c) read it: a Call's fields in its order, then the score of record's
+# (reviewed_score, reviewed_critical, reviewed_failed_criteria, reviewed_at), as the mirror keeps them.
+CallRow = tuple
+
+
+def calls_on(rows: Iterable[CallRow], score: str) -> tuple[list[Call], list[tuple]]:
+    """The rows as Calls on the score `score` (on the score of record, `of_record` column by column), and each
+    row's (AI score, AI critical, score of record, its critical, reviewed) for the ReviewComparison."""
+    calls, both = [], []
+    reviewed_score = score == ScoreSource.REVIEWED
+    for row in rows:
+        (heify_id, date_, ai_score, ai_critical, duration, evaluator_id, tag, group, status, failed,
+         r_score, r_critical, r_failed, reviewed_at) = row
+        record_score, record_critical = of_record(ai_score, r_score), of_record(ai_critical, r_critical)
+        both.append((ai_score, ai_critical, record_score, record_critical, reviewed_at is not None))
+        if reviewed_score:
+            calls.append(Call(heify_id, date_, record_score, record_critical, duration, evaluator_id, tag, group,
+                              status, of_record(failed, r_failed)))
+        else:
+            calls.append(Call(heify_id, date_, ai_score, ai_critical, duration, evaluator_id, tag, group, status,
+                              failed))
+    return calls, both
+
+
+def review_comparison(both: Sequence[tuple], pass_mark: float) -> ReviewComparison:
+    """`calls_on`'s pairs of scores, compared: over every call, and over the reviewed ones."""
+    def stats(pairs: list[tuple[float, bool]]) -> ScoreStats:
+        if not pairs:
+            return ScoreStats()
+        return ScoreStats(len(pairs), fmean([s for s, _ in pairs]),
+                          sum(passes(s, critical, pass_mark) for s, critical in pairs))
+
+    reviewed = [row for row in both if row[4]]
+    return ReviewComparison(
+        reviewed=len(reviewed),
+        ai=stats([(row[0], row[1]) for row in both]), record=stats([(row[2], row[3]) for row in both]),
+        ai_reviewed=stats([(row[0], row[1]) for row in reviewed]),
+        record_reviewed=stats([(row[2], row[3]) for row in reviewed]),
+    )
+
+
 def inputs_from_calls(
     calls: list[Call], *, limit_reached: bool, window: Window, config: ReportSettings,
-    criterion_ids: Mapping[tuple[str | None, str], str | None],
+    criterion_ids: Mapping[tuple[str | None, str], str | None], review: ReviewComparison | None = None,
 ) -> ReportInputs:
     """Every section's aggregates over the included calls (newest first, capped); the same for (a) and (c).
 
     `criterion_ids` maps (evaluator id, criterion name) to the Criterion's Heify id, for the names the
-    evaluator knows (the first of a name, by position).
+    evaluator knows (the first of a name, by position). `review`: both scores compared, kept as it is.
     """
     if not calls:
-        return ReportInputs(raw_data=[])
+        return ReportInputs(raw_data=[], review=review)
     critical = [c for c in calls if c.critical]
     buckets = Counter(score_bucket(c.score) for c in calls)
     totals = Totals(
@@ -404,5 +478,5 @@ def inputs_from_calls(
         )
     return ReportInputs(
         raw_data=raw_data_section(calls), query_limit_reached=limit_reached, totals=totals, timeline=timeline,
-        evaluators=evaluator_rows, criteria=criteria, durations=durations,
+        evaluators=evaluator_rows, criteria=criteria, durations=durations, review=review,
     )

@@ -8,6 +8,11 @@ one participant's included calls (live ones only), newest first and capped, read
 - The emulator's variant (layer (c), `inputs_from_parsed`): the same calls given as rows in the mirror's
   columns, handed to the same aggregation.
 
+Each form reads the calls on the score it is asked for (qa.mirror.report_rules.ScoreSource): the AI's, as Heify
+does, or the score of record (a reviewed call's own, the AI's elsewhere; the same calls either way: those Heify
+scored). Asked (`compare`, the dashboard), each also compares both scores over the same calls
+(report.ReviewComparison).
+
 tests/qa/insights/test_report_query.py compares each form with the others on the same calls.
 """
 
@@ -32,10 +37,13 @@ from qa.insights.report import (
     DurationStats,
     EvaluatorStats,
     ReportInputs,
+    ReviewComparison,
     ScoreStats,
     Totals,
     Window,
+    calls_on,
     inputs_from_calls,
+    review_comparison,
 )
 from qa.mirror.models import Criterion, Evaluator, Transcription
 from qa.mirror.report_rules import (
@@ -45,22 +53,26 @@ from qa.mirror.report_rules import (
     PENDING_REVIEW,
     SCORE_BUCKETS,
     ReportSettings,
+    ScoreSource,
+    call_columns_sql,
     duration_class_sql,
+    passes_sql,
     score_bucket_sql,
 )
 
 
 def inputs_from_db(
     participant_id: str | None, window: Window, config: ReportSettings, shown: int | None = None,
-    leave_out: frozenset[str] = frozenset(),
+    leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI, compare: bool = False,
 ) -> ReportInputs:
     """`shown`: raw_data keeps only the newest `shown` calls (every other section still covers them all).
-    `leave_out`: the Heify ids of calls the report leaves out as if they were not there (a reader's blind ones)."""
+    `leave_out`: the Heify ids of calls the report leaves out as if they were not there (a reader's blind ones).
+    `score`: the score every section reads (ScoreSource). `compare`: also both scores compared (`review`)."""
     if participant_id is None:  # not accepted by Heify yet, so no calls (and filtering on None means IS NULL)
-        return ReportInputs(raw_data=[])
+        return ReportInputs(raw_data=[], review=ReviewComparison() if compare else None)
     if on_postgresql(Transcription.objects.db):
-        return _inputs_from_postgresql(participant_id, window, config, shown, leave_out)
-    inputs = _inputs_from_rows(participant_id, window, config, leave_out)
+        return _inputs_from_postgresql(participant_id, window, config, shown, leave_out, score=score, compare=compare)
+    inputs = _inputs_from_rows(participant_id, window, config, leave_out, score=score, compare=compare)
     return inputs if shown is None else replace(inputs, raw_data=inputs.raw_data[:shown])
 
 
@@ -79,10 +91,12 @@ def included_calls(participant_id: str, window: Window):
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `included_calls`'s, just above; the tests compare both paths with the payloads' one.
+# {score}, {critical} and {failed} are the columns of the score asked for (report_rules.call_columns_sql: the AI's
+# are the columns themselves); {review_columns} and {review} are written in only when both scores are compared.
 _POSTGRESQL_REPORT = """
 WITH calls AS MATERIALIZED (
-    SELECT t.heify_id, t.occurred_at, t.score, t.critical_fail_triggered AS critical, t.duration,
-           t.evaluator_id, t."group", t.failed_criteria AS failed
+    SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration,
+           t.evaluator_id, t."group", {failed} AS failed{review_columns}
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
@@ -164,9 +178,27 @@ SELECT json_build_object(
             FROM (SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s) AS shown
             LEFT JOIN {evaluator} AS e ON e.heify_id = shown.evaluator_id
         ) AS shown
-    )
+    ){review}
 )::text
 """
+
+# Both scores over the same calls (report.ReviewComparison's fields in order, each ScoreStats as [calls, avg,
+# passed]), for the dashboard: the calls read with both scores' columns beside the asked one.
+_REVIEW_COLUMNS_SQL = """,
+           t.score AS ai_score, t.critical_fail_triggered AS ai_critical, {record_score} AS record_score,
+           {record_critical} AS record_critical, t.reviewed_at IS NOT NULL AS reviewed"""
+_REVIEW_SQL = """,
+    'review', (
+        SELECT json_build_array(
+            count(*) FILTER (WHERE reviewed),
+            json_build_array(count(*), avg(ai_score), count(*) FILTER (WHERE {ai_passes})),
+            json_build_array(count(*), avg(record_score), count(*) FILTER (WHERE {record_passes})),
+            json_build_array(count(*) FILTER (WHERE reviewed), avg(ai_score) FILTER (WHERE reviewed),
+                             count(*) FILTER (WHERE reviewed AND {ai_passes})),
+            json_build_array(count(*) FILTER (WHERE reviewed), avg(record_score) FILTER (WHERE reviewed),
+                             count(*) FILTER (WHERE reviewed AND {record_passes}))
+        ) FROM calls
+    )"""
 
 
 # For the report's statement only (SET LOCAL, undone at the end of its transaction). JIT: the planner's estimate
@@ -197,15 +229,22 @@ _LEAVE_OUT_SQL = "\n      AND NOT (t.heify_id = ANY(%(leave_out)s))"
 
 def _inputs_from_postgresql(
     participant_id: str, window: Window, config: ReportSettings, shown: int | None = None,
-    leave_out: frozenset[str] = frozenset(),
+    leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI, compare: bool = False,
 ) -> ReportInputs:
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
+    score_column, critical_column, failed_column = call_columns_sql(score)
+    record_score, record_critical, _ = call_columns_sql(ScoreSource.REVIEWED)
     sql = _POSTGRESQL_REPORT.format(
         transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
         criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
         duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
         raw_row=RAW_DATA_ROW_SQL, leave_out=_LEAVE_OUT_SQL if leave_out else "",
+        score=score_column, critical=critical_column, failed=failed_column,
+        review_columns=_REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
+        if compare else "",
+        review=_REVIEW_SQL.format(ai_passes=passes_sql("ai_score", "ai_critical"),
+                                  record_passes=passes_sql("record_score", "record_critical")) if compare else "",
     )
     params = {
         "participant": participant_id, "completed": COMPLETED, "end": window.end, "limit": config.query_limit,
@@ -218,14 +257,18 @@ def _inputs_from_postgresql(
         cursor.execute(_POSTGRESQL_SETTINGS)
         cursor.execute(sql, params)
         answer = cursor.fetchone()[0]
-    with _gc_paused():
-        found = json.loads(answer)
-        if not found["raw_data"]:
-            return ReportInputs(raw_data=[])
-        raw_data = [dict(zip(RAW_DATA_KEYS, row, strict=True)) for row in found["raw_data"]]
-
     def stats(row: list | None) -> ScoreStats:
         return ScoreStats(*row) if row else ScoreStats()
+
+    with _gc_paused():
+        found = json.loads(answer)
+        review = None
+        if compare:
+            reviewed, *both = found["review"]
+            review = ReviewComparison(reviewed, *(stats(row) for row in both))
+        if not found["raw_data"]:
+            return ReportInputs(raw_data=[], review=review)
+        raw_data = [dict(zip(RAW_DATA_KEYS, row, strict=True)) for row in found["raw_data"]]
 
     calls, average, passed, critical_fails, pending = found["totals"]
     periods = found["periods"] or {}
@@ -248,6 +291,7 @@ def _inputs_from_postgresql(
         durations=DurationStats(
             p25=p25, p75=p75, **{name: stats((classes or {}).get(name)) for name in ("short", "medium", "long")},
         ) if p25 is not None else DurationStats(),
+        review=review,
     )
 
 
@@ -257,19 +301,26 @@ _RAW_COLUMNS = (  # a Call's fields, in its order
     "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
     "group", "status", "failed_criteria",
 )
+_RECORD_COLUMNS = ("reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at")  # report.CallRow's
 
 
 def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings,
-                      leave_out: frozenset[str] = frozenset()) -> ReportInputs:
+                      leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI,
+                      compare: bool = False) -> ReportInputs:
     # One row more than the cap tells whether it was reached.
     included = included_calls(participant_id, window)
     if leave_out:
         included = included.exclude(heify_id__in=leave_out)
-    rows = list(included.values_list(*_RAW_COLUMNS)[: config.query_limit + 1])
-    calls = [Call(*row) for row in rows[: config.query_limit]]
+    if score == ScoreSource.AI and not compare:  # Heify's report reads what it always read
+        rows = list(included.values_list(*_RAW_COLUMNS)[: config.query_limit + 1])
+        calls, review = [Call(*row) for row in rows[: config.query_limit]], None
+    else:
+        rows = list(included.values_list(*_RAW_COLUMNS, *_RECORD_COLUMNS)[: config.query_limit + 1])
+        calls, both = calls_on(rows[: config.query_limit], score)
+        review = review_comparison(both, config.pass_mark) if compare else None
     return inputs_from_calls(
         calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
-        criterion_ids=_db_criterion_ids(calls),
+        criterion_ids=_db_criterion_ids(calls), review=review,
     )
 
 
@@ -290,8 +341,10 @@ def _db_criterion_ids(calls: Iterable[Call]) -> dict[tuple[str, str], str | None
 
 def inputs_from_parsed(
     participant_id: str, transcriptions: Iterable[dict], evaluators: Iterable[tuple[dict, list[dict]]],
-    window: Window, config: ReportSettings,
+    window: Window, config: ReportSettings, *, score: str = ScoreSource.AI, compare: bool = False,
 ) -> ReportInputs:
+    """(c): rows in the mirror's columns. Heify's JSON says nothing of reviews: a row without the score of
+    record's columns (reviewed_score, ...) is a call nobody reviewed."""
     tags: dict[str, str] = {}
     criterion_ids: dict[tuple[str | None, str], str | None] = {}
     for row, criteria in evaluators:
@@ -306,13 +359,13 @@ def inputs_from_parsed(
         ),
         key=lambda r: (r["occurred_at"], r["heify_id"]), reverse=True,
     )
-    calls = [
-        Call(r["heify_id"], r["occurred_at"], r["score"], r["critical_fail_triggered"], r["duration"],
-             r["evaluator_id"], tags.get(r["evaluator_id"]), r["group"], r["status"],
-             r["failed_criteria"])
+    calls, both = calls_on((
+        (r["heify_id"], r["occurred_at"], r["score"], r["critical_fail_triggered"], r["duration"],
+         r["evaluator_id"], tags.get(r["evaluator_id"]), r["group"], r["status"], r["failed_criteria"],
+         *(r.get(column) for column in _RECORD_COLUMNS))
         for r in rows[: config.query_limit]
-    ]
+    ), score)
     return inputs_from_calls(
         calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
-        criterion_ids=criterion_ids,
+        criterion_ids=criterion_ids, review=review_comparison(both, config.pass_mark) if compare else None,
     )

@@ -1,4 +1,4 @@
-"""The team overview: every participant's headline figures on one page, as three queries.
+"""The team overview: every participant's headline figures on one page, as four queries.
 
 The figures mean what they mean in the participant report (qa.insights.analytics):
 the same pass rule, trend and degradation alert, over the same calls
@@ -7,6 +7,14 @@ the totals here are not capped at 20,000 calls. As in the report, the calls the 
 calibration count nowhere: the few participants they belong to are counted from their other calls
 instead of read from the roll-ups (which count every call): a query more and one per such participant,
 for that reader only.
+
+On either score (`score`, qa.mirror.report_rules.ScoreSource): the rows' figures, their order and the trend are
+on the score asked for, and each row also carries both scores' average and pass rate and how many of its calls
+were reviewed. The roll-ups count the AI's score; the score of record differs from it only on the reviewed
+calls, which are few: they are read from the calls themselves (through their own index, tx_reviewed), and each
+participant's totals are the roll-ups' with those calls' AI figures taken out and their reviewed ones put in.
+Roll-up columns for the reviewed score would have to be recounted on every verdict (qa.reviews.record writes
+the score of record without changing a call's version, which is what the roll-ups follow), for a few calls.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from collections import defaultdict
 from datetime import UTC, date
 
 from django.db import connections
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from qa.db import on_postgresql
@@ -24,13 +32,17 @@ from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
 
-SORT_KEYS = ("tag", "calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews", "trend")
+SORT_KEYS = ("tag", "calls", "reviewed_calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews",
+             "trend")
 TREND_ORDER = {"declining": 0, "stable": 1, "improving": 2, "insufficient_data": 3}
+AI, REVIEWED = report_rules.ScoreSource.AI, report_rules.ScoreSource.REVIEWED
+# A participant's totals: on the AI's score, as the roll-ups count them, and their score of record's ("record_").
+FIGURES = ("avg", "passed", "critical_fails", "pending")
 
 
 def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: bool = False,
-                  reader=None) -> list[dict]:
-    """Every participant's row, as `reader` may read it (without the calls they score blind)."""
+                  reader=None, score: str = AI) -> list[dict]:
+    """Every participant's row on `score`, as `reader` may read it (without the calls they score blind)."""
     config = report_rules.ReportSettings.current()
     window = report.report_window(as_of or timezone.now().astimezone(UTC).date())
     scored = Transcription.objects.filter(
@@ -39,7 +51,9 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     totals = rollups.participant_totals(window.end, config.pass_mark)
     if totals is None:  # the roll-ups were counted at another pass mark: count the calls (and rebuild_rollups)
         totals = _totals_from_calls(scored, config.pass_mark)
-    newest = _newest_scores(window.end, config.trend_sample)
+    else:
+        totals = _with_reviewed_calls(totals, scored, config.pass_mark)
+    newest = _newest_scores(window.end, config.trend_sample, score)
     participants = Participant.objects.only("pk", "heify_id", "tag")
     if reader is not None and reader.is_authenticated:  # which rows hold calls blind to the reader: no query more
         participants = participants.annotate(blind=Exists(
@@ -50,7 +64,9 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
         totals = {**totals, **dict.fromkeys(blind, {}), **_totals_from_calls(theirs, config.pass_mark)}
         for participant_id in blind:  # a few: the participants of the reader's open score sheets
             newest[participant_id] = list(theirs.filter(participant_id=participant_id).order_by(
-                "-occurred_at", "-heify_id").values_list("score", flat=True)[:config.trend_sample])
+                "-occurred_at", "-heify_id").annotate(shown=report_rules.score_expression(score)).values_list(
+                "shown", flat=True)[:config.trend_sample])
+    chosen = "" if score == AI else "record_"
     rows = []
     for participant in participants:
         stats = totals.get(participant.heify_id, {})
@@ -61,12 +77,19 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
             "participant": participant,
             "tag": participant.tag,
             "calls": calls,
-            "avg_score": report_rules.mean_figure(stats.get("avg")),
-            "pass_rate": report_rules.rate_figure(stats.get("passed", 0), calls),
-            "critical_fails": stats.get("critical_fails", 0),
-            "pending_critical_reviews": stats.get("pending", 0),
+            "reviewed_calls": stats.get("reviewed", 0),
+            "avg_score": report_rules.mean_figure(stats.get(f"{chosen}avg")),
+            "pass_rate": report_rules.rate_figure(stats.get(f"{chosen}passed", 0), calls),
+            "critical_fails": stats.get(f"{chosen}critical_fails", 0),
+            "pending_critical_reviews": stats.get(f"{chosen}pending", 0) or 0,
             "trend": trend,
             "degradation_alert": report.degradation_alert(trend, config.degradation_threshold),
+            # Both scores side by side, whichever the row is on.
+            "scores": {
+                source.value: {"avg_score": report_rules.mean_figure(stats.get(f"{prefix}avg")),
+                               "pass_rate": report_rules.rate_figure(stats.get(f"{prefix}passed", 0), calls)}
+                for source, prefix in ((AI, ""), (REVIEWED, "record_"))
+            },
         })
     key = sort if sort in SORT_KEYS else "tag"
 
@@ -80,27 +103,60 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     return sorted(rows, key=sort_value, reverse=descending)
 
 
+def _figures(prefix: str, source: str, pass_mark: float, of_scores=Avg) -> dict:
+    """The aggregates of FIGURES on `source`, named with `prefix` ("avg": `of_scores` of the scores: their Avg,
+    or their Sum where the reviewed calls' changes are counted)."""
+    critical = report_rules.critical_q(source)
+    return {
+        f"{prefix}avg": of_scores(report_rules.score_expression(source)),
+        f"{prefix}passed": Count("id", filter=report_rules.passed_q(pass_mark, source)),
+        f"{prefix}critical_fails": Count("id", filter=critical),
+        f"{prefix}pending": Count("id", filter=critical & Q(group=report_rules.PENDING_REVIEW)),
+    }
+
+
 def _totals_from_calls(scored: QuerySet, pass_mark: float) -> dict[str, dict]:
-    """What rollups.participant_totals gives, counted from the calls (a scan of every scored call)."""
-    critical = Q(critical_fail_triggered=True)
+    """What rollups.participant_totals gives, counted from the calls (a scan of every scored call), with the
+    score of record's beside it and the reviewed calls counted."""
     return {
         row["participant_id"]: row
         for row in scored.values("participant_id").order_by().annotate(
-            calls=Count("id"), avg=Avg("score"),
-            passed=Count("id", filter=report_rules.passed_q(pass_mark)),
-            critical_fails=Count("id", filter=critical),
-            pending=Count("id", filter=critical & Q(group=report_rules.PENDING_REVIEW)),
+            calls=Count("id"), reviewed=Count("id", filter=Q(reviewed_at__isnull=False)),
+            **_figures("", AI, pass_mark), **_figures("record_", REVIEWED, pass_mark),
         )
     }
 
 
+def _with_reviewed_calls(totals: dict[str, dict], scored: QuerySet, pass_mark: float) -> dict[str, dict]:
+    """The roll-ups' totals (the AI's score) with the score of record's beside them: the reviewed calls' AI
+    figures taken out and their reviewed ones put in; one query, over the reviewed calls only (tx_reviewed)."""
+    changes = {
+        row.pop("participant_id"): row
+        for row in scored.filter(reviewed_at__isnull=False).values("participant_id").order_by().annotate(
+            reviewed=Count("id"),
+            **_figures("ai_", AI, pass_mark, of_scores=Sum), **_figures("record_", REVIEWED, pass_mark, of_scores=Sum),
+        )
+    }
+    merged = {}
+    for participant_id, stats in totals.items():
+        stats = {**stats, **{f"record_{name}": stats[name] for name in FIGURES}, "reviewed": 0}
+        if change := changes.get(participant_id):
+            stats["reviewed"] = change["reviewed"]
+            stats["record_avg"] = stats["avg"] + (change["record_avg"] - change["ai_avg"]) / stats["calls"]  # sums
+            for name in FIGURES[1:]:
+                stats[f"record_{name}"] = stats[name] + change[f"record_{name}"] - change[f"ai_{name}"]
+        merged[participant_id] = stats
+    return merged
+
+
 # PostgreSQL: each participant's newest scored calls, read from the index of its scored calls (a few rows each,
-# however many calls there are), in one statement. The WHERE and ORDER BY are `scored`'s and the report's.
+# however many calls there are), in one statement. The WHERE and ORDER BY are `scored`'s and the report's; {score}
+# the score asked for (report_rules.call_columns_sql).
 _NEWEST_SQL = """
 SELECT p.heify_id, s.score
 FROM {participant} AS p
 CROSS JOIN LATERAL (
-    SELECT t.score, t.occurred_at, t.heify_id FROM {transcription} AS t
+    SELECT {score} AS score, t.occurred_at, t.heify_id FROM {transcription} AS t
     WHERE t.participant_id = p.heify_id AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
@@ -113,7 +169,7 @@ ORDER BY p.heify_id, s.occurred_at DESC, s.heify_id DESC
 # index, each call then found by its rowid (a window over every scored call instead read them all: 357 against
 # 4 ms at 100,000 calls). PostgreSQL, given this form, joins every call of the participant first (21 s at 1M).
 _NEWEST_SQLITE = """
-SELECT p.heify_id, t.score
+SELECT p.heify_id, {score}
 FROM {participant} AS p JOIN {transcription} AS t ON t.participant_id = p.heify_id
 WHERE p.heify_id IS NOT NULL AND t.id IN (
     SELECT s.id FROM {transcription} AS s
@@ -126,13 +182,14 @@ ORDER BY p.heify_id, t.occurred_at DESC, t.heify_id DESC
 """
 
 
-def _newest_scores(end, sample: int) -> dict[str, list[float]]:
-    """Each participant's newest `sample` scores, newest first (the trend's input): one query."""
+def _newest_scores(end, sample: int, score: str = AI) -> dict[str, list[float]]:
+    """Each participant's newest `sample` scores on `score`, newest first (the trend's input): one query."""
     newest = defaultdict(list)
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
     sql = _NEWEST_SQL if on_postgresql(Transcription.objects.db) else _NEWEST_SQLITE
-    sql = sql.format(participant=qn(Participant._meta.db_table), transcription=qn(Transcription._meta.db_table))
+    sql = sql.format(participant=qn(Participant._meta.db_table), transcription=qn(Transcription._meta.db_table),
+                     score=report_rules.call_columns_sql(score, "t")[0])
     with connection.cursor() as cursor:
         cursor.execute(sql, {"completed": report_rules.COMPLETED, "end": connection.ops.adapt_datetimefield_value(end),
                              "sample": sample})

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -52,10 +52,12 @@ def _absolute(path: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{path}"
 
 
-def week_summary(*, week_start: date) -> dict:
-    """What the e-mail shows for the week starting on Monday `week_start`."""
+def week_summary(*, week_start: date, score: str = report_rules.ScoreSource.AI) -> dict:
+    """What the e-mail shows for the week starting on Monday `week_start`, on `score`."""
     if week_start.weekday() != 0:
         raise ValueError(f"a week starts on a Monday, not on {week_start:%A} {week_start}")
+    score = report_rules.ScoreSource(score)
+    other = next(source for source in report_rules.ScoreSource if source != score)
     start = _midnight(week_start)
     end, before = start + timedelta(days=7), start - timedelta(days=7)
     pass_mark = report_rules.ReportSettings.current().pass_mark
@@ -63,17 +65,26 @@ def week_summary(*, week_start: date) -> dict:
     this_week = scored.filter(occurred_at__gte=start, occurred_at__lt=end)
     week_before = scored.filter(occurred_at__gte=before, occurred_at__lt=start)
 
-    def stats(calls) -> report.ScoreStats:
-        row = calls.aggregate(calls=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(
-            pass_mark)))
-        return report.ScoreStats(calls=row["calls"], avg_score=row["avg"], passed=row["passed"])
+    def aggregates(source: str) -> dict:
+        return {f"avg_{source}": Avg(report_rules.score_expression(source)),
+                f"passed_{source}": Count("id", filter=report_rules.passed_q(pass_mark, source))}
 
-    team = report.comparison_section(stats(this_week), stats(week_before))
+    def stats(calls) -> tuple[dict[str, report.ScoreStats], int]:
+        """The week's calls on each score, and how many of them were reviewed: one query."""
+        row = calls.aggregate(calls=Count("id"), reviewed=Count("id", filter=Q(reviewed_at__isnull=False)),
+                              **aggregates(score), **aggregates(other))
+        return {source: report.ScoreStats(calls=row["calls"], avg_score=row[f"avg_{source}"],
+                                          passed=row[f"passed_{source}"]) for source in (score, other)}, row["reviewed"]
+
+    (now, reviewed_now), (then, reviewed_then) = stats(this_week), stats(week_before)
+    team = report.comparison_section(now[score], then[score])
+    other_team = report.comparison_section(now[other], then[other])
 
     # The agents whose average moved most between the two weeks (those with calls in both).
     def per_agent(calls) -> dict[str, report.ScoreStats]:
         rows = calls.exclude(participant_id=None).values("participant_id").order_by().annotate(
-            n=Count("id"), avg=Avg("score"), passed=Count("id", filter=report_rules.passed_q(pass_mark)))
+            n=Count("id"), avg=Avg(report_rules.score_expression(score)),
+            passed=Count("id", filter=report_rules.passed_q(pass_mark, score)))
         return {r["participant_id"]: report.ScoreStats(r["n"], r["avg"], r["passed"]) for r in rows}
 
     now, then = per_agent(this_week), per_agent(week_before)
@@ -93,14 +104,18 @@ def week_summary(*, week_start: date) -> dict:
         })
     movers.sort(key=lambda m: (-abs(m["change"]), m["tag"].casefold()))
 
-    failed = Counter(name for names in this_week.values_list("failed_criteria", flat=True).iterator()
-                     for name in names or ())
+    if score == report_rules.ScoreSource.AI:
+        failed_names = this_week.values_list("failed_criteria", flat=True).iterator()
+    else:
+        failed_names = (report_rules.of_record(ai, reviewed) for ai, reviewed in this_week.values_list(
+            "failed_criteria", "reviewed_failed_criteria").iterator())
+    failed = Counter(name for names in failed_names for name in names or ())
     total = team["current_period"]["calls"]
     criteria = [{"name": name, "fail_count": count, "fail_rate": report_rules.rate_figure(count, total)}
                 for name, count in sorted(failed.items(), key=lambda item: (-item[1], item[0]))[:TOP]]
 
     critical = Transcription.objects.filter(
-        critical_fail_triggered=True, group__in=OPEN_REVIEW_GROUPS,
+        report_rules.critical_q(score), group__in=OPEN_REVIEW_GROUPS,
     ).select_related("participant", "assigned_to").order_by("occurred_at", "id")
     open_critical = [
         {"name": str(call), "participant": str(call.participant) if call.participant else "",
@@ -112,7 +127,12 @@ def week_summary(*, week_start: date) -> dict:
     return {
         "week_start": week_start,
         "week_end": week_start + timedelta(days=6),
+        "score": score.value,
+        "score_label": score.label,
         "team": team,
+        # The team's figures on the other score, and the calls reviewed each week: where reviewers and the AI differ.
+        "other_score": {"score": other.value, "label": other.label, **other_team},
+        "reviewed_calls": {"current": reviewed_now, "previous": reviewed_then},
         "movers": movers[:TOP],
         "criteria": criteria,
         "open_critical_count": critical.count(),

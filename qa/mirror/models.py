@@ -191,11 +191,18 @@ class Participant(HeifyObject):
         "Heify updated_at", null=True, blank=True, editable=False,
         help_text="Heify's updated_at of the version this row is based on.",
     )
+    # Local only, never sent to Heify: the account of the agent this participant is (qa.agents links it).
+    agent_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="agent_participant", verbose_name="agent's account",
+        help_text="The user who signs in as this agent (Agent role): they see this participant's calls only.",
+    )
 
     class Meta:
         ordering = ["tag", "id"]
         permissions = [
             ("compare_with_heify", "Can ask Heify for its own analytics report (uses its monthly quota)"),
+            ("view_own_evaluations", "Can see their own calls and evaluations (an agent linked to a participant)"),
         ]
 
     def __str__(self):
@@ -314,6 +321,13 @@ class Transcription(HeifyObject):
                          "version",
                          # the score of record, for the report on it (?score=reviewed)
                          "reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at"],
+            ),
+            # The reviewed calls (a reviewer's verdict: qa.reviews.record), few beside the others: what the team
+            # overview on the reviewed score reads beside the roll-ups (qa.insights.team), from this index alone.
+            models.Index(
+                fields=["participant", "occurred_at"], name="tx_reviewed",
+                condition=Q(reviewed_at__isnull=False, gone_at__isnull=True),
+                include=["status", "score", "critical_fail_triggered", "group", "reviewed_score", "reviewed_critical"],
             ),
             models.Index(fields=["evaluator", "-occurred_at"], name="tx_evaluator_date"),
             # A participant's calls in the API list, whatever else is filtered (group, status).

@@ -2,6 +2,11 @@
 interpolation and the rounding of every figure shown (notes, section 3), with the SQL form of a rule written
 beside it where a query must apply it too; and the settings a report reads (ReportSettings).
 
+Which score a report reads is one of them: Heify's (the AI's, `ScoreSource.AI`, the default) or the score of
+record (`ScoreSource.REVIEWED`: a reviewed call's reviewed_score, reviewed_critical and reviewed_failed_criteria
+where it has them, the AI's otherwise; qa.reviews.record keeps them), in Python (`of_record`), SQL
+(`call_columns_sql`) and the ORM (`score_expression`, `critical_expression`, `passed_q`, `critical_q`).
+
 Pure functions and constants: no query, no write. The report (qa.insights.analytics), the roll-ups, what-if,
 agreement, calibration and sampling all read them from here.
 """
@@ -13,8 +18,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, GreaterThanOrEqual
 
 from qa.mirror.rules import Group, Status
 
@@ -61,11 +69,69 @@ def passes(score: float, critical: bool, pass_mark: float) -> bool:
     return score >= pass_mark and not critical
 
 
-def passed_q(pass_mark: float) -> Q:  # `passes`, as SQL (for the team overview, qa.insights.team)
-    return Q(score__gte=pass_mark, critical_fail_triggered=False)
+def passed_q(pass_mark: float, source: str = "ai") -> Q:
+    """`passes`, as SQL (for the team overview, qa.insights.team), on the score `source` names."""
+    if source == ScoreSource.AI:
+        return Q(score__gte=pass_mark, critical_fail_triggered=False)
+    return Q(GreaterThanOrEqual(score_expression(source), pass_mark), Exact(critical_expression(source), False))
 
 
-PASSES_SQL = "score >= %(pass_mark)s AND NOT critical"  # `passes`, over the report query's columns
+def passes_sql(score: str = "score", critical: str = "critical") -> str:  # `passes`, over a query's columns
+    return f"{score} >= %(pass_mark)s AND NOT {critical}"
+
+
+PASSES_SQL = passes_sql()  # `passes`, over the report query's columns
+
+
+# --- which score: the AI's, or the score of record ---------------------------------------------------------------
+
+
+class ScoreSource(models.TextChoices):
+    AI = "ai", "AI score"
+    REVIEWED = "reviewed", "reviewed score"
+
+
+def clean_score_source(value, *, field: str = "score") -> ScoreSource:
+    """The score a report is asked on (`ai` or `reviewed`); empty means the AI's."""
+    if value is None or value == "":
+        return ScoreSource.AI
+    if isinstance(value, str) and value.strip().lower() in ScoreSource.values:
+        return ScoreSource(value.strip().lower())
+    raise ValidationError({field: f"{field} must be 'ai' or 'reviewed', not {value!r}."})
+
+
+def of_record(ai, reviewed):
+    """The score of record's rule, for each of a call's score, critical flag and failed criteria: the
+    reviewer's (kept by qa.reviews.record) where there is one, else the AI's."""
+    return ai if reviewed is None else reviewed
+
+
+# A call's (score, critical, failed criteria) columns on each score, as SQL over the transcription table `t`: the
+# score of record is `of_record`, column by column.
+def call_columns_sql(source: str, table: str = "t") -> tuple[str, str, str]:
+    if source == ScoreSource.AI:
+        return f"{table}.score", f"{table}.critical_fail_triggered", f"{table}.failed_criteria"
+    return (f"COALESCE({table}.reviewed_score, {table}.score)",
+            f"COALESCE({table}.reviewed_critical, {table}.critical_fail_triggered)",
+            f"COALESCE({table}.reviewed_failed_criteria, {table}.failed_criteria)")
+
+
+def score_expression(source: str):
+    """A call's score on `source`, for the ORM (the score of record: `of_record`, as SQL)."""
+    return F("score") if source == ScoreSource.AI else Coalesce("reviewed_score", "score")
+
+
+def critical_expression(source: str):
+    if source == ScoreSource.AI:
+        return F("critical_fail_triggered")
+    return Coalesce("reviewed_critical", "critical_fail_triggered")
+
+
+def critical_q(source: str) -> Q:
+    """The calls that are critical fails on `source`."""
+    if source == ScoreSource.AI:
+        return Q(critical_fail_triggered=True)
+    return Q(Exact(critical_expression(source), True))
 
 
 def score_bucket(score: float) -> str:

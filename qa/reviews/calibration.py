@@ -1,8 +1,10 @@
 """Calibration sessions: several reviewers score the same calls blind, then see where they differ.
 
 A QA manager picks a few scored calls, two or more reviewers and optionally an
-expert. Each rater answers pass/fail for every criterion of every call (the
-criteria the AI evaluated on it) without seeing the AI's verdicts, the
+expert. Each rater answers every criterion of every call (the criteria the AI
+evaluated on it): a value from 1 to 5 on a scale criterion (which says its
+pass/fail too: passed from qa.mirror.rules.SCALE_PASS_MARK up), pass/fail on the
+others (`criterion_types`), without seeing the AI's verdicts, the
 expert's or anyone else's: `rater_sheet` is all a rater is shown until they
 submit, `session_results` is refused to them until then, and every other door
 to a session's calls asks one rule (qa.reviews.blinding) before it shows what the
@@ -14,9 +16,14 @@ participant's report and dashboard, its calls and its figures alike
 verdict on the AI's (qa.reviews.queues.step_refusal), a critical fail's alert, sent
 (`blind_raters`) or listed (`blind_calls`). Submitting makes
 their answers final. The results: per criterion, every rater's answer with the
-AI as one more rater, the spread, Fleiss' kappa across the reviewers who
-submitted (qa.reviews.agreement.fleiss_kappa), each reviewer's agreement with the
-expert, and the criteria to discuss first (lowest agreement first). A manager
+AI as one more rater, the spread, and how the reviewers who submitted agree:
+on pass/fail, Fleiss' kappa (qa.reviews.agreement.fleiss_kappa, over the calls
+every one of them answered); on a scale criterion's values, Krippendorff's
+alpha at the interval level (qa.reviews.agreement.interval_alpha, missing
+answers allowed), with Fleiss' kappa of the pass/fail the values say beside it.
+Then each reviewer's agreement with the expert (the same value on a scale
+criterion, the same pass/fail on the others), and the criteria to discuss first
+(lowest agreement first: alpha on scale criteria, kappa on the others). A manager
 closes the session; the answers are kept. Setting up, changing, closing,
 saving and submitting each write an audit row (qa.audit); a rater's answers
 are counted there, never copied (another rater, a manager among them, reads
@@ -35,8 +42,8 @@ from django.utils import timezone
 from qa import audit, policy
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Criterion, Transcription
-from qa.reviews import queues
-from qa.reviews.agreement import fleiss_kappa
+from qa.reviews import queues, record
+from qa.reviews.agreement import fleiss_kappa, interval_alpha
 from qa.reviews.models import CalibrationAnswer, CalibrationSession, CalibrationSubmission, ReviewEvent
 
 AI = "AI"
@@ -50,6 +57,31 @@ def call_criteria(call: Transcription) -> list[str]:
 
 def _ai_verdicts(call: Transcription) -> dict[str, bool]:
     return criterion_results.call_ai_verdicts(call.criterion_results.all())
+
+
+def _ai_values(call: Transcription) -> dict[str, int]:
+    """The AI's scale values where known: carried by its results, or settled by its score (qa.reviews.record)."""
+    pattern = tuple((r.name, r.passed, r.value, r.type, None if r.weight is None else float(r.weight))
+                    for r in sorted(call.criterion_results.all(), key=lambda r: r.position))
+    return record.ai_values(pattern, ai_score=call.score)
+
+
+def criterion_types(calls) -> dict[tuple[int, str], str]:
+    """(call pk, criterion) -> the criterion's type on that call: as the revision that scored the call had it (the
+    type its results are pinned with), else the evaluator's current one; "" when neither is known. One query (the
+    calls' `criterion_results` prefetched)."""
+    calls = list(calls)
+    current = {(evaluator, name): kind for evaluator, name, kind in Criterion.objects.filter(
+        evaluator__heify_id__in={call.evaluator_id for call in calls}).values_list("evaluator__heify_id", "name",
+                                                                                    "type")}
+    kinds = {}
+    for call in calls:
+        pinned: dict[str, str] = {}
+        for result in sorted(call.criterion_results.all(), key=lambda r: r.position):
+            pinned.setdefault(result.name, result.type)
+        for name, kind in pinned.items():
+            kinds[(call.pk, name)] = kind or current.get((call.evaluator_id, name), "")
+    return kinds
 
 
 # --- setting up and closing (managers) ---------------------------------------------------------------------
@@ -176,20 +208,41 @@ def rater_sheet(session: CalibrationSession, rater) -> list[dict]:
     own = {(a.transcription_id, a.criterion_name): a for a in session.answers.filter(rater=rater)}
     descriptions = dict(Criterion.objects.filter(
         evaluator__heify_id__in=session.calls.values("evaluator_id")).values_list("name", "description"))
-    return [
-        {"call": call, "criteria": [
-            {"name": name, "description": descriptions.get(name, ""),
-             "answer": own.get((call.pk, name)).passed if (call.pk, name) in own else None,
-             "note": own[(call.pk, name)].note if (call.pk, name) in own else ""}
-            for name in call_criteria(call)]}
-        for call in session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results")
-    ]
+    calls = list(session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results"))
+    kinds = criterion_types(calls)
+    sheet = []
+    for call in calls:
+        criteria = []
+        for name in call_criteria(call):
+            answer = own.get((call.pk, name))
+            scale = kinds[(call.pk, name)] == rules.SCALE
+            criteria.append({
+                "name": name, "description": descriptions.get(name, ""), "scale": scale,
+                # On a scale criterion, an answer kept without a value (before values were asked) is not one.
+                "answer": answer.passed if answer and not (scale and answer.value is None) else None,
+                "value": answer.value if answer and scale else None,
+                "note": answer.note if answer else ""})
+        sheet.append({"call": call, "criteria": criteria})
+    return sheet
+
+
+def _clean_answer(name: str, answer, *, scale: bool) -> tuple[bool, int | None]:
+    """A rater's answer as kept: (passed, value)."""
+    if scale:
+        if type(answer) is not int or not rules.SCALE_MIN <= answer <= rules.SCALE_MAX:
+            raise ValidationError(f"{name} is a scale criterion: the answer is a value from {rules.SCALE_MIN} to "
+                                  f"{rules.SCALE_MAX}.")
+        return answer >= rules.SCALE_PASS_MARK, answer
+    if not isinstance(answer, bool):
+        raise ValidationError(f"{name}: the answer is pass or fail.")
+    return answer, None
 
 
 @transaction.atomic
 def calibration_answers_save(*, session: CalibrationSession, rater, answers: dict, notes: dict | None = None,
                              submit: bool = False) -> int:
-    """Keep a rater's answers ({(call pk, criterion): True/False}); `submit` makes them final, and needs all."""
+    """Keep a rater's answers ({(call pk, criterion): a value 1-5 on a scale criterion, True/False on the others});
+    `submit` makes them final, and needs all."""
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if not is_rater(session, rater):
         raise PermissionDenied("You are not a rater of this session.")
@@ -197,28 +250,29 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
         raise ValidationError("The session is closed; its answers are kept as they were.")
     if has_submitted(session, rater):
         raise ValidationError("You have submitted already: your answers are final.")
-    expected = {(call.pk, name) for call in session.calls.prefetch_related("criterion_results")
-                for name in call_criteria(call)}
+    calls = list(session.calls.prefetch_related("criterion_results"))
+    expected = {(call.pk, name) for call in calls for name in call_criteria(call)}
     unknown = set(answers) - expected
     if unknown:
         raise ValidationError("Some answers are for calls or criteria that are not in this session.")
+    scale = {key for key, kind in criterion_types(calls).items() if kind == rules.SCALE}
     # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.mirror.rules).
     kept = {}
-    for (call_pk, name), passed in answers.items():
-        if not isinstance(passed, bool):
-            raise ValidationError(f"{name}: the answer is pass or fail.")
+    for (call_pk, name), answer in answers.items():
+        passed, value = _clean_answer(name, answer, scale=(call_pk, name) in scale)
         try:
-            kept[(call_pk, name)] = (passed, rules.clean_review_text((notes or {}).get((call_pk, name)),
-                                                                     field="note", what=f"note on {name}").strip())
+            kept[(call_pk, name)] = (passed, value, rules.clean_review_text(
+                (notes or {}).get((call_pk, name)), field="note", what=f"note on {name}").strip())
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["note"]) from None
-    for (call_pk, name), (passed, note) in kept.items():
+    for (call_pk, name), (passed, value, note) in kept.items():
         CalibrationAnswer.objects.update_or_create(
             session=session, transcription_id=call_pk, rater=rater, criterion_name=name,
-            defaults={"passed": passed, "note": note},
+            defaults={"passed": passed, "value": value, "note": note},
         )
     if submit:
-        answered = set(session.answers.filter(rater=rater).values_list("transcription_id", "criterion_name"))
+        answered = {(call_pk, name) for call_pk, name, value in session.answers.filter(rater=rater).values_list(
+            "transcription_id", "criterion_name", "value") if value is not None or (call_pk, name) not in scale}
         if missing := expected - answered:
             raise ValidationError(f"Answer every criterion of every call before submitting ({len(missing)} left).")
         CalibrationSubmission.objects.create(session=session, rater=rater)
@@ -246,47 +300,64 @@ def session_results(session: CalibrationSession, viewer) -> dict:
     reviewers = [r for r in session.reviewers.order_by("username") if r.pk in submitted]
     expert = session.expert if session.expert_id in submitted else None
     answers = defaultdict(dict)  # (call pk, criterion) -> rater pk -> passed
-    for call_pk, name, rater_id, passed in session.answers.filter(rater_id__in=submitted).values_list(
-            "transcription_id", "criterion_name", "rater_id", "passed"):
+    values = defaultdict(dict)  # (call pk, criterion) -> rater pk -> value (scale criteria)
+    for call_pk, name, rater_id, passed, value in session.answers.filter(rater_id__in=submitted).values_list(
+            "transcription_id", "criterion_name", "rater_id", "passed", "value"):
         answers[(call_pk, name)][rater_id] = passed
+        values[(call_pk, name)][rater_id] = value
     calls = list(session.calls.order_by("occurred_at", "pk").prefetch_related("criterion_results"))
+    kinds = criterion_types(calls)
     order = []
     for call in calls:
         order += [n for n in call_criteria(call) if n not in order]
+    ai_passed = {call.pk: _ai_verdicts(call) for call in calls}
+    ai_values = {call.pk: _ai_values(call) for call in calls}
     criteria = []
     with_expert = defaultdict(lambda: [0, 0])  # reviewer pk -> [items, same as the expert]
     for name in order:
-        items, counts = [], []
-        for call in calls:
-            if name not in call_criteria(call):
-                continue
-            given = answers[(call.pk, name)]
+        scale = any(kinds.get((call.pk, name)) == rules.SCALE for call in calls)
+        items, counts, units = [], [], []  # units: the answers compared, per call (values on a scale criterion)
+        for call in (call for call in calls if name in call_criteria(call)):
+            given, given_values = answers[(call.pk, name)], values[(call.pk, name)]
             row = {r.get_username(): given.get(r.pk) for r in reviewers}
+            row_values = {r.get_username(): given_values.get(r.pk) for r in reviewers} if scale else {}
             passes = sum(v is True for v in row.values())
             fails = sum(v is False for v in row.values())
             if passes + fails == len(reviewers):
                 counts.append([passes, fails])
-            expert_answer = given.get(expert.pk) if expert else None
+            compared = given_values if scale else given
+            units.append([compared.get(r.pk) for r in reviewers])
+            expert_answer = compared.get(expert.pk) if expert else None
             if expert_answer is not None:
                 for r in reviewers:
-                    if given.get(r.pk) is not None:
+                    if compared.get(r.pk) is not None:
                         with_expert[r.pk][0] += 1
-                        with_expert[r.pk][1] += given[r.pk] == expert_answer
-            items.append({"call": call, "answers": row, "expert": expert_answer, AI: _ai_verdicts(call).get(name),
-                          "passes": passes, "fails": fails})
+                        with_expert[r.pk][1] += compared[r.pk] == expert_answer
+            answered = [v for v in row_values.values() if v is not None]
+            items.append({
+                "call": call, "answers": row, "expert": given.get(expert.pk) if expert else None,
+                AI: ai_passed[call.pk].get(name), "passes": passes, "fails": fails,
+                # Scale criteria: the values (None on the others), their least and most.
+                "values": row_values, "expert_value": given_values.get(expert.pk) if expert and scale else None,
+                "AI_value": ai_values[call.pk].get(name) if scale else None,
+                "lowest": min(answered, default=None), "highest": max(answered, default=None),
+            })
         kappa = fleiss_kappa(counts)
-        raters = len(reviewers)
-        # Observed agreement: the share of reviewer pairs that gave the same answer, over the calls.
-        observed = (sum((p * (p - 1) + f * (f - 1)) / (raters * (raters - 1)) for p, f in counts) / len(counts)
-                    if counts and raters >= 2 else None)
+        alpha = interval_alpha(units) if scale else None
         criteria.append({
-            "name": name, "items": items, "fleiss_kappa": kappa.value, "kappa_undefined_reason": kappa.reason or None,
-            "observed_agreement": report_rules.mean_figure(observed * 100) if observed is not None else None,
+            "name": name, "scale": scale, "items": items,
+            "fleiss_kappa": kappa.value, "kappa_undefined_reason": kappa.reason or None,
+            "alpha": alpha.value if alpha else None,
+            "alpha_undefined_reason": alpha.reason or None if alpha else None,
+            # Pass/fail: over the calls every reviewer answered, as Fleiss' kappa; values: over every pair given.
+            "observed_agreement": _observed(units if scale else [unit for unit in units if None not in unit]),
         })
-    # Lowest agreement first: kappa where it is defined, else the observed agreement.
+    # Lowest agreement first: alpha on a scale criterion, kappa on the others, where defined; else the share of
+    # reviewer pairs that answered alike.
     def disagreement(c):
-        if c["fleiss_kappa"] is not None:
-            return (0, c["fleiss_kappa"])
+        headline = c["alpha"] if c["scale"] else c["fleiss_kappa"]
+        if headline is not None:
+            return (0, headline)
         return (1, (c["observed_agreement"] if c["observed_agreement"] is not None else 100) / 100)
     discuss = [c["name"] for c in sorted(criteria, key=disagreement) if c["observed_agreement"] != 100]
     overall = fleiss_kappa([[i["passes"], i["fails"]] for c in criteria for i in c["items"]
@@ -307,3 +378,14 @@ def session_results(session: CalibrationSession, viewer) -> dict:
         ] if expert else [],
         "discuss_first": discuss,
     }
+
+
+def _observed(units) -> float | int | None:
+    """The share of reviewer pairs, over the calls, that gave the same answer (a call's pairs among the answers
+    given to it): a percentage figure, None where no call has two answers."""
+    same = pairs = 0
+    for unit in units:
+        given = [answer for answer in unit if answer is not None]
+        pairs += len(given) * (len(given) - 1)
+        same += sum(given.count(answer) * (given.count(answer) - 1) for answer in set(given))
+    return report_rules.mean_figure(same / pairs * 100) if pairs else None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from qa.jobs import JobRuleState
+from qa.mirror import rules
 from qa.mirror.models import GROUP_CHOICES, Evaluator, Participant, Transcription
 
 
@@ -183,13 +184,16 @@ class CalibrationSession(models.Model):
 
 
 class CalibrationAnswer(models.Model):
-    """One rater's pass/fail on one criterion of one call of a session."""
+    """One rater's answer on one criterion of one call of a session: a value (1-5) on a scale criterion, which
+    says its pass/fail too (passed from SCALE_PASS_MARK up), pass/fail on the others."""
 
     session = models.ForeignKey(CalibrationSession, on_delete=models.CASCADE, related_name="answers")
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="+")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     criterion_name = models.CharField(max_length=255)
     passed = models.BooleanField()
+    value = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="On a scale criterion, the rater's value (1-5); empty on the others.")
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now=True)
 
@@ -198,9 +202,16 @@ class CalibrationAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "transcription", "rater", "criterion_name"],
                                     name="one_calibration_answer"),
+            models.CheckConstraint(  # a value is on the scale, and says the pass/fail kept beside it
+                condition=models.Q(value__isnull=True)
+                | models.Q(value__gte=rules.SCALE_PASS_MARK, value__lte=rules.SCALE_MAX, passed=True)
+                | models.Q(value__gte=rules.SCALE_MIN, value__lt=rules.SCALE_PASS_MARK, passed=False),
+                name="calibration_value_on_the_scale"),
         ]
 
     def __str__(self):
+        if self.value is not None:
+            return f"{self.criterion_name}: {self.value} of {rules.SCALE_MAX}"
         return f"{self.criterion_name}: {'pass' if self.passed else 'fail'}"
 
 

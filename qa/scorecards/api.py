@@ -101,6 +101,14 @@ class AgreementQuerySerializer(serializers.Serializer):
 
 
 @extend_schema(summary="How the reviewers' verdicts agree with the AI's, per criterion (Cohen's kappa) and reviewer",
+               description="Per criterion: the pass/fail table, agreement rate and Cohen's kappa with its 95% "
+                           "interval; on scale criteria (`scale`: true) also the values: `value_table` (the AI's "
+                           "value 1-5 by row, the reviewer's by column, where both are known), `values_compared`, "
+                           "`values_unknown`, `same_value_rate` and the quadratic-weighted kappa with its 95% "
+                           "interval (`weighted_kappa`, `weighted_kappa_ci_low`, `weighted_kappa_ci_high`, or "
+                           "`weighted_kappa_undefined_reason`). A kappa that cannot be computed is null with the "
+                           "reason. Each disagreement carries both results (`ai_passed`, `ai_value`, "
+                           "`reviewer_passed`, `reviewer_value`).",
                parameters=[AgreementQuerySerializer], responses={200: OpenApiTypes.OBJECT, **errors(400, 404)})
 class EvaluatorAgreementView(EvaluatorScoped):
     permission_classes = [CanManageQueues]

@@ -27,8 +27,8 @@ from tests.builders import person
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-SU, M, R, S, INACTIVE, A = "superuser", "manager", "reviewer", "staff", "inactive", "anonymous"
-ALL = (SU, M, R, S, INACTIVE, A)
+SU, M, R, S, INACTIVE, A, AG = "superuser", "manager", "reviewer", "staff", "inactive", "anonymous", "agent"
+ALL = (SU, M, R, S, INACTIVE, A, AG)
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ def users():
     inactive.is_superuser, inactive.is_active = True, False
     inactive.save()
     return {SU: User.objects.get(pk=superuser.pk), M: person("mia", "QA manager"), R: person("rex", "Reviewer"),
-            S: person("sam"), INACTIVE: User.objects.get(pk=inactive.pk), A: AnonymousUser()}
+            S: person("sam"), INACTIVE: User.objects.get(pk=inactive.pk), A: AnonymousUser(),
+            AG: person("ana", "Agent")}
 
 
 def answers(users, question) -> set[str]:
@@ -74,6 +75,7 @@ MAY = {
     Permission.VIEW_PARTICIPANT: {SU, M, R},
     Permission.VIEW_REVIEWITEM: {SU, M, R},
     Permission.VIEW_AUDITEVENT: {SU, M},
+    Permission.VIEW_OWN_EVALUATIONS: {SU, AG},
 }
 
 
@@ -92,6 +94,7 @@ def test_may(users, permission):
     (policy.may_see_webhook_secret, {SU, M}),
     (policy.may_compare_with_heify, {SU, M}),
     (policy.may_read_audit, {SU, M}),
+    (policy.is_agent, {SU, AG}),
 ], ids=lambda q: getattr(q, "__name__", ""))
 def test_questions_about_the_person(users, question, who):
     assert answers(users, question) == who

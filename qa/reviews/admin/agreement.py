@@ -29,6 +29,12 @@ def _date(value: str) -> date | None:
         return None
 
 
+def _value_rows(table: list[list[int]]) -> list[dict]:
+    """The value table as the page shows it: a row per AI value, a cell per reviewer value."""
+    return [{"value": value, "cells": [{"count": count, "same": i == j} for j, count in enumerate(row)]}
+            for i, (value, row) in enumerate(zip(agreement.SCALE_VALUES, table, strict=True))]
+
+
 @admin.register(EvaluatorAgreement)
 class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
@@ -50,6 +56,8 @@ class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
                 report = agreement.evaluator_agreement(evaluator=chosen, date_from=date_from, date_to=date_to)
             except ValidationError as exc:
                 problem = " ".join(exc.messages)
+        scale_criteria = [{**c, "value_rows": _value_rows(c["value_table"])}
+                          for c in (report["criteria"] if report else []) if c["scale"]]
         context = {
             **self.admin_site.each_context(request),
             "title": "How reviewers agree with the AI",
@@ -59,6 +67,8 @@ class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
             "date_from": date_from,
             "date_to": date_to,
             "report": report,
+            "scale_criteria": scale_criteria,
+            "scale_values": agreement.SCALE_VALUES,
             "problem": problem,
             **(extra_context or {}),
         }

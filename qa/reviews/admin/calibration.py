@@ -3,7 +3,8 @@
 Managers set a session up (calls, reviewers, an optional expert) with the
 admin's own form, see the results at any time and close it. A rater has two
 pages: the score sheet, blind (the conversation and the criteria, and only
-their own answers), and the results once they have submitted.
+their own answers: a value 1-5 on scale criteria, pass/fail on the others), and
+the results once they have submitted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from qa.mirror.admin.base import AuditHistoryMixin, apply_rule
 from qa.reviews import calibration
 from qa.reviews.admin.transcriptions import speaker_turns
 from qa.reviews.models import CalibrationSession
+
+# The score sheet's answers as the service takes them: a value on a scale criterion, pass/fail on the others (the
+# service refuses the one that does not fit the criterion).
+ANSWERS = {"pass": True, "fail": False, **{str(v): v for v in range(rules.SCALE_MIN, rules.SCALE_MAX + 1)}}
+
+SCALE = {"scale_min": rules.SCALE_MIN, "scale_max": rules.SCALE_MAX, "pass_mark": rules.SCALE_PASS_MARK,
+         "scale_values": range(rules.SCALE_MIN, rules.SCALE_MAX + 1)}  # what the pages say of the scale
 
 
 class CalibrationSessionForm(forms.ModelForm):
@@ -145,10 +153,10 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if request.method == "POST":
             answers, notes = {}, {}
             for key, value in request.POST.items():
-                if key.startswith("answer-") and value in ("pass", "fail"):
+                if key.startswith("answer-") and value in ANSWERS:
                     call_pk, _, name = key.removeprefix("answer-").partition("-")
                     if call_pk.isdigit():
-                        answers[(int(call_pk), name)] = value == "pass"
+                        answers[(int(call_pk), name)] = ANSWERS[value]
                         notes[(int(call_pk), name)] = request.POST.get(f"note-{call_pk}-{name}", "")
             try:
                 calibration.calibration_answers_save(session=session, rater=request.user, answers=answers,
@@ -168,7 +176,7 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
             item["turns"] = speaker_turns(item["call"].segments or [])
         return TemplateResponse(request, "admin/qa/calibrationsession/score.html",
                                 self._context(request, session, f"{session}: your answers", sheet=sheet,
-                                              note_max_length=rules.REVIEW_TEXT_MAX_LENGTH))
+                                              note_max_length=rules.REVIEW_TEXT_MAX_LENGTH, **SCALE))
 
     def results_view(self, request, pk: int):
         """Everyone's answers (managers; raters once they submitted). A manager closes the session here (POST)."""
@@ -181,4 +189,4 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         results = calibration.session_results(session, request.user)
         return TemplateResponse(request, "admin/qa/calibrationsession/results.html",
                                 self._context(request, session, f"{session}: results", results=results,
-                                              can_close=policy.may_manage_queues(request.user)))
+                                              can_close=policy.may_manage_queues(request.user), **SCALE))

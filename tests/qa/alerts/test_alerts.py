@@ -27,6 +27,7 @@ from qa.reviews import queues
 from syncer import tasks
 from tests import builders
 from tests.builders import person
+from tests.qa.insights.conftest import review
 
 pytestmark = pytest.mark.django_db
 Kind, State = AlertRule.Kind, AlertDelivery.State
@@ -327,3 +328,78 @@ def test_the_schedules_include_the_alert_jobs_and_the_monday_summary(db):
     assert weekly.schedule_type == Schedule.WEEKLY and weekly.next_run.weekday() == 0
     assert insight_tasks.next_monday(datetime(2026, 12, 7, 8, tzinfo=UTC), 7) == datetime(2026, 12, 14, 7, tzinfo=UTC)
     assert insight_tasks.next_monday(datetime(2026, 12, 7, 6, tzinfo=UTC), 7) == datetime(2026, 12, 7, 7, tzinfo=UTC)
+
+
+# --- the score a rule watches ---------------------------------------------------------------------------------
+
+
+def scored_calls(agent, card, count):
+    """`count` calls of `agent` scored by `card` (Greeting 20, Issue resolved 80, No offensive language strict),
+    80 each by the AI (Greeting failed), waiting for review."""
+    calls = calls_for(agent, [80] * count)
+    for call in calls:
+        call.update(evaluator_id=card["evaluator_id"], group="PENDING_REVIEW")
+    return calls
+
+
+def reviewed_and_archived(heify_id, manager, results):
+    call = Transcription.objects.get(heify_id=heify_id)
+    queues.transcription_claim(transcription_id=call.pk, reviewer=manager)
+    queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=manager, verdicts=[
+        queues.Verdict(name, passed=passed, reason="heard it") for name, passed in results.items()])
+    queues.transcription_archive(transcription_id=call.pk, acting_user=manager, agree_rest=True)
+
+
+def test_rules_on_the_reviewed_score_fire_on_the_reviewers_results(load, manager, django_capture_on_commit_callbacks):
+    card, agent = builders.evaluator_payload(tag="Card"), builders.participant_payload(tag="Rosa")
+    on_ai = [rule(Kind.PASS_RATE, manager, last_calls=4, pass_rate_below=90), rule(Kind.CRITICAL_FAIL, manager)]
+    on_record = [rule(Kind.PASS_RATE, manager, last_calls=4, pass_rate_below=90, score="reviewed"),
+                 rule(Kind.CRITICAL_FAIL, manager, score="reviewed")]
+    calls = scored_calls(agent, card, 4)
+    load(evaluators=[card], participants=[agent], transcriptions=calls)
+    assert alerts.calls_stored(heify_ids=[c["transcription_id"] for c in calls]) == 0  # all pass, none critical
+    # Archiving a reviewed call is a review move: its participant is evaluated, on both scores.
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewed_and_archived(calls[0]["transcription_id"], manager, {"Issue resolved": False})  # 0 of record
+        reviewed_and_archived(calls[1]["transcription_id"], manager, {"No offensive language": False})  # critical
+    assert not Alert.objects.filter(rule__in=on_ai).exists()
+    rate, critical = (Alert.objects.get(rule=r) for r in on_record)
+    assert rate.subject == "Rosa's pass rate (reviewed score) is 50% over the last 4 calls"
+    assert critical.event_key == f"critical:{calls[1]['transcription_id']}"
+    assert critical.subject.startswith("Critical fail (reviewed score): call 1")
+    assert "was judged a critical fail by its reviewer (score 80" in critical.body
+    # The AI's view of the same calls.
+    assert analytics.pass_rate_of_newest(agent["participant_id"], 4) == 100
+    assert analytics.pass_rate_of_newest(agent["participant_id"], 4, score="reviewed") == 50
+
+
+def test_degradation_on_the_reviewed_score(load, manager):
+    card, agent = builders.evaluator_payload(tag="Card"), builders.participant_payload(tag="Dan")
+    on_ai, on_record = rule(Kind.DEGRADATION, manager), rule(Kind.DEGRADATION, manager, score="reviewed")
+    calls = scored_calls(agent, card, 20)
+    load(evaluators=[card], participants=[agent], transcriptions=calls)
+    for call in calls[-10:]:  # the newest ten were not resolved after all: 0 each
+        review(call["transcription_id"], {"Issue resolved": False})
+    trend, alert_on = analytics.participant_trend(agent["participant_id"], score="reviewed")
+    assert (trend["direction"], trend["previous_avg"], trend["recent_avg"], alert_on) == ("declining", 80, 0, True)
+    assert analytics.participant_trend(agent["participant_id"])[0]["direction"] == "stable"
+    assert alerts.calls_stored(heify_ids=[c["transcription_id"] for c in calls]) == 1
+    alert = Alert.objects.get()
+    assert alert.rule == on_record and alert.subject == "Dan is degrading (reviewed score): 80 → 0"
+    assert not on_ai.alerts.exists()
+
+
+def test_a_rule_watches_the_ai_score_unless_told(admin_client):
+    response = admin_client.post(reverse("admin:qa_alertrule_add"), {
+        "name": "pass", "kind": "pass_rate", "enabled": "on", "last_calls": "5", "pass_rate_below": "50"})
+    assert response.status_code == 302 and AlertRule.objects.get().score == "ai"
+    response = admin_client.post(reverse("admin:qa_alertrule_add"), {
+        "name": "pass of record", "kind": "pass_rate", "score": "reviewed", "enabled": "on", "last_calls": "5",
+        "pass_rate_below": "50"})
+    assert response.status_code == 302 and AlertRule.objects.get(name="pass of record").score == "reviewed"
+    page = admin_client.get(reverse("admin:qa_alertrule_changelist")).content.decode()
+    assert "reviewed score" in page and "AI score" in page
+    response = admin_client.post(reverse("admin:qa_alertrule_add"), {
+        "name": "x", "kind": "pass_rate", "score": "human", "enabled": "on", "last_calls": "5",
+        "pass_rate_below": "50"})
+    assert "score" in response.context["adminform"].form.errors

@@ -15,6 +15,7 @@ from qa.mirror import report_rules
 from qa.mirror.models import Participant
 from syncer.emulator import participant_report_from_payloads
 from tests import builders
+from tests.qa.insights.conftest import review
 
 pytestmark = pytest.mark.django_db
 
@@ -513,3 +514,94 @@ def test_evaluators_are_listed_by_tag_and_criteria_most_failed_first(load, agent
 # --- the two ways in, and the cost --------------------------------------------------------------------------
 
 
+
+
+# --- on the reviewed score (the score of record) --------------------------------------------------------------
+
+
+def reviewed_report(participant: dict, as_of: date | None = AS_OF) -> dict:
+    data = analytics.participant_report(Participant.objects.get(heify_id=participant["participant_id"]),
+                                        as_of=as_of, score="reviewed")
+    data["metadata"].pop("generated_at")
+    return data
+
+
+def test_a_review_changes_the_report_on_the_reviewed_score_and_never_heifys(load):
+    """Heify's example, two of its calls reviewed: `score=ai` still matches the seed figure for figure; the
+    report on the reviewed score takes the reviewer's results on those two, the AI's on the other three."""
+    load(**example_payloads())
+    participant = {"participant_id": EXAMPLE_PARTICIPANT}
+    # The 66 call (evaluador temporal: Saludo Corporativo 34, Cierre 66) failed the greeting: the reviewer heard
+    # it, so both pass: 100. The 35 call (pitch temporal: Saludo Corporativo inicial2 30, Pitch 70): no pitch
+    # either, so both fail: 0.
+    assert review("caa75e99-53d5-4a8e-8cb2-0521e2fd59ba", {"Saludo Corporativo": True}).reviewed_score == 100
+    assert review("7b7f4c52-9f7d-4a57-a4c9-5f0e6a1d2c03", {"Pitch": False}).reviewed_score == 0
+
+    assert as_json(report(participant)) == as_json(example_expected())  # Heify's, untouched
+
+    data = reviewed_report(participant)
+    assert data["metadata"] == {"total_records_analyzed": 5, "query_limit_reached": False, "score": "reviewed"}
+    # 52.8, 0, 60, 65, 100: avg 55.56; the 0 fails, the others pass.
+    assert data["kpis"] == {"total_calls": 5, "avg_score": 55.6, "pass_rate": 80, "total_critical_fails": 0,
+                            "pending_critical_reviews": 0}
+    assert [(row["id"][:8], row["score"], row["failed_criteria"]) for row in data["raw_data"]] == [
+        ("e927a34c", 52.8, ["Saludo Corporativo inicial2"]),
+        ("7b7f4c52", 0, ["Saludo Corporativo inicial2", "Pitch"]),
+        ("1d9a0b3e", 60, ["Saludo Corporativo inicial2"]),
+        ("c0f3e2d1", 65, ["Saludo Corporativo inicial2"]),
+        ("caa75e99", 100, []),
+    ]
+    assert [(d["date"], d["avg_score"]) for d in data["charts"]["timeline"]] == [
+        ("2026-03-03", 100), ("2026-03-07", 41.7), ("2026-03-12", 52.8)]  # (0 + 60 + 65) / 3
+    assert [(e["tag"], e["avg_score"], e["consistency"]) for e in data["evaluators"]] == [
+        ("evaluador temporal", 100, 0), ("pitch temporal", 44.5, 30.05)]  # sample sd of 52.8, 0, 60, 65: 30.054
+    assert [(c["name"], c["fail_count"], c["fail_rate"]) for c in data["criteria_breakdown"]] == [
+        ("Saludo Corporativo inicial2", 4, 80), ("Pitch", 1, 20)]
+    assert data["score_distribution"] == {"0-20": 1, "21-40": 0, "41-60": 2, "61-80": 1, "81-100": 1}
+    assert data["comparison"]["current_period"] == {"calls": 5, "avg_score": 55.6, "pass_rate": 80}
+    assert data["duration_insights"]["short"] == {"count": 2, "avg_score": 76.4}  # the 52.8 and the 100 calls
+
+
+def test_a_critical_fail_of_record_counts_on_the_reviewed_score_only(load, agent, scorecard):
+    calls = [call(agent, when=march(2 + n), score=80, evaluator=scorecard, failed=["Greeting"],
+                  group="PENDING_REVIEW") for n in range(2)]
+    load(transcriptions=calls)
+    reviewed = review(calls[0]["transcription_id"], {"No offensive language": False})
+    assert reviewed.reviewed_critical and not reviewed.critical_fail_triggered
+    assert report(agent)["kpis"] | {"total_critical_fails": 0, "pass_rate": 100} == report(agent)["kpis"]
+    data = reviewed_report(agent)
+    assert (data["kpis"]["total_critical_fails"], data["kpis"]["pending_critical_reviews"]) == (1, 1)
+    assert data["kpis"]["pass_rate"] == 50 and data["evaluators"][0]["critical_fails"] == 1
+    assert [row["critical"] for row in data["raw_data"]] == [False, True]
+    assert data["raw_data"][1]["failed_criteria"] == ["Greeting", "No offensive language"]
+
+
+def test_nothing_reviewed_gives_the_same_figures_on_both_scores(load, agent, scorecard):
+    load(transcriptions=[call(agent, when=march(day), score=10 * day, evaluator=scorecard) for day in range(1, 9)])
+    ai, reviewed = report(agent), reviewed_report(agent)
+    assert reviewed.pop("metadata") == {**ai.pop("metadata"), "score": "reviewed"}
+    assert as_json(reviewed) == as_json(ai)
+
+
+def test_the_api_answers_either_score_and_names_a_bad_one(load, admin_client):
+    load(**example_payloads())
+    review("caa75e99-53d5-4a8e-8cb2-0521e2fd59ba", {"Saludo Corporativo": True})
+    url = f"/api/v1/participants/{EXAMPLE_PARTICIPANT}/analytics/"
+
+    def data(query: str) -> dict:
+        answer = admin_client.get(url + query)
+        assert answer.status_code == 200, answer.content
+        body = answer.json()["data"]
+        body["metadata"].pop("generated_at")
+        return body
+
+    heifys = data("?as_of=2026-03-21")
+    assert heifys == data("?as_of=2026-03-21&score=ai") == data("?as_of=2026-03-21&score=")
+    assert as_json(heifys) == as_json(example_expected())
+    on_record = data("?as_of=2026-03-21&score=reviewed")
+    assert on_record == reviewed_report({"participant_id": EXAMPLE_PARTICIPANT})
+    assert on_record["kpis"]["avg_score"] == 62.6 != heifys["kpis"]["avg_score"]  # (52.8+35+60+65+100) / 5
+    for bad in ("record", "AI_SCORE", "1"):
+        answer = admin_client.get(url, {"score": bad})
+        assert answer.status_code == 400
+        assert answer.json()["error"]["fields"]["score"] == [f"score must be 'ai' or 'reviewed', not '{bad}'."]

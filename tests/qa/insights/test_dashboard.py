@@ -1,4 +1,4 @@
-"""The participant dashboard, the team overview and Heify's own report beside ours."""
+"""The participant dashboard, the team overview and Heify's own report beside ours; on either score."""
 
 import re
 from datetime import date
@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from qa.db import on_postgresql
 from qa.insights import analytics, team
-from qa.mirror.models import Participant, Transcription
+from qa.mirror.models import DailyCalls, Participant, Transcription
 from qa.reviews import queues
 from syncer import pull
 from tests import builders
+from tests.qa.insights.conftest import review
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,8 @@ def team_data(load):
 
 
 def test_team_overview_figures_and_sorting(team_data, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    # The roll-ups' totals, the reviewed calls' changes to them, the newest scores, the participants.
+    with django_assert_max_num_queries(4):
         rows = {row["tag"]: row for row in team.team_overview()}
     assert (rows["Steady"]["calls"], rows["Steady"]["avg_score"], rows["Steady"]["pass_rate"]) == (20, 80, 100)
     assert rows["Steady"]["trend"]["direction"] == "stable" and not rows["Steady"]["degradation_alert"]
@@ -249,3 +251,109 @@ def test_the_dashboard_is_never_stale(admin_client, admin_user, load, settings):
     assert (renamed := shown()) != moved and renamed[1][0]["tag"] == "Card renamed"
     settings.ANALYTICS_PASS_MARK = 95
     assert shown()[0]["pass_rate"] == 0 != renamed[0]["pass_rate"]
+
+
+# --- both scores ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reviewed_team(load):
+    """Two agents scored by one card (Greeting 20, Issue resolved 80, No offensive language strict): every call
+    80 by the AI (Greeting failed). Two of Rosa's calls reviewed: one resolved not (0), one greeted after all
+    (100)."""
+    card = builders.evaluator_payload(tag="Card")
+    rosa, theo = builders.participant_payload(tag="Rosa"), builders.participant_payload(tag="Theo")
+    calls = {name: [] for name in ("Rosa", "Theo")}
+    for name, agent in (("Rosa", rosa), ("Theo", theo)):
+        for n in range(4):
+            payload = scored(agent, 80, 2 + n, group="PENDING_REVIEW")
+            payload["evaluator_id"] = card["evaluator_id"]
+            calls[name].append(payload)
+    load(evaluators=[card], participants=[rosa, theo], transcriptions=calls["Rosa"] + calls["Theo"])
+    review(calls["Rosa"][0]["transcription_id"], {"Issue resolved": False})
+    review(calls["Rosa"][1]["transcription_id"], {"Greeting": True})
+    return calls
+
+
+def test_the_team_overview_offers_both_scores(reviewed_team, admin_client, django_assert_max_num_queries):
+    for score in ("ai", "reviewed"):
+        with django_assert_max_num_queries(4):
+            team.team_overview(score=score)
+    ai = {row["tag"]: row for row in team.team_overview()}
+    reviewed = {row["tag"]: row for row in team.team_overview(score="reviewed")}
+    # Rosa: 80, 80, 80, 80 by the AI; 0, 100, 80, 80 of record: avg 65, 3 of 4 pass.
+    assert (ai["Rosa"]["avg_score"], ai["Rosa"]["pass_rate"]) == (80, 100)
+    assert (reviewed["Rosa"]["avg_score"], reviewed["Rosa"]["pass_rate"]) == (65, 75)
+    assert ai["Rosa"]["reviewed_calls"] == reviewed["Rosa"]["reviewed_calls"] == 2
+    assert ai["Rosa"]["scores"] == reviewed["Rosa"]["scores"] == {
+        "ai": {"avg_score": 80, "pass_rate": 100}, "reviewed": {"avg_score": 65, "pass_rate": 75}}
+    assert ai["Theo"] | {"participant": None} == reviewed["Theo"] | {"participant": None}  # none of his reviewed
+    assert [row["tag"] for row in team.team_overview(score="reviewed", sort="avg_score")] == ["Rosa", "Theo"]
+    # The roll-ups and the reviewed calls give what the calls themselves give.
+    from_rollups = team.team_overview(score="reviewed")
+    DailyCalls.objects.update(pass_mark=-1)
+    assert team.team_overview(score="reviewed") == from_rollups
+    page = admin_client.get(reverse("admin:qa_participant_team") + "?score=reviewed").content.decode()
+    assert "on the reviewed score" in page and ">65 <span" in page and "(80)" in page  # the AI's in grey
+    assert "?score=reviewed&amp;o=-calls" in page or "?score=reviewed&amp;o=calls" in page  # sorting keeps it
+    bad = admin_client.get(reverse("admin:qa_participant_team") + "?score=human").content.decode()
+    assert "score must be &#x27;ai&#x27; or &#x27;reviewed&#x27;, not &#x27;human&#x27;. Shown on the AI score." in bad
+
+
+def test_the_dashboard_says_where_the_scores_differ(reviewed_team, admin_client):
+    rosa = Participant.objects.get(tag="Rosa")
+    url = reverse("admin:qa_participant_change", args=[rosa.pk]) + "?as_of=2026-03-31"
+    response = admin_client.get(url)
+    assert response.context["report"]["kpis"]["avg_score"] == 80  # the AI's, by default
+    assert response.context["review"] == {
+        "reviewed_calls": 2,
+        "all_calls": {"ai": {"calls": 4, "avg_score": 80, "pass_rate": 100},
+                      "reviewed": {"calls": 4, "avg_score": 65, "pass_rate": 75},
+                      "difference": {"avg_score": -15, "pass_rate": -25}},
+        "reviewed": {"ai": {"calls": 2, "avg_score": 80, "pass_rate": 100},
+                     "reviewed": {"calls": 2, "avg_score": 50, "pass_rate": 50},
+                     "difference": {"avg_score": -30, "pass_rate": -50}},
+    }
+    html = response.content.decode()
+    panel = html[html.index('data-testid="scores-compared"'):]
+    panel = re.sub(r"<[^>]+>", " ", panel[:panel.index("</section>")])
+    assert "2 of 4 calls reviewed" in panel and " -30 " in panel and " -50 pts " in panel
+    table = html[html.index('data-testid="dashboard-calls"'):]
+    assert table.count('data-testid="call-reviewed-score"') == 4 and 'title="No verdict yet"' in table
+    # On the reviewed score: every figure is the score of record's; the comparison is the same.
+    on_record = admin_client.get(url + "&score=reviewed")
+    assert on_record.context["report"]["kpis"]["avg_score"] == 65
+    assert on_record.context["review"] == response.context["review"]
+    assert "on the reviewed score" in on_record.content.decode()
+    assert "as_of=2026-03-31&amp;score=reviewed" in on_record.content.decode()  # the exports keep both
+    assert "score must be" in admin_client.get(url + "&score=x").content.decode()
+
+
+def test_a_verdict_refreshes_the_kept_dashboard(reviewed_team, admin_client):
+    """On PostgreSQL the dashboard is kept in the cache: a verdict changes no call's version, and must still show."""
+    theo = Participant.objects.get(tag="Theo")
+    url = reverse("admin:qa_participant_change", args=[theo.pk]) + "?as_of=2026-03-31"
+    assert admin_client.get(url).context["review"]["reviewed_calls"] == 0
+    assert admin_client.get(url + "&score=reviewed").context["report"]["kpis"]["avg_score"] == 80
+    review(reviewed_team["Theo"][3]["transcription_id"], {"Issue resolved": False})
+    assert admin_client.get(url).context["review"]["reviewed_calls"] == 1
+    assert admin_client.get(url).context["report"]["kpis"]["avg_score"] == 80  # the AI's did not move
+    assert admin_client.get(url + "&score=reviewed").context["report"]["kpis"]["avg_score"] == 60
+    review(reviewed_team["Theo"][3]["transcription_id"], {"Issue resolved": True})  # changed back
+    assert admin_client.get(url + "&score=reviewed").context["report"]["kpis"]["avg_score"] == 80
+
+
+def test_a_calls_reviewed_score_shows_its_range_where_it_cannot_be_exact():
+    from qa.insights.admin import ParticipantAdmin
+
+    both = ParticipantAdmin._both_scores
+    assert both(None) == {"ai_shown": "", "reviewed_shown": "", "reviewed": False}
+    assert both((80.0, False, None, None, None, None, None))["reviewed_shown"] == ""  # not reviewed
+    exact = both((80.0, False, "2026-03-03", 60.0, 60.0, 60.0, False))
+    assert (exact["ai_shown"], exact["reviewed_shown"], exact["reviewed"]) == ("80", "60", True)
+    ranged = both((68.0, False, "2026-03-03", 64.0, 48.0, 80.0, False))["reviewed_shown"]
+    assert ranged.startswith("64 <span") and "(48–80)" in ranged and "Not exact" in ranged
+    voided = both((80.0, False, "2026-03-03", 80.0, 80.0, 80.0, True))["reviewed_shown"]
+    assert "<s>80</s>" in voided  # a critical fail of record voids it, as everywhere
+    unknown = both((80.0, False, "2026-03-03", None, None, None, False))["reviewed_shown"]
+    assert unknown == "80"  # no score of record computable: the AI's, as the reports read it

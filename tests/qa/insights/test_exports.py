@@ -18,10 +18,11 @@ from rest_framework.test import APIClient
 
 from qa import spreadsheets
 from qa.insights import team
-from qa.mirror.models import Transcription
+from qa.mirror.models import Participant, Transcription
 from qa.reviews import exports, queues
 from tests import builders
 from tests.builders import person
+from tests.qa.insights import conftest as insights
 from tests.qa.reviews.test_review_page import SCALE_EVALUATOR
 
 pytestmark = pytest.mark.django_db
@@ -475,3 +476,31 @@ def test_the_writer_keeps_dates_days_and_what_excel_cannot_hold(settings):
     assert old.value == "1899-01-01T00:00:00+00:00"  # Excel's calendar is a day off before March 1900: as text
     csv_text = b"".join(spreadsheets.csv_chunks(table)).decode("utf-8-sig")
     assert "2026-07-01T03:30:15.250000+00:00" in csv_text and "2026-03-02" in csv_text  # UTC, ISO 8601
+
+
+# --- on either score ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_team_and_report_exports_follow_the_score_asked(admin_client, load, fmt):
+    card, agent = builders.evaluator_payload(tag="Card"), builders.participant_payload(tag="Rosa")
+    calls = [builders.transcription_payload(evaluator=card, participant=agent, created_at=f"2026-03-0{day}T10:00Z")
+             for day in (2, 3)]  # 80 each by the AI, Greeting failed
+    load(evaluators=[card], participants=[agent], transcriptions=calls)
+    insights.review(calls[0]["transcription_id"], {"Issue resolved": False})  # 0 of record
+    rosa = Participant.objects.get(tag="Rosa")
+
+    def export(name: str, args: list, query: str) -> tuple[str, list[list]]:
+        response = admin_client.get(reverse(name, args=args) + query)
+        return response["Content-Disposition"], read(response)
+
+    for query, avg, title in (("", 80, "team-overview-2"), ("?score=reviewed", 40, "team-overview-reviewed-score")):
+        disposition, rows = export("admin:qa_participant_team_export", [fmt], query)
+        assert float(rows[1][rows[0].index("Avg score")]) == avg and title in disposition
+    disposition, rows = export("admin:qa_participant_report_export", [rosa.pk, fmt], "?as_of=2026-03-31&score=reviewed")
+    header = rows[0]
+    scores = {row[header.index("Heify ID")]: float(row[header.index("Score")]) for row in rows[1:]}
+    assert scores == {calls[0]["transcription_id"]: 0, calls[1]["transcription_id"]: 80}
+    assert "rosa-report-reviewed-score" in disposition
+    _, rows = export("admin:qa_participant_report_export", [rosa.pk, fmt], "?as_of=2026-03-31")
+    assert {float(row[rows[0].index("Score")]) for row in rows[1:]} == {80}

@@ -1,6 +1,6 @@
 """The report's query (qa/insights/report_query.py): the database's form (PostgreSQL's one statement, or
 SQLite's rows aggregated in Python; the suite runs on both) gives the same report as Heify's payloads read by
-the emulator's form, and its query count does not grow with the calls. The data helpers are the report
+the emulator's form, on either score, and its query count does not grow with the calls. The data helpers are the report
 tests' own (tests/qa/insights/test_analytics.py)."""
 
 import random
@@ -9,10 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from qa.insights import analytics
-from qa.mirror.models import Participant
-from syncer import demo
+from qa.insights.report import report_window, review_section
+from qa.insights.report_query import inputs_from_db, inputs_from_parsed
+from qa.mirror.models import Participant, Transcription
+from qa.mirror.report_rules import ReportSettings
+from syncer import demo, mirror
 from syncer.emulator import participant_report_from_payloads
 from tests import builders
+from tests.qa.insights.conftest import review
 from tests.qa.insights.test_analytics import AS_OF, GROUPS, as_json, call, march, report
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +93,88 @@ def test_query_count_does_not_grow_with_the_calls(load, agent, django_assert_num
     with django_assert_num_queries(2):
         data = analytics.participant_report(participant, as_of=AS_OF)
     assert data["metadata"]["total_records_analyzed"] == count
+
+
+# --- the three forms on the reviewed score -------------------------------------------------------------------
+
+
+REVIEWED_COLUMNS = ("reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at")
+
+
+def parsed_with_reviews(payloads: list[dict]) -> list[dict]:
+    """(c)'s rows: Heify's JSON read by the upsert's parser, with the score of record the mirror keeps for each
+    (Heify's JSON has none)."""
+    kept = {row["heify_id"]: row for row in Transcription.objects.values("heify_id", *REVIEWED_COLUMNS)}
+    rows = [mirror.parse_transcription(payload)[0] for payload in payloads]
+    return [{**row, **{column: kept[row["heify_id"]][column] for column in REVIEWED_COLUMNS}} for row in rows]
+
+
+@pytest.mark.parametrize(("seed", "query_limit"), [(4, 20_000), (5, 30)])
+def test_the_three_forms_agree_on_the_reviewed_score(load, agent, settings, seed, query_limit):
+    """PostgreSQL's statement or SQLite's rows (whichever database runs the suite) and the emulator's form give the
+    same report on the reviewed score, and compare both scores the same way."""
+    settings.ANALYTICS_QUERY_LIMIT = query_limit
+    rng = random.Random(seed)
+    evaluators = [builders.evaluator_payload(tag=tag) for tag in ("Billing", "Sales")]
+    calls = []
+    for _ in range(60):
+        when = datetime(2026, 2, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 48 * 86400))
+        greeting, resolved = rng.random() < 0.5, rng.random() < 0.7
+        score = 20 * greeting + 80 * resolved
+        calls.append(call(agent, when=when.isoformat(), score=score, evaluator=rng.choice(evaluators),
+                          duration=rng.choice([None, 60.0, round(rng.uniform(30, 900), 1)]),
+                          group=rng.choice([None, *GROUPS]), critical=False,
+                          failed=[name for name, passed in (("Greeting", greeting), ("Issue resolved", resolved))
+                                  if not passed]))
+    load(evaluators=evaluators, transcriptions=calls)
+    reviewed = rng.sample([c for c in calls if c["group"] != "ARCHIVED"], 15)  # an archived call takes no verdict
+    for payload in reviewed:
+        review(payload["transcription_id"], {rng.choice(["Greeting", "Issue resolved", "No offensive language"]):
+                                             rng.random() < 0.5})
+    assert Transcription.objects.filter(reviewed_at__isnull=False).count() == 15
+    participant = Participant.objects.get(heify_id=agent["participant_id"])
+    parsed = parsed_with_reviews(calls)
+    parsed_evaluators = [mirror.parse_evaluator(e) for e in evaluators]
+    now = datetime(2026, 3, 21, tzinfo=UTC)
+    differs = 0
+    for as_of in (date(2026, 3, 21), date(2026, 2, 20)):
+        ours = analytics.participant_report(participant, as_of=as_of, score="reviewed")
+        theirs = analytics.participant_report_from_parsed(agent["participant_id"], parsed, parsed_evaluators, now,
+                                                          as_of=as_of, score="reviewed")
+        ours["metadata"].pop("generated_at"), theirs["metadata"].pop("generated_at")
+        assert as_json(ours) == as_json(theirs)
+        ai = analytics.participant_report(participant, as_of=as_of)
+        differs += ai["kpis"] != ours["kpis"]
+        # Both scores compared, by the database's form and by (c)'s.
+        config, window = ReportSettings.current(), report_window(as_of)
+        from_db = inputs_from_db(agent["participant_id"], window, config, compare=True).review
+        from_rows = inputs_from_parsed(agent["participant_id"], parsed, parsed_evaluators, window, config,
+                                       compare=True).review
+        assert review_section(from_db) == review_section(from_rows)
+        assert review_section(from_db)["all_calls"]["ai"] == {
+            key: ai["kpis"][name] for key, name in (("calls", "total_calls"), ("avg_score", "avg_score"),
+                                                   ("pass_rate", "pass_rate"))}
+        assert from_db.record.calls == ours["kpis"]["total_calls"] and from_db.reviewed > 0
+    assert differs  # the reviews did change the figures
+    # Heify's own JSON says nothing of reviews: (c) without the mirror's columns is the AI's report.
+    plain = analytics.participant_report_from_parsed(
+        agent["participant_id"], [mirror.parse_transcription(c)[0] for c in calls], parsed_evaluators, now,
+        as_of=date(2026, 3, 21))
+    plain["metadata"].pop("generated_at")
+    heifys = analytics.participant_report(participant, as_of=date(2026, 3, 21))
+    heifys["metadata"].pop("generated_at")
+    assert as_json(plain) == as_json(heifys)
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_the_reviewed_score_costs_the_same_queries(load, agent, django_assert_num_queries, count):
+    evaluator = builders.evaluator_payload()
+    load(evaluators=[evaluator])
+    calls = [call(agent, when=march(1 + i % 20), score=80, evaluator=evaluator, failed=["Greeting"])
+             for i in range(count)]
+    load(transcriptions=calls)
+    review(calls[0]["transcription_id"], {"Issue resolved": False})
+    participant = Participant.objects.get(heify_id=agent["participant_id"])
+    with django_assert_num_queries(2):
+        data = analytics.participant_report(participant, as_of=AS_OF, score="reviewed")
+    assert data["kpis"]["total_calls"] == count and data["metadata"]["score"] == "reviewed"

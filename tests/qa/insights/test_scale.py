@@ -137,7 +137,11 @@ SCREENS = [
     ("participant page + dashboard",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
      7 + on_postgresql()),
-    ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 5),
+    ("participant page + dashboard, reviewed score",
+     lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))])
+     + "?score=reviewed", 7 + on_postgresql()),
+    ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 6),  # + the reviewed calls
+    ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 6),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
     ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
     ("configuration list", lambda a, u: reverse("admin:qa_configuration_changelist"), 4),
@@ -155,6 +159,8 @@ SCREENS = [
     ("API evaluators", lambda a, u: "/api/v1/evaluators/", 4),
     ("API configurations", lambda a, u: "/api/v1/configurations/", 4),
     ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 6),
+    ("API analytics, reviewed score",
+     lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/?score=reviewed", 6),
 ]
 
 
@@ -376,7 +382,7 @@ def test_team_overview_from_rollups_is_what_the_calls_give(world, load, admin_us
 def test_the_dashboard_report_cuts_only_raw_data(world, load, settings, admin_client):
     settings.ANALYTICS_TREND_SAMPLE = 4
     alice = Participant.objects.get(heify_id=world["participants"][0]["participant_id"])
-    full, (cut, criteria) = participant_report(alice, as_of=None), participant_dashboard(alice, calls_shown=2)
+    full, (cut, criteria, _) = participant_report(alice, as_of=None), participant_dashboard(alice, calls_shown=2)
     assert len(cut["raw_data"]) == 4 and cut["raw_data"] == full["raw_data"][:4]  # at least the trend's sample
     assert {**cut, "raw_data": None, "metadata": None} == {**full, "raw_data": None, "metadata": None}
     assert cut["metadata"]["total_records_analyzed"] == full["metadata"]["total_records_analyzed"] == len(

@@ -8,15 +8,16 @@ from django.core import mail
 from qa.insights import weekly_summary
 from tests import builders
 from tests.builders import person
+from tests.qa.insights.conftest import review
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 11, 23)
 
 
-def call(participant, day: date, score, **overrides):
+def call(participant, day: date, score, *, evaluator=None, **overrides):
     payload = builders.transcription_payload(
-        participant=participant, created_at=datetime(day.year, day.month, day.day, 10).isoformat() + "+00:00",
-        **overrides)
+        participant=participant, evaluator=evaluator,
+        created_at=datetime(day.year, day.month, day.day, 10).isoformat() + "+00:00", **overrides)
     payload["details"]["evaluation"]["score"] = score
     return payload
 
@@ -84,3 +85,30 @@ def test_a_week_starts_on_a_monday(db):
     with pytest.raises(ValueError, match="Monday"):
         weekly_summary.week_summary(week_start=MONDAY + timedelta(days=1))
     assert weekly_summary.last_full_week(date(2026, 12, 2)) == MONDAY
+
+
+def test_the_summary_gives_both_scores_and_the_calls_reviewed(load):
+    card, ann = builders.evaluator_payload(tag="Card"), builders.participant_payload(tag="Ann")
+    before, during = MONDAY - timedelta(days=5), MONDAY + timedelta(days=2)
+    calls = [call(ann, day, 80, evaluator=card, group="PENDING_REVIEW") for day in (before, before, during, during)]
+    load(evaluators=[card], participants=[ann], transcriptions=calls)  # 80 each: Greeting failed
+    review(calls[2]["transcription_id"], {"No offensive language": False})  # this week: a critical fail of record
+    review(calls[3]["transcription_id"], {"Greeting": True})  # this week: 100
+
+    on_ai = weekly_summary.week_summary(week_start=MONDAY)
+    assert on_ai["score"] == "ai" and on_ai["team"]["current_period"] == {"calls": 2, "avg_score": 80, "pass_rate": 100}
+    assert on_ai["other_score"]["current_period"] == {"calls": 2, "avg_score": 90, "pass_rate": 50}
+    assert on_ai["reviewed_calls"] == {"current": 2, "previous": 0}
+    assert on_ai["open_critical_count"] == 0 and on_ai["criteria"][0]["fail_count"] == 2
+    subject, text, html = weekly_summary.render(on_ai)
+    assert "THE TEAM (on the AI score)" in text and "Reviewed:   2 calls (week before: 0)" in text
+    assert "On the reviewed score: avg 90 (week before: 80), pass rate 50% (week before: 100%)" in text
+    assert "Calls reviewed" in html and "Pass rate, reviewed score" in html
+
+    on_record = weekly_summary.week_summary(week_start=MONDAY, score="reviewed")
+    assert on_record["team"]["current_period"] == {"calls": 2, "avg_score": 90, "pass_rate": 50}
+    assert on_record["other_score"]["current_period"] == on_ai["team"]["current_period"]
+    assert on_record["open_critical_count"] == 1  # the reviewer's critical fail, in its queue
+    assert [(c["name"], c["fail_count"]) for c in on_record["criteria"]] == [
+        ("Greeting", 1), ("No offensive language", 1)]
+    assert [(m["tag"], m["previous_avg_score"], m["avg_score"]) for m in on_record["movers"]] == [("Ann", 80, 90)]

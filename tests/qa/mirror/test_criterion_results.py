@@ -328,9 +328,10 @@ def test_the_calibration_pages_cost_the_same_whatever_the_calls(client, load):
         session = calibration.calibration_session_create(
             name=f"{size}", calls=Transcription.objects.order_by("occurred_at")[:size], reviewers=[ann, bob],
             acting_user=max_)
-        for rater, answer in ((ann, True), (bob, False)):
+        for rater, answer, value in ((ann, True, 4), (bob, False, 2)):  # Empathy is on the scale: a value
             calibration.calibration_answers_save(session=session, rater=rater, submit=True, answers={
-                (call.pk, name): answer for call in session.calls.all() for name in ("Greeting", "Empathy")})
+                (call.pk, name): given for call in session.calls.all()
+                for name, given in (("Greeting", answer), ("Empathy", value))})
         client.force_login(max_)
         with CaptureQueriesContext(connection) as results_page:
             assert client.get(reverse("admin:qa_calibrationsession_results", args=[session.pk])).status_code == 200

@@ -1,0 +1,1 @@
+"""Agents in the loop: an agent's account linked to their participant, and what they see of their own work."""
