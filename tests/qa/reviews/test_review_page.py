@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from qa.mirror.models import Transcription
@@ -454,6 +455,17 @@ def test_a_rater_scoring_blind_sees_neither_score(client, scale_call, ann):
     client.force_login(ann)
     page = client.get(review_url(scale_call)).content.decode()
     assert scores(page) == ("hidden", "hidden") and ">60<" not in page and "unresolved" not in page
+
+
+def test_a_rater_scoring_blind_cannot_agree_with_the_ai_on_the_rest(scale_call, ann):
+    max_ = person("max", "QA manager")
+    calibration.calibration_session_create(name="March", calls=[scale_call], reviewers=[max_, ann],
+                                           acting_user=max_)
+    queues.transcription_claim(transcription_id=scale_call.pk, reviewer=max_)
+    with pytest.raises(ValidationError, match="scoring this call blind"):
+        queues.transcription_archive(transcription_id=scale_call.pk, acting_user=max_, agree_rest=True)
+    scale_call.refresh_from_db()
+    assert scale_call.group == "UNDER_REVIEW" and not scale_call.criterion_verdicts.exists()
 
 
 # --- the score, checkable by hand -------------------------------------------------------------------------
