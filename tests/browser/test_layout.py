@@ -8,8 +8,6 @@ from qa.mirror.models import Transcription
 from qa.reviews import queues
 from syncer import demo, mirror
 
-LAPTOP = {"width": 1280, "height": 800}
-
 # What overflows: the page itself, any box that scrolls sideways (the changelist's
 # `.results`), and any column header whose text is cut ("IN QUEUE FO").
 OVERFLOW = """() => {
@@ -28,15 +26,6 @@ OVERFLOW = """() => {
   }
   return found;
 }"""
-
-
-@pytest.fixture
-def laptop(browser):
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 @pytest.fixture
