@@ -24,7 +24,7 @@ MARK_INK = """(id) => {
 
 
 @pytest.mark.django_db(transaction=True)
-def test_coaching_sessions_are_marked_on_the_trend(live_server, browser, screenshot_at):
+def test_coaching_sessions_are_marked_on_the_trend(live_server, laptop, screenshot_at):
     scorecard = builders.evaluator_payload(tag="Support")
     participant = builders.participant_payload(tag="Emma Wilson")
     calls = []
@@ -42,7 +42,7 @@ def test_coaching_sessions_are_marked_on_the_trend(live_server, browser, screens
                              held_at=datetime(2026, 3, 14, 16, tzinfo=UTC), action_items=["Open with the name"],
                              acting_user=boss)
 
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page = laptop
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "boss")
     page.fill("#id_password", "a-long-test-password")
@@ -55,4 +55,3 @@ def test_coaching_sessions_are_marked_on_the_trend(live_server, browser, screens
     page.locator("#qa-coaching").scroll_into_view_if_needed()
     page.evaluate("() => document.querySelector('.qa-charts').scrollIntoView()")
     screenshot_at(page, "participant-dashboard-coaching")
-    page.context.close()
