@@ -86,6 +86,13 @@ def is_agent(user) -> bool:
     return may(user, Permission.VIEW_OWN_EVALUATIONS)
 
 
+def sees_own_only(user) -> bool:
+    """Whether `user` signs in as an agent and nothing else: every admin page and API endpoint but their own
+    (the agent's page, /api/v1/me/, acknowledging their calls) refuses them, whatever else they were given.
+    Superusers are never confined (is_agent answers yes for them, as every permission does)."""
+    return is_agent(user) and not user.is_superuser
+
+
 def agent_participant(user):
     """The participant `user` is the agent of (qa.mirror.models.Participant.agent_user), or None: an agent with
     no participant linked sees nothing."""

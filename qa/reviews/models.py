@@ -227,3 +227,30 @@ class CalibrationSubmission(models.Model):
 
     def __str__(self):
         return f"{self.session}: {self.rater_id}"
+
+
+class ReviewAcknowledgement(models.Model):
+    """An agent saw and acknowledged the review of one of their calls: which review is `reviewed_at`, the call's
+    reviewed_at when they acknowledged it. A later change of the score of record (another verdict, an upheld
+    dispute) moves the call's reviewed_at, and the call is unacknowledged again until they acknowledge anew
+    (the same row then takes the new time). Written by qa.agents.services.transcription_acknowledge only."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviewed_at = models.DateTimeField(help_text="The call's reviewed_at this acknowledges.")
+    at = models.DateTimeField(help_text="When they acknowledged it.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "user"], name="one_acknowledgement_per_agent"),
+        ]
+
+    def __str__(self):
+        return f"{self.transcription_id} acknowledged by {self.user_id}"
+
+
+def acknowledged_q(call: str = "pk", reviewed_at: str = "reviewed_at") -> models.Exists:
+    """Whether the call (the outer query's `call` id) has had its current review (its `reviewed_at`)
+    acknowledged by its agent: the one rule of "acknowledged", for the agent's page and the team overview."""
+    return models.Exists(ReviewAcknowledgement.objects.filter(transcription_id=models.OuterRef(call),
+                                                              reviewed_at=models.OuterRef(reviewed_at)))

@@ -1,0 +1,87 @@
+"""The admin site's pages of the agents' domain: the agent's own page (/admin/me/), its acknowledge button, and the
+link form of a participant's page (/admin/qa/participant/<pk>/agent/). Thin: rules are qa.agents.services' and
+qa.policy's, reads qa.agents.selectors' and qa.insights'.
+
+The site (heifyadmin.admin_site) wires them under its admin_view and lets an agent reach only the views marked
+`agent_view` here: an agent is refused every other page of the admin.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from qa import policy
+from qa.agents import selectors, services
+from qa.insights import analytics
+from qa.mirror.models import Participant, Transcription
+from qa.mirror.report_rules import ScoreSource
+
+CALLS_PER_PAGE = 20
+
+
+def agent_view(view):
+    """Marks a view an agent (policy.sees_own_only) may reach; the site refuses them every unmarked one."""
+    view.for_agents = True
+    return view
+
+
+@agent_view
+def agent_page(request):
+    """The agent's own page: their calls (newest first, paged) with each criterion's AI and reviewer results, and
+    their dashboard on the score of record. Sections are template blocks, for disputes and coaching to extend."""
+    if not policy.is_agent(request.user):
+        raise PermissionDenied("This page shows an agent their own evaluations: agents only.")
+    participant = policy.agent_participant(request.user)
+    context = {**admin.site.each_context(request), "title": "My evaluations", "participant": participant}
+    if participant is not None and participant.heify_id is not None:
+        page = Paginator(selectors.agent_calls(participant), CALLS_PER_PAGE).get_page(request.GET.get("page"))
+        report, criteria, review = analytics.participant_dashboard(participant, calls_shown=1,
+                                                                   score=ScoreSource.REVIEWED)
+        context.update({
+            "calls_page": page, "calls": selectors.call_rows(page.object_list), "report": report,
+            "criteria_rows": criteria[:10], "review": review,
+            "chart_data": {"timeline": report["charts"]["timeline"], "distribution": report["score_distribution"]},
+        })
+    return TemplateResponse(request, "admin/qa/agents/me.html", context)
+
+
+@agent_view
+@require_POST
+def acknowledge(request, pk: int):
+    """The button of a reviewed call on the agent's page."""
+    try:
+        services.transcription_acknowledge(transcription_id=pk, acting_user=request.user)
+    except (services.NotYours, Transcription.DoesNotExist):
+        raise Http404("No call of yours has this id.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Acknowledged: your QA team sees that you have read this review.")
+    page = request.POST.get("page", "")
+    query = f"?page={page}" if page.isdigit() else ""
+    return HttpResponseRedirect(f"{reverse('admin:agent_page')}{query}#call-{pk}")
+
+
+@require_POST
+def participant_agent(request, pk: int):
+    """The link form of a participant's page (QA managers): `username` links that account, `unlink` unlinks."""
+    try:
+        if request.POST.get("unlink"):
+            participant = services.agent_unlink(participant_id=pk, acting_user=request.user)
+            messages.success(request, f"{participant.tag} has no agent's account linked now.")
+        else:
+            participant = services.agent_link(participant_id=pk, username=request.POST.get("username", ""),
+                                              acting_user=request.user)
+            messages.success(request, f"{participant.agent_user.get_username()} is now {participant.tag}'s agent "
+                                      "account: they see this participant's calls and nothing else.")
+    except Participant.DoesNotExist:
+        raise Http404("No participant has this id.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return HttpResponseRedirect(reverse("admin:qa_participant_change", args=[pk]) + "#qa-agent-link")
