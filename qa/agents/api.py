@@ -101,7 +101,9 @@ class AcknowledgeView(HeifyAPIMixin, GenericAPIView):
         try:
             services.transcription_acknowledge(transcription_id=call.pk, acting_user=request.user)
         except services.NotYours:
-            raise exceptions.NotFound() from None  # another's call: as if it did not exist
+            if policy.sees_own_only(request.user):
+                raise exceptions.NotFound() from None  # another's call: to an agent, as if it did not exist
+            raise exceptions.PermissionDenied("Only the call's own agent acknowledges its review.") from None
         mine = selectors.agent_calls(policy.agent_participant(request.user))
         shown = revisions.with_evaluator_revision(mine).prefetch_related("criterion_verdicts").get(pk=call.pk)
         return respond(AgentTranscriptionSerializer, shown, context={"request": request})

@@ -55,9 +55,13 @@ def agent_page(request):
 @require_POST
 def acknowledge(request, pk: int):
     """The button of a reviewed call on the agent's page."""
+    if not policy.is_agent(request.user):
+        raise PermissionDenied("Only the call's own agent acknowledges its review.")
     try:
         services.transcription_acknowledge(transcription_id=pk, acting_user=request.user)
     except (services.NotYours, Transcription.DoesNotExist):
+        if not policy.sees_own_only(request.user):
+            raise PermissionDenied("Only the call's own agent acknowledges its review.") from None
         raise Http404("No call of yours has this id.") from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

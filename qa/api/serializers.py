@@ -247,7 +247,6 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
-@functools.cache
 class AgentLinkSerializer(serializers.Serializer):
     """PUT /participants/<id>/agent/: the account to link (qa.agents.services.agent_link says what is wrong)."""
 
@@ -256,6 +255,7 @@ class AgentLinkSerializer(serializers.Serializer):
                                      help_text="The agent's username; null in the answer when unlinked.")
 
 
+@functools.cache
 def enveloped(serializer_class):
     """The schema of a single-object answer: {"data": {...}} as Heify wraps its own."""
     name = serializer_class.__name__.removesuffix("Serializer") + "Response"

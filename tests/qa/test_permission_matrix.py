@@ -1,11 +1,13 @@
 """Who may do what: one table, every cell checked.
 
-Users: anonymous, a staff user in no group, a Reviewer, a QA manager and a superuser. Rows: every admin
+Users: anonymous, a staff user in no group, a Reviewer, a QA manager, a superuser and an Agent (their account linked
+to the participant whose call the table acts on). Rows: every admin
 page and review step the project adds (and the model pages it registers), every admin action, every API
 endpoint and method. A cell is allowed when the user's name is in the row's set, denied otherwise.
 
 What "allowed" and "denied" look like:
-- admin pages (GET): 200, or else the login page (anonymous) or 403;
+- admin pages (GET): 200, or else the login page (anonymous) or 403 (the admin's index sends an agent to their own
+  page instead: a refusal too); the few POSTs that answer with a redirect say so (REDIRECTS);
 - admin review steps (POST): done, or refused with an error message and nothing changed;
 - admin actions: the rows changed, or not;
 - the API: any answer but 401/403 (a write is sent an invalid body, so an allowed one answers 400 without
@@ -37,9 +39,10 @@ from tests import builders
 
 pytestmark = pytest.mark.django_db
 
-A, S, R, M, SU = "anonymous", "staff", "reviewer", "manager", "superuser"
-USERS = (A, S, R, M, SU)
-STAFF = {S, R, M, SU}
+A, S, R, M, SU, AG = "anonymous", "staff", "reviewer", "manager", "superuser", "agent"
+USERS = (A, S, R, M, SU, AG)
+STAFF = {S, R, M, SU}  # the admin's staff pages: an agent (staff by their role) is refused them all
+SIGNED_IN = STAFF | {AG}  # their own account: a token, who they are, the API's documentation
 READERS = {R, M, SU}
 MANAGERS = {M, SU}
 
@@ -100,7 +103,14 @@ ADMIN_PAGES = [
      READERS),
     ("transcription: history (its audit rows to managers)", "GET", "/admin/qa/transcription/{tx_pk}/history/",
      READERS),
+    # Issue 23: the agent's own page (a superuser has no participant linked: the page says so), its acknowledge
+    # button (the call is not reviewed: refused by message, but reached), and the participant's link form.
+    ("agent's page", "GET", "/admin/me/", {AG, SU}),
+    ("agent's page: acknowledge a call", "POST", "/admin/me/calls/{tx_pk}/acknowledge/", {AG}),
+    ("participant: link an agent's account", "POST", "/admin/qa/participant/{pt_pk}/agent/", MANAGERS),
 ]
+# Admin POSTs that answer an allowed user with a redirect (to the page they came from), not 200.
+REDIRECTS = {"agent's page: acknowledge a call", "participant: link an agent's account"}
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
     ("claim", UNHELD, {}, READERS),
@@ -150,10 +160,18 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("evaluator: agreement", "GET", "/api/v1/evaluators/{ev}/agreement/", None, None, MANAGERS),
     ("transcription: record verdicts", "PUT", "/api/v1/transcriptions/{tx}/verdicts/", CLAIMED_BY_OTHER, {},
      READERS),
-    ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", STAFF),
-    ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, STAFF),
-    ("schema", "GET", "/api/v1/schema/", None, None, STAFF),
-    ("docs", "GET", "/api/v1/docs/", None, None, STAFF),
+    ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", SIGNED_IN),
+    ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, SIGNED_IN),
+    ("schema", "GET", "/api/v1/schema/", None, None, SIGNED_IN),
+    ("docs", "GET", "/api/v1/docs/", None, None, SIGNED_IN),
+    # Issue 23. Who is signed in: anyone; their calls: agents (a superuser's list is empty: no participant).
+    ("me", "GET", "/api/v1/me/", None, None, SIGNED_IN),
+    ("me: my calls", "GET", "/api/v1/me/transcriptions/", None, None, {AG, SU}),
+    # The call is the agent's, not reviewed: the agent is answered 400 (nothing to acknowledge), anyone else 403.
+    ("transcription: acknowledge", "POST", "/api/v1/transcriptions/{tx}/acknowledge/", PENDING, None, {AG}),
+    ("participant: link an agent's account", "PUT", "/api/v1/participants/{pt}/agent/", None, {}, MANAGERS),
+    # Last: a manager's DELETE unlinks the table's agent.
+    ("participant: unlink the agent's account", "DELETE", "/api/v1/participants/{pt}/agent/", None, None, MANAGERS),
 ]
 CELLS = len(USERS) * (len(ADMIN_PAGES) + len(ADMIN_STEPS) + len(ADMIN_ACTIONS) + len(API))
 PASSWORD = "pw-for-tests-1"
@@ -177,6 +195,10 @@ def world(load, settings):
         if role:
             user.groups.add(Group.objects.get(name=role))
         users[name] = user
+    users[AG] = User.objects.create_user(AG, password=PASSWORD)
+    users[AG].groups.add(Group.objects.get(name="Agent"))  # staff by the role
+    Participant.objects.update(agent_user=users[AG])
+    users[AG].refresh_from_db()
     call = Transcription.objects.get(name="call.mp3")
     session = CalibrationSession.objects.create(name="March", created_by=users[M])
     # A call of its own: its raters score it blind (no verdict on the AI's), which is not what the table is about.
@@ -253,9 +275,10 @@ def test_admin_pages(world):
     for row, method, address, may in ADMIN_PAGES:
         for name in USERS:
             response = getattr(clients[name], method.lower())(address.format(**ids))
-            denied = response.status_code == 403 or (
-                response.status_code == 302 and response["Location"].startswith("/admin/login/"))
-            assert denied or response.status_code == 200, (row, name, response.status_code)
+            denied = response.status_code == 403 or (response.status_code == 302 and (
+                response["Location"].startswith("/admin/login/") or response["Location"] == "/admin/me/"))
+            allowed = response.status_code == (302 if row in REDIRECTS else 200) and not denied
+            assert denied or allowed, (row, name, response.status_code)
             cells.append((row, name, name in may, not denied, response.status_code))
     check(cells)
 
