@@ -107,6 +107,10 @@ class HeifyAdminSite(admin.AdminSite):
 
         return not_for_agents
 
+    def get_app_list(self, request, app_label=None):
+        # The sidebar and the index list no model to an agent: every model page refuses them.
+        return [] if policy.sees_own_only(request.user) else super().get_app_list(request, app_label)
+
     def index(self, request, extra_context=None):
         if policy.sees_own_only(request.user):
             return HttpResponseRedirect(reverse("admin:agent_page", current_app=self.name))

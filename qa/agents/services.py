@@ -57,7 +57,9 @@ def agent_link(*, participant_id: int, username, acting_user) -> Participant:
 @transaction.atomic
 def agent_unlink(*, participant_id: int, acting_user) -> Participant:
     _require_manager(acting_user)
-    participant = Participant.all_objects.select_for_update().select_related("agent_user").get(pk=participant_id)
+    # of=self: PostgreSQL locks no row of the nullable side of the join to the user.
+    participant = Participant.all_objects.select_for_update(of=("self",)).select_related("agent_user").get(
+        pk=participant_id)
     if participant.agent_user_id is None:
         return participant
     Participant.all_objects.filter(pk=participant.pk).update(agent_user=None)
