@@ -107,6 +107,12 @@ class HeifyAdminSite(admin.AdminSite):
 
         return not_for_agents
 
+    def each_context(self, request):
+        context = super().each_context(request)
+        if policy.sees_own_only(request.user):
+            context["is_nav_sidebar_enabled"] = False  # it would list nothing: the page takes the whole width
+        return context
+
     def get_app_list(self, request, app_label=None):
         # The sidebar and the index list no model to an agent: every model page refuses them.
         return [] if policy.sees_own_only(request.user) else super().get_app_list(request, app_label)
