@@ -19,5 +19,6 @@ urlpatterns = [
     # The page and its start-up script apart (?script): no inline script, as the Content-Security-Policy asks.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("qa.scorecards.api")),  # revisions, what-if, agreement, verdicts (issue 15)
+    path("", include("qa.reviews.api")),  # disputes (issue 23)
     path("", include(router.urls)),
 ]
