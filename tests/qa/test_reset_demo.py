@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.roles import ROLES
+
 ROOT = Path(__file__).resolve().parents[2]
 COUNTS = ("from django.contrib.auth.models import Group, User; from qa.mirror.models import Transcription; "
           "print(User.objects.count(), Transcription.objects.count(), Group.objects.count())")
@@ -110,7 +112,7 @@ def test_reset_with_no_environment_empties_the_database_and_forgets_the_kept_acc
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Reset: the next 'make run' starts from a new demo account" in done.stdout
     assert not kept.exists()
-    assert counts(demo_env) == (0, 0, 2)  # empty, but for the two roles every migrate or flush ensures
+    assert counts(demo_env) == (0, 0, len(ROLES))  # empty, but for the roles every migrate or flush ensures
     assert make_reset(demo_env).returncode == 0  # and again, with nothing left to reset
 
 
@@ -140,7 +142,7 @@ def test_a_kept_account_that_cannot_be_removed_fails_after_the_database_is_empty
     assert done.returncode != 0
     assert "The database was emptied, but the emulator's kept account" in done.stderr
     # The next make run loads the kept account into an empty database: nothing to mark gone, nothing twice.
-    assert counts(demo_env) == (0, 0, 2)
+    assert counts(demo_env) == (0, 0, len(ROLES))
     (kept / "x").unlink()
     kept.rmdir()
     keep_an_account(var)
@@ -185,4 +187,4 @@ def test_reset_refuses_while_make_run_serves_from_the_same_var_and_works_once_it
     while (done := make_reset(demo_env)).returncode != 0 and time.monotonic() < deadline:
         time.sleep(1)
     assert done.returncode == 0, done.stderr
-    assert not kept.exists() and counts(demo_env) == (0, 0, 2)
+    assert not kept.exists() and counts(demo_env) == (0, 0, len(ROLES))
