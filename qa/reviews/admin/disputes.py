@@ -103,4 +103,5 @@ class DisputeAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
             messages.error(request, f"Dispute #{pk}: {said}")
         else:
             messages.success(request, f"Dispute #{dispute.pk} {dispute.get_status_display()}.")
-        return HttpResponseRedirect(reverse("admin:qa_dispute_changelist"))
+            return HttpResponseRedirect(reverse("admin:qa_dispute_changelist"))
+        return self.changelist_view(request)  # refused: the queue again, saying why
