@@ -88,6 +88,9 @@ Envelope = inline_serializer("DisputeResponse", {"data": DisputeSerializer()})
                            "with a reason. A QA manager who did not review the call resolves it.",
                request=RaiseSerializer, responses={201: Envelope, **errors(400, 404)})
 class TranscriptionDisputesView(HeifyAPIMixin, GenericAPIView):
+    """Raise a dispute (qa.reviews.disputes.dispute_raise): 403 to anyone but an agent linked to a participant,
+    404 for a call that is not theirs."""
+
     permission_classes = [IsAuthenticated]
     filter_backends = []
     serializer_class = RaiseSerializer
@@ -122,6 +125,9 @@ class TranscriptionDisputesView(HeifyAPIMixin, GenericAPIView):
                            "archived); the call's history says which dispute. Rejected: nothing changes.",
                request=ResolveSerializer, responses={200: Envelope, **errors(400, 404)})
 class DisputeResolveView(HeifyAPIMixin, GenericAPIView):
+    """Resolve a dispute (qa.reviews.disputes.dispute_resolve): 403 to anyone but a QA manager, and to the one who
+    reviewed the call."""
+
     permission_classes = [IsAuthenticated]
     filter_backends = []
     serializer_class = ResolveSerializer
@@ -148,6 +154,8 @@ class DisputeResolveView(HeifyAPIMixin, GenericAPIView):
                parameters=[ListQuerySerializer, OpenApiParameter("cursor", OpenApiTypes.STR, required=False)],
                responses={200: DisputeSerializer(many=True), **errors(400)})
 class DisputeListView(HeifyAPIMixin, GenericAPIView):
+    """The disputes the user may read, newest first (qa.reviews.disputes.disputes_visible); 403 to anyone else."""
+
     permission_classes = [IsAuthenticated]
     filter_backends = []
     pagination_class = DisputesPagination
