@@ -356,3 +356,12 @@ def test_a_failed_send_is_retried_by_the_delivery_job(world, settings, monkeypat
     monkeypatch.undo()
     assert alerts.deliveries_due(now=timezone.now() + timedelta(hours=2)) == {"sent": 1}
     assert len(mail.outbox) == 1
+
+
+def test_a_notice_is_listed_with_the_alerts(world, client):
+    dispute = raise_(world)
+    client.force_login(world["max"])
+    page = client.get(reverse("admin:qa_alert_changelist")).content.decode()
+    assert f"Dispute #{dispute.pk}: ana disputes Resolved" in page
+    alert = Alert.objects.get(event_key=f"dispute:{dispute.pk}:raised")
+    assert client.get(reverse("admin:qa_alert_change", args=[alert.pk])).status_code == 200
