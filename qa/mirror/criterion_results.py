@@ -234,6 +234,16 @@ def results_pattern() -> Subquery:
         output_field=models.TextField())
 
 
+def scored_criteria(pattern: Pattern) -> list[dict]:
+    """The criteria that scored the call ({name, type, weight}), as its results are pinned with them (the first of
+    a name); none where no revision here scored it."""
+    criteria: dict[str, dict] = {}
+    for name, _, _, kind, weight in pattern:
+        if kind:
+            criteria.setdefault(name, {"name": name, "type": kind, "weight": weight})
+    return list(criteria.values())
+
+
 def pattern(text: str | None) -> Pattern:
     """`results_pattern`'s text (our own aggregate, not Heify's JSON) as the results it holds, in Heify's order."""
     rows = sorted(json.loads(text)) if text else []

@@ -33,6 +33,10 @@ WEIGHT_MAX = Decimal(100)
 WEIGHT_TOTAL = Decimal(100)
 SCALE_MIN, SCALE_MAX = 1, 5
 SCALE_PASS_MARK = 3  # a scale criterion fails below this value
+# The values a scale criterion's pass/fail allows (Heify's result often says only passed or failed).
+SCALE_RANGE = {True: (SCALE_PASS_MARK, SCALE_MAX), False: (SCALE_MIN, SCALE_PASS_MARK - 1)}
+# evaluation_score rounds to 2 decimals: a value reproduces a score when it lands within that rounding.
+SCORE_TOLERANCE = 0.005 + 1e-9
 
 EXTRACTION_FIELDS_MAX = 10
 EXTRACTION_FIELD_TYPES = ("string", "number", "boolean", "array")

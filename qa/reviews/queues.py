@@ -358,6 +358,9 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
             raise ValidationError(
                 {"verdicts": f"{len(left)} criteria are not decided yet ({', '.join(left)}): decide them, or "
                              "archive agreeing with the AI on the rest."}, code="undecided")
+        if blinding.hides_ai_from(acting_user, call):  # as step_refusal refuses their verdicts
+            raise ValidationError("You are scoring this call blind in a calibration session: you cannot agree with "
+                                  "the AI's results until you have submitted your answers.", code="blind")
         ai = _ai_results(call)
         unknown = [name for name in left if ai[name][0] is None]
         if unknown:

@@ -39,8 +39,6 @@ from qa.mirror import criterion_results, rules
 from qa.mirror.models import Transcription
 from qa.reviews.models import CriterionVerdict
 
-SCALE_RANGE = {True: (rules.SCALE_PASS_MARK, rules.SCALE_MAX), False: (rules.SCALE_MIN, rules.SCALE_PASS_MARK - 1)}
-SCORE_TOLERANCE = 0.005 + 1e-9  # evaluation_score rounds to 2 decimals
 MAX_COMBINATIONS = 3 ** 7  # unknown AI values tried against the AI's score; past it, the range is the widest
 
 
@@ -81,7 +79,8 @@ def ai_results(pattern: criterion_results.Pattern) -> dict[str, tuple[bool | Non
     """name -> the AI's (passed, value), in Heify's order; the last result of a name wins, as everywhere."""
     found: dict[str, tuple[bool | None, int | None]] = {}
     for name, passed, value, _, _ in pattern:
-        if passed is not None and value is not None and not SCALE_RANGE[passed][0] <= value <= SCALE_RANGE[passed][1]:
+        low, high = rules.SCALE_RANGE[passed] if passed is not None else (None, None)
+        if value is not None and low is not None and not low <= value <= high:
             value = None  # a value its own pass/fail contradicts says nothing
         if passed is not None or name not in found:
             found[name] = (passed, value)
@@ -108,19 +107,11 @@ def compute(pattern: criterion_results.Pattern, *, ai_score: float | None, ai_cr
         for name, (passed, value) in merged.items())
     if merged == ai:
         return Record(ai_score, ai_score, ai_critical, results)
-    criteria = _scored_criteria(pattern)
+    criteria = criterion_results.scored_criteria(pattern)
     if not criteria:
         return Record(None, None, ai_critical, results)
     low, high, critical = _range(criteria, ai, merged, ai_score)
     return Record(low, high, critical, results)
-
-
-def _scored_criteria(pattern: criterion_results.Pattern) -> list[dict]:
-    criteria: dict[str, dict] = {}
-    for name, _, _, kind, weight in pattern:
-        if kind:
-            criteria.setdefault(name, {"name": name, "type": kind, "weight": weight})
-    return list(criteria.values())
 
 
 def _ai_combinations(criteria: list[dict], ai: dict, ai_score: float | None) -> tuple[list[dict], bool]:
@@ -128,14 +119,14 @@ def _ai_combinations(criteria: list[dict], ai: dict, ai_score: float | None) -> 
     of them ({name: value}), or only those that reproduce the AI's score; and whether the score chose them."""
     ai_scored = [c for c in criteria if ai.get(c["name"], (None,))[0] is not None]
     unknown = [c["name"] for c in ai_scored if c["type"] == rules.SCALE and ai[c["name"]][1] is None]
-    choices = [range(SCALE_RANGE[ai[name][0]][0], SCALE_RANGE[ai[name][0]][1] + 1) for name in unknown]
+    choices = [range(rules.SCALE_RANGE[ai[name][0]][0], rules.SCALE_RANGE[ai[name][0]][1] + 1) for name in unknown]
     if _count(choices) > MAX_COMBINATIONS:
         return [{name: r.start for name, r in zip(unknown, choices, strict=True)},
                 {name: r[-1] for name, r in zip(unknown, choices, strict=True)}], False
     combinations = [dict(zip(unknown, values, strict=True)) for values in itertools.product(*choices)]
     if ai_score is not None:
         fitting = [combo for combo in combinations
-                   if abs(_score(ai_scored, ai, combo, end=0) - ai_score) <= SCORE_TOLERANCE]
+                   if abs(_score(ai_scored, ai, combo, end=0) - ai_score) <= rules.SCORE_TOLERANCE]
         if fitting:  # a score no combination reproduces settles nothing
             return fitting, True
     return combinations, False
@@ -146,7 +137,7 @@ def ai_values(pattern: criterion_results.Pattern, *, ai_score: float | None) -> 
     (every combination of its unknown values that reproduces the score gives that criterion the same value)."""
     ai = ai_results(pattern)
     values = {name: value for name, (_, value) in ai.items() if value is not None}
-    combinations, settled = _ai_combinations(_scored_criteria(pattern), ai, ai_score)
+    combinations, settled = _ai_combinations(criterion_results.scored_criteria(pattern), ai, ai_score)
     if settled:
         for name in combinations[0]:
             if len({combo[name] for combo in combinations}) == 1:
@@ -184,7 +175,7 @@ def _verdicts(criteria: list[dict], results: dict, combo: dict, *, end: int, ai:
         elif c["name"] in combo and (ai is None or ai[c["name"]][0] == passed):
             verdicts[c["name"]] = combo[c["name"]]
         else:
-            verdicts[c["name"]] = SCALE_RANGE[passed][end]
+            verdicts[c["name"]] = rules.SCALE_RANGE[passed][end]
     return verdicts
 
 

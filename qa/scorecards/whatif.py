@@ -39,9 +39,6 @@ from qa.reviews import agreement
 DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 20_000
 MOST_AFFECTED = 10
-# evaluation_score rounds to 2 decimals; a value reproduces a stored score when it lands within that rounding.
-SCORE_TOLERANCE = 0.005 + 1e-9
-SCALE_RANGE = {True: (rules.SCALE_PASS_MARK, rules.SCALE_MAX), False: (rules.SCALE_MIN, rules.SCALE_PASS_MARK - 1)}
 
 
 @dataclass(frozen=True)
@@ -65,24 +62,15 @@ def _results(pattern: criterion_results.Pattern) -> dict[str, tuple[bool, int | 
     found = {}
     for name, passed, value, _, _ in pattern:
         if passed is not None:
-            low, high = SCALE_RANGE[passed]
+            low, high = rules.SCALE_RANGE[passed]
             found[name] = (passed, value if value is not None and low <= value <= high else None)
     return found
-
-
-def scored_criteria(pattern: criterion_results.Pattern) -> list[dict]:
-    """The criteria that scored the call, as its results are pinned with them (the first of a name)."""
-    criteria: dict[str, dict] = {}
-    for name, _, _, kind, weight in pattern:
-        if kind:
-            criteria.setdefault(name, {"name": name, "type": kind, "weight": weight})
-    return list(criteria.values())
 
 
 def _verdict(criterion: dict, passed: bool, value: int | None) -> bool | int:
     if criterion["type"] != rules.SCALE:
         return passed
-    return value if value is not None else SCALE_RANGE[passed][0]
+    return value if value is not None else rules.SCALE_RANGE[passed][0]
 
 
 def recover_scale_values(old_criteria: list[dict], results: dict, score: float | None) -> dict[str, int]:
@@ -94,14 +82,14 @@ def recover_scale_values(old_criteria: list[dict], results: dict, score: float |
         return values
     target = unknown[0]
     passed = results[target["name"]][0]
-    low, high = SCALE_RANGE[passed]
+    low, high = rules.SCALE_RANGE[passed]
     fits = []
     for candidate in range(low, high + 1):
         verdicts = {
             c["name"]: candidate if c is target else _verdict(c, results[c["name"]][0], values.get(c["name"]))
             for c in evaluated
         }
-        if abs(rules.evaluation_score(evaluated, verdicts)["score"] - score) <= SCORE_TOLERANCE:
+        if abs(rules.evaluation_score(evaluated, verdicts)["score"] - score) <= rules.SCORE_TOLERANCE:
             fits.append(candidate)
     if len(fits) == 1:
         values[target["name"]] = fits[0]
@@ -115,7 +103,7 @@ def rescore(new_criteria: list[dict], results: dict, values: dict[str, int]) -> 
     for c in evaluated:
         passed = results[c["name"]][0]
         if c["type"] == rules.SCALE and c["name"] not in values:
-            low_verdicts[c["name"]], high_verdicts[c["name"]] = SCALE_RANGE[passed]
+            low_verdicts[c["name"]], high_verdicts[c["name"]] = rules.SCALE_RANGE[passed]
         else:
             low_verdicts[c["name"]] = high_verdicts[c["name"]] = _verdict(c, passed, values.get(c["name"]))
     low = rules.evaluation_score(evaluated, low_verdicts)
@@ -200,7 +188,8 @@ def evaluator_what_if(
         if key not in memo:
             pattern = criterion_results.pattern(pattern_text)
             results = _results(pattern)
-            memo[key] = rescore(new, results, recover_scale_values(scored_criteria(pattern), results, score))
+            scored_with = criterion_results.scored_criteria(pattern)
+            memo[key] = rescore(new, results, recover_scale_values(scored_with, results, score))
         rows.append((participant_id, score, critical, memo[key], n))
     return _summary(rows, cleaned, notices, query, config.pass_mark)
 

@@ -30,6 +30,19 @@ def browser():
         browser.close()
 
 
+LAPTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def laptop(browser):
+    """A page at 1280x800, the screen the back office is read on."""
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from qa.mirror.models import Transcription
+from qa.reviews import queues
 from syncer import demo, mirror
-
-LAPTOP = {"width": 1280, "height": 800}
 
 # What overflows: the page itself, any box that scrolls sideways (the changelist's
 # `.results`), and any column header whose text is cut ("IN QUEUE FO").
@@ -29,18 +29,18 @@ OVERFLOW = """() => {
 
 
 @pytest.fixture
-def laptop(browser):
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def demo_account(db):
     mirror.load_snapshot(demo.generate(seed=5, transcriptions=150))
-    User.objects.create_superuser("boss", password="a-long-test-password")
+    boss = User.objects.create_superuser("boss", password="a-long-test-password")
+    # Some calls reviewed, so that the lists show scores of record beside the AI's (ranges, critical fails).
+    reviewable = Transcription.objects.filter(status="COMPLETED", score__isnull=False).exclude(group="ARCHIVED")
+    for call in reviewable.order_by("-occurred_at")[:12]:
+        results = list(call.criterion_results.exclude(passed=None).values_list("name", "passed")[:2])
+        queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=boss, verdicts=[
+            queues.Verdict(name, passed=not passed, reason="layout") if kind != "scale" else
+            queues.Verdict(name, value=1 if passed else 5, reason="layout")
+            for (name, passed), kind in zip(results, call.criterion_results.exclude(passed=None).values_list(
+                "type", flat=True)[:2], strict=True)])
 
 
 def sign_in(page, live_server):
@@ -76,6 +76,8 @@ def test_no_list_overflows_a_1280x800_screen(live_server, laptop, demo_account, 
     screenshot_at(laptop, "calls-list-1280")
     laptop.goto(live_server.url + reverse("admin:qa_reviewitem_changelist"))
     screenshot_at(laptop, "review-queue-1280")
+    laptop.goto(live_server.url + reverse("admin:qa_reviewitem_changelist") + "?queue=UNDER_REVIEW")
+    screenshot_at(laptop, "review-queue-under-review-1280")
     assert not problems, problems
 
 

@@ -8,16 +8,7 @@ from django.urls import reverse
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import queues
 from syncer import demo, mirror
-from tests.browser.test_layout import LAPTOP, OVERFLOW, sign_in
-
-
-@pytest.fixture
-def screen(browser):
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
+from tests.browser.test_layout import OVERFLOW, sign_in
 
 
 @pytest.fixture
@@ -44,8 +35,7 @@ def reviewed_demo(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_and_the_team_overview_on_both_scores(live_server, screen, reviewed_demo, screenshot_at):
-    laptop = screen
+def test_the_dashboard_and_the_team_overview_on_both_scores(live_server, laptop, reviewed_demo, screenshot_at):
     sign_in(laptop, live_server)
     dashboard = live_server.url + reverse("admin:qa_participant_change", args=[reviewed_demo.pk])
     laptop.goto(dashboard)

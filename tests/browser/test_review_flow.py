@@ -53,9 +53,12 @@ def test_reviewer_claims_the_most_urgent_call_notes_and_archives_it(live_server,
     assert "coaching needed" in page.get_by_test_id("history").inner_text()
     screenshot("review-page")
 
-    page.get_by_label("Agree with the AI on every criterion not decided").check()
-    page.get_by_role("button", name="Archive").click()
-    assert "Archived" in page.locator(".messagelist").inner_text()
+    undecided = page.get_by_test_id("undecided").inner_text()
+    assert undecided == "Undecided: Greeting, No offensive language, Issue resolved."
+    page.get_by_role("button", name="Agree with the AI on the rest and archive").click()
+    # On to the next call of the queue it came from, claimed: the oldest of the two routine calls.
+    assert "Archived. Next: “routine.mp3”, which you are now reviewing." in page.locator(".messagelist").inner_text()
+    assert page.get_by_test_id("assignee").inner_text() == "rita"
 
     archived = Transcription.objects.get(name="rude-agent.mp3")
     assert archived.group == "ARCHIVED" and archived.assigned_to is None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,8 +24,15 @@ from qa import policy
 from qa.mirror import rules
 from qa.mirror.models import Transcription
 from qa.mirror.rules import Group, Status
-from qa.reviews import calibration, queues
-from qa.reviews.admin.transcriptions import TranscriptionAdmin, format_score
+from qa.reviews import blinding, calibration, queues
+from qa.reviews.admin.transcriptions import (
+    REVIEWED_SCORE_FIELDS,
+    TranscriptionAdmin,
+    call_reviewed_score,
+    format_score,
+    row_reviewed_score,
+    score_with_critical,
+)
 from qa.reviews.models import ReviewItem
 
 DEFAULT_QUEUE = Group.PENDING_REVIEW
@@ -102,23 +110,44 @@ class ReassignForm(forms.Form):
     )
 
 
-class VerdictForm(forms.Form):
-    """One verdict from the review page. Only `agrees` is parsed here (its select sends yes or no); the criterion
-    and the reason go to qa.reviews.queues as given, whose rules judge them, as they do the API's."""
+# A result as the review page's form gives it (its radios, and the keys that set them: qa/static/qa/review.js) ->
+# queues.Verdict's field. Which results a criterion takes, and that one is given, is the service's to judge, as it
+# is the API's (a form with none gets the API's answer).
+RESULTS: dict[str, dict] = {
+    "agree": {"agrees": True}, "pass": {"passed": True}, "fail": {"passed": False},
+    **{str(value): {"value": value} for value in range(rules.SCALE_MIN, rules.SCALE_MAX + 1)},
+}
 
+
+class VerdictForm(forms.Form):
+    """One verdict from the review page: `result` (agree, pass, fail or a value), or `agrees` (yes or no: the AI's
+    result or its opposite, as the API's "agrees"). The criterion and the reason go to qa.reviews.queues as given,
+    whose rules judge them, as they do the API's."""
+
+    result = forms.ChoiceField(
+        choices=[(key, key) for key in RESULTS], required=False,
+        error_messages={"invalid_choice": f"Choose a result: pass, fail, a value from {rules.SCALE_MIN} to "
+                                          f"{rules.SCALE_MAX}, or agree."})
     agrees = forms.TypedChoiceField(
-        choices=[("yes", "Agree"), ("no", "Disagree")], coerce=lambda answer: answer == "yes",
-        error_messages={"required": "Say whether you agree with the AI (yes or no).",
-                        "invalid_choice": "Say whether you agree with the AI (yes or no)."},
+        choices=[("yes", "Agree"), ("no", "Disagree")], coerce=lambda answer: answer == "yes", required=False,
+        empty_value=None, error_messages={"invalid_choice": "Say whether you agree with the AI (yes or no)."},
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("result") and cleaned.get("agrees") is not None:
+            raise ValidationError("Give a result or whether you agree with the AI, not both.")
+        return cleaned
 
     def verdict(self) -> queues.Verdict:
         """The verdict, or a ValidationError naming the field that is wrong."""
         if not self.is_valid():
-            raise ValidationError([f"{field}: {message}" for field, messages in self.errors.items()
-                                   for message in messages])
-        return queues.Verdict(criterion_name=self.data.get("criterion", ""), agrees=self.cleaned_data["agrees"],
-                              reason=self.data.get("reason", ""))
+            raise ValidationError([message if field == "__all__" else f"{field}: {message}"
+                                   for field, messages in self.errors.items() for message in messages])
+        given = RESULTS[self.cleaned_data["result"]] if self.cleaned_data.get("result") else {
+            "agrees": self.cleaned_data.get("agrees")}
+        return queues.Verdict(criterion_name=self.data.get("criterion", ""), reason=self.data.get("reason", ""),
+                              **given)
 
 
 def age(moment) -> str:
@@ -135,7 +164,7 @@ def age(moment) -> str:
 class ReviewQueueAdmin(TranscriptionAdmin):
     change_form_template = "admin/qa/reviewitem/change_form.html"
     list_display = [
-        "name_display", "score_display", "participant_display", "evaluator_display", "queue_age",
+        "name_display", "score_display", "reviewed_display", "participant_display", "evaluator_display", "queue_age",
         "reviewer_display", "date_display",
     ]
     list_filter = [
@@ -223,6 +252,9 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         return review + urls
 
     def detail_context(self, request, obj: Transcription) -> dict:
+        """The review page: the call's sections (TranscriptionAdmin.detail_context), each criterion's verdict and
+        the results it may take, the AI's score beside the score of record, and where "Archive and next" goes.
+        Two queries more than the call's page: the verdicts, the participant's recent calls."""
         context = super().detail_context(request, obj)
         ai_hidden = bool(context["ai_hidden"])  # a rater scoring this call blind (qa.reviews.calibration)
         steps = queues.allowed_steps(request.user, obj, ai_hidden=ai_hidden)
@@ -230,18 +262,26 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         blind = context["blind_call_ids"]  # the calls whose scores a rater may not see (qa.reviews.calibration)
         if ai_hidden:  # nobody's verdict on the AI's either (and they may record none: qa.reviews.queues.step_refusal)
             verdicts = {}
-        for row in context["criteria_rows"]:
+        editable = queues.Step.VERDICT in steps
+        rows = context["criteria_rows"]
+        for row in rows:
             row["verdict"] = verdicts.get(row["name"])
             row["verdict_label"] = verdict_label(row["verdict"])
+            row["choice"] = verdict_choice(row["verdict"], scale=row["scale"])
+            row["choices"] = result_choices(row) if editable else []
+        # A criterion of the results with no verdict is undecided (queues.undecided's rule, on the rows read here).
+        names = list(dict.fromkeys(row["name"] for row in rows))
+        undecided = [name for name in names if name not in verdicts]
         verdict_refusal = queues.step_refusal(request.user, queues.Step.VERDICT, obj, ai_hidden=ai_hidden)
         recent = []
         if obj.participant_id:
             recent = list(
                 Transcription.objects.filter(participant_id=obj.participant_id, status=Status.COMPLETED,
                                              score__isnull=False)
-                .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values("pk", "occurred_at", "score",
-                                                                    "critical_fail_triggered")[:10]
+                .exclude(pk__in={obj.pk, *blind}).order_by("-occurred_at").values(
+                    "pk", "occurred_at", "score", "critical_fail_triggered", *REVIEWED_SCORE_FIELDS)[:10]
             )
+        queue, held = preserved_queue(request)
         context.update({
             "review": {
                 "group": obj.group,
@@ -250,14 +290,24 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "queue_age": age(obj.group_changed_at or obj.occurred_at),
                 "steps": steps,
                 "has_verdicts": bool(verdicts),
+                "show_verdicts": editable or bool(verdicts),
                 "verdict_refusal": " ".join(getattr(verdict_refusal, "messages", None) or [str(verdict_refusal)])
                 if verdict_refusal else "",
                 "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
                 "reviewers": list(policy.reviewers().exclude(pk=obj.assigned_to_id)[:200])
                 if queues.Step.REASSIGN in steps else [],
+                "ai_score": "hidden" if ai_hidden else
+                score_with_critical(obj.score, obj.critical_fail_triggered) or "none",
+                "reviewed_score": "hidden" if ai_hidden else call_reviewed_score(obj) or "not reviewed yet",
+                "undecided": undecided,
+                "decided": len(names) - len(undecided),
+                "total": len(names),
+                "next_said": next_said(queue, held),
+                "keys": KEYS,
             },
             "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
-            "recent_scores": [{**r, "score": format_score(r["score"])} for r in recent],
+            "recent_scores": [{**r, "score": format_score(r["score"]), "reviewed": row_reviewed_score(r)}
+                              for r in recent],
         })
         return context
 
@@ -270,8 +320,12 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         Whether the user's role allows the step is asked before the call is
         looked up: without it, the answer is 403 whether the call exists or not.
         A request that accepts JSON (the page's script saving a verdict) gets
-        {"ok", "message", "verdict"} instead of a redirect, so the reader keeps
-        their place; without the script, the redirect goes back to the row.
+        {"ok", "message", "verdict", "record"} instead of a redirect, so the
+        reader keeps their place; without the script, the redirect goes back to
+        the row. An archive goes on to the next call of the queue the call was
+        opened from (`then=next`, the default; `then=queue`: back to the list):
+        see next_call. The list's filters (_changelist_filters) go along, so
+        the next call and the way back know the queue.
         """
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -313,13 +367,16 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
             "verdict": verdict,
         }
-        change_url = reverse("admin:qa_reviewitem_change", args=[call.pk])
+        filters = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        change_url = add_preserved_filters(filters, reverse("admin:qa_reviewitem_change", args=[call.pk]))
+        list_url = add_preserved_filters(filters, reverse("admin:qa_reviewitem_changelist"))
         try:
             result = actions[step]()
         except (ValidationError, PermissionDenied) as refusal:
             text = self._refusal_text(step, criterion, refusal)
             if wants_json:
-                return JsonResponse({"ok": False, "message": text},
+                fields = sorted(refusal.error_dict) if hasattr(refusal, "error_dict") else []
+                return JsonResponse({"ok": False, "message": text, "fields": fields},
                                     status=403 if isinstance(refusal, PermissionDenied) else 400)
             self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(change_url)
@@ -328,14 +385,27 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             text = f"{criterion}: saved — {label}."
             if wants_json:
                 return JsonResponse({"ok": True, "message": text, "verdict": {
-                    "criterion": criterion, "agrees": result.agrees, "reason": result.reason, "label": label}})
+                    "criterion": criterion, "agrees": result.agrees, "passed": result.passed, "value": result.value,
+                    "reason": result.reason, "label": label,
+                    "choice": verdict_choice(result, scale=result.value is not None or _is_scale(call, criterion)),
+                }, "record": record_now(call)})
             self.message_user(request, text)
             return HttpResponseRedirect(f"{change_url}#{criterion_anchor(call, criterion)}")
         if wants_json:
             return JsonResponse({"ok": True, "message": self.DONE[step]})
+        if step == "archive" and post.get("then", "next") == "next":
+            queue, held = preserved_queue(request)
+            following, claimed = next_call(user, queue, held=held, after=call)
+            if following is None:
+                self.message_user(request, f"Archived. {next_none(queue, held)}")
+                return HttpResponseRedirect(list_url)
+            self.message_user(request, f"Archived. Next: “{following}”"
+                                       + (", which you are now reviewing." if claimed else "."))
+            return HttpResponseRedirect(
+                add_preserved_filters(filters, reverse("admin:qa_reviewitem_change", args=[following.pk])))
         self.message_user(request, self.DONE[step])
         if step in ("archive", "release"):
-            return HttpResponseRedirect(reverse("admin:qa_reviewitem_changelist"))
+            return HttpResponseRedirect(list_url)
         return HttpResponseRedirect(change_url)
 
     @staticmethod
@@ -344,13 +414,122 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         return f"{criterion}: not saved — {text}" if step == "verdict" else text
 
 
+# The review page's keys (qa/static/qa/review.js), as its legend shows them.
+KEYS = [("↑ ↓", "criterion"), ("p f", "pass, fail"), ("1–5", "value"), ("a", "agree with the AI"),
+        ("r", "reason (Enter saves)"), ("n", "archive and next"),
+        ("Shift+A", "agree with the AI on the rest and archive")]
+NEXT_TRIES = 5  # calls tried in turn for the next claim, when others claim them first
+
+
 def verdict_label(verdict) -> str:
-    """A saved verdict as the page shows it: Agrees / Disagrees: why — who."""
+    """A saved verdict as the page shows it: the reviewer's result, whether it is the AI's, why — who."""
     if verdict is None:
         return ""
-    said = "Agrees" if verdict.agrees else "Disagrees" + (f": {verdict.reason}" if verdict.reason else "")
+    if verdict.value is not None:
+        result = f"{verdict.value}/{rules.SCALE_MAX}"
+    else:
+        result = {True: "Passed", False: "Failed"}.get(verdict.passed, "No result")
+    said = result + (", as the AI" if verdict.agrees else "") + (f": {verdict.reason}" if verdict.reason else "")
     who = verdict.reviewer.get_username() if verdict.reviewer else "a former user"
     return f"{said} — {who}" + (" (QA manager)" if verdict.as_manager else "")
+
+
+def verdict_choice(verdict, *, scale: bool) -> str:
+    """Which of a criterion's results (RESULTS) a saved verdict checks: its value, its pass or fail, or agreement
+    where it has neither (an agreement on a scale criterion whose value the AI did not give)."""
+    if verdict is None:
+        return ""
+    if verdict.value is not None:
+        return str(verdict.value)
+    if scale or verdict.passed is None:
+        return "agree"
+    return "pass" if verdict.passed else "fail"
+
+
+def result_choices(row: dict) -> list[dict]:
+    """The results a criterion's row offers, each with its key: a value for a scale criterion, pass or fail for the
+    others; agreement with the AI where it gave a result."""
+    if row["scale"]:
+        choices = [{"value": str(v), "label": str(v), "key": str(v), "title": f"{v} of {rules.SCALE_MAX}"}
+                   for v in range(rules.SCALE_MIN, rules.SCALE_MAX + 1)]
+    else:
+        choices = [{"value": "pass", "label": "Pass", "key": "p", "title": "Passed"},
+                   {"value": "fail", "label": "Fail", "key": "f", "title": "Failed"}]
+    no_ai = row["passed"] is None
+    return [*choices, {"value": "agree", "label": "Agree", "key": "a", "disabled": no_ai,
+                       "title": "The AI gave no result to agree with" if no_ai else "Agree with the AI's result"}]
+
+
+def _is_scale(call: Transcription, criterion: str) -> bool:
+    return call.criterion_results.filter(name=criterion, type=rules.SCALE).exists()
+
+
+def record_now(call: Transcription) -> dict:
+    """The call's score of record as stored now, and the criteria still undecided: what the page's script shows
+    after a verdict (qa.reviews.record keeps the score in the verdict's transaction)."""
+    fresh = Transcription.all_objects.only("pk", *REVIEWED_SCORE_FIELDS).get(pk=call.pk)
+    return {"reviewed": call_reviewed_score(fresh) or "not reviewed yet", "undecided": queues.undecided(call)}
+
+
+MINE, UNHELD = "1", MineFilter.UNHELD  # the list's "reviewer" filter: My reviews; Nobody holds
+
+
+def preserved_queue(request) -> tuple[str, str]:
+    """The queue the call was opened from, as the list's filters say (the admin carries them along as
+    _changelist_filters), and its reviewer filter (MINE, UNHELD or ""); the pending-review queue when the page was
+    opened otherwise (the list's own default)."""
+    filters = QueryDict(request.GET.get("_changelist_filters", ""))
+    queue = filters.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
+    if queue not in (*rules.GROUPS, NO_GROUP):
+        queue = DEFAULT_QUEUE
+    held = filters.get(MineFilter.parameter_name, "")
+    return queue, held if held in (MINE, UNHELD) else ""
+
+
+def _queue_said(queue: str, held: str) -> str:
+    if held == MINE:
+        return "your reviews"
+    if held == UNHELD:
+        return "the calls under review that nobody holds"
+    return f"the {rules.group_label(None if queue == NO_GROUP else queue)} queue"
+
+
+def next_said(queue: str, held: str) -> str:
+    """Where "Archive and next" goes, as the page says it (next_call)."""
+    if held == MINE:
+        return "your next call under review."
+    if held == UNHELD:
+        return "the next call under review that nobody holds, claimed for you."
+    if queue == Group.PENDING_REVIEW:
+        return "the next call of the pending-review queue (most urgent first), started for you."
+    return f"the next call of {_queue_said(queue, held)}."
+
+
+def next_none(queue: str, held: str) -> str:
+    return f"No more calls in {_queue_said(queue, held)} for you."
+
+
+def next_call(user, queue: str, *, held: str, after: Transcription) -> tuple[Transcription | None, bool]:
+    """The call "Archive and next" opens, and whether it was claimed for `user`: the first of the same list in
+    the queue's own order (qa.reviews.queues.review_queue: critical fails first, then the oldest), leaving out
+    the call just archived and those `user` scores blind (as the list does). From the pending-review queue, or
+    the calls under review nobody holds, it is claimed at once (queues.transcription_claim; one taken by someone
+    meanwhile gives way to the next); from "My reviews", it is the user's next held call; from any other queue,
+    the next call, opened as it is."""
+    calls = blinding.without_blind_calls(
+        queues.review_queue(None if queue == NO_GROUP else queue).exclude(pk=after.pk), user)
+    if held == MINE:
+        return calls.filter(assigned_to=user).first(), False
+    if held == UNHELD:
+        calls = calls.filter(queues.unheld())
+    elif queue != Group.PENDING_REVIEW:
+        return calls.first(), False
+    for candidate in calls[:NEXT_TRIES]:
+        try:
+            return queues.transcription_claim(transcription_id=candidate.pk, reviewer=user), True
+        except (ValidationError, PermissionDenied):
+            continue  # claimed by someone else meanwhile, or not the user's to claim
+    return None, False
 
 
 def criterion_anchor(call: Transcription, name: str) -> str:
@@ -362,4 +541,3 @@ def criterion_anchor(call: Transcription, name: str) -> str:
 def queue_link(group: str | None) -> str:
     url = reverse("admin:qa_reviewitem_changelist")
     return f"{url}?queue={group or NO_GROUP}"
-

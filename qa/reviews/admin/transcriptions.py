@@ -67,7 +67,7 @@ NO_GROUP = "none"
 # What a rater who has not submitted their calibration answers on a call is shown instead of the AI's verdicts.
 AI_HIDDEN = "Hidden until you submit your calibration answers on this call."
 AI_HIDDEN_ROW = {"passed": None, "value": None, "points_range": None, "points": ""}
-AI_FACTS = ("Score", "Critical fail")
+AI_FACTS = ("AI score", "Critical fail", "Reviewed score")  # the reviewed one tells the others' verdicts
 CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
 MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
 
@@ -93,14 +93,59 @@ def format_score(score: float | None) -> str:
 VOID_SCORE_HINT = "A critical criterion failed: the call fails whatever its score, so the score does not count."
 
 
-def score_with_critical(score: float | None, critical: bool) -> str:
-    """The score as a person must read it: struck through, with the reason, when a critical fail voids it."""
+def score_with_critical(score: float | None, critical: bool, *, text: str | None = None) -> str:
+    """The score as a person must read it (`text`, if given, for the figure): struck through, with the reason,
+    when a critical fail voids it."""
+    shown = format_score(score) if text is None else text
     if not critical:
-        return format_score(score)
+        return shown
     if score is None:
         return CRITICAL_BADGE
     return format_html('<span class="qa-void-score" title="{}"><s>{}</s> {}</span>', VOID_SCORE_HINT,
-                       format_score(score), CRITICAL_BADGE)
+                       shown, CRITICAL_BADGE)
+
+
+# The score of record (qa.reviews.record), where it cannot be one figure, or none.
+INEXACT_HINT = ("Not exact: Heify gave only passed or failed on a scale criterion and its score does not settle "
+                "the value, so the score of record lies in this range; reports count its middle.")
+NO_RECORD_HINT = ("No score of record: the criteria that scored this call are not known here, so the reviewer's "
+                  "results cannot be scored; reports read the AI's score.")
+
+
+def reviewed_score_html(*, reviewed_at, score: float | None, low: float | None, high: float | None,
+                        critical: bool | None, compact: bool = False) -> str:
+    """The score of record as the pages show it beside the AI's: "60", or where it cannot be exact its middle and
+    range, "64 (48–80)" (`compact`, for a list's column: the range alone, its middle on hover); "" for a call not
+    reviewed."""
+    if reviewed_at is None:
+        return ""
+    if score is None and not critical:
+        return format_html('<span class="qa-quiet" title="{}">none</span>', NO_RECORD_HINT)
+    text = format_score(score)
+    if score is not None and low is not None and high is not None and round(low, 1) != round(high, 1):
+        shown = format_points(low, high) if compact else f"{text} ({format_points(low, high)})"
+        text = format_html('<span class="qa-inexact" title="{} Its middle: {}.">{}</span>', INEXACT_HINT, text, shown)
+    return score_with_critical(score, bool(critical), text=text)
+
+
+# The columns reviewed_score_html reads, for lists that read values() rather than calls.
+REVIEWED_SCORE_FIELDS = ("reviewed_at", "reviewed_score", "reviewed_score_low", "reviewed_score_high",
+                         "reviewed_critical")
+
+
+def call_reviewed_score(call, *, compact: bool = False) -> str:
+    """reviewed_score_html of a Transcription."""
+    return reviewed_score_html(reviewed_at=call.reviewed_at, score=call.reviewed_score, low=call.reviewed_score_low,
+                               high=call.reviewed_score_high, critical=call.reviewed_critical, compact=compact)
+
+
+def row_reviewed_score(row: dict | None, *, compact: bool = True) -> str:
+    """reviewed_score_html of a values() row holding REVIEWED_SCORE_FIELDS ("" for None), for a list."""
+    if not row:
+        return ""
+    return reviewed_score_html(reviewed_at=row["reviewed_at"], score=row["reviewed_score"],
+                               low=row["reviewed_score_low"], high=row["reviewed_score_high"],
+                               critical=row["reviewed_critical"], compact=compact)
 
 
 def format_points(low: float, high: float) -> str:
@@ -201,8 +246,8 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
     # Fits a 1280 px screen beside the filters: the critical fail is shown in the score's cell,
     # names are cut with the whole name on hover, dates are short (the whole one on hover).
     list_display = [
-        "name_display", "result_display", "group_display", "participant_display", "evaluator_display",
-        "duration_display", "date_display",
+        "name_display", "result_display", "reviewed_display", "group_display", "participant_display",
+        "evaluator_display", "duration_display", "date_display",
     ]
     list_display_links = ["name_display"]
     list_filter = [
@@ -326,7 +371,7 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
     def status_display(self, obj):
         return status_badge(obj)
 
-    @admin.display(description="score", ordering="score")
+    @admin.display(description="AI score", ordering="score")
     def result_display(self, obj):
         """The score of a completed call; the status of one Heify has not completed (it has no score)."""
         if obj.status != Status.COMPLETED:
@@ -347,9 +392,14 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         label = self._related_label(obj.evaluator, obj.evaluator_id)
         return cut(label) if obj.evaluator is not None else label
 
-    @admin.display(description="score", ordering="score")
+    @admin.display(description="AI score", ordering="score")
     def score_display(self, obj):
         return score_with_critical(obj.score, obj.critical_fail_triggered) or self.get_empty_value_display()
+
+    @admin.display(description="reviewed")
+    def reviewed_display(self, obj):
+        """The score of record beside the AI's: the call's own columns, no query (qa.reviews.record)."""
+        return call_reviewed_score(obj, compact=True) or self.get_empty_value_display()
 
     @admin.display(description="critical fail", ordering="critical_fail_triggered")
     def critical_fail_display(self, obj):
@@ -430,10 +480,11 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         facts = [
             ("Status", status_badge(obj)),
             ("Group", obj.get_group_display() if obj.group else "No group"),
-            ("Score", format_html("{} <span class=\"qa-quiet\">— does not count: a critical criterion failed</span>",
-                                  format_score(obj.score))
+            ("AI score", format_html("{} <span class=\"qa-quiet\">— does not count: a critical criterion failed</span>",
+                                     format_score(obj.score))
              if obj.critical_fail_triggered and obj.score is not None else format_score(obj.score)),
             ("Critical fail", critical),
+            ("Reviewed score", call_reviewed_score(obj) if obj.reviewed_at else "Not reviewed yet"),
             ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
             ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
             ("Evaluator revision", revisions.call_revision_label(obj)),
