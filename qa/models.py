@@ -21,6 +21,7 @@ from qa.reviews.models import (  # noqa: F401
     CalibrationSession,
     CalibrationSubmission,
     CriterionVerdict,
+    Dispute,
     EvaluatorAgreement,
     ReviewEvent,
     ReviewItem,

@@ -108,7 +108,17 @@ def reviewers() -> QuerySet:
     """The active users is_reviewer answers yes for, by username: who a call may be reassigned to and who may
     rate in a calibration session. The same test as has_perm's: superusers, and holders of the permission
     itself (its app label and codename) directly or through a group."""
-    app_label, codename = Permission.REVIEW_TRANSCRIPTION.value.split(".")
+    return _holders(Permission.REVIEW_TRANSCRIPTION)
+
+
+def queue_managers() -> QuerySet:
+    """The active users may_manage_queues answers yes for (QA managers, superusers), by username: who is told of a
+    dispute raised (qa.alerts, through qa.reviews.disputes)."""
+    return _holders(Permission.MANAGE_REVIEW_QUEUES)
+
+
+def _holders(permission: Permission) -> QuerySet:
+    app_label, codename = permission.value.split(".")
     holds = {"content_type__app_label": app_label, "codename": codename}
     return get_user_model().objects.filter(
         Q(is_superuser=True)

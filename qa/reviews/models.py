@@ -4,6 +4,7 @@ submissions, and the agreement page's proxy. The calls themselves are the mirror
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from qa.jobs import JobRuleState
 from qa.mirror import rules
@@ -254,3 +255,44 @@ def acknowledged_q(call: str = "pk", reviewed_at: str = "reviewed_at") -> models
     acknowledged by its agent: the one rule of "acknowledged", for the agent's page and the team overview."""
     return models.Exists(ReviewAcknowledgement.objects.filter(transcription_id=models.OuterRef(call),
                                                               reviewed_at=models.OuterRef(reviewed_at)))
+
+
+class Dispute(models.Model):
+    """An agent's dispute of one criterion's result of record on one of their reviewed calls, and a QA manager's
+    answer to it (qa.reviews.disputes): upheld, the manager's result becomes the score of record's."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        UPHELD = "upheld", "upheld"
+        REJECTED = "rejected", "rejected"
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="disputes")
+    criterion_name = models.CharField(max_length=255)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                  help_text="The agent who disputes it.")
+    reason = models.TextField()
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    result_when_raised = models.JSONField(
+        default=dict, blank=True,
+        help_text="The criterion's result of record when it was disputed: {passed, value, source}.")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Whose result was disputed: the criterion's verdict's reviewer when raised (else the call's).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.TextField(blank=True)
+    upheld_passed = models.BooleanField(null=True, blank=True, help_text="Upheld: the result given (pass/fail).")
+    upheld_value = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                    help_text="Upheld, on a scale criterion: the value given (1-5).")
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "criterion_name"], name="one_dispute_per_criterion"),
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"], name="dispute_queue")]
+
+    def __str__(self):
+        return f"Dispute #{self.pk}: {self.criterion_name}"

@@ -34,7 +34,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
-from qa.reviews.models import CalibrationSession, ReviewEvent
+from qa.reviews.models import CalibrationSession, Dispute, ReviewEvent
 from tests import builders
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,8 @@ ADMIN_PAGES = [
     ("alert rules: list", "GET", "/admin/qa/alertrule/", MANAGERS),
     ("alert rules: add", "GET", "/admin/qa/alertrule/add/", MANAGERS),
     ("alerts: list", "GET", "/admin/qa/alert/", MANAGERS),
+    ("disputes queue", "GET", "/admin/qa/dispute/", MANAGERS),
+    ("dispute: resolve (an empty form is refused by name)", "POST", "/admin/qa/dispute/{dsp_pk}/resolve/", MANAGERS),
     ("audit log: list", "GET", "/admin/qa/auditevent/", MANAGERS),
     ("audit log: export", "GET", "/admin/qa/auditevent/export/csv/", MANAGERS),
     ("configuration: history (its audit rows to managers)", "GET", "/admin/qa/configuration/{cfg_pk}/history/",
@@ -169,6 +171,11 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("me: my calls", "GET", "/api/v1/me/transcriptions/", None, None, {AG, SU}),
     # The call is the agent's, not reviewed: the agent is answered 400 (nothing to acknowledge), anyone else 403.
     ("transcription: acknowledge", "POST", "/api/v1/transcriptions/{tx}/acknowledge/", PENDING, None, {AG}),
+    # Agents only, on their own calls (an empty body is a 400 to the call's agent; a superuser is linked to none).
+    ("transcription: dispute a result", "POST", "/api/v1/transcriptions/{tx}/disputes/", None, {}, {AG}),
+    # Managers every dispute, a reviewer those of the results they gave, an agent theirs.
+    ("disputes: list", "GET", "/api/v1/disputes/", None, None, READERS | {AG}),
+    ("dispute: resolve", "POST", "/api/v1/disputes/{dsp}/resolve/", None, {}, MANAGERS),
     ("participant: link an agent's account", "PUT", "/api/v1/participants/{pt}/agent/", None, {}, MANAGERS),
     # Last: a manager's DELETE unlinks the table's agent.
     ("participant: unlink the agent's account", "DELETE", "/api/v1/participants/{pt}/agent/", None, None, MANAGERS),
@@ -204,11 +211,12 @@ def world(load, settings):
     # A call of its own: its raters score it blind (no verdict on the AI's), which is not what the table is about.
     session.calls.set([Transcription.objects.get(name="calibrated.mp3")])
     session.reviewers.set([users[R], users["olga"]])
+    dispute = Dispute.objects.create(transcription=call, criterion_name="Greeting", reason="I greeted.")
     ids = {
         "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],
         "tx": call.heify_id, "cfg_pk": Configuration.objects.get().pk, "ev_pk": Evaluator.objects.get().pk,
         "pt_pk": Participant.objects.get().pk, "tx_pk": call.pk, "pete_pk": users["pete"].pk,
-        "cal_pk": session.pk,
+        "cal_pk": session.pk, "dsp": str(dispute.pk), "dsp_pk": dispute.pk,
     }
     return users, call, ids
 
