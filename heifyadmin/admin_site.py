@@ -126,6 +126,7 @@ class HeifyAdminSite(admin.AdminSite):
         return [
             path("me/", self.admin_view(agent_views.agent_page), name="agent_page"),
             path("me/calls/<int:pk>/acknowledge/", self.admin_view(agent_views.acknowledge), name="agent_acknowledge"),
+            path("me/calls/<int:pk>/dispute/", self.admin_view(agent_views.dispute), name="agent_dispute"),
             path("qa/participant/<int:pk>/agent/", self.admin_view(agent_views.participant_agent),
                  name="qa_participant_agent"),
             *super().get_urls(),

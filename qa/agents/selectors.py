@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Participant, Transcription
-from qa.reviews.models import CriterionVerdict, acknowledged_q
+from qa.reviews import disputes
+from qa.reviews.models import CriterionVerdict, Dispute, acknowledged_q
 
 
 def agent_calls(participant: Participant | None) -> QuerySet:
@@ -37,6 +40,7 @@ class CriterionRow:
     reviewer: str = ""
     reason: str = ""
     changed: bool = False  # the reviewer's result is not the AI's
+    dispute: Dispute | None = None  # the agent's dispute of this result, if any
 
 
 @dataclass
@@ -50,6 +54,14 @@ class CallRow:
     under_review: bool
     acknowledged: bool
     criteria: list[CriterionRow] = field(default_factory=list)
+    dispute_until: datetime | None = None  # while the window is open: its results may be disputed until then
+
+    @property
+    def disputable(self) -> list[str]:
+        """The criteria of record the agent may still dispute (each once), while the window is open."""
+        if self.dispute_until is None:
+            return []
+        return [row.name for row in self.criteria if row.dispute is None]
 
 
 def result_label(passed: bool | None, value: int | None) -> str:
@@ -71,6 +83,10 @@ def call_rows(calls) -> list[CallRow]:
     verdicts = defaultdict(dict)
     for verdict in CriterionVerdict.objects.filter(transcription_id__in=ids):
         verdicts[verdict.transcription_id][verdict.criterion_name] = verdict
+    raised = defaultdict(dict)
+    for dispute in Dispute.objects.filter(transcription_id__in=ids):
+        raised[dispute.transcription_id][dispute.criterion_name] = dispute
+    now = timezone.now()
     rows = []
     for call in calls:
         reviewed = call.reviewed_at is not None
@@ -82,7 +98,9 @@ def call_rows(calls) -> list[CallRow]:
             if verdict is not None:
                 row.reviewer = result_label(verdict.passed, verdict.value)
                 row.reason, row.changed = verdict.reason, not verdict.agrees
+            row.dispute = raised[call.pk].get(name)
             criteria.append(row)
+        closes = disputes.window_closes(call)
         exact = call.reviewed_score_low == call.reviewed_score_high
         rows.append(CallRow(
             call=call, ai_score=call.score,
@@ -91,5 +109,6 @@ def call_rows(calls) -> list[CallRow]:
             critical=report_rules.of_record(call.critical_fail_triggered,
                                             call.reviewed_critical if reviewed else None),
             reviewed=reviewed, under_review=call.group == rules.Group.UNDER_REVIEW,
-            acknowledged=bool(getattr(call, "acknowledged", False)), criteria=criteria))
+            acknowledged=bool(getattr(call, "acknowledged", False)), criteria=criteria,
+            dispute_until=closes if closes is not None and now <= closes else None))
     return rows

@@ -21,6 +21,7 @@ from qa.agents import selectors, services
 from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ScoreSource
+from qa.reviews import disputes
 
 CALLS_PER_PAGE = 20
 
@@ -67,6 +68,28 @@ def acknowledge(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Acknowledged: your QA team sees that you have read this review.")
+    page = request.POST.get("page", "")
+    query = f"?page={page}" if page.isdigit() else ""
+    return HttpResponseRedirect(f"{reverse('admin:agent_page')}{query}#call-{pk}")
+
+
+@agent_view
+@require_POST
+def dispute(request, pk: int):
+    """A call card's dispute form: one criterion's result of record, with the agent's reason (qa.reviews.disputes)."""
+    if not policy.is_agent(request.user):
+        raise PermissionDenied("Only the call's own agent disputes its results.")
+    criterion = request.POST.get("criterion", "")
+    try:
+        disputes.dispute_raise(transcription_id=pk, criterion=criterion, reason=request.POST.get("reason", ""),
+                               acting_user=request.user)
+    except Transcription.DoesNotExist:
+        raise Http404("No call of yours has this id.") from None
+    except ValidationError as exc:
+        messages.error(request, f"{criterion}: not disputed — {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"{criterion}: disputed. A QA manager who did not review the call will answer; "
+                                  "you will be told by e-mail.")
     page = request.POST.get("page", "")
     query = f"?page={page}" if page.isdigit() else ""
     return HttpResponseRedirect(f"{reverse('admin:agent_page')}{query}#call-{pk}")

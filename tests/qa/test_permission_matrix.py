@@ -109,10 +109,12 @@ ADMIN_PAGES = [
     # button (the call is not reviewed: refused by message, but reached), and the participant's link form.
     ("agent's page", "GET", "/admin/me/", {AG, SU}),
     ("agent's page: acknowledge a call", "POST", "/admin/me/calls/{tx_pk}/acknowledge/", {AG}),
+    ("agent's page: dispute a result", "POST", "/admin/me/calls/{tx_pk}/dispute/", {AG}),
     ("participant: link an agent's account", "POST", "/admin/qa/participant/{pt_pk}/agent/", MANAGERS),
 ]
 # Admin POSTs that answer an allowed user with a redirect (to the page they came from), not 200.
-REDIRECTS = {"agent's page: acknowledge a call", "participant: link an agent's account"}
+REDIRECTS = {"agent's page: acknowledge a call", "agent's page: dispute a result",
+             "participant: link an agent's account"}
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
     ("claim", UNHELD, {}, READERS),

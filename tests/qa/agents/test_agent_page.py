@@ -6,7 +6,7 @@ from django.test import Client
 
 from qa.audit import AuditEvent
 from qa.mirror.models import Participant
-from qa.reviews.models import ReviewAcknowledgement
+from qa.reviews.models import Dispute, ReviewAcknowledgement
 from tests.builders import person
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +89,27 @@ def test_the_team_overview_shows_unacknowledged_reviews(agents):
     page = signed_in(users["max"]).get("/admin/qa/participant/team/").content.decode()
     assert "Unacknowledged reviews" in page
     assert [cell.split("<")[0] for cell in page.split('data-testid="unacknowledged">')[1:]] == ["1", "—"]
+
+
+def test_the_agent_disputes_a_result_from_their_page(agents):
+    users, calls = agents
+    client = signed_in(users["ana"])
+    new, old = calls["ana-new.mp3"], calls["ana-old.mp3"]
+    page = client.get("/admin/me/").content.decode()
+    card = page[page.index(f'id="call-{new.pk}"'):page.index(f'id="call-{old.pk}"')]
+    assert 'data-testid="dispute"' in card and "<option>Resolved</option>" in card
+    assert 'data-testid="dispute"' not in page[page.index(f'id="call-{old.pk}"'):]  # not reviewed: nothing to dispute
+    refused = client.post(f"/admin/me/calls/{new.pk}/dispute/", {"criterion": "Resolved", "reason": ""}, follow=True)
+    assert "Resolved: not disputed" in refused.content.decode() and not Dispute.objects.exists()
+    answer = client.post(f"/admin/me/calls/{new.pk}/dispute/", {"criterion": "Resolved", "reason": "It was fixed.",
+                                                                  "page": "1"})
+    assert answer.status_code == 302 and answer.url == f"/admin/me/?page=1#call-{new.pk}"
+    dispute = Dispute.objects.get()
+    assert (dispute.criterion_name, dispute.raised_by, dispute.status) == ("Resolved", users["ana"], "open")
+    card = client.get("/admin/me/").content.decode()
+    card = card[card.index(f'id="call-{new.pk}"'):card.index(f'id="call-{old.pk}"')]
+    assert "disputed: open" in card and "<option>Resolved</option>" not in card and "<option>Greeting</option>" in card
+    assert client.post(f"/admin/me/calls/{calls['ben.mp3'].pk}/dispute/",
+                       {"criterion": "Greeting", "reason": "x"}).status_code == 404
+    assert signed_in(users["max"]).post(f"/admin/me/calls/{new.pk}/dispute/", {"criterion": "Greeting",
+                                                                               "reason": "x"}).status_code == 403
