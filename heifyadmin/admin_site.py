@@ -9,6 +9,9 @@ redirects to `?e=1`, where it says which parameters it did not apply), never a f
 ModelAdmin registered on the site, ours and the third-party apps' alike, gets this: the site mixes
 `OfferedLookupsOnly` into each class it registers.
 
+An agent (qa.policy.sees_own_only) reaches only their own page (qa.agents.views, marked `agent_view`), signing
+out and changing their password: every other admin page answers 403, and the index sends them to their page.
+
 A search longer than qa.mirror.rules allows (words, characters) is not run: the list says why and shows no rows. An
 action on rows named by anything but their ids is refused with a message.
 """
@@ -20,9 +23,12 @@ import functools
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 
-from qa import limits
+from qa import limits, policy
+from qa.agents import views as agent_views
 
 
 @functools.cache
@@ -83,3 +89,47 @@ class HeifyAdminSite(admin.AdminSite):
             admin_class = type(admin_class.__name__, (OfferedLookupsOnly, admin_class),
                                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__})
         super().register(model_or_iterable, admin_class, **options)
+
+    # The site's own views an agent may reach besides the agents' pages: their index redirects them to their page.
+    AGENT_SITE_VIEWS = frozenset({"index", "logout", "password_change", "password_change_done", "i18n_javascript"})
+
+    def admin_view(self, view, cacheable=False):
+        wrapped = super().admin_view(view, cacheable)
+        own_view = getattr(view, "__self__", None) is self and view.__name__ in self.AGENT_SITE_VIEWS
+        if own_view or getattr(view, "for_agents", False):
+            return wrapped
+
+        @functools.wraps(wrapped)
+        def not_for_agents(request, *args, **kwargs):
+            if policy.sees_own_only(request.user):
+                raise PermissionDenied("An agent's account sees their own evaluations only.")
+            return wrapped(request, *args, **kwargs)
+
+        return not_for_agents
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        if policy.sees_own_only(request.user):
+            context["is_nav_sidebar_enabled"] = False  # it would list nothing: the page takes the whole width
+        return context
+
+    def get_app_list(self, request, app_label=None):
+        # The sidebar and the index list no model to an agent: every model page refuses them.
+        return [] if policy.sees_own_only(request.user) else super().get_app_list(request, app_label)
+
+    def index(self, request, extra_context=None):
+        if policy.sees_own_only(request.user):
+            return HttpResponseRedirect(reverse("admin:agent_page", current_app=self.name))
+        return super().index(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("me/", self.admin_view(agent_views.agent_page), name="agent_page"),
+            path("me/calls/<int:pk>/acknowledge/", self.admin_view(agent_views.acknowledge), name="agent_acknowledge"),
+            path("me/calls/<int:pk>/dispute/", self.admin_view(agent_views.dispute), name="agent_dispute"),
+            path("me/coaching/<int:pk>/acknowledge/", self.admin_view(agent_views.coaching_acknowledge),
+                 name="agent_coaching_acknowledge"),
+            path("qa/participant/<int:pk>/agent/", self.admin_view(agent_views.participant_agent),
+                 name="qa_participant_agent"),
+            *super().get_urls(),
+        ]

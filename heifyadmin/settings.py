@@ -331,6 +331,8 @@ HEIFY_PUSH_CLAIM_SECONDS = float(os.environ.get("HEIFY_PUSH_CLAIM_SECONDS", "300
 
 # A claimed call with no review activity for this long returns to the pending queue.
 REVIEW_CLAIM_TIMEOUT_HOURS = float(os.environ.get("REVIEW_CLAIM_TIMEOUT_HOURS", "4"))
+# An agent may dispute a criterion's result of a reviewed call for this many days after its review.
+DISPUTE_WINDOW_DAYS = float(os.environ.get("DISPUTE_WINDOW_DAYS", "14"))
 
 # Participant analytics (qa/insights/analytics.py): a call passes with a score at or above the
 # pass mark and no critical fail; the trend compares the newest calls' averages.

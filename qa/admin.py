@@ -5,5 +5,14 @@ from qa.alerts import admin as alerts  # noqa: F401
 from qa.api import admin as tokens  # noqa: F401
 from qa.insights import admin as participants  # noqa: F401
 from qa.mirror.admin import configurations, evaluators  # noqa: F401
-from qa.reviews.admin import agreement, audit, calibration, coaching, reviews, sampling, transcriptions  # noqa: F401
+from qa.reviews.admin import (  # noqa: F401
+    agreement,
+    audit,
+    calibration,
+    coaching,
+    disputes,
+    reviews,
+    sampling,
+    transcriptions,
+)
 from qa.scorecards import admin as evaluator_revisions  # noqa: F401

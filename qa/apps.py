@@ -32,7 +32,7 @@ class QaConfig(AppConfig):
         from qa.alerts import services as alerts
         from qa.api.authentication import revoke_tokens_on_credentials_change
         from qa.mirror import criterion_results
-        from qa.reviews import queues, record
+        from qa.reviews import disputes, queues, record
         from qa.roles import on_groups_changed
 
         # A role makes its holder staff, whichever side of the membership changes.
@@ -42,5 +42,7 @@ class QaConfig(AppConfig):
                           dispatch_uid="qa.revoke_tokens_on_credentials_change")
         # A review move may fire an alert: the alerts listen to the queues, which know nothing of them.
         queues.call_moved.connect(alerts.call_moved, dispatch_uid="qa.alerts.call_moved")
+        # A dispute raised or resolved: the alerts tell the people concerned by e-mail (retried like an alert).
+        disputes.dispute_changed.connect(alerts.dispute_changed, dispatch_uid="qa.alerts.dispute_changed")
         # Heify's results changed under a reviewed call: its score of record is computed again.
         criterion_results.results_changed.connect(record.results_changed, dispatch_uid="qa.reviews.record")

@@ -22,6 +22,7 @@ from qa.reviews.models import (  # noqa: F401
     CalibrationSubmission,
     CoachingSession,
     CriterionVerdict,
+    Dispute,
     EvaluatorAgreement,
     ReviewEvent,
     ReviewItem,

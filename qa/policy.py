@@ -86,6 +86,13 @@ def is_agent(user) -> bool:
     return may(user, Permission.VIEW_OWN_EVALUATIONS)
 
 
+def sees_own_only(user) -> bool:
+    """Whether `user` signs in as an agent and nothing else: every admin page and API endpoint but their own
+    (the agent's page, /api/v1/me/, acknowledging their calls) refuses them, whatever else they were given.
+    Superusers are never confined (is_agent answers yes for them, as every permission does)."""
+    return is_agent(user) and not user.is_superuser
+
+
 def agent_participant(user):
     """The participant `user` is the agent of (qa.mirror.models.Participant.agent_user), or None: an agent with
     no participant linked sees nothing."""
@@ -101,7 +108,17 @@ def reviewers() -> QuerySet:
     """The active users is_reviewer answers yes for, by username: who a call may be reassigned to and who may
     rate in a calibration session. The same test as has_perm's: superusers, and holders of the permission
     itself (its app label and codename) directly or through a group."""
-    app_label, codename = Permission.REVIEW_TRANSCRIPTION.value.split(".")
+    return _holders(Permission.REVIEW_TRANSCRIPTION)
+
+
+def queue_managers() -> QuerySet:
+    """The active users may_manage_queues answers yes for (QA managers, superusers), by username: who is told of a
+    dispute raised (qa.alerts, through qa.reviews.disputes)."""
+    return _holders(Permission.MANAGE_REVIEW_QUEUES)
+
+
+def _holders(permission: Permission) -> QuerySet:
+    app_label, codename = permission.value.split(".")
     holds = {"content_type__app_label": app_label, "codename": codename}
     return get_user_model().objects.filter(
         Q(is_superuser=True)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from qa import audit, policy
-from qa.mirror.models import Participant
+from qa.mirror.models import Participant, Transcription
+from qa.reviews.models import ReviewAcknowledgement
 from qa.roles import ROLES
 
 AGENT_ROLE = "Agent"
@@ -55,7 +57,9 @@ def agent_link(*, participant_id: int, username, acting_user) -> Participant:
 @transaction.atomic
 def agent_unlink(*, participant_id: int, acting_user) -> Participant:
     _require_manager(acting_user)
-    participant = Participant.all_objects.select_for_update().select_related("agent_user").get(pk=participant_id)
+    # of=self: PostgreSQL locks no row of the nullable side of the join to the user.
+    participant = Participant.all_objects.select_for_update(of=("self",)).select_related("agent_user").get(
+        pk=participant_id)
     if participant.agent_user_id is None:
         return participant
     Participant.all_objects.filter(pk=participant.pk).update(agent_user=None)
@@ -63,3 +67,36 @@ def agent_unlink(*, participant_id: int, acting_user) -> Participant:
                        before={"agent_user": audit.username(participant.agent_user)}, after={"agent_user": None})
     participant.agent_user = None
     return participant
+
+
+class NotYours(PermissionDenied):
+    """The call is not the acting agent's own (or they are no agent): the API answers 404 to an agent, as if the
+    call did not exist, and 403 to anyone else."""
+
+
+@transaction.atomic
+def transcription_acknowledge(*, transcription_id: int, acting_user) -> ReviewAcknowledgement:
+    """The call's own agent acknowledges its review as it stands now (the call's reviewed_at). Again with the
+    same review: nothing is written (idempotent); after the score of record changed: the row takes the new
+    review. A call not reviewed yet is refused by name (ValidationError code "not_reviewed")."""
+    participant = policy.agent_participant(acting_user)
+    call = Transcription.all_objects.select_for_update().get(pk=transcription_id)
+    if participant is None or participant.heify_id is None or call.participant_id != participant.heify_id:
+        raise NotYours("Only the call's own agent acknowledges its review.")
+    if call.reviewed_at is None:
+        raise ValidationError("This call has not been reviewed yet: there is nothing to acknowledge.",
+                              code="not_reviewed")
+    kept = ReviewAcknowledgement.objects.filter(transcription=call, user=acting_user).first()
+    if kept is not None and kept.reviewed_at == call.reviewed_at:
+        return kept
+    before = {"reviewed_at": kept.reviewed_at.isoformat() if kept else None}
+    now = timezone.now()
+    if kept is None:
+        kept = ReviewAcknowledgement.objects.create(transcription=call, user=acting_user,
+                                                    reviewed_at=call.reviewed_at, at=now)
+    else:
+        kept.reviewed_at, kept.at = call.reviewed_at, now
+        kept.save(update_fields=["reviewed_at", "at"])
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.ACKNOWLEDGE, obj=call,
+                       before=before, after={"reviewed_at": call.reviewed_at.isoformat()})
+    return kept

@@ -55,10 +55,15 @@ class AlertRule(JobRuleState):
 
 
 class Alert(models.Model):
-    """One event a rule fired on. Stored before it is sent; `event_key` makes a second one for the same event
-    impossible (a pull that sees the same critical call again adds nothing)."""
+    """One event a rule fired on, or a notice to named people (no rule: a dispute raised or resolved, sent to
+    `recipients`). Stored before it is sent; `event_key` makes a second one for the same event impossible (a pull
+    that sees the same critical call again adds nothing)."""
 
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts",
+                             help_text="Empty for a notice to named people (a dispute raised or resolved).")
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+",
+        help_text="A notice's recipients (a rule's alerts go to the rule's users and groups).")
     event_key = models.CharField(max_length=255, help_text="What happened, e.g. critical:<call id>.")
     participant_id = models.CharField(max_length=64, blank=True, help_text="Heify's id of the participant.")
     transcription = models.ForeignKey(
@@ -71,7 +76,11 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["rule", "event_key"], name="one_alert_per_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "event_key"], name="one_alert_per_event"),
+            models.UniqueConstraint(fields=["event_key"], condition=models.Q(rule__isnull=True),
+                                    name="one_notice_per_event"),
+        ]
 
     def __str__(self):
         return self.subject

@@ -55,7 +55,8 @@ from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ScoreSource, of_record
 from qa.mirror.rules import Group
-from qa.reviews import blinding
+from qa.reviews import blinding, disputes
+from qa.reviews.models import Dispute
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +390,74 @@ def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> lis
     return sorted(set(users.values_list("email", flat=True)))
 
 
+def notice(*, event_key: str, users: Iterable, subject: str, body: str, link: str = "",
+           transcription: Transcription | None = None, participant_id: str = "") -> Alert | None:
+    """A message to named people rather than a rule's recipients (a dispute raised or resolved): stored with its
+    e-mail delivery, sent after the commit and retried like any alert's. Once per `event_key`."""
+    users = [user for user in users if user is not None]
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                rule=None, event_key=event_key[:255], subject=one_line(subject)[:300], body=body, link=link,
+                participant_id=participant_id, transcription=transcription,
+            )
+            alert.recipients.set(users)
+            delivery = AlertDelivery.objects.create(alert=alert, channel=Channel.EMAIL)
+    except IntegrityError:  # told already
+        return None
+    transaction.on_commit(lambda: async_task("qa.alerts.services.delivery_attempt", delivery.pk), robust=True)
+    return alert
+
+
+def dispute_changed(sender, *, dispute_id: int, event: str, **signal) -> Alert | None:
+    """A dispute was raised (its reviewer, the call's reviewer and the QA managers are told) or resolved (the agent
+    is told): qa.reviews.disputes.dispute_changed, connected in qa/apps.py."""
+    dispute = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer",
+                                             "transcription__reviewed_by").get(pk=dispute_id)
+    call, agent = dispute.transcription, audit_name(dispute.raised_by)
+    was = disputes.result_said(dispute.result_when_raised)
+    if event == "raised":
+        users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()]
+        return notice(
+            event_key=f"dispute:{dispute.pk}:raised", users=users, transcription=call,
+            participant_id=call.participant_id or "", link=_review_link(call),
+            subject=f"Dispute #{dispute.pk}: {agent} disputes {dispute.criterion_name} on {call}",
+            body=f"{agent} disputes the result of {dispute.criterion_name} ({was}) on “{call}”, reviewed by "
+                 f"{audit_name(dispute.reviewer)}:\n\n{dispute.reason}\n\nA QA manager who did not review the "
+                 "call resolves it (the Disputes queue).",
+        )
+    now = disputes.result_said({"passed": dispute.upheld_passed, "value": dispute.upheld_value})
+    given = f" The result of record is now {now}." if dispute.status == Dispute.Status.UPHELD \
+        else " The result of record stays."
+    return notice(
+        event_key=f"dispute:{dispute.pk}:resolved", users=[dispute.raised_by], transcription=call,
+        participant_id=call.participant_id or "",
+        subject=f"Your dispute #{dispute.pk} on {dispute.criterion_name} was {dispute.get_status_display()}",
+        body=f"{audit_name(dispute.resolved_by)} {dispute.get_status_display()} your dispute of "
+             f"{dispute.criterion_name} ({was}) on “{call}”.{given}\n\n{dispute.resolution_reason}",
+    )
+
+
+def audit_name(user) -> str:
+    return user.get_username() if user is not None else "a former user"
+
+
+def notice_recipients(alert: Alert) -> list[str]:
+    """A notice's recipients' addresses (active ones), without those who score its call blind in calibration."""
+    users = alert.recipients.filter(is_active=True).exclude(email="")
+    if alert.transcription_id is not None:
+        users = users.exclude(pk__in=blinding.blind_raters(alert.transcription).values("pk"))
+    return sorted(set(users.values_list("email", flat=True)))
+
+
 def _send_email(alert: Alert) -> None:
+    if alert.rule is None:
+        to = notice_recipients(alert)
+        if not to:
+            raise NothingToSend("None of the notice's recipients has an e-mail address (or may read it now).")
+        EmailMessage(subject=f"[Heify QA] {alert.subject}", body=f"{alert.body}\n\n{alert.link}".rstrip() + "\n",
+                     to=to).send()
+        return
     # A critical fail's alert gives the call's score and verdict: not to a rater scoring it blind now (asked when
     # it is sent; they read the call's page once they have submitted).
     call = alert.transcription if alert.rule.kind == Kind.CRITICAL_FAIL else None

@@ -247,6 +247,14 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
+class AgentLinkSerializer(serializers.Serializer):
+    """PUT /participants/<id>/agent/: the account to link (qa.agents.services.agent_link says what is wrong)."""
+
+    participant_id = serializers.CharField(read_only=True)
+    username = serializers.CharField(max_length=150, allow_null=True,
+                                     help_text="The agent's username; null in the answer when unlinked.")
+
+
 @functools.cache
 def enveloped(serializer_class):
     """The schema of a single-object answer: {"data": {...}} as Heify wraps its own."""

@@ -33,12 +33,14 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from qa import heify, policy
+from qa.agents import services as agent_services
 from qa.api import serializers as s
 from qa.api.authentication import TokenAuthentication
 from qa.api.errors import Conflict, HeifyUnavailable, LockedOut, QuotaExceeded, check_body_size
 from qa.api.exports import ExportListMixin
 from qa.api.filters import ConfigurationFilter, EvaluatorFilter, ParticipantFilter, TranscriptionFilter
 from qa.api.pagination import HeifyCursorPagination, TranscriptionPagination
+from qa.api.permissions import requires
 from qa.api.schema import HeifyAutoSchema
 from qa.insights import analytics
 from qa.mirror import revisions, services
@@ -323,6 +325,29 @@ class ParticipantViewSet(HeifyObjectViewSet):
             except heify.Unavailable as exc:
                 raise HeifyUnavailable(f"Heify could not answer: {exc.message}") from None
         return Response(body)
+
+    @extend_schema(summary="Link an agent's account to the participant (QA managers; nothing is sent to Heify)",
+                   request=s.AgentLinkSerializer, responses={200: s.enveloped(s.AgentLinkSerializer),
+                                                             **errors(400, 404)}, methods=["PUT"])
+    @extend_schema(summary="Unlink the participant's agent account (QA managers)", request=None,
+                   responses={200: s.enveloped(s.AgentLinkSerializer), **errors(404)}, methods=["DELETE"])
+    @action(detail=True, methods=["put", "delete"], pagination_class=None, filter_backends=[],
+            permission_classes=[requires(policy.Permission.MANAGE_REVIEW_QUEUES, "link agents' accounts")])
+    def agent(self, request, *args, **kwargs):
+        """{"username"} links that account (Agent role only; one participant per account, one account per
+        participant); DELETE unlinks. Answers {"data": {"participant_id", "username"}} (username null: unlinked)."""
+        participant = self.get_object()
+        if request.method == "DELETE":
+            participant = agent_services.agent_unlink(participant_id=participant.pk, acting_user=request.user)
+        else:
+            body = s.AgentLinkSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            participant = agent_services.agent_link(participant_id=participant.pk,
+                                                    username=body.validated_data["username"],
+                                                    acting_user=request.user)
+        user = participant.agent_user
+        return Response({"data": {"participant_id": participant.heify_id,
+                                  "username": user.get_username() if user else None}})
 
 
 @extend_schema_view(

@@ -160,6 +160,10 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and policy.may_manage_queues(request.user):
+            # The link form (posted to qa.agents.views.participant_agent): which account sees this participant's calls.
+            context["agent_link"] = {"url": reverse("admin:qa_participant_agent", args=[obj.pk]),
+                                     "username": obj.agent_user.get_username() if obj.agent_user_id else ""}
         if obj is not None and obj.heify_id:
             as_of, as_of_error = self._as_of(request)
             # The calls up to the asked page are read as raw_data; the figures cover every included call.

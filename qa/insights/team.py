@@ -31,6 +31,7 @@ from qa.insights import report
 from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
 from qa.reviews import blinding
+from qa.reviews.models import acknowledged_q
 
 SORT_KEYS = ("tag", "calls", "reviewed_calls", "avg_score", "pass_rate", "critical_fails", "pending_critical_reviews",
              "trend")
@@ -54,7 +55,8 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
     else:
         totals = _with_reviewed_calls(totals, scored, config.pass_mark)
     newest = _newest_scores(window.end, config.trend_sample, score)
-    participants = Participant.objects.only("pk", "heify_id", "tag")
+    unacknowledged = _unacknowledged_reviews()
+    participants = Participant.objects.only("pk", "heify_id", "tag", "agent_user")
     if reader is not None and reader.is_authenticated:  # which rows hold calls blind to the reader: no query more
         participants = participants.annotate(blind=Exists(
             blinding.blind_participants(reader).filter(participant_id=OuterRef("heify_id"))))
@@ -84,6 +86,9 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
             "pending_critical_reviews": stats.get(f"{chosen}pending", 0) or 0,
             "trend": trend,
             "degradation_alert": report.degradation_alert(trend, config.degradation_threshold),
+            # Reviews its agent has not acknowledged (None: no agent's account is linked to the participant).
+            "unacknowledged_reviews": unacknowledged.get(participant.heify_id, 0) if participant.agent_user_id
+            else None,
             # Both scores side by side, whichever the row is on.
             "scores": {
                 source.value: {"avg_score": report_rules.mean_figure(stats.get(f"{prefix}avg")),
@@ -101,6 +106,14 @@ def team_overview(*, as_of: date | None = None, sort: str = "tag", descending: b
         return (row[key], row["tag"].casefold())
 
     return sorted(rows, key=sort_value, reverse=descending)
+
+
+def _unacknowledged_reviews() -> dict[str, int]:
+    """Per participant with an agent's account linked, its reviewed calls whose current review the agent has not
+    acknowledged (qa.reviews.models.acknowledged_q), whatever their date: one query."""
+    return dict(Transcription.objects.filter(reviewed_at__isnull=False, participant__agent_user__isnull=False)
+                .exclude(acknowledged_q()).values("participant_id").order_by()
+                .annotate(count=Count("id")).values_list("participant_id", "count"))
 
 
 def _figures(prefix: str, source: str, pass_mark: float, of_scores=Avg) -> dict:

@@ -46,7 +46,7 @@ from django.core.exceptions import ValidationError
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Evaluator, Transcription
 from qa.reviews import record
-from qa.reviews.models import CriterionVerdict
+from qa.reviews.models import CriterionVerdict, Dispute
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5th percentile
 PLACES = 3
@@ -270,12 +270,17 @@ def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, 
     criteria = [_criterion(name, tables[name], values[name] if name in scale else None, values_unknown[name],
                            disagreements[name]) for name in names]
     reviewers = []
+    disputed = _disputes_by_reviewer(calls)
+    for reviewer in disputed:
+        people.setdefault(reviewer, defaultdict(lambda: [0, 0]))  # their verdicts replaced by upheld disputes
     for reviewer, by_criterion in sorted(people.items()):
         reviewed = sum(r for r, _ in by_criterion.values())
         disagree = sum(d for _, d in by_criterion.values())
+        resolved, upheld = disputed.get(reviewer, (0, 0))
         reviewers.append({
             "reviewer": reviewer or None, "reviewed": reviewed, "disagree": disagree,
             "disagreement_rate": _rate(disagree, reviewed),
+            "disputes_resolved": resolved, "disputes_upheld": upheld, "upheld_dispute_rate": _rate(upheld, resolved),
             "criteria": [{"name": name, "reviewed": r, "disagree": d, "disagreement_rate": _rate(d, r)}
                          for name, (r, d) in sorted(by_criterion.items(), key=lambda item: names.index(item[0]))],
         })
@@ -287,6 +292,18 @@ def evaluator_agreement(*, evaluator: Evaluator, date_from: date | None = None, 
         "reviewers": reviewers,
         "verdicts_without_ai_result": unmatched,
     }
+
+
+def _disputes_by_reviewer(calls) -> dict[str, tuple[int, int]]:
+    """Reviewer (username, "" for a former user) -> (disputes resolved, upheld) of the results they gave on `calls`:
+    a calibration signal (how often an agent was right against them)."""
+    found: dict[str, tuple[int, int]] = {}
+    rows = Dispute.objects.filter(transcription__in=calls).exclude(status=Dispute.Status.OPEN).values_list(
+        "reviewer__username", "status")
+    for reviewer, status in rows:
+        resolved, upheld = found.get(reviewer or "", (0, 0))
+        found[reviewer or ""] = (resolved + 1, upheld + (status == Dispute.Status.UPHELD))
+    return found
 
 
 def _criterion(name: str, table: list[list[int]], values: list[list[int]] | None, values_unknown: int,

@@ -1,7 +1,7 @@
 """The review domain's tables: the review queue's proxy, review events (the history of every move, note
 and verdict), criterion verdicts, sampling rules and picks, calibration sessions with their answers and
-submissions, the agreement page's proxy, and coaching sessions. The calls themselves are the mirror's
-(qa.mirror.models)."""
+submissions, the agreement page's proxy, review acknowledgements, disputes and coaching sessions. The calls
+themselves are the mirror's (qa.mirror.models)."""
 
 from django.conf import settings
 from django.db import models
@@ -229,6 +229,74 @@ class CalibrationSubmission(models.Model):
 
     def __str__(self):
         return f"{self.session}: {self.rater_id}"
+
+
+class ReviewAcknowledgement(models.Model):
+    """An agent saw and acknowledged the review of one of their calls: which review is `reviewed_at`, the call's
+    reviewed_at when they acknowledged it. A later change of the score of record (another verdict, an upheld
+    dispute) moves the call's reviewed_at, and the call is unacknowledged again until they acknowledge anew
+    (the same row then takes the new time). Written by qa.agents.services.transcription_acknowledge only."""
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="acknowledgements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviewed_at = models.DateTimeField(help_text="The call's reviewed_at this acknowledges.")
+    at = models.DateTimeField(help_text="When they acknowledged it.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "user"], name="one_acknowledgement_per_agent"),
+        ]
+
+    def __str__(self):
+        return f"{self.transcription_id} acknowledged by {self.user_id}"
+
+
+def acknowledged_q(call: str = "pk", reviewed_at: str = "reviewed_at") -> models.Exists:
+    """Whether the call (the outer query's `call` id) has had its current review (its `reviewed_at`)
+    acknowledged by its agent: the one rule of "acknowledged", for the agent's page and the team overview."""
+    return models.Exists(ReviewAcknowledgement.objects.filter(transcription_id=models.OuterRef(call),
+                                                              reviewed_at=models.OuterRef(reviewed_at)))
+
+
+class Dispute(models.Model):
+    """An agent's dispute of one criterion's result of record on one of their reviewed calls, and a QA manager's
+    answer to it (qa.reviews.disputes): upheld, the manager's result becomes the score of record's."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        UPHELD = "upheld", "upheld"
+        REJECTED = "rejected", "rejected"
+
+    transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="disputes")
+    criterion_name = models.CharField(max_length=255)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                  help_text="The agent who disputes it.")
+    reason = models.TextField()
+    raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    result_when_raised = models.JSONField(
+        default=dict, blank=True,
+        help_text="The criterion's result of record when it was disputed: {passed, value, source}.")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Whose result was disputed: the criterion's verdict's reviewer when raised (else the call's).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_reason = models.TextField(blank=True)
+    upheld_passed = models.BooleanField(null=True, blank=True, help_text="Upheld: the result given (pass/fail).")
+    upheld_value = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                    help_text="Upheld, on a scale criterion: the value given (1-5).")
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcription", "criterion_name"], name="one_dispute_per_criterion"),
+        ]
+        indexes = [models.Index(fields=["status", "raised_at"], name="dispute_queue")]
+
+    def __str__(self):
+        return f"Dispute #{self.pk}: {self.criterion_name}"
 
 
 class CoachingSession(models.Model):

@@ -159,8 +159,8 @@ def open_claim(call: Transcription, *, now: datetime | None = None) -> OpenClaim
 # --- who may do what ---------------------------------------------------------------------------
 
 
-def step_refusal(user, step: str, call: Transcription | None = None, *,
-                 ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+def step_refusal(user, step: str, call: Transcription | None = None, *, ai_hidden: bool | None = None,
+                 upholding: bool = False) -> ValidationError | PermissionDenied | None:
     """Why `user` may not take `step` on `call` now, or None when they may: the one place that decides.
 
     Without `call`, only what the user's role allows: asked before a call is
@@ -171,10 +171,12 @@ def step_refusal(user, step: str, call: Transcription | None = None, *,
     the user scores it blind in calibration: a verdict on the AI's result
     waits until they submit). `ai_hidden`: qa.reviews.blinding.hides_ai_from(user,
     call), when the caller has asked it already (else it is asked here).
+    `upholding`: the verdict is a dispute's upheld result (qa.reviews.disputes):
+    a QA manager's only, and an archived call takes it, staying archived.
     """
     refusal = _role_refusal(user, step)
     if refusal is None and call is not None:
-        refusal = _call_refusal(user, step, call, ai_hidden=ai_hidden)
+        refusal = _call_refusal(user, step, call, ai_hidden=ai_hidden, upholding=upholding)
     return refusal
 
 
@@ -183,8 +185,8 @@ def _role_refusal(user, step: str) -> PermissionDenied | None:
     return None if policy.may(user, permission) else PermissionDenied(f"You are not allowed to {what}.")
 
 
-def _call_refusal(user, step: str, call: Transcription, *,
-                  ai_hidden: bool | None = None) -> ValidationError | PermissionDenied | None:
+def _call_refusal(user, step: str, call: Transcription, *, ai_hidden: bool | None = None,
+                  upholding: bool = False) -> ValidationError | PermissionDenied | None:
     """step_refusal's answer about `call`, for a user whose role allows `step`."""
     if call.gone_at is not None:
         return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
@@ -194,10 +196,12 @@ def _call_refusal(user, step: str, call: Transcription, *,
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
     manager = policy.may_manage_queues(user)
     if step in (Step.NOTE, Step.VERDICT):
-        if call.group == Group.ARCHIVED:
+        if upholding and not (step == Step.VERDICT and manager):
+            return PermissionDenied("Only a QA manager records the result of an upheld dispute.")
+        if call.group == Group.ARCHIVED and not upholding:
             return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
                                    "reopen it first.", code="archived")
-        if step == Step.VERDICT and not (holds or manager):
+        if step == Step.VERDICT and not (holds or manager or upholding):
             return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
                                     else "Start review first: verdicts come from the reviewer who holds the call.")
         if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
@@ -242,7 +246,7 @@ def require_step(user, step: str, call: Transcription | None = None) -> None:
         raise refusal
 
 
-def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> Transcription:
+def _get_for(user, step: str, transcription_id: int, *, lock: bool = False, upholding: bool = False) -> Transcription:
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
     refusal does not say whether the call exists, and once only; `lock` keeps the call as checked until the
     transaction ends."""
@@ -251,7 +255,7 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False) -> T
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
-    refusal = _call_refusal(user, step, call)
+    refusal = _call_refusal(user, step, call, upholding=upholding)
     if refusal is not None:
         raise refusal
     return call
@@ -525,6 +529,20 @@ def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[V
     return recorded
 
 
+@transaction.atomic
+def transcription_verdict_upheld(*, transcription_id: int, verdict: Verdict, acting_user, why: str
+                                 ) -> CriterionVerdict:
+    """A dispute upheld (qa.reviews.disputes): the QA manager's result recorded as a verdict of theirs (as_manager),
+    cleaned as any verdict is, and the score of record computed again. Unlike transcription_verdicts_record, it
+    takes an archived call too, which stays archived (no reopening: step_refusal's `upholding`); the history entry
+    starts with `why` ("dispute #3 upheld")."""
+    call = _get_for(acting_user, Step.VERDICT, transcription_id, lock=True, upholding=True)
+    kept = _verdict_keep(call, _clean_verdict(verdict, _ai_results(call)), reviewer=acting_user, as_manager=True,
+                         why=why)
+    record.record_keep(call_ids=[call.pk])
+    return kept
+
+
 def _verdicts_keep(call: Transcription, given: Sequence[_Decided], acting_user) -> list[CriterionVerdict]:
     as_manager = not (call.group == Group.UNDER_REVIEW and call.assigned_to_id == acting_user.pk)
     recorded = [_verdict_keep(call, verdict, reviewer=acting_user, as_manager=as_manager) for verdict in given]
@@ -581,7 +599,8 @@ def _clean_verdict(verdict: Verdict, ai: dict) -> _Decided:
     return _Decided(name, agrees, passed, value, reason)
 
 
-def _verdict_keep(call: Transcription, verdict: _Decided, *, reviewer, as_manager: bool) -> CriterionVerdict:
+def _verdict_keep(call: Transcription, verdict: _Decided, *, reviewer, as_manager: bool,
+                  why: str = "") -> CriterionVerdict:
     """One verdict's row, replacing the criterion's earlier one, and its entry in the call's history."""
     name = verdict.criterion_name
     previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=name).select_related(
@@ -591,7 +610,7 @@ def _verdict_keep(call: Transcription, verdict: _Decided, *, reviewer, as_manage
         defaults={"agrees": verdict.agrees, "passed": verdict.passed, "value": verdict.value,
                   "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
     )
-    said = f"{name}: {_verdict_said(verdict)}"
+    said = f"{why + ': ' if why else ''}{name}: {_verdict_said(verdict)}"
     if as_manager:
         said += " (as QA manager)"
     if previous is not None and previous.reviewer_id != reviewer.pk:

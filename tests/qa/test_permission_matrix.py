@@ -1,11 +1,13 @@
 """Who may do what: one table, every cell checked.
 
-Users: anonymous, a staff user in no group, a Reviewer, a QA manager and a superuser. Rows: every admin
+Users: anonymous, a staff user in no group, a Reviewer, a QA manager, a superuser and an Agent (their account linked
+to the participant whose call the table acts on). Rows: every admin
 page and review step the project adds (and the model pages it registers), every admin action, every API
 endpoint and method. A cell is allowed when the user's name is in the row's set, denied otherwise.
 
 What "allowed" and "denied" look like:
-- admin pages (GET): 200, or else the login page (anonymous) or 403;
+- admin pages (GET): 200, or else the login page (anonymous) or 403 (the admin's index sends an agent to their own
+  page instead: a refusal too); the few POSTs that answer with a redirect say so (REDIRECTS);
 - admin review steps (POST): done, or refused with an error message and nothing changed;
 - admin actions: the rows changed, or not;
 - the API: any answer but 401/403 (a write is sent an invalid body, so an allowed one answers 400 without
@@ -32,14 +34,15 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from qa.mirror.models import Configuration, Evaluator, Participant, Transcription
-from qa.reviews.models import CalibrationSession, CoachingSession, ReviewEvent
+from qa.reviews.models import CalibrationSession, CoachingSession, Dispute, ReviewEvent
 from tests import builders
 
 pytestmark = pytest.mark.django_db
 
-A, S, R, M, SU = "anonymous", "staff", "reviewer", "manager", "superuser"
-USERS = (A, S, R, M, SU)
-STAFF = {S, R, M, SU}
+A, S, R, M, SU, AG = "anonymous", "staff", "reviewer", "manager", "superuser", "agent"
+USERS = (A, S, R, M, SU, AG)
+STAFF = {S, R, M, SU}  # the admin's staff pages: an agent (staff by their role) is refused them all
+SIGNED_IN = STAFF | {AG}  # their own account: a token, who they are, the API's documentation
 READERS = {R, M, SU}
 MANAGERS = {M, SU}
 
@@ -87,8 +90,7 @@ ADMIN_PAGES = [
     ("coaching sessions: list", "GET", "/admin/qa/coachingsession/", MANAGERS),
     ("coaching sessions: add", "GET", "/admin/qa/coachingsession/add/", MANAGERS),
     ("coaching session: page", "GET", "/admin/qa/coachingsession/{coach}/change/", MANAGERS),
-    ("coaching session: the agent's acknowledge button", "POST", "/admin/qa/coachingsession/{coach}/acknowledge/",
-     set()),  # the coached agent's alone: nobody here
+
     ("API tokens: own list", "GET", "/admin/knox/authtoken/", STAFF),
     ("sign-in lock-outs", "GET", "/admin/axes/accessattempt/", {SU}),
     ("transcriptions: export", "GET", "/admin/qa/transcription/export/csv/", READERS),
@@ -99,13 +101,25 @@ ADMIN_PAGES = [
     ("alert rules: list", "GET", "/admin/qa/alertrule/", MANAGERS),
     ("alert rules: add", "GET", "/admin/qa/alertrule/add/", MANAGERS),
     ("alerts: list", "GET", "/admin/qa/alert/", MANAGERS),
+    ("disputes queue", "GET", "/admin/qa/dispute/", MANAGERS),
+    ("dispute: resolve (an empty form is refused by name)", "POST", "/admin/qa/dispute/{dsp_pk}/resolve/", MANAGERS),
     ("audit log: list", "GET", "/admin/qa/auditevent/", MANAGERS),
     ("audit log: export", "GET", "/admin/qa/auditevent/export/csv/", MANAGERS),
     ("configuration: history (its audit rows to managers)", "GET", "/admin/qa/configuration/{cfg_pk}/history/",
      READERS),
     ("transcription: history (its audit rows to managers)", "GET", "/admin/qa/transcription/{tx_pk}/history/",
      READERS),
+    # Issue 23: the agent's own page (a superuser has no participant linked: the page says so), its acknowledge
+    # button (the call is not reviewed: refused by message, but reached), and the participant's link form.
+    ("agent's page", "GET", "/admin/me/", {AG, SU}),
+    ("agent's page: acknowledge a call", "POST", "/admin/me/calls/{tx_pk}/acknowledge/", {AG}),
+    ("agent's page: dispute a result", "POST", "/admin/me/calls/{tx_pk}/dispute/", {AG}),
+    ("agent's page: acknowledge a coaching session", "POST", "/admin/me/coaching/{coach}/acknowledge/", {AG}),
+    ("participant: link an agent's account", "POST", "/admin/qa/participant/{pt_pk}/agent/", MANAGERS),
 ]
+# Admin POSTs that answer an allowed user with a redirect (to the page they came from), not 200.
+REDIRECTS = {"agent's page: acknowledge a call", "agent's page: dispute a result",
+             "participant: link an agent's account", "agent's page: acknowledge a coaching session"}
 ADMIN_STEPS = [  # POST /admin/qa/reviewitem/<pk>/review/<step>/
     ("claim", PENDING, {}, READERS),
     ("claim", UNHELD, {}, READERS),
@@ -155,16 +169,29 @@ API = [  # (what, method, address, state of the call, body, who may)
     ("evaluator: agreement", "GET", "/api/v1/evaluators/{ev}/agreement/", None, None, MANAGERS),
     ("transcription: record verdicts", "PUT", "/api/v1/transcriptions/{tx}/verdicts/", CLAIMED_BY_OTHER, {},
      READERS),
-    ("coaching: list", "GET", "/api/v1/coaching/", None, None, MANAGERS),
+    # Coaching: managers open and see every session; the agent coached reads theirs, acknowledges it, may complete it.
+    ("coaching: list", "GET", "/api/v1/coaching/", None, None, MANAGERS | {AG}),
     ("coaching: open", "POST", "/api/v1/coaching/", None, {}, MANAGERS),
-    ("coaching session: read", "GET", "/api/v1/coaching/{coach}/", None, None, MANAGERS),
-    # Its agent only: none of these users is the agent coached (a superuser is not one either).
-    ("coaching session: acknowledge", "POST", "/api/v1/coaching/{coach}/acknowledge/", None, None, set()),
-    ("coaching session: complete", "POST", "/api/v1/coaching/{coach}/complete/", None, None, MANAGERS),
-    ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", STAFF),
-    ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, STAFF),
-    ("schema", "GET", "/api/v1/schema/", None, None, STAFF),
-    ("docs", "GET", "/api/v1/docs/", None, None, STAFF),
+    ("coaching session: read", "GET", "/api/v1/coaching/{coach}/", None, None, MANAGERS | {AG}),
+    ("coaching session: acknowledge", "POST", "/api/v1/coaching/{coach}/acknowledge/", None, None, {AG}),
+    ("coaching session: complete", "POST", "/api/v1/coaching/{coach}/complete/", None, None, MANAGERS | {AG}),
+    ("auth: get a token (own credentials)", "POST", "/api/v1/auth/token/", None, "credentials", SIGNED_IN),
+    ("auth: revoke the token used", "POST", "/api/v1/auth/logout/", None, None, SIGNED_IN),
+    ("schema", "GET", "/api/v1/schema/", None, None, SIGNED_IN),
+    ("docs", "GET", "/api/v1/docs/", None, None, SIGNED_IN),
+    # Issue 23. Who is signed in: anyone; their calls: agents (a superuser's list is empty: no participant).
+    ("me", "GET", "/api/v1/me/", None, None, SIGNED_IN),
+    ("me: my calls", "GET", "/api/v1/me/transcriptions/", None, None, {AG, SU}),
+    # The call is the agent's, not reviewed: the agent is answered 400 (nothing to acknowledge), anyone else 403.
+    ("transcription: acknowledge", "POST", "/api/v1/transcriptions/{tx}/acknowledge/", PENDING, None, {AG}),
+    # Agents only, on their own calls (an empty body is a 400 to the call's agent; a superuser is linked to none).
+    ("transcription: dispute a result", "POST", "/api/v1/transcriptions/{tx}/disputes/", None, {}, {AG}),
+    # Managers every dispute, a reviewer those of the results they gave, an agent theirs.
+    ("disputes: list", "GET", "/api/v1/disputes/", None, None, READERS | {AG}),
+    ("dispute: resolve", "POST", "/api/v1/disputes/{dsp}/resolve/", None, {}, MANAGERS),
+    ("participant: link an agent's account", "PUT", "/api/v1/participants/{pt}/agent/", None, {}, MANAGERS),
+    # Last: a manager's DELETE unlinks the table's agent.
+    ("participant: unlink the agent's account", "DELETE", "/api/v1/participants/{pt}/agent/", None, None, MANAGERS),
 ]
 CELLS = len(USERS) * (len(ADMIN_PAGES) + len(ADMIN_STEPS) + len(ADMIN_ACTIONS) + len(API))
 PASSWORD = "pw-for-tests-1"
@@ -188,18 +215,23 @@ def world(load, settings):
         if role:
             user.groups.add(Group.objects.get(name=role))
         users[name] = user
+    users[AG] = User.objects.create_user(AG, password=PASSWORD)
+    users[AG].groups.add(Group.objects.get(name="Agent"))  # staff by the role
+    Participant.objects.update(agent_user=users[AG])
+    users[AG].refresh_from_db()
     call = Transcription.objects.get(name="call.mp3")
     session = CalibrationSession.objects.create(name="March", created_by=users[M])
     # A call of its own: its raters score it blind (no verdict on the AI's), which is not what the table is about.
     session.calls.set([Transcription.objects.get(name="calibrated.mp3")])
     session.reviewers.set([users[R], users["olga"]])
     coached = CoachingSession.objects.create(participant=Participant.objects.get(), created_by=users[M])
+    dispute = Dispute.objects.create(transcription=call, criterion_name="Greeting", reason="I greeted.")
     ids = {
         "coach": str(coached.pk),  # in addresses where the schema has {id}, as the Heify ids are
         "cfg": configuration["configuration_id"], "ev": evaluator["evaluator_id"], "pt": participant["participant_id"],
         "tx": call.heify_id, "cfg_pk": Configuration.objects.get().pk, "ev_pk": Evaluator.objects.get().pk,
         "pt_pk": Participant.objects.get().pk, "tx_pk": call.pk, "pete_pk": users["pete"].pk,
-        "cal_pk": session.pk,
+        "cal_pk": session.pk, "dsp": str(dispute.pk), "dsp_pk": dispute.pk,
     }
     return users, call, ids
 
@@ -266,9 +298,10 @@ def test_admin_pages(world):
     for row, method, address, may in ADMIN_PAGES:
         for name in USERS:
             response = getattr(clients[name], method.lower())(address.format(**ids))
-            denied = response.status_code == 403 or (
-                response.status_code == 302 and response["Location"].startswith("/admin/login/"))
-            assert denied or response.status_code == 200, (row, name, response.status_code)
+            denied = response.status_code == 403 or (response.status_code == 302 and (
+                response["Location"].startswith("/admin/login/") or response["Location"] == "/admin/me/"))
+            allowed = response.status_code == (302 if row in REDIRECTS else 200) and not denied
+            assert denied or allowed, (row, name, response.status_code)
             cells.append((row, name, name in may, not denied, response.status_code))
     check(cells)
 

@@ -1,17 +1,13 @@
 """Admin for coaching sessions (qa/reviews/coaching.py): QA managers open and change them with the admin's own
 form, list them with the agent, the due date and whether the agent acknowledged them and they are completed, and
-mark them completed. Agents see theirs on their own page, never here (no model permission, and these screens ask
-qa.policy.may_manage_queues)."""
+mark them completed. Agents see and acknowledge theirs on their own page (qa.agents.views), never here (no model
+permission, and these screens ask qa.policy.may_manage_queues)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from qa import policy
 from qa.mirror.admin.base import AuditHistoryMixin, apply_rule
@@ -109,32 +105,6 @@ class CoachingSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Nothing left: the action set the calls."""
-
-    def get_urls(self):
-        return [
-            path("<int:pk>/acknowledge/", self.admin_site.admin_view(self.acknowledge_view),
-                 name="qa_coachingsession_acknowledge"),
-            *super().get_urls(),
-        ]
-
-    def acknowledge_view(self, request, pk: int):
-        """The agent's button (their own page posts here, with `next`: where to go back to). Only the agent
-        coached: everyone else, managers included, is refused (qa.reviews.coaching.coaching_acknowledge)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not policy.is_agent(request.user):  # before the lookup: a refusal says nothing of the session
-            raise PermissionDenied("Only the agent coached may acknowledge a coaching session.")
-        session = get_object_or_404(CoachingSession, pk=pk)
-        if not coaching.is_agent_of(request.user, session):
-            raise PermissionDenied("Only the agent coached may acknowledge a coaching session.")
-        coaching.coaching_acknowledge(session_id=session.pk, acting_user=request.user)
-        self.message_user(request, f"You acknowledged the coaching session of {session.held_at:%Y-%m-%d}.",
-                          messages.SUCCESS)
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            back = reverse("admin:index")
-        return HttpResponseRedirect(back)
 
     @admin.action(description="Mark the selected sessions completed")
     def mark_completed(self, request, queryset):

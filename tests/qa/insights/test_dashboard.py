@@ -37,8 +37,9 @@ def team_data(load):
 
 
 def test_team_overview_figures_and_sorting(team_data, django_assert_max_num_queries):
-    # The roll-ups' totals, the reviewed calls' changes to them, the newest scores, the participants.
-    with django_assert_max_num_queries(4):
+    # The roll-ups' totals, the reviewed calls' changes to them, the newest scores, the unacknowledged reviews,
+    # the participants.
+    with django_assert_max_num_queries(5):
         rows = {row["tag"]: row for row in team.team_overview()}
     assert (rows["Steady"]["calls"], rows["Steady"]["avg_score"], rows["Steady"]["pass_rate"]) == (20, 80, 100)
     assert rows["Steady"]["trend"]["direction"] == "stable" and not rows["Steady"]["degradation_alert"]
@@ -277,7 +278,7 @@ def reviewed_team(load):
 
 def test_the_team_overview_offers_both_scores(reviewed_team, admin_client, django_assert_max_num_queries):
     for score in ("ai", "reviewed"):
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):
             team.team_overview(score=score)
     ai = {row["tag"]: row for row in team.team_overview()}
     reviewed = {row["tag"]: row for row in team.team_overview(score="reviewed")}

@@ -141,8 +141,9 @@ SCREENS = [
     ("participant page + dashboard, reviewed score",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))])
      + "?score=reviewed", 8 + on_postgresql()),
-    ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 6),  # + the reviewed calls
-    ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 6),
+    # + the reviewed calls, + the unacknowledged reviews
+    ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 7),
+    ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 7),
     ("participant list", lambda a, u: reverse("admin:qa_participant_changelist"), 4),
     ("evaluator list", lambda a, u: reverse("admin:qa_evaluator_changelist"), 5),  # + languages in use
     ("configuration list", lambda a, u: reverse("admin:qa_configuration_changelist"), 4),

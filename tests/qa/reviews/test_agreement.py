@@ -415,6 +415,6 @@ def test_options_on_every_new_endpoint_answers(reviewed):
 
 
 def test_the_report_reads_the_same_few_queries_whatever_the_calls(scale_reviewed, django_assert_num_queries):
-    # The evaluator's criteria, the calls' results as scored (one pattern each), the verdicts.
-    with django_assert_num_queries(3):
+    # The evaluator's criteria, the calls' results as scored (one pattern each), the verdicts, the disputes resolved.
+    with django_assert_num_queries(4):
         agreement.evaluator_agreement(evaluator=scale_reviewed)

@@ -243,15 +243,24 @@ def test_managers_open_a_session_in_the_admin_and_agents_are_kept_out(world, cli
     assert client.get(f"/admin/qa/coachingsession/{session.pk}/change/").status_code in (302, 403)
 
 
-def test_the_agents_button_acknowledges_through_the_admin_and_goes_back(world, client):
-    session = open_session(world)
-    address = f"/admin/qa/coachingsession/{session.pk}/acknowledge/"
-    for name in ("max", "bo", "rita"):
+def test_the_agent_sees_their_sessions_on_their_page_and_acknowledges_them_there(world, client):
+    session = open_session(world, action_items=["Listen to two model calls", "Greet with the company's name"])
+    address = f"/admin/me/coaching/{session.pk}/acknowledge/"
+    for name in ("max", "rita"):
         client.force_login(world["people"][name])
-        assert client.post(address, {"next": "/admin/"}).status_code == 403
+        assert client.post(address).status_code == 403
+    client.force_login(world["people"]["bo"])
+    assert client.post(address).status_code == 404  # another agent's: as if there were none
+    assert "agent-coaching" not in client.get("/admin/me/").content.decode()  # bo has none
     client.force_login(world["people"]["ana"])
+    page = client.get("/admin/me/").content.decode()
+    section = page.split('data-testid="agent-coaching"')[1].split("</section>")[0]
+    assert "Greet with the company&#x27;s name" in section and 'data-testid="coaching-acknowledge"' in section
+    assert "Greeting" in section and session.due_date.isoformat() in section
     assert client.get(address).status_code == 405
-    done = client.post(address, {"next": "https://elsewhere.example/"})
-    assert done.status_code == 302 and done["Location"] == "/admin/"
+    done = client.post(address)
+    assert done.status_code == 302 and done["Location"] == f"/admin/me/#coaching-{session.pk}"
     session.refresh_from_db()
     assert session.acknowledged_at is not None
+    page = client.get("/admin/me/").content.decode()
+    assert 'data-testid="coaching-acknowledge"' not in page and "acknowledged</span>" in page

@@ -1,0 +1,213 @@
+"""Disputes: an agent contests one criterion's result of record on a reviewed call of theirs; a QA manager who did
+not review the call upholds it (their result becomes the score of record's, through the verdict path) or rejects it.
+
+The rules, each in one place:
+  - raise (`dispute_raise`): the call's own agent only (qa.policy.agent_participant is the call's participant;
+    anyone else's call is not found), a reviewed call only (Transcription.reviewed_at), within
+    settings.DISPUTE_WINDOW_DAYS of that review, a criterion among the call's results of record, once per
+    criterion (a unique constraint too), with a reason. The result disputed is kept as it was
+    (`result_when_raised`), with whose it was (`reviewer`: the criterion's verdict's reviewer, else the call's).
+  - resolve (`dispute_resolve`): a QA manager who did not review the call: not the reviewer whose result was
+    disputed, nor anyone holding a verdict on the call now (the call's reviewed_by among them), but for a verdict
+    an upheld dispute gave (`call_reviewers`). Upheld carries the result
+    ("passed" on a boolean or strict criterion, "value" on a scale one), cleaned as any verdict is and recorded by
+    qa.reviews.queues.transcription_verdict_upheld as the manager's (an archived call stays archived); the history
+    says "dispute #N upheld". Rejected carries no result and changes nothing.
+  - who sees which (`disputes_visible`): managers every dispute, an agent those they raised, a reviewer those of
+    results they gave.
+Each write leaves its audit row (DISPUTE_RAISE, DISPUTE_RESOLVE). Both sides are told by e-mail: `dispute_changed`
+is sent after the commit (event "raised": the disputed result's reviewer, the call's reviewer and the QA managers
+are told; "resolved": the agent), and qa.alerts delivers it (connected in qa/apps.py; reviews never reads alerts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, QuerySet, Value, When
+from django.dispatch import Signal
+from django.utils import timezone
+
+from qa import audit, policy
+from qa.mirror import rules
+from qa.mirror.models import Transcription
+from qa.reviews import queues
+from qa.reviews.models import CriterionVerdict, Dispute
+
+# Sent after a dispute was raised or resolved has committed, with `dispute_id` and `event` ("raised" |
+# "resolved"): the alerts tell the people concerned (qa/apps.py connects them).
+dispute_changed = Signal()
+
+Status = Dispute.Status
+OUTCOMES = (Status.UPHELD, Status.REJECTED)
+
+
+def window_closes(call: Transcription) -> datetime | None:
+    """Until when the call's results may be disputed (None: not reviewed, nothing to dispute)."""
+    if call.reviewed_at is None:
+        return None
+    return call.reviewed_at + timedelta(days=settings.DISPUTE_WINDOW_DAYS)
+
+
+def result_said(result: dict | None) -> str:
+    """A result of record ({passed, value}) as a person reads it: "4 of 5", "passed", "failed"."""
+    if not result:
+        return "no result"
+    if result.get("value") is not None:
+        return f"{result['value']} of {rules.SCALE_MAX}"
+    passed = result.get("passed")
+    return "passed" if passed else "failed" if passed is False else "no result"
+
+
+def _on_commit(dispute: Dispute, event: str) -> None:
+    pk = dispute.pk
+    # robust: a notice that cannot be stored is logged, never undoes the dispute nor fails the answer.
+    transaction.on_commit(lambda: dispute_changed.send(sender=Dispute, dispute_id=pk, event=event), robust=True)
+
+
+def _values(dispute: Dispute) -> dict:
+    return {"transcription": dispute.transcription_id, "criterion": dispute.criterion_name,
+            "status": dispute.status, "reason": dispute.reason, "raised_by": audit.username(dispute.raised_by),
+            "result_when_raised": dispute.result_when_raised}
+
+
+@transaction.atomic
+def dispute_raise(*, transcription_id: int, criterion: str, reason: str, acting_user,
+                  now: datetime | None = None) -> Dispute:
+    """The agent `acting_user` disputes `criterion`'s result of record on their call `transcription_id`.
+    Transcription.DoesNotExist for a call that is not theirs (or not there); PermissionDenied for someone who is not
+    an agent linked to a participant; ValidationError naming the problem otherwise."""
+    participant = policy.agent_participant(acting_user)
+    if participant is None:
+        raise PermissionDenied("Only an agent linked to a participant disputes a result, on their own calls.")
+    call = Transcription.objects.select_for_update(of=("self",)).get(
+        pk=transcription_id, participant_id=participant.heify_id)
+    now = now or timezone.now()
+    if call.reviewed_at is None:
+        raise ValidationError({"transcription": "This call has not been reviewed: only a reviewed call's results "
+                                                "are disputed."}, code="not_reviewed")
+    closes = window_closes(call)
+    if now > closes:
+        raise ValidationError({"transcription": f"Disputes on this call closed on {closes:%Y-%m-%d %H:%M} UTC, "
+                                                f"{settings.DISPUTE_WINDOW_DAYS:g} days after its review."},
+                              code="window_closed")
+    criterion = rules.clean_review_text(criterion, field="criterion", required=True)
+    results = {result["name"]: result for result in call.reviewed_results or []}
+    if criterion not in results:
+        raise ValidationError({"criterion": f"This call has no result for {criterion!r}"
+                                            + (f" (its criteria: {', '.join(results)})." if results else ".")},
+                              code="no_such_criterion")
+    if earlier := Dispute.objects.filter(transcription=call, criterion_name=criterion).first():
+        raise ValidationError({"criterion": f"{criterion!r} of this call was disputed already (dispute "
+                                            f"#{earlier.pk}, {earlier.get_status_display()}): once per criterion."},
+                              code="disputed")
+    reason = rules.clean_review_text(reason, field="reason", required=True)
+    verdict = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion).first()
+    result = results[criterion]
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                transcription=call, criterion_name=criterion, raised_by=acting_user, reason=reason, raised_at=now,
+                result_when_raised={"passed": result.get("passed"), "value": result.get("value"),
+                                    "source": result.get("source")},
+                reviewer_id=verdict.reviewer_id if verdict is not None and verdict.reviewer_id else call.reviewed_by_id,
+            )
+    except IntegrityError:  # the same criterion, disputed at the same moment
+        raise ValidationError({"criterion": f"{criterion!r} of this call was disputed already: once per "
+                                            "criterion."}, code="disputed") from None
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DISPUTE_RAISE, obj=dispute,
+                       after=_values(dispute))
+    _on_commit(dispute, "raised")
+    return dispute
+
+
+def call_reviewers(dispute: Dispute) -> set[int]:
+    """Who reviewed the disputed call, and so may not resolve it: the reviewer whose result was disputed, and
+    whoever holds a verdict on the call now (the call's reviewed_by is one of them), but for the verdicts that an
+    upheld dispute gave (resolving another dispute on the call is not reviewing it)."""
+    call = dispute.transcription_id
+    given = set(Dispute.objects.filter(transcription_id=call, status=Status.UPHELD).values_list(
+        "criterion_name", "resolved_by_id"))
+    verdicts = CriterionVerdict.objects.filter(transcription_id=call).values_list("criterion_name", "reviewer_id",
+                                                                                  "as_manager")
+    ids = {reviewer for name, reviewer, as_manager in verdicts if not (as_manager and (name, reviewer) in given)}
+    return (ids | {dispute.reviewer_id}) - {None}
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute_id: int, outcome: str, reason: str, acting_user, passed: bool | None = None,
+                    value: int | None = None) -> Dispute:
+    """A QA manager who did not review the call upholds the dispute (with the result it gives: `passed`, or `value`
+    on a scale criterion) or rejects it, saying why. Dispute.DoesNotExist when there is none; PermissionDenied
+    for anyone else; ValidationError naming the problem."""
+    if not policy.may_manage_queues(acting_user):
+        raise PermissionDenied("Only a QA manager resolves disputes.")
+    dispute = Dispute.objects.select_for_update(of=("self",)).select_related("transcription").get(pk=dispute_id)
+    if dispute.status != Status.OPEN:
+        raise ValidationError({"status": f"Dispute #{dispute.pk} was {dispute.get_status_display()} already, on "
+                                         f"{dispute.resolved_at:%Y-%m-%d %H:%M} UTC."}, code="resolved")
+    if acting_user.pk in call_reviewers(dispute):
+        raise PermissionDenied("You reviewed this call: a QA manager who did not resolves its disputes.")
+    if outcome not in OUTCOMES:
+        raise ValidationError({"outcome": f"The outcome is upheld or rejected, not {outcome!r}."})
+    reason = rules.clean_review_text(reason, field="reason", required=True)
+    before = {"status": dispute.status}
+    if outcome == Status.REJECTED:
+        if passed is not None or value is not None:
+            raise ValidationError({"passed" if passed is not None else "value":
+                                   "A rejected dispute gives no result: the result of record stays."})
+    else:
+        _uphold(dispute, reason=reason, passed=passed, value=value, acting_user=acting_user)
+    dispute.status, dispute.resolution_reason = outcome, reason
+    dispute.resolved_by, dispute.resolved_at = acting_user, timezone.now()
+    dispute.save(update_fields=["status", "resolution_reason", "resolved_by", "resolved_at", "upheld_passed",
+                                "upheld_value"])
+    audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DISPUTE_RESOLVE, obj=dispute,
+                       before=before, after={"status": dispute.status, "reason": reason,
+                                             "passed": dispute.upheld_passed, "value": dispute.upheld_value})
+    _on_commit(dispute, "resolved")
+    return dispute
+
+
+def _uphold(dispute: Dispute, *, reason: str, passed: bool | None, value: int | None, acting_user) -> None:
+    if (passed is None) == (value is None):
+        raise ValidationError({"passed": "An upheld dispute gives the result: passed (true or false) on a boolean or "
+                                         "strict criterion, or value (1-5) on a scale one; one of them."})
+    was = dispute.result_when_raised or {}
+    if (value is not None and value == was.get("value")) or (
+            value is None and passed == was.get("passed") and was.get("value") is None):
+        raise ValidationError({"value" if value is not None else "passed":
+                               f"That is the result disputed ({result_said(was)}): reject the dispute, or give "
+                               "another result."})
+    try:
+        kept = queues.transcription_verdict_upheld(
+            transcription_id=dispute.transcription_id, acting_user=acting_user,
+            verdict=queues.Verdict(dispute.criterion_name, passed=passed, value=value, reason=reason),
+            why=f"dispute #{dispute.pk} upheld")
+    except queues.VerdictRefused as refused:  # not raised for one verdict, but keep the names the body uses
+        raise ValidationError(refused.message_dict) from None
+    dispute.upheld_passed, dispute.upheld_value = kept.passed, kept.value
+
+
+def disputes_visible(user, *, status: str | None = None) -> QuerySet[Dispute]:
+    """The disputes `user` may read, oldest open first: a QA manager every one, an agent those they raised, a
+    reviewer those of the results they gave. PermissionDenied for anyone else; ValidationError for a status that
+    is none."""
+    if status is not None and status not in Status.values:
+        raise ValidationError({"status": f"The status is one of {', '.join(Status.values)}, not {status!r}."})
+    disputes = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer")
+    if policy.may_manage_queues(user):
+        pass
+    elif policy.is_agent(user):
+        disputes = disputes.filter(raised_by=user)
+    elif policy.is_reviewer(user):
+        disputes = disputes.filter(reviewer=user)
+    else:
+        raise PermissionDenied("You are not allowed to read disputes.")
+    if status is not None:
+        disputes = disputes.filter(status=status)
+    open_first = Case(When(status=Status.OPEN, then=Value(0)), default=Value(1))
+    return disputes.order_by(open_first, "raised_at", "id")
