@@ -307,6 +307,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two "status" fields with different choices: each its own enum, by name (a call's, a dispute's).
+    "ENUM_NAME_OVERRIDES": {
+        "TranscriptionStatusEnum": "qa.mirror.rules.Status",
+        "DisputeStatusEnum": "qa.reviews.models.Dispute.Status",
+    },
 }
 
 # --- Heify -------------------------------------------------------------------
