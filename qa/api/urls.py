@@ -20,7 +20,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("qa.scorecards.api")),  # revisions, what-if, agreement, verdicts (issue 15)
     path("", include("qa.api.coaching")),  # coaching sessions (issue 23)
-    path("", include("qa.agents.api")),  # me/, me/transcriptions/, transcriptions/<id>/acknowledge/ (issue 23)
-    path("", include("qa.reviews.api")),  # disputes (issue 23)
+    path("", include("qa.api.agents")),  # me/, me/transcriptions/, transcriptions/<id>/acknowledge/ (issue 23)
+    path("", include("qa.api.disputes")),  # disputes (issue 23)
     path("", include(router.urls)),
 ]
