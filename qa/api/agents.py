@@ -87,11 +87,16 @@ class MyTranscriptionsView(HeifyAPIMixin, GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+class AcknowledgeSerializer(serializers.Serializer):
+    """Acknowledging takes no body (what OPTIONS describes)."""
+
+
 @extend_schema(summary="Acknowledge the review of one of your calls (its own agent; a reviewed call; idempotent)",
                request=None, responses={200: s.enveloped(AgentTranscriptionSerializer), **errors(400, 404)})
 class AcknowledgeView(HeifyAPIMixin, GenericAPIView):
     permission_classes = [IsAgent]
     filter_backends = []
+    serializer_class = AcknowledgeSerializer
 
     def post(self, request, *args, **kwargs):
         heify_id = self.kwargs["id"]
