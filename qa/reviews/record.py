@@ -30,6 +30,7 @@ transaction, and again whenever Heify's results or their pinning change
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -194,15 +195,17 @@ def record_keep(*, call_ids: Iterable[int]) -> int:
     calls = Transcription.all_objects.filter(pk__in=call_ids).annotate(
         pattern=criterion_results.results_pattern(), verdict_at=Max("criterion_verdicts__at"),
         verdict_by=Subquery(latest.values("reviewer")[:1]))
+    verdicts: dict[int, dict] = defaultdict(dict)  # every call's verdicts in one query, not one per call
+    for call_id, name, passed, value in CriterionVerdict.objects.filter(transcription_id__in=call_ids).values_list(
+            "transcription_id", "criterion_name", "passed", "value"):
+        verdicts[call_id][name] = (passed, value)
     written = 0
     for call in calls:
         if call.verdict_at is None:
             fields = dict.fromkeys(REVIEWED_FIELDS)
         else:
-            verdicts = {name: (passed, value) for name, passed, value in CriterionVerdict.objects.filter(
-                transcription_id=call.pk).values_list("criterion_name", "passed", "value")}
             record = compute(criterion_results.pattern(call.pattern), ai_score=call.score,
-                             ai_critical=call.critical_fail_triggered, verdicts=verdicts)
+                             ai_critical=call.critical_fail_triggered, verdicts=verdicts[call.pk])
             fields = {"reviewed_score": record.score, "reviewed_score_low": record.low,
                       "reviewed_score_high": record.high, "reviewed_critical": record.critical,
                       "reviewed_failed_criteria": record.failed,
