@@ -164,6 +164,8 @@ LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("es", "Español")]
 # Our catalogues (.po) live in the repository; the release step and `make run` compile them (gettext's msgfmt).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers written one way per language on every screen, the time zone shown (heifyadmin/formats/).
+FORMAT_MODULE_PATH = ["heifyadmin.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
