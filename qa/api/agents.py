@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
@@ -28,7 +30,7 @@ from qa.mirror.models import Transcription
 from qa.reviews.models import CriterionVerdict
 from qa.roles import ROLES
 
-IsAgent = requires(policy.Permission.VIEW_OWN_EVALUATIONS, "see an agent's own evaluations: agents only")
+IsAgent = requires(policy.Permission.VIEW_OWN_EVALUATIONS, gettext_lazy("see an agent's own evaluations: agents only"))
 
 
 class MeSerializer(serializers.Serializer):
@@ -108,7 +110,7 @@ class AcknowledgeView(HeifyAPIMixin, GenericAPIView):
         except services.NotYours:
             if policy.sees_own_only(request.user):
                 raise exceptions.NotFound() from None  # another's call: to an agent, as if it did not exist
-            raise exceptions.PermissionDenied("Only the call's own agent acknowledges its review.") from None
+            raise exceptions.PermissionDenied(_("Only the call's own agent acknowledges its review.")) from None
         mine = selectors.agent_calls(policy.agent_participant(request.user))
         shown = revisions.with_evaluator_revision(mine).prefetch_related("criterion_verdicts").get(pk=call.pk)
         return respond(AgentTranscriptionSerializer, shown, context={"request": request})

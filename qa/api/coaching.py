@@ -9,6 +9,7 @@ Registered in qa/api/urls.py with one include of `urlpatterns` below.
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -80,7 +81,7 @@ class CoachingScoped(HeifyAPIMixin, GenericAPIView):
     @staticmethod
     def require_manager_or_agent(user) -> None:
         if not (policy.may_manage_queues(user) or policy.is_agent(user)):
-            raise exceptions.PermissionDenied("You are not allowed to see coaching sessions.")
+            raise exceptions.PermissionDenied(_("You are not allowed to see coaching sessions."))
 
     def session(self) -> CoachingSession:
         """The session at this address, if the user may see it: 404 for an agent's look at another's."""
@@ -105,7 +106,7 @@ class CoachingListView(CoachingScoped):
         participant = request.query_params.get("participant")
         if participant is not None:
             if "\x00" in participant:
-                raise exceptions.ValidationError({"participant": ["Not a participant's id."]})
+                raise exceptions.ValidationError({"participant": [_("Not a participant's id.")]})
             sessions = sessions.filter(participant__heify_id=participant)
         page = self.paginate_queryset(sessions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -115,20 +116,21 @@ class CoachingListView(CoachingScoped):
                               **errors(400)})
     def post(self, request, *args, **kwargs):
         if not policy.may_manage_queues(request.user):  # before the body is read: a refusal says nothing of it
-            raise exceptions.PermissionDenied("You are not allowed to open coaching sessions.")
+            raise exceptions.PermissionDenied(_("You are not allowed to open coaching sessions."))
         body = CoachingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         participant = Participant.objects.filter(heify_id=data.pop("participant")).first() \
             if "\x00" not in body.validated_data["participant"] else None
         if participant is None:
-            raise exceptions.ValidationError({"participant": ["No participant has this id."]})
+            raise exceptions.ValidationError({"participant": [_("No participant has this id.")]})
         wanted = list(dict.fromkeys(data.pop("calls")))
         found = {call.heify_id: call for call in Transcription.objects.filter(
             heify_id__in=[heify_id for heify_id in wanted if "\x00" not in heify_id])}
         missing = [heify_id for heify_id in wanted if heify_id not in found]
         if missing:
-            raise exceptions.ValidationError({"calls": [f"No call has the id {heify_id!r}." for heify_id in missing]})
+            raise exceptions.ValidationError({"calls": [_("No call has the id %(id)r.") % {"id": heify_id}
+                                                        for heify_id in missing]})
         session = coaching.coaching_create(participant_id=participant.pk, calls=[found[h] for h in wanted],
                                            acting_user=request.user, **data)
         return _data(coaching.sessions_visible_to(request.user).get(pk=session.pk), status.HTTP_201_CREATED)

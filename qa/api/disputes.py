@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -99,8 +100,8 @@ class TranscriptionDisputesView(HeifyAPIMixin, GenericAPIView):
     def post(self, request, *args, **kwargs):
         # The role before anything is read: a refusal says nothing of the call.
         if policy.agent_participant(request.user) is None:
-            raise exceptions.PermissionDenied("Only an agent linked to a participant disputes a result, on their "
-                                              "own calls.")
+            raise exceptions.PermissionDenied(_("Only an agent linked to a participant disputes a result, on their "
+                                                "own calls."))
         if "\x00" in self.kwargs["id"]:
             raise exceptions.NotFound()
         call = Transcription.objects.filter(heify_id=self.kwargs["id"]).first()
@@ -134,7 +135,7 @@ class DisputeResolveView(HeifyAPIMixin, GenericAPIView):
 
     def post(self, request, *args, **kwargs):
         if not policy.may_manage_queues(request.user):  # before the lookup
-            raise exceptions.PermissionDenied("Only a QA manager resolves disputes.")
+            raise exceptions.PermissionDenied(_("Only a QA manager resolves disputes."))
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa.mirror import rules
 from qa.mirror.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
@@ -50,12 +51,12 @@ class HeifyIdField(forms.CharField):
             return value
         # The value goes in params, never in the message itself: the message is %-formatted with them
         # (a value holding "%" would break it).
-        message = (f"Expects a {self.object_label}'s Heify id ({self.object_label}_id); "
-                   f"no {self.object_label} or call has the id %(value)s.")
-        params = {"value": repr(value)}
+        message = _("Expects a %(object)s's Heify id (%(param)s); no %(object)s or call has the id %(value)s.")
+        params = {"value": repr(value), "object": self.model._meta.verbose_name, "param": f"{self.object_label}_id"}
         named = list(self.model.objects.filter(tag__iexact=value).values_list("heify_id", flat=True)[:2])
         if len(named) == 1 and named[0]:
-            message += f" The {self.object_label} named so has the id %(id)s."
+            message = _("Expects a %(object)s's Heify id (%(param)s); no %(object)s or call has the id %(value)s. "
+                        "The %(object)s named so has the id %(id)s.")
             params["id"] = named[0]
         raise forms.ValidationError(message, code="unknown_id", params=params)
 
