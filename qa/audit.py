@@ -35,41 +35,42 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
     """One write through a service: who made it, to what, when, in which request, and what it changed."""
 
     class Action(models.TextChoices):
-        CREATE = "create", _("created")
-        UPDATE = "update", _("changed")
-        DELETE = "delete", _("deleted")
-        UPLOAD = "upload", _("uploaded to Heify")
+        CREATE = "create", pgettext_lazy("audit action", "created")
+        UPDATE = "update", pgettext_lazy("audit action", "changed")
+        DELETE = "delete", pgettext_lazy("audit action", "deleted")
+        UPLOAD = "upload", pgettext_lazy("audit action", "uploaded to Heify")
         # The review steps (qa.reviews.queues), with ReviewEvent.Action's codes.
-        CLAIM = "claim", _("started review")
-        RELEASE = "release", _("released")
-        ARCHIVE = "archive", _("archived")
-        REOPEN = "reopen", _("reopened")
-        REASSIGN = "reassign", _("reassigned")
-        MOVE = "move", _("moved")
-        EXPIRE = "expire", _("claim expired")
-        NOTE = "note", _("wrote a note")
-        VERDICT = "verdict", _("recorded a criterion verdict")
+        CLAIM = "claim", pgettext_lazy("audit action", "started review")
+        RELEASE = "release", pgettext_lazy("audit action", "released")
+        ARCHIVE = "archive", pgettext_lazy("audit action", "archived")
+        REOPEN = "reopen", pgettext_lazy("audit action", "reopened")
+        REASSIGN = "reassign", pgettext_lazy("audit action", "reassigned")
+        MOVE = "move", pgettext_lazy("audit action", "moved")
+        EXPIRE = "expire", pgettext_lazy("audit action", "claim expired")
+        NOTE = "note", pgettext_lazy("audit action", "wrote a note")
+        VERDICT = "verdict", pgettext_lazy("audit action", "recorded a criterion verdict")
         # Calibration (qa.reviews.calibration).
-        SESSION_CREATE = "session_create", _("set up a calibration session")
-        SESSION_CLOSE = "session_close", _("closed a calibration session")
-        ANSWERS_SAVE = "answers_save", _("saved calibration answers")
-        ANSWERS_SUBMIT = "answers_submit", _("submitted calibration answers")
+        SESSION_CREATE = "session_create", pgettext_lazy("audit action", "set up a calibration session")
+        SESSION_CLOSE = "session_close", pgettext_lazy("audit action", "closed a calibration session")
+        ANSWERS_SAVE = "answers_save", pgettext_lazy("audit action", "saved calibration answers")
+        ANSWERS_SUBMIT = "answers_submit", pgettext_lazy("audit action", "submitted calibration answers")
         # Agents (qa.agents), their acknowledgements, disputes and coaching (qa.reviews).
-        AGENT_LINK = "agent_link", _("linked an agent's account")
-        AGENT_UNLINK = "agent_unlink", _("unlinked an agent's account")
-        ACKNOWLEDGE = "acknowledge", _("acknowledged a review")
-        DISPUTE_RAISE = "dispute_raise", _("disputed a result")
-        DISPUTE_RESOLVE = "dispute_resolve", _("resolved a dispute")
-        COACHING_CREATE = "coaching_create", _("opened a coaching session")
-        COACHING_CHANGE = "coaching_change", _("changed a coaching session")
-        COACHING_ACKNOWLEDGE = "coaching_acknowledge", _("acknowledged a coaching session")
-        COACHING_COMPLETE = "coaching_complete", _("completed a coaching session")
+        AGENT_LINK = "agent_link", pgettext_lazy("audit action", "linked an agent's account")
+        AGENT_UNLINK = "agent_unlink", pgettext_lazy("audit action", "unlinked an agent's account")
+        ACKNOWLEDGE = "acknowledge", pgettext_lazy("audit action", "acknowledged a review")
+        DISPUTE_RAISE = "dispute_raise", pgettext_lazy("audit action", "disputed a result")
+        DISPUTE_RESOLVE = "dispute_resolve", pgettext_lazy("audit action", "resolved a dispute")
+        COACHING_CREATE = "coaching_create", pgettext_lazy("audit action", "opened a coaching session")
+        COACHING_CHANGE = "coaching_change", pgettext_lazy("audit action", "changed a coaching session")
+        COACHING_ACKNOWLEDGE = "coaching_acknowledge", pgettext_lazy("audit action", "acknowledged a coaching session")
+        COACHING_COMPLETE = "coaching_complete", pgettext_lazy("audit action", "completed a coaching session")
 
     class ObjectType(models.TextChoices):
         CONFIGURATION = "qa.configuration", _("configuration")

@@ -35,19 +35,23 @@ IsAgent = requires(policy.Permission.VIEW_OWN_EVALUATIONS, gettext_lazy("see an 
 
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
-    roles = serializers.ListField(child=serializers.CharField(), help_text="The back office's roles held.")
-    participant = inline_serializer("MeParticipant", {"id": serializers.CharField(help_text="Heify's id"),
+    roles = serializers.ListField(child=serializers.CharField(),
+                                  help_text=gettext_lazy("The back office's roles held."))
+    participant = inline_serializer("MeParticipant", {"id": serializers.CharField(help_text=gettext_lazy("Heify's id")),
                                                       "tag": serializers.CharField()}, allow_null=True,
-                                    help_text="The participant an agent's account is linked to; null otherwise.")
+                                    help_text=gettext_lazy("The participant an agent's account is linked to; null "
+                                                           "otherwise."))
 
 
 class AgentTranscriptionSerializer(s.TranscriptionSerializer):
     """The transcription JSON, with what the agent's page shows besides: whether the current review was
     acknowledged, and the reviewer's reasons."""
 
-    acknowledged = serializers.BooleanField(read_only=True, help_text="The current review (its reviewed_at) was "
-                                                                      "acknowledged; false until reviewed.")
-    reviewer_reasons = serializers.SerializerMethodField(help_text="The reviewer's reason per criterion, where given.")
+    acknowledged = serializers.BooleanField(
+        read_only=True, help_text=gettext_lazy("The current review (its reviewed_at) was acknowledged; false until "
+                                               "reviewed."))
+    reviewer_reasons = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The reviewer's reason per criterion, where given."))
 
     def get_reviewer_reasons(self, obj) -> dict[str, str]:
         return {verdict.criterion_name: verdict.reason for verdict in obj.criterion_verdicts.all() if verdict.reason}

@@ -9,6 +9,8 @@ Registered in qa/api/urls.py with one include of `urlpatterns` below.
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -26,14 +28,16 @@ from qa.reviews.models import CoachingSession
 
 
 class CoachingSessionSerializer(serializers.ModelSerializer):
-    participant = serializers.CharField(source="participant.heify_id", help_text="The agent's participant (Heify id).")
+    participant = serializers.CharField(source="participant.heify_id",
+                                        help_text=gettext_lazy("The agent's participant (Heify id)."))
     participant_tag = serializers.CharField(source="participant.tag")
-    calls = serializers.SerializerMethodField(help_text="The linked calls' Heify ids.")
-    focus_criteria = serializers.ListField(child=serializers.CharField(), help_text="Criterion names.")
+    calls = serializers.SerializerMethodField(help_text=gettext_lazy("The linked calls' Heify ids."))
+    focus_criteria = serializers.ListField(child=serializers.CharField(), help_text=gettext_lazy("Criterion names."))
     action_items = serializers.ListField(child=serializers.CharField())
     created_by = serializers.CharField(source="created_by.get_username", allow_null=True, default=None)
     completed_by = serializers.CharField(source="completed_by.get_username", allow_null=True, default=None,
-                                         help_text="Who completed it (a QA manager or the agent); null until then.")
+                                         help_text=gettext_lazy("Who completed it (a QA manager or the agent); null "
+                                                                "until then."))
 
     class Meta:
         model = CoachingSession
@@ -46,23 +50,24 @@ class CoachingSessionSerializer(serializers.ModelSerializer):
 
 
 class CoachingCreateSerializer(serializers.Serializer):
-    participant = serializers.CharField(max_length=64, help_text="The agent's participant (Heify id).")
+    participant = serializers.CharField(max_length=64, help_text=gettext_lazy("The agent's participant (Heify id)."))
     calls = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
                                   max_length=coaching.CALLS_MAX,
-                                  help_text="Heify ids of the agent's own calls the session is about.")
+                                  help_text=gettext_lazy("Heify ids of the agent's own calls the session is about."))
     focus_criteria = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list,
-        help_text="Names of criteria of the agent's evaluators.")
+        help_text=gettext_lazy("Names of criteria of the agent's evaluators."))
     notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
-                                  help_text=f"At most {coaching.NOTES_MAX_LENGTH:,} characters.")
+                                  help_text=lazy(lambda: gettext("At most %(max)s characters.")
+                                                 % {"max": f"{coaching.NOTES_MAX_LENGTH:,}"}, str)())
     action_items = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list,
-        help_text=f"Short texts: at most {coaching.ACTION_ITEMS_MAX}, each at most "
-                  f"{coaching.ACTION_ITEM_MAX_LENGTH} characters.")
+        help_text=lazy(lambda: gettext("Short texts: at most %(count)d, each at most %(max)d characters.")
+                       % {"count": coaching.ACTION_ITEMS_MAX, "max": coaching.ACTION_ITEM_MAX_LENGTH}, str)())
     due_date = serializers.DateField(required=False, allow_null=True, default=None,
-                                     help_text="Today or later.")
+                                     help_text=gettext_lazy("Today or later."))
     held_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                        help_text="When it was held; default now.")
+                                        help_text=gettext_lazy("When it was held; default now."))
 
 
 def _data(session: CoachingSession, status_code=status.HTTP_200_OK) -> Response:

@@ -23,7 +23,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import formats
 from django.utils.functional import lazy
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from qa.limits import TEXT_MAX_LENGTH, clean_json_value, clean_text, text_problem
@@ -381,12 +381,12 @@ GROUP_LABELS = {
 }
 # The review moves, as the messages name them.
 ACTION_VERBS = {
-    "claim": gettext_lazy("claim"),
-    "release": gettext_lazy("release"),
-    "archive": gettext_lazy("archive"),
-    "reopen": gettext_lazy("reopen"),
-    "reassign": gettext_lazy("reassign"),
-    "expire": gettext_lazy("expire"),
+    "claim": pgettext_lazy("review move", "claim"),
+    "release": pgettext_lazy("review move", "release"),
+    "archive": pgettext_lazy("review move", "archive"),
+    "reopen": pgettext_lazy("review move", "reopen"),
+    "reassign": pgettext_lazy("review move", "reassign"),
+    "expire": pgettext_lazy("review move", "expire"),
 }
 
 
@@ -489,9 +489,9 @@ def clean_webhook_url(value: Any, *, field: str) -> str:
         return ""
     try:
         if not isinstance(value, str):
-            raise ValidationError("not text")
+            raise TypeError(value)
         _http_url(value)
-    except ValidationError:
+    except (ValidationError, TypeError):
         raise ValidationError({field: _("%(field)s must be a valid http(s) URL, not %(value)r.")
                                       % {"field": field, "value": value}}) from None
     return value

@@ -71,7 +71,8 @@ class ConfigurationForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("summary_language", "analytics_language"):
-            self.fields[name].choices = [("", "---------"), *rules.language_choices()]
+            if name in self.fields:  # not for a reader, who sees them read-only
+                self.fields[name].choices = [("", "---------"), *rules.language_choices()]
 
     def clean(self):
         data = super().clean()
