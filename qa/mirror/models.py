@@ -10,6 +10,7 @@ the one upsert path in syncer/mirror.py, never straight from a view.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from qa.jobs import JobItemState
@@ -366,7 +367,7 @@ class Transcription(HeifyObject):
         ]
 
     def __str__(self):
-        return self.name or self.heify_id or f"transcription {self.pk}"
+        return self.name or self.heify_id or gettext("transcription %(id)s") % {"id": self.pk}
 
 
 class DailyCalls(models.Model):
@@ -430,7 +431,7 @@ class EvaluatorRevision(models.Model):
         constraints = [models.UniqueConstraint(fields=["evaluator", "number"], name="one_revision_number")]
 
     def __str__(self):
-        return f"{self.evaluator} revision {self.number}"
+        return gettext("%(evaluator)s revision %(number)s") % {"evaluator": self.evaluator, "number": self.number}
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
