@@ -89,7 +89,8 @@ class PrettyJSONField(forms.JSONField):
 class VersionedForm(forms.ModelForm):
     """Carries the version the user started from; a stale save is a form error."""
 
-    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    based_on_version = forms.IntegerField(label=gettext_lazy("Based on version"), widget=forms.HiddenInput,
+                                          required=False)
     # Fields whose submitted and current values the stale message shows.
     compare_fields: tuple[str, ...] = ()
 
