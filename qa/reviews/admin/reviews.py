@@ -172,6 +172,15 @@ def age(moment) -> str:
     return _("just now")
 
 
+def waited(moment) -> str:
+    """How long a call has been in its queue, as the review page's bar says it: "for 3 h", "since just now"."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return _("since just now")
+    return _("for %(age)s") % {"age": age(moment)}
+
+
 @admin.register(ReviewItem)
 class ReviewQueueAdmin(TranscriptionAdmin):
     change_form_template = "admin/qa/reviewitem/change_form.html"
@@ -306,6 +315,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "group_label": rules.group_label(obj.group),
                 "assigned_to": obj.assigned_to,
                 "queue_age": age(obj.group_changed_at or obj.occurred_at),
+                "queue_for": waited(obj.group_changed_at or obj.occurred_at),
                 "steps": steps,
                 "has_verdicts": bool(verdicts),
                 "show_verdicts": editable or bool(verdicts),
