@@ -10,7 +10,7 @@ the one upsert path in syncer/mirror.py, never straight from a view.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qa.jobs import JobItemState
@@ -384,7 +384,8 @@ class DailyCalls(models.Model):
     calls = models.PositiveIntegerField(_("calls"), help_text=_("Every call, whatever its status."))
     scored = models.PositiveIntegerField(_("scored"), help_text=_("COMPLETED calls with a score."))
     score_sum = models.FloatField(_("score sum"), help_text=_("The sum of their scores."))
-    passed = models.PositiveIntegerField(_("passed"), help_text=_("Scored calls that pass at pass_mark."))
+    passed = models.PositiveIntegerField(pgettext_lazy("daily calls", "passed"),
+                                         help_text=_("Scored calls that pass at pass_mark."))
     critical_fails = models.PositiveIntegerField(_("critical fails"), help_text=_("Scored calls with a critical fail."))
     pass_mark = models.FloatField(_("pass mark"),
                                   help_text=_("ANALYTICS_PASS_MARK when counted; another one means a rebuild."))

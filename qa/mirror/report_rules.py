@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThanOrEqual
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from qa.mirror.rules import Group, Status
 
@@ -89,8 +89,8 @@ PASSES_SQL = passes_sql()  # `passes`, over the report query's columns
 
 
 class ScoreSource(models.TextChoices):
-    AI = "ai", gettext_lazy("AI score")
-    REVIEWED = "reviewed", gettext_lazy("reviewed score")
+    AI = "ai", pgettext_lazy("score source", "AI score")
+    REVIEWED = "reviewed", pgettext_lazy("score source", "reviewed score")
 
 
 def clean_score_source(value, *, field: str = "score") -> ScoreSource:

@@ -86,10 +86,10 @@ def language_choices() -> list[tuple[str, str]]:
 class Status(models.TextChoices):
     """A transcription's status in Heify."""
 
-    PENDING = "PENDING", gettext_lazy("Pending")
-    IN_PROGRESS = "IN_PROGRESS", gettext_lazy("In Progress")
-    COMPLETED = "COMPLETED", gettext_lazy("Completed")
-    FAILED = "FAILED", gettext_lazy("Failed")
+    PENDING = "PENDING", pgettext_lazy("call status", "Pending")
+    IN_PROGRESS = "IN_PROGRESS", pgettext_lazy("call status", "In Progress")
+    COMPLETED = "COMPLETED", pgettext_lazy("call status", "Completed")
+    FAILED = "FAILED", pgettext_lazy("call status", "Failed")
 
 
 class Group(models.TextChoices):
