@@ -95,3 +95,16 @@ def test_the_emulator_answers_in_english_whatever_the_sites_language():
     with translation.override("es"), pytest.raises(ApiError) as refused:
         clean_body("participants", {"tag": ""}, current=None)
     assert refused.value.code == "validation_error" and refused.value.message == "Tag is required."
+
+
+def test_the_evaluator_page_in_spanish_keeps_machine_numbers_for_its_scripts(admin_client, load):
+    # criteria_weights.js and the what-if read the weights' inputs: Spanish writes 12,5, a number input cannot.
+    criteria = [{"id": builders.new_id(), "name": "Saludo inicial", "description": "", "type": "BOOLEAN",
+                 "weight": 12.5},
+                {"id": builders.new_id(), "name": "Escucha activa", "description": "", "type": "BOOLEAN",
+                 "weight": 87.5}]
+    load(evaluators=[builders.evaluator_payload(tag="pitch temporal", criteria=criteria)])
+    page = admin_client.get(change_url(Evaluator.objects.get()), **ES).content.decode()
+    assert 'value="12.50"' in page and 'value="87.50"' in page and "12,50" not in page
+    assert "Previsualizar el efecto" in page and "Revisiones" in page and 'value="1000"' in page
+    assert "pitch temporal" in page and "Saludo inicial" in page
