@@ -73,29 +73,6 @@ def _verdict(criterion: dict, passed: bool, value: int | None) -> bool | int:
     return value if value is not None else rules.SCALE_RANGE[passed][0]
 
 
-def recover_scale_values(old_criteria: list[dict], results: dict, score: float | None) -> dict[str, int]:
-    """The scale values of a call that are known: carried by a result, or the one unknown its score determines."""
-    values = {name: value for name, (_, value) in results.items() if value is not None}
-    evaluated = [c for c in old_criteria if c["name"] in results]
-    unknown = [c for c in evaluated if c["type"] == rules.SCALE and c["name"] not in values and float(c["weight"])]
-    if len(unknown) != 1 or score is None:
-        return values
-    target = unknown[0]
-    passed = results[target["name"]][0]
-    low, high = rules.SCALE_RANGE[passed]
-    fits = []
-    for candidate in range(low, high + 1):
-        verdicts = {
-            c["name"]: candidate if c is target else _verdict(c, results[c["name"]][0], values.get(c["name"]))
-            for c in evaluated
-        }
-        if abs(rules.evaluation_score(evaluated, verdicts)["score"] - score) <= rules.SCORE_TOLERANCE:
-            fits.append(candidate)
-    if len(fits) == 1:
-        values[target["name"]] = fits[0]
-    return values
-
-
 def rescore(new_criteria: list[dict], results: dict, values: dict[str, int]) -> Rescore:
     """One call under the new criteria: exact, or a range when a weighted scale value is unknown."""
     evaluated = [c for c in new_criteria if c["name"] in results]
@@ -189,7 +166,7 @@ def evaluator_what_if(
             pattern = criterion_results.pattern(pattern_text)
             results = _results(pattern)
             scored_with = criterion_results.scored_criteria(pattern)
-            memo[key] = rescore(new, results, recover_scale_values(scored_with, results, score))
+            memo[key] = rescore(new, results, rules.known_scale_values(scored_with, results, score))
         rows.append((participant_id, score, critical, memo[key], n))
     return _summary(rows, cleaned, notices, query, config.pass_mark)
 

@@ -139,6 +139,23 @@ def test_one_carried_value_lets_the_score_determine_the_other(load):
     assert data["inexact_calls"] == 0 and data["avg_score_after"] == 68
 
 
+def test_two_unknown_values_the_score_settles_are_recovered_as_the_score_of_record_recovers_them(load):
+    from qa.mirror import criterion_results
+    from qa.mirror.models import Transcription
+    from qa.reviews import record
+
+    criteria = (("Empathy", "SCALE", 25), ("Clarity", "SCALE", 20), ("Issue resolved", "BOOLEAN", 55))
+    # 25e/5 + 20c/5 + 55 = 87 -> 5e + 4c = 32 with e, c in 3-5: only e = 4, c = 3.
+    evaluator, _ = scale_evaluator(load, [(87, [result("Empathy", True), result("Clarity", True),
+                                                result("Issue resolved", True)])], criteria)
+    call = Transcription.objects.annotate(pattern=criterion_results.results_pattern()).get()
+    assert record.ai_values(criterion_results.pattern(call.pattern), ai_score=87) == {"Empathy": 4, "Clarity": 3}
+    data = whatif.evaluator_what_if(evaluator=evaluator, criteria=new(
+        ("Empathy", "scale", 50), ("Clarity", "scale", 30), ("Issue resolved", "boolean", 20)))
+    # 4/5*50 + 3/5*30 + 20 = 78, exactly.
+    assert data["inexact_calls"] == 0 and data["avg_score_after"] == 78
+
+
 def test_values_are_recovered_with_the_revision_that_scored_the_call(load):
     evaluator, payload = scale_evaluator(load, [(30, [result("Empathy", True), result("Issue resolved", False)])])
     changed = [dict(c) for c in payload["criteria"]]
