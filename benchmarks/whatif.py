@@ -23,7 +23,10 @@ transaction):
   so a call has at most one unknown scale value and its score settles it.
 
 Then, in that child, each of these is run --warm-up times and timed --runs
-times (the median is shown), seconds apart:
+times, seconds apart: the median wall-clock seconds, and in brackets the median
+CPU seconds of the measuring process and, on PostgreSQL, of its server backend
+(read from /proc when the server runs on this machine): the work itself, which
+other processes' load stretches far less than the wall clock:
 
 - **plain calls**: the `count` newest scored calls' participant, score and
   critical flag, by one SELECT ... LIMIT, fetched (the least any answer needs);
@@ -209,15 +212,36 @@ def _reference(evaluator, count: int) -> dict:
             "critical_fails_after": critical_after, "inexact_calls": 0}
 
 
-def _timed(function, *, warm_up: int, runs: int) -> tuple[float, object]:
+def _cpu() -> float:
+    """CPU seconds of this process, plus those of its PostgreSQL backend when the server runs on this machine."""
+    from django.db import connection
+
+    from qa import db
+
+    seconds = time.process_time()
+    if db.on_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the server is elsewhere
+            return seconds
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def _timed(function, *, warm_up: int, runs: int) -> tuple[tuple[float, float], object]:
+    """The median wall-clock seconds and the median CPU seconds (_cpu), and the last answer."""
     for _ in range(warm_up):
         function()
-    seconds = []
+    seconds, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), _cpu()
         answer = function()
         seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), answer
+        cpu.append(_cpu() - started_cpu)
+    return (statistics.median(seconds), statistics.median(cpu)), answer
 
 
 def measure(count: int, *, warm_up: int, runs: int, before_ref: str) -> dict:
@@ -339,12 +363,16 @@ def main() -> None:
         return
     table = [("database", "calls", "plain calls s", "plain rows s", "before s", "after s", "after / plain rows",
               "before / after", "identical", "reference", "load avg (1 min) before, after")]
+
+    def both(pair):  # wall (CPU of the measuring process)
+        return f"{pair[0]:.3f} ({pair[1]:.3f})"
+
     for database in args.databases:
         f = run_case(database, args)
         print(json.dumps(f), flush=True)
-        table.append((database, f"{args.count:,}", f"{f['plain_calls']:.3f}", f"{f['plain_rows']:.3f}",
-                      f"{f['before']:.3f}", f"{f['after']:.3f}", f"{f['after'] / f['plain_rows']:.2f}",
-                      f"{f['before'] / f['after']:.1f}x", "yes" if f["identical"] else "NO",
+        table.append((database, f"{args.count:,}", both(f["plain_calls"]), both(f["plain_rows"]), both(f["before"]),
+                      both(f["after"]), f"{f['after'][0] / f['plain_rows'][0]:.2f}",
+                      f"{f['before'][0] / f['after'][0]:.1f}x", "yes" if f["identical"] else "NO",
                       "agrees" if f["reference_agrees"] else "DIFFERS",
                       f"{f['loadavg_before'][0]:.2f}, {f['loadavg_after'][0]:.2f}"))
     print(markdown_table(table))

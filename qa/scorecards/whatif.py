@@ -30,7 +30,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import Subquery
 
+from qa import db
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Evaluator, Participant, Transcription
 from qa.mirror.rules import Status
@@ -96,14 +98,18 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, date_to: date | None):
+def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, date_to: date | None,
+                 postgresql: bool | None = None):
     """The evaluator's newest completed, scored calls (dates inclusive, UTC), grouped by what the preview needs:
     (participant_id, score, critical, results pattern as text, how many calls).
 
-    One pass over the newest calls, each with its results as one text (criterion_results.results_pattern), and
-    counted here: calls share few patterns, so most are never decoded; each result carries the type and weight
-    that scored it (qa.mirror.criterion_results), so no revision is looked up. (The calls are not picked by an
-    `id IN (newest ids)` and grouped by the database: that read each call's row twice and sorted 100,000 texts.)
+    Each call's results come as one text (criterion_results.results_pattern) and the calls are counted here, not
+    by the database (which sorted 100,000 pattern texts to group them): calls share few patterns, so most are never
+    decoded; each result carries the type and weight that scored it, so no revision is looked up.
+
+    Two forms (qa.db), as each database is fastest: PostgreSQL reads the newest calls in one pass; SQLite picks
+    them by `id IN (newest ids)`, because its one pass would carry every pattern text through the sort of the
+    calls' order. `postgresql` picks a form (the database's own by default; tests ask both).
     """
     calls = Transcription.objects.filter(
         evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,
@@ -112,12 +118,17 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
         calls = calls.filter(occurred_at__gte=_day_start(date_from))
     if date_to:
         calls = calls.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
-    newest = (calls.order_by("-occurred_at", "-id").annotate(pattern=criterion_results.results_pattern())
-              .values_list("participant_id", "score", "critical_fail_triggered", "pattern")[:limit])
-    # Read straight from the cursor: at 100,000 rows Django's per-row converters cost more than the query's own
-    # work, and nothing here needs them (critical is counted as 0/1 or False/True alike).
-    sql, params = newest.query.sql_with_params()
-    with connections[newest.db].cursor() as cursor:
+    newest = calls.order_by("-occurred_at", "-id")
+    if db.on_postgresql() if postgresql is None else postgresql:
+        rows = newest.annotate(pattern=criterion_results.results_pattern())[:limit]
+    else:
+        rows = Transcription.objects.filter(pk__in=Subquery(newest.values("pk")[:limit])).order_by().annotate(
+            pattern=criterion_results.results_pattern())
+    rows = rows.values_list("participant_id", "score", "critical_fail_triggered", "pattern")
+    # Read straight from the cursor: at 100,000 rows Django's per-row converters cost more than the rest of the
+    # Python work, and nothing here needs them (critical is counted as 0/1 or False/True alike).
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
         cursor.execute(sql, params)
         return [(*key, n) for key, n in Counter(cursor.fetchall()).items()]
 

@@ -176,6 +176,14 @@ def test_limit_and_dates_pick_the_calls(boolean_calls):
     assert set(bad.value.message_dict) == {"limit", "date_to"}
 
 
+def test_both_forms_of_the_newest_calls_group_the_same_calls(boolean_calls):
+    """qa.db: SQLite's form (id IN newest ids) and PostgreSQL's (one pass) pick and count the same calls."""
+    for query in ({"limit": 2, "date_from": None, "date_to": None},
+                  {"limit": 1_000, "date_from": _day(2), "date_to": _day(3)}):
+        forms = [sorted(whatif.scored_calls(boolean_calls, **query, postgresql=on), key=repr) for on in (True, False)]
+        assert forms[0] == forms[1] and sum(n for *_, n in forms[0]) == 2
+
+
 def _day(n):
     from datetime import date
 
