@@ -59,7 +59,7 @@ from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ScoreSource, of_record
 from qa.mirror.rules import Group
 from qa.preferences import language_of
-from qa.reviews import blinding
+from qa.reviews import blinding, disputes
 from qa.reviews.models import Dispute
 
 log = logging.getLogger(__name__)
@@ -318,8 +318,11 @@ def _fire(rule: AlertRule, event_key: str, *, subject: texts.Message, body: text
     return alert
 
 
-def _words(subject: texts.Message, body: texts.Message) -> dict:
-    """An alert's subject and body: as messages, and written in the site's language."""
+def _words(subject: texts.Message | str, body: texts.Message | str) -> dict:
+    """An alert's subject and body: as messages, and written in the site's language; or as they are, when they come
+    written already (a dispute's notices, one per language: qa.reviews.disputes.dispute_notices)."""
+    if isinstance(subject, str):
+        return {"subject": one_line(subject)[:300], "body": body, "message": {}}
     return {"subject": one_line(texts.render(subject, settings.LANGUAGE_CODE))[:300],
             "body": texts.render(body, settings.LANGUAGE_CODE), "message": {"subject": subject, "body": body}}
 
@@ -434,8 +437,8 @@ def recipient_users(rule: AlertRule, *, blind_to: Transcription | None = None) -
     return users.distinct()
 
 
-def notice(*, event_key: str, users: Iterable, subject: texts.Message, body: texts.Message, link: str = "",
-           transcription: Transcription | None = None, participant_id: str = "") -> Alert | None:
+def notice(*, event_key: str, users: Iterable, subject: texts.Message | str, body: texts.Message | str,
+           link: str = "", transcription: Transcription | None = None, participant_id: str = "") -> Alert | None:
     """A message to named people rather than a rule's recipients (a dispute raised or resolved): stored with its
     e-mail delivery, sent after the commit and retried like any alert's. Once per `event_key`."""
     users = [user for user in users if user is not None]
@@ -458,41 +461,18 @@ def dispute_changed(sender, *, dispute_id: int, event: str, **signal) -> Alert |
     is told): qa.reviews.disputes.dispute_changed, connected in qa/apps.py."""
     dispute = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer",
                                              "transcription__reviewed_by").get(pk=dispute_id)
-    call, agent = dispute.transcription, audit_name(dispute.raised_by)
-    facts = {"number": dispute.pk, "criterion": dispute.criterion_name, "call": str(call),
-             "was": texts.result(dispute.result_when_raised)}
-    if event == "raised":
-        users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()]
-        return notice(
-            event_key=f"dispute:{dispute.pk}:raised", users=users, transcription=call,
-            participant_id=call.participant_id or "", link=_review_link(call),
-            subject=texts.text(gettext_noop("Dispute #%(number)s: %(agent)s disputes %(criterion)s on %(call)s"),
-                               agent=agent, **facts),
-            body=texts.text(gettext_noop(
-                "%(agent)s disputes the result of %(criterion)s (%(was)s) on “%(call)s”, reviewed by %(reviewer)s:"
-                "\n\n%(reason)s\n\nA QA manager who did not review the call resolves it (the Disputes queue)."),
-                agent=agent, reviewer=audit_name(dispute.reviewer), reason=dispute.reason, **facts),
-        )
-    if dispute.status == Dispute.Status.UPHELD:
-        given = texts.text(gettext_noop(" The result of record is now %(now)s."), now=texts.result(
-            {"passed": dispute.upheld_passed, "value": dispute.upheld_value}))
-    else:
-        given = texts.text(gettext_noop(" The result of record stays."))
-    status = texts.dispute_status(dispute.status)
-    return notice(
-        event_key=f"dispute:{dispute.pk}:resolved", users=[dispute.raised_by], transcription=call,
-        participant_id=call.participant_id or "",
-        subject=texts.text(gettext_noop("Your dispute #%(number)s on %(criterion)s was %(status)s"), status=status,
-                           **facts),
-        body=texts.text(gettext_noop("%(manager)s %(status)s your dispute of %(criterion)s (%(was)s) on “%(call)s”."
-                                     "%(given)s\n\n%(reason)s"),
-                        manager=audit_name(dispute.resolved_by), status=status, given=given,
-                        reason=dispute.resolution_reason, **facts),
-    )
-
-
-def audit_name(user) -> str | texts.Message:
-    return user.get_username() if user is not None else texts.text(gettext_noop("a former user"))
+    call = dispute.transcription
+    raised = event == "raised"
+    users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()] if raised else [dispute.raised_by]
+    # The texts, one per language among the recipients, are the disputes' own (qa.reviews.disputes); the first
+    # keeps the event's key, the others add their language to it.
+    first = None
+    for said in disputes.dispute_notices(dispute, event, users):
+        key = f"dispute:{dispute.pk}:{event}" + ("" if first is None else f":{said.language}")
+        alert = notice(event_key=key, users=said.users, transcription=call, participant_id=call.participant_id or "",
+                       link=_review_link(call) if raised else "", subject=said.subject, body=said.body)
+        first = first or alert
+    return first
 
 
 def notice_recipients(alert: Alert) -> list[str]:

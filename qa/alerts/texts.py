@@ -4,9 +4,9 @@ An alert is stored when it fires and sent later, to people who may read differen
 body are kept as a message: the English text marked for translation (`gettext_noop`, so makemessages finds it)
 and its values, and written out when it is sent, once per language (`render`, inside
 `translation.override(language_of(user))`). The values are Heify's data as they are (a participant's tag, a
-call's name), numbers (written as the language writes them: 52,5 in Spanish), other messages, or a few kinds
-that must be written in the reader's language too: a moment (its date and time, with the time zone), a dispute's
-result and status.
+call's name), numbers (written as the language writes them: 52,5 in Spanish), other messages, or a moment (its date
+and time in the reader's format, with the time zone). (A dispute's notices come written already, one per language:
+qa.reviews.disputes.dispute_notices.)
 
     message = text(gettext_noop("%(who)s is degrading: %(before)s → %(now)s"), who=tag, before=60, now=48.5)
     render(message, "es")  # "… empeora: 60 → 48,5"
@@ -32,32 +32,11 @@ def moment(value: datetime) -> dict:
     return {"moment": value.isoformat()}
 
 
-def result(value: dict | None) -> dict:
-    """A dispute's result of record ({passed, value}), as qa.reviews.disputes.result_said writes it."""
-    return {"result": value}
-
-
-def dispute_status(value: str) -> dict:
-    return {"dispute_status": value}
-
-
 def _moment(iso: str) -> str:
     return formats.date_format(timezone.localtime(datetime.fromisoformat(iso)), "DATETIME_FORMAT")
 
 
-def _result(value) -> str:
-    from qa.reviews import disputes
-
-    return disputes.result_said(value)
-
-
-def _dispute_status(value: str) -> str:
-    from qa.reviews.models import Dispute
-
-    return str(Dispute.Status(value).label)
-
-
-KINDS = {"moment": _moment, "result": _result, "dispute_status": _dispute_status}
+KINDS = {"moment": _moment}
 
 
 def _value(value):

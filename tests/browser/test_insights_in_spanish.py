@@ -50,7 +50,7 @@ def test_the_dashboard_and_the_team_overview_in_spanish(live_server, spanish, sc
     legend = spanish.evaluate("Chart.getChart(document.getElementById('qa-timeline')).data.datasets.map(d => d.label)")
     assert legend == ["Llamadas", "Puntuación media"]
     dashboard = spanish.locator("#qa-dashboard").inner_text().lower()  # headings are shown in capitals
-    assert "tasa de aprobación" in dashboard and "pass rate" not in dashboard and "analítica" in dashboard
+    assert "tasa de cumplimiento" in dashboard and "pass rate" not in dashboard and "analítica" in dashboard
     spanish.locator("#qa-dashboard").scroll_into_view_if_needed()
     screenshot_at(spanish, "es-participant-dashboard")
 
@@ -82,7 +82,7 @@ def test_the_what_if_in_spanish(live_server, spanish, screenshot_at):
     spanish.click("#qa-whatif-run")
     flips = spanish.get_by_test_id("whatif-flips")
     flips.wait_for()
-    assert "de aprobada" in flips.inner_text() and "pass to fail" not in flips.inner_text()
+    assert "de cumplir a no cumplir" in flips.inner_text() and "pass to fail" not in flips.inner_text()
     figures = spanish.get_by_test_id("whatif-figures").inner_text().lower()
     assert "puntuación media" in figures and "antes → después" in figures and "53,3" in figures
     spanish.wait_for_function("window.Chart && Chart.getChart(document.getElementById('qa-whatif-chart'))")

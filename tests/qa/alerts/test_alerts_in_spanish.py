@@ -41,8 +41,8 @@ def test_a_pass_rate_alert_goes_to_each_recipient_in_their_language(load, reader
     sent = {message.to[0]: message for message in mail.outbox}
     assert sorted(sent) == ["max@example.com", "mia@example.com"]
     spanish, english = sent["mia@example.com"], sent["max@example.com"]
-    assert spanish.subject == "[Heify QA] La tasa de aprobación de Poor es del 20% en las últimas 5 llamadas"
-    assert "por debajo del 50,5%." in spanish.body and "Regla: Below half (la tasa de aprobación" in spanish.body
+    assert spanish.subject == "[Heify QA] La tasa de cumplimiento de Poor es del 20% en las últimas 5 llamadas"
+    assert "por debajo del 50,5%." in spanish.body and "Regla: Below half (la tasa de cumplimiento" in spanish.body
     assert english.subject == "[Heify QA] Poor's pass rate is 20% over the last 5 calls"
     assert "below 50.5%." in english.body and "Rule: Below half" in english.body
 
@@ -74,9 +74,9 @@ def test_the_alerts_admin_reads_in_spanish(admin_client):
     Alert.objects.create(rule=made, event_key="pass_rate:p:1", subject=texts.render(subject, "en"), body="",
                          message={"subject": subject, "body": texts.text("")})
     alerts_page = admin_client.get(reverse("admin:qa_alert_changelist"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "La tasa de aprobación de Poor es del 20% en las últimas 5 llamadas" in alerts_page
+    assert "La tasa de cumplimiento de Poor es del 20% en las últimas 5 llamadas" in alerts_page
     page = admin_client.get(reverse("admin:qa_alertrule_changelist"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "por debajo del 50,5% en 5 llamadas" in page and "0 usuarios, 0 grupos" in page
     assert "umbral" in page.lower() and "below 50" not in page
     form = admin_client.get(reverse("admin:qa_alertrule_add"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
-    assert "Vigila" in form and "Tasa de aprobación: se dispara cuando baja de este porcentaje." in form
+    assert "Vigila" in form and "Tasa de cumplimiento: se dispara cuando baja de este porcentaje." in form

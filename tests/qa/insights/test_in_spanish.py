@@ -49,7 +49,7 @@ def test_the_dashboard_reads_in_spanish_and_its_charts_keep_machine_numbers(admi
     english = admin_client.get(url).content.decode()
     spanish = admin_client.get(url, **ES).content.decode()
     text = visible(spanish)
-    for words in ("Analítica", "Tasa de aprobación", "Tendencia", "en descenso", "Deterioro", "Fallos críticos",
+    for words in ("Analítica", "Tasa de cumplimiento", "Tendencia", "en descenso", "Deterioro", "Fallos críticos",
                   "Criterios que más fallan", "Exportar CSV", "Resumen del equipo", "Puntuación media"):
         assert words in text, words
     for leftover in ("Pass rate", "Average score", "Critical fails", "declining", "Degradation", "Export CSV",
@@ -63,8 +63,8 @@ def test_the_dashboard_reads_in_spanish_and_its_charts_keep_machine_numbers(admi
 def test_the_team_overview_reads_in_spanish_with_spanish_decimals(admin_client, team_data):
     url = reverse("admin:qa_participant_team")
     text = visible(admin_client.get(url, **ES).content.decode())
-    for words in ("Resumen del equipo", "Participante", "Tasa de aprobación %", "Tendencia", "empeorando",
-                  "en descenso", "estable", "Revisiones sin confirmar", "Exportar Excel"):
+    for words in ("Resumen del equipo", "Participante", "Tasa de cumplimiento %", "Tendencia", "empeorando",
+                  "en descenso", "estable", "Revisiones sin leer", "Exportar Excel"):
         assert words in text, words
     assert "80,5" in text and "80.5" not in text  # Steady's average, as Spanish writes it
     for leftover in ("Team overview", "degrading", "declining", "Pass rate", "Figures on", "Unacknowledged"):
@@ -92,7 +92,7 @@ def test_exports_are_headed_in_the_language_of_whoever_asked(admin_client, team_
     pk = Participant.objects.get(tag="Sinking").pk
     report = rows_of(admin_client.get(
         reverse("admin:qa_participant_report_export", args=[pk, "csv"]) + "?as_of=2026-03-31", **ES))
-    assert report[0][:4] == ["Llamada", "ID en Heify", "Fecha", "Puntuación"] and report[0][-1] == "Página de revisión"
+    assert report[0][:4] == ["Llamada", "ID de Heify", "Fecha", "Puntuación"] and report[0][-1] == "Página de revisión"
     assert {row[report[0].index("Fallo crítico")] for row in report[1:]} == {"Sí", "No"}
     english = rows_of(admin_client.get(reverse("admin:qa_participant_team_export", args=["csv"])))
     assert english[0][:3] == ["Participant", "Participant ID", "Calls"]
@@ -116,7 +116,7 @@ def test_the_weekly_summary_goes_in_each_recipients_language(load, monkeypatch):
     assert weekly_summary.weekly_summaries_send(today=MONDAY + timedelta(days=7)) == 2
     sent = {message.to[0]: message for message in mail.outbox}
     spanish, english = sent["mia@example.com"], sent["max@example.com"]
-    assert spanish.subject == "[Heify QA] Semana del 2026-11-23: 2 llamadas, tasa de aprobación 50%"
+    assert spanish.subject == "[Heify QA] Semana del 2026-11-23: 2 llamadas, tasa de cumplimiento 50%"
     assert english.subject == "[Heify QA] Week of 2026-11-23: 2 calls, pass rate 50%"
     assert "EL EQUIPO (sobre la" in spanish.body and "Hola, mia:" in spanish.body
     assert "60,2" in spanish.body and "60.2" in english.body  # the average, as each language writes it
