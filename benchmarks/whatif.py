@@ -166,12 +166,13 @@ def _before_module(ref: str):
     """qa/scorecards/whatif.py as it was at `ref`, imported beside the current one, its limit cap lifted."""
     source = subprocess.run(["git", "show", f"{ref}:qa/scorecards/whatif.py"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "whatif_before.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("whatif_before", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "whatif_before.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("whatif_before", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look themselves up there
+        spec.loader.exec_module(module)
     module.MAX_LIMIT = 10 ** 7
     return module
 
