@@ -2,7 +2,6 @@
 status, the code, the field names and the JSON shape stay exactly as they are in English."""
 
 import pytest
-from django.utils import translation
 
 from qa.mirror.models import Evaluator
 from tests.qa.test_api import API, BAD_EVALUATOR, api, assert_error, client_for, user_with  # noqa: F401 (api)
@@ -10,14 +9,6 @@ from tests.qa.test_api import API, BAD_EVALUATOR, api, assert_error, client_for,
 pytestmark = pytest.mark.django_db
 
 ES = {"HTTP_ACCEPT_LANGUAGE": "es"}
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_default_language():
-    """LocaleMiddleware activates a request's language and leaves it active in the thread: the tests after these
-    would read Spanish."""
-    yield
-    translation.deactivate()
 
 
 def test_a_bad_evaluator_is_a_400_in_spanish_with_the_same_code_and_fields(api):  # noqa: F811

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.django_db
 ES = {"HTTP_ACCEPT_LANGUAGE": "es"}
 
 
-@pytest.fixture(autouse=True)
-def back_to_the_default_language():
-    """LocaleMiddleware activates a request's language and leaves it active in the thread: the tests after these
-    would read Spanish."""
-    yield
-    translation.deactivate()
-
-
 def test_the_evaluator_form_with_a_rules_error_reads_in_spanish(admin_client):
     response = admin_client.post(ADD_EVALUATOR, evaluator_form(tag="evaluador temporal", criteria=[
         {"name": "Saludo inicial", "type": "boolean", "weight": "30"},
