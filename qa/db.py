@@ -8,8 +8,8 @@ the other form would:
 - the call list's search: qa/mirror/call_search.py (FTS5's trigram table against pg_trgm's indexes);
 - the team trend's newest calls: qa.insights.team._newest_scores (a correlated IN against LATERAL);
 - the participant report's query: qa/insights/report_query.py (aggregated in Python against in the database);
-- the dashboard's cache: qa.insights.analytics.participant_dashboard (PostgreSQL only: its fingerprint is SQL
-  SQLite lacks);
+- the dashboard's cache key: qa.insights.analytics._fingerprint (hashed in PostgreSQL, bit_xor of
+  hashtextextended; read as one text by SQLite, hashed by Python);
 - the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
 - a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
   (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
