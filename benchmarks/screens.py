@@ -439,6 +439,19 @@ def run_case(database: str, count: int, shape: str, args) -> dict:
         return _child(measure, env)
 
 
+def report_ratio(results: list[dict]) -> str:
+    """The report (the API's analytics of target, the whole of Heify's answer) against the plain aggregate of the
+    same calls (the dashboard's baseline: count and mean), both medians of the same run."""
+    def first(start: str) -> dict | None:
+        return next((r for r in results if r["label"].startswith(start)), None)
+
+    report, dashboard = first("API: analytics of target"), first("participant page + dashboard (target")
+    if not report or not dashboard:
+        return ""
+    return (f"\n\nThe report of target: {report['median']:,.1f} ms, {report['median'] / dashboard['base']:.1f}x the "
+            f"plain aggregate of its calls ({dashboard['base']:,.1f} ms).")
+
+
 def table(before: dict | None, after: dict) -> str:
     """One Markdown table per case: each screen's figures (after), and before's beside them when given."""
     out = []
@@ -456,7 +469,7 @@ def table(before: dict | None, after: dict) -> str:
                       str(r["queries"]), f"{r['base']:,.1f}"]
             rows.append(tuple(cells))
         load = f"load average {run['load_before']:.1f} → {run['load_after']:.1f}"
-        out.append(f"**{case}** ({load})\n\n{markdown_table(rows)}")
+        out.append(f"**{case}** ({load})\n\n{markdown_table(rows)}{report_ratio(run['results'])}")
     return "\n\n".join(out)
 
 
