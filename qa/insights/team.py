@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from qa.db import on_postgresql
+from qa.db import on_postgresql, rare_first
 from qa.insights import report
 from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
@@ -145,7 +145,8 @@ def _with_reviewed_calls(totals: dict[str, dict], scored: QuerySet, pass_mark: f
     figures taken out and their reviewed ones put in; one query, over the reviewed calls only (tx_reviewed)."""
     changes = {
         row.pop("participant_id"): row
-        for row in scored.filter(reviewed_at__isnull=False).values("participant_id").order_by().annotate(
+        for row in rare_first(scored.filter(reviewed_at__isnull=False), Q(reviewed_at__isnull=False))
+        .values("participant_id").order_by().annotate(
             reviewed=Count("id"),
             **_figures("ai_", AI, pass_mark, of_scores=Sum), **_figures("record_", REVIEWED, pass_mark, of_scores=Sum),
         )
