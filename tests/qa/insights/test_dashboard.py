@@ -281,6 +281,16 @@ def test_the_kept_dashboard_follows_the_calls_its_capped_report_reads(admin_clie
     assert shown()["kpis"]["avg_score"] == 52.5  # 53 and 52
 
 
+def test_sqlite_keeps_the_index_the_dashboards_key_reads():
+    """qa/migrations/0033_dashboard_fingerprint_sqlite.py: a later migration that remakes the table on SQLite
+    would drop it, and the kept dashboard's key would read the table again."""
+    if on_postgresql():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'qa_transcription'")
+        assert "tx_dashboard_key_sqlite" in {row[0] for row in cursor.fetchall()}
+
+
 # --- both scores ------------------------------------------------------------------------------------------------
 
 
