@@ -85,10 +85,9 @@ def included_calls(participant_id: str, window: Window):
 # PostgreSQL: one statement. The included calls are read once, from the index that holds every column the
 # report reads (tx_scored_by_participant), into a materialized CTE; whether more calls lie past the cap is one
 # probe of that index beyond the oldest one read. Every section is aggregated from it by the database
-# (GROUP BY, avg, stddev_samp, percentile_cont; the totals, both periods, the buckets and, for the dashboard, both
-# scores compared in one pass over it, `summary`: each was a pass of its own, 17,592 rows each), and raw_data is
-# shaped there as JSON, so that no row of it becomes Python values one column at a time; evaluator tags are joined
-# per evaluator and per row shown, not per call read. One JSON text comes back; (b) rounds and shapes the sections.
+# (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
+# becomes Python values one column at a time; evaluator tags are joined per evaluator and per row shown, not per
+# call read. One JSON text comes back; (b) rounds and shapes the sections.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `included_calls`'s, just above; the tests compare both paths with the payloads' one.
@@ -112,11 +111,9 @@ summary AS MATERIALIZED (
            json_build_array(count(*) FILTER (WHERE current), avg(score) FILTER (WHERE current),
                             count(*) FILTER (WHERE current AND {passes})) AS current,
            json_build_array(count(*) FILTER (WHERE previous), avg(score) FILTER (WHERE previous),
-                            count(*) FILTER (WHERE previous AND {passes})) AS previous,
-           json_build_object({buckets}) AS buckets{review}
+                            count(*) FILTER (WHERE previous AND {passes})) AS previous
     FROM (SELECT *, occurred_at >= %(month_start)s AS current,
-                 occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s AS previous,
-                 {bucket} AS bucket FROM calls) AS c
+                 occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s AS previous FROM calls) AS c
 ),
 percentiles AS (
     SELECT p[1] AS p25, p[2] AS p75
@@ -131,7 +128,9 @@ SELECT json_build_object(
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
     'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
-    'buckets', (SELECT buckets FROM summary),
+    'buckets', (
+        SELECT json_object_agg(bucket, n) FROM (SELECT {bucket} AS bucket, count(*) AS n FROM calls GROUP BY 1) AS b
+    ),
     'periods', (SELECT json_build_object('current', current, 'previous', previous) FROM summary),
     'timeline', (
         SELECT json_agg(json_build_array(day, n, average, critical_fails))
@@ -179,7 +178,7 @@ SELECT json_build_object(
             FROM (SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s) AS shown
             LEFT JOIN {evaluator} AS e ON e.heify_id = shown.evaluator_id
         ) AS shown
-    ){review_key}
+    ){review}
 )::text
 """
 
@@ -189,17 +188,17 @@ _REVIEW_COLUMNS_SQL = """,
            t.score AS ai_score, t.critical_fail_triggered AS ai_critical, {record_score} AS record_score,
            {record_critical} AS record_critical, t.reviewed_at IS NOT NULL AS reviewed"""
 _REVIEW_SQL = """,
-           json_build_array(
-               count(*) FILTER (WHERE reviewed),
-               json_build_array(count(*), avg(ai_score), count(*) FILTER (WHERE {ai_passes})),
-               json_build_array(count(*), avg(record_score), count(*) FILTER (WHERE {record_passes})),
-               json_build_array(count(*) FILTER (WHERE reviewed), avg(ai_score) FILTER (WHERE reviewed),
-                                count(*) FILTER (WHERE reviewed AND {ai_passes})),
-               json_build_array(count(*) FILTER (WHERE reviewed), avg(record_score) FILTER (WHERE reviewed),
-                                count(*) FILTER (WHERE reviewed AND {record_passes}))
-           ) AS review"""
-_REVIEW_KEY_SQL = """,
-    'review', (SELECT review FROM summary)"""
+    'review', (
+        SELECT json_build_array(
+            count(*) FILTER (WHERE reviewed),
+            json_build_array(count(*), avg(ai_score), count(*) FILTER (WHERE {ai_passes})),
+            json_build_array(count(*), avg(record_score), count(*) FILTER (WHERE {record_passes})),
+            json_build_array(count(*) FILTER (WHERE reviewed), avg(ai_score) FILTER (WHERE reviewed),
+                             count(*) FILTER (WHERE reviewed AND {ai_passes})),
+            json_build_array(count(*) FILTER (WHERE reviewed), avg(record_score) FILTER (WHERE reviewed),
+                             count(*) FILTER (WHERE reviewed AND {record_passes}))
+        ) FROM calls
+    )"""
 
 
 # For the report's statement only (SET LOCAL, undone at the end of its transaction). JIT: the planner's estimate
@@ -246,8 +245,6 @@ def _inputs_from_postgresql(
         if compare else "",
         review=_REVIEW_SQL.format(ai_passes=passes_sql("ai_score", "ai_critical"),
                                   record_passes=passes_sql("record_score", "record_critical")) if compare else "",
-        review_key=_REVIEW_KEY_SQL if compare else "",
-        buckets=", ".join(f"'{label}', count(*) FILTER (WHERE bucket = '{label}')" for label, _ in SCORE_BUCKETS),
     )
     params = {
         "participant": participant_id, "completed": COMPLETED, "end": window.end, "limit": config.query_limit,
