@@ -457,14 +457,15 @@ def table(before: dict | None, after: dict) -> str:
     out = []
     for case, run in after.items():
         old = {r["label"]: r for r in (before or {}).get(case, {}).get("results", [])}
-        head = ["screen"] + (["before ms", "before q", "before baseline ms"] if old else []) + [
+        head = ["screen"] + (["before ms", "before cpu ms", "before q", "before baseline ms"] if old else []) + [
             "median ms", "p95 ms", "cpu ms", "queries", "baseline ms"]
         rows = [tuple(head)]
         for r in run["results"]:
             o = old.get(r["label"])
             cells = [r["label"]]
             if old:
-                cells += [f"{o['median']:,.1f}", str(o["queries"]), f"{o['base']:,.1f}"] if o else ["", "", ""]
+                cells += [f"{o['median']:,.1f}", f"{o['cpu']:,.1f}" if "cpu" in o else "", str(o["queries"]),
+                          f"{o['base']:,.1f}"] if o else ["", "", "", ""]
             cells += [f"{r['median']:,.1f}", f"{r['p95']:,.1f}", f"{r['cpu']:,.1f}" if "cpu" in r else "",
                       str(r["queries"]), f"{r['base']:,.1f}"]
             rows.append(tuple(cells))
