@@ -58,7 +58,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from qa.db import on_postgresql
@@ -129,7 +129,10 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
     kept = cache.get(key)
     if kept is None:
         kept = _dashboard(participant, as_of, calls_shown, leave_out, score)
-        cache.set(key, kept, timeout=24 * 3600)
+        try:
+            cache.set(key, kept, timeout=24 * 3600)
+        except DatabaseError:  # the cache's table on SQLite, held past its busy timeout by a writer: shown, not kept
+            pass
     return kept
 
 
