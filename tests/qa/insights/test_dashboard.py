@@ -282,7 +282,7 @@ def test_the_kept_dashboard_follows_the_calls_its_capped_report_reads(admin_clie
 
 
 def test_sqlite_keeps_the_index_the_dashboards_key_reads():
-    """qa/migrations/0033_dashboard_fingerprint_sqlite.py: a later migration that remakes the table on SQLite
+    """qa/migrations/0034_dashboard_fingerprint_sqlite.py: a later migration that remakes the table on SQLite
     would drop it, and the kept dashboard's key would read the table again."""
     if on_postgresql():
         return

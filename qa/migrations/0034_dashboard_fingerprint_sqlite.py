@@ -30,7 +30,7 @@ def remove_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("qa", "0032_coaching"),
+        ("qa", "0033_alerts_in_each_language"),
     ]
 
     operations = [
