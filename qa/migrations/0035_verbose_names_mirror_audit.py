@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0033_alerts_in_each_language'),
+        ('qa', '0034_dashboard_fingerprint_sqlite'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
