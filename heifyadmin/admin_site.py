@@ -26,7 +26,10 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from heifyadmin import preferences_page
 from qa import limits, policy
 from qa.agents import views as agent_views
 
@@ -43,7 +46,8 @@ def _offered_only(changelist_class):
             if refused:
                 request.refused_lookups = refused  # the access log redacts their values
                 # Said on the page the refusal redirects to (names only: a value is never repeated).
-                message = f"This list cannot be filtered by {', '.join(refused)}: it shows every row instead."
+                message = gettext("This list cannot be filtered by %(names)s: it shows every row instead.") % {
+                    "names": ", ".join(refused)}
                 messages.warning(request, message[:300])
                 raise IncorrectLookupParameters(message)
             return result
@@ -72,17 +76,22 @@ class OfferedLookupsOnly:
         as Django refuses an action with no rows selected (it raised ValueError: a 500)."""
         for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
             try:
-                if "\x00" in value:
-                    raise ValidationError("null character")
-                self.opts.pk.to_python(value)
+                if "\x00" not in value:
+                    self.opts.pk.to_python(value)
+                    continue
             except ValidationError:
-                self.message_user(request, f"No action was taken: {value[:40]!r} is not the id of a row of this list.",
-                                  messages.WARNING)
-                return None
+                pass
+            self.message_user(request, gettext("No action was taken: %(value)s is not the id of a row of this list.")
+                              % {"value": repr(value[:40])}, messages.WARNING)
+            return None
         return super().response_action(request, queryset)
 
 
 class HeifyAdminSite(admin.AdminSite):
+    site_header = _("Heify back office")
+    site_title = _("Heify back office")
+    index_title = _("Quality assurance")
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedLookupsOnly):
@@ -102,7 +111,7 @@ class HeifyAdminSite(admin.AdminSite):
         @functools.wraps(wrapped)
         def not_for_agents(request, *args, **kwargs):
             if policy.sees_own_only(request.user):
-                raise PermissionDenied("An agent's account sees their own evaluations only.")
+                raise PermissionDenied(gettext("An agent's account sees their own evaluations only."))
             return wrapped(request, *args, **kwargs)
 
         return not_for_agents
@@ -124,6 +133,7 @@ class HeifyAdminSite(admin.AdminSite):
 
     def get_urls(self):
         return [
+            path("preferences/", self.admin_view(preferences_page.preferences_view), name="preferences"),
             path("me/", self.admin_view(agent_views.agent_page), name="agent_page"),
             path("me/calls/<int:pk>/acknowledge/", self.admin_view(agent_views.acknowledge), name="agent_acknowledge"),
             path("me/calls/<int:pk>/dispute/", self.admin_view(agent_views.dispute), name="agent_dispute"),
