@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from qa import heify, limits, policy, spreadsheets
+from qa import date_inputs, heify, limits, policy, spreadsheets
 from qa.insights import analytics, coaching_effect, exports, team
 from qa.mirror import report_rules, revisions, rules, services
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
@@ -139,7 +139,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def _as_of(request) -> tuple[date | None, str]:
         """The ?as_of= day by the rule the API uses, or None for today; and what is wrong with it, if anything."""
         try:
-            return limits.clean_report_date(request.GET.get("as_of")), ""
+            return limits.clean_report_date(date_inputs.parse(request.GET.get("as_of"))), ""
         except ValidationError as exc:
             return None, " ".join(exc.messages) + " Shown as of today."
 
@@ -240,7 +240,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         score, score_error = self._score(request)
         rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending, reader=request.user,
                                   score=score)
-        kept = {key: value for key, value in (("as_of", request.GET.get("as_of")), ("score", score.value))
+        kept = {key: value for key, value in (("as_of", as_of and as_of.isoformat()), ("score", score.value))
                 if value and (key, value) != ("score", report_rules.ScoreSource.AI.value)}
         other = next(source for source in report_rules.ScoreSource if source != score)
         context = {
