@@ -7,7 +7,7 @@ secret included. Here a list applies only the parameters its own list_filter and
 (and Django's own: search, ordering, page, popup); anything else is Django's "incorrect lookup" (the list
 redirects to `?e=1`, where it says which parameters it did not apply), never a filtered list. Every
 ModelAdmin registered on the site, ours and the third-party apps' alike, gets this: the site mixes
-`OfferedLookupsOnly` into each class it registers.
+`OfferedLookupsOnly` into each class it registers (and `TimesInTheTeamZone`: a form's times name their zone).
 
 An agent (qa.policy.sees_own_only) reaches only their own page (qa.agents.views, marked `agent_view`), signing
 out and changing their password: every other admin page answers 403, and the index sends them to their page.
@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import DateTimeField
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -87,6 +89,19 @@ class OfferedLookupsOnly:
         return super().response_action(request, queryset)
 
 
+class TimesInTheTeamZone:
+    """Every date-and-time field of an admin form names the time zone its times are in (TIME_ZONE): Django's widgets
+    name none, and their "Note: You are 1 hour ahead of server time" says only that the browser's differs. Shown
+    times already carry it (DATETIME_FORMAT ends in the zone's name)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, DateTimeField):
+            zone = gettext("Times in %(zone)s (the team's time zone).") % {"zone": settings.TIME_ZONE}
+            formfield.help_text = f"{formfield.help_text} {zone}".strip()
+        return formfield
+
+
 class HeifyAdminSite(admin.AdminSite):
     site_header = _("Heify back office")
     site_title = _("Heify back office")
@@ -95,7 +110,7 @@ class HeifyAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedLookupsOnly):
-            admin_class = type(admin_class.__name__, (OfferedLookupsOnly, admin_class),
+            admin_class = type(admin_class.__name__, (OfferedLookupsOnly, TimesInTheTeamZone, admin_class),
                                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__})
         super().register(model_or_iterable, admin_class, **options)
 

@@ -136,3 +136,11 @@ def test_the_preferences_page_names_the_team_time_zone(settings):
     settings.TIME_ZONE = "Europe/Madrid"
     page = signed_in(person("rita", "Reviewer"), HTTP_ACCEPT_LANGUAGE="es").get(PAGE)
     assert "Europe/Madrid" in page.text and "Zona horaria" in page.text
+
+
+def test_an_admin_forms_times_name_the_team_time_zone(admin_client, settings):
+    settings.TIME_ZONE = "Europe/Madrid"
+    page = admin_client.get(reverse("admin:qa_coachingsession_add"))
+    assert page.status_code == 200 and "Times in Europe/Madrid (the team's time zone)." in page.text
+    spanish = admin_client.get(reverse("admin:qa_coachingsession_add"), HTTP_ACCEPT_LANGUAGE="es").text
+    assert "Horas en Europe/Madrid (la zona horaria del equipo)." in spanish
