@@ -73,6 +73,8 @@ def test_an_agent_reaches_their_preferences_too_and_every_page_links_to_them():
     assert browser.get(PAGE).status_code == 200
     assert browser.post(PAGE, {"language": "es"}).status_code == 302
     assert browser.get("/admin/qa/participant/").status_code == 403  # the rest of the admin is still refused
+    own = browser.get("/admin/me/")
+    assert f'href="{PAGE}"' in own.text and 'lang="es"' in own.text  # their page links to it, in their language
     assert f'href="{PAGE}"' in signed_in(person("rita", "Reviewer")).get("/admin/").text
 
 
