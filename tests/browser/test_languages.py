@@ -103,3 +103,44 @@ def test_the_screen_reads_in_the_browsers_language(browser, live_server, account
             assert page.locator("html").get_attribute("lang") == "es" or screen.startswith("api-")
     finally:
         context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("language", "shape"), [("es", r"^\d{2}/\d{2}/\d{4}$"), ("en", r"^\d{4}-\d{2}-\d{2}$")])
+def test_the_date_pickers_take_the_languages_order(browser, live_server, account, language, shape):
+    """The participant's as-of day and the what-if's period: the admin's calendar writes the day in the language's
+    order (never the browser's month first), the page reads it back, and the what-if sends it as ISO."""
+    import re
+
+    locale = {"es": "es-ES", "en": "en-US"}[language]  # an American English browser: still no month first
+    context = browser.new_context(viewport=LAPTOP, locale=locale, extra_http_headers={"Accept-Language": locale})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", "boss")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(live_server.url + where("dashboard"))
+        picker = page.locator("input[name=as_of]")
+        assert picker.get_attribute("type") == "text"
+        page.locator("#qa-dashboard .datetimeshortcuts a").first.click()  # "Today" / "Hoy"
+        day = picker.input_value()
+        assert re.match(shape, day), day
+        page.locator("#qa-dashboard form.qa-inline button[type=submit]").click()
+        page.wait_for_load_state()
+        assert page.locator("[data-testid=as-of-error]").count() == 0
+        assert page.locator("input[name=as_of]").input_value() == day
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"as-of-picker-{language}-1280x800.png"))
+
+        page.goto(live_server.url + where("evaluator"))
+        asked = []
+        page.on("request", lambda request: asked.append(request.post_data) if "what-if" in request.url else None)
+        written = "01/03/2026" if language == "es" else "2026-03-01"
+        page.fill("#qa-whatif-from", written)
+        page.click("#qa-whatif-run")
+        page.wait_for_selector("#qa-whatif-result > *")
+        assert asked and json.loads(asked[0])["date_from"] == "2026-03-01"
+    finally:
+        context.close()
