@@ -30,10 +30,6 @@ from django.template.base import DebugLexer, TokenType
 ROOT = Path(__file__).resolve().parents[1]
 
 PENDING = [
-    # i18n-reviews: qa/reviews, qa/agents, their templates and review.js
-    "qa/reviews/", "qa/agents/", "qa/static/qa/review.js",
-    "templates/admin/qa/reviewitem/", "templates/admin/qa/transcription/", "templates/admin/qa/calibrationsession/",
-    "templates/admin/qa/evaluatoragreement/", "templates/admin/qa/dispute/", "templates/admin/qa/agents/",
     # i18n-insights: qa/insights, qa/alerts, qa/scorecards, spreadsheets, their templates, e-mails and scripts
     "qa/insights/", "qa/alerts/", "qa/scorecards/", "qa/spreadsheets.py",
     "templates/admin/qa/participant/", "templates/admin/qa/evaluatorrevision/", "templates/qa/email/",
@@ -56,6 +52,7 @@ def pending(path: Path) -> bool:
 
 def words(text: str) -> list[str]:
     text = re.sub(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", " ", text)
+    text = re.sub(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])", " ", text)  # qa-decided: a class, an id
     return [word for word in re.findall(r"[^\W\d_]+", text) if word not in NOT_WORDS]
 
 
@@ -64,7 +61,8 @@ def words(text: str) -> list[str]:
 TEMPLATE_DIRS = [ROOT / "templates",
                  *(d for app in ("qa", "syncer", "heifyadmin") for d in (ROOT / app).rglob("templates") if d.is_dir())]
 HUMAN_ATTRIBUTES = ("title", "placeholder", "alt", "aria-label", "label", "aria-description")
-BUTTON_VALUE = re.compile(r"""type\s*=\s*["']?(submit|button|reset)""", re.I)
+BUTTON_VALUE = re.compile(r"""^<input\b.*\btype\s*=\s*["']?(submit|button|reset)""", re.I | re.S)  # shown as its text
+ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 
 def _masked(source: str) -> str:
@@ -107,16 +105,21 @@ def template_offenders(source: str, name: str = "<template>") -> list[str]:
             line = masked.count("\n", 0, position) + 1
             found.append(f"{name}:{line}: {' '.join(text.split())[:80]!r}")
 
+    def attributes(start: int, body: str, tag: bool) -> str:
+        """Reports the attributes people read; returns `body` without its attributes (a block of a child template
+        may hold a few of its parent's tag: ` tabindex="-1" aria-label="..."`)."""
+        for attribute in ATTRIBUTE.finditer(body):
+            key, value = attribute.group(1).lower(), attribute.group(2)[1:-1]
+            if key in HUMAN_ATTRIBUTES or (tag and key == "value" and BUTTON_VALUE.search(body)):
+                report(start + attribute.start(), value)
+        return ATTRIBUTE.sub(lambda m: " " * len(m.group()), body)
+
     position = 0
     for tag in re.finditer(r"<[^>]*>", masked):
-        report(position, masked[position:tag.start()])
+        report(position, attributes(position, masked[position:tag.start()], tag=False))
         position = tag.end()
-        body = tag.group()
-        for attribute in re.finditer(r"""([\w-]+)\s*=\s*("[^"]*"|'[^']*')""", body):
-            key, value = attribute.group(1).lower(), attribute.group(2)[1:-1]
-            if key in HUMAN_ATTRIBUTES or (key == "value" and BUTTON_VALUE.search(body)):
-                report(tag.start() + attribute.start(), value)
-    report(position, masked[position:])
+        attributes(tag.start(), tag.group(), tag=True)
+    report(position, attributes(position, masked[position:], tag=False))
     return found
 
 
@@ -136,13 +139,17 @@ def test_every_text_of_our_templates_is_marked():
 def test_the_template_scan_catches_unmarked_text_and_passes_marked_text():
     bad = ('{% load i18n %}\n<h2>Review queues</h2>\n<p>{{ n }} calls</p>\n'
            '<a href="{% url "x" %}" title="Open the call">→</a>\n<input type="submit" value="Save">\n'
-           '<p>{% translate "Saved" %} {% blocktranslate %}Only {{ n }} left{% endblocktranslate %}</p>\n')
+           '<p>{% translate "Saved" %} {% blocktranslate %}Only {{ n }} left{% endblocktranslate %}</p>\n'
+           '{% block attrs %} aria-label="Close the panel"{% endblock %}\n')
     found = template_offenders(bad, "bad.html")
-    assert [entry.split(":")[1] for entry in found] == ["2", "3", "4", "5"]
+    assert [entry.split(":")[1] for entry in found] == ["2", "3", "4", "5", "7"]
     good = ('{% load i18n %}{# a note #}{% comment %}Why: anything.{% endcomment %}<h2>{% translate "Review queues" %}'
             '</h2><p class="qa-num" data-x="abc">{{ n|floatformat:1 }}% · {{ a }} → {{ b }} — 12&nbsp;345</p>'
             '<script>const x = "code";</script><style>.a { color: red }</style><!-- Heify API -->'
-            '{% translate "Open the call" as open %}<a title="{{ open }}">Heify API</a>')
+            '{% translate "Open the call" as open %}<a title="{{ open }}">Heify API</a>'
+            '<button type="submit" name="then" value="next">{% translate "Next" %}</button>'
+            '{% block row_class %} qa-decided{% endblock %}'
+            '{% block row_attrs %} tabindex="-1" data-x="a-b"{% endblock %}')
     assert template_offenders(good) == []
 
 

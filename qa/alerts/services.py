@@ -414,28 +414,18 @@ def dispute_changed(sender, *, dispute_id: int, event: str, **signal) -> Alert |
     is told): qa.reviews.disputes.dispute_changed, connected in qa/apps.py."""
     dispute = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer",
                                              "transcription__reviewed_by").get(pk=dispute_id)
-    call, agent = dispute.transcription, audit_name(dispute.raised_by)
-    was = disputes.result_said(dispute.result_when_raised)
-    if event == "raised":
-        users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()]
-        return notice(
-            event_key=f"dispute:{dispute.pk}:raised", users=users, transcription=call,
-            participant_id=call.participant_id or "", link=_review_link(call),
-            subject=f"Dispute #{dispute.pk}: {agent} disputes {dispute.criterion_name} on {call}",
-            body=f"{agent} disputes the result of {dispute.criterion_name} ({was}) on “{call}”, reviewed by "
-                 f"{audit_name(dispute.reviewer)}:\n\n{dispute.reason}\n\nA QA manager who did not review the "
-                 "call resolves it (the Disputes queue).",
-        )
-    now = disputes.result_said({"passed": dispute.upheld_passed, "value": dispute.upheld_value})
-    given = f" The result of record is now {now}." if dispute.status == Dispute.Status.UPHELD \
-        else " The result of record stays."
-    return notice(
-        event_key=f"dispute:{dispute.pk}:resolved", users=[dispute.raised_by], transcription=call,
-        participant_id=call.participant_id or "",
-        subject=f"Your dispute #{dispute.pk} on {dispute.criterion_name} was {dispute.get_status_display()}",
-        body=f"{audit_name(dispute.resolved_by)} {dispute.get_status_display()} your dispute of "
-             f"{dispute.criterion_name} ({was}) on “{call}”.{given}\n\n{dispute.resolution_reason}",
-    )
+    call = dispute.transcription
+    raised = event == "raised"
+    users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()] if raised else [dispute.raised_by]
+    # The texts, one per language among the recipients, are the disputes' own (qa.reviews.disputes); the first
+    # keeps the event's key, the others add their language to it.
+    first = None
+    for said in disputes.dispute_notices(dispute, event, users):
+        key = f"dispute:{dispute.pk}:{event}" + ("" if first is None else f":{said.language}")
+        alert = notice(event_key=key, users=said.users, transcription=call, participant_id=call.participant_id or "",
+                       link=_review_link(call) if raised else "", subject=said.subject, body=said.body)
+        first = first or alert
+    return first
 
 
 def audit_name(user) -> str:

@@ -19,6 +19,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 from qa.limits import TEXT_MAX_LENGTH, clean_json_value, clean_text, text_problem
 
@@ -331,7 +332,10 @@ UNHELD_ONLY = frozenset({"claim"})
 
 
 def group_label(group: str | None) -> str:
-    return group.replace("_", " ").lower() if group else "no group"
+    """A group as a sentence names it, in the reader's language: "pending review", "no group"."""
+    names = {Group.PENDING_REVIEW: _("pending review"), Group.UNDER_REVIEW: _("under review"),
+             Group.ARCHIVED: _("archived")}
+    return names.get(group) or group.replace("_", " ").lower() if group else _("no group")
 
 
 def review_transition(action: str, from_group: str | None, *, held: bool = False) -> str | None:

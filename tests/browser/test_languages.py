@@ -39,7 +39,6 @@ SCREENS = {
     "api-error": ("api-error", ["fecha"], ["date"]),
 }
 PENDING_IN_SPANISH = {
-    "queues": pending("reviews"), "review": pending("reviews"),
     "dashboard": pending("insights"), "team": pending("insights"),
     "evaluator": pending("mirror"), "api-error": pending("mirror"),
 }
