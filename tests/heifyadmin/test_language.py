@@ -146,3 +146,14 @@ def test_an_admin_forms_times_name_the_team_time_zone(admin_client, settings):
     assert page.status_code == 200 and "Times in Europe/Madrid (the team's time zone)." in page.text
     spanish = admin_client.get(reverse("admin:qa_coachingsession_add"), HTTP_ACCEPT_LANGUAGE="es").text
     assert "Horas en Europe/Madrid (la zona horaria del equipo)." in spanish
+
+
+def test_the_sites_own_refusals_read_in_spanish(admin_client):
+    url = reverse("admin:qa_configuration_changelist")
+    page = admin_client.get(url, {"heify_id__startswith": "a"}, follow=True, HTTP_ACCEPT_LANGUAGE="es").text
+    assert "Esta lista no se puede filtrar por heify_id__startswith" in page
+    refused = admin_client.post("/admin/qa/transcription/", {"action": "move_to_pending", "_selected_action": ["abc"],
+                                                             "index": "0"}, follow=True, HTTP_ACCEPT_LANGUAGE="es").text
+    assert "No se hizo nada: &#x27;abc&#x27; no es el id de ninguna fila de esta lista." in refused
+    assert "null characters" not in Client().get("/admin/login/?q=%00", HTTP_ACCEPT_LANGUAGE="es").text
+    assert "caracteres nulos" in Client().get("/admin/login/?q=%00", HTTP_ACCEPT_LANGUAGE="es").text
