@@ -141,5 +141,10 @@ def test_the_date_pickers_take_the_languages_order(browser, live_server, account
         page.click("#qa-whatif-run")
         page.wait_for_selector("#qa-whatif-result > *")
         assert asked and json.loads(asked[0])["date_from"] == "2026-03-01"
+
+        page.goto(f"{live_server.url}{reverse('admin:qa_evaluatoragreement_changelist')}?date_from={written}")
+        assert page.locator("input[name=date_from]").input_value() == written
+        assert page.locator("input[name=date_to]").get_attribute("type") == "text"
+        page.screenshot(path=str(SCREENSHOTS / f"agreement-picker-{language}-1280x800.png"))
     finally:
         context.close()
