@@ -136,6 +136,15 @@ def test_every_text_of_our_templates_is_marked():
     assert offenders == [], "wrap these in {% translate %} or {% blocktranslate %}:\n" + "\n".join(offenders)
 
 
+def test_every_template_of_ours_compiles():
+    """A {% blocktranslate %} with a wrong argument fails only when its page is drawn: here, at once, for all."""
+    from django.template.loader import get_template
+
+    for directory in TEMPLATE_DIRS:
+        for path in sorted(p for p in directory.rglob("*") if p.suffix in (".html", ".txt")):
+            get_template(path.relative_to(directory).as_posix())
+
+
 def test_the_template_scan_catches_unmarked_text_and_passes_marked_text():
     bad = ('{% load i18n %}\n<h2>Review queues</h2>\n<p>{{ n }} calls</p>\n'
            '<a href="{% url "x" %}" title="Open the call">→</a>\n<input type="submit" value="Save">\n'
