@@ -37,6 +37,17 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """A request read in Spanish leaves Spanish active in the thread (LocaleMiddleware activates, nothing resets):
+    every test starts, and ends, in the site's language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def fresh_database(tmp_path):
     """A DATABASE_URL of a fresh, empty database of the same kind as the test database (an SQLite file, or a

@@ -30,10 +30,6 @@ from django.template.base import DebugLexer, TokenType
 ROOT = Path(__file__).resolve().parents[1]
 
 PENDING = [
-    # i18n-insights: qa/insights, qa/alerts, qa/scorecards, spreadsheets, their templates, e-mails and scripts
-    "qa/insights/", "qa/alerts/", "qa/scorecards/", "qa/spreadsheets.py",
-    "templates/admin/qa/participant/", "templates/admin/qa/evaluatorrevision/", "templates/qa/email/",
-    "qa/static/qa/dashboard.js", "qa/static/qa/whatif.js", "qa/static/qa/criteria_weights.js",
     # i18n-mirror: qa/mirror, qa/api, the ground floor and the edges, their templates
     "qa/mirror/", "qa/api/", "qa/templatetags/", "qa/management/",
     "qa/admin.py", "qa/apps.py", "qa/audit.py", "qa/db.py", "qa/heify.py", "qa/jobs.py", "qa/limits.py",

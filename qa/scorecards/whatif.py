@@ -30,6 +30,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Subquery
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Evaluator, Participant, Transcription
@@ -60,7 +63,7 @@ class Rescore:
 def _results(pattern: criterion_results.Pattern) -> dict[str, tuple[bool, int | None]]:
     """name -> (passed, value carried or None), for the results that say pass or fail."""
     found = {}
-    for name, passed, value, _, _ in pattern:
+    for name, passed, value, *_rest in pattern:
         if passed is not None:
             low, high = rules.SCALE_RANGE[passed]
             found[name] = (passed, value if value is not None and low <= value <= high else None)
@@ -149,7 +152,8 @@ def clean_query(*, limit=None, date_from=None, date_to=None) -> dict:
     if limit is None:
         limit = DEFAULT_LIMIT
     elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        errors["limit"] = f"limit must be a whole number from 1 to {MAX_LIMIT:,}, not {limit!r}."
+        errors["limit"] = _("limit must be a whole number from 1 to %(most)s, not %(given)r.") % {
+            "most": formats.number_format(MAX_LIMIT, force_grouping=True), "given": limit}
     try:
         agreement.clean_dates(date_from, date_to)
     except ValidationError as exc:
@@ -171,7 +175,7 @@ def evaluator_what_if(
         errors.update(exc.message_dict)
         cleaned, notices = [], []
     if not isinstance(criteria, list):
-        errors["criteria"] = ["criteria must be a list of the evaluator's criteria."]
+        errors["criteria"] = [_("criteria must be a list of the evaluator's criteria.")]
     try:
         query = clean_query(limit=limit, date_from=date_from, date_to=date_to)
     except ValidationError as exc:
@@ -212,7 +216,7 @@ def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
     sums = defaultdict(float)
     counts = defaultdict(int)
     missing = defaultdict(int)
-    for _, score, critical, r, n in rows:
+    for _participant, score, critical, r, n in rows:
         was = passes(score, critical, pass_mark)
         at_low, at_high = passes(r.low, r.critical, pass_mark), passes(r.high, r.critical, pass_mark)
         sums["before"] += score * n
@@ -236,9 +240,13 @@ def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
             missing[name] += n
     not_evaluated = [
         {"name": c["name"], "calls": missing[c["name"]],
-         "message": (f"{c['name']!r} is in none of these calls' results" if missing[c["name"]] == total else
-                     f"{c['name']!r} is missing from {missing[c['name']]} of these calls' results")
-         + ": there it counts as not evaluated (it adds nothing to the score and fails nothing)."}
+         "message": (_("%(name)r is in none of these calls' results: there it counts as not evaluated (it adds "
+                       "nothing to the score and fails nothing).") if missing[c["name"]] == total else
+                     ngettext("%(name)r is missing from %(calls)s of these calls' results: there it counts as not "
+                              "evaluated (it adds nothing to the score and fails nothing).",
+                              "%(name)r is missing from %(calls)s of these calls' results: there it counts as not "
+                              "evaluated (it adds nothing to the score and fails nothing).", missing[c["name"]]))
+         % {"name": c["name"], "calls": missing[c["name"]]}}
         for c in cleaned if missing[c["name"]]
     ]
     return {
@@ -271,7 +279,7 @@ def _summary(rows, cleaned, notices, query, pass_mark) -> dict:
 
 def _most_affected(rows) -> list[dict]:
     totals = defaultdict(lambda: [0, 0.0, 0.0, 0])  # calls, sum before, sum after, inexact
-    for participant_id, score, _, r, n in rows:
+    for participant_id, score, _critical, r, n in rows:
         person = totals[participant_id]
         person[0] += n
         person[1] += score * n

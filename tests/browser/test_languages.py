@@ -39,7 +39,6 @@ SCREENS = {
     "api-error": ("api-error", ["fecha"], ["date"]),
 }
 PENDING_IN_SPANISH = {
-    "dashboard": pending("insights"), "team": pending("insights"),
     "evaluator": pending("mirror"), "api-error": pending("mirror"),
 }
 CASES = [pytest.param(screen, language, id=f"{screen}-{language}",
