@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('qa', '0032_coaching'),
+        ('qa', '0033_alerts_in_each_language'),
     ]
 
     operations = [
