@@ -34,7 +34,8 @@ SCREENS = {
     "review": ("review", ["criterio", "revisión"], ["criteri", "review"]),
     "dashboard": ("dashboard", ["llamadas", "tendencia"], ["calls", "trend"]),
     "team": ("team", ["resumen del equipo", "llamadas"], ["team overview", "calls"]),
-    "evaluator": ("evaluator", ["criterio", "evaluador"], ["criteri", "evaluator"]),
+    "evaluator": ("evaluator", ["modificar evaluador", "descripción", "contexto"],
+                  ["change evaluator", "description", "context"]),
     "api-guard": ("api-guard", ["caracteres nulos"], ["null characters"]),
     "api-error": ("api-error", ["fecha"], ["date"]),
 }
