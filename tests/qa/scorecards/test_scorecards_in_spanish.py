@@ -18,7 +18,7 @@ def test_the_previews_messages_read_in_spanish(boolean_calls):  # noqa: F811
     url = f"{API}/evaluators/{boolean_calls.heify_id}/what-if/"
     with translation.override("es"), pytest.raises(ValidationError) as bad:
         whatif.clean_query(limit=0)
-    assert bad.value.message_dict["limit"] == ["limit debe ser un número entero de 1 a 20.000, no 0."]
+    assert bad.value.message_dict["limit"] == ["limit debe ser un número entero de 1 a 100.000, no 0."]
     assert_error(api.post(url, {"criteria": []}, format="json", **ES), 400, field="criteria")
     unknown = new(("Greeting", "boolean", 20), ("Issue resolved", "boolean", 50), ("Empathy", "boolean", 30))
     data = api.post(url, {"criteria": unknown}, format="json", **ES).json()["data"]
