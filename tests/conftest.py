@@ -19,16 +19,6 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(autouse=True)
-def _english_between_tests():
-    """A request leaves its language active in the thread (LocaleMiddleware activates, nothing deactivates): the
-    next test starts in LANGUAGE_CODE again, whatever the last one read in."""
-    yield
-    from django.utils import translation
-
-    translation.deactivate()
-
-
-@pytest.fixture(autouse=True)
 def _fresh_cache():
     """DRF's throttles count in the cache, which outlives a test: every test starts uncounted."""
     from django.core.cache import cache
