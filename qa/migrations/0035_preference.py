@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('qa', '0033_alerts_in_each_language'),
+        ('qa', '0034_dashboard_fingerprint_sqlite'),
     ]
 
     operations = [
