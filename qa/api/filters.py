@@ -31,7 +31,8 @@ class ISODateFilter(django_filters.DateFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        kwargs.setdefault("error_messages", {"invalid": f"Enter a date as {DATE_FORMAT}, e.g. 2026-03-21."})
+        kwargs.setdefault("error_messages", {"invalid": lazy(
+            lambda: gettext("Enter a date as %(format)s, e.g. 2026-03-21.") % {"format": DATE_FORMAT}, str)()})
         super().__init__(*args, **kwargs)
 
 

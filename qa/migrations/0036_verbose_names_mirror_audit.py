@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qa', '0034_dashboard_fingerprint_sqlite'),
+        ('qa', '0035_preference'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
