@@ -521,8 +521,9 @@ def main() -> int:
             budget = args.web_concurrency + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3)
             checks += check_serving(stack, env, base, tokens.split(",")[0], budget)
 
+        how_long = f"in steps ({args.step})" if args.step else f"for {args.run_time} s"
         print(f"load: {users} users ({args.reviewers} reviewers, {args.managers} QA managers, {args.tools} tools) "
-              f"for {args.run_time} s against gunicorn with {args.web_concurrency} workers and "
+              f"{how_long} against gunicorn with {args.web_concurrency} workers and "
               f"{args.worker_clusters} worker clusters")
         outcomes_file, requests_file = work / "outcomes.json", work / "requests.json"
         locust_env = {**env, "LOAD_REVIEWERS": str(args.reviewers), "LOAD_MANAGERS": str(args.managers),

@@ -1,7 +1,8 @@
 """The simulated people of a QA team's working day, for Locust (benchmarks/load.py starts it).
 
 Reviewers work the pending queue in the admin: open it, start a review of one of the most urgent
-calls, record verdicts, write a note, archive (a few release instead). QA managers read the team
+calls, record verdicts on up to three criteria, write a note, archive agreeing with the AI on the rest (a few
+release instead). QA managers read the team
 overview and participants' dashboards, edit a participant's metadata and reassign calls under review.
 Internal tools use the REST API: filtered lists, cursors through pages, participant analytics.
 
@@ -218,7 +219,9 @@ class Reviewer(AdminUser):
                              name="release", landmark="Review queues")
             count("released" if done and "Released back to the queue." in done else "release refused")
         else:
-            done = self.post(f"/admin/qa/reviewitem/{pk}/review/archive/", {"note": "Reviewed."},
+            # The calls have more criteria than the three decided: the rest agree with the AI (the page's "Agree
+            # with the AI on the rest and archive"); without it every archive was refused as undecided.
+            done = self.post(f"/admin/qa/reviewitem/{pk}/review/archive/", {"note": "Reviewed.", "agree_rest": "1"},
                              name="archive", landmark="Review queues")
             count("archived" if done and "Archived." in done else "archive refused (reassigned meanwhile)")
 

@@ -168,7 +168,7 @@ def short_datetime(value) -> str:
     local = timezone.localtime(value)
     short = "j M H:i" if local.year == timezone.localtime().year else "j M Y"
     return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(),
-                       formats.date_format(local, "Y-m-d H:i"), formats.date_format(local, short))
+                       local.strftime("%Y-%m-%d %H:%M"), formats.date_format(local, short))  # digits: no l10n
 
 
 def cut(text: str, css: str = "qa-cut") -> str:
