@@ -431,6 +431,8 @@ def main() -> int:
     parser.add_argument("--max-iterations", type=int, default=200, help="tasks per simulated user at most")
     parser.add_argument("--transcriptions", type=int, default=100_000)
     parser.add_argument("--web-concurrency", type=int, default=4)
+    parser.add_argument("--web-threads", type=int, default=1,
+                        help="WEB_THREADS: above 1, gunicorn's gthread workers, each serving that many requests")
     parser.add_argument("--worker-clusters", type=int, default=2)
     parser.add_argument("--drain-timeout", type=int, default=240, help="seconds to wait for waiting changes")
     parser.add_argument("--check-serving", action="store_true", help="check static files and probes first")
@@ -478,7 +480,8 @@ def main() -> int:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_BEHIND_PROXY": "1",
             "DJANGO_STATIC_ROOT": str(work / "static"), "HEIFY_VAR_DIR": str(work / "var"),
             "HEIFY_API_URL": heify_url, "HEIFY_API_KEY": api_key, "HEIFY_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-            "WEB_CONCURRENCY": str(args.web_concurrency), "PORT": str(web_port), "LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": str(args.web_concurrency), "WEB_THREADS": str(args.web_threads),
+            "PORT": str(web_port), "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -518,12 +521,13 @@ def main() -> int:
         checks: list[tuple[str, bool, str]] = []
         if args.check_serving:
             # web processes x threads + each cluster's job processes, guard, pusher and monitor (README)
-            budget = args.web_concurrency + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3)
+            budget = (args.web_concurrency * args.web_threads
+                      + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3))
             checks += check_serving(stack, env, base, tokens.split(",")[0], budget)
 
         how_long = f"in steps ({args.step})" if args.step else f"for {args.run_time} s"
         print(f"load: {users} users ({args.reviewers} reviewers, {args.managers} QA managers, {args.tools} tools) "
-              f"{how_long} against gunicorn with {args.web_concurrency} workers and "
+              f"{how_long} against gunicorn with {args.web_concurrency} workers x {args.web_threads} threads and "
               f"{args.worker_clusters} worker clusters")
         outcomes_file, requests_file = work / "outcomes.json", work / "requests.json"
         locust_env = {**env, "LOAD_REVIEWERS": str(args.reviewers), "LOAD_MANAGERS": str(args.managers),

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.django_db
 # Each request's queries: the session's user and its permissions (3), then the request's own.
 QUEUE = 8  # + the evaluators' and participants' filter choices, the capped count, the page's ids, its rows
 REVIEW_PAGE = 9  # + the call, the calls blind to the reader, its results, its verdicts, recent calls, history
-CLAIM = 18  # + the call, the move (its roll-up kept), the call as moved
+CLAIM = 14  # + the call, the move (its roll-up kept), the call as moved
 VERDICT = 18  # + the call locked, blind calls, the AI's results, the verdict written, the score of record, ...
 NOTE = 10  # + the call locked, the claim kept alive, the history entry and the audit row
-ARCHIVE_AND_NEXT = 37  # + the archive's move, then the next call found and claimed
+ARCHIVE_AND_NEXT = 29  # + the archive's move, then the next call found and claimed
 
 
 @pytest.fixture
