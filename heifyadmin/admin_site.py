@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DateTimeField
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -132,12 +133,24 @@ class HeifyAdminSite(admin.AdminSite):
         return not_for_agents
 
     def each_context(self, request):
-        context = super().each_context(request)
+        request.qa_app_list_lazy = True  # see get_app_list
+        try:
+            context = super().each_context(request)
+        finally:
+            del request.qa_app_list_lazy
         if policy.sees_own_only(request.user):
             context["is_nav_sidebar_enabled"] = False  # it would list nothing: the page takes the whole width
         return context
 
     def get_app_list(self, request, app_label=None):
+        # Every page's context holds the app list for the navigation sidebar (each_context), which the calls'
+        # pages and lists leave out: there it is built only if a template reads it (a permission check and a
+        # URL for each model otherwise, on every request).
+        if getattr(request, "qa_app_list_lazy", False):
+            return SimpleLazyObject(lambda: self._app_list(request, app_label))
+        return self._app_list(request, app_label)
+
+    def _app_list(self, request, app_label=None):
         # The sidebar and the index list no model to an agent: every model page refuses them.
         return [] if policy.sees_own_only(request.user) else super().get_app_list(request, app_label)
 
