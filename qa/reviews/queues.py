@@ -314,10 +314,7 @@ def _move(
         "sync_error": "",
         "version": F("version") + 1,
     }
-    # No savepoint when a step's own transaction holds the move (archive's): a refusal here fails that whole
-    # step, and a savepoint would only be two more round trips. Whoever goes on after a refused move holds
-    # its own savepoint (sampling's per-call atomic) or none at all (a claim tried by next_call).
-    with transaction.atomic(savepoint=False), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
+    with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
         if not Transcription.objects.filter(conditions).update(**changes):
             current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
             if current.gone_at is not None:
