@@ -11,6 +11,8 @@ the other form would:
 - the dashboard's cache: qa.insights.analytics.participant_dashboard (PostgreSQL only: its fingerprint is SQL
   SQLite lacks);
 - the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
+- a call's day in the roll-ups: qa.mirror.rollups.UTCDay (SQLite's own date() against Django's TruncDate, through
+  its as_sqlite; tests/qa/mirror/test_rollup_day.py);
 - a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
   (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
 - the upsert's batch write and the clock it orders Heify's data by: syncer.mirror.insert_rows, heify_clock;

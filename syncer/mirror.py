@@ -515,12 +515,16 @@ def heify_clock() -> datetime:
     return timezone.now()
 
 
-def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | None = None) -> UpsertResult:
+def upsert(
+    resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | None = None,
+    written_ids: set[str] | None = None,
+) -> UpsertResult:
     """Write one batch of parsed objects; only what Heify changed is written.
 
     `as_of` is when the fetch of these payloads began (heify_clock, taken before
     the request; now by default): a row holding Heify's data from later (a push
-    answered since) is left alone and counted skipped.
+    answered since) is left alone and counted skipped. The Heify ids of the rows
+    written are added to `written_ids` when it is given.
     """
     spec = RESOURCES[resource]
     batch = {row["heify_id"]: (row, children) for row, children in parsed}  # last one wins
@@ -559,6 +563,8 @@ def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | 
         with rollups.kept_current(spec.model.all_objects.filter(heify_id__in=[row["heify_id"] for row in to_write])):
             insert_rows(spec.model, to_write, update_fields=columns, update_if=_still_as_read(spec.model))
             written = _written(spec.model, to_write)
+            if written_ids is not None:
+                written_ids.update(written)
             for row in to_write:
                 if row["heify_id"] not in written:  # changed here since it was read: left alone
                     result.skipped += 1

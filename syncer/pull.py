@@ -213,14 +213,19 @@ def pull_resource(
         changed, unchanged = mirror.unchanged_payloads(resource, page.items)
         parsed, invalid = _parse_page(resource, changed)
         newest = _newest_stamp(page.items)
+        written: set[str] = set()
         with transaction.atomic():
-            result += mirror.upsert(resource, parsed, as_of=fetched_at)
+            result += mirror.upsert(resource, parsed, as_of=fetched_at, written_ids=written)
             result.unchanged += unchanged
-            if whole:  # what a listing of changes did not show is not gone: no need to note what it showed
+            # Noted as seen: what the listing showed, but for the rows this page wrote, which hold Heify's data
+            # from after the listing began and so cannot be marked gone by it (_mark_gone). Nothing for a
+            # listing of changes, which marks nothing gone.
+            if whole:
                 mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
                     {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
                     for item in page.items
                     if isinstance(item, dict) and isinstance(item.get(id_field), str)
+                    and item[id_field] not in written
                 ])
             checkpoint.cursor = page.next_cursor or ""
             checkpoint.pages += 1
