@@ -185,6 +185,8 @@ def measure(kind: str, count: int, profile: bool, repeat: int = 1) -> dict:
         f"second pull {result['second_seconds']:.2f}s; {result['queries_logged']} queries in Django's query log",
         flush=True,
     )
+    print("  of which: " + ", ".join(f"{name} {value:.2f}s" for name, value in sorted(result["parts"].items())),
+          flush=True)
     print(f"  plain load of the same rows {result['plain_seconds']:.2f}s "
           f"(fetching them {result['fetch_seconds']:.2f}s); "
           f"pull / plain = {result['seconds'] / result['plain_seconds']:.1f}x, "
@@ -256,6 +258,8 @@ class Timers:
         self.seconds = {"client": 0.0, "json": 0.0, "parse": 0.0, "upsert": 0.0}
 
     def wrap(self, owner, name: str, phase: str) -> None:
+        if not hasattr(owner, name):  # an older checkout measured with this script (its "before" figures)
+            return
         original = getattr(owner, name)
         seconds = self.seconds
 
@@ -288,6 +292,7 @@ def child(mode: str) -> None:
 
     from django.db import connection
 
+    from qa.mirror import criterion_results, revisions, rollups
     from qa.mirror.models import Transcription
     from syncer import client as client_module
     from syncer import mirror, pull
@@ -311,9 +316,29 @@ def child(mode: str) -> None:
 
     timers = Timers()
     timers.wrap(client, "request", "client")
-    timers.wrap(client_module, "_json_of_list", "json")
+    timers.wrap(client_module, "_json_of_list" if hasattr(client_module, "_json_of_list") else "_json", "json")
     timers.wrap(pull, "_parse_page", "parse")
     timers.wrap(mirror, "upsert", "upsert")
+    # Inside the upsert (and the pull's bookkeeping): each model's INSERTs, the roll-ups' recount, the revision
+    # that scored each call, and the score of record (the receiver of results_changed).
+    parts = {}
+    original_insert = mirror.insert_rows
+
+    def timed_insert(model, rows, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original_insert(model, rows, **kwargs)
+        finally:
+            parts[f"insert {model.__name__}"] = parts.get(f"insert {model.__name__}", 0.0) + time.perf_counter() - start
+
+    mirror.insert_rows = timed_insert
+    part_timers = Timers()
+    part_timers.seconds = {"roll-ups": 0.0, "revisions": 0.0, "score of record": 0.0, "read unchanged": 0.0}
+    part_timers.wrap(rollups, "_buckets", "roll-ups")
+    part_timers.wrap(rollups, "refresh", "roll-ups")
+    part_timers.wrap(revisions, "scoring_revisions", "revisions")
+    part_timers.wrap(criterion_results.results_changed, "send", "score of record")
+    part_timers.wrap(mirror, "unchanged_payloads", "read unchanged")
     # RSS after each page of transcriptions: what accumulates across pages shows as a drift
     # (the highest RSS of the second half of the pages minus that of the first half).
     rss_by_page = []
@@ -329,6 +354,7 @@ def child(mode: str) -> None:
     seconds = time.perf_counter() - start
     peak = _peak_mib()
     split = timers.split(seconds)
+    parts = {**parts, **part_timers.seconds}  # the first pull's (the wrappers go on counting)
     stored = Transcription.objects.count()
     assert results["transcriptions"].created == stored, results
     start = time.perf_counter()
@@ -338,7 +364,7 @@ def child(mode: str) -> None:
     print(json.dumps({
         "stored": stored, "seconds": seconds, "second_seconds": second_seconds, "baseline_mib": baseline,
         "peak_mib": peak, "growth_mib": peak - baseline, "peak_after_second_mib": _peak_mib(), "split": split,
-        "drift_mib": _drift(rss_by_page),
+        "drift_mib": _drift(rss_by_page), "parts": parts,
         "rss_by_page": rss_by_page, "queries_logged": len(connection.queries_log),
     }))
 
