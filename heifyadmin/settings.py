@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the user's kept choice (cookie), else Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -156,7 +158,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The language for people who never chose one and whose browser asks for none we have (issue 25): English or
+# Spanish. Each user's own choice is kept (their page); otherwise the browser's Accept-Language decides.
+LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en")
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# Our catalogues (.po) live in the repository; the release step and `make run` compile them (gettext's msgfmt).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers written one way per language on every screen, the time zone shown (heifyadmin/formats/).
+FORMAT_MODULE_PATH = ["heifyadmin.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

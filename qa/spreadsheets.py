@@ -33,9 +33,10 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy
 
 CSV, XLSX = "csv", "xlsx"
 CONTENT_TYPES = {
@@ -45,7 +46,7 @@ CONTENT_TYPES = {
 BATCH = 1000  # rows per chunk sent, and per fetch from the database (x2)
 # Excel's last row is 1,048,576; the header takes one.
 XLSX_MAX_ROWS = 1_048_575
-TOO_MANY_ROWS = "Excel holds no more rows: this file stops here. Export CSV to get every row."
+TOO_MANY_ROWS = gettext_lazy("Excel holds no more rows: this file stops here. Export CSV to get every row.")
 
 
 # --- cells ---------------------------------------------------------------------------------------
@@ -66,7 +67,7 @@ def cell(value: Any) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, datetime):
@@ -277,7 +278,7 @@ def xlsx_chunks(table: Table) -> Iterator[bytes]:
             for batch in _batches(table.rows):
                 room = XLSX_MAX_ROWS - 1 - written  # the last row is kept for the note below
                 if len(batch) > room:
-                    batch = [*batch[:room], [TOO_MANY_ROWS]]
+                    batch = [*batch[:room], [str(TOO_MANY_ROWS)]]
                 first = written + 2  # row 1 is the header
                 sheet.write("".join(_xlsx_row(first + i, row, letters, zone=zone)
                                     for i, row in enumerate(batch)).encode())
@@ -292,9 +293,22 @@ def xlsx_chunks(table: Table) -> Iterator[bytes]:
 WRITERS: dict[str, Callable[[Table], Iterator[bytes]]] = {CSV: csv_chunks, XLSX: xlsx_chunks}
 
 
+def in_language(chunks: Iterator[bytes], language: str | None) -> Iterator[bytes]:
+    """`chunks`, each written in `language`: a streamed file is written after the view has returned, when the
+    request's language may no longer be the thread's (its Yes/No and its labels stay in the reader's language)."""
+    while True:
+        with translation.override(language):
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+        yield chunk
+
+
 def streaming_response(table: Table, fmt: str) -> StreamingHttpResponse:
-    """The table as a download, sent while it is read."""
-    response = StreamingHttpResponse(WRITERS[fmt](table), content_type=CONTENT_TYPES[fmt])
+    """The table as a download, sent while it is read, in the language of whoever asked for it."""
+    chunks = in_language(WRITERS[fmt](table), translation.get_language())
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
     filename = f"{slugify(table.title) or 'export'}-{datetime.now(UTC):%Y-%m-%d}.{fmt}"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"  # what a person may see is not kept by any cache

@@ -77,6 +77,8 @@ if [ -z "${HEIFY_API_URL:-}" ]; then
 fi
 
 "$PY" manage.py migrate --noinput
+# Our Spanish and English catalogues (locale/*.po), compiled by gettext's msgfmt (Debian package gettext).
+"$PY" manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore="$VAR" --verbosity 0
 "$PY" manage.py createcachetable
 "$PY" manage.py heify_sync
 "$PY" manage.py ensure_admin

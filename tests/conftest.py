@@ -7,6 +7,17 @@ from syncer import mirror
 from tests import builders
 
 
+def pytest_sessionstart(session):
+    """The suite reads the screens in Spanish too: compile our catalogues (locale/*.po) as `make run` does."""
+    import shutil
+
+    from django.core.management import call_command
+
+    if shutil.which("msgfmt") is None:
+        raise pytest.UsageError("gettext's msgfmt is needed to compile the catalogues: apt-get install gettext")
+    call_command("compilemessages", ignore_patterns=[".venv", "staticfiles", "var"], verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """DRF's throttles count in the cache, which outlives a test: every test starts uncounted."""
@@ -14,6 +25,17 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """A request read in Spanish leaves Spanish active in the thread (LocaleMiddleware activates, nothing resets):
+    every test starts, and ends, in the site's language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

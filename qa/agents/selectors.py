@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Participant, Transcription
@@ -68,9 +69,10 @@ def result_label(passed: bool | None, value: int | None) -> str:
     """A criterion's result as the page says it: "passed", "failed", or a scale's "4/5 (passed)"."""
     if passed is None and value is None:
         return "—"
+    said = _("passed") if passed else _("failed")
     if value is not None:
-        return f"{value}/{rules.SCALE_MAX}" + ("" if passed is None else f" ({'passed' if passed else 'failed'})")
-    return "passed" if passed else "failed"
+        return f"{value}/{rules.SCALE_MAX}" + ("" if passed is None else f" ({said})")
+    return said
 
 
 def call_rows(calls) -> list[CallRow]:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa import audit, policy
 from qa.mirror.models import Participant, Transcription
@@ -19,7 +20,7 @@ AGENT_ROLE = "Agent"
 
 def _require_manager(user) -> None:
     if not policy.may_manage_queues(user):
-        raise PermissionDenied("You are not allowed to link agents' accounts.")
+        raise PermissionDenied(_("You are not allowed to link agents' accounts."))
 
 
 @transaction.atomic
@@ -28,25 +29,28 @@ def agent_link(*, participant_id: int, username, acting_user) -> Participant:
     _require_manager(acting_user)
     participant = Participant.all_objects.select_for_update().get(pk=participant_id)
     if not isinstance(username, str) or not username.strip():
-        raise ValidationError({"username": "Give the username of the agent's account."})
+        raise ValidationError({"username": _("Give the username of the agent's account.")})
     user = get_user_model().objects.filter(username=username.strip()).first()
     if user is None:
-        raise ValidationError({"username": f"No user is called {username.strip()!r}."})
+        raise ValidationError({"username": _("No user is called %(username)r.") % {"username": username.strip()}})
     if not user.is_active:
-        raise ValidationError({"username": f"{user.get_username()}'s account is deactivated."})
+        raise ValidationError({"username": _("%(username)s's account is deactivated.") % {
+            "username": user.get_username()}})
     roles = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
     if roles != {AGENT_ROLE} or user.is_superuser:
-        raise ValidationError({"username": f"{user.get_username()} must hold the Agent role and no other (they "
-                                           f"hold: {', '.join(sorted(roles)) or 'no role'}"
-                                           f"{', superuser' if user.is_superuser else ''})."})
+        held = (", ".join(sorted(roles)) or _("no role")) + (", superuser" if user.is_superuser else "")
+        raise ValidationError({"username": _("%(username)s must hold the Agent role and no other (they hold: "
+                                             "%(roles)s).") % {"username": user.get_username(), "roles": held}})
     if participant.agent_user_id == user.pk:
         return participant
     if participant.agent_user_id is not None:
-        raise ValidationError({"username": f"{participant.tag} is already linked to "
-                                           f"{participant.agent_user.get_username()}: unlink them first."})
+        raise ValidationError({"username": _("%(participant)s is already linked to %(username)s: unlink them "
+                                             "first.") % {"participant": participant.tag,
+                                                          "username": participant.agent_user.get_username()}})
     elsewhere = Participant.all_objects.filter(agent_user=user).first()
     if elsewhere is not None:
-        raise ValidationError({"username": f"{user.get_username()} is already linked to {elsewhere.tag}."})
+        raise ValidationError({"username": _("%(username)s is already linked to %(participant)s.") % {
+            "username": user.get_username(), "participant": elsewhere.tag}})
     Participant.all_objects.filter(pk=participant.pk).update(agent_user=user)  # no version: Heify knows nothing
     audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.AGENT_LINK, obj=participant,
                        before={"agent_user": None}, after={"agent_user": user.get_username()})
@@ -82,9 +86,9 @@ def transcription_acknowledge(*, transcription_id: int, acting_user) -> ReviewAc
     participant = policy.agent_participant(acting_user)
     call = Transcription.all_objects.select_for_update().get(pk=transcription_id)
     if participant is None or participant.heify_id is None or call.participant_id != participant.heify_id:
-        raise NotYours("Only the call's own agent acknowledges its review.")
+        raise NotYours(_("Only the call's own agent acknowledges its review."))
     if call.reviewed_at is None:
-        raise ValidationError("This call has not been reviewed yet: there is nothing to acknowledge.",
+        raise ValidationError(_("This call has not been reviewed yet: there is nothing to acknowledge."),
                               code="not_reviewed")
     kept = ReviewAcknowledgement.objects.filter(transcription=call, user=acting_user).first()
     if kept is not None and kept.reviewed_at == call.reviewed_at:

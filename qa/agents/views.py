@@ -15,6 +15,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qa import policy
@@ -38,9 +40,9 @@ def agent_page(request):
     """The agent's own page: their calls (newest first, paged) with each criterion's AI and reviewer results, and
     their dashboard on the score of record. Sections are template blocks, for disputes and coaching to extend."""
     if not policy.is_agent(request.user):
-        raise PermissionDenied("This page shows an agent their own evaluations: agents only.")
+        raise PermissionDenied(_("This page shows an agent their own evaluations: agents only."))
     participant = policy.agent_participant(request.user)
-    context = {**admin.site.each_context(request), "title": "My evaluations", "participant": participant}
+    context = {**admin.site.each_context(request), "title": _("My evaluations"), "participant": participant}
     if participant is not None and participant.heify_id is not None:
         page = Paginator(selectors.agent_calls(participant), CALLS_PER_PAGE).get_page(request.GET.get("page"))
         report, criteria, review = analytics.participant_dashboard(participant, calls_shown=1,
@@ -64,17 +66,17 @@ def agent_page(request):
 def acknowledge(request, pk: int):
     """The button of a reviewed call on the agent's page."""
     if not policy.is_agent(request.user):
-        raise PermissionDenied("Only the call's own agent acknowledges its review.")
+        raise PermissionDenied(_("Only the call's own agent acknowledges its review."))
     try:
         services.transcription_acknowledge(transcription_id=pk, acting_user=request.user)
     except (services.NotYours, Transcription.DoesNotExist):
         if not policy.sees_own_only(request.user):
-            raise PermissionDenied("Only the call's own agent acknowledges its review.") from None
-        raise Http404("No call of yours has this id.") from None
+            raise PermissionDenied(_("Only the call's own agent acknowledges its review.")) from None
+        raise Http404(_("No call of yours has this id.")) from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Acknowledged: your QA team sees that you have read this review.")
+        messages.success(request, _("Acknowledged: your QA team sees that you have read this review."))
     page = request.POST.get("page", "")
     query = f"?page={page}" if page.isdigit() else ""
     return HttpResponseRedirect(f"{reverse('admin:agent_page')}{query}#call-{pk}")
@@ -85,15 +87,15 @@ def acknowledge(request, pk: int):
 def coaching_acknowledge(request, pk: int):
     """The acknowledge button of a coaching session on the agent's page (qa.reviews.coaching)."""
     if not policy.is_agent(request.user):  # before the lookup: a refusal says nothing of the session
-        raise PermissionDenied("Only the agent coached acknowledges a coaching session.")
+        raise PermissionDenied(_("Only the agent coached acknowledges a coaching session."))
     session = coaching.sessions_visible_to(request.user).filter(pk=pk).first()
     if session is None or not coaching.is_agent_of(request.user, session):
         if not policy.sees_own_only(request.user):
-            raise PermissionDenied("Only the agent coached acknowledges a coaching session.")
-        raise Http404("No coaching session of yours has this id.")
+            raise PermissionDenied(_("Only the agent coached acknowledges a coaching session."))
+        raise Http404(_("No coaching session of yours has this id."))
     coaching.coaching_acknowledge(session_id=session.pk, acting_user=request.user)
-    messages.success(request, f"Acknowledged: your QA team sees that you have read the coaching of "
-                              f"{session.held_at:%Y-%m-%d}.")
+    messages.success(request, _("Acknowledged: your QA team sees that you have read the coaching of %(date)s.") % {
+        "date": formats.date_format(timezone.localtime(session.held_at), "DATE_FORMAT")})
     return HttpResponseRedirect(f"{reverse('admin:agent_page')}#coaching-{pk}")
 
 
@@ -102,18 +104,19 @@ def coaching_acknowledge(request, pk: int):
 def dispute(request, pk: int):
     """A call card's dispute form: one criterion's result of record, with the agent's reason (qa.reviews.disputes)."""
     if not policy.is_agent(request.user):
-        raise PermissionDenied("Only the call's own agent disputes its results.")
+        raise PermissionDenied(_("Only the call's own agent disputes its results."))
     criterion = request.POST.get("criterion", "")
     try:
         disputes.dispute_raise(transcription_id=pk, criterion=criterion, reason=request.POST.get("reason", ""),
                                acting_user=request.user)
     except Transcription.DoesNotExist:
-        raise Http404("No call of yours has this id.") from None
+        raise Http404(_("No call of yours has this id.")) from None
     except ValidationError as exc:
-        messages.error(request, f"{criterion}: not disputed — {' '.join(exc.messages)}")
+        messages.error(request, _("%(criterion)s: not disputed — %(why)s") % {
+            "criterion": criterion, "why": " ".join(exc.messages)})
     else:
-        messages.success(request, f"{criterion}: disputed. A QA manager who did not review the call will answer; "
-                                  "you will be told by e-mail.")
+        messages.success(request, _("%(criterion)s: disputed. A QA manager who did not review the call will "
+                                    "answer; you will be told by e-mail.") % {"criterion": criterion})
     page = request.POST.get("page", "")
     query = f"?page={page}" if page.isdigit() else ""
     return HttpResponseRedirect(f"{reverse('admin:agent_page')}{query}#call-{pk}")
@@ -125,14 +128,16 @@ def participant_agent(request, pk: int):
     try:
         if request.POST.get("unlink"):
             participant = services.agent_unlink(participant_id=pk, acting_user=request.user)
-            messages.success(request, f"{participant.tag} has no agent's account linked now.")
+            messages.success(request, _("%(participant)s has no agent's account linked now.") % {
+                "participant": participant.tag})
         else:
             participant = services.agent_link(participant_id=pk, username=request.POST.get("username", ""),
                                               acting_user=request.user)
-            messages.success(request, f"{participant.agent_user.get_username()} is now {participant.tag}'s agent "
-                                      "account: they see this participant's calls and nothing else.")
+            messages.success(request, _("%(user)s is now %(participant)s's agent account: they see this "
+                                        "participant's calls and nothing else.") % {
+                "user": participant.agent_user.get_username(), "participant": participant.tag})
     except Participant.DoesNotExist:
-        raise Http404("No participant has this id.") from None
+        raise Http404(_("No participant has this id.")) from None
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return HttpResponseRedirect(reverse("admin:qa_participant_change", args=[pk]) + "#qa-agent-link")

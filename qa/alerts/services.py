@@ -46,15 +46,19 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_q.tasks import async_task
 
 from qa import jobs, policy
+from qa.alerts import texts
 from qa.alerts.models import Alert, AlertCondition, AlertDelivery, AlertRule
 from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ScoreSource, of_record
 from qa.mirror.rules import Group
+from qa.preferences import language_of
 from qa.reviews import blinding, disputes
 from qa.reviews.models import Dispute
 
@@ -172,12 +176,14 @@ def _claims_waiting(rule: AlertRule, now: datetime) -> int:
         group=Group.UNDER_REVIEW, claimed_at__lte=now - timedelta(hours=rule.hours),
     ).select_related("assigned_to", "participant")
     for call in waiting:
-        holder = call.assigned_to.get_username() if call.assigned_to else "nobody"
+        holder = call.assigned_to.get_username() if call.assigned_to else texts.text(gettext_noop("nobody"))
         fired += _fire(
             rule, f"claim:{call.pk}:{call.claimed_at.isoformat()}", participant_id=call.participant_id or "",
             transcription=call, link=_review_link(call),
-            subject=f"Claim waiting over {rule.hours:g} h: {call} ({holder})",
-            body=f"{holder} claimed “{call}” on {call.claimed_at:%Y-%m-%d %H:%M} UTC and it is still under review.",
+            subject=texts.text(gettext_noop("Claim waiting over %(hours)s h: %(call)s (%(holder)s)"),
+                               hours=rule.hours, call=str(call), holder=holder),
+            body=texts.text(gettext_noop("%(holder)s claimed “%(call)s” on %(when)s and it is still under review."),
+                            holder=holder, call=str(call), when=texts.moment(call.claimed_at)),
         ) is not None
     return fired
 
@@ -187,21 +193,30 @@ def _participant_label(participant_id: str) -> str:
     return tag or participant_id
 
 
-def _on_score(rule: AlertRule) -> str:
-    """How a message names the score a rule watches: nothing for the AI's (as always), else which."""
-    return "" if rule.score == ScoreSource.AI else f" ({ScoreSource(rule.score).label})"
+# How a message names the score a rule watches: nothing for the AI's (as always), else which.
+ON_SCORE = {ScoreSource.AI: "", ScoreSource.REVIEWED: gettext_noop(" (reviewed score)")}
+
+
+def _on_score(rule: AlertRule) -> texts.Message:
+    return texts.text(ON_SCORE[ScoreSource(rule.score)])
 
 
 def _critical_fail(rule: AlertRule, call: Transcription) -> Alert | None:
-    who = str(call.participant) if call.participant else (call.participant_id or "no participant")
+    who = str(call.participant) if call.participant else (call.participant_id
+                                                           or texts.text(gettext_noop("no participant")))
     value = call.score if rule.score == ScoreSource.AI else of_record(call.score, call.reviewed_score)
-    score = "no score" if value is None else f"score {value:g}"
-    what = "was judged a critical fail by its reviewer" if rule.score != ScoreSource.AI and call.reviewed_critical \
-        else "triggered a critical fail"
+    score = texts.text(gettext_noop("no score")) if value is None else texts.text(gettext_noop("score %(score)s"),
+                                                                                 score=value)
+    if rule.score != ScoreSource.AI and call.reviewed_critical:
+        body = gettext_noop("“%(call)s” of %(who)s was judged a critical fail by its reviewer (%(score)s, %(when)s).")
+    else:
+        body = gettext_noop("“%(call)s” of %(who)s triggered a critical fail (%(score)s, %(when)s).")
     return _fire(
         rule, f"critical:{call.heify_id or call.pk}", participant_id=call.participant_id or "", transcription=call,
-        subject=f"Critical fail{_on_score(rule)}: {call} ({who})", link=_review_link(call),
-        body=f"“{call}” of {who} {what} ({score}, {call.occurred_at:%Y-%m-%d %H:%M} UTC).",
+        subject=texts.text(gettext_noop("Critical fail%(on_score)s: %(call)s (%(who)s)"), on_score=_on_score(rule),
+                           call=str(call), who=who),
+        link=_review_link(call),
+        body=texts.text(body, call=str(call), who=who, score=score, when=texts.moment(call.occurred_at)),
     )
 
 
@@ -215,10 +230,13 @@ def _degradation(rule: AlertRule, participant_id: str, trend: dict, alert_on: bo
     def describe():
         who = _participant_label(participant_id)
         half = trend["sample_size"] // 2
+        figures = {"who": who, "on_score": _on_score(rule), "before": trend["previous_avg"],
+                   "now": trend["recent_avg"]}
         return {
-            "subject": f"{who} is degrading{_on_score(rule)}: {trend['previous_avg']} → {trend['recent_avg']}",
-            "body": f"{who}'s newest {half} calls average {trend['recent_avg']}{_on_score(rule)}, down from "
-                    f"{trend['previous_avg']} in the {half} before (the participant report's degradation alert).",
+            "subject": texts.text(gettext_noop("%(who)s is degrading%(on_score)s: %(before)s → %(now)s"), **figures),
+            "body": texts.text(gettext_noop(
+                "%(who)s's newest %(half)s calls average %(now)s%(on_score)s, down from %(before)s in the %(half)s "
+                "before (the participant report's degradation alert)."), half=half, **figures),
         }
 
     return _condition(rule, participant_id, alert_on, describe)
@@ -229,10 +247,13 @@ def _pass_rate(rule: AlertRule, participant_id: str) -> Alert | None:
 
     def describe():
         who = _participant_label(participant_id)
+        figures = {"who": who, "on_score": _on_score(rule), "rate": rate, "calls": rule.last_calls}
         return {
-            "subject": f"{who}'s pass rate{_on_score(rule)} is {rate}% over the last {rule.last_calls} calls",
-            "body": f"{who} passed {rate}% of their last {rule.last_calls} scored calls{_on_score(rule)}, "
-                    f"below {rule.pass_rate_below:g}%.",
+            "subject": texts.text(gettext_noop("%(who)s's pass rate%(on_score)s is %(rate)s%% over the last "
+                                               "%(calls)s calls"), **figures),
+            "body": texts.text(gettext_noop("%(who)s passed %(rate)s%% of their last %(calls)s scored calls"
+                                            "%(on_score)s, below %(below)s%%."), below=rule.pass_rate_below,
+                               **figures),
         }
 
     return _condition(rule, participant_id, rate is not None and rate < rule.pass_rate_below, describe)
@@ -271,9 +292,11 @@ def _participant_pk(participant_id: str) -> str:
 # --- 2. storing an event ------------------------------------------------------------------------------------
 
 
-def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str = "", participant_id: str = "",
-          transcription: Transcription | None = None) -> Alert | None:
-    """Store the event with its deliveries, unless it is stored already; they are sent after the commit."""
+def _fire(rule: AlertRule, event_key: str, *, subject: texts.Message, body: texts.Message, link: str = "",
+          participant_id: str = "", transcription: Transcription | None = None) -> Alert | None:
+    """Store the event with its deliveries, unless it is stored already; they are sent after the commit. The
+    subject and body are stored as messages (written in each recipient's language when sent), and written in the
+    site's language (LANGUAGE_CODE) for the admin's list and the webhook."""
     if Alert.objects.filter(rule=rule, event_key=event_key).exists():
         return None
     channels = []
@@ -284,8 +307,8 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=rule, event_key=event_key[:255], subject=one_line(subject)[:300], body=body, link=link,
-                participant_id=participant_id, transcription=transcription,
+                rule=rule, event_key=event_key[:255], link=link, participant_id=participant_id,
+                transcription=transcription, **_words(subject, body),
             )
             deliveries = [AlertDelivery.objects.create(alert=alert, channel=channel) for channel in channels]
     except IntegrityError:  # the same event, stored by a concurrent evaluation
@@ -293,6 +316,24 @@ def _fire(rule: AlertRule, event_key: str, *, subject: str, body: str, link: str
     for delivery in deliveries:
         transaction.on_commit(lambda pk=delivery.pk: async_task("qa.alerts.services.delivery_attempt", pk))
     return alert
+
+
+def _words(subject: texts.Message | str, body: texts.Message | str) -> dict:
+    """An alert's subject and body: as messages, and written in the site's language; or as they are, when they come
+    written already (a dispute's notices, one per language: qa.reviews.disputes.dispute_notices)."""
+    if isinstance(subject, str):
+        return {"subject": one_line(subject)[:300], "body": body, "message": {}}
+    return {"subject": one_line(texts.render(subject, settings.LANGUAGE_CODE))[:300],
+            "body": texts.render(body, settings.LANGUAGE_CODE), "message": {"subject": subject, "body": body}}
+
+
+def written(alert: Alert, language: str) -> tuple[str, str]:
+    """The alert's (subject, body) in `language`; an alert stored before its words were kept as messages has
+    only its English ones."""
+    if not alert.message:
+        return alert.subject, alert.body
+    return (one_line(texts.render(alert.message["subject"], language))[:300],
+            texts.render(alert.message["body"], language))
 
 
 def one_line(text: str) -> str:
@@ -336,7 +377,8 @@ def _attempt_failed(delivery: AlertDelivery, exc: Exception, *, now: datetime) -
     """Back a failed attempt off (doubling, at most MAX_BACKOFF), or give it up after ALERT_MAX_ATTEMPTS."""
     error = jobs.reason_of(exc)
     if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
-        changes = {"state": State.FAILED, "last_error": f"gave up after {delivery.attempts} attempts: {error}"}
+        changes = {"state": State.FAILED, "last_error": _("gave up after %(attempts)s attempts: %(error)s") % {
+            "attempts": delivery.attempts, "error": error}}
     else:
         delay = min(timedelta(seconds=settings.ALERT_RETRY_SECONDS * 2 ** (delivery.attempts - 1)), MAX_BACKOFF)
         changes = {"state": State.PENDING, "last_error": error, "next_attempt_at": now + delay}
@@ -350,7 +392,7 @@ def alert_deliveries_retry(*, alert_ids: Iterable[int], acting_user) -> int:
     """A manager's "try once more": the alerts' deliveries that gave up start afresh (pending, no attempt yet),
     each sent in the background once the transaction commits. Returns how many."""
     if not policy.may_manage_queues(acting_user):
-        raise PermissionDenied("Only QA managers retry alert deliveries.")
+        raise PermissionDenied(_("Only QA managers retry alert deliveries."))
     with transaction.atomic():
         failed = AlertDelivery.objects.filter(alert__in=list(alert_ids), state=State.FAILED)
         ids = list(failed.select_for_update().values_list("pk", flat=True))
@@ -382,24 +424,29 @@ def deliveries_due(*, now: datetime | None = None, limit: int = 200) -> dict[str
 def recipients(rule: AlertRule, *, blind_to: Transcription | None = None) -> list[str]:
     """The e-mail addresses of the rule's users and of its groups' members (active ones); without those who score
     `blind_to` blind in calibration (qa.reviews.blinding.blind_raters), when the alert says what the AI said of it."""
+    return sorted(set(recipient_users(rule, blind_to=blind_to).values_list("email", flat=True)))
+
+
+def recipient_users(rule: AlertRule, *, blind_to: Transcription | None = None) -> QuerySet:
+    """`recipients`' users (each is written to in their own language)."""
     users = get_user_model().objects.filter(
         Q(pk__in=rule.users.values("pk")) | Q(groups__in=rule.groups.values("pk")), is_active=True,
     ).exclude(email="")
     if blind_to is not None:
         users = users.exclude(pk__in=blinding.blind_raters(blind_to).values("pk"))
-    return sorted(set(users.values_list("email", flat=True)))
+    return users.distinct()
 
 
-def notice(*, event_key: str, users: Iterable, subject: str, body: str, link: str = "",
-           transcription: Transcription | None = None, participant_id: str = "") -> Alert | None:
+def notice(*, event_key: str, users: Iterable, subject: texts.Message | str, body: texts.Message | str,
+           link: str = "", transcription: Transcription | None = None, participant_id: str = "") -> Alert | None:
     """A message to named people rather than a rule's recipients (a dispute raised or resolved): stored with its
     e-mail delivery, sent after the commit and retried like any alert's. Once per `event_key`."""
     users = [user for user in users if user is not None]
     try:
         with transaction.atomic():
             alert = Alert.objects.create(
-                rule=None, event_key=event_key[:255], subject=one_line(subject)[:300], body=body, link=link,
-                participant_id=participant_id, transcription=transcription,
+                rule=None, event_key=event_key[:255], link=link, participant_id=participant_id,
+                transcription=transcription, **_words(subject, body),
             )
             alert.recipients.set(users)
             delivery = AlertDelivery.objects.create(alert=alert, channel=Channel.EMAIL)
@@ -414,59 +461,65 @@ def dispute_changed(sender, *, dispute_id: int, event: str, **signal) -> Alert |
     is told): qa.reviews.disputes.dispute_changed, connected in qa/apps.py."""
     dispute = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer",
                                              "transcription__reviewed_by").get(pk=dispute_id)
-    call, agent = dispute.transcription, audit_name(dispute.raised_by)
-    was = disputes.result_said(dispute.result_when_raised)
-    if event == "raised":
-        users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()]
-        return notice(
-            event_key=f"dispute:{dispute.pk}:raised", users=users, transcription=call,
-            participant_id=call.participant_id or "", link=_review_link(call),
-            subject=f"Dispute #{dispute.pk}: {agent} disputes {dispute.criterion_name} on {call}",
-            body=f"{agent} disputes the result of {dispute.criterion_name} ({was}) on “{call}”, reviewed by "
-                 f"{audit_name(dispute.reviewer)}:\n\n{dispute.reason}\n\nA QA manager who did not review the "
-                 "call resolves it (the Disputes queue).",
-        )
-    now = disputes.result_said({"passed": dispute.upheld_passed, "value": dispute.upheld_value})
-    given = f" The result of record is now {now}." if dispute.status == Dispute.Status.UPHELD \
-        else " The result of record stays."
-    return notice(
-        event_key=f"dispute:{dispute.pk}:resolved", users=[dispute.raised_by], transcription=call,
-        participant_id=call.participant_id or "",
-        subject=f"Your dispute #{dispute.pk} on {dispute.criterion_name} was {dispute.get_status_display()}",
-        body=f"{audit_name(dispute.resolved_by)} {dispute.get_status_display()} your dispute of "
-             f"{dispute.criterion_name} ({was}) on “{call}”.{given}\n\n{dispute.resolution_reason}",
-    )
-
-
-def audit_name(user) -> str:
-    return user.get_username() if user is not None else "a former user"
+    call = dispute.transcription
+    raised = event == "raised"
+    users = [dispute.reviewer, call.reviewed_by, *policy.queue_managers()] if raised else [dispute.raised_by]
+    # The texts, one per language among the recipients, are the disputes' own (qa.reviews.disputes); the first
+    # keeps the event's key, the others add their language to it.
+    first = None
+    for said in disputes.dispute_notices(dispute, event, users):
+        key = f"dispute:{dispute.pk}:{event}" + ("" if first is None else f":{said.language}")
+        alert = notice(event_key=key, users=said.users, transcription=call, participant_id=call.participant_id or "",
+                       link=_review_link(call) if raised else "", subject=said.subject, body=said.body)
+        first = first or alert
+    return first
 
 
 def notice_recipients(alert: Alert) -> list[str]:
     """A notice's recipients' addresses (active ones), without those who score its call blind in calibration."""
+    return sorted({user.email for user in notice_recipient_users(alert)})
+
+
+def notice_recipient_users(alert: Alert) -> list:
+    """`notice_recipients`' users (each is written to in their own language)."""
     users = alert.recipients.filter(is_active=True).exclude(email="")
     if alert.transcription_id is not None:
         users = users.exclude(pk__in=blinding.blind_raters(alert.transcription).values("pk"))
-    return sorted(set(users.values_list("email", flat=True)))
+    return list(users)
+
+
+def by_language(users: Iterable) -> dict[str, list[str]]:
+    """The users' addresses by the language each reads (qa.preferences.language_of), each list sorted."""
+    groups: dict[str, set[str]] = {}
+    for user in users:
+        groups.setdefault(language_of(user), set()).add(user.email)
+    return {language: sorted(addresses) for language, addresses in sorted(groups.items())}
 
 
 def _send_email(alert: Alert) -> None:
+    """One e-mail per language read among the recipients, each in that language."""
     if alert.rule is None:
-        to = notice_recipients(alert)
-        if not to:
-            raise NothingToSend("None of the notice's recipients has an e-mail address (or may read it now).")
-        EmailMessage(subject=f"[Heify QA] {alert.subject}", body=f"{alert.body}\n\n{alert.link}".rstrip() + "\n",
-                     to=to).send()
+        users = notice_recipient_users(alert)
+        if not users:
+            raise NothingToSend(_("None of the notice's recipients has an e-mail address (or may read it now)."))
+        for language, to in by_language(users).items():
+            subject, body = written(alert, language)
+            EmailMessage(subject=f"[Heify QA] {subject}", body=f"{body}\n\n{alert.link}".rstrip() + "\n",
+                         to=to).send()
         return
     # A critical fail's alert gives the call's score and verdict: not to a rater scoring it blind now (asked when
     # it is sent; they read the call's page once they have submitted).
     call = alert.transcription if alert.rule.kind == Kind.CRITICAL_FAIL else None
-    to = recipients(alert.rule, blind_to=call)
-    if not to:
-        raise NothingToSend("None of the rule's recipients has an e-mail address"
-                            + (" or may read it (calibration: they score the call blind)." if call else "."))
-    body = f"{alert.body}\n\n{alert.link}\n\nRule: {alert.rule} ({alert.rule.get_kind_display()})\n"
-    EmailMessage(subject=f"[Heify QA] {alert.subject}", body=body, to=to).send()
+    users = list(recipient_users(alert.rule, blind_to=call))
+    if not users:
+        raise NothingToSend(_("None of the rule's recipients has an e-mail address or may read it (calibration: "
+                              "they score the call blind).") if call else
+                            _("None of the rule's recipients has an e-mail address."))
+    for language, to in by_language(users).items():
+        subject, body = written(alert, language)
+        with translation.override(language):
+            rule = _("Rule: %(rule)s (%(kind)s)") % {"rule": alert.rule, "kind": alert.rule.get_kind_display()}
+        EmailMessage(subject=f"[Heify QA] {subject}", body=f"{body}\n\n{alert.link}\n\n{rule}\n", to=to).send()
 
 
 def webhook_body(alert: Alert) -> bytes:
@@ -491,9 +544,9 @@ def signature(body: bytes, secret: str) -> str:
 def _send_webhook(alert: Alert) -> None:
     url, secret = settings.ALERT_WEBHOOK_URL, settings.ALERT_WEBHOOK_SECRET
     if not url or urlsplit(url).scheme not in ("http", "https"):
-        raise NothingToSend("ALERT_WEBHOOK_URL is not set to an http(s) address.")
+        raise NothingToSend(_("ALERT_WEBHOOK_URL is not set to an http(s) address."))
     if not secret:
-        raise NothingToSend("ALERT_WEBHOOK_SECRET is not set: an unsigned alert is not sent.")
+        raise NothingToSend(_("ALERT_WEBHOOK_SECRET is not set: an unsigned alert is not sent."))
     body = webhook_body(alert)
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", SIGNATURE_HEADER: signature(body, secret),

@@ -12,9 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qa import heify, limits, policy, spreadsheets
 from qa.insights import analytics, coaching_effect, exports, team
+from qa.insights.report import trend_label
 from qa.mirror import report_rules, revisions, rules, services
 from qa.mirror.admin.base import GoneFilter, HeifyObjectAdmin, PrettyJSONField, VersionedForm, apply_rule
 from qa.mirror.models import Participant, Transcription
@@ -68,8 +72,8 @@ class ParticipantForm(VersionedForm):
     metadata = PrettyJSONField(
         name="metadata",
         required=False,
-        help_text="The whole metadata object. Saving replaces it entirely, as Heify does: "
-        "a key you remove here is removed in Heify.",
+        help_text=gettext_lazy("The whole metadata object. Saving replaces it entirely, as Heify does: "
+                               "a key you remove here is removed in Heify."),
     )
     compare_fields = ("metadata",)
 
@@ -117,7 +121,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def get_readonly_fields(self, request, obj=None):
         return (*self.sync_fields, "updated_in_heify")
 
-    @admin.display(description="metadata")
+    @admin.display(description=gettext_lazy("metadata"))
     def metadata_keys(self, obj):
         return ", ".join(sorted(obj.metadata)) if isinstance(obj.metadata, dict) else ""
 
@@ -141,7 +145,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         try:
             return limits.clean_report_date(request.GET.get("as_of")), ""
         except ValidationError as exc:
-            return None, " ".join(exc.messages) + " Shown as of today."
+            return None, " ".join([*exc.messages, _("Shown as of today.")])
 
     @staticmethod
     def _score(request) -> tuple[report_rules.ScoreSource, str]:
@@ -149,15 +153,15 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         try:
             return report_rules.clean_score_source(request.GET.get("score")), ""
         except ValidationError as exc:
-            return report_rules.ScoreSource.AI, " ".join(exc.messages) + " Shown on the AI score."
+            return report_rules.ScoreSource.AI, " ".join([*exc.messages, _("Shown on the AI score.")])
 
     @staticmethod
     def _score_choices(score: report_rules.ScoreSource) -> list[tuple[str, str, bool]]:
-        return [(choice.value, choice.label[:1].upper() + choice.label[1:], choice == score)
+        return [(choice.value, capfirst(choice.label), choice == score)
                 for choice in report_rules.ScoreSource]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return super().change_view(request, object_id, form_url, {"title": "Participant", **(extra_context or {})})
+        return super().change_view(request, object_id, form_url, {"title": _("Participant"), **(extra_context or {})})
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and policy.may_manage_queues(request.user):
@@ -177,8 +181,9 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             context["coaching"] = coaching_effect.coaching_effect(obj, as_of=as_of, leave_out=leave_out)
             context.update({"report": report, "as_of": as_of, "as_of_error": as_of_error, "score": score,
                             "score_error": score_error, "score_choices": self._score_choices(score),
-                            "review_rows": [("Reviewed calls", context["review"]["reviewed"]),
-                                            ("All calls", context["review"]["all_calls"])]})
+                            "trend_label": trend_label(report["trend"]["direction"]),
+                            "review_rows": [(_("Reviewed calls"), context["review"]["reviewed"]),
+                                            (_("All calls"), context["review"]["all_calls"])]})
             context["chart_data"] = {
                 "timeline": report["charts"]["timeline"],
                 "distribution": report["score_distribution"],
@@ -227,7 +232,8 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
                                         report_rules.of_record(ai_critical, reviewed_critical))
             if low is not None and high is not None and low != high:
                 shown = format_html('{} <span class="qa-quiet" title="{}">({})</span>', shown,
-                                    "Not exact: a scale value the score needs is not known.", format_points(low, high))
+                                    _("Not exact: a scale value the score needs is not known."),
+                                    format_points(low, high))
         return {"ai_shown": score_with_critical(ai, ai_critical), "reviewed_shown": shown,
                 "reviewed": reviewed_at is not None}
 
@@ -245,18 +251,20 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         other = next(source for source in report_rules.ScoreSource if source != score)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Team overview",
+            "title": _("Team overview"),
             "opts": self.model._meta,
-            "rows": [{**row, "other": row["scores"][other.value]} for row in rows],
+            "rows": [{**row, "other": row["scores"][other.value], "trend_label": trend_label(row["trend"]["direction"])}
+                     for row in rows],
             "sort": sort,
             "as_of_error": as_of_error,
             "score": score,
             "score_error": score_error,
             "score_choices": self._score_choices(score),
             "kept_query": urlencode(kept),
-            "columns": [("tag", "Participant"), ("calls", "Calls"), ("reviewed_calls", "Reviewed calls"),
-                        ("avg_score", "Avg score"), ("pass_rate", "Pass rate %"), ("critical_fails", "Critical fails"),
-                        ("pending_critical_reviews", "Pending critical reviews"), ("trend", "Trend")],
+            "columns": [("tag", _("Participant")), ("calls", _("Calls")), ("reviewed_calls", _("Reviewed calls")),
+                        ("avg_score", _("Avg score")), ("pass_rate", _("Pass rate %")),
+                        ("critical_fails", _("Critical fails")),
+                        ("pending_critical_reviews", _("Pending critical reviews")), ("trend", _("Trend"))],
             # Each row's figures on the other score, shown beside its own where they differ.
             "other_score": other,
         }
@@ -267,7 +275,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         a QA manager's permission, and a report fetched today is shown again instead of asking twice."""
         # The permission before the lookup: without it, 403 whether the participant exists or not.
         if not self.has_view_permission(request) or not policy.may_compare_with_heify(request.user):
-            raise PermissionDenied("Asking Heify for its report uses its monthly quota: QA managers only.")
+            raise PermissionDenied(_("Asking Heify for its report uses its monthly quota: QA managers only."))
         participant = get_object_or_404(self.get_queryset(request), pk=pk)
         if blinding.blind_heify_ids(request.user, participant.heify_id):
             raise PermissionDenied(blinding.HEIFY_REPORT_WHILE_BLIND)
@@ -277,14 +285,14 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
             try:
                 stored = heify.participant_report(participant.heify_id)
             except heify.QuotaExceeded:
-                problem = "Heify's monthly analytics quota is used up (429): its report cannot be asked for now."
+                problem = _("Heify's monthly analytics quota is used up (429): its report cannot be asked for now.")
             except heify.Unavailable as exc:
-                problem = f"Heify could not answer: {exc.message}"
+                problem = _("Heify could not answer: %(reason)s") % {"reason": exc.message}
         theirs = stored.report if stored is not None else None
         sections = [key for key in ours if key != "metadata"]
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{participant}: Heify's report beside ours",
+            "title": _("%(participant)s: Heify's report beside ours") % {"participant": participant},
             "opts": self.model._meta,
             "original": participant,
             "problem": problem,

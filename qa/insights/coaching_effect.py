@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from django.db.models import Case, Count, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from qa.insights.report import report_window, utc_date
 from qa.mirror.models import Participant
@@ -98,5 +99,5 @@ def _prefixed(condition: Q, prefix: str) -> Q:
 
 def timeline_marks(effect: list[dict]) -> list[dict]:
     """What the trend's chart marks: each session's day and its focus criteria."""
-    return [{"date": session["date"], "label": "Coaching" + (
+    return [{"date": session["date"], "label": gettext("Coaching") + (
         ": " + ", ".join(session["focus_criteria"]) if session["focus_criteria"] else "")} for session in effect]

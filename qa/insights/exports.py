@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from qa.insights.report import trend_label
 from qa.mirror.models import Transcription
 from qa.mirror.report_rules import ScoreSource
 from qa.reviews.exports import DURATION_HEADER, group_label, status_label
@@ -15,22 +19,24 @@ from qa.spreadsheets import Table
 
 def _on(score: str) -> str:
     """The title's word on the score: none for the AI's (as always), else which (the file's name says it too)."""
-    return "" if score == ScoreSource.AI else f" ({ScoreSource(score).label})"
+    return "" if score == ScoreSource.AI else f" ({ScoreSource(score).label})"  # the label in the reader's language
 
 
+# The overview's figures: each row's key, with its column's header (translated when the file is written).
 TEAM_COLUMNS = (
-    ("Participant", "tag"), ("Calls", "calls"), ("Avg score", "avg_score"), ("Pass rate %", "pass_rate"),
-    ("Critical fails", "critical_fails"), ("Pending critical reviews", "pending_critical_reviews"),
+    (gettext_lazy("Participant"), "tag"), (gettext_lazy("Calls"), "calls"), (gettext_lazy("Avg score"), "avg_score"),
+    (gettext_lazy("Pass rate %"), "pass_rate"), (gettext_lazy("Critical fails"), "critical_fails"),
+    (gettext_lazy("Pending critical reviews"), "pending_critical_reviews"),
 )
 
 
 def team_table(rows: list[dict], *, participant_url: Callable[[int], str], score: str = ScoreSource.AI) -> Table:
-    """qa.insights.team.team_overview's rows (on `score`), as the overview shows them."""
-    headers = ["Participant", "Participant ID", *(h for h, _ in TEAM_COLUMNS[1:]), "Trend", "Previous avg",
-               "Recent avg", "Degradation alert", "Participant page"]
-    return Table(title=f"Team overview{_on(score)}", headers=headers, rows=(
-        [row["tag"], row["participant"].heify_id, *(row[key] for _, key in TEAM_COLUMNS[1:]),
-         row["trend"]["direction"].replace("_", " "), row["trend"]["previous_avg"], row["trend"]["recent_avg"],
+    """qa.insights.team.team_overview's rows (on `score`), as the overview shows them, in the reader's language."""
+    headers = [_("Participant"), _("Participant ID"), *(str(h) for h, _key in TEAM_COLUMNS[1:]), _("Trend"),
+               _("Previous avg"), _("Recent avg"), _("Degradation alert"), _("Participant page")]
+    return Table(title=_("Team overview") + _on(score), headers=headers, rows=(
+        [row["tag"], row["participant"].heify_id, *(row[key] for _header, key in TEAM_COLUMNS[1:]),
+         trend_label(row["trend"]["direction"]), row["trend"]["previous_avg"], row["trend"]["recent_avg"],
          row["degradation_alert"], participant_url(row["participant"].pk)]
         for row in rows
     ))
@@ -43,10 +49,12 @@ def _moment(text: str | None) -> datetime | None:
 
 # raw_data's keys, each with its column (named as in the call lists' export) and how a person reads its value.
 REPORT_COLUMNS = (
-    ("Heify ID", "id", None), ("Date", "date", _moment), ("Score", "score", None),
-    ("Critical fail", "critical", None), (DURATION_HEADER, "duration", None), ("Evaluator", "evaluator_tag", None),
-    ("Evaluator ID", "evaluator_id", None), ("Group", "group", group_label), ("Status", "status", status_label),
-    ("Failed criteria", "failed_criteria", None),
+    (gettext_lazy("Heify ID"), "id", None), (gettext_lazy("Date"), "date", _moment),
+    (gettext_lazy("Score"), "score", None),
+    (gettext_lazy("Critical fail"), "critical", None), (DURATION_HEADER, "duration", None),
+    (gettext_lazy("Evaluator"), "evaluator_tag", None), (gettext_lazy("Evaluator ID"), "evaluator_id", None),
+    (gettext_lazy("Group"), "group", group_label), (gettext_lazy("Status"), "status", status_label),
+    (gettext_lazy("Failed criteria"), "failed_criteria", None),
 )
 
 
@@ -59,8 +67,9 @@ def report_table(participant, report: dict, *, review_urls: dict[str, str], scor
             "heify_id", "name")) if participant.heify_id else {}
         for call in report["raw_data"]:
             yield [names.get(call["id"], ""),
-                   *(call[key] if shown is None else shown(call[key]) for _, key, shown in REPORT_COLUMNS),
+                   *(call[key] if shown is None else shown(call[key]) for _header, key, shown in REPORT_COLUMNS),
                    review_urls.get(call["id"], "")]
 
-    return Table(title=f"{participant.tag} report{_on(score)}",
-                 headers=["Call", *(header for header, _, _ in REPORT_COLUMNS), "Review page"], rows=rows())
+    return Table(title=_("%(participant)s report") % {"participant": participant.tag} + _on(score),
+                 headers=[_("Call"), *(str(header) for header, _key, _shown in REPORT_COLUMNS), _("Review page")],
+                 rows=rows())

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import fmean, stdev
 
+from django.utils.translation import gettext_lazy
+
 from qa.mirror.report_rules import (
     DURATION_PERCENTILES,
     PENDING_REVIEW,
@@ -244,6 +246,19 @@ def trend_section(newest_scores: Sequence[float], *, sample_size: int, threshold
     else:
         direction = "stable"
     return {"direction": direction, "recent_avg": recent, "previous_avg": previous, "sample_size": sample_size}
+
+
+# The trend's directions as a person reads them (the codes stay in the report, the API and the CSS classes).
+TREND_LABELS = {
+    "improving": gettext_lazy("improving"),
+    "declining": gettext_lazy("declining"),
+    "stable": gettext_lazy("stable"),
+    "insufficient_data": gettext_lazy("insufficient data"),
+}
+
+
+def trend_label(direction: str) -> str:
+    return str(TREND_LABELS.get(direction, direction.replace("_", " ")))
 
 
 def degradation_alert(trend: dict, threshold: float) -> bool:

@@ -23,7 +23,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Avg, Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import ngettext
 
 from qa import jobs
 from qa.insights import report
@@ -31,6 +32,7 @@ from qa.insights.models import WeeklySummarySent
 from qa.mirror import report_rules
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.rules import Group
+from qa.preferences import language_of
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,9 @@ def week_summary(*, week_start: date, score: str = report_rules.ScoreSource.AI) 
     ).select_related("participant", "assigned_to").order_by("occurred_at", "id")
     open_critical = [
         {"name": str(call), "participant": str(call.participant) if call.participant else "",
-         "group": call.get_group_display(), "reviewer": call.assigned_to.get_username() if call.assigned_to else "",
+         # The group's label stays lazy: it is written in each recipient's language.
+         "group": Group(call.group).label if call.group else "",
+         "reviewer": call.assigned_to.get_username() if call.assigned_to else "",
          "date": call.occurred_at, "link": _absolute(reverse("admin:qa_reviewitem_change", args=[call.pk]))}
         for call in critical[:10]
     ]
@@ -147,12 +151,20 @@ def week_summary(*, week_start: date, score: str = report_rules.ScoreSource.AI) 
 
 
 def render(summary: dict, *, recipient=None) -> tuple[str, str, str]:
-    """(subject, plain text, HTML) of the e-mail."""
+    """(subject, plain text, HTML) of the e-mail, in the recipient's language (qa.preferences.language_of; without
+    a recipient, the language active now)."""
     context = {**summary, "recipient": recipient}
-    subject = (f"[Heify QA] Week of {summary['week_start']:%Y-%m-%d}: {summary['team']['current_period']['calls']} "
-               f"calls, pass rate {summary['team']['current_period']['pass_rate']}%")
-    text = render_to_string("qa/email/weekly_summary.txt", context)
-    html = render_to_string("qa/email/weekly_summary.html", context)
+    language = language_of(recipient) if recipient is not None else translation.get_language()
+    with translation.override(language):
+        period = summary["team"]["current_period"]
+        # The week's Monday as ISO 8601 in the subject, whatever the language: mail readers sort on it.
+        subject = ngettext(
+            "[Heify QA] Week of %(week)s: %(calls)s call, pass rate %(rate)s%%",
+            "[Heify QA] Week of %(week)s: %(calls)s calls, pass rate %(rate)s%%", period["calls"],
+        ) % {"week": summary["week_start"].isoformat(), "calls": period["calls"],
+             "rate": formats.localize(period["pass_rate"])}
+        text = render_to_string("qa/email/weekly_summary.txt", context)
+        html = render_to_string("qa/email/weekly_summary.html", context)
     return subject, text, html
 
 

@@ -10,6 +10,7 @@ database or the network.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 from qa.limits import TEXT_MAX_LENGTH, clean_json_value, clean_text, text_problem
 
@@ -305,6 +307,62 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
     return {"score": round(score, 2), "critical_fail_triggered": critical, "criteria_results": results}
 
 
+# Unknown scale values tried against a score; past this many combinations none is tried (nothing is settled).
+SCALE_COMBINATIONS_MAX = 3 ** 7
+
+
+def scale_value_combinations(criteria: list[dict], results: dict[str, tuple[bool | None, int | None]],
+                             score: float | None) -> tuple[list[dict[str, int]], bool]:
+    """The scale values a call's results leave unknown, each with the values its pass/fail allows (passed 3-5,
+    failed 1-2): the combinations of them ({name: value}) that reproduce `score` under `criteria` (those that
+    scored the call: name, type, weight), and True; or, where there is no score, none reproduces it or there are
+    more than SCALE_COMBINATIONS_MAX, every combination (or only the lowest and the highest), and False.
+
+    `results`: criterion name -> (passed, value) as Heify gave them; a result that does not say pass or fail is
+    not scored, a value its pass/fail contradicts counts as not given. The one enumeration: the score of record
+    (qa.reviews.record) and what-if (qa.scorecards.whatif) both ask it."""
+    scored = [c for c in criteria if results.get(c["name"], (None,))[0] is not None]
+    known, unknown, choices = {}, [], []
+    for c in scored:
+        passed, value = results[c["name"]]
+        low, high = SCALE_RANGE[passed]
+        if c["type"] != SCALE:
+            known[c["name"]] = passed
+        elif value is not None and low <= value <= high:
+            known[c["name"]] = value
+        else:
+            unknown.append(c["name"])
+            choices.append(range(low, high + 1))
+    count = 1
+    for choice in choices:
+        count *= len(choice)
+    if count > SCALE_COMBINATIONS_MAX:
+        return [{name: r.start for name, r in zip(unknown, choices, strict=True)},
+                {name: r[-1] for name, r in zip(unknown, choices, strict=True)}], False
+    combinations = [dict(zip(unknown, values, strict=True)) for values in itertools.product(*choices)]
+    if score is not None:
+        fitting = [combo for combo in combinations
+                   if abs(evaluation_score(scored, {**known, **combo})["score"] - score) <= SCORE_TOLERANCE]
+        if fitting:  # a score no combination reproduces settles nothing
+            return fitting, True
+    return combinations, False
+
+
+def known_scale_values(criteria: list[dict], results: dict[str, tuple[bool | None, int | None]],
+                       score: float | None) -> dict[str, int]:
+    """Criterion name -> a call's scale value where it is known: given with its result (and not contradicted by
+    its pass/fail), or settled by the call's score (every combination of the unknown values that reproduces the
+    score gives that criterion the same value; scale_value_combinations)."""
+    values = {name: value for name, (passed, value) in results.items()
+              if value is not None and (passed is None or SCALE_RANGE[passed][0] <= value <= SCALE_RANGE[passed][1])}
+    combinations, settled = scale_value_combinations(criteria, results, score)
+    if settled:
+        for name in combinations[0]:
+            if len({combo[name] for combo in combinations}) == 1:
+                values[name] = combinations[0][name]
+    return values
+
+
 def clean_group(value: Any) -> str | None:
     """A review group, or None for no group."""
     if value is None or value == "":
@@ -331,7 +389,10 @@ UNHELD_ONLY = frozenset({"claim"})
 
 
 def group_label(group: str | None) -> str:
-    return group.replace("_", " ").lower() if group else "no group"
+    """A group as a sentence names it, in the reader's language: "pending review", "no group"."""
+    names = {Group.PENDING_REVIEW: _("pending review"), Group.UNDER_REVIEW: _("under review"),
+             Group.ARCHIVED: _("archived")}
+    return names.get(group) or group.replace("_", " ").lower() if group else _("no group")
 
 
 def review_transition(action: str, from_group: str | None, *, held: bool = False) -> str | None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from qa.mirror import criterion_results, report_rules, rules
 from qa.mirror.models import Evaluator, Transcription
@@ -66,14 +67,15 @@ def cohen_kappa(table: Sequence[Sequence[int]], *, labels: Sequence[str] = ("pas
     k = len(table)
     n = sum(sum(row) for row in table)
     if n == 0:
-        return Kappa(None, reason="no reviewed calls")
+        return Kappa(None, reason=gettext("no reviewed calls"))
     po = sum(table[i][i] for i in range(k)) / n
     rows = [sum(table[i]) / n for i in range(k)]
     columns = [sum(table[i][j] for i in range(k)) / n for j in range(k)]
     pe = sum(r * c for r, c in zip(rows, columns, strict=True))
     if pe >= 1:
         answer = labels[rows.index(1)] if 1 in rows else "the same"
-        return Kappa(None, reason=f"both answered {answer!r} on every call: agreement beyond chance cannot be measured")
+        return Kappa(None, reason=gettext("both answered %(answer)r on every call: agreement beyond chance cannot be "
+                                      "measured") % {"answer": answer})
     kappa = (po - pe) / (1 - pe)
     se = math.sqrt(po * (1 - po) / (n * (1 - pe) ** 2))
     return Kappa(
@@ -95,7 +97,7 @@ def weighted_kappa(table: Sequence[Sequence[int]], *, labels: Sequence = SCALE_V
     k = len(table)
     n = sum(sum(row) for row in table)
     if n == 0:
-        return Kappa(None, reason="no reviewed calls with both values known")
+        return Kappa(None, reason=gettext("no reviewed calls with both values known"))
     weights = [[1 - (i - j) ** 2 / (k - 1) ** 2 for j in range(k)] for i in range(k)]
     shares = [[table[i][j] / n for j in range(k)] for i in range(k)]
     rows = [sum(shares[i]) for i in range(k)]
@@ -104,7 +106,8 @@ def weighted_kappa(table: Sequence[Sequence[int]], *, labels: Sequence = SCALE_V
     pe = sum(weights[i][j] * rows[i] * columns[j] for i in range(k) for j in range(k))
     if pe >= 1 - 1e-12:
         answer = labels[rows.index(max(rows))]
-        return Kappa(None, reason=f"both gave {answer} on every call: agreement beyond chance cannot be measured")
+        return Kappa(None, reason=gettext("both gave %(answer)s on every call: agreement beyond chance cannot be "
+                                          "measured") % {"answer": answer})
     kappa = (po - pe) / (1 - pe)
     row_means = [sum(columns[j] * weights[i][j] for j in range(k)) for i in range(k)]
     column_means = [sum(rows[i] * weights[i][j] for i in range(k)) for j in range(k)]
@@ -126,19 +129,19 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> Kappa:
     """
     subjects = [list(row) for row in counts]
     if not subjects:
-        return Kappa(None, reason="no calls")
+        return Kappa(None, reason=gettext("no calls"))
     raters = sum(subjects[0])
     if any(sum(row) != raters for row in subjects):
-        return Kappa(None, reason="not every call has the same number of answers")
+        return Kappa(None, reason=gettext("not every call has the same number of answers"))
     if raters < 2:
-        return Kappa(None, reason="fewer than two raters")
+        return Kappa(None, reason=gettext("fewer than two raters"))
     n = len(subjects)
     shares = [sum(row[j] for row in subjects) / (n * raters) for j in range(len(subjects[0]))]
     observed = sum((sum(c * c for c in row) - raters) / (raters * (raters - 1)) for row in subjects) / n
     expected = sum(p * p for p in shares)
     if expected >= 1:
-        return Kappa(None, reason="every rater gave the same answer on every call: agreement beyond chance "
-                                  "cannot be measured")
+        return Kappa(None, reason=gettext("every rater gave the same answer on every call: agreement beyond "
+                                          "chance cannot be measured"))
     return Kappa(round((observed - expected) / (1 - expected), PLACES))
 
 
@@ -161,7 +164,7 @@ def interval_alpha(units: Sequence[Sequence[float | None]]) -> Alpha:
     pairable = [[v for v in unit if v is not None] for unit in units]
     pairable = [unit for unit in pairable if len(unit) >= 2]
     if not pairable:
-        return Alpha(None, reason="no call has two answers or more")
+        return Alpha(None, reason=gettext("no call has two answers or more"))
 
     def pair_sum(values: list[float]) -> float:
         return 2 * (len(values) * sum(v * v for v in values) - sum(values) ** 2)
@@ -170,7 +173,8 @@ def interval_alpha(units: Sequence[Sequence[float | None]]) -> Alpha:
     n = len(everything)
     expected = pair_sum(everything) / (n * (n - 1))
     if expected == 0:
-        return Alpha(None, reason="every answer was the same value: agreement beyond chance cannot be measured")
+        return Alpha(None, reason=gettext("every answer was the same value: agreement beyond chance cannot be "
+                                          "measured"))
     observed = sum(pair_sum(unit) / (len(unit) - 1) for unit in pairable) / n
     return Alpha(round(1 - observed / expected, PLACES))
 
@@ -186,9 +190,10 @@ def clean_dates(date_from: date | None, date_to: date | None) -> None:
     errors = {}
     for name, value in (("date_from", date_from), ("date_to", date_to)):
         if value is not None and not EARLIEST <= value <= LATEST:
-            errors[name] = f"{name} must be a date between {EARLIEST} and {LATEST}."
+            errors[name] = gettext("%(field)s must be a date between %(earliest)s and %(latest)s.") % {
+                "field": name, "earliest": EARLIEST, "latest": LATEST}
     if not errors and date_from and date_to and date_from > date_to:
-        errors["date_to"] = "date_to must not be before date_from."
+        errors["date_to"] = gettext("date_to must not be before date_from.")
     if errors:
         raise ValidationError(errors)
 

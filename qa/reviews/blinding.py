@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from qa.mirror.models import Transcription
 from qa.reviews.models import CalibrationSession, CalibrationSubmission
@@ -47,8 +48,8 @@ def blind_heify_ids(user, participant_id: str | None = None) -> set[str]:
 
 
 # Heify's own report counts every call, its verdicts in raw_data: not for a reader scoring some of them blind.
-HEIFY_REPORT_WHILE_BLIND = ("Heify's own report of this participant holds calls you are scoring blind in a "
-                            "calibration session: ask for it once you have submitted your answers.")
+HEIFY_REPORT_WHILE_BLIND = gettext_lazy("Heify's own report of this participant holds calls you are scoring blind in "
+                                        "a calibration session: ask for it once you have submitted your answers.")
 
 
 def blind_participants(user) -> QuerySet:

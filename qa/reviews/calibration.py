@@ -38,6 +38,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa import audit, policy
 from qa.mirror import criterion_results, report_rules, rules
@@ -93,27 +94,28 @@ def clean_session(*, calls, reviewers, expert=None) -> None:
     calls, reviewers = list(calls), list(reviewers)
     prefetch_related_objects(calls, "criterion_results")
     if not calls:
-        errors["calls"] = "Pick at least one call."
+        errors["calls"] = _("Pick at least one call.")
     elif unscored := [str(c) for c in calls if not call_criteria(c)]:
-        errors["calls"] = f"These calls have no criteria results to calibrate on: {', '.join(unscored)}."
+        errors["calls"] = _("These calls have no criteria results to calibrate on: %(calls)s.") % {
+            "calls": ", ".join(unscored)}
     if len(reviewers) < 2:
-        errors["reviewers"] = "Pick at least two reviewers: agreement needs more than one."
+        errors["reviewers"] = _("Pick at least two reviewers: agreement needs more than one.")
     elif not_reviewers := [r.get_username() for r in reviewers if not policy.is_reviewer(r)]:
-        errors["reviewers"] = f"Not reviewers: {', '.join(not_reviewers)}."
+        errors["reviewers"] = _("Not reviewers: %(users)s.") % {"users": ", ".join(not_reviewers)}
     if expert is not None and expert in reviewers:
-        errors["expert"] = "The expert is compared with the reviewers, so cannot be one of them."
+        errors["expert"] = _("The expert is compared with the reviewers, so cannot be one of them.")
     if errors:
         raise ValidationError(errors)
 
 
 def _require_manager(user) -> None:
     if not policy.may_manage_queues(user):
-        raise PermissionDenied("Only QA managers run calibration sessions.")
+        raise PermissionDenied(_("Only QA managers run calibration sessions."))
 
 
 def _clean_name(name: str) -> str:
     if not (name or "").strip():
-        raise ValidationError({"name": "Give the session a name."})
+        raise ValidationError({"name": _("Give the session a name.")})
     return name.strip()
 
 
@@ -153,14 +155,14 @@ def calibration_session_update(*, session: CalibrationSession, name: str, calls,
     _require_manager(acting_user)
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if not is_open(session):
-        raise ValidationError("The session is closed; it is kept as it was.")
+        raise ValidationError(_("The session is closed; it is kept as it was."))
     name = _clean_name(name)
     calls, reviewers = list(calls), list(reviewers)
     if setup_is_fixed(session) and (
             {c.pk for c in calls} != set(session.calls.values_list("pk", flat=True))
             or {r.pk for r in reviewers} != set(session.reviewers.values_list("pk", flat=True))
             or (expert.pk if expert else None) != session.expert_id):
-        raise ValidationError("Raters have answered already: the calls, the raters and the expert stay as they are.")
+        raise ValidationError(_("Raters have answered already: the calls, the raters and the expert stay as they are."))
     clean_session(calls=calls, reviewers=reviewers, expert=expert)
     before = _setup(session.name, session.calls.all(), session.reviewers.all(), session.expert)
     session.name, session.expert = name, expert
@@ -204,7 +206,7 @@ def visible_history(call: Transcription, *, ai_hidden: bool):
 def rater_sheet(session: CalibrationSession, rater) -> list[dict]:
     """What a rater sees while answering: each call's conversation and criteria, and their OWN answers only."""
     if not is_rater(session, rater):
-        raise PermissionDenied("You are not a rater of this session.")
+        raise PermissionDenied(_("You are not a rater of this session."))
     own = {(a.transcription_id, a.criterion_name): a for a in session.answers.filter(rater=rater)}
     descriptions = dict(Criterion.objects.filter(
         evaluator__heify_id__in=session.calls.values("evaluator_id")).values_list("name", "description"))
@@ -230,11 +232,11 @@ def _clean_answer(name: str, answer, *, scale: bool) -> tuple[bool, int | None]:
     """A rater's answer as kept: (passed, value)."""
     if scale:
         if type(answer) is not int or not rules.SCALE_MIN <= answer <= rules.SCALE_MAX:
-            raise ValidationError(f"{name} is a scale criterion: the answer is a value from {rules.SCALE_MIN} to "
-                                  f"{rules.SCALE_MAX}.")
+            raise ValidationError(_("%(criterion)s is a scale criterion: the answer is a value from %(low)s to "
+                                    "%(high)s.") % {"criterion": name, "low": rules.SCALE_MIN, "high": rules.SCALE_MAX})
         return answer >= rules.SCALE_PASS_MARK, answer
     if not isinstance(answer, bool):
-        raise ValidationError(f"{name}: the answer is pass or fail.")
+        raise ValidationError(_("%(criterion)s: the answer is pass or fail.") % {"criterion": name})
     return answer, None
 
 
@@ -245,16 +247,16 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
     `submit` makes them final, and needs all."""
     session = CalibrationSession.objects.select_for_update().get(pk=session.pk)
     if not is_rater(session, rater):
-        raise PermissionDenied("You are not a rater of this session.")
+        raise PermissionDenied(_("You are not a rater of this session."))
     if not is_open(session):
-        raise ValidationError("The session is closed; its answers are kept as they were.")
+        raise ValidationError(_("The session is closed; its answers are kept as they were."))
     if has_submitted(session, rater):
-        raise ValidationError("You have submitted already: your answers are final.")
+        raise ValidationError(_("You have submitted already: your answers are final."))
     calls = list(session.calls.prefetch_related("criterion_results"))
     expected = {(call.pk, name) for call in calls for name in call_criteria(call)}
     unknown = set(answers) - expected
     if unknown:
-        raise ValidationError("Some answers are for calls or criteria that are not in this session.")
+        raise ValidationError(_("Some answers are for calls or criteria that are not in this session."))
     scale = {key for key, kind in criterion_types(calls).items() if kind == rules.SCALE}
     # Every answer and note is checked before any is kept: a note is bounded as a review note is (qa.mirror.rules).
     kept = {}
@@ -262,7 +264,8 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
         passed, value = _clean_answer(name, answer, scale=(call_pk, name) in scale)
         try:
             kept[(call_pk, name)] = (passed, value, rules.clean_review_text(
-                (notes or {}).get((call_pk, name)), field="note", what=f"note on {name}").strip())
+                (notes or {}).get((call_pk, name)), field="note",
+                what=_("note on %(criterion)s") % {"criterion": name}).strip())
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["note"]) from None
     for (call_pk, name), (passed, value, note) in kept.items():
@@ -274,7 +277,8 @@ def calibration_answers_save(*, session: CalibrationSession, rater, answers: dic
         answered = {(call_pk, name) for call_pk, name, value in session.answers.filter(rater=rater).values_list(
             "transcription_id", "criterion_name", "value") if value is not None or (call_pk, name) not in scale}
         if missing := expected - answered:
-            raise ValidationError(f"Answer every criterion of every call before submitting ({len(missing)} left).")
+            raise ValidationError(_("Answer every criterion of every call before submitting (%(left)s left).") % {
+                "left": len(missing)})
         CalibrationSubmission.objects.create(session=session, rater=rater)
     action = audit.AuditEvent.Action.ANSWERS_SUBMIT if submit else audit.AuditEvent.Action.ANSWERS_SAVE
     audit.audit_record(actor=rater, action=action, obj=session, after={"answers": len(answers)})
@@ -295,7 +299,7 @@ def may_see_results(session: CalibrationSession, user) -> bool:
 def session_results(session: CalibrationSession, viewer) -> dict:
     """Everyone's answers and how they agree; only for managers and raters who have submitted."""
     if not may_see_results(session, viewer):
-        raise PermissionDenied("Submit your own answers first: until then nobody else's are shown to you.")
+        raise PermissionDenied(_("Submit your own answers first: until then nobody else's are shown to you."))
     submitted = set(session.submissions.values_list("rater_id", flat=True))
     reviewers = [r for r in session.reviewers.order_by("username") if r.pk in submitted]
     expert = session.expert if session.expert_id in submitted else None

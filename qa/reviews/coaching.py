@@ -22,7 +22,8 @@ from datetime import date, datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from qa import audit, limits, policy
 from qa.mirror.models import Criterion, Participant, Transcription
@@ -60,7 +61,7 @@ def may_complete(user, session: CoachingSession) -> bool:
 
 def _require_manager(user) -> None:
     if not policy.may_manage_queues(user):
-        raise PermissionDenied("You are not allowed to open or change coaching sessions.")
+        raise PermissionDenied(_("You are not allowed to open or change coaching sessions."))
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
@@ -104,16 +105,18 @@ def _clean_names(value, *, field: str, most: int, max_length: int) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        raise ValidationError({field: f"{field} must be a list of texts, not {type(value).__name__}."})
+        raise ValidationError({field: _("%(field)s must be a list of texts, not %(type)s.") % {
+            "field": field, "type": type(value).__name__}})
     if len(value) > most:
-        raise ValidationError({field: f"{field} may hold at most {most} items, not {len(value)}."})
+        raise ValidationError({field: _("%(field)s may hold at most %(most)s items, not %(given)s.") % {
+            "field": field, "most": most, "given": len(value)}})
     cleaned: list[str] = []
     for index, item in enumerate(value):
         text = limits.clean_text(item, field=f"{field}[{index}]", max_length=max_length).strip()
         if not text:
-            raise ValidationError({field: f"{field}[{index}] is blank."})
+            raise ValidationError({field: _("%(field)s[%(index)s] is blank.") % {"field": field, "index": index}})
         if text in cleaned:
-            raise ValidationError({field: f"{field} names {text!r} twice."})
+            raise ValidationError({field: _("%(field)s names %(text)r twice.") % {"field": field, "text": text}})
         cleaned.append(text)
     return cleaned
 
@@ -135,11 +138,13 @@ def clean_session(*, participant: Participant, calls: Iterable[Transcription], f
 
     calls = list(calls)
     if len(calls) > CALLS_MAX:
-        errors["calls"] = [f"A session may link at most {CALLS_MAX} calls, not {len(calls)}."]
+        errors["calls"] = [_("A session may link at most %(most)s calls, not %(given)s.") % {
+            "most": CALLS_MAX, "given": len(calls)}]
     others = [call for call in calls if call.participant_id != participant.heify_id]
     if others:
         errors.setdefault("calls", []).append(
-            f"These calls are not {participant.tag}'s: " + ", ".join(_call_name(call) for call in others) + ".")
+            _("These calls are not %(participant)s's: %(calls)s.") % {
+                "participant": participant.tag, "calls": ", ".join(_call_name(call) for call in others)})
     cleaned["calls"] = list(dict.fromkeys(calls))
 
     check("focus_criteria", lambda: _clean_names(focus_criteria, field="focus_criteria", most=FOCUS_CRITERIA_MAX,
@@ -149,23 +154,24 @@ def clean_session(*, participant: Participant, calls: Iterable[Transcription], f
         unknown = [name for name in cleaned["focus_criteria"] if name not in known]
         if unknown:
             errors.setdefault("focus_criteria", []).append(
-                f"{participant.tag}'s evaluators have no criterion called "
-                + ", ".join(repr(name) for name in unknown) + ".")
+                _("%(participant)s's evaluators have no criterion called %(names)s.") % {
+                    "participant": participant.tag, "names": ", ".join(repr(name) for name in unknown)})
     check("notes", lambda: limits.clean_text(notes, field="notes", max_length=NOTES_MAX_LENGTH).strip())
     check("action_items", lambda: _clean_names(action_items, field="action_items", most=ACTION_ITEMS_MAX,
                                                max_length=ACTION_ITEM_MAX_LENGTH))
     if due_date is not None and (isinstance(due_date, datetime) or not isinstance(due_date, date)):
-        errors["due_date"] = [f"due_date must be a date (YYYY-MM-DD), not {due_date!r}."]
+        errors["due_date"] = [_("due_date must be a date (YYYY-MM-DD), not %(given)r.") % {"given": due_date}]
     elif due_date is not None and not due_date_unchanged:
         today = today or timezone.localdate()
         if due_date < today:
-            errors["due_date"] = [f"The due date {due_date.isoformat()} is in the past (today is "
-                                  f"{today.isoformat()})."]
+            errors["due_date"] = [_("The due date %(due)s is in the past (today is %(today)s).") % {
+                "due": formats.date_format(due_date, "DATE_FORMAT"),
+                "today": formats.date_format(today, "DATE_FORMAT")}]
     cleaned["due_date"] = due_date
     if held_at is not None and not isinstance(held_at, datetime):
-        errors["held_at"] = [f"held_at must be a date and time, not {held_at!r}."]
+        errors["held_at"] = [_("held_at must be a date and time, not %(given)r.") % {"given": held_at}]
     elif held_at is not None and held_at > timezone.now():
-        errors["held_at"] = ["A session cannot have been held in the future."]
+        errors["held_at"] = [_("A session cannot have been held in the future.")]
     cleaned["held_at"] = held_at
     if errors:
         raise ValidationError(errors)
@@ -215,8 +221,8 @@ def coaching_change(*, session_id: int, acting_user, **changes) -> CoachingSessi
         raise TypeError(f"coaching_change() cannot change {', '.join(sorted(unknown))}")
     session = CoachingSession.objects.select_for_update().select_related("participant").get(pk=session_id)
     if session.completed_at is not None:
-        raise ValidationError(f"This session was completed on {session.completed_at:%Y-%m-%d}: it can no longer "
-                              "be changed.")
+        raise ValidationError(_("This session was completed on %(date)s: it can no longer be changed.") % {
+            "date": formats.date_format(timezone.localtime(session.completed_at), "DATE_FORMAT")})
     before_calls = list(session.calls.all())
     before = _audit_values(session, before_calls)
     merged = {"calls": before_calls, "focus_criteria": session.focus_criteria, "notes": session.notes,
@@ -243,7 +249,7 @@ def coaching_acknowledge(*, session_id: int, acting_user) -> CoachingSession:
     """The agent coached says they have read the session (once; a second time changes nothing)."""
     session = CoachingSession.objects.select_for_update().select_related("participant").get(pk=session_id)
     if not is_agent_of(acting_user, session):
-        raise PermissionDenied("Only the agent coached may acknowledge a coaching session.")
+        raise PermissionDenied(_("Only the agent coached may acknowledge a coaching session."))
     if session.acknowledged_at is None:
         session.acknowledged_at = timezone.now()
         session.save(update_fields=["acknowledged_at"])
@@ -257,7 +263,7 @@ def coaching_complete(*, session_id: int, acting_user) -> CoachingSession:
     """Record the session completed (its action items done): a QA manager, or the agent coached; once."""
     session = CoachingSession.objects.select_for_update().select_related("participant").get(pk=session_id)
     if not may_complete(acting_user, session):
-        raise PermissionDenied("Only a QA manager or the agent coached may complete a coaching session.")
+        raise PermissionDenied(_("Only a QA manager or the agent coached may complete a coaching session."))
     if session.completed_at is None:
         session.completed_at, session.completed_by = timezone.now(), acting_user
         session.save(update_fields=["completed_at", "completed_by"])

@@ -22,6 +22,7 @@ are told; "resolved": the agent), and qa.alerts delivers it (connected in qa/app
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -29,11 +30,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from qa import audit, policy
 from qa.mirror import rules
 from qa.mirror.models import Transcription
+from qa.preferences import language_of
 from qa.reviews import queues
 from qa.reviews.models import CriterionVerdict, Dispute
 
@@ -55,11 +58,61 @@ def window_closes(call: Transcription) -> datetime | None:
 def result_said(result: dict | None) -> str:
     """A result of record ({passed, value}) as a person reads it: "4 of 5", "passed", "failed"."""
     if not result:
-        return "no result"
+        return _("no result")
     if result.get("value") is not None:
-        return f"{result['value']} of {rules.SCALE_MAX}"
+        return _("%(value)s of %(max)s") % {"value": result["value"], "max": rules.SCALE_MAX}
     passed = result.get("passed")
-    return "passed" if passed else "failed" if passed is False else "no result"
+    return _("passed") if passed else _("failed") if passed is False else _("no result")
+
+
+def _when(moment: datetime) -> str:
+    """A time in a refusal: the reader's format and the team's time zone, the zone named."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the people concerned by a dispute are told (qa.alerts sends it): one per language among them."""
+
+    language: str
+    users: list
+    subject: str
+    body: str
+
+
+def _name(user) -> str:
+    return user.get_username() if user is not None else _("a former user")
+
+
+def dispute_notices(dispute: Dispute, event: str, users) -> list[Notice]:
+    """The e-mail of a dispute `event` ("raised" or "resolved") to `users`, each in their own language
+    (qa.preferences.language_of): one Notice per language, the site's LANGUAGE_CODE first. `dispute` comes with
+    its call, raised_by, resolved_by and reviewer read."""
+    by_language: dict[str, list] = {}
+    for user in dict.fromkeys(user for user in users if user is not None):
+        by_language.setdefault(language_of(user), []).append(user)
+    call = dispute.transcription
+    notices = []
+    for language in sorted(by_language, key=lambda code: code != settings.LANGUAGE_CODE):
+        with translation.override(language):
+            said = {"number": dispute.pk, "agent": _name(dispute.raised_by), "criterion": dispute.criterion_name,
+                    "call": call, "reviewer": _name(dispute.reviewer), "reason": dispute.reason,
+                    "was": result_said(dispute.result_when_raised), "status": dispute.get_status_display(),
+                    "manager": _name(dispute.resolved_by), "answer": dispute.resolution_reason}
+            if event == "raised":
+                subject = _("Dispute #%(number)s: %(agent)s disputes %(criterion)s on %(call)s") % said
+                body = _("%(agent)s disputes the result of %(criterion)s (%(was)s) on “%(call)s”, reviewed by "
+                         "%(reviewer)s:\n\n%(reason)s\n\nA QA manager who did not review the call resolves it "
+                         "(the Disputes queue).") % said
+            else:
+                now = result_said({"passed": dispute.upheld_passed, "value": dispute.upheld_value})
+                subject = _("Your dispute #%(number)s on %(criterion)s was %(status)s") % said
+                given = (_("The result of record is now %(result)s.") % {"result": now}
+                         if dispute.status == Status.UPHELD else _("The result of record stays."))
+                body = _("%(manager)s %(status)s your dispute of %(criterion)s (%(was)s) on “%(call)s”. "
+                         "%(given)s\n\n%(answer)s") % {**said, "given": given}
+        notices.append(Notice(language, by_language[language], subject, body))
+    return notices
 
 
 def _on_commit(dispute: Dispute, event: str) -> None:
@@ -82,27 +135,32 @@ def dispute_raise(*, transcription_id: int, criterion: str, reason: str, acting_
     an agent linked to a participant; ValidationError naming the problem otherwise."""
     participant = policy.agent_participant(acting_user)
     if participant is None:
-        raise PermissionDenied("Only an agent linked to a participant disputes a result, on their own calls.")
+        raise PermissionDenied(_("Only an agent linked to a participant disputes a result, on their own calls."))
     call = Transcription.objects.select_for_update(of=("self",)).get(
         pk=transcription_id, participant_id=participant.heify_id)
     now = now or timezone.now()
     if call.reviewed_at is None:
-        raise ValidationError({"transcription": "This call has not been reviewed: only a reviewed call's results "
-                                                "are disputed."}, code="not_reviewed")
+        raise ValidationError({"transcription": _("This call has not been reviewed: only a reviewed call's results "
+                                                  "are disputed.")}, code="not_reviewed")
     closes = window_closes(call)
     if now > closes:
-        raise ValidationError({"transcription": f"Disputes on this call closed on {closes:%Y-%m-%d %H:%M} UTC, "
-                                                f"{settings.DISPUTE_WINDOW_DAYS:g} days after its review."},
+        raise ValidationError({"transcription": _("Disputes on this call closed on %(when)s, %(days)s days after "
+                                                  "its review.") % {"when": _when(closes),
+                                                                    "days": f"{settings.DISPUTE_WINDOW_DAYS:g}"}},
                               code="window_closed")
     criterion = rules.clean_review_text(criterion, field="criterion", required=True)
     results = {result["name"]: result for result in call.reviewed_results or []}
     if criterion not in results:
-        raise ValidationError({"criterion": f"This call has no result for {criterion!r}"
-                                            + (f" (its criteria: {', '.join(results)})." if results else ".")},
+        raise ValidationError({"criterion": (_("This call has no result for %(criterion)r (its criteria: "
+                                               "%(criteria)s).") if results else
+                                             _("This call has no result for %(criterion)r.")) % {
+                                                 "criterion": criterion, "criteria": ", ".join(results)}},
                               code="no_such_criterion")
     if earlier := Dispute.objects.filter(transcription=call, criterion_name=criterion).first():
-        raise ValidationError({"criterion": f"{criterion!r} of this call was disputed already (dispute "
-                                            f"#{earlier.pk}, {earlier.get_status_display()}): once per criterion."},
+        raise ValidationError({"criterion": _("%(criterion)r of this call was disputed already (dispute "
+                                              "#%(number)s, %(status)s): once per criterion.") % {
+                                                  "criterion": criterion, "number": earlier.pk,
+                                                  "status": earlier.get_status_display()}},
                               code="disputed")
     reason = rules.clean_review_text(reason, field="reason", required=True)
     verdict = CriterionVerdict.objects.filter(transcription=call, criterion_name=criterion).first()
@@ -116,8 +174,8 @@ def dispute_raise(*, transcription_id: int, criterion: str, reason: str, acting_
                 reviewer_id=verdict.reviewer_id if verdict is not None and verdict.reviewer_id else call.reviewed_by_id,
             )
     except IntegrityError:  # the same criterion, disputed at the same moment
-        raise ValidationError({"criterion": f"{criterion!r} of this call was disputed already: once per "
-                                            "criterion."}, code="disputed") from None
+        raise ValidationError({"criterion": _("%(criterion)r of this call was disputed already: once per "
+                                              "criterion.") % {"criterion": criterion}}, code="disputed") from None
     audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DISPUTE_RAISE, obj=dispute,
                        after=_values(dispute))
     _on_commit(dispute, "raised")
@@ -144,21 +202,23 @@ def dispute_resolve(*, dispute_id: int, outcome: str, reason: str, acting_user, 
     on a scale criterion) or rejects it, saying why. Dispute.DoesNotExist when there is none; PermissionDenied
     for anyone else; ValidationError naming the problem."""
     if not policy.may_manage_queues(acting_user):
-        raise PermissionDenied("Only a QA manager resolves disputes.")
+        raise PermissionDenied(_("Only a QA manager resolves disputes."))
     dispute = Dispute.objects.select_for_update(of=("self",)).select_related("transcription").get(pk=dispute_id)
     if dispute.status != Status.OPEN:
-        raise ValidationError({"status": f"Dispute #{dispute.pk} was {dispute.get_status_display()} already, on "
-                                         f"{dispute.resolved_at:%Y-%m-%d %H:%M} UTC."}, code="resolved")
+        raise ValidationError({"status": _("Dispute #%(number)s was %(status)s already, on %(when)s.") % {
+            "number": dispute.pk, "status": dispute.get_status_display(), "when": _when(dispute.resolved_at)}},
+            code="resolved")
     if acting_user.pk in call_reviewers(dispute):
-        raise PermissionDenied("You reviewed this call: a QA manager who did not resolves its disputes.")
+        raise PermissionDenied(_("You reviewed this call: a QA manager who did not resolves its disputes."))
     if outcome not in OUTCOMES:
-        raise ValidationError({"outcome": f"The outcome is upheld or rejected, not {outcome!r}."})
+        raise ValidationError({"outcome": _("The outcome is upheld or rejected, not %(outcome)r.") % {
+            "outcome": outcome}})
     reason = rules.clean_review_text(reason, field="reason", required=True)
     before = {"status": dispute.status}
     if outcome == Status.REJECTED:
         if passed is not None or value is not None:
             raise ValidationError({"passed" if passed is not None else "value":
-                                   "A rejected dispute gives no result: the result of record stays."})
+                                   _("A rejected dispute gives no result: the result of record stays.")})
     else:
         _uphold(dispute, reason=reason, passed=passed, value=value, acting_user=acting_user)
     dispute.status, dispute.resolution_reason = outcome, reason
@@ -174,14 +234,14 @@ def dispute_resolve(*, dispute_id: int, outcome: str, reason: str, acting_user, 
 
 def _uphold(dispute: Dispute, *, reason: str, passed: bool | None, value: int | None, acting_user) -> None:
     if (passed is None) == (value is None):
-        raise ValidationError({"passed": "An upheld dispute gives the result: passed (true or false) on a boolean or "
-                                         "strict criterion, or value (1-5) on a scale one; one of them."})
+        raise ValidationError({"passed": _("An upheld dispute gives the result: passed (true or false) on a boolean "
+                                           "or strict criterion, or value (1-5) on a scale one; one of them.")})
     was = dispute.result_when_raised or {}
     if (value is not None and value == was.get("value")) or (
             value is None and passed == was.get("passed") and was.get("value") is None):
         raise ValidationError({"value" if value is not None else "passed":
-                               f"That is the result disputed ({result_said(was)}): reject the dispute, or give "
-                               "another result."})
+                               _("That is the result disputed (%(result)s): reject the dispute, or give another "
+                                 "result.") % {"result": result_said(was)}})
     try:
         kept = queues.transcription_verdict_upheld(
             transcription_id=dispute.transcription_id, acting_user=acting_user,
@@ -197,7 +257,8 @@ def disputes_visible(user, *, status: str | None = None) -> QuerySet[Dispute]:
     reviewer those of the results they gave. PermissionDenied for anyone else; ValidationError for a status that
     is none."""
     if status is not None and status not in Status.values:
-        raise ValidationError({"status": f"The status is one of {', '.join(Status.values)}, not {status!r}."})
+        raise ValidationError({"status": _("The status is one of %(statuses)s, not %(status)r.") % {
+            "statuses": ", ".join(Status.values), "status": status}})
     disputes = Dispute.objects.select_related("transcription", "raised_by", "resolved_by", "reviewer")
     if policy.may_manage_queues(user):
         pass
@@ -206,7 +267,7 @@ def disputes_visible(user, *, status: str | None = None) -> QuerySet[Dispute]:
     elif policy.is_reviewer(user):
         disputes = disputes.filter(reviewer=user)
     else:
-        raise PermissionDenied("You are not allowed to read disputes.")
+        raise PermissionDenied(_("You are not allowed to read disputes."))
     if status is not None:
         disputes = disputes.filter(status=status)
     open_first = Case(When(status=Status.OPEN, then=Value(0)), default=Value(1))

@@ -15,6 +15,7 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 
 from qa import db, spreadsheets
 from qa.mirror import criterion_results, report_rules
@@ -33,20 +34,25 @@ CALL_FIELDS = (
 )
 
 
-DURATION_HEADER = "Duration (s)"  # every export's durations: whole seconds (duration_cell)
+# The headers are marked here and translated when a table is made (gettext(header)), in the reader's language.
+DURATION_HEADER = gettext_noop("Duration (s)")  # every export's durations: whole seconds (duration_cell)
 CALL_HEADERS = (
-    "Call", "Heify ID", "Status", "Group", "Participant", "Participant ID", "Evaluator", "Evaluator ID",
-    "Configuration", "AI score", "AI critical fail", "Reviewed score", "Reviewed score range",
-    "Reviewed critical fail", "Reviewed by", "Reviewed at", DURATION_HEADER, "Date",
-    "Completed at", "Reviewer", "In group since",
+    gettext_noop("Call"), gettext_noop("Heify ID"), gettext_noop("Status"), gettext_noop("Group"),
+    gettext_noop("Participant"), gettext_noop("Participant ID"), gettext_noop("Evaluator"),
+    gettext_noop("Evaluator ID"), gettext_noop("Configuration"), gettext_noop("AI score"),
+    gettext_noop("AI critical fail"), gettext_noop("Reviewed score"), gettext_noop("Reviewed score range"),
+    gettext_noop("Reviewed critical fail"), gettext_noop("Reviewed by"), gettext_noop("Reviewed at"),
+    DURATION_HEADER, gettext_noop("Date"), gettext_noop("Completed at"), gettext_noop("Reviewer"),
+    gettext_noop("In group since"),
 )
 _REVIEWED_AT = CALL_FIELDS.index("reviewed_at")
 # A criterion's three columns, when the list is filtered to its evaluator.
-CRITERION_COLUMNS = ("{} (AI)", "{} (reviewer)", "{} (reason)")
+CRITERION_COLUMNS = (gettext_noop("%(criterion)s (AI)"), gettext_noop("%(criterion)s (reviewer)"),
+                     gettext_noop("%(criterion)s (reason)"))
 
 STATUS_LABELS = dict(Status.choices)
 GROUP_LABELS = dict(Group.choices)
-NO_GROUP = "No group"  # as the call's page says
+NO_GROUP = gettext_noop("No group")  # as the call's page says
 
 
 def duration_cell(seconds: float | None) -> int | None:
@@ -56,11 +62,11 @@ def duration_cell(seconds: float | None) -> int | None:
 
 
 def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status, status or "")
+    return str(STATUS_LABELS.get(status, status or ""))
 
 
 def group_label(group: str | None) -> str:
-    return GROUP_LABELS.get(group, group) if group else NO_GROUP
+    return str(GROUP_LABELS.get(group, group)) if group else gettext(NO_GROUP)
 
 
 def criterion_names(evaluator_heify_id: str | None) -> list[str]:
@@ -77,7 +83,7 @@ def criterion_names(evaluator_heify_id: str | None) -> list[str]:
 def criterion_result(passed: bool | None, value: int | None) -> str:
     """One criterion's result as the review page shows it: Passed / Failed, with a scale value where known
     ("Passed (4/5)")."""
-    verdict = "Passed" if passed is True else "Failed" if passed is False else ""
+    verdict = gettext("Passed") if passed is True else gettext("Failed") if passed is False else ""
     if value is None:
         return verdict
     return f"{verdict} ({value}/{SCALE_MAX})" if verdict else f"{value}/{SCALE_MAX}"
@@ -92,14 +98,16 @@ def score_range(low: float | None, high: float | None) -> str:
 
 def calls_table(
     queryset: QuerySet, *, review_url: Callable[[int], str], blind_call_ids: Collection[int],
-    evaluator_id: str | None = None, title: str = "Calls",
+    evaluator_id: str | None = None, title: str | None = None,
 ) -> spreadsheets.Table:
     """Every call the queryset selects, in its order; `review_url(pk)` links each to its review page. The AI's
     verdicts (score, critical fail, criteria) and the reviewer's (the score of record, results and reasons) are
     left out of the calls in `blind_call_ids` (the reader's, qa.reviews.calibration)."""
     criteria = criterion_names(evaluator_id)
-    headers = [*CALL_HEADERS, *(column.format(name) for name in criteria for column in CRITERION_COLUMNS),
-               "Review page"]
+    headers = [*map(gettext, CALL_HEADERS),
+               *(gettext(column) % {"criterion": name} for name in criteria for column in CRITERION_COLUMNS),
+               gettext("Review page")]
+    title = title or gettext("Calls")
 
     def rows():
         participants = dict(Participant.all_objects.exclude(heify_id=None).values_list("heify_id", "tag"))

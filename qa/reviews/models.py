@@ -6,6 +6,7 @@ themselves are the mirror's (qa.mirror.models)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from qa.jobs import JobRuleState
 from qa.mirror import rules
@@ -17,29 +18,29 @@ class ReviewItem(Transcription):
 
     class Meta:
         proxy = True
-        verbose_name = "call to review"
-        verbose_name_plural = "review queues"
+        verbose_name = _("call to review")
+        verbose_name_plural = _("review queues")
 
 
 class ReviewEvent(models.Model):
     """One step in a call's review history: who moved it from where to where, when, and why."""
 
     class Action(models.TextChoices):
-        CLAIM = "claim", "started review"
-        RELEASE = "release", "released"
-        ARCHIVE = "archive", "archived"
-        REOPEN = "reopen", "reopened"
-        REASSIGN = "reassign", "reassigned"
-        MOVE = "move", "moved"
-        EXPIRE = "expire", "claim expired"
-        NOTE = "note", "note"
-        VERDICT = "verdict", "criterion verdict"
+        CLAIM = "claim", _("started review")
+        RELEASE = "release", _("released")
+        ARCHIVE = "archive", _("archived")
+        REOPEN = "reopen", _("reopened")
+        REASSIGN = "reassign", _("reassigned")
+        MOVE = "move", _("moved")
+        EXPIRE = "expire", _("claim expired")
+        NOTE = "note", _("note")
+        VERDICT = "verdict", _("criterion verdict")
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="review_events")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Empty for the system (an expired claim).",
+        help_text=_("Empty for the system (an expired claim)."),
     )
     action = models.CharField(max_length=10, choices=Action.choices)
     from_group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
@@ -63,19 +64,19 @@ class CriterionVerdict(models.Model):
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="criterion_verdicts")
     criterion_name = models.CharField(max_length=255)
-    agrees = models.BooleanField(help_text="Is the reviewer's result the AI's (the same pass/fail, and the same "
-                                           "value where both are known)?")
-    passed = models.BooleanField(null=True, help_text="The reviewer's pass/fail (for an agreement, the AI's; "
-                                                      "empty only where the AI's was unknown).")
+    agrees = models.BooleanField(help_text=_("Is the reviewer's result the AI's (the same pass/fail, and the same "
+                                             "value where both are known)?"))
+    passed = models.BooleanField(null=True, help_text=_("The reviewer's pass/fail (for an agreement, the AI's; "
+                                                        "empty only where the AI's was unknown)."))
     value = models.PositiveSmallIntegerField(
         null=True, blank=True,
-        help_text="A scale criterion's value (1-5), as the reviewer gave it or, for an agreement, the AI's where "
-                  "Heify gave it.")
+        help_text=_("A scale criterion's value (1-5), as the reviewer gave it or, for an agreement, the AI's where "
+                    "Heify gave it."))
     reason = models.TextField(blank=True)
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     as_manager = models.BooleanField(
-        "by a QA manager", default=False,
-        help_text="Recorded by a QA manager's right, not by the reviewer holding the call.",
+        _("by a QA manager"), default=False,
+        help_text=_("Recorded by a QA manager's right, not by the reviewer holding the call."),
     )
     at = models.DateTimeField(auto_now=True)
 
@@ -94,47 +95,49 @@ class EvaluatorAgreement(Evaluator):
 
     class Meta:
         proxy = True
-        verbose_name = "AI agreement"
-        verbose_name_plural = "AI agreement"
+        verbose_name = _("AI agreement")
+        verbose_name_plural = _("AI agreement")
 
 
 class SamplingRule(JobRuleState):
     """Which calls to send to the review queue each period, how many per participant, and how to choose them."""
 
     class Method(models.TextChoices):
-        RANDOM = "random", "random (seeded per period, reproducible)"
-        LOWEST_SCORE = "lowest_score", "lowest scores first"
-        CRITICAL_FIRST = "critical_first", "critical fails first"
-        NEAR_PASS_MARK = "near_pass_mark", "closest to the pass mark first"
-        PRECISION = "precision", "enough for each average to be known within ±N points"
+        RANDOM = "random", _("random (seeded per period, reproducible)")
+        LOWEST_SCORE = "lowest_score", _("lowest scores first")
+        CRITICAL_FIRST = "critical_first", _("critical fails first")
+        NEAR_PASS_MARK = "near_pass_mark", _("closest to the pass mark first")
+        PRECISION = "precision", _("enough for each average to be known within ±N points")
 
     class Period(models.TextChoices):
-        DAY = "day", "day"
-        WEEK = "week", "week (Monday to Sunday)"
-        MONTH = "month", "month"
+        DAY = "day", _("day")
+        WEEK = "week", _("week (Monday to Sunday)")
+        MONTH = "month", _("month")
 
     name = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
     evaluator = models.ForeignKey(Evaluator, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                                  help_text="Empty: calls of every evaluator.")
+                                  help_text=_("Empty: calls of every evaluator."))
     participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-                                    help_text="Empty: every participant.")
-    score_min = models.FloatField(null=True, blank=True, help_text="Only calls scoring at least this.")
-    score_max = models.FloatField(null=True, blank=True, help_text="Only calls scoring at most this.")
-    critical_only = models.BooleanField(default=False, help_text="Only calls with a critical fail.")
+                                    help_text=_("Empty: every participant."))
+    score_min = models.FloatField(null=True, blank=True, help_text=_("Only calls scoring at least this."))
+    score_max = models.FloatField(null=True, blank=True, help_text=_("Only calls scoring at most this."))
+    critical_only = models.BooleanField(default=False, help_text=_("Only calls with a critical fail."))
     period = models.CharField(max_length=5, choices=Period.choices, default=Period.WEEK)
     per_participant = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="Calls per participant per period; for 'precision', an optional cap on what it asks for.",
+        help_text=_("Calls per participant per period; for 'precision', an optional cap on what it asks for."),
     )
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.RANDOM)
     precision_points = models.FloatField(
-        null=True, blank=True, help_text="For 'precision': each participant's average known within ± this many "
-                                         "points, at 95% confidence.",
+        # xgettext:no-python-format
+        null=True, blank=True, help_text=_("For 'precision': each participant's average known within ± this many "
+                                           "points, at 95% confidence."),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The QA manager in whose name the calls are moved; the rule stops if they may no longer move calls.",
+        help_text=_("The QA manager in whose name the calls are moved; the rule stops if they may no longer move "
+                    "calls."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -170,11 +173,11 @@ class CalibrationSession(models.Model):
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="Closed by a manager; the answers are kept.")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text=_("Closed by a manager; the answers are kept."))
     reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="calibration_sessions")
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Optional: whose answers the reviewers are compared with.",
+        help_text=_("Optional: whose answers the reviewers are compared with."),
     )
     calls = models.ManyToManyField(Transcription, related_name="+")
 
@@ -195,7 +198,7 @@ class CalibrationAnswer(models.Model):
     criterion_name = models.CharField(max_length=255)
     passed = models.BooleanField()
     value = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="On a scale criterion, the rater's value (1-5); empty on the others.")
+        null=True, blank=True, help_text=_("On a scale criterion, the rater's value (1-5); empty on the others."))
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now=True)
 
@@ -239,8 +242,8 @@ class ReviewAcknowledgement(models.Model):
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="acknowledgements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reviewed_at = models.DateTimeField(help_text="The call's reviewed_at this acknowledges.")
-    at = models.DateTimeField(help_text="When they acknowledged it.")
+    reviewed_at = models.DateTimeField(help_text=_("The call's reviewed_at this acknowledges."))
+    at = models.DateTimeField(help_text=_("When they acknowledged it."))
 
     class Meta:
         constraints = [
@@ -263,30 +266,30 @@ class Dispute(models.Model):
     answer to it (qa.reviews.disputes): upheld, the manager's result becomes the score of record's."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "open"
-        UPHELD = "upheld", "upheld"
-        REJECTED = "rejected", "rejected"
+        OPEN = "open", _("open")
+        UPHELD = "upheld", _("upheld")
+        REJECTED = "rejected", _("rejected")
 
     transcription = models.ForeignKey(Transcription, on_delete=models.CASCADE, related_name="disputes")
     criterion_name = models.CharField(max_length=255)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
-                                  help_text="The agent who disputes it.")
+                                  help_text=_("The agent who disputes it."))
     reason = models.TextField()
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
     result_when_raised = models.JSONField(
         default=dict, blank=True,
-        help_text="The criterion's result of record when it was disputed: {passed, value, source}.")
+        help_text=_("The criterion's result of record when it was disputed: {passed, value, source}."))
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Whose result was disputed: the criterion's verdict's reviewer when raised (else the call's).")
+        help_text=_("Whose result was disputed: the criterion's verdict's reviewer when raised (else the call's)."))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_reason = models.TextField(blank=True)
-    upheld_passed = models.BooleanField(null=True, blank=True, help_text="Upheld: the result given (pass/fail).")
+    upheld_passed = models.BooleanField(null=True, blank=True, help_text=_("Upheld: the result given (pass/fail)."))
     upheld_value = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                    help_text="Upheld, on a scale criterion: the value given (1-5).")
+                                                    help_text=_("Upheld, on a scale criterion: the value given (1-5)."))
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -304,24 +307,24 @@ class CoachingSession(models.Model):
     what was said and what the agent is to do, by when; then the agent's acknowledgement and its completion."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="coaching_sessions",
-                                    help_text="The agent coached.")
+                                    help_text=_("The agent coached."))
     calls = models.ManyToManyField(Transcription, blank=True, related_name="coaching_sessions",
-                                   help_text="Calls of this agent the session is about.")
+                                   help_text=_("Calls of this agent the session is about."))
     focus_criteria = models.JSONField(
         default=list, blank=True,
-        help_text="Names of the criteria to work on, from the criteria of the agent's evaluators.")
+        help_text=_("Names of the criteria to work on, from the criteria of the agent's evaluators."))
     notes = models.TextField(blank=True)
-    action_items = models.JSONField(default=list, blank=True, help_text="What the agent is to do: short texts.")
-    due_date = models.DateField(null=True, blank=True, help_text="By when the action items are to be done.")
+    action_items = models.JSONField(default=list, blank=True, help_text=_("What the agent is to do: short texts."))
+    due_date = models.DateField(null=True, blank=True, help_text=_("By when the action items are to be done."))
     held_at = models.DateTimeField(
-        "held", default=timezone.now,
-        help_text="When the session took place: the dashboard compares the calls before it with those after.")
+        _("held"), default=timezone.now,
+        help_text=_("When the session took place: the dashboard compares the calls before it with those after."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="When the agent acknowledged it.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text=_("When the agent acknowledged it."))
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+", help_text="Who marked it completed (a manager or the agent).")
+                                     related_name="+", help_text=_("Who marked it completed (a manager or the agent)."))
 
     class Meta:
         ordering = ["-held_at", "-id"]

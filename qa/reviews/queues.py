@@ -37,6 +37,8 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from qa import audit, heify, policy
 from qa.mirror import rollups, rules
@@ -58,16 +60,16 @@ Action = ReviewEvent.Action
 
 Step = Action  # what a person does to a call; EXPIRE is the system's own
 STEPS = tuple(step for step in Step if step != Step.EXPIRE)
-# The permission each step needs, whatever the call, and what it is called in a refusal.
+# The permission each step needs, whatever the call, and the refusal of whoever lacks it.
 STEP_RIGHTS: dict[str, tuple[Permission, str]] = {
-    Step.CLAIM: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
-    Step.RELEASE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
-    Step.ARCHIVE: (Permission.REVIEW_TRANSCRIPTION, "review calls"),
-    Step.NOTE: (Permission.REVIEW_TRANSCRIPTION, "write review notes"),
-    Step.VERDICT: (Permission.REVIEW_TRANSCRIPTION, "record review verdicts"),
-    Step.REOPEN: (Permission.MANAGE_REVIEW_QUEUES, "reopen archived calls"),
-    Step.REASSIGN: (Permission.MANAGE_REVIEW_QUEUES, "reassign calls"),
-    Step.MOVE: (Permission.MANAGE_REVIEW_QUEUES, "move calls between queues"),
+    Step.CLAIM: (Permission.REVIEW_TRANSCRIPTION, gettext_lazy("You are not allowed to review calls.")),
+    Step.RELEASE: (Permission.REVIEW_TRANSCRIPTION, gettext_lazy("You are not allowed to review calls.")),
+    Step.ARCHIVE: (Permission.REVIEW_TRANSCRIPTION, gettext_lazy("You are not allowed to review calls.")),
+    Step.NOTE: (Permission.REVIEW_TRANSCRIPTION, gettext_lazy("You are not allowed to write review notes.")),
+    Step.VERDICT: (Permission.REVIEW_TRANSCRIPTION, gettext_lazy("You are not allowed to record review verdicts.")),
+    Step.REOPEN: (Permission.MANAGE_REVIEW_QUEUES, gettext_lazy("You are not allowed to reopen archived calls.")),
+    Step.REASSIGN: (Permission.MANAGE_REVIEW_QUEUES, gettext_lazy("You are not allowed to reassign calls.")),
+    Step.MOVE: (Permission.MANAGE_REVIEW_QUEUES, gettext_lazy("You are not allowed to move calls between queues.")),
 }
 
 
@@ -75,8 +77,9 @@ class ClaimLost(ValidationError):
     """Someone else claimed the call first."""
 
     def __init__(self, holder):
-        name = holder.get_username() if holder else "another reviewer"
-        super().__init__(f"{name} is already reviewing this call.", code="claim_lost")
+        message = (_("%(name)s is already reviewing this call.") % {"name": holder.get_username()} if holder
+                   else _("Another reviewer is already reviewing this call."))
+        super().__init__(message, code="claim_lost")
         self.holder = holder
 
 
@@ -181,15 +184,15 @@ def step_refusal(user, step: str, call: Transcription | None = None, *, ai_hidde
 
 
 def _role_refusal(user, step: str) -> PermissionDenied | None:
-    permission, what = STEP_RIGHTS[step]
-    return None if policy.may(user, permission) else PermissionDenied(f"You are not allowed to {what}.")
+    permission, refusal = STEP_RIGHTS[step]
+    return None if policy.may(user, permission) else PermissionDenied(str(refusal))
 
 
 def _call_refusal(user, step: str, call: Transcription, *, ai_hidden: bool | None = None,
                   upholding: bool = False) -> ValidationError | PermissionDenied | None:
     """step_refusal's answer about `call`, for a user whose role allows `step`."""
     if call.gone_at is not None:
-        return ValidationError("This call was deleted in Heify: it is kept as history and takes no review steps.",
+        return ValidationError(_("This call was deleted in Heify: it is kept as history and takes no review steps."),
                                code="gone")
     if step == Step.MOVE:  # a manager moves any call to any group
         return None
@@ -197,16 +200,16 @@ def _call_refusal(user, step: str, call: Transcription, *, ai_hidden: bool | Non
     manager = policy.may_manage_queues(user)
     if step in (Step.NOTE, Step.VERDICT):
         if upholding and not (step == Step.VERDICT and manager):
-            return PermissionDenied("Only a QA manager records the result of an upheld dispute.")
+            return PermissionDenied(_("Only a QA manager records the result of an upheld dispute."))
         if call.group == Group.ARCHIVED and not upholding:
-            return ValidationError(f"An archived call takes no {'notes' if step == Step.NOTE else 'verdicts'}; "
-                                   "reopen it first.", code="archived")
+            return ValidationError(_("An archived call takes no notes; reopen it first.") if step == Step.NOTE
+                                   else _("An archived call takes no verdicts; reopen it first."), code="archived")
         if step == Step.VERDICT and not (holds or manager or upholding):
-            return PermissionDenied(_held_by_other(call, "record verdicts on it") if call.group == Group.UNDER_REVIEW
-                                    else "Start review first: verdicts come from the reviewer who holds the call.")
+            return PermissionDenied(_held_by_other(call, Step.VERDICT) if call.group == Group.UNDER_REVIEW
+                                    else _("Start review first: verdicts come from the reviewer who holds the call."))
         if step == Step.VERDICT and (ai_hidden if ai_hidden is not None else blinding.hides_ai_from(user, call)):
-            return ValidationError("You are scoring this call blind in a calibration session: a verdict on the AI's "
-                                   "result waits until you have submitted your answers.", code="blind")
+            return ValidationError(_("You are scoring this call blind in a calibration session: a verdict on the AI's "
+                                     "result waits until you have submitted your answers."), code="blind")
         return None
     held = call.group == Group.UNDER_REVIEW and open_claim(call) is None
     if step == Step.CLAIM and (held or holds):  # its holder keeps a lapsed claim by acting, not by claiming it
@@ -218,20 +221,30 @@ def _call_refusal(user, step: str, call: Transcription, *, ai_hidden: bool | Non
     if step == Step.CLAIM:
         return None
     if call.group == Group.UNDER_REVIEW and not (holds or manager):
-        return PermissionDenied(_held_by_other(call, f"{step} it"))
+        return PermissionDenied(_held_by_other(call, step))
     if step == Step.ARCHIVE and call.group != Group.UNDER_REVIEW and not manager:
-        return PermissionDenied("You are not allowed to archive a call nobody is reviewing.")
+        return PermissionDenied(_("You are not allowed to archive a call nobody is reviewing."))
     return None
 
 
-def _held_by_other(call: Transcription, what: str) -> str:
+# What only a call's holder or a QA manager may do to it, as a refusal says it ("... may %(what)s").
+HOLDER_STEPS = {
+    Step.VERDICT: gettext_lazy("record verdicts on it"), Step.RELEASE: gettext_lazy("release it"),
+    Step.ARCHIVE: gettext_lazy("archive it"), Step.REOPEN: gettext_lazy("reopen it"),
+    Step.REASSIGN: gettext_lazy("reassign it"),
+}
+
+
+def _held_by_other(call: Transcription, step: str) -> str:
+    what = HOLDER_STEPS.get(step) or f"{step} it"
     if call.assigned_to is None:
-        return f"Nobody holds this call: claim it first (only its holder or a QA manager may {what})."
-    holder = call.assigned_to.get_username()
+        return _("Nobody holds this call: claim it first (only its holder or a QA manager may %(what)s).") % {
+            "what": what}
+    said = {"holder": call.assigned_to.get_username(), "what": what}
     if open_claim(call) is not None:
-        return (f"{holder}'s claim on this call lapsed: claim it to take it over (only its holder or a QA manager "
-                f"may {what}).")
-    return f"{holder} is reviewing this call: only they or a QA manager may {what}."
+        return _("%(holder)s's claim on this call lapsed: claim it to take it over (only its holder or a QA manager "
+                 "may %(what)s).") % said
+    return _("%(holder)s is reviewing this call: only they or a QA manager may %(what)s.") % said
 
 
 def allowed_steps(user, call: Transcription, *, ai_hidden: bool | None = None) -> frozenset[str]:
@@ -302,13 +315,15 @@ def _move(
         if not Transcription.objects.filter(conditions).update(**changes):
             current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
             if current.gone_at is not None:
-                raise ValidationError("The call was deleted in Heify meanwhile: it takes no review steps.", code="gone")
+                raise ValidationError(_("The call was deleted in Heify meanwhile: it takes no review steps."),
+                                      code="gone")
             if action == "claim" and current.group == Group.UNDER_REVIEW:
                 raise ClaimLost(current.assigned_to)
             if expected_version is not None and current.version != expected_version:
-                raise StaleEdit(f"The call changed since version {expected_version} (it is at {current.version}).")
+                raise StaleEdit(_("The call changed since version %(expected)s (it is at %(current)s).") % {
+                    "expected": expected_version, "current": current.version})
             rules.review_transition(action, current.group)  # says why, if it is the group
-            raise ValidationError("The call changed meanwhile; reload and try again.", code="changed")
+            raise ValidationError(_("The call changed meanwhile; reload and try again."), code="changed")
         ReviewEvent.objects.create(
             transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
             assignee=assignee if claimed else None, note=note,
@@ -356,16 +371,21 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
     if left := undecided(call):
         if not agree_rest:
             raise ValidationError(
-                {"verdicts": f"{len(left)} criteria are not decided yet ({', '.join(left)}): decide them, or "
-                             "archive agreeing with the AI on the rest."}, code="undecided")
+                {"verdicts": ngettext("%(count)s criterion is not decided yet (%(criteria)s): decide it, or archive "
+                                      "agreeing with the AI on the rest.",
+                                      "%(count)s criteria are not decided yet (%(criteria)s): decide them, or "
+                                      "archive agreeing with the AI on the rest.", len(left))
+                 % {"count": len(left), "criteria": ", ".join(left)}}, code="undecided")
         if blinding.hides_ai_from(acting_user, call):  # as step_refusal refuses their verdicts
-            raise ValidationError("You are scoring this call blind in a calibration session: you cannot agree with "
-                                  "the AI's results until you have submitted your answers.", code="blind")
+            raise ValidationError(_("You are scoring this call blind in a calibration session: you cannot agree with "
+                                    "the AI's results until you have submitted your answers."), code="blind")
         ai = _ai_results(call)
         unknown = [name for name in left if ai[name][0] is None]
         if unknown:
-            raise ValidationError({"verdicts": f"The AI gave no result on {', '.join(unknown)}: decide "
-                                               f"{'it' if len(unknown) == 1 else 'them'} before archiving."},
+            raise ValidationError({"verdicts": ngettext("The AI gave no result on %(criteria)s: decide it before "
+                                                        "archiving.",
+                                                        "The AI gave no result on %(criteria)s: decide them before "
+                                                        "archiving.", len(unknown)) % {"criteria": ", ".join(unknown)}},
                                   code="undecided")
         _verdicts_keep(call, [_clean_verdict(Verdict(name, agrees=True), ai) for name in left], acting_user)
     return _move(call, "archive", actor=acting_user, note=note, expect_assignee=call.assigned_to)
@@ -380,9 +400,9 @@ def transcription_reassign(*, transcription_id: int, to_user, reason: str, actin
     call = _get_for(acting_user, Step.REASSIGN, transcription_id)
     reason = rules.clean_review_text(reason, field="reason")
     if not reason:
-        raise ValidationError({"reason": "Say why the call is reassigned."})
+        raise ValidationError({"reason": _("Say why the call is reassigned.")})
     if not policy.is_reviewer(to_user):
-        raise ValidationError({"to_user": f"{to_user.get_username()} is not a reviewer."})
+        raise ValidationError({"to_user": _("%(username)s is not a reviewer.") % {"username": to_user.get_username()}})
     return _move(call, "reassign", actor=acting_user, assignee=to_user, note=reason,
                  expect_assignee=call.assigned_to)
 
@@ -513,10 +533,10 @@ def transcription_verdicts_record(*, transcription_id: int, verdicts: Sequence[V
     """
     call = _get_for(acting_user, Step.VERDICT, transcription_id, lock=True)
     if not verdicts:
-        raise ValidationError({"verdicts": "Give at least one verdict."})
+        raise ValidationError({"verdicts": _("Give at least one verdict.")})
     criteria = [verdict.criterion_name for verdict in verdicts]
     if twice := next((name for name in criteria if criteria.count(name) > 1), None):
-        raise ValidationError({"verdicts": f"{twice!r} is given twice."})
+        raise ValidationError({"verdicts": _("%(criterion)r is given twice.") % {"criterion": twice}})
     ai = _ai_results(call)
     given: list[_Decided] = []
     for index, verdict in enumerate(verdicts):
@@ -555,7 +575,7 @@ def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None,
     rows = list(call.criterion_results.order_by("position").values_list("name", "passed", "value", "type", "weight"))
     ai = record.ai_results(tuple(rows))
     kinds: dict[str, str] = {}
-    for name, _, _, kind, _ in rows:
+    for name, _passed, _value, kind, _weight in rows:
         kinds.setdefault(name, kind)
     return {name: (passed, value, kinds[name]) for name, (passed, value) in ai.items()}
 
@@ -569,33 +589,39 @@ def undecided(call: Transcription) -> list[str]:
 def _clean_verdict(verdict: Verdict, ai: dict) -> _Decided:
     name = verdict.criterion_name
     if name not in ai:
-        raise ValidationError({"criterion_name": f"This call has no result for {name!r}."})
+        raise ValidationError({"criterion_name": _("This call has no result for %(criterion)r.") % {"criterion": name}})
     ai_passed, ai_value, kind = ai[name]
     given = [key for key in ("agrees", "passed", "value") if getattr(verdict, key) is not None]
     if len(given) != 1:
-        raise ValidationError({"verdicts": f"{name}: give one of agrees, passed or value"
-                               + (f", not {' and '.join(given)}." if given else ".")})
+        raise ValidationError({"verdicts": (_("%(criterion)s: give one of agrees, passed or value, not %(given)s.")
+                                            if given else _("%(criterion)s: give one of agrees, passed or value."))
+                               % {"criterion": name, "given": " and ".join(given)}})
     if verdict.agrees is not None:
         if ai_passed is None:
-            raise ValidationError({"agrees": f"The AI gave no pass or fail on {name!r}: give your "
-                                             + ("value." if kind == rules.SCALE else "passed or failed.")})
+            raise ValidationError({"agrees": (_("The AI gave no pass or fail on %(criterion)r: give your value.")
+                                              if kind == rules.SCALE else
+                                              _("The AI gave no pass or fail on %(criterion)r: give your passed or "
+                                                "failed.")) % {"criterion": name}})
         passed, value = (ai_passed, ai_value) if verdict.agrees else (not ai_passed, None)
     elif verdict.passed is not None:
         if kind == rules.SCALE:
-            raise ValidationError({"passed": f"{name!r} is a scale criterion: give its value, from "
-                                             f"{rules.SCALE_MIN} to {rules.SCALE_MAX}."})
+            raise ValidationError({"passed": _("%(criterion)r is a scale criterion: give its value, from %(low)s to "
+                                               "%(high)s.") % {"criterion": name, "low": rules.SCALE_MIN,
+                                                               "high": rules.SCALE_MAX}})
         passed, value = record.reviewer_result((ai_passed, ai_value), verdict.passed, None)
     else:
         if kind and kind != rules.SCALE:
-            raise ValidationError({"value": f"{name!r} is a {kind} criterion: say passed or failed, not a value."})
+            raise ValidationError({"value": _("%(criterion)r is a %(kind)s criterion: say passed or failed, not a "
+                                              "value.") % {"criterion": name, "kind": kind}})
         if type(verdict.value) is not int or not rules.SCALE_MIN <= verdict.value <= rules.SCALE_MAX:
-            raise ValidationError({"value": f"A scale value is a whole number from {rules.SCALE_MIN} to "
-                                            f"{rules.SCALE_MAX}, not {verdict.value!r}."})
+            raise ValidationError({"value": _("A scale value is a whole number from %(low)s to %(high)s, not "
+                                              "%(given)r.") % {"low": rules.SCALE_MIN, "high": rules.SCALE_MAX,
+                                                               "given": verdict.value}})
         passed, value = record.reviewer_result((ai_passed, ai_value), None, verdict.value)
     agrees = passed == ai_passed and (value is None or ai_value is None or value == ai_value)
     reason = rules.clean_review_text(verdict.reason, field="reason")
     if not agrees and ai_passed is not None and not reason:  # where the AI said nothing, nothing differs
-        raise ValidationError({"reason": "Say why your result differs from the AI's."})
+        raise ValidationError({"reason": _("Say why your result differs from the AI's.")})
     return _Decided(name, agrees, passed, value, reason)
 
 

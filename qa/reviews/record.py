@@ -11,9 +11,10 @@ value (1-5) or only pass/fail. A value the score needs is known when:
   - the AI's result carries it, or
   - the AI's score settles it: of the values the AI's pass/fail allows
     (passed: 3-5, failed: 1-2), only the combinations that reproduce the AI's
-    score under the scoring revision are kept (what-if recovers one unknown so;
-    here every combination is tried, up to MAX_COMBINATIONS; `ai_values` gives
-    the values so known to the agreement report, qa.reviews.agreement).
+    score under the scoring revision are kept (every combination is tried, up to
+    rules.SCALE_COMBINATIONS_MAX, by qa.mirror.rules.scale_value_combinations,
+    the one enumeration what-if uses too; `ai_values` gives the values so known to the
+    agreement report, qa.reviews.agreement).
 Otherwise the score of record is a range (`low`, `high`) and `score` is its
 middle, as what-if shows it. A reviewer who changes nothing leaves the AI's score
 exactly. Where the call's criteria are not known here (no revision scored it), a
@@ -29,7 +30,6 @@ transaction, and again whenever Heify's results or their pinning change
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,8 +39,6 @@ from django.db.models import Max, OuterRef, Subquery
 from qa.mirror import criterion_results, rules
 from qa.mirror.models import Transcription
 from qa.reviews.models import CriterionVerdict
-
-MAX_COMBINATIONS = 3 ** 7  # unknown AI values tried against the AI's score; past it, the range is the widest
 
 
 @dataclass(frozen=True)
@@ -115,52 +113,20 @@ def compute(pattern: criterion_results.Pattern, *, ai_score: float | None, ai_cr
     return Record(low, high, critical, results)
 
 
-def _ai_combinations(criteria: list[dict], ai: dict, ai_score: float | None) -> tuple[list[dict], bool]:
-    """The AI's scale values not known, each a variable with the values its pass/fail allows: every combination
-    of them ({name: value}), or only those that reproduce the AI's score; and whether the score chose them."""
-    ai_scored = [c for c in criteria if ai.get(c["name"], (None,))[0] is not None]
-    unknown = [c["name"] for c in ai_scored if c["type"] == rules.SCALE and ai[c["name"]][1] is None]
-    choices = [range(rules.SCALE_RANGE[ai[name][0]][0], rules.SCALE_RANGE[ai[name][0]][1] + 1) for name in unknown]
-    if _count(choices) > MAX_COMBINATIONS:
-        return [{name: r.start for name, r in zip(unknown, choices, strict=True)},
-                {name: r[-1] for name, r in zip(unknown, choices, strict=True)}], False
-    combinations = [dict(zip(unknown, values, strict=True)) for values in itertools.product(*choices)]
-    if ai_score is not None:
-        fitting = [combo for combo in combinations
-                   if abs(_score(ai_scored, ai, combo, end=0) - ai_score) <= rules.SCORE_TOLERANCE]
-        if fitting:  # a score no combination reproduces settles nothing
-            return fitting, True
-    return combinations, False
-
-
 def ai_values(pattern: criterion_results.Pattern, *, ai_score: float | None) -> dict[str, int]:
     """Criterion name -> the AI's scale value where it is known: carried by its result, or settled by its score
-    (every combination of its unknown values that reproduces the score gives that criterion the same value)."""
-    ai = ai_results(pattern)
-    values = {name: value for name, (_, value) in ai.items() if value is not None}
-    combinations, settled = _ai_combinations(criterion_results.scored_criteria(pattern), ai, ai_score)
-    if settled:
-        for name in combinations[0]:
-            if len({combo[name] for combo in combinations}) == 1:
-                values[name] = combinations[0][name]
-    return values
+    (rules.known_scale_values, the enumeration what-if uses too)."""
+    return rules.known_scale_values(criterion_results.scored_criteria(pattern), ai_results(pattern), ai_score)
 
 
 def _range(criteria: list[dict], ai: dict, merged: dict, ai_score: float | None) -> tuple[float, float, bool]:
     """The least and most the score of record can be, given what is known (see the module's docstring)."""
     scored = [c for c in criteria if merged.get(c["name"], (None,))[0] is not None]
-    combinations, _ = _ai_combinations(criteria, ai, ai_score)
+    combinations, _ = rules.scale_value_combinations(criteria, ai, ai_score)
     scores = [_score(scored, merged, combo, end=end, ai=ai) for combo in combinations for end in (0, -1)]
     critical = rules.evaluation_score(scored, _verdicts(scored, merged, combinations[0], end=0, ai=ai))[
         "critical_fail_triggered"]
     return min(scores), max(scores), critical
-
-
-def _count(choices: list[range]) -> int:
-    count = 1
-    for choice in choices:
-        count *= len(choice)
-    return count
 
 
 def _verdicts(criteria: list[dict], results: dict, combo: dict, *, end: int, ai: dict | None = None) -> dict:

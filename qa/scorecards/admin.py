@@ -11,12 +11,20 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qa import policy
 from qa.mirror import revisions
 from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator, EvaluatorRevision
 from qa.policy import Permission
+
+# A diff row's change and its fields (qa.mirror.revisions.revision_diff's codes), as a person reads them.
+CHANGES = {"added": gettext_lazy("added"), "removed": gettext_lazy("removed"), "changed": gettext_lazy("changed"),
+           "unchanged": gettext_lazy("unchanged")}
+FIELDS = {"name": gettext_lazy("name"), "description": gettext_lazy("description"), "type": gettext_lazy("type"),
+          "weight": gettext_lazy("weight")}
 
 
 @admin.register(EvaluatorRevision)
@@ -30,7 +38,7 @@ class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return policy.may(request.user, Permission.VIEW_EVALUATOR)
 
-    @admin.display(description="criteria")
+    @admin.display(description=gettext_lazy("criteria"))
     def criteria_count(self, obj):
         return len(obj.criteria)
 
@@ -58,12 +66,14 @@ class EvaluatorRevisionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         a = pick("a", found[1] if len(found) > 1 else newest)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{evaluator}: revisions",
+            "title": _("%(evaluator)s: revisions") % {"evaluator": evaluator},
             "opts": self.model._meta,
             "evaluator": evaluator,
             "revisions": found,
             "a": a,
             "b": b,
-            "diff": revisions.revision_diff(a.criteria, b.criteria) if a and b else [],
+            "diff": [{**row, "change_label": CHANGES.get(row["change"], row["change"]),
+                      "fields_label": [str(FIELDS.get(name, name)) for name in row["fields"]]}
+                     for row in revisions.revision_diff(a.criteria, b.criteria)] if a and b else [],
         }
         return TemplateResponse(request, "admin/qa/evaluatorrevision/history.html", context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -26,21 +27,21 @@ from qa.reviews import agreement, queues
 from qa.reviews.models import CriterionVerdict
 from qa.scorecards import whatif
 
-CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, "read evaluators")
-CanEditEvaluators = requires(Permission.CHANGE_EVALUATOR, "edit evaluators")
-CanManageQueues = requires(Permission.MANAGE_REVIEW_QUEUES, "see how reviewers agree with the AI")
+CanViewEvaluators = requires(Permission.VIEW_EVALUATOR, _("read evaluators"))
+CanEditEvaluators = requires(Permission.CHANGE_EVALUATOR, _("edit evaluators"))
+CanManageQueues = requires(Permission.MANAGE_REVIEW_QUEUES, _("see how reviewers agree with the AI"))
 
 
 class EvaluatorRevisionSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    criteria = serializers.JSONField(help_text="[{name, description, type, weight}]")
-    source = serializers.CharField(help_text="local (edited here) or heify (seen in a pull)")
+    criteria = serializers.JSONField(help_text=_("[{name, description, type, weight}]"))
+    source = serializers.CharField(help_text=_("local (edited here) or heify (seen in a pull)"))
     author = serializers.CharField(source="author.username", allow_null=True, read_only=True,
-                                   help_text="Who saved the criteria here (a username); null for a change seen in "
-                                             "Heify, or a former user.")
+                                   help_text=_("Who saved the criteria here (a username); null for a change seen in "
+                                                "Heify, or a former user."))
     created_at = serializers.DateTimeField(source="at")
     in_force_from = serializers.DateTimeField(
-        allow_null=True, help_text="From when calls were scored with it; null: as far back as we know.")
+        allow_null=True, help_text=_("From when calls were scored with it; null: as far back as we know."))
 
 
 class EvaluatorScoped(HeifyAPIMixin, GenericAPIView):
@@ -74,12 +75,12 @@ class EvaluatorRevisionsView(EvaluatorScoped):
 
 
 class WhatIfSerializer(serializers.Serializer):
-    criteria = serializers.JSONField(help_text="The evaluator's criteria as a save takes them: "
-                                               "[{name, description, type, weight}]; checked by the same rules.")
+    criteria = serializers.JSONField(help_text=_("The evaluator's criteria as a save takes them: "
+                                                  "[{name, description, type, weight}]; checked by the same rules."))
     limit = serializers.IntegerField(required=False, min_value=1, max_value=whatif.MAX_LIMIT,
-                                     help_text="The newest scored calls to rescore (default 1,000).")
-    date_from = serializers.DateField(required=False, help_text="Calls dated on or after this day (UTC).")
-    date_to = serializers.DateField(required=False, help_text="Calls dated on or before this day (UTC).")
+                                     help_text=_("The newest scored calls to rescore (default 1,000)."))
+    date_from = serializers.DateField(required=False, help_text=_("Calls dated on or after this day (UTC)."))
+    date_to = serializers.DateField(required=False, help_text=_("Calls dated on or before this day (UTC)."))
 
 
 @extend_schema(summary="Preview what new criteria would do to past scores (changes nothing)",
@@ -96,8 +97,8 @@ class EvaluatorWhatIfView(EvaluatorScoped):
 
 
 class AgreementQuerySerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="Calls dated on or after this day (UTC).")
-    date_to = serializers.DateField(required=False, help_text="Calls dated on or before this day (UTC).")
+    date_from = serializers.DateField(required=False, help_text=_("Calls dated on or after this day (UTC)."))
+    date_to = serializers.DateField(required=False, help_text=_("Calls dated on or before this day (UTC)."))
 
 
 @extend_schema(summary="How the reviewers' verdicts agree with the AI's, per criterion (Cohen's kappa) and reviewer",
@@ -126,18 +127,18 @@ class VerdictSerializer(serializers.Serializer):
 
     criterion = serializers.CharField(max_length=255)
     agrees = serializers.BooleanField(required=False, default=None, allow_null=True,
-                                      help_text="The AI's result is the reviewer's (false: its opposite).")
+                                      help_text=_("The AI's result is the reviewer's (false: its opposite)."))
     passed = serializers.BooleanField(required=False, default=None, allow_null=True,
-                                      help_text="Instead of agrees, for a boolean or strict criterion.")
+                                      help_text=_("Instead of agrees, for a boolean or strict criterion."))
     value = serializers.IntegerField(required=False, default=None, allow_null=True,
-                                     help_text="Instead of agrees, for a scale criterion: 1 to 5.")
+                                     help_text=_("Instead of agrees, for a scale criterion: 1 to 5."))
     reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="Required when the result differs from the AI's; at most 5,000 "
-                                             "characters.")
+                                   help_text=_("Required when the result differs from the AI's; at most 5,000 "
+                                                "characters."))
 
 
 class VerdictsSerializer(serializers.Serializer):
-    verdicts = VerdictSerializer(many=True, allow_empty=False, help_text="Each criterion once.")
+    verdicts = VerdictSerializer(many=True, allow_empty=False, help_text=_("Each criterion once."))
 
 
 class RecordedVerdictSerializer(serializers.Serializer):

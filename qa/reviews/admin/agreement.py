@@ -14,6 +14,7 @@ from datetime import date
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 from qa import policy
 from qa.mirror.admin.base import ReadOnlyAdmin
@@ -60,7 +61,7 @@ class EvaluatorAgreementAdmin(ReadOnlyAdmin, admin.ModelAdmin):
                           for c in (report["criteria"] if report else []) if c["scale"]]
         context = {
             **self.admin_site.each_context(request),
-            "title": "How reviewers agree with the AI",
+            "title": _("How reviewers agree with the AI"),
             "opts": self.model._meta,
             "evaluators": evaluators,
             "chosen": chosen,

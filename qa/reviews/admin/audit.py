@@ -15,6 +15,8 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from qa import audit, policy, spreadsheets
 from qa.audit import AuditEvent
@@ -36,7 +38,7 @@ class AuditEventAdmin(ListExportMixin, admin.ModelAdmin):
     list_display = ("created_at", "actor_label", "action", "object_link", "changes")
     list_filter = ("action", "object_type", "actor", "created_at")
     search_fields = ("object_id", "heify_id", "request_id")  # whole values only: get_search_results
-    search_help_text = "An object's id here, its whole Heify id, or a whole request id."
+    search_help_text = _("An object's id here, its whole Heify id, or a whole request id.")
     readonly_fields = ("created_at", "actor", "actor_label", "action", "object_type", "object_id", "heify_id",
                        "object_repr", "request_id", "before", "after")
     list_per_page = 100
@@ -74,7 +76,7 @@ class AuditEventAdmin(ListExportMixin, admin.ModelAdmin):
             found |= Q(object_id=int(term))
         return queryset.filter(found), False
 
-    @admin.display(description="object", ordering="object_repr")
+    @admin.display(description=_("object"), ordering="object_repr")
     def object_link(self, obj):
         label = f"{obj.get_object_type_display()} {obj.object_repr or obj.object_id}"
         try:
@@ -83,7 +85,7 @@ class AuditEventAdmin(ListExportMixin, admin.ModelAdmin):
             return label
         return format_html('<a href="{}">{}</a>', url, label)
 
-    @admin.display(description="changes")
+    @admin.display(description=_("changes"))
     def changes(self, obj):
         text = "; ".join(f"{key}: {before or '—'} → {after or '—'}" for key, before, after in audit.change_rows(obj))
         return Truncator(text).chars(200)
@@ -94,13 +96,16 @@ class AuditEventAdmin(ListExportMixin, admin.ModelAdmin):
         return audit_table(changelist.queryset)
 
 
-AUDIT_HEADERS = ("When", "Who", "Action", "Object type", "Object ID", "Heify ID", "Object", "Request ID",
-                 "Before", "After")
+AUDIT_HEADERS = (gettext_noop("When"), gettext_noop("Who"), gettext_noop("Action"), gettext_noop("Object type"),
+                 gettext_noop("Object ID"), gettext_noop("Heify ID"), gettext_noop("Object"),
+                 gettext_noop("Request ID"), gettext_noop("Before"), gettext_noop("After"))
 
 
 def audit_table(events: QuerySet) -> spreadsheets.Table:
     """The rows of the audit log, read a batch at a time (the cells' rules are qa.spreadsheets')."""
-    actions, types = dict(AuditEvent.Action.choices), dict(AuditEvent.ObjectType.choices)
+    # Labels and headers in the reader's language, read now (the rows are written as the response goes out).
+    actions = {code: str(label) for code, label in AuditEvent.Action.choices}
+    types = {code: str(label) for code, label in AuditEvent.ObjectType.choices}
 
     def rows():
         for (created_at, who, action, object_type, object_id, heify_id, object_repr, request_id, before,
@@ -110,4 +115,5 @@ def audit_table(events: QuerySet) -> spreadsheets.Table:
             yield [created_at, who, actions.get(action, action), types.get(object_type, object_type), object_id,
                    heify_id, object_repr, request_id, audit.as_text(before), audit.as_text(after)]
 
-    return spreadsheets.Table(title="Audit log", headers=list(AUDIT_HEADERS), rows=rows())
+    return spreadsheets.Table(title=gettext("Audit log"), headers=[gettext(header) for header in AUDIT_HEADERS],
+                              rows=rows())

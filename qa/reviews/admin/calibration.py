@@ -18,6 +18,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from qa import policy
 from qa.mirror import rules
@@ -89,23 +91,23 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         fixed = obj is not None and calibration.setup_is_fixed(obj)
         return self.readonly_fields + (("calls", "reviewers", "expert") if fixed else ())
 
-    @admin.display(description="calls")
+    @admin.display(description=_("calls"))
     def calls_count(self, obj):
         return obj.calls_total
 
-    @admin.display(description="submitted")
+    @admin.display(description=_("submitted"))
     def submitted(self, obj):
         return obj.submitted_total
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
-        return "closed" if obj.closed_at else "open"
+        return gettext("closed") if obj.closed_at else gettext("open")
 
     @admin.display(description="")
     def links(self, obj):
-        return format_html('<a href="{}">score sheet</a> · <a href="{}">results</a>',
-                           reverse("admin:qa_calibrationsession_score", args=[obj.pk]),
-                           reverse("admin:qa_calibrationsession_results", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a>',
+                           reverse("admin:qa_calibrationsession_score", args=[obj.pk]), gettext("score sheet"),
+                           reverse("admin:qa_calibrationsession_results", args=[obj.pk]), gettext("results"))
 
     def save_model(self, request, obj, form, change):
         """Through qa.reviews.calibration's actions, which hold the rules (the form only says them early)."""
@@ -154,7 +156,7 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
             answers, notes = {}, {}
             for key, value in request.POST.items():
                 if key.startswith("answer-") and value in ANSWERS:
-                    call_pk, _, name = key.removeprefix("answer-").partition("-")
+                    call_pk, _dash, name = key.removeprefix("answer-").partition("-")
                     if call_pk.isdigit():
                         answers[(int(call_pk), name)] = ANSWERS[value]
                         notes[(int(call_pk), name)] = request.POST.get(f"note-{call_pk}-{name}", "")
@@ -165,9 +167,9 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
             else:
                 if "submit" in request.POST:
-                    self.message_user(request, "Submitted: here is how everyone answered.")
+                    self.message_user(request, gettext("Submitted: here is how everyone answered."))
                     return HttpResponseRedirect(reverse("admin:qa_calibrationsession_results", args=[pk]))
-                self.message_user(request, "Answers saved; submit when every criterion is answered.")
+                self.message_user(request, gettext("Answers saved; submit when every criterion is answered."))
             return HttpResponseRedirect(request.path)
         if calibration.has_submitted(session, request.user):
             return HttpResponseRedirect(reverse("admin:qa_calibrationsession_results", args=[pk]))
@@ -175,7 +177,8 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         for item in sheet:
             item["turns"] = speaker_turns(item["call"].segments or [])
         return TemplateResponse(request, "admin/qa/calibrationsession/score.html",
-                                self._context(request, session, f"{session}: your answers", sheet=sheet,
+                                self._context(request, session,
+                                              gettext("%(session)s: your answers") % {"session": session}, sheet=sheet,
                                               note_max_length=rules.REVIEW_TEXT_MAX_LENGTH, **SCALE))
 
     def results_view(self, request, pk: int):
@@ -185,8 +188,9 @@ class CalibrationSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST":
             calibration.calibration_session_close(session=session, acting_user=request.user)  # managers only
-            self.message_user(request, "Closed; the answers are kept.")
+            self.message_user(request, gettext("Closed; the answers are kept."))
         results = calibration.session_results(session, request.user)
         return TemplateResponse(request, "admin/qa/calibrationsession/results.html",
-                                self._context(request, session, f"{session}: results", results=results,
+                                self._context(request, session, gettext("%(session)s: results") % {"session": session},
+                                              results=results,
                                               can_close=policy.may_manage_queues(request.user), **SCALE))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from qa import policy
 from qa.mirror.admin.base import AuditHistoryMixin, apply_rule
@@ -28,9 +30,10 @@ class LinesField(forms.CharField):
 
 
 class CoachingSessionForm(forms.ModelForm):
-    focus_criteria = LinesField(required=False, help_text="One criterion per line, as the agent's evaluators name "
-                                                          "them.")
-    action_items = LinesField(required=False, help_text="One per line: what the agent is to do.")
+    focus_criteria = LinesField(required=False, label=_("Focus criteria"),
+                                help_text=_("One criterion per line, as the agent's evaluators name them."))
+    action_items = LinesField(required=False, label=_("Action items"),
+                              help_text=_("One per line: what the agent is to do."))
 
     class Meta:
         model = CoachingSession
@@ -81,11 +84,11 @@ class CoachingSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         done = ("created_by", "created_at", "acknowledged_at", "completed_at", "completed_by")
         return done + (("participant",) if obj is not None else ())
 
-    @admin.display(description="acknowledged", boolean=True, ordering="acknowledged_at")
+    @admin.display(description=_("acknowledged"), boolean=True, ordering="acknowledged_at")
     def acknowledged(self, obj):
         return obj.acknowledged_at is not None
 
-    @admin.display(description="completed", boolean=True, ordering="completed_at")
+    @admin.display(description=_("completed"), boolean=True, ordering="completed_at")
     def completed(self, obj):
         return obj.completed_at is not None
 
@@ -106,7 +109,7 @@ class CoachingSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         """Nothing left: the action set the calls."""
 
-    @admin.action(description="Mark the selected sessions completed")
+    @admin.action(description=_("Mark the selected sessions completed"))
     def mark_completed(self, request, queryset):
         if not policy.may_manage_queues(request.user):
             raise PermissionDenied
@@ -114,4 +117,5 @@ class CoachingSessionAdmin(AuditHistoryMixin, admin.ModelAdmin):
         for session in queryset.filter(completed_at__isnull=True):
             coaching.coaching_complete(session_id=session.pk, acting_user=request.user)
             done += 1
-        self.message_user(request, f"{done} session(s) marked completed.", messages.SUCCESS)
+        said = ngettext("%(count)s session marked completed.", "%(count)s sessions marked completed.", done)
+        self.message_user(request, said % {"count": done}, messages.SUCCESS)

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from qa.mirror import rules
 from qa.mirror.admin.base import ManagersOnly, ReadOnlyAdmin
@@ -76,7 +77,7 @@ class DisputeAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
         } for d in shown]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Disputes",
+            "title": _("Disputes"),
             "opts": self.model._meta,
             "open_rows": rows[:len(open_)],
             "resolved_rows": rows[len(open_):],
@@ -97,11 +98,12 @@ class DisputeAdmin(ReadOnlyAdmin, ManagersOnly, admin.ModelAdmin):
                 passed=_parse_passed(data.get("passed", "")), value=_parse_value(data.get("value", "")),
                 acting_user=request.user)
         except Dispute.DoesNotExist:
-            messages.error(request, f"There is no dispute #{pk}.")
+            messages.error(request, _("There is no dispute #%(number)s.") % {"number": pk})
         except (ValidationError, PermissionDenied) as refusal:
             said = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
-            messages.error(request, f"Dispute #{pk}: {said}")
+            messages.error(request, _("Dispute #%(number)s: %(why)s") % {"number": pk, "why": said})
         else:
-            messages.success(request, f"Dispute #{dispute.pk} {dispute.get_status_display()}.")
+            messages.success(request, _("Dispute #%(number)s %(outcome)s.") % {
+                "number": dispute.pk, "outcome": dispute.get_status_display()})
             return HttpResponseRedirect(reverse("admin:qa_dispute_changelist"))
         return self.changelist_view(request)  # refused: the queue again, saying why

@@ -13,12 +13,13 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.urls import path, reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from qa import spreadsheets
 from qa.reviews import blinding
 from qa.reviews import exports as call_exports
 
-FORMATS = ((spreadsheets.CSV, "Export CSV"), (spreadsheets.XLSX, "Export Excel (.xlsx)"))
+FORMATS = ((spreadsheets.CSV, gettext_lazy("Export CSV")), (spreadsheets.XLSX, gettext_lazy("Export Excel (.xlsx)")))
 # The transcription list's and the queues' evaluator filter (a related-field filter on Heify's id).
 EVALUATOR_PARAM = "evaluator__heify_id__exact"
 
@@ -33,7 +34,8 @@ def export_links(url_name: str, query: QueryDict, *args) -> list[tuple[str, str]
 
 def chosen_format(fmt: str) -> str:
     if fmt not in spreadsheets.WRITERS:
-        raise Http404(f"No export format {fmt!r}: choose {' or '.join(spreadsheets.WRITERS)}.")
+        raise Http404(gettext("No export format %(format)r: choose %(formats)s.") % {
+            "format": fmt, "formats": " or ".join(spreadsheets.WRITERS)})
     return fmt
 
 
@@ -69,7 +71,8 @@ class ListExportMixin:
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
-            return HttpResponseBadRequest("These filters do not apply to this list; open the list and filter again.")
+            return HttpResponseBadRequest(gettext("These filters do not apply to this list; open the list and filter "
+                                                  "again."))
         return spreadsheets.streaming_response(self.export_table(request, changelist), fmt)
 
     def export_table(self, request, changelist) -> spreadsheets.Table:
@@ -82,7 +85,7 @@ class CallListExportMixin(ListExportMixin):
     def export_table(self, request, changelist) -> spreadsheets.Table:
         title = str(self.opts.verbose_name_plural).capitalize()
         if request.GET.get("mine") == "1":
-            title = "My reviews"
+            title = gettext("My reviews")
         return call_exports.calls_table(
             changelist.queryset, review_url=review_url_maker(request),
             blind_call_ids=blinding.blind_call_ids(request.user),

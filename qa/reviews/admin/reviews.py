@@ -9,6 +9,8 @@ the buttons and forms qa.reviews.queues.allowed_steps allows, nothing it restate
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -19,6 +21,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qa import policy
 from qa.mirror import rules
@@ -41,11 +46,11 @@ SCORE_BANDS = [("0-20", 0, 20), ("21-40", 20, 40), ("41-60", 40, 60), ("61-80", 
 
 
 class QueueFilter(admin.SimpleListFilter):
-    title = "queue"
+    title = gettext_lazy("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [(g, rules.group_label(g).capitalize()) for g in rules.GROUPS] + [(NO_GROUP, "No group")]
+        return [(g, rules.group_label(g).capitalize()) for g in rules.GROUPS] + [(NO_GROUP, _("No group"))]
 
     def value(self):
         return super().value() or DEFAULT_QUEUE
@@ -63,12 +68,12 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 class MineFilter(admin.SimpleListFilter):
-    title = "reviewer"
+    title = gettext_lazy("reviewer")
     parameter_name = "mine"
     UNHELD = "nobody"
 
     def lookups(self, request, model_admin):
-        return [("1", "My reviews"), (self.UNHELD, "Nobody holds")]
+        return [("1", _("My reviews")), (self.UNHELD, _("Nobody holds"))]
 
     def queryset(self, request, queryset):
         if self.value() == self.UNHELD:
@@ -78,18 +83,18 @@ class MineFilter(admin.SimpleListFilter):
     def choices(self, changelist):
         # The calls nobody holds are under review: their link opens that queue.
         for choice in super().choices(changelist):
-            if choice.get("display") == "Nobody holds":
+            if choice.get("display") == _("Nobody holds"):
                 choice["query_string"] = changelist.get_query_string(
                     {self.parameter_name: self.UNHELD, QueueFilter.parameter_name: Group.UNDER_REVIEW})
             yield choice
 
 
 class ScoreFilter(admin.SimpleListFilter):
-    title = "score"
+    title = gettext_lazy("score")
     parameter_name = "score"
 
     def lookups(self, request, model_admin):
-        return [(label, label) for label, _, _ in SCORE_BANDS] + [("none", "No score")]
+        return [(label, label) for label, _low, _high in SCORE_BANDS] + [("none", _("No score"))]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
@@ -105,8 +110,8 @@ class ReassignForm(forms.Form):
 
     to_user = forms.ModelChoiceField(
         get_user_model().objects.filter(is_active=True),
-        error_messages={"required": "Choose a reviewer to reassign the call to.",
-                        "invalid_choice": "Choose a reviewer from the list to reassign the call to."},
+        error_messages={"required": gettext_lazy("Choose a reviewer to reassign the call to."),
+                        "invalid_choice": gettext_lazy("Choose a reviewer from the list to reassign the call to.")},
     )
 
 
@@ -126,17 +131,19 @@ class VerdictForm(forms.Form):
 
     result = forms.ChoiceField(
         choices=[(key, key) for key in RESULTS], required=False,
-        error_messages={"invalid_choice": f"Choose a result: pass, fail, a value from {rules.SCALE_MIN} to "
-                                          f"{rules.SCALE_MAX}, or agree."})
+        error_messages={"invalid_choice": format_lazy(
+            gettext_lazy("Choose a result: pass, fail, a value from {low} to {high}, or agree."),
+            low=rules.SCALE_MIN, high=rules.SCALE_MAX)})
     agrees = forms.TypedChoiceField(
-        choices=[("yes", "Agree"), ("no", "Disagree")], coerce=lambda answer: answer == "yes", required=False,
-        empty_value=None, error_messages={"invalid_choice": "Say whether you agree with the AI (yes or no)."},
+        choices=[("yes", gettext_lazy("Agree")), ("no", gettext_lazy("Disagree"))],
+        coerce=lambda answer: answer == "yes", required=False, empty_value=None,
+        error_messages={"invalid_choice": gettext_lazy("Say whether you agree with the AI (yes or no).")},
     )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("result") and cleaned.get("agrees") is not None:
-            raise ValidationError("Give a result or whether you agree with the AI, not both.")
+            raise ValidationError(_("Give a result or whether you agree with the AI, not both."))
         return cleaned
 
     def verdict(self) -> queues.Verdict:
@@ -150,14 +157,28 @@ class VerdictForm(forms.Form):
                               **given)
 
 
+AGE_UNITS = ((86400, gettext_lazy("%(count)s d")), (3600, gettext_lazy("%(count)s h")),
+             (60, gettext_lazy("%(count)s min")))
+
+
 def age(moment) -> str:
+    """How long ago `moment` was, as a queue shows it: "3 d", "5 h", "12 min", "just now"."""
     if moment is None:
         return ""
     seconds = max(0, (timezone.now() - moment).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+    for size, said in AGE_UNITS:
         if seconds >= size:
-            return f"{int(seconds // size)} {unit}"
-    return "just now"
+            return said % {"count": int(seconds // size)}
+    return _("just now")
+
+
+def waited(moment) -> str:
+    """How long a call has been in its queue, as the review page's bar says it: "for 3 h", "since just now"."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return _("since just now")
+    return _("for %(age)s") % {"age": age(moment)}
 
 
 @admin.register(ReviewItem)
@@ -174,7 +195,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
     list_select_related = ["configuration", "evaluator", "participant", "assigned_to"]
     ordering = ["-critical_fail_triggered", "occurred_at", "id"]  # most urgent first
 
-    detail_title = "Review a call"
+    detail_title = gettext_lazy("Review a call")
 
     class Media:
         css = {"all": ["qa/review-queue.css"]}
@@ -185,26 +206,26 @@ class ReviewQueueAdmin(TranscriptionAdmin):
     def changelist_view(self, request, extra_context=None):
         queue = request.GET.get(QueueFilter.parameter_name) or DEFAULT_QUEUE
         if request.GET.get(MineFilter.parameter_name) == "1":
-            title = "My reviews"
+            title = _("My reviews")
         elif request.GET.get(MineFilter.parameter_name) == MineFilter.UNHELD:
-            title = "Under review, nobody holds"
+            title = _("Under review, nobody holds")
         elif queue == NO_GROUP:
-            title = "Calls in no queue"
+            title = _("Calls in no queue")
         elif queue in rules.GROUPS:
-            title = f"{rules.group_label(queue).capitalize()} queue"
+            title = _("%(queue)s queue") % {"queue": rules.group_label(queue).capitalize()}
         else:
-            title = "Review queues"
+            title = _("Review queues")
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="waiting", ordering="group_changed_at")
+    @admin.display(description=gettext_lazy("waiting"), ordering="group_changed_at")
     def queue_age(self, obj):
         """How long the call has been in its queue."""
         return age(obj.group_changed_at or obj.occurred_at)
 
-    @admin.display(description="reviewer", ordering="assigned_to__username")
+    @admin.display(description=gettext_lazy("reviewer"), ordering="assigned_to__username")
     def reviewer_display(self, obj):
         return obj.assigned_to.get_username() if obj.assigned_to else self.get_empty_value_display()
 
@@ -224,20 +245,26 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             if taken is None:
                 return self.reviewer_display(obj)
             if taken.holder is None:
-                line = "Nobody holds this call:"
+                line = _("Nobody holds this call:")
             else:
-                whose = "Your" if taken.holder.pk == user.pk else f"{taken.holder.get_username()}'s"
-                ago = age(taken.lapsed_at)
-                line = f"{whose} claim lapsed {ago if ago == 'just now' else f'{ago} ago'}"
+                lapsed = taken.lapsed_at
+                just_now = timezone.now() - lapsed < timedelta(minutes=1)
+                if taken.holder.pk == user.pk:
+                    line = _("Your claim lapsed just now") if just_now else _("Your claim lapsed %(age)s ago") % {
+                        "age": age(lapsed)}
+                else:
+                    names = {"name": taken.holder.get_username(), "age": age(lapsed)}
+                    line = (_("%(name)s's claim lapsed just now") if just_now
+                            else _("%(name)s's claim lapsed %(age)s ago")) % names
             said = format_html('<span class="qa-unheld" title="{}">{}</span>', line, line)  # cut, whole on hover
             if queues.step_refusal(user, queues.Step.CLAIM, obj) is not None:
                 return said
             return format_html(
                 '{}<button type="submit" form="qa-claim-form" formaction="{}" class="button qa-claim" '
-                'data-testid="claim-{}">Claim</button>',
-                said, reverse("admin:qa_reviewitem_step", args=[obj.pk, queues.Step.CLAIM]), obj.pk)
+                'data-testid="claim-{}">{}</button>',
+                said, reverse("admin:qa_reviewitem_step", args=[obj.pk, queues.Step.CLAIM]), obj.pk, _("Claim"))
 
-        reviewer_display.short_description = "reviewer"
+        reviewer_display.short_description = gettext_lazy("reviewer")
         reviewer_display.admin_order_field = "assigned_to__username"
         return reviewer_display
 
@@ -288,6 +315,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "group_label": rules.group_label(obj.group),
                 "assigned_to": obj.assigned_to,
                 "queue_age": age(obj.group_changed_at or obj.occurred_at),
+                "queue_for": waited(obj.group_changed_at or obj.occurred_at),
                 "steps": steps,
                 "has_verdicts": bool(verdicts),
                 "show_verdicts": editable or bool(verdicts),
@@ -296,14 +324,14 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 "text_max_length": rules.REVIEW_TEXT_MAX_LENGTH,
                 "reviewers": list(policy.reviewers().exclude(pk=obj.assigned_to_id)[:200])
                 if queues.Step.REASSIGN in steps else [],
-                "ai_score": "hidden" if ai_hidden else
-                score_with_critical(obj.score, obj.critical_fail_triggered) or "none",
-                "reviewed_score": "hidden" if ai_hidden else call_reviewed_score(obj) or "not reviewed yet",
+                "ai_score": _("hidden") if ai_hidden else
+                score_with_critical(obj.score, obj.critical_fail_triggered) or _("none"),
+                "reviewed_score": _("hidden") if ai_hidden else call_reviewed_score(obj) or _("not reviewed yet"),
                 "undecided": undecided,
                 "decided": len(names) - len(undecided),
                 "total": len(names),
                 "next_said": next_said(queue, held),
-                "keys": KEYS,
+                "keys": [(key, str(what)) for key, what in KEYS],
             },
             "history": list(calibration.visible_history(obj, ai_hidden=ai_hidden)[:100]),
             "recent_scores": [{**r, "score": format_score(r["score"]), "reviewed": row_reviewed_score(r)}
@@ -311,8 +339,10 @@ class ReviewQueueAdmin(TranscriptionAdmin):
         })
         return context
 
-    DONE = {"claim": "You are reviewing this call.", "release": "Released back to the queue.", "archive": "Archived.",
-            "reopen": "Reopened.", "reassign": "Reassigned.", "note": "Note saved.", "verdict": "Verdict saved."}
+    DONE = {"claim": gettext_lazy("You are reviewing this call."),
+            "release": gettext_lazy("Released back to the queue."), "archive": gettext_lazy("Archived."),
+            "reopen": gettext_lazy("Reopened."), "reassign": gettext_lazy("Reassigned."),
+            "note": gettext_lazy("Note saved."), "verdict": gettext_lazy("Verdict saved.")}
 
     def review_step(self, request, pk: int, step: str):
         """One button or form of the review page: call qa.reviews.queues, say what happened, go back.
@@ -382,7 +412,7 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             return HttpResponseRedirect(change_url)
         if step == "verdict":
             label = verdict_label(result)
-            text = f"{criterion}: saved — {label}."
+            text = _("%(criterion)s: saved — %(verdict)s.") % {"criterion": criterion, "verdict": label}
             if wants_json:
                 return JsonResponse({"ok": True, "message": text, "verdict": {
                     "criterion": criterion, "agrees": result.agrees, "passed": result.passed, "value": result.value,
@@ -392,15 +422,15 @@ class ReviewQueueAdmin(TranscriptionAdmin):
             self.message_user(request, text)
             return HttpResponseRedirect(f"{change_url}#{criterion_anchor(call, criterion)}")
         if wants_json:
-            return JsonResponse({"ok": True, "message": self.DONE[step]})
+            return JsonResponse({"ok": True, "message": str(self.DONE[step])})
         if step == "archive" and post.get("then", "next") == "next":
             queue, held = preserved_queue(request)
             following, claimed = next_call(user, queue, held=held, after=call)
             if following is None:
-                self.message_user(request, f"Archived. {next_none(queue, held)}")
+                self.message_user(request, _("Archived. %(none_left)s") % {"none_left": next_none(queue, held)})
                 return HttpResponseRedirect(list_url)
-            self.message_user(request, f"Archived. Next: “{following}”"
-                                       + (", which you are now reviewing." if claimed else "."))
+            self.message_user(request, (_("Archived. Next: “%(call)s”, which you are now reviewing.") if claimed
+                                        else _("Archived. Next: “%(call)s”.")) % {"call": following})
             return HttpResponseRedirect(
                 add_preserved_filters(filters, reverse("admin:qa_reviewitem_change", args=[following.pk])))
         self.message_user(request, self.DONE[step])
@@ -411,13 +441,15 @@ class ReviewQueueAdmin(TranscriptionAdmin):
     @staticmethod
     def _refusal_text(step: str, criterion: str, refusal: Exception) -> str:
         text = " ".join(getattr(refusal, "messages", None) or [str(refusal)])
-        return f"{criterion}: not saved — {text}" if step == "verdict" else text
+        return _("%(criterion)s: not saved — %(why)s") % {"criterion": criterion, "why": text} if step == "verdict" \
+            else text
 
 
 # The review page's keys (qa/static/qa/review.js), as its legend shows them.
-KEYS = [("↑ ↓", "criterion"), ("p f", "pass, fail"), ("1–5", "value"), ("a", "agree with the AI"),
-        ("r", "reason (Enter saves)"), ("n", "archive and next"),
-        ("Shift+A", "agree with the AI on the rest and archive")]
+KEYS = [("↑ ↓", gettext_lazy("criterion")), ("p f", gettext_lazy("pass, fail")), ("1–5", gettext_lazy("value")),
+        ("a", gettext_lazy("agree with the AI")), ("r", gettext_lazy("reason (Enter saves)")),
+        ("n", gettext_lazy("archive and next")),
+        ("Shift+A", gettext_lazy("agree with the AI on the rest and archive"))]
 NEXT_TRIES = 5  # calls tried in turn for the next claim, when others claim them first
 
 
@@ -428,10 +460,12 @@ def verdict_label(verdict) -> str:
     if verdict.value is not None:
         result = f"{verdict.value}/{rules.SCALE_MAX}"
     else:
-        result = {True: "Passed", False: "Failed"}.get(verdict.passed, "No result")
-    said = result + (", as the AI" if verdict.agrees else "") + (f": {verdict.reason}" if verdict.reason else "")
-    who = verdict.reviewer.get_username() if verdict.reviewer else "a former user"
-    return f"{said} — {who}" + (" (QA manager)" if verdict.as_manager else "")
+        result = {True: _("Passed"), False: _("Failed")}.get(verdict.passed, _("No result"))
+    if verdict.agrees:
+        result = _("%(result)s, as the AI") % {"result": result}
+    said = result + (f": {verdict.reason}" if verdict.reason else "")
+    who = verdict.reviewer.get_username() if verdict.reviewer else _("a former user")
+    return f"{said} — {who}" + (" " + _("(QA manager)") if verdict.as_manager else "")
 
 
 def verdict_choice(verdict, *, scale: bool) -> str:
@@ -450,14 +484,15 @@ def result_choices(row: dict) -> list[dict]:
     """The results a criterion's row offers, each with its key: a value for a scale criterion, pass or fail for the
     others; agreement with the AI where it gave a result."""
     if row["scale"]:
-        choices = [{"value": str(v), "label": str(v), "key": str(v), "title": f"{v} of {rules.SCALE_MAX}"}
+        choices = [{"value": str(v), "label": str(v), "key": str(v),
+                    "title": _("%(value)s of %(max)s") % {"value": v, "max": rules.SCALE_MAX}}
                    for v in range(rules.SCALE_MIN, rules.SCALE_MAX + 1)]
     else:
-        choices = [{"value": "pass", "label": "Pass", "key": "p", "title": "Passed"},
-                   {"value": "fail", "label": "Fail", "key": "f", "title": "Failed"}]
+        choices = [{"value": "pass", "label": _("Pass"), "key": "p", "title": _("Passed")},
+                   {"value": "fail", "label": _("Fail"), "key": "f", "title": _("Failed")}]
     no_ai = row["passed"] is None
-    return [*choices, {"value": "agree", "label": "Agree", "key": "a", "disabled": no_ai,
-                       "title": "The AI gave no result to agree with" if no_ai else "Agree with the AI's result"}]
+    return [*choices, {"value": "agree", "label": _("Agree"), "key": "a", "disabled": no_ai,
+                       "title": _("The AI gave no result to agree with") if no_ai else _("Agree with the AI's result")}]
 
 
 def _is_scale(call: Transcription, criterion: str) -> bool:
@@ -468,7 +503,7 @@ def record_now(call: Transcription) -> dict:
     """The call's score of record as stored now, and the criteria still undecided: what the page's script shows
     after a verdict (qa.reviews.record keeps the score in the verdict's transaction)."""
     fresh = Transcription.all_objects.only("pk", *REVIEWED_SCORE_FIELDS).get(pk=call.pk)
-    return {"reviewed": call_reviewed_score(fresh) or "not reviewed yet", "undecided": queues.undecided(call)}
+    return {"reviewed": call_reviewed_score(fresh) or _("not reviewed yet"), "undecided": queues.undecided(call)}
 
 
 MINE, UNHELD = "1", MineFilter.UNHELD  # the list's "reviewer" filter: My reviews; Nobody holds
@@ -486,27 +521,25 @@ def preserved_queue(request) -> tuple[str, str]:
     return queue, held if held in (MINE, UNHELD) else ""
 
 
-def _queue_said(queue: str, held: str) -> str:
-    if held == MINE:
-        return "your reviews"
-    if held == UNHELD:
-        return "the calls under review that nobody holds"
-    return f"the {rules.group_label(None if queue == NO_GROUP else queue)} queue"
-
-
 def next_said(queue: str, held: str) -> str:
     """Where "Archive and next" goes, as the page says it (next_call)."""
     if held == MINE:
-        return "your next call under review."
+        return _("your next call under review.")
     if held == UNHELD:
-        return "the next call under review that nobody holds, claimed for you."
+        return _("the next call under review that nobody holds, claimed for you.")
     if queue == Group.PENDING_REVIEW:
-        return "the next call of the pending-review queue (most urgent first), started for you."
-    return f"the next call of {_queue_said(queue, held)}."
+        return _("the next call of the pending-review queue (most urgent first), started for you.")
+    return _("the next call of the %(queue)s queue.") % {
+        "queue": rules.group_label(None if queue == NO_GROUP else queue)}
 
 
 def next_none(queue: str, held: str) -> str:
-    return f"No more calls in {_queue_said(queue, held)} for you."
+    if held == MINE:
+        return _("No more calls in your reviews for you.")
+    if held == UNHELD:
+        return _("No more calls in the calls under review that nobody holds for you.")
+    return _("No more calls in the %(queue)s queue for you.") % {
+        "queue": rules.group_label(None if queue == NO_GROUP else queue)}
 
 
 def next_call(user, queue: str, *, held: str, after: Transcription) -> tuple[Transcription | None, bool]:

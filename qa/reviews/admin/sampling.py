@@ -9,6 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from qa import limits
 from qa.mirror.admin.base import JobStateShown, ManagedByManagers, apply_rule
@@ -42,7 +44,7 @@ class SamplingRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(picks_count=Count("picks"))
 
-    @admin.display(description="calls sampled", ordering="picks_count")
+    @admin.display(description=_("calls sampled"), ordering="picks_count")
     def calls_sampled(self, obj):
         return obj.picks_count
 
@@ -51,7 +53,7 @@ class SamplingRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
             obj.owner = request.user  # moves are made in the name of whoever set the rule up
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Show what the next run would move (moves nothing)")
+    @admin.action(description=_("Show what the next run would move (moves nothing)"))
     def dry_run(self, request, queryset):
         for rule in queryset:
             [run] = sampling.sampling_rules_apply(rule_id=rule.pk, dry_run=True)
@@ -59,5 +61,8 @@ class SamplingRuleAdmin(JobStateShown, ManagedByManagers, admin.ModelAdmin):
                 self.message_user(request, f"{rule.name} ({run.period_label()}): {run.error}", messages.ERROR)
                 continue
             calls = ", ".join(c.heify_id[:8] for c in run.chosen[:20]) + ("…" if len(run.chosen) > 20 else "")
-            self.message_user(request, f"{rule.name} ({run.period_label()}): would move {len(run.chosen)} call(s)"
-                              + (f": {calls}" if calls else "."), messages.INFO)
+            said = {"rule": rule.name, "period": run.period_label(), "count": len(run.chosen), "calls": calls}
+            self.message_user(request, (ngettext("%(rule)s (%(period)s): would move %(count)s call: %(calls)s",
+                                                 "%(rule)s (%(period)s): would move %(count)s calls: %(calls)s",
+                                                 len(run.chosen)) if calls else
+                                        gettext("%(rule)s (%(period)s): would move no call.")) % said, messages.INFO)

@@ -27,6 +27,8 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from qa import db
 from qa.mirror import call_search, revisions, rules, services
@@ -47,29 +49,36 @@ from qa.reviews.admin.exports import CallListExportMixin
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="The call's audio or video file.")
+    file = forms.FileField(label=gettext_lazy("File"), help_text=gettext_lazy("The call's audio or video file."))
     configuration = forms.ModelChoiceField(
         Configuration.objects.filter(heify_id__isnull=False, gone_at__isnull=True),
-        help_text="How Heify processes it (language, vocabulary, extraction fields).",
+        label=gettext_lazy("Configuration"),
+        help_text=gettext_lazy("How Heify processes it (language, vocabulary, extraction fields)."),
     )
     evaluator = forms.ModelChoiceField(
         Evaluator.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
-        help_text="The scorecard to evaluate it with (optional).",
+        label=gettext_lazy("Evaluator"), help_text=gettext_lazy("The scorecard to evaluate it with (optional)."),
     )
     participant = forms.ModelChoiceField(
         Participant.objects.filter(heify_id__isnull=False, gone_at__isnull=True), required=False,
-        help_text="The agent on the call (optional).",
+        label=gettext_lazy("Participant"), help_text=gettext_lazy("The agent on the call (optional)."),
     )
-    name = forms.CharField(max_length=500, required=False, help_text="Defaults to the file name.")
+    name = forms.CharField(max_length=500, required=False, label=gettext_lazy("Name"),
+                           help_text=gettext_lazy("Defaults to the file name."))
 
 
 NO_GROUP = "none"
 # What a rater who has not submitted their calibration answers on a call is shown instead of the AI's verdicts.
-AI_HIDDEN = "Hidden until you submit your calibration answers on this call."
+AI_HIDDEN = gettext_lazy("Hidden until you submit your calibration answers on this call.")
 AI_HIDDEN_ROW = {"passed": None, "value": None, "points_range": None, "points": ""}
 AI_FACTS = ("AI score", "Critical fail", "Reviewed score")  # the reviewed one tells the others' verdicts
-CRITICAL_BADGE = format_html('<span class="qa-badge qa-critical">{}</span>', "Critical")
-MISSING_HINT = "Not in the back office (deleted in Heify, or not synced yet)"
+
+
+def critical_badge() -> str:
+    return format_html('<span class="qa-badge qa-critical">{}</span>', _("Critical"))
+
+
+MISSING_HINT = gettext_lazy("Not in the back office (deleted in Heify, or not synced yet)")
 
 # Heify labels speakers SPEAKER_00, SPEAKER_01... and does not say who is who.
 # We assume the first voice heard is the agent's (calls open with the agent's
@@ -90,7 +99,8 @@ def format_score(score: float | None) -> str:
     return "" if score is None else f"{round(score, 1):g}"
 
 
-VOID_SCORE_HINT = "A critical criterion failed: the call fails whatever its score, so the score does not count."
+VOID_SCORE_HINT = gettext_lazy("A critical criterion failed: the call fails whatever its score, so the score does not "
+                               "count.")
 
 
 def score_with_critical(score: float | None, critical: bool, *, text: str | None = None) -> str:
@@ -100,16 +110,16 @@ def score_with_critical(score: float | None, critical: bool, *, text: str | None
     if not critical:
         return shown
     if score is None:
-        return CRITICAL_BADGE
+        return critical_badge()
     return format_html('<span class="qa-void-score" title="{}"><s>{}</s> {}</span>', VOID_SCORE_HINT,
-                       shown, CRITICAL_BADGE)
+                       shown, critical_badge())
 
 
 # The score of record (qa.reviews.record), where it cannot be one figure, or none.
-INEXACT_HINT = ("Not exact: Heify gave only passed or failed on a scale criterion and its score does not settle "
-                "the value, so the score of record lies in this range; reports count its middle.")
-NO_RECORD_HINT = ("No score of record: the criteria that scored this call are not known here, so the reviewer's "
-                  "results cannot be scored; reports read the AI's score.")
+INEXACT_HINT = gettext_lazy("Not exact: Heify gave only passed or failed on a scale criterion and its score does not "
+                            "settle the value, so the score of record lies in this range; reports count its middle.")
+NO_RECORD_HINT = gettext_lazy("No score of record: the criteria that scored this call are not known here, so the "
+                              "reviewer's results cannot be scored; reports read the AI's score.")
 
 
 def reviewed_score_html(*, reviewed_at, score: float | None, low: float | None, high: float | None,
@@ -120,11 +130,12 @@ def reviewed_score_html(*, reviewed_at, score: float | None, low: float | None, 
     if reviewed_at is None:
         return ""
     if score is None and not critical:
-        return format_html('<span class="qa-quiet" title="{}">none</span>', NO_RECORD_HINT)
+        return format_html('<span class="qa-quiet" title="{}">{}</span>', NO_RECORD_HINT, _("none"))
     text = format_score(score)
     if score is not None and low is not None and high is not None and round(low, 1) != round(high, 1):
         shown = format_points(low, high) if compact else f"{text} ({format_points(low, high)})"
-        text = format_html('<span class="qa-inexact" title="{} Its middle: {}.">{}</span>', INEXACT_HINT, text, shown)
+        text = format_html('<span class="qa-inexact" title="{} {}">{}</span>', INEXACT_HINT,
+                           _("Its middle: %(middle)s.") % {"middle": text}, shown)
     return score_with_critical(score, bool(critical), text=text)
 
 
@@ -184,7 +195,7 @@ def format_field_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list) and all(not isinstance(item, (list, dict)) for item in value):
         return ", ".join(format_field_value(item) for item in value)
     if isinstance(value, (list, dict)):
@@ -199,7 +210,7 @@ def speaker_turns(segments: list) -> list[dict]:
     for segment in segments:
         if not isinstance(segment, dict):
             continue
-        speaker = str(segment.get("speaker") or "Unknown speaker")
+        speaker = str(segment.get("speaker") or _("Unknown speaker"))
         if speaker not in roles:
             roles[speaker] = (AGENT, CUSTOMER)[len(roles)] if len(roles) < 2 else OTHER
         turns.append({"speaker": speaker, "role": roles[speaker], "text": segment.get("text") or ""})
@@ -211,7 +222,7 @@ class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.empty_value_display = f"No {self.title}"
+        self.empty_value_display = _("No %(what)s") % {"what": self.title}
 
     def queryset(self, request, queryset):
         found = super().queryset(request, queryset)
@@ -226,11 +237,11 @@ class RelatedOrNoneFilter(admin.RelatedFieldListFilter):
 class GroupFilter(admin.SimpleListFilter):
     """The review groups, plus the calls in no group (Heify's null)."""
 
-    title = "group"
+    title = gettext_lazy("group")
     parameter_name = "group"
 
     def lookups(self, request, model_admin):
-        return [*GROUP_CHOICES, (NO_GROUP, "No group")]
+        return [*GROUP_CHOICES, (NO_GROUP, _("No group"))]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -256,7 +267,8 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
     ]
     # Searched by get_search_results (qa.mirror.call_search), not by Django's join of every field.
     search_fields = ["name", "configuration_tag", "participant__tag", "evaluator__tag", "=heify_id"]
-    search_help_text = "A call's name, its configuration, agent or evaluator name (part of it), or a whole Heify id."
+    search_help_text = gettext_lazy("A call's name, its configuration, agent or evaluator name (part of it), or a "
+                                    "whole Heify id.")
     list_select_related = ["configuration", "evaluator", "participant"]
     list_per_page = 50
     # Counting a big table on every page, facet counts and date_hierarchy's
@@ -285,8 +297,8 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
 
     # Titles a QA person would use (Django's own read "Select transcription to view"); the lists
     # and the call's page leave out the navigation sidebar, so that they fit a 1280 px screen.
-    list_title = "All calls"
-    detail_title = "Call"
+    list_title = gettext_lazy("All calls")
+    detail_title = gettext_lazy("Call")
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {
@@ -315,11 +327,12 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
-                self.message_user(request, f"“{call}” was sent to Heify; it is {call.get_status_display()}.")
+                self.message_user(request, _("“%(call)s” was sent to Heify; it is %(status)s.") % {
+                    "call": call, "status": call.get_status_display()})
                 return HttpResponseRedirect(reverse("admin:qa_transcription_change", args=[call.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Upload a call to Heify",
+            "title": _("Upload a call to Heify"),
             "opts": self.model._meta,
             "form": form,
             "media": self.media + form.media,
@@ -347,71 +360,72 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
             return
-        self.message_user(request, f"{moved} call(s) moved to {rules.group_label(group)}.")
+        self.message_user(request, ngettext("%(count)s call moved to %(group)s.", "%(count)s calls moved to %(group)s.",
+                                            moved) % {"count": moved, "group": rules.group_label(group)})
 
-    @admin.action(description="Move to the pending-review queue", permissions=["manage"])
+    @admin.action(description=gettext_lazy("Move to the pending-review queue"), permissions=["manage"])
     def move_to_pending(self, request, queryset):
         self._bulk_move(request, queryset, Group.PENDING_REVIEW)
 
-    @admin.action(description="Archive", permissions=["manage"])
+    @admin.action(description=gettext_lazy("Archive"), permissions=["manage"])
     def move_to_archived(self, request, queryset):
         self._bulk_move(request, queryset, Group.ARCHIVED)
 
-    @admin.action(description="Take out of every queue (no group)", permissions=["manage"])
+    @admin.action(description=gettext_lazy("Take out of every queue (no group)"), permissions=["manage"])
     def move_to_no_group(self, request, queryset):
         self._bulk_move(request, queryset, None)
 
     # --- changelist columns ------------------------------------------------------------
 
-    @admin.display(description="call", ordering="name")
+    @admin.display(description=gettext_lazy("call"), ordering="name")
     def name_display(self, obj):
         return cut(obj.name or obj.heify_id or str(obj), "qa-cut-name")
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=gettext_lazy("status"), ordering="status")
     def status_display(self, obj):
         return status_badge(obj)
 
-    @admin.display(description="AI score", ordering="score")
+    @admin.display(description=gettext_lazy("AI score"), ordering="score")
     def result_display(self, obj):
         """The score of a completed call; the status of one Heify has not completed (it has no score)."""
         if obj.status != Status.COMPLETED:
             return status_badge(obj)
         return self.score_display(obj)
 
-    @admin.display(description="group", ordering="group")
+    @admin.display(description=gettext_lazy("group"), ordering="group")
     def group_display(self, obj):
         return rules.group_label(obj.group).capitalize() if obj.group else self.get_empty_value_display()
 
-    @admin.display(description="participant", ordering="participant__tag")
+    @admin.display(description=gettext_lazy("participant"), ordering="participant__tag")
     def participant_display(self, obj):
         label = self._related_label(obj.participant, obj.participant_id)
         return cut(label) if obj.participant is not None else label
 
-    @admin.display(description="evaluator", ordering="evaluator__tag")
+    @admin.display(description=gettext_lazy("evaluator"), ordering="evaluator__tag")
     def evaluator_display(self, obj):
         label = self._related_label(obj.evaluator, obj.evaluator_id)
         return cut(label) if obj.evaluator is not None else label
 
-    @admin.display(description="AI score", ordering="score")
+    @admin.display(description=gettext_lazy("AI score"), ordering="score")
     def score_display(self, obj):
         return score_with_critical(obj.score, obj.critical_fail_triggered) or self.get_empty_value_display()
 
-    @admin.display(description="reviewed")
+    @admin.display(description=gettext_lazy("reviewed"))
     def reviewed_display(self, obj):
         """The score of record beside the AI's: the call's own columns, no query (qa.reviews.record)."""
         return call_reviewed_score(obj, compact=True) or self.get_empty_value_display()
 
-    @admin.display(description="critical fail", ordering="critical_fail_triggered")
+    @admin.display(description=gettext_lazy("critical fail"), ordering="critical_fail_triggered")
     def critical_fail_display(self, obj):
         # A badge on the calls that failed, not Django's icons: its green tick
         # would read as "good" on exactly the calls that need attention.
-        return CRITICAL_BADGE if obj.critical_fail_triggered else ""
+        return critical_badge() if obj.critical_fail_triggered else ""
 
-    @admin.display(description="duration", ordering="duration")
+    @admin.display(description=gettext_lazy("duration"), ordering="duration")
     def duration_display(self, obj):
         return format_duration(obj.duration) or self.get_empty_value_display()
 
-    @admin.display(description="date", ordering="occurred_at")
+    @admin.display(description=gettext_lazy("date"), ordering="occurred_at")
     def date_display(self, obj):
         if obj.occurred_at is None:
             return self.get_empty_value_display()
@@ -423,8 +437,8 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
             return str(related)
         if heify_id:
             return format_html(
-                '<span class="qa-missing" title="{}: {}">missing · {}</span>',
-                MISSING_HINT, heify_id, f"{heify_id[:8]}…" if short else heify_id,
+                '<span class="qa-missing" title="{}: {}">{} · {}</span>',
+                MISSING_HINT, heify_id, _("missing"), f"{heify_id[:8]}…" if short else heify_id,
             )
         return self.get_empty_value_display()
 
@@ -446,7 +460,7 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         return {
             "ai_hidden": AI_HIDDEN if ai_hidden else "",
             "blind_call_ids": blind,
-            "facts": [(label, AI_HIDDEN if ai_hidden and label in AI_FACTS else value)
+            "facts": [(_(label), AI_HIDDEN if ai_hidden and label in AI_FACTS else value)
                       for label, value in self._facts(obj)],
             "turns": speaker_turns(obj.segments or []),
             "extracted_fields": [
@@ -466,37 +480,41 @@ class TranscriptionAdmin(AuditHistoryMixin, CallListExportMixin, GoneAwareAdmin,
         }
 
     def _facts(self, obj: Transcription) -> list[tuple[str, str]]:
-        critical = CRITICAL_BADGE if obj.critical_fail_triggered else "No"
+        """The call's facts: (label, as marked: detail_context translates it; value, in the reader's language)."""
+        critical = critical_badge() if obj.critical_fail_triggered else _("No")
         if obj.awaits_heify:
             sync_state = obj.get_sync_state_display().capitalize() + (f" ({obj.sync_error})" if obj.sync_error else "")
         elif obj.gone_at:
-            sync_state = f"Deleted in Heify ({format_datetime(obj.gone_at)}): kept as history, counted nowhere"
+            sync_state = _("Deleted in Heify (%(when)s): kept as history, counted nowhere") % {
+                "when": format_datetime(obj.gone_at)}
         elif obj.sync_error:
-            sync_state = f"Sync error: {obj.sync_error}"
+            sync_state = _("Sync error: %(error)s") % {"error": obj.sync_error}
         elif obj.synced_at:
-            sync_state = f"In sync (last written {format_datetime(obj.synced_at)})"
+            sync_state = _("In sync (last written %(when)s)") % {"when": format_datetime(obj.synced_at)}
         else:
-            sync_state = "Never synced"
+            sync_state = _("Never synced")
         facts = [
-            ("Status", status_badge(obj)),
-            ("Group", obj.get_group_display() if obj.group else "No group"),
-            ("AI score", format_html("{} <span class=\"qa-quiet\">— does not count: a critical criterion failed</span>",
-                                     format_score(obj.score))
+            (gettext_noop("Status"), status_badge(obj)),
+            (gettext_noop("Group"), obj.get_group_display() if obj.group else _("No group")),
+            (gettext_noop("AI score"),
+             format_html("{} <span class=\"qa-quiet\">— {}</span>", format_score(obj.score),
+                         _("does not count: a critical criterion failed"))
              if obj.critical_fail_triggered and obj.score is not None else format_score(obj.score)),
-            ("Critical fail", critical),
-            ("Reviewed score", call_reviewed_score(obj) if obj.reviewed_at else "Not reviewed yet"),
-            ("Participant", self._related_link(obj.participant, obj.participant_id, Participant)),
-            ("Evaluator", self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
-            ("Evaluator revision", revisions.call_revision_label(obj)),
-            ("Configuration", obj.configuration_tag),
-            ("Duration", format_duration(obj.duration)),
-            ("Language", obj.language),
-            ("Speakers", "" if obj.num_speakers is None else str(obj.num_speakers)),
-            ("Date", format_datetime(obj.occurred_at)),
-            ("Processing started", format_datetime(obj.processing_started_at)),
-            ("Completed", format_datetime(obj.completed_at)),
-            ("Heify ID", format_html("<code>{}</code>", obj.heify_id) if obj.heify_id else ""),
-            ("Sync", f"{sync_state} · version {obj.version}"),
+            (gettext_noop("Critical fail"), critical),
+            (gettext_noop("Reviewed score"), call_reviewed_score(obj) if obj.reviewed_at else _("Not reviewed yet")),
+            (gettext_noop("Participant"), self._related_link(obj.participant, obj.participant_id, Participant)),
+            (gettext_noop("Evaluator"), self._related_link(obj.evaluator, obj.evaluator_id, Evaluator)),
+            (gettext_noop("Evaluator revision"), revisions.call_revision_label(obj)),
+            (gettext_noop("Configuration"), obj.configuration_tag),
+            (gettext_noop("Duration"), format_duration(obj.duration)),
+            (gettext_noop("Language"), obj.language),
+            (gettext_noop("Speakers"), "" if obj.num_speakers is None else str(obj.num_speakers)),
+            (gettext_noop("Date"), format_datetime(obj.occurred_at)),
+            (gettext_noop("Processing started"), format_datetime(obj.processing_started_at)),
+            (gettext_noop("Completed"), format_datetime(obj.completed_at)),
+            (gettext_noop("Heify ID"), format_html("<code>{}</code>", obj.heify_id) if obj.heify_id else ""),
+            (gettext_noop("Sync"), _("%(state)s · version %(version)s") % {"state": sync_state,
+                                                                          "version": obj.version}),
         ]
         return [(label, value if value != "" else self.get_empty_value_display()) for label, value in facts]
 

@@ -3,6 +3,12 @@
 "use strict";
 (function () {
   const TOTAL = 100;
+  // The reader's language (Django's JavaScript catalogue, djangojs); as written here until a page loads it.
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate ||
+    ((format, values) => format.replace(/%\((\w+)\)s/g, (_, name) => String(values[name])));
+  const locale = document.documentElement.lang || undefined;
+  const number = (n) => n.toLocaleString(locale, { useGrouping: false, maximumFractionDigits: 2 });
 
   function rows(group) {
     return Array.from(group.querySelectorAll("tr.form-row:not(.empty-form)"));
@@ -29,9 +35,12 @@
     }
     sum = Math.round(sum * 100) / 100;
     const ok = sum === TOTAL;
-    output.textContent = `Non-strict weights: ${sum} of ${TOTAL}` +
-      (ok ? " ✔" : ` — ${sum < TOTAL ? TOTAL - sum + " to add" : sum - TOTAL + " too many"}`) +
-      (strictWithWeight ? " · strict criteria always weigh 0" : "");
+    const gap = Math.round(Math.abs(TOTAL - sum) * 100) / 100;
+    output.textContent = interpolate(gettext("Non-strict weights: %(sum)s of %(total)s"),
+                                     { sum: number(sum), total: number(TOTAL) }, true) +
+      (ok ? " ✔" : " — " + interpolate(sum < TOTAL ? gettext("%(gap)s to add") : gettext("%(gap)s too many"),
+                                        { gap: number(gap) }, true)) +
+      (strictWithWeight ? " · " + gettext("strict criteria always weigh 0") : "");
     output.className = "weight-total " + (ok ? "weight-total-ok" : "weight-total-bad");
   }
 

@@ -1,6 +1,13 @@
 /* Draws the participant dashboard's charts with Chart.js (served from this site). */
 "use strict";
 (function () {
+  // The reader's language (Django's JavaScript catalogue, djangojs); as written here until a page loads it.
+  const gettext = window.gettext || ((text) => text);
+  const locale = document.documentElement.lang || undefined;
+  // A day of the data (ISO 8601, UTC), as the page's language writes it: "14 mar" in Spanish, "Mar 14" in English.
+  function shortDay(iso) {
+    return new Date(`${iso}T00:00:00Z`).toLocaleDateString(locale, { day: "numeric", month: "short", timeZone: "UTC" });
+  }
   function css(name, fallback) {
     const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
     return value || fallback;
@@ -15,6 +22,7 @@
     Chart.defaults.color = text;
     Chart.defaults.borderColor = grid;
     Chart.defaults.animation = false;
+    Chart.defaults.locale = locale;  // the axes' numbers as the page writes them (0,5 in Spanish)
 
     // Coaching sessions: a dashed line at each session's day (between the days with calls around it).
     const days = data.timeline.map((day) => day.date);
@@ -38,7 +46,7 @@
           ctx.moveTo(at, area.top);
           ctx.lineTo(at, area.bottom);
           ctx.stroke();
-          const label = "Coaching " + mark.date, left = Math.min(at + 3, area.right - ctx.measureText(label).width);
+          const label = gettext("Coaching") + " " + shortDay(mark.date), left = Math.min(at + 3, area.right - ctx.measureText(label).width);
           ctx.fillStyle = css("--body-bg", "#fff");
           ctx.fillRect(left - 1, area.top, ctx.measureText(label).width + 2, 13);
           ctx.fillStyle = "#8e44ad";
@@ -53,18 +61,19 @@
       data: {
         labels: data.timeline.map((day) => day.date),
         datasets: [
-          { type: "bar", label: "Calls", data: data.timeline.map((day) => day.volume), yAxisID: "volume",
+          { type: "bar", label: gettext("Calls"), data: data.timeline.map((day) => day.volume), yAxisID: "volume",
             backgroundColor: "rgba(121, 174, 200, 0.5)" },
-          { type: "line", label: "Average score", data: data.timeline.map((day) => day.avg_score), yAxisID: "score",
+          { type: "line", label: gettext("Average score"), data: data.timeline.map((day) => day.avg_score), yAxisID: "score",
             borderColor: "#417690", backgroundColor: "#417690", tension: 0.2, pointRadius: 2 },
         ],
       },
       options: {
         responsive: true, maintainAspectRatio: false,
         scales: {
-          score: { type: "linear", position: "left", min: 0, max: 100, title: { display: true, text: "score" } },
+          x: { ticks: { callback(value) { return shortDay(this.getLabelForValue(value)); } } },
+          score: { type: "linear", position: "left", min: 0, max: 100, title: { display: true, text: gettext("score") } },
           volume: { type: "linear", position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
-                    title: { display: true, text: "calls" } },
+                    title: { display: true, text: gettext("calls") } },
         },
       },
     });
@@ -72,7 +81,7 @@
     const bands = Object.keys(data.distribution);
     new Chart(document.getElementById("qa-distribution"), {
       type: "bar",
-      data: { labels: bands, datasets: [{ label: "Calls", data: bands.map((band) => data.distribution[band]),
+      data: { labels: bands, datasets: [{ label: gettext("Calls"), data: bands.map((band) => data.distribution[band]),
                                           backgroundColor: ["#ba2121", "#e08e0b", "#c9b40e", "#7cae4e", "#2e7d32"] }] },
       options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false } },
                  scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },

@@ -12,9 +12,13 @@
 // Which result a criterion takes, and when a reason is needed, are the server's to say: the script
 // sends what was chosen and shows the answer (a refusal that names the reason opens the reason).
 // Without this script the radios and Save post as usual and the page comes back at the row.
+// Its texts are translated through Django's JavaScript catalogue (templates/qa/jsi18n.html, loaded first);
+// without it, they read in English.
 "use strict";
 
 (function () {
+  const gettext = window.gettext || ((text) => text);
+  const interpolate = window.interpolate || ((format, values) => format.replace(/%\((\w+)\)s/g, (_, name) => values[name]));
   const split = document.querySelector(".qa-split");
   const table = document.querySelector(".qa-criteria");
   const rows = () => [...document.querySelectorAll("tr.qa-criterion[data-form]")];
@@ -79,7 +83,8 @@
     if (decided) decided.textContent = String(Number(decided.dataset.total) - record.undecided.length);
     if (!archive) return;
     archive.querySelector("[data-testid=undecided]").textContent = record.undecided.length
-      ? `Undecided: ${record.undecided.join(", ")}.` : "Every criterion is decided.";
+      ? interpolate(gettext("Undecided: %(criteria)s."), { criteria: record.undecided.join(", ") }, true)
+      : gettext("Every criterion is decided.");
     archive.querySelector("[data-testid=agree-rest]").hidden = !record.undecided.length;
   }
 
@@ -88,12 +93,13 @@
     const form = formOf(row);
     const criterion = form.elements.criterion.value;
     if (!chosen(row)) {
-      say(row, `${criterion}: choose a result first (${[...row.querySelectorAll("input[name=result]:not(:disabled)")]
-        .map((radio) => radio.dataset.key).join(", ")}).`, true);
+      const keys = [...row.querySelectorAll("input[name=result]:not(:disabled)")].map((radio) => radio.dataset.key);
+      say(row, interpolate(gettext("%(criterion)s: choose a result first (%(keys)s)."),
+        { criterion, keys: keys.join(", ") }, true), true);
       return;
     }
     row.dataset.saving = "1";
-    say(row, "Saving…", false);
+    say(row, gettext("Saving…"), false);
     let body;
     try {
       const response = await fetch(form.action, {
@@ -103,10 +109,15 @@
         credentials: "same-origin",
       });
       body = await response.json().catch(() => ({
-        ok: false, message: `${criterion}: not saved — the server answered ${response.status}.`,
+        ok: false,
+        message: interpolate(gettext("%(criterion)s: not saved — the server answered %(status)s."),
+          { criterion, status: response.status }, true),
       }));
     } catch (error) {
-      body = { ok: false, message: `${criterion}: not saved — no connection to the server.` };
+      body = {
+        ok: false,
+        message: interpolate(gettext("%(criterion)s: not saved — no connection to the server."), { criterion }, true),
+      };
     } finally {
       delete row.dataset.saving;
     }
