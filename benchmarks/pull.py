@@ -382,10 +382,12 @@ def plain_load(client) -> dict:
     database."""
     from django.db import connection, transaction
 
+    from qa.db import on_postgresql
     from syncer import contract
 
-    payload_type = "jsonb" if connection.vendor == "postgresql" else "text"
-    id_type = "bigserial" if connection.vendor == "postgresql" else "integer"
+    postgresql = on_postgresql(connection.alias)
+    payload_type = "jsonb" if postgresql else "text"
+    id_type = "bigserial" if postgresql else "integer"
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE {PLAIN_TABLE} (id {id_type} PRIMARY KEY, resource varchar(16) NOT NULL, "
