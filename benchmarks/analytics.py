@@ -13,6 +13,9 @@ at the end, whatever happens), migrates it and fills it:
   with 300, "heavy" with 30,000 (more included calls than ANALYTICS_QUERY_LIMIT,
   so the report takes its capped path), 60 others sharing the rest (3% of the
   calls have no participant);
+  (That is the standard shape. SHAPES also holds a skewed one, which
+  benchmarks/screens.py --shape skewed fills: "target" with 40% of the calls,
+  fifty others sharing the rest unevenly, over 365 days.)
 - 1,000,000 transcriptions straight from SQL (INSERT ... SELECT ... FROM
   generate_series, as benchmarks/api_list.py does, with its columns and its
   status mix: 88% COMPLETED, 9% FAILED, 2% IN_PROGRESS, 1% PENDING), dated over
@@ -85,7 +88,7 @@ CRITERIA = (
 BREAKDOWN_RUNS = 5
 
 # The rows. Each row draws from its own hashes of i: h (api_list's: status, group), s (score), d (duration),
-# e (evaluator); `at` is the call's date, in the 183 days before 2026-11-24 00:00 UTC.
+# e (evaluator); `at` is the call's date, in the DAYS days (the shape's) before 2026-11-24 00:00 UTC.
 INSERT = """
 INSERT INTO qa_transcription ({columns})
 SELECT {values}
@@ -98,16 +101,29 @@ FROM (
         SELECT i, (hashtext(i::text) & 2147483647)::bigint AS h,
                (hashtext('e' || i::text) & 2147483647)::bigint AS e,
                timestamptz '2026-11-24 00:00:00+00'
-                 - (1 + (hashtext('t' || i::text) & 2147483647) % (183 * 86400)) * interval '1 second' AS at
+                 - (1 + (hashtext('t' || i::text) & 2147483647) % (DAYS * 86400)) * interval '1 second' AS at
         FROM generate_series(1, {count}) AS i
     ) AS r
 ) AS g
 """
 COMPLETED_ROW = "h % 100 < 88"  # api_list's status expression: COMPLETED below 88
+# The standard shape's participants: "target" every 50th call, "small" 300, "heavy" 30,000, 60 others the rest.
+PARTICIPANT_STANDARD = (
+    f"CASE WHEN i % 50 = 0 THEN '{TARGET}' WHEN i % 3000 = 7 AND i <= 900000 THEN '{SMALL}' "
+    f"WHEN i % 100 IN (25, 26, 75) THEN '{HEAVY}' WHEN (h / 13) % 100 < 3 THEN NULL "
+    "ELSE (ARRAY[{others}])[1 + (h / 1300) % 60] END"
+)
+# The skewed shape's: "target" holds 40% of the calls (every i % 5 < 2), fifty others the rest (but the 3% with
+# no participant), unevenly too: the k-th of them (1 to 50) draws (2k - 1) in 2,500 of the rest, so "small" (the
+# first) about 0.02% of the calls and "heavy" (the last) about 2.3%.
+PARTICIPANT_SKEWED = (
+    f"CASE WHEN i % 5 < 2 THEN '{TARGET}' WHEN (h / 13) % 100 < 3 THEN NULL "
+    "ELSE (ARRAY[{skewed_others}])[1 + floor(sqrt((h / 1300) % 2500))::int] END"
+)
+SKEWED_OTHERS = [SMALL, *OTHERS[:48], HEAVY]
+# Each shape: the participants' expression, and the days of history (ending 2026-11-24, before "today").
+SHAPES = {"standard": (PARTICIPANT_STANDARD, 183), "skewed": (PARTICIPANT_SKEWED, 365)}
 OVERRIDES = {
-    "participant_id": f"CASE WHEN i % 50 = 0 THEN '{TARGET}' WHEN i % 3000 = 7 AND i <= 900000 THEN '{SMALL}' "
-                      f"WHEN i % 100 IN (25, 26, 75) THEN '{HEAVY}' WHEN (h / 13) % 100 < 3 THEN NULL "
-                      "ELSE (ARRAY[{others}])[1 + (h / 1300) % 60] END",
     "evaluator_id": "(ARRAY[{evaluators}])[ev]",
     "score": f"CASE WHEN {COMPLETED_ROW} THEN (CASE WHEN s % 100 < 5 THEN (s / 100) % 201 / 10.0 "
              "ELSE least(100, 20 + ((s / 100) % 501 + (s / 100000) % 401) / 10.0) END)::float8 END",
@@ -152,8 +168,8 @@ ORDER BY occurred_at DESC, heify_id DESC LIMIT %s
 # --- filling the database ----------------------------------------------------------------------------------
 
 
-def fill_objects() -> None:
-    """The evaluators, their criteria and the participants (through the ORM, on any database)."""
+def fill_objects(shape: str = "standard") -> None:
+    """The evaluators, their criteria and the participants of `shape` (through the ORM, on any database)."""
     from qa.mirror.models import Criterion, Evaluator, Participant
 
     evaluators = Evaluator.objects.bulk_create(
@@ -170,24 +186,27 @@ def fill_objects() -> None:
     Participant.objects.bulk_create(
         Participant(heify_id=heify_id, client_id="client-bench", tag=tag)
         for heify_id, tag in [(TARGET, "Target agent"), (SMALL, "Small agent"), (HEAVY, "Heavy agent")]
-        + [(heify_id, f"Agent {n}") for n, heify_id in enumerate(OTHERS, start=1)]
+        + [(heify_id, f"Agent {n}") for n, heify_id in enumerate(OTHERS if shape == "standard" else OTHERS[:48],
+                                                                 start=1)]
     )
 
 
-def fill(total: int = TOTAL) -> dict:
-    """fill_objects, then `total` calls straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
+def fill(total: int = TOTAL, shape: str = "standard") -> dict:
+    """fill_objects, then `total` calls of `shape` (SHAPES) straight from SQL (PostgreSQL), then VACUUM (ANALYZE)."""
     from django.db import connection
 
     from qa.mirror.criterion_results import CriterionResult, failed_criteria, parse_criteria_results, pinned_rows
 
-    fill_objects()
+    fill_objects(shape)
+    participant, days = SHAPES[shape]
     expression = {
         "configurations": _sql_list(c for c, _ in CONFIGURATIONS),
         "configuration_tags": _sql_list(t for _, t in CONFIGURATIONS),
-        "evaluators": _sql_list(EVALUATORS), "others": _sql_list(OTHERS),
+        "evaluators": _sql_list(EVALUATORS), "others": _sql_list(OTHERS), "skewed_others": _sql_list(SKEWED_OTHERS),
         "segments": SEGMENTS, "criteria": "[]",
     }
-    sql, _ = transcription_insert(connection, expression, total, OVERRIDES, template=INSERT)
+    sql, _ = transcription_insert(connection, expression, total, {**OVERRIDES, "participant_id": participant},
+                                  template=INSERT.replace("DAYS", str(days)))
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the % in it are SQL's modulo

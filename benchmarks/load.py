@@ -4,6 +4,8 @@
                                                                  # 2 internal tools, 5 minutes, 100,000 calls
     .venv/bin/python benchmarks/load.py --reviewers 15 --managers 4 --tools 1 --run-time 30 \\
         --transcriptions 3000 --check-serving                    # what CI runs (scripts/production_check.sh)
+    .venv/bin/python benchmarks/load.py --step 5,5,40 --reviewers 80 --managers 16 --tools 4 --wait-first-pull
+                                                                 # a step load: the highest rate held
 
 Everything runs on this machine, on loopback, and stops by itself:
 
@@ -24,6 +26,12 @@ Everything runs on this machine, on loopback, and stops by itself:
    outcomes (claims lost, edits refused), and the checks: no call claimed by two reviewers at once, every
    group change present in the emulator, no change left waiting, no 5xx in the logs. With --keep-pulling a
    pull runs back to back all the while, so that review moves meet pages fetched before Heify took them.
+
+With --step START,INCREMENT,SECONDS it is a step load instead of a fixed crowd: everybody signs in first (not
+measured), then START people work, INCREMENT more every SECONDS, until all of them do, in the working day's mix
+(benchmarks/load_users.StepPlan); --run-time is ignored. For each step it prints the people at work, the
+requests per second answered and their p50/p95 (Locust's requests: a POST with the page it redirects to is one),
+leaving out each step's first STEP_SETTLE seconds; and the highest rate held with p95 <= 300 ms.
 
 It exits non-zero when a request failed or a check did not hold. Logs and Locust's CSV files stay in
 --keep DIR when given. Figures: benchmarks/README.md.
@@ -56,6 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 PY = str(BIN / "python")
 SHOWN_COLUMNS = ("requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s")
+STEP_SETTLE = 5  # seconds of each step left out of its figures: the newly working people's first requests
+STEP_P95_MS = 300  # the step load's aim: the highest rate held with p95 at most this
 
 
 def free_port() -> int:
@@ -390,6 +400,28 @@ def read_stats(prefix: Path) -> tuple[list[tuple[str, ...]], dict[str, int], int
     return rows, kinds, total, failures
 
 
+def step_table(summary: dict) -> tuple[list[tuple[str, ...]], tuple[float, int] | None]:
+    """Each step's people, rate and percentiles from the requests it finished (its first STEP_SETTLE seconds left
+    out); and the highest rate held with p95 <= STEP_P95_MS, with the people at work then."""
+    rows, best = [], None
+    start, seconds = summary["started_at"], summary["seconds"]
+    for step, people in enumerate(summary["people"]):
+        low, high = start + step * seconds + STEP_SETTLE, start + (step + 1) * seconds
+        times = sorted(ms for at, _, ms, _ in summary["requests"] if low <= at < high)
+        errors = sum(failed for at, _, _, failed in summary["requests"] if low <= at < high)
+        if not times:
+            rows.append((str(step + 1), str(people), "0", "", "", "", str(errors), "no"))
+            continue
+        rate = len(times) / (high - low)
+        p50, p95 = times[len(times) // 2], times[max(0, -(-len(times) * 95 // 100) - 1)]
+        held = p95 <= STEP_P95_MS and errors == 0
+        if held and (best is None or rate > best[0]):
+            best = (rate, people)
+        rows.append((str(step + 1), str(people), f"{len(times)}", f"{rate:.1f}", f"{p50:.0f}", f"{p95:.0f}",
+                     str(errors), "yes" if held else "no"))
+    return rows, best
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reviewers", type=int, default=40)
@@ -399,6 +431,8 @@ def main() -> int:
     parser.add_argument("--max-iterations", type=int, default=200, help="tasks per simulated user at most")
     parser.add_argument("--transcriptions", type=int, default=100_000)
     parser.add_argument("--web-concurrency", type=int, default=4)
+    parser.add_argument("--web-threads", type=int, default=1,
+                        help="WEB_THREADS: above 1, gunicorn's gthread workers, each serving that many requests")
     parser.add_argument("--worker-clusters", type=int, default=2)
     parser.add_argument("--drain-timeout", type=int, default=240, help="seconds to wait for waiting changes")
     parser.add_argument("--check-serving", action="store_true", help="check static files and probes first")
@@ -407,11 +441,24 @@ def main() -> int:
     parser.add_argument("--keep-pulling", action="store_true",
                         help="pull back to back while the people work (heify_sync in a loop, beside the workers' "
                              "schedule), so that moves and edits meet pages fetched before Heify took them")
+    parser.add_argument("--step", metavar="START,INCREMENT,SECONDS",
+                        help="a step load: START people at work, INCREMENT more every SECONDS, up to all of them")
     parser.add_argument("--keep", help="keep logs and Locust's CSV files in this directory")
     args = parser.parse_args()
     users = args.reviewers + args.managers + args.tools
     if not (1 <= users <= 200 and 5 <= args.run_time <= 3600 and args.tools >= 1):
         parser.error("between 1 and 200 users (at least 1 tool) and 5 to 3600 seconds")
+    if args.step:
+        try:
+            start, increment, seconds = (int(part) for part in args.step.split(","))
+        except ValueError:
+            parser.error("--step is START,INCREMENT,SECONDS: three whole numbers, e.g. 5,5,40")
+        if not (1 <= start <= users and increment >= 1 and STEP_SETTLE + 5 <= seconds <= 600):
+            parser.error(f"--step: START from 1 to the {users} people, INCREMENT at least 1, SECONDS from "
+                         f"{STEP_SETTLE + 5} to 600")
+        steps = 1 + -(-(users - start) // increment)
+        args.run_time = 600 + steps * seconds  # a bound: the people end the run after the last step
+        args.max_iterations = 1_000_000
 
     started = time.monotonic()
     with ExitStack() as exits:
@@ -433,7 +480,8 @@ def main() -> int:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_BEHIND_PROXY": "1",
             "DJANGO_STATIC_ROOT": str(work / "static"), "HEIFY_VAR_DIR": str(work / "var"),
             "HEIFY_API_URL": heify_url, "HEIFY_API_KEY": api_key, "HEIFY_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-            "WEB_CONCURRENCY": str(args.web_concurrency), "PORT": str(web_port), "LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": str(args.web_concurrency), "WEB_THREADS": str(args.web_threads),
+            "PORT": str(web_port), "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -473,18 +521,23 @@ def main() -> int:
         checks: list[tuple[str, bool, str]] = []
         if args.check_serving:
             # web processes x threads + each cluster's job processes, guard, pusher and monitor (README)
-            budget = args.web_concurrency + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3)
+            budget = (args.web_concurrency * args.web_threads
+                      + args.worker_clusters * (int(os.environ.get("HEIFY_WORKERS", "2")) + 3))
             checks += check_serving(stack, env, base, tokens.split(",")[0], budget)
 
+        how_long = f"in steps ({args.step})" if args.step else f"for {args.run_time} s"
         print(f"load: {users} users ({args.reviewers} reviewers, {args.managers} QA managers, {args.tools} tools) "
-              f"for {args.run_time} s against gunicorn with {args.web_concurrency} workers and "
+              f"{how_long} against gunicorn with {args.web_concurrency} workers x {args.web_threads} threads and "
               f"{args.worker_clusters} worker clusters")
-        outcomes_file = work / "outcomes.json"
+        outcomes_file, requests_file = work / "outcomes.json", work / "requests.json"
         locust_env = {**env, "LOAD_REVIEWERS": str(args.reviewers), "LOAD_MANAGERS": str(args.managers),
                       "LOAD_TOOLS": str(args.tools), "LOAD_PASSWORD": password, "LOAD_TOOL_TOKENS": tokens,
                       "LOAD_MAX_ITERATIONS": str(args.max_iterations), "LOAD_OUTCOMES_FILE": str(outcomes_file)}
+        if args.step:
+            locust_env.update({"LOAD_STEP": args.step, "LOAD_REQUESTS_FILE": str(requests_file)})
+        spawn_rate = users if args.step else max(1, users // 5)  # a step load: everybody signs in first
         locust = [str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "load_users.py"), "--headless",
-                  "--host", base, "-u", str(users), "-r", str(max(1, users // 5)), "-t", f"{args.run_time}s",
+                  "--host", base, "-u", str(users), "-r", str(spawn_rate), "-t", f"{args.run_time}s",
                   "--stop-timeout", "20", "--csv", str(work / "locust"), "--only-summary", "--exit-code-on-error", "0"]
         if args.keep_pulling:
             pulling, pulls_log = stack.start("pulls", [
@@ -512,6 +565,13 @@ def main() -> int:
         print(markdown_table([("request", "n", "p50 ms", "p95 ms", "total s", "share"), *server_time(web_log)]))
         for kind, occurrences in sorted(kinds.items()):
             print(f"  error {occurrences} x {kind}")
+        if args.step:
+            steps_rows, best = step_table(json.loads(requests_file.read_text()))
+            print(f"step load (each step {args.step.split(',')[2]} s, its first {STEP_SETTLE} s left out):")
+            print(markdown_table([("step", "people", "requests", "req/s", "p50 ms", "p95 ms", "errors",
+                                   f"p95 <= {STEP_P95_MS} ms"), *steps_rows]))
+            print(f"step load: highest rate held with p95 <= {STEP_P95_MS} ms: "
+                  + (f"{best[0]:.1f} requests/s ({best[1]} people at work)" if best else "none"))
         print("outcomes: " + (", ".join(f"{name} {n}" for name, n in sorted(outcomes.items())) or "none"))
         good = sum(ok for _, ok, _ in checks)
         for name, ok, detail in checks:

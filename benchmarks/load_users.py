@@ -1,12 +1,14 @@
 """The simulated people of a QA team's working day, for Locust (benchmarks/load.py starts it).
 
 Reviewers work the pending queue in the admin: open it, start a review of one of the most urgent
-calls, record verdicts, write a note, archive (a few release instead). QA managers read the team
+calls, record verdicts on up to three criteria, write a note, archive agreeing with the AI on the rest (a few
+release instead). QA managers read the team
 overview and participants' dashboards, edit a participant's metadata and reassign calls under review.
 Internal tools use the REST API: filtered lists, cursors through pages, participant analytics.
 
 Everything comes from the environment the driver sets: LOAD_REVIEWERS, LOAD_MANAGERS, LOAD_TOOLS (how
-many of each), LOAD_PASSWORD, LOAD_TOOL_TOKENS (comma-separated), LOAD_MAX_ITERATIONS (per user). The
+many of each), LOAD_PASSWORD, LOAD_TOOL_TOKENS (comma-separated), LOAD_MAX_ITERATIONS (per user), and for a
+step load LOAD_STEP ("start,increment,seconds") and LOAD_REQUESTS_FILE (see StepPlan). The
 server sits where a TLS proxy would send it traffic: requests carry X-Forwarded-Proto: https, and the
 client sends the secure cookies over the loopback hop as the proxy would. A request is a failure when
 it answers anything but what a person expects (a 4xx or 5xx, or a page without its landmark); a claim
@@ -18,13 +20,16 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import math
 import os
 import random
 import re
+import time
 from http.cookiejar import DefaultCookiePolicy
 
+import gevent
 from locust import HttpUser, between, events, task
-from locust.exception import StopUser
+from locust.exception import RescheduleTask, StopUser
 
 REVIEWERS = int(os.environ.get("LOAD_REVIEWERS", "40"))
 MANAGERS = int(os.environ.get("LOAD_MANAGERS", "8"))
@@ -44,12 +49,81 @@ def count(outcome: str) -> None:
     outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
 
+class StepPlan:
+    """A step load: every person signs in first (not measured: a working day's logins are its first minutes,
+    and each costs a second of the hasher's CPU), then `start` people work, `increment` more every `seconds`,
+    until all of them do. At every step the people at work keep the mix of the whole (reviewers, QA managers,
+    tools: the first ceil(share x count) of each kind). The others wait, asking nothing. Each request finished
+    during the steps is recorded (when it ended, its name, its ms, whether it failed) for benchmarks/load.py,
+    which reads each step's rate and p95 from them; the run ends after the last step."""
+
+    def __init__(self, spec: str, counts: dict[str, int]):
+        self.start, self.increment, self.seconds = (int(part) for part in spec.split(","))
+        self.counts = counts
+        self.total = sum(counts.values())
+        self.steps = 1 + max(0, math.ceil((self.total - self.start) / max(1, self.increment)))
+        self.signed_in = 0
+        self.started_at: float | None = None  # set once everybody has signed in
+        self.requests: list[tuple[float, str, float, bool]] = []
+
+    def people(self, step: int) -> int:
+        return min(self.total, self.start + step * self.increment)
+
+    def step_now(self) -> int | None:
+        if self.started_at is None or time.time() < self.started_at:
+            return None
+        return int((time.time() - self.started_at) // self.seconds)
+
+    def works(self, kind: str, number: int) -> bool:
+        """Whether person `number` (from 1) of `kind` works at the current step."""
+        step = self.step_now()
+        if step is None:
+            return False
+        return number <= math.ceil(self.people(step) * self.counts[kind] / self.total)
+
+    def signed(self) -> None:
+        self.signed_in += 1
+        if self.signed_in == self.total:
+            self.started_at = time.time() + 2  # the last sign-in's answer settles
+
+    def summary(self) -> dict:
+        return {"started_at": self.started_at, "seconds": self.seconds,
+                "people": [self.people(step) for step in range(self.steps)], "requests": self.requests}
+
+
+STEP = StepPlan(os.environ["LOAD_STEP"], {"reviewer": REVIEWERS, "manager": MANAGERS, "tool": TOOLS}) \
+    if os.environ.get("LOAD_STEP") else None
+
+
+@events.request.add_listener
+def record_request(request_type, name, response_time, response_length, exception=None, **kwargs):
+    if STEP is not None and STEP.step_now() is not None:
+        STEP.requests.append((time.time(), name, response_time, exception is not None))
+
+
+@events.init.add_listener
+def end_after_last_step(environment, **kwargs):
+    if STEP is None:
+        return
+
+    def watch():
+        while STEP.step_now() is None or STEP.step_now() < STEP.steps:
+            gevent.sleep(1)
+        environment.runner.quit()
+
+    gevent.spawn(watch)
+
+
 @events.quitting.add_listener
 def write_outcomes(environment, **kwargs):
     path = os.environ.get("LOAD_OUTCOMES_FILE")
     if path:
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(outcomes, handle)
+    path = os.environ.get("LOAD_REQUESTS_FILE")
+    if path and STEP is not None:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(STEP.summary(), handle)
 
 
 # The client-to-proxy hop is HTTPS, so the secure session and CSRF cookies do travel to the server on
@@ -66,12 +140,17 @@ class AdminUser(HttpUser):
     def on_start(self):
         self.client.headers.update({"X-Forwarded-Proto": "https"})
         self.iterations = 0
-        self.username = f"{self.prefix}{next(self.numbers):02d}"
+        self.number = next(self.numbers)
+        self.username = f"{self.prefix}{self.number:02d}"
         self.get("/admin/login/", name="login page", landmark='name="username"')
         self.post("/admin/login/?next=/admin/", {"username": self.username, "password": PASSWORD, "next": "/admin/"},
                   name="log in", landmark="Quality assurance")
+        if STEP is not None:
+            STEP.signed()
 
     def tick(self):
+        if STEP is not None and not STEP.works(self.prefix, self.number):
+            raise RescheduleTask()  # not at work yet in a step load
         self.iterations += 1
         if self.iterations > MAX_ITERATIONS:
             raise StopUser()
@@ -140,7 +219,9 @@ class Reviewer(AdminUser):
                              name="release", landmark="Review queues")
             count("released" if done and "Released back to the queue." in done else "release refused")
         else:
-            done = self.post(f"/admin/qa/reviewitem/{pk}/review/archive/", {"note": "Reviewed."},
+            # The calls have more criteria than the three decided: the rest agree with the AI (the page's "Agree
+            # with the AI on the rest and archive"); without it every archive was refused as undecided.
+            done = self.post(f"/admin/qa/reviewitem/{pk}/review/archive/", {"note": "Reviewed.", "agree_rest": "1"},
                              name="archive", landmark="Review queues")
             count("archived" if done and "Archived." in done else "archive refused (reassigned meanwhile)")
 
@@ -214,11 +295,21 @@ class InternalTool(HttpUser):
     numbers = itertools.count(0)
 
     def on_start(self):
-        token = TOOL_TOKENS[next(self.numbers) % len(TOOL_TOKENS)]
+        self.number = next(self.numbers) + 1
+        token = TOOL_TOKENS[(self.number - 1) % len(TOOL_TOKENS)]
         self.client.headers.update({"Authorization": f"Token {token}", "X-Forwarded-Proto": "https"})
         self.iterations = 0
         body = self.api("/api/v1/participants/?limit=50", name="api participants")
         self.participants = [p["participant_id"] for p in (body or {}).get("data", [])]
+        if STEP is not None:
+            STEP.signed()
+
+    def tick(self):
+        if STEP is not None and not STEP.works("tool", self.number):
+            raise RescheduleTask()
+        self.iterations += 1
+        if self.iterations > MAX_ITERATIONS:
+            raise StopUser()
 
     def api(self, path, *, name):
         with self.client.get(path, name=name, catch_response=True) as response:
@@ -230,9 +321,7 @@ class InternalTool(HttpUser):
 
     @task(3)
     def list_with_filters_and_cursor(self):
-        self.iterations += 1
-        if self.iterations > MAX_ITERATIONS:
-            raise StopUser()
+        self.tick()
         query = random.choice([
             "status=COMPLETED&critical_fail=true", "group=PENDING_REVIEW", "score_min=20&score_max=60",
             "status=COMPLETED&ordering=occurred_at",
@@ -247,5 +336,6 @@ class InternalTool(HttpUser):
 
     @task(1)
     def analytics(self):
+        self.tick()
         if self.participants:
             self.api(f"/api/v1/participants/{random.choice(self.participants)}/analytics/", name="api analytics")

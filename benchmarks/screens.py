@@ -1,7 +1,10 @@
 """Benchmark (not a test): every screen a reviewer or manager opens, and the REST endpoints, by table size.
 
-    .venv/bin/python benchmarks/screens.py                                 # PostgreSQL 10k and 1M, SQLite 10k and 100k
+    .venv/bin/python benchmarks/screens.py                                 # PostgreSQL 10k and 1M, SQLite 10k and 100k,
+                                                                           # each in both shapes
     .venv/bin/python benchmarks/screens.py --cases sqlite:10000 --runs 5
+    .venv/bin/python benchmarks/screens.py --cases sqlite:100000 --shape skewed
+    .venv/bin/python benchmarks/screens.py --cases sqlite:100000:skewed postgres:1000000:standard
     .venv/bin/python benchmarks/screens.py --cases postgres:1000000 --reuse heify_bench_analytics_12345
     .venv/bin/python benchmarks/screens.py --cases sqlite:100000 --sqlite-file /tmp/100k.sqlite3  # kept, or reused
     .venv/bin/python benchmarks/screens.py ... --out after.json            # keep the figures
@@ -9,6 +12,10 @@
 
 The data is benchmarks/analytics.py's fill (its participants, evaluators and
 calls, `count` of them instead of 1,000,000: "target" has every 50th call),
+in one of two shapes (--shape, both by default; a case may name its own, as
+sqlite:100000:skewed): "standard", the benchmark's usual team, and "skewed",
+one agent ("target") with 40% of the calls and fifty others sharing the rest
+unevenly, over a year of history ending 2026-11-24 (benchmarks.analytics.SHAPES);
 plus what the screens need besides: the three Configuration rows, a superuser
 "bench", and every 1,000th UNDER_REVIEW call assigned to it ("my reviews").
 
@@ -50,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but not the project
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.analytics import EVALUATORS, HEAVY, SMALL, TARGET  # noqa: E402  (the path above first)
+from benchmarks.analytics import EVALUATORS, HEAVY, SHAPES, SMALL, TARGET  # noqa: E402  (the path above first)
 from benchmarks.api_list import CONFIGURATIONS, POSTGRES_ADMIN_URL, bench_environment  # noqa: E402
 from benchmarks.report import markdown_table  # noqa: E402
 
@@ -77,8 +84,16 @@ def rows_sql(where: str = "1 = 1", params=(), *, order: str = NEWEST, limit: int
 # --- the screens -------------------------------------------------------------------------------------------
 
 
-def screens(ids: dict) -> list[dict]:
+# What "target", "small" and "heavy" hold in each shape (benchmarks.analytics.SHAPES), for the labels.
+HOLD = {
+    "standard": {"target": "20,000 calls at 1M", "small": "300 calls at 1M", "heavy": "capped"},
+    "skewed": {"target": "40% of the calls, capped", "small": "0.02% of the calls", "heavy": "2.3% of the calls"},
+}
+
+
+def screens(ids: dict, shape: str = "standard") -> list[dict]:
     """Every screen: label, URL, query string, and the baseline (SQL, params)."""
+    hold = HOLD[shape]
     tx = "/admin/qa/transcription/"
     queue = "/admin/qa/reviewitem/"
     call, call_id = ids["call"], ids["call_heify_id"]
@@ -152,7 +167,7 @@ def screens(ids: dict) -> list[dict]:
                           order=URGENT)},
         {"label": "review page of a call", "url": f"{queue}{ids['queued_call']}/change/",
          "base": ("SELECT * FROM qa_transcription WHERE id = %s", [ids["queued_call"]])},
-        {"label": "participant page + dashboard (target, 20,000 calls at 1M)",
+        {"label": f"participant page + dashboard (target, {hold['target']})",
          "url": f"/admin/qa/participant/{ids['target']}/change/", "query": {"as_of": AS_OF},
          "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
                   "AND occurred_at < %s", [TARGET, "2026-11-24T00:00:00+00:00"])},
@@ -160,7 +175,7 @@ def screens(ids: dict) -> list[dict]:
          "url": f"/admin/qa/participant/{ids['target']}/change/", "query": {"as_of": AS_OF}, "cold": True,
          "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
                   "AND occurred_at < %s", [TARGET, "2026-11-24T00:00:00+00:00"])},
-        {"label": "participant page + dashboard (small, 300 calls at 1M)",
+        {"label": f"participant page + dashboard (small, {hold['small']})",
          "url": f"/admin/qa/participant/{ids['small']}/change/", "query": {"as_of": AS_OF},
          "base": (f"SELECT count(*), avg(score) FROM qa_transcription WHERE participant_id = %s AND {SCORED} "
                   "AND occurred_at < %s", [SMALL, "2026-11-24T00:00:00+00:00"])},
@@ -199,7 +214,7 @@ def screens(ids: dict) -> list[dict]:
          "base": rows_sql(order="id DESC", limit=101, table="qa_configuration", columns="*")},
         {"label": "API: analytics of target (full raw_data)", "url": f"/api/v1/participants/{TARGET}/analytics/",
          "query": {"as_of": AS_OF}, "base": ("PLAIN_ROWS", [TARGET])},
-        {"label": "API: analytics of heavy (capped)", "url": f"/api/v1/participants/{HEAVY}/analytics/",
+        {"label": f"API: analytics of heavy ({hold['heavy']})", "url": f"/api/v1/participants/{HEAVY}/analytics/",
          "query": {"as_of": AS_OF}, "base": ("PLAIN_ROWS", [HEAVY])},
     ]
     return out
@@ -214,18 +229,18 @@ def _setup():
     django.setup()
 
 
-def child_fill(count: int) -> None:
-    """PostgreSQL: migrate and fill with `count` calls (analytics.py's fill)."""
+def child_fill(count: int, shape: str) -> None:
+    """PostgreSQL: migrate and fill with `count` calls of `shape` (analytics.py's fill)."""
     _setup()
     from django.core.management import call_command
 
     from benchmarks.analytics import fill
 
     call_command("migrate", verbosity=0)
-    print(json.dumps(fill(count)))
+    print(json.dumps(fill(count, shape)))
 
 
-def child_copy(source: str) -> None:
+def child_copy(source: str, shape: str) -> None:
     """SQLite: migrate, create the objects of the fill, and copy the calls of PostgreSQL database `source`."""
     _setup()
     import psycopg
@@ -237,7 +252,7 @@ def child_copy(source: str) -> None:
     from qa.mirror.models import Transcription
 
     call_command("migrate", verbosity=0)
-    fill_objects()
+    fill_objects(shape)
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{source}"
     started = time.monotonic()
     for model in (Transcription, CriterionResult):  # the calls, then their typed results
@@ -311,7 +326,7 @@ def _p95(timings: list[float]) -> float:
     return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]  # nearest rank
 
 
-def child_measure(runs: int, warm_up: int, only: str | None) -> None:
+def child_measure(runs: int, warm_up: int, only: str | None, shape: str) -> None:
     _setup()
     from django.core.cache import cache
     from django.core.management import call_command
@@ -332,7 +347,7 @@ def child_measure(runs: int, warm_up: int, only: str | None) -> None:
     client.force_login(User.objects.get(pk=ids["user"]))
     results, load = [], os.getloadavg()[0]
     print(f"  {Transcription.objects.count():,} calls; load average {load:.2f}", file=sys.stderr, flush=True)
-    for screen in screens(ids):
+    for screen in screens(ids, shape):
         if only and only not in screen["label"]:
             continue
         query = screen.get("query", {})
@@ -388,8 +403,8 @@ def _child(args: list[str], env: dict) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run_case(database: str, count: int, args) -> dict:
-    measure = ["--child-measure", "--runs", str(args.runs), "--warm-up", str(args.warm_up),
+def run_case(database: str, count: int, shape: str, args) -> dict:
+    measure = ["--child-measure", "--shape", shape, "--runs", str(args.runs), "--warm-up", str(args.warm_up),
                *(["--only", args.only] if args.only else [])]
     if database == "postgres":
         name = args.reuse or f"heify_bench_screens_{os.getpid()}"
@@ -398,7 +413,7 @@ def run_case(database: str, count: int, args) -> dict:
             _admin("CREATE DATABASE {}", name)
         try:
             if not args.reuse:
-                filled = _child(["--child-fill", str(count)], bench_environment(name))
+                filled = _child(["--child-fill", str(count), "--shape", shape], bench_environment(name))
                 print(f"  filled {count:,} calls in {filled['seconds']:.0f} s ({filled['size']})", flush=True)
             return _child(measure, bench_environment(name))
         finally:
@@ -415,8 +430,8 @@ def run_case(database: str, count: int, args) -> dict:
         _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", source)
         _admin("CREATE DATABASE {}", source)
         try:
-            _child(["--child-fill", str(count)], bench_environment(source))
-            copied = _child(["--child-copy", source], env)
+            _child(["--child-fill", str(count), "--shape", shape], bench_environment(source))
+            copied = _child(["--child-copy", source, "--shape", shape], env)
             print(f"  copied {count:,} calls into SQLite in {copied['seconds']:.0f} s"
                   + (f", kept in {path}" if args.sqlite_file else ""), flush=True)
         finally:
@@ -424,31 +439,49 @@ def run_case(database: str, count: int, args) -> dict:
         return _child(measure, env)
 
 
+def report_ratio(results: list[dict]) -> str:
+    """The report (the API's analytics of target, the whole of Heify's answer) against the plain aggregate of the
+    same calls (the dashboard's baseline: count and mean), both medians of the same run."""
+    def first(start: str) -> dict | None:
+        return next((r for r in results if r["label"].startswith(start)), None)
+
+    report, dashboard = first("API: analytics of target"), first("participant page + dashboard (target")
+    if not report or not dashboard:
+        return ""
+    return (f"\n\nThe report of target: {report['median']:,.1f} ms, {report['median'] / dashboard['base']:.1f}x the "
+            f"plain aggregate of its calls ({dashboard['base']:,.1f} ms).")
+
+
 def table(before: dict | None, after: dict) -> str:
     """One Markdown table per case: each screen's figures (after), and before's beside them when given."""
     out = []
     for case, run in after.items():
         old = {r["label"]: r for r in (before or {}).get(case, {}).get("results", [])}
-        head = ["screen"] + (["before ms", "before q", "before baseline ms"] if old else []) + [
+        head = ["screen"] + (["before ms", "before cpu ms", "before q", "before baseline ms"] if old else []) + [
             "median ms", "p95 ms", "cpu ms", "queries", "baseline ms"]
         rows = [tuple(head)]
         for r in run["results"]:
             o = old.get(r["label"])
             cells = [r["label"]]
             if old:
-                cells += [f"{o['median']:,.1f}", str(o["queries"]), f"{o['base']:,.1f}"] if o else ["", "", ""]
+                cells += [f"{o['median']:,.1f}", f"{o['cpu']:,.1f}" if "cpu" in o else "", str(o["queries"]),
+                          f"{o['base']:,.1f}"] if o else ["", "", "", ""]
             cells += [f"{r['median']:,.1f}", f"{r['p95']:,.1f}", f"{r['cpu']:,.1f}" if "cpu" in r else "",
                       str(r["queries"]), f"{r['base']:,.1f}"]
             rows.append(tuple(cells))
         load = f"load average {run['load_before']:.1f} → {run['load_after']:.1f}"
-        out.append(f"**{case}** ({load})\n\n{markdown_table(rows)}")
+        out.append(f"**{case}** ({load})\n\n{markdown_table(rows)}{report_ratio(run['results'])}")
     return "\n\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", nargs="+",
-                        default=["postgres:10000", "postgres:1000000", "sqlite:10000", "sqlite:100000"])
+    parser.add_argument("--cases", nargs="+", metavar="DATABASE:COUNT[:SHAPE]",
+                        default=["postgres:10000", "postgres:1000000", "sqlite:10000", "sqlite:100000"],
+                        help="a case without a shape runs in each --shape")
+    parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both",
+                        help="standard (benchmarks/analytics.py's), skewed (one agent with 40%% of the calls), "
+                             "or both (the default)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warm-up", type=int, default=2)
     parser.add_argument("--only", help="only the screens whose label contains this")
@@ -463,20 +496,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child-measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_fill:
-        return child_fill(args.child_fill)
+        return child_fill(args.child_fill, args.shape)
     if args.child_copy:
-        return child_copy(args.child_copy)
+        return child_copy(args.child_copy, args.shape)
     if args.child_measure:
-        return child_measure(args.runs, args.warm_up, args.only)
+        return child_measure(args.runs, args.warm_up, args.only, args.shape)
     if args.table:
         runs = [json.loads(Path(p).read_text()) for p in args.table]
         print(table(runs[0] if len(runs) > 1 else None, runs[-1]))
         return None
     results = json.loads(Path(args.out).read_text()) if args.out and Path(args.out).exists() else {}
-    for case in args.cases:
-        database, count = case.split(":")
-        print(f"{database}, {int(count):,} calls:", flush=True)
-        results[case] = run_case(database, int(count), args)
+    shapes = list(SHAPES) if args.shape == "both" else [args.shape]
+    cases = [case if case.count(":") == 2 else f"{case}:{shape}" for case in args.cases
+             for shape in (shapes if case.count(":") == 1 else [None])]
+    for case in cases:
+        database, count, shape = case.split(":")
+        print(f"{database}, {int(count):,} calls, {shape} shape:", flush=True)
+        # The standard shape keeps the key its earlier figures were saved under (before/after tables).
+        results[case.removesuffix(":standard")] = run_case(database, int(count), shape, args)
         if args.out:
             Path(args.out).write_text(json.dumps(results, indent=1))
     print(table(None, results))

@@ -7,7 +7,7 @@ secret included. Here a list applies only the parameters its own list_filter and
 (and Django's own: search, ordering, page, popup); anything else is Django's "incorrect lookup" (the list
 redirects to `?e=1`, where it says which parameters it did not apply), never a filtered list. Every
 ModelAdmin registered on the site, ours and the third-party apps' alike, gets this: the site mixes
-`OfferedLookupsOnly` into each class it registers.
+`OfferedLookupsOnly` into each class it registers (and `TimesInTheTeamZone`: a form's times name their zone).
 
 An agent (qa.policy.sees_own_only) reaches only their own page (qa.agents.views, marked `agent_view`), signing
 out and changing their password: every other admin page answers 403, and the index sends them to their page.
@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import DateTimeField
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from heifyadmin import preferences_page
 from qa import limits, policy
 from qa.agents import views as agent_views
 
@@ -43,7 +49,8 @@ def _offered_only(changelist_class):
             if refused:
                 request.refused_lookups = refused  # the access log redacts their values
                 # Said on the page the refusal redirects to (names only: a value is never repeated).
-                message = f"This list cannot be filtered by {', '.join(refused)}: it shows every row instead."
+                message = gettext("This list cannot be filtered by %(names)s: it shows every row instead.") % {
+                    "names": ", ".join(refused)}
                 messages.warning(request, message[:300])
                 raise IncorrectLookupParameters(message)
             return result
@@ -72,21 +79,39 @@ class OfferedLookupsOnly:
         as Django refuses an action with no rows selected (it raised ValueError: a 500)."""
         for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
             try:
-                if "\x00" in value:
-                    raise ValidationError("null character")
-                self.opts.pk.to_python(value)
+                if "\x00" not in value:
+                    self.opts.pk.to_python(value)
+                    continue
             except ValidationError:
-                self.message_user(request, f"No action was taken: {value[:40]!r} is not the id of a row of this list.",
-                                  messages.WARNING)
-                return None
+                pass
+            self.message_user(request, gettext("No action was taken: %(value)s is not the id of a row of this list.")
+                              % {"value": repr(value[:40])}, messages.WARNING)
+            return None
         return super().response_action(request, queryset)
 
 
+class TimesInTheTeamZone:
+    """Every date-and-time field of an admin form names the time zone its times are in (TIME_ZONE): Django's widgets
+    name none, and their "Note: You are 1 hour ahead of server time" says only that the browser's differs. Shown
+    times already carry it (DATETIME_FORMAT ends in the zone's name)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(db_field, DateTimeField):
+            zone = gettext("Times in %(zone)s (the team's time zone).") % {"zone": settings.TIME_ZONE}
+            formfield.help_text = f"{formfield.help_text} {zone}".strip()
+        return formfield
+
+
 class HeifyAdminSite(admin.AdminSite):
+    site_header = _("Heify back office")
+    site_title = _("Heify back office")
+    index_title = _("Quality assurance")
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, OfferedLookupsOnly):
-            admin_class = type(admin_class.__name__, (OfferedLookupsOnly, admin_class),
+            admin_class = type(admin_class.__name__, (OfferedLookupsOnly, TimesInTheTeamZone, admin_class),
                                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__})
         super().register(model_or_iterable, admin_class, **options)
 
@@ -102,18 +127,30 @@ class HeifyAdminSite(admin.AdminSite):
         @functools.wraps(wrapped)
         def not_for_agents(request, *args, **kwargs):
             if policy.sees_own_only(request.user):
-                raise PermissionDenied("An agent's account sees their own evaluations only.")
+                raise PermissionDenied(gettext("An agent's account sees their own evaluations only."))
             return wrapped(request, *args, **kwargs)
 
         return not_for_agents
 
     def each_context(self, request):
-        context = super().each_context(request)
+        request.qa_app_list_lazy = True  # see get_app_list
+        try:
+            context = super().each_context(request)
+        finally:
+            del request.qa_app_list_lazy
         if policy.sees_own_only(request.user):
             context["is_nav_sidebar_enabled"] = False  # it would list nothing: the page takes the whole width
         return context
 
     def get_app_list(self, request, app_label=None):
+        # Every page's context holds the app list for the navigation sidebar (each_context), which the calls'
+        # pages and lists leave out: there it is built only if a template reads it (a permission check and a
+        # URL for each model otherwise, on every request).
+        if getattr(request, "qa_app_list_lazy", False):
+            return SimpleLazyObject(lambda: self._app_list(request, app_label))
+        return self._app_list(request, app_label)
+
+    def _app_list(self, request, app_label=None):
         # The sidebar and the index list no model to an agent: every model page refuses them.
         return [] if policy.sees_own_only(request.user) else super().get_app_list(request, app_label)
 
@@ -124,6 +161,7 @@ class HeifyAdminSite(admin.AdminSite):
 
     def get_urls(self):
         return [
+            path("preferences/", self.admin_view(preferences_page.preferences_view), name="preferences"),
             path("me/", self.admin_view(agent_views.agent_page), name="agent_page"),
             path("me/calls/<int:pk>/acknowledge/", self.admin_view(agent_views.acknowledge), name="agent_acknowledge"),
             path("me/calls/<int:pk>/dispute/", self.admin_view(agent_views.dispute), name="agent_dispute"),

@@ -4,15 +4,16 @@ admin's sidebar shows staff (their labels, tables and URLs unchanged)."""
 from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SignInProtectionConfig(AxesAppConfig):  # django-axes: failed sign-ins and lock-outs
-    verbose_name = "Sign-in protection"
+    verbose_name = _("Sign-in protection")
 
 
 class APIAccessConfig(AppConfig):  # django-rest-knox: the REST API's tokens
     name = "knox"
-    verbose_name = "API access"
+    verbose_name = _("API access")
 
 
 class HeifyAdminConfig(AdminConfig):  # the admin, on a site that filters only by what a list offers
@@ -21,9 +22,10 @@ class HeifyAdminConfig(AdminConfig):  # the admin, on a site that filters only b
 
 class SiteConfig(AppConfig):  # the site itself: one log line per job, carrying the request id (heifyadmin.job_log)
     name = "heifyadmin"
-    verbose_name = "Site"
+    verbose_name = _("Site")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
         from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
         from heifyadmin.job_log import job_enqueued, job_finished, job_started
@@ -35,3 +37,7 @@ class SiteConfig(AppConfig):  # the site itself: one log line per job, carrying 
         post_execute_in_worker.connect(job_finished, dispatch_uid="syncer.job_finished")
         # An audit row carries the id of the request or job that wrote it.
         audit.request_id_reader_connect(request_id.get)
+        # A person's kept language rides in their session from sign-in on (heifyadmin/language.py).
+        from heifyadmin.language import remember_language_at_login
+
+        user_logged_in.connect(remember_language_at_login, dispatch_uid="heifyadmin.remember_language_at_login")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext
 
 JSON_PREFIXES = ("/api/", "/webhooks/")
 NUL = "\x00"
@@ -31,16 +33,22 @@ def refusal(request, exc: Exception) -> HttpResponse | None:
     """The answer to one of Django's request-size exceptions, or None for any other exception."""
     from django.conf import settings
 
-    if isinstance(exc, RequestDataTooBig):
-        return _answer(request, 413, "too_large",
-                       f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
-    if isinstance(exc, TooManyFieldsSent):
-        return _answer(request, 400, "too_many_fields",
-                       f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.")
-    if isinstance(exc, TooManyFilesSent):
-        return _answer(request, 400, "too_many_files",
-                       f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.")
+    with translation.override(_language(request)):
+        if isinstance(exc, RequestDataTooBig):
+            return _answer(request, 413, "too_large", gettext("The request body is larger than %(limit)s bytes.")
+                           % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+        if isinstance(exc, TooManyFieldsSent):
+            return _answer(request, 400, "too_many_fields", gettext("The request has more than %(limit)s fields.")
+                           % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})
+        if isinstance(exc, TooManyFilesSent):
+            return _answer(request, 400, "too_many_files", gettext("The request has more than %(limit)s files.")
+                           % {"limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES})
     return None
+
+
+def _language(request) -> str:
+    """The reader's language, asked before LocaleMiddleware has run: their cookie, else Accept-Language."""
+    return translation.get_language_from_request(request)
 
 
 class RequestGuardMiddleware:
@@ -54,8 +62,10 @@ class RequestGuardMiddleware:
         except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
             return refusal(request, exc)
         if bad:
-            return _answer(request, 400, "invalid",
-                           f"The query string may not contain null characters (in {', '.join(map(repr, bad))}).")
+            with translation.override(_language(request)):
+                return _answer(request, 400, "invalid",
+                               gettext("The query string may not contain null characters (in %(names)s).")
+                               % {"names": ", ".join(map(repr, bad))})
         return self.get_response(request)
 
     def process_exception(self, request, exception):

@@ -6,12 +6,14 @@ DATABASE_URL and the HEIFY_* variables; nothing secret lives in the repo.
 """
 
 import os
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from heifyadmin.log_context import logging_config
 
@@ -83,11 +85,13 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "qa.api.errors.json_not_found_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The language: the user's kept choice (cookie), else Accept-Language, else LANGUAGE_CODE.
+    # The language: Django's cookie (set when a person chooses), else Accept-Language, else LANGUAGE_CODE.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's kept language (their page) overrides the browser's (heifyadmin/language.py).
+    "heifyadmin.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its answer (qa.api.errors.locked_out).
@@ -166,7 +170,13 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates, times and numbers written one way per language on every screen, the time zone shown (heifyadmin/formats/).
 FORMAT_MODULE_PATH = ["heifyadmin.formats"]
-TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
+# The team's time zone: every time on a screen, in an e-mail or an export is shown in it, with its name.
+# TIME_ZONE (the issue's name) or DJANGO_TIME_ZONE (the older one); an IANA name such as Europe/Madrid.
+TIME_ZONE = os.environ.get("TIME_ZONE") or os.environ.get("DJANGO_TIME_ZONE") or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"TIME_ZONE must be a time zone name such as Europe/Madrid, not {TIME_ZONE!r}") from None
 USE_I18N = True
 USE_TZ = True
 
@@ -361,7 +371,7 @@ ANALYTICS_TREND_SAMPLE = 20
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
     "name": "heifyadmin",
-    "label": "Background jobs",  # the admin sidebar's title for django-q2's task lists
+    "label": _("Background jobs"),  # the admin sidebar's title for django-q2's task lists
     "workers": int(os.environ.get("HEIFY_WORKERS", "2")),
     "timeout": 600,
     "retry": 900,

@@ -11,10 +11,6 @@ from django.views.i18n import JavaScriptCatalog
 
 from syncer.webhooks import heify_webhook
 
-admin.site.site_header = "Heify back office"
-admin.site.site_title = "Heify back office"
-admin.site.index_title = "Quality assurance"
-
 
 def favicon(request):
     """Browsers ask for /favicon.ico on every page that names no icon (the API docs, say). The hashed

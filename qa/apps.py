@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
 from django.db.models.signals import m2m_changed, post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_roles(sender, **kwargs):
@@ -21,7 +22,7 @@ def _ensure_schedules(sender, **kwargs):
 
 class QaConfig(AppConfig):
     name = "qa"
-    verbose_name = "Quality assurance"
+    verbose_name = _("Quality assurance")
 
     def ready(self):
         # After the permissions of every app exist (auth's own post_migrate runs first).

@@ -34,75 +34,80 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEvent(models.Model):
     """One write through a service: who made it, to what, when, in which request, and what it changed."""
 
     class Action(models.TextChoices):
-        CREATE = "create", "created"
-        UPDATE = "update", "changed"
-        DELETE = "delete", "deleted"
-        UPLOAD = "upload", "uploaded to Heify"
+        CREATE = "create", pgettext_lazy("audit action", "created")
+        UPDATE = "update", pgettext_lazy("audit action", "changed")
+        DELETE = "delete", pgettext_lazy("audit action", "deleted")
+        UPLOAD = "upload", pgettext_lazy("audit action", "uploaded to Heify")
         # The review steps (qa.reviews.queues), with ReviewEvent.Action's codes.
-        CLAIM = "claim", "started review"
-        RELEASE = "release", "released"
-        ARCHIVE = "archive", "archived"
-        REOPEN = "reopen", "reopened"
-        REASSIGN = "reassign", "reassigned"
-        MOVE = "move", "moved"
-        EXPIRE = "expire", "claim expired"
-        NOTE = "note", "wrote a note"
-        VERDICT = "verdict", "recorded a criterion verdict"
+        CLAIM = "claim", pgettext_lazy("audit action", "started review")
+        RELEASE = "release", pgettext_lazy("audit action", "released")
+        ARCHIVE = "archive", pgettext_lazy("audit action", "archived")
+        REOPEN = "reopen", pgettext_lazy("audit action", "reopened")
+        REASSIGN = "reassign", pgettext_lazy("audit action", "reassigned")
+        MOVE = "move", pgettext_lazy("audit action", "moved")
+        EXPIRE = "expire", pgettext_lazy("audit action", "claim expired")
+        NOTE = "note", pgettext_lazy("audit action", "wrote a note")
+        VERDICT = "verdict", pgettext_lazy("audit action", "recorded a criterion verdict")
         # Calibration (qa.reviews.calibration).
-        SESSION_CREATE = "session_create", "set up a calibration session"
-        SESSION_CLOSE = "session_close", "closed a calibration session"
-        ANSWERS_SAVE = "answers_save", "saved calibration answers"
-        ANSWERS_SUBMIT = "answers_submit", "submitted calibration answers"
+        SESSION_CREATE = "session_create", pgettext_lazy("audit action", "set up a calibration session")
+        SESSION_CLOSE = "session_close", pgettext_lazy("audit action", "closed a calibration session")
+        ANSWERS_SAVE = "answers_save", pgettext_lazy("audit action", "saved calibration answers")
+        ANSWERS_SUBMIT = "answers_submit", pgettext_lazy("audit action", "submitted calibration answers")
         # Agents (qa.agents), their acknowledgements, disputes and coaching (qa.reviews).
-        AGENT_LINK = "agent_link", "linked an agent's account"
-        AGENT_UNLINK = "agent_unlink", "unlinked an agent's account"
-        ACKNOWLEDGE = "acknowledge", "acknowledged a review"
-        DISPUTE_RAISE = "dispute_raise", "disputed a result"
-        DISPUTE_RESOLVE = "dispute_resolve", "resolved a dispute"
-        COACHING_CREATE = "coaching_create", "opened a coaching session"
-        COACHING_CHANGE = "coaching_change", "changed a coaching session"
-        COACHING_ACKNOWLEDGE = "coaching_acknowledge", "acknowledged a coaching session"
-        COACHING_COMPLETE = "coaching_complete", "completed a coaching session"
+        AGENT_LINK = "agent_link", pgettext_lazy("audit action", "linked an agent's account")
+        AGENT_UNLINK = "agent_unlink", pgettext_lazy("audit action", "unlinked an agent's account")
+        ACKNOWLEDGE = "acknowledge", pgettext_lazy("audit action", "acknowledged a review")
+        DISPUTE_RAISE = "dispute_raise", pgettext_lazy("audit action", "disputed a result")
+        DISPUTE_RESOLVE = "dispute_resolve", pgettext_lazy("audit action", "resolved a dispute")
+        COACHING_CREATE = "coaching_create", pgettext_lazy("audit action", "opened a coaching session")
+        COACHING_CHANGE = "coaching_change", pgettext_lazy("audit action", "changed a coaching session")
+        COACHING_ACKNOWLEDGE = "coaching_acknowledge", pgettext_lazy("audit action", "acknowledged a coaching session")
+        COACHING_COMPLETE = "coaching_complete", pgettext_lazy("audit action", "completed a coaching session")
 
     class ObjectType(models.TextChoices):
-        CONFIGURATION = "qa.configuration", "configuration"
-        EVALUATOR = "qa.evaluator", "evaluator"
-        PARTICIPANT = "qa.participant", "participant"
-        TRANSCRIPTION = "qa.transcription", "call"
-        CALIBRATION_SESSION = "qa.calibrationsession", "calibration session"
-        DISPUTE = "qa.dispute", "dispute"
-        COACHING_SESSION = "qa.coachingsession", "coaching session"
+        CONFIGURATION = "qa.configuration", _("configuration")
+        EVALUATOR = "qa.evaluator", _("evaluator")
+        PARTICIPANT = "qa.participant", _("participant")
+        TRANSCRIPTION = "qa.transcription", _("call")
+        CALIBRATION_SESSION = "qa.calibrationsession", _("calibration session")
+        DISPUTE = "qa.dispute", _("dispute")
+        COACHING_SESSION = "qa.coachingsession", _("coaching session")
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Empty for a job or the system (see the label).",
+        help_text=_("Empty for a job or the system (see the label)."), verbose_name=_("actor"),
     )
     actor_label = models.CharField(
-        "who", max_length=150, help_text="Who, as they were called then: the username, or the job (job: claim expiry).")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    object_type = models.CharField(max_length=40, choices=ObjectType.choices)
-    object_id = models.PositiveBigIntegerField(help_text="The object's id here (kept after it is deleted).")
-    heify_id = models.CharField("Heify ID", max_length=64, blank=True)
-    object_repr = models.CharField("object", max_length=200, blank=True)
+        _("who"), max_length=150,
+        help_text=_("Who, as they were called then: the username, or the job (job: claim expiry)."))
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=40, choices=ObjectType.choices)
+    object_id = models.PositiveBigIntegerField(_("object id"),
+                                               help_text=_("The object's id here (kept after it is deleted)."))
+    heify_id = models.CharField(_("Heify ID"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
     request_id = models.CharField(
-        "request ID", max_length=128, blank=True,
-        help_text="The X-Request-ID of the request (or the job's id) that made the change: the same as its log lines.")
-    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder,
-                              help_text="The changed fields as they were.")
-    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder,
-                             help_text="The changed fields as they became.")
+        _("request ID"), max_length=128, blank=True,
+        help_text=_("The X-Request-ID of the request (or the job's id) that made the change: the same as its log "
+                    "lines."))
+    before = models.JSONField(_("before"), default=dict, blank=True, encoder=DjangoJSONEncoder,
+                              help_text=_("The changed fields as they were."))
+    after = models.JSONField(_("after"), default=dict, blank=True, encoder=DjangoJSONEncoder,
+                             help_text=_("The changed fields as they became."))
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "audit event"
-        verbose_name_plural = "audit log"
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="audit_newest"),  # the list, and its date filter
             models.Index(fields=["object_type", "object_id", "-created_at"], name="audit_object"),  # a history

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,14 @@ def item_failed(item: QuerySet, exc: BaseException, *, failures: int | None, err
     log.error("%s %s: a job failed on it (%s in a row): %s", item.model.__name__, pk, count, reason, exc_info=exc)
     if count >= JOB_MAX_ATTEMPTS:
         item.update(**changes, **give_up, job_failures=None, job_retry_at=None,
-                    **{error_field: f"Gave up after {count} failed attempts: {reason}"})
+                    **{error_field: gettext("Gave up after %(count)d failed attempts: %(reason)s")
+                       % {"count": count, "reason": reason}})
         return True
     retry_at = now + job_retry_delay(count)
+    # Written in the site's language (LANGUAGE_CODE, a job's), read as stored.
     item.update(**changes, job_failures=count, job_retry_at=retry_at, **{
-        error_field: f"Failed {count} time(s) in a row; tried again after {retry_at:%Y-%m-%d %H:%M:%S} UTC: {reason}"})
+        error_field: gettext("Failed %(count)d time(s) in a row; tried again after %(at)s UTC: %(reason)s")
+        % {"count": count, "at": f"{retry_at:%Y-%m-%d %H:%M:%S}", "reason": reason}})
     return False
 
 
@@ -59,9 +64,11 @@ class JobItemState(models.Model):
     try again; the reason is in the model's error field."""
 
     job_failures = models.PositiveSmallIntegerField(
-        null=True, blank=True, editable=False, help_text="How many times in a row a job failed on it (empty: none).")
+        _("job failures"), null=True, blank=True, editable=False,
+        help_text=_("How many times in a row a job failed on it (empty: none)."))
     job_retry_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="After a failure: when the job tries it again.")
+        _("job retry at"), null=True, blank=True, editable=False,
+        help_text=_("After a failure: when the job tries it again."))
 
     class Meta:
         abstract = True
@@ -71,8 +78,8 @@ class JobRuleState(JobItemState):
     """A rule a scheduled job applies: why the job last failed on it (qa.jobs)."""
 
     job_error = models.TextField(
-        "job error", blank=True, editable=False,
-        help_text="Why the job last failed on this rule; at the limit the rule is switched off. Saving clears it.")
+        _("job error"), blank=True, editable=False,
+        help_text=_("Why the job last failed on this rule; at the limit the rule is switched off. Saving clears it."))
 
     class Meta:
         abstract = True

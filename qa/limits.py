@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 JSON_MAX_DEPTH = 32  # arrays and objects inside each other; Heify's own objects nest 5 deep
 
@@ -60,11 +61,12 @@ def text_problem(value: str, *, max_length: int | None = TEXT_MAX_LENGTH) -> str
     """Why `value` cannot be stored or sent as text, or None: PostgreSQL cannot hold a NUL,
     and a lone surrogate cannot be encoded as UTF-8 to send to Heify."""
     if "\x00" in value:
-        return "may not contain null characters (\\u0000)"
+        return _("may not contain null characters (\\u0000)")
     if max_length is not None and len(value) > max_length:
-        return f"may be at most {max_length} characters long (it has {len(value)})"
+        return (_("may be at most %(max)d characters long (it has %(length)d)")
+                % {"max": max_length, "length": len(value)})
     if _SURROGATE.search(value):
-        return "may not contain lone surrogate characters"
+        return _("may not contain lone surrogate characters")
     return None
 
 
@@ -73,10 +75,11 @@ def clean_text(value: Any, *, field: str, max_length: int | None = TEXT_MAX_LENG
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError({field: f"{field} must be text, not {type(value).__name__}."})
+        raise ValidationError({field: _("%(field)s must be text, not %(type)s.")
+                                      % {"field": field, "type": type(value).__name__}})
     problem = text_problem(value, max_length=max_length)
     if problem:
-        raise ValidationError({field: f"{field} {problem}."})
+        raise ValidationError({field: _("%(field)s %(problem)s.") % {"field": field, "problem": problem}})
     return value
 
 
@@ -92,10 +95,10 @@ def _number_problem(value) -> str | None:
         return None
     if isinstance(value, int):
         return None if -JSON_INTEGER_MAX <= value <= JSON_INTEGER_MAX else (
-            f"is a number out of range (at most {JSON_INTEGER_MAX} either side of 0)"
+            _("is a number out of range (at most %(max)d either side of 0)") % {"max": JSON_INTEGER_MAX}
         )
     if not math.isfinite(value):
-        return f"is {value!r}, which is not a JSON number (NaN and Infinity are refused)"
+        return _("is %(value)r, which is not a JSON number (NaN and Infinity are refused)") % {"value": value}
     return None
 
 
@@ -106,7 +109,7 @@ def _scalar_problem(value) -> str | None:
         return text_problem(value)
     if isinstance(value, (int, float)):
         return _number_problem(value)
-    return f"is a {type(value).__name__}, which is not a JSON value"
+    return _("is a %(type)s, which is not a JSON value") % {"type": type(value).__name__}
 
 
 def json_problem(value: Any, *, max_depth: int = JSON_MAX_DEPTH) -> tuple[str, str] | None:
@@ -123,14 +126,15 @@ def json_problem(value: Any, *, max_depth: int = JSON_MAX_DEPTH) -> tuple[str, s
     while pending:
         item, path, depth = pending.pop()
         if depth > max_depth:
-            return path, f"is nested too deep (more than {max_depth} arrays or objects inside each other)"
+            return path, (_("is nested too deep (more than %(max)d arrays or objects inside each other)")
+                          % {"max": max_depth})
         if isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str):
-                    return path, f"has a key that is not text ({type(key).__name__})"
+                    return path, _("has a key that is not text (%(type)s)") % {"type": type(key).__name__}
                 problem = text_problem(key)
                 if problem:
-                    return _json_path(path, key), f"is a key that {problem}"
+                    return _json_path(path, key), _("is a key that %(problem)s") % {"problem": problem}
             children = item.items()
         else:
             children = enumerate(item)
@@ -151,11 +155,12 @@ def clean_json_value(
     found = json_problem(value, max_depth=max_depth)
     if found:
         path, problem = found
-        raise ValidationError({field: f"{field}{path} {problem}."})
+        raise ValidationError({field: _("%(field)s %(problem)s.") % {"field": f"{field}{path}", "problem": problem}})
     if max_bytes is not None:
         size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
         if size > max_bytes:
-            raise ValidationError({field: f"{field} is too large: {size} bytes of JSON, at most {max_bytes}."})
+            raise ValidationError({field: _("%(field)s is too large: %(size)d bytes of JSON, at most %(max)d.")
+                                      % {"field": field, "size": size, "max": max_bytes}})
     return value
 
 
@@ -164,21 +169,22 @@ class _Refused(ValueError):
 
 
 def _refuse_constant(name: str):
-    raise _Refused(f"{name} is not a JSON number (NaN and Infinity are refused)")
+    raise _Refused(_("%(name)s is not a JSON number (NaN and Infinity are refused)") % {"name": name})
 
 
 def _bounded_int(literal: str) -> int:
     if len(literal.lstrip("-")) > JSON_NUMBER_MAX_DIGITS:
-        raise _Refused(f"has a number of {len(literal.lstrip('-'))} digits (at most {JSON_NUMBER_MAX_DIGITS})")
+        raise _Refused(_("has a number of %(digits)d digits (at most %(max)d)")
+                      % {"digits": len(literal.lstrip("-")), "max": JSON_NUMBER_MAX_DIGITS})
     return int(literal)
 
 
 def _bounded_float(literal: str) -> float:
     if len(literal) > JSON_NUMBER_MAX_DIGITS + 8:
-        raise _Refused(f"has a number literal of {len(literal)} characters")
+        raise _Refused(_("has a number literal of %(length)d characters") % {"length": len(literal)})
     number = float(literal)
     if not math.isfinite(number):
-        raise _Refused(f"has the number {literal}, too large to hold")
+        raise _Refused(_("has the number %(number)s, too large to hold") % {"number": literal})
     return number
 
 
@@ -207,21 +213,24 @@ def load_json(
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:
-            raise ValidationError({field: f"{field} is not UTF-8 text."}) from None
+            raise ValidationError({field: _("%(field)s is not UTF-8 text.") % {"field": field}}) from None
     else:
         size = len(text.encode("utf-8", "surrogatepass"))
     if max_bytes is not None and size > max_bytes:
-        raise ValidationError({field: f"{field} is too large: {size} bytes, at most {max_bytes}."})
+        raise ValidationError({field: _("%(field)s is too large: %(size)d bytes, at most %(max)d.")
+                                      % {"field": field, "size": size, "max": max_bytes}})
     if json_nesting_exceeds(text, max_depth):
         raise ValidationError(
-            {field: f"{field} is nested too deep (more than {max_depth} arrays or objects inside each other)."}
+            {field: _("%(field)s is nested too deep (more than %(max)d arrays or objects inside each other).")
+                    % {"field": field, "max": max_depth}}
         )
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_bounded_float)
     except _Refused as exc:
-        raise ValidationError({field: f"{field} {exc}."}) from None
+        raise ValidationError({field: _("%(field)s %(problem)s.") % {"field": field, "problem": exc}}) from None
     except (ValueError, RecursionError) as exc:
-        raise ValidationError({field: f"{field} is not valid JSON ({exc})."}) from None
+        raise ValidationError({field: _("%(field)s is not valid JSON (%(error)s).")
+                                      % {"field": field, "error": exc}}) from None
     return value
 
 
@@ -243,10 +252,12 @@ def clean_report_date(value: Any, *, field: str = "as_of") -> date | None:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise ValidationError({field: f"{field} must be a date as YYYY-MM-DD, not {value!r}."}) from None
+            raise ValidationError({field: _("%(field)s must be a date as YYYY-MM-DD, not %(value)r.")
+                                      % {"field": field, "value": value}}) from None
     if not isinstance(value, date) or not REPORT_DATE_MIN <= value <= REPORT_DATE_MAX:
         raise ValidationError(
-            {field: f"{field} must be a date between {REPORT_DATE_MIN} and {REPORT_DATE_MAX}, not {value!s}."}
+            {field: _("%(field)s must be a date between %(min)s and %(max)s, not %(value)s.")
+                    % {"field": field, "min": REPORT_DATE_MIN, "max": REPORT_DATE_MAX, "value": value}}
         )
     return value
 
@@ -256,14 +267,14 @@ def clean_alert_thresholds(data: dict, *, pass_rate: bool, claim_waiting: bool) 
     errors: dict[str, str] = {}
     if pass_rate:
         if not data.get("last_calls"):
-            errors["last_calls"] = "Say over how many of the newest calls the pass rate is taken (1 or more)."
+            errors["last_calls"] = _("Say over how many of the newest calls the pass rate is taken (1 or more).")
         below = data.get("pass_rate_below")
         if below is None or not 0 < below <= 100:
-            errors["pass_rate_below"] = "Give the pass rate, in percent, to fire below (more than 0, at most 100)."
+            errors["pass_rate_below"] = _("Give the pass rate, in percent, to fire below (more than 0, at most 100).")
     hours = data.get("hours")
     if claim_waiting and (hours is None or not 0 < hours <= ALERT_HOURS_MAX):
-        errors["hours"] = (f"Say how many hours a claim may wait before the alert fires (more than 0, at most "
-                           f"{ALERT_HOURS_MAX}, a year).")
+        errors["hours"] = _("Say how many hours a claim may wait before the alert fires (more than 0, at most "
+                            "%(max)d, a year).") % {"max": ALERT_HOURS_MAX}
     if errors:
         raise ValidationError(errors)
     return data
@@ -275,18 +286,19 @@ def clean_sampling_rule(data: dict) -> dict:
     low, high = data.get("score_min"), data.get("score_max")
     for name, value in (("score_min", low), ("score_max", high)):
         if value is not None and not 0 <= value <= 100:
-            errors[name] = f"{name} must be a score from 0 to 100, not {value!r}."
+            errors[name] = (_("%(field)s must be a score from 0 to 100, not %(value)r.")
+                            % {"field": name, "value": value})
     if low is not None and high is not None and low > high and not errors:
-        errors["score_max"] = "The maximum score must not be below the minimum."
+        errors["score_max"] = _("The maximum score must not be below the minimum.")
     method, quota, points = data.get("method"), data.get("per_participant"), data.get("precision_points")
     if method == "precision":  # SamplingRule.Method.PRECISION
         if points is None or not PRECISION_POINTS_MIN <= points <= 100:
-            errors["precision_points"] = (f"'precision' needs the margin: at least {PRECISION_POINTS_MIN:g} and "
-                                          "at most 100 points.")
+            errors["precision_points"] = _("'precision' needs the margin: at least %(min)s and at most 100 "
+                                           "points.") % {"min": f"{PRECISION_POINTS_MIN:g}"}
     elif not quota:
-        errors["per_participant"] = "Say how many calls per participant per period (at least 1)."
+        errors["per_participant"] = _("Say how many calls per participant per period (at least 1).")
     if quota is not None and quota < 1:
-        errors["per_participant"] = "At least 1 call per participant per period."
+        errors["per_participant"] = _("At least 1 call per participant per period.")
     if errors:
         raise ValidationError(errors)
     return data
@@ -306,10 +318,11 @@ def clean_search(value: str, *, field: str = "search") -> str:
 
     value = value or ""
     if len(value) > SEARCH_MAX_LENGTH:
-        raise ValidationError({field: f"A search may be at most {SEARCH_MAX_LENGTH} characters long, not "
-                                      f"{len(value)}: shorten it; nothing was searched."})
+        raise ValidationError({field: _("A search may be at most %(max)d characters long, not %(length)d: "
+                                        "shorten it; nothing was searched.")
+                                      % {"max": SEARCH_MAX_LENGTH, "length": len(value)}})
     words = sum(1 for _ in smart_split(value))
     if words > SEARCH_MAX_WORDS:
-        raise ValidationError({field: f"A search may have at most {SEARCH_MAX_WORDS} words, not {words}: "
-                                      "leave some out; nothing was searched."})
+        raise ValidationError({field: _("A search may have at most %(max)d words, not %(words)d: leave some out; "
+                                        "nothing was searched.") % {"max": SEARCH_MAX_WORDS, "words": words}})
     return value

@@ -16,6 +16,7 @@ from qa.mirror.models import (  # noqa: F401
     Participant,
     Transcription,
 )
+from qa.preferences import Preference  # noqa: F401 (a person's own choices: qa/preferences.py)
 from qa.reviews.models import (  # noqa: F401
     CalibrationAnswer,
     CalibrationSession,

@@ -19,24 +19,25 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 
 class Permission(models.TextChoices):
     """The permissions the code asks about, as has_perm names them ("<app label>.<codename>")."""
 
-    REVIEW_TRANSCRIPTION = "qa.review_transcription", "review calls"
-    MANAGE_REVIEW_QUEUES = "qa.manage_review_queues", "manage the review queues"
+    REVIEW_TRANSCRIPTION = "qa.review_transcription", _("review calls")
+    MANAGE_REVIEW_QUEUES = "qa.manage_review_queues", _("manage the review queues")
     # Asking Heify for its own analytics report spends its monthly quota: a manager's call.
-    COMPARE_WITH_HEIFY = "qa.compare_with_heify", "ask Heify for its own report"
+    COMPARE_WITH_HEIFY = "qa.compare_with_heify", _("ask Heify for its own report")
     # Whoever may change configurations may see their webhook URLs whole, secret included.
-    CHANGE_CONFIGURATION = "qa.change_configuration", "change configurations"
-    VIEW_EVALUATOR = "qa.view_evaluator", "read evaluators"
-    CHANGE_EVALUATOR = "qa.change_evaluator", "edit evaluators"
-    VIEW_PARTICIPANT = "qa.view_participant", "read participants"
-    VIEW_REVIEWITEM = "qa.view_reviewitem", "read the review queues"
-    VIEW_AUDITEVENT = "qa.view_auditevent", "read the audit log"
+    CHANGE_CONFIGURATION = "qa.change_configuration", _("change configurations")
+    VIEW_EVALUATOR = "qa.view_evaluator", _("read evaluators")
+    CHANGE_EVALUATOR = "qa.change_evaluator", _("edit evaluators")
+    VIEW_PARTICIPANT = "qa.view_participant", _("read participants")
+    VIEW_REVIEWITEM = "qa.view_reviewitem", _("read the review queues")
+    VIEW_AUDITEVENT = "qa.view_auditevent", _("read the audit log")
     # An agent (the Agent role): their own calls, evaluations, disputes and coaching, nothing of anyone else's.
-    VIEW_OWN_EVALUATIONS = "qa.view_own_evaluations", "see your own evaluations"
+    VIEW_OWN_EVALUATIONS = "qa.view_own_evaluations", _("see your own evaluations")
 
     @property
     def codename(self) -> str:

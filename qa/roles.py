@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from qa.policy import Permission
 
@@ -42,6 +43,14 @@ ROLES = {
     # of anyone else's: no model permission, so every other admin page and API endpoint refuses them.
     "Agent": [Permission.VIEW_OWN_EVALUATIONS.codename],
 }
+
+# The roles as people read them: the groups' names above are what is stored (and what the API answers), and stay.
+ROLE_LABELS = {"QA manager": _("QA manager"), "Reviewer": _("Reviewer"), "Agent": _("Agent")}
+
+
+def role_label(name: str) -> str:
+    """A role's name in the active language (a group that is no role: its name as stored)."""
+    return str(ROLE_LABELS.get(name, name))
 
 
 def ensure_roles(apps=global_apps) -> None:
@@ -99,11 +108,12 @@ class StaffByRole(models.Model):
     No row: staff by hand (or a superuser), which no role change touches."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE,
-                                related_name="+")
-    granted_at = models.DateTimeField(auto_now_add=True)
+                                related_name="+", verbose_name=_("user"))
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "staff by role"
+        verbose_name = _("staff by role")
+        verbose_name_plural = _("staff by role")
 
     def __str__(self):
         return str(self.user_id)

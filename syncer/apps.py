@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_schedules(sender, **kwargs):
@@ -10,7 +11,7 @@ def _ensure_schedules(sender, **kwargs):
 
 class SyncerConfig(AppConfig):
     name = "syncer"
-    verbose_name = "Heify sync"
+    verbose_name = _("Heify sync")
 
     def ready(self):
         from qa import heify

@@ -24,6 +24,7 @@ from typing import IO, Any
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from qa import limits
 from syncer import contract
@@ -202,10 +203,12 @@ class HeifyClient:
                 response = self._http.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 _log_call(where, type(exc).__name__, started)
-                failure = Unavailable(f"{where}: Heify could not be reached ({type(exc).__name__})")
+                failure = Unavailable(_("%(where)s: Heify could not be reached (%(error)s)")
+                                      % {"where": where, "error": type(exc).__name__})
             except httpx.TransportError as exc:
                 _log_call(where, type(exc).__name__, started)
-                failure = Unavailable(f"{where}: no answer from Heify ({type(exc).__name__})")
+                failure = Unavailable(_("%(where)s: no answer from Heify (%(error)s)")
+                                      % {"where": where, "error": type(exc).__name__})
                 if method not in SAFE_TO_REPEAT:
                     raise failure from None  # Heify may have acted on it: do not send it twice
             else:
@@ -235,7 +238,8 @@ class HeifyClient:
         try:
             body = _json_of_list(response) if list_page else _json(response)
         except ValidationError as exc:
-            raise Unavailable(f"{where}: Heify answered something we cannot read: {' '.join(exc.messages)}") from None
+            raise Unavailable(_("%(where)s: Heify answered something we cannot read: %(error)s")
+                              % {"where": where, "error": " ".join(exc.messages)}) from None
         if list_page or not isinstance(body, dict):
             return body
         return body.get(contract.DATA_KEY)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from qa import heify, jobs
@@ -76,11 +77,12 @@ def _check_unchanged_in_heify(client: HeifyClient, obj, body: dict) -> dict | No
     if not changed:
         return None
     lines = [
-        f"This {type(obj)._meta.verbose_name} was changed in Heify since the version you edited. Nothing was sent: "
-        "reload the page, which now shows Heify's version, and apply your change again."
+        _("This %(object)s was changed in Heify since the version you edited. Nothing was sent: reload the page, "
+          "which now shows Heify's version, and apply your change again.") % {"object": type(obj)._meta.verbose_name}
     ]
     for key in changed:
-        lines += [f"{key} in Heify: {_show(remote.get(key))}", f"{key} yours: {_show(body.get(key))}"]
+        lines += [_("%(field)s in Heify: %(value)s") % {"field": key, "value": _show(remote.get(key))},
+                  _("%(field)s yours: %(value)s") % {"field": key, "value": _show(body.get(key))}]
     raise heify.Refused(lines, reason="conflict")
 
 
@@ -180,7 +182,8 @@ def send(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
     try:
         payload = _send(client, obj, claim)
     except (Rejected, NotFound) as exc:
-        raise heify.Refused(f"Heify refused the change: {exc.message}", reason="rejected") from None
+        raise heify.Refused(_("Heify refused the change: %(error)s") % {"error": exc.message},
+                            reason="rejected") from None
     except HeifyError as exc:  # unreachable, failing, rate-limited, or our key refused
         _record_waiting(obj, claim, exc)
         return False
@@ -201,7 +204,8 @@ def delete(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> boo
     except NotFound:
         pass  # already gone: the goal is reached
     except Rejected as exc:
-        raise heify.Refused(f"Heify refused to delete it: {exc.message}", reason="rejected") from None
+        raise heify.Refused(_("Heify refused to delete it: %(error)s") % {"error": exc.message},
+                            reason="rejected") from None
     except HeifyError as exc:
         _record_waiting(obj, claim, exc)
         return False
@@ -298,10 +302,12 @@ def upload_transcription(
             name=name or None,
         )
     except Rejected as exc:
-        raise heify.Refused(f"Heify refused the file: {exc.message}", reason="rejected") from None
+        raise heify.Refused(_("Heify refused the file: %(error)s") % {"error": exc.message},
+                            reason="rejected") from None
     except HeifyError as exc:
         raise heify.Refused(
-            f"Heify could not take the file now ({exc.message}). Nothing was uploaded; try again later.",
+            _("Heify could not take the file now (%(error)s). Nothing was uploaded; try again later.")
+            % {"error": exc.message},
             reason="unavailable",
         ) from None
     mirror.upsert("transcriptions", mirror.parse_batch("transcriptions", [payload]))

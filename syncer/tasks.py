@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa import jobs
 from qa.alerts import services as alerts
@@ -72,7 +73,7 @@ def poll_in_flight() -> str:
             except Rejected as exc:  # this call only
                 log.error("poll: transcription %s: %s", heify_id, exc.message)
                 failed.append(f"{heify_id}: {exc.message}")
-                in_sync.update(sync_error=f"The poll could not fetch it: {exc.message}")
+                in_sync.update(sync_error=_("The poll could not fetch it: %(error)s") % {"error": exc.message})
                 continue
             if error:
                 in_sync.update(sync_error="")

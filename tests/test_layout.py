@@ -77,7 +77,7 @@ DOMAINS = {
     "alerts": {"mirror", "reviews", "insights"},
     "agents": {"mirror", "reviews", "insights"},
 }
-GROUND = {"audit", "db", "heify", "jobs", "limits", "spreadsheets", "policy", "preferences"}
+GROUND = {"audit", "date_inputs", "db", "heify", "jobs", "limits", "spreadsheets", "policy", "preferences"}
 
 
 def qa_parts(tree) -> list[tuple[int, str]]:

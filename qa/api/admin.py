@@ -6,6 +6,7 @@ knox's own admin, which lists every token to whoever may view the model and issu
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
 admin.site.unregister(AuthToken)
@@ -19,7 +20,7 @@ class APITokenAdmin(admin.ModelAdmin):
     fields = ("token_start", "user", "created", "expiry")
     readonly_fields = fields
 
-    @admin.display(description="token")
+    @admin.display(description=_("token"))
     def token_start(self, obj):
         # knox keeps the token's first characters to find it; enough for its owner to recognise it.
         return f"{obj.token_key[:8]}…"

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
@@ -28,24 +30,28 @@ from qa.mirror.models import Transcription
 from qa.reviews.models import CriterionVerdict
 from qa.roles import ROLES
 
-IsAgent = requires(policy.Permission.VIEW_OWN_EVALUATIONS, "see an agent's own evaluations: agents only")
+IsAgent = requires(policy.Permission.VIEW_OWN_EVALUATIONS, gettext_lazy("see an agent's own evaluations: agents only"))
 
 
 class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
-    roles = serializers.ListField(child=serializers.CharField(), help_text="The back office's roles held.")
-    participant = inline_serializer("MeParticipant", {"id": serializers.CharField(help_text="Heify's id"),
+    roles = serializers.ListField(child=serializers.CharField(),
+                                  help_text=gettext_lazy("The back office's roles held."))
+    participant = inline_serializer("MeParticipant", {"id": serializers.CharField(help_text=gettext_lazy("Heify's id")),
                                                       "tag": serializers.CharField()}, allow_null=True,
-                                    help_text="The participant an agent's account is linked to; null otherwise.")
+                                    help_text=gettext_lazy("The participant an agent's account is linked to; null "
+                                                           "otherwise."))
 
 
 class AgentTranscriptionSerializer(s.TranscriptionSerializer):
     """The transcription JSON, with what the agent's page shows besides: whether the current review was
     acknowledged, and the reviewer's reasons."""
 
-    acknowledged = serializers.BooleanField(read_only=True, help_text="The current review (its reviewed_at) was "
-                                                                      "acknowledged; false until reviewed.")
-    reviewer_reasons = serializers.SerializerMethodField(help_text="The reviewer's reason per criterion, where given.")
+    acknowledged = serializers.BooleanField(
+        read_only=True, help_text=gettext_lazy("The current review (its reviewed_at) was acknowledged; false until "
+                                               "reviewed."))
+    reviewer_reasons = serializers.SerializerMethodField(
+        help_text=gettext_lazy("The reviewer's reason per criterion, where given."))
 
     def get_reviewer_reasons(self, obj) -> dict[str, str]:
         return {verdict.criterion_name: verdict.reason for verdict in obj.criterion_verdicts.all() if verdict.reason}
@@ -108,7 +114,7 @@ class AcknowledgeView(HeifyAPIMixin, GenericAPIView):
         except services.NotYours:
             if policy.sees_own_only(request.user):
                 raise exceptions.NotFound() from None  # another's call: to an agent, as if it did not exist
-            raise exceptions.PermissionDenied("Only the call's own agent acknowledges its review.") from None
+            raise exceptions.PermissionDenied(_("Only the call's own agent acknowledges its review.")) from None
         mine = selectors.agent_calls(policy.agent_participant(request.user))
         shown = revisions.with_evaluator_revision(mine).prefetch_related("criterion_verdicts").get(pk=call.pk)
         return respond(AgentTranscriptionSerializer, shown, context={"request": request})

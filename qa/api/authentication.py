@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.models import get_token_model
 from knox.settings import knox_settings
@@ -24,7 +25,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
     def authenticate_credentials(self, token: bytes):
         shape = rb"[0-9a-f]{%d}" % knox_settings.AUTH_TOKEN_CHARACTER_LENGTH
         if not re.fullmatch(re.escape(knox_settings.TOKEN_PREFIX.encode()) + shape, token):
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(token)
 
 

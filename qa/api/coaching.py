@@ -9,6 +9,9 @@ Registered in qa/api/urls.py with one include of `urlpatterns` below.
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -25,14 +28,16 @@ from qa.reviews.models import CoachingSession
 
 
 class CoachingSessionSerializer(serializers.ModelSerializer):
-    participant = serializers.CharField(source="participant.heify_id", help_text="The agent's participant (Heify id).")
+    participant = serializers.CharField(source="participant.heify_id",
+                                        help_text=gettext_lazy("The agent's participant (Heify id)."))
     participant_tag = serializers.CharField(source="participant.tag")
-    calls = serializers.SerializerMethodField(help_text="The linked calls' Heify ids.")
-    focus_criteria = serializers.ListField(child=serializers.CharField(), help_text="Criterion names.")
+    calls = serializers.SerializerMethodField(help_text=gettext_lazy("The linked calls' Heify ids."))
+    focus_criteria = serializers.ListField(child=serializers.CharField(), help_text=gettext_lazy("Criterion names."))
     action_items = serializers.ListField(child=serializers.CharField())
     created_by = serializers.CharField(source="created_by.get_username", allow_null=True, default=None)
     completed_by = serializers.CharField(source="completed_by.get_username", allow_null=True, default=None,
-                                         help_text="Who completed it (a QA manager or the agent); null until then.")
+                                         help_text=gettext_lazy("Who completed it (a QA manager or the agent); null "
+                                                                "until then."))
 
     class Meta:
         model = CoachingSession
@@ -45,23 +50,24 @@ class CoachingSessionSerializer(serializers.ModelSerializer):
 
 
 class CoachingCreateSerializer(serializers.Serializer):
-    participant = serializers.CharField(max_length=64, help_text="The agent's participant (Heify id).")
+    participant = serializers.CharField(max_length=64, help_text=gettext_lazy("The agent's participant (Heify id)."))
     calls = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
                                   max_length=coaching.CALLS_MAX,
-                                  help_text="Heify ids of the agent's own calls the session is about.")
+                                  help_text=gettext_lazy("Heify ids of the agent's own calls the session is about."))
     focus_criteria = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list,
-        help_text="Names of criteria of the agent's evaluators.")
+        help_text=gettext_lazy("Names of criteria of the agent's evaluators."))
     notes = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False,
-                                  help_text=f"At most {coaching.NOTES_MAX_LENGTH:,} characters.")
+                                  help_text=lazy(lambda: gettext("At most %(max)s characters.")
+                                                 % {"max": f"{coaching.NOTES_MAX_LENGTH:,}"}, str)())
     action_items = serializers.ListField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False), required=False, default=list,
-        help_text=f"Short texts: at most {coaching.ACTION_ITEMS_MAX}, each at most "
-                  f"{coaching.ACTION_ITEM_MAX_LENGTH} characters.")
+        help_text=lazy(lambda: gettext("Short texts: at most %(count)d, each at most %(max)d characters.")
+                       % {"count": coaching.ACTION_ITEMS_MAX, "max": coaching.ACTION_ITEM_MAX_LENGTH}, str)())
     due_date = serializers.DateField(required=False, allow_null=True, default=None,
-                                     help_text="Today or later.")
+                                     help_text=gettext_lazy("Today or later."))
     held_at = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                        help_text="When it was held; default now.")
+                                        help_text=gettext_lazy("When it was held; default now."))
 
 
 def _data(session: CoachingSession, status_code=status.HTTP_200_OK) -> Response:
@@ -80,7 +86,7 @@ class CoachingScoped(HeifyAPIMixin, GenericAPIView):
     @staticmethod
     def require_manager_or_agent(user) -> None:
         if not (policy.may_manage_queues(user) or policy.is_agent(user)):
-            raise exceptions.PermissionDenied("You are not allowed to see coaching sessions.")
+            raise exceptions.PermissionDenied(_("You are not allowed to see coaching sessions."))
 
     def session(self) -> CoachingSession:
         """The session at this address, if the user may see it: 404 for an agent's look at another's."""
@@ -105,7 +111,7 @@ class CoachingListView(CoachingScoped):
         participant = request.query_params.get("participant")
         if participant is not None:
             if "\x00" in participant:
-                raise exceptions.ValidationError({"participant": ["Not a participant's id."]})
+                raise exceptions.ValidationError({"participant": [_("Not a participant's id.")]})
             sessions = sessions.filter(participant__heify_id=participant)
         page = self.paginate_queryset(sessions)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -115,20 +121,21 @@ class CoachingListView(CoachingScoped):
                               **errors(400)})
     def post(self, request, *args, **kwargs):
         if not policy.may_manage_queues(request.user):  # before the body is read: a refusal says nothing of it
-            raise exceptions.PermissionDenied("You are not allowed to open coaching sessions.")
+            raise exceptions.PermissionDenied(_("You are not allowed to open coaching sessions."))
         body = CoachingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         participant = Participant.objects.filter(heify_id=data.pop("participant")).first() \
             if "\x00" not in body.validated_data["participant"] else None
         if participant is None:
-            raise exceptions.ValidationError({"participant": ["No participant has this id."]})
+            raise exceptions.ValidationError({"participant": [_("No participant has this id.")]})
         wanted = list(dict.fromkeys(data.pop("calls")))
         found = {call.heify_id: call for call in Transcription.objects.filter(
             heify_id__in=[heify_id for heify_id in wanted if "\x00" not in heify_id])}
         missing = [heify_id for heify_id in wanted if heify_id not in found]
         if missing:
-            raise exceptions.ValidationError({"calls": [f"No call has the id {heify_id!r}." for heify_id in missing]})
+            raise exceptions.ValidationError({"calls": [_("No call has the id %(id)r.") % {"id": heify_id}
+                                                        for heify_id in missing]})
         session = coaching.coaching_create(participant_id=participant.pk, calls=[found[h] for h in wanted],
                                            acting_user=request.user, **data)
         return _data(coaching.sessions_visible_to(request.user).get(pk=session.pk), status.HTTP_201_CREATED)

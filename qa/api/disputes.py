@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -26,26 +28,29 @@ from qa.reviews.models import Dispute
 
 class ResultSerializer(serializers.Serializer):
     passed = serializers.BooleanField(allow_null=True)
-    value = serializers.IntegerField(allow_null=True, help_text="On a scale criterion, 1-5 (null: not known).")
-    source = serializers.CharField(required=False, allow_null=True, help_text="ai or reviewer")
+    value = serializers.IntegerField(allow_null=True,
+                                     help_text=gettext_lazy("On a scale criterion, 1-5 (null: not known)."))
+    source = serializers.CharField(required=False, allow_null=True, help_text=gettext_lazy("ai or reviewer"))
 
 
 class DisputeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    transcription_id = serializers.CharField(source="transcription.heify_id", help_text="Heify's id of the call.")
+    transcription_id = serializers.CharField(source="transcription.heify_id",
+                                             help_text=gettext_lazy("Heify's id of the call."))
     criterion = serializers.CharField(source="criterion_name")
     status = serializers.ChoiceField(choices=Dispute.Status.choices)
-    reason = serializers.CharField(help_text="The agent's.")
+    reason = serializers.CharField(help_text=gettext_lazy("The agent's."))
     raised_by = serializers.CharField(source="raised_by.get_username", allow_null=True, default=None)
     raised_at = serializers.DateTimeField()
     result_disputed = ResultSerializer(source="result_when_raised",
-                                       help_text="The criterion's result of record when it was disputed.")
+                                       help_text=gettext_lazy("The criterion's result of record when it was disputed."))
     reviewer = serializers.CharField(source="reviewer.get_username", allow_null=True, default=None,
-                                     help_text="Whose result was disputed.")
+                                     help_text=gettext_lazy("Whose result was disputed."))
     resolved_by = serializers.CharField(source="resolved_by.get_username", allow_null=True, default=None)
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolution_reason = serializers.CharField(allow_blank=True)
-    result_given = serializers.SerializerMethodField(help_text="Upheld: the result of record it gave; else null.")
+    result_given = serializers.SerializerMethodField(help_text=gettext_lazy("Upheld: the result of record it gave; "
+                                                                            "else null."))
 
     def get_result_given(self, dispute) -> dict | None:
         if dispute.status != Dispute.Status.UPHELD:
@@ -54,22 +59,26 @@ class DisputeSerializer(serializers.Serializer):
 
 
 class RaiseSerializer(serializers.Serializer):
-    criterion = serializers.CharField(max_length=255, help_text="The criterion's name, as in the call's results.")
-    reason = serializers.CharField(allow_blank=True, help_text="Why the result is wrong; at most 5,000 characters.")
+    criterion = serializers.CharField(max_length=255,
+                                      help_text=gettext_lazy("The criterion's name, as in the call's results."))
+    reason = serializers.CharField(allow_blank=True,
+                                   help_text=gettext_lazy("Why the result is wrong; at most 5,000 characters."))
 
 
 class ResolveSerializer(serializers.Serializer):
-    outcome = serializers.CharField(help_text="upheld or rejected.")
-    reason = serializers.CharField(allow_blank=True, help_text="Why; at most 5,000 characters.")
+    outcome = serializers.CharField(help_text=gettext_lazy("upheld or rejected."))
+    reason = serializers.CharField(allow_blank=True, help_text=gettext_lazy("Why; at most 5,000 characters."))
     passed = serializers.BooleanField(required=False, default=None, allow_null=True,
-                                      help_text="Upheld, on a boolean or strict criterion: the result of record.")
+                                      help_text=gettext_lazy("Upheld, on a boolean or strict criterion: the result "
+                                                             "of record."))
     value = serializers.IntegerField(required=False, default=None, allow_null=True,
-                                     help_text="Upheld, on a scale criterion: the value of record, 1 to 5.")
+                                     help_text=gettext_lazy("Upheld, on a scale criterion: the value of record, 1 to "
+                                                            "5."))
 
 
 class ListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Dispute.Status.choices, required=False,
-                                     help_text="open, upheld or rejected; all when absent.")
+                                     help_text=gettext_lazy("open, upheld or rejected; all when absent."))
 
 
 def _denied(refusal: PermissionDenied):
@@ -99,8 +108,8 @@ class TranscriptionDisputesView(HeifyAPIMixin, GenericAPIView):
     def post(self, request, *args, **kwargs):
         # The role before anything is read: a refusal says nothing of the call.
         if policy.agent_participant(request.user) is None:
-            raise exceptions.PermissionDenied("Only an agent linked to a participant disputes a result, on their "
-                                              "own calls.")
+            raise exceptions.PermissionDenied(_("Only an agent linked to a participant disputes a result, on their "
+                                                "own calls."))
         if "\x00" in self.kwargs["id"]:
             raise exceptions.NotFound()
         call = Transcription.objects.filter(heify_id=self.kwargs["id"]).first()
@@ -134,7 +143,7 @@ class DisputeResolveView(HeifyAPIMixin, GenericAPIView):
 
     def post(self, request, *args, **kwargs):
         if not policy.may_manage_queues(request.user):  # before the lookup
-            raise exceptions.PermissionDenied("Only a QA manager resolves disputes.")
+            raise exceptions.PermissionDenied(_("Only a QA manager resolves disputes."))
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -15,6 +15,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -28,13 +30,13 @@ API_FIELD_NAMES = {"webhook_success_url": "webhooks.success_url", "webhook_error
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The object changed in Heify since the version this change is based on."
+    default_detail = _("The object changed in Heify since the version this change is based on.")
 
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
-    default_detail = "The object changed since the version given in If-Match."
+    default_detail = _("The object changed since the version given in If-Match.")
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -42,7 +44,8 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "too_large"
 
     def __init__(self):
-        super().__init__(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        super().__init__(gettext("The request body is larger than %(max)d bytes.")
+                         % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
 
 
 def check_body_size(request) -> None:
@@ -60,13 +63,13 @@ def check_body_size(request) -> None:
 class HeifyUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "heify_unavailable"
-    default_detail = "Heify could not be reached; try again later."
+    default_detail = _("Heify could not be reached; try again later.")
 
 
 class QuotaExceeded(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "quota_exceeded"
-    default_detail = "Heify's quota for this call is used up."
+    default_detail = _("Heify's quota for this call is used up.")
 
 
 class LockedOut(exceptions.APIException):
@@ -79,8 +82,11 @@ class LockedOut(exceptions.APIException):
 
 def lockout_message() -> str:
     minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
-    return (f"Too many failed sign-ins: this username is locked out from your address for {minutes} minutes. "
-            "Try again later, or ask an administrator to lift the lock.")
+    return ngettext(
+        "Too many failed sign-ins: this username is locked out from your address for %(minutes)d minute. "
+        "Try again later, or ask an administrator to lift the lock.",
+        "Too many failed sign-ins: this username is locked out from your address for %(minutes)d minutes. "
+        "Try again later, or ask an administrator to lift the lock.", minutes) % {"minutes": minutes}
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -89,7 +95,8 @@ def locked_out(request, original_response=None, credentials=None):
     if request.path.startswith("/api/"):
         response = JsonResponse(error_body(429, LockedOut.default_code, lockout_message()), status=429)
     else:
-        context = {**admin.site.each_context(request), "title": "Signing in is locked", "message": lockout_message()}
+        context = {**admin.site.each_context(request), "title": gettext("Signing in is locked"),
+                   "message": lockout_message()}
         response = render(request, "admin/locked_out.html", context, status=429)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
@@ -156,7 +163,7 @@ def exception_handler(exc, context):
         fields = _flatten(exc.detail)
         general = fields.pop("non_field_errors", [])
         parts = general + [f"{name}: {' '.join(messages)}" for name, messages in fields.items()]
-        message = " ".join(parts) or "Invalid input."
+        message = " ".join(parts) or gettext("Invalid input.")
         code = "invalid"
     else:
         fields = None
@@ -176,7 +183,7 @@ def json_not_found_middleware(get_response):
         response = get_response(request)
         if (response.status_code == 404 and request.path.startswith("/api/")
                 and not response.get("Content-Type", "").startswith("application/json")):
-            return JsonResponse(error_body(404, "not_found", "No such address."), status=404)
+            return JsonResponse(error_body(404, "not_found", gettext("No such address.")), status=404)
         return response
 
     return middleware
@@ -191,10 +198,10 @@ def _plain(request, status_code, code, message, fallback):
 def not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
-    return _plain(request, 404, "not_found", "No such address.", lambda r: page_not_found(r, exception))
+    return _plain(request, 404, "not_found", gettext("No such address."), lambda r: page_not_found(r, exception))
 
 
 def server_error(request):
     from django.views.defaults import server_error as default
 
-    return _plain(request, 500, "server_error", "Something went wrong on our side; it was logged.", default)
+    return _plain(request, 500, "server_error", gettext("Something went wrong on our side; it was logged."), default)

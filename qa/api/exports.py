@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -125,7 +126,8 @@ def _criterion_line(criterion: dict) -> str:
     kind, weight = _CRITERION_TYPE(criterion.get("type")), criterion.get("weight")
     if isinstance(weight, Decimal):
         weight = format(weight.normalize(), "f")  # 20, not 20.00
-    about = f"{kind} · critical" if kind == _CRITERION_TYPE(rules.STRICT) else f"{kind} · weight {weight}"
+    about = (gettext("%(type)s · critical") % {"type": kind} if str(criterion.get("type")).lower() == rules.STRICT
+             else gettext("%(type)s · weight %(weight)s") % {"type": kind, "weight": weight})
     description = criterion.get("description")
     return f"{criterion.get('name')} ({about})" + (f": {description}" if description else "")
 
@@ -146,7 +148,7 @@ def readable(path: tuple[str, ...], field: serializers.Field, value: Any) -> Any
     if isinstance(field, serializers.DateTimeField):
         return parse_datetime(value) if isinstance(value, str) else value
     if path == ("sync", "state"):
-        return _SYNC_STATES.get(value, value)
+        return str(_SYNC_STATES.get(value, value))
     if path[-1] in LINES and isinstance(value, list):
         return "\n".join(LINES[path[-1]](item) if isinstance(item, dict) else str(item) for item in value)
     if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value)):

@@ -11,6 +11,9 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext as _
 
 from qa.mirror import rules
 from qa.mirror.models import STATUS_CHOICES, Configuration, Evaluator, Participant, Transcription
@@ -28,7 +31,8 @@ class ISODateFilter(django_filters.DateFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        kwargs.setdefault("error_messages", {"invalid": f"Enter a date as {DATE_FORMAT}, e.g. 2026-03-21."})
+        kwargs.setdefault("error_messages", {"invalid": lazy(
+            lambda: gettext("Enter a date as %(format)s, e.g. 2026-03-21.") % {"format": DATE_FORMAT}, str)()})
         super().__init__(*args, **kwargs)
 
 
@@ -50,12 +54,12 @@ class HeifyIdField(forms.CharField):
             return value
         # The value goes in params, never in the message itself: the message is %-formatted with them
         # (a value holding "%" would break it).
-        message = (f"Expects a {self.object_label}'s Heify id ({self.object_label}_id); "
-                   f"no {self.object_label} or call has the id %(value)s.")
-        params = {"value": repr(value)}
+        message = _("Expects a %(object)s's Heify id (%(param)s); no %(object)s or call has the id %(value)s.")
+        params = {"value": repr(value), "object": self.model._meta.verbose_name, "param": f"{self.object_label}_id"}
         named = list(self.model.objects.filter(tag__iexact=value).values_list("heify_id", flat=True)[:2])
         if len(named) == 1 and named[0]:
-            message += f" The {self.object_label} named so has the id %(id)s."
+            message = _("Expects a %(object)s's Heify id (%(param)s); no %(object)s or call has the id %(value)s. "
+                        "The %(object)s named so has the id %(id)s.")
             params["id"] = named[0]
         raise forms.ValidationError(message, code="unknown_id", params=params)
 
@@ -65,7 +69,9 @@ class HeifyIdFilter(django_filters.CharFilter):
 
     def __init__(self, model, label: str, *, field_name: str, **kwargs):
         super().__init__(field_name=field_name, model=model, label=label, call_field=field_name,
-                         help_text=f"a {label}'s Heify id ({label}_id), not its name", **kwargs)
+                         help_text=lazy(lambda: gettext("a %(object)s's Heify id (%(param)s), not its name")
+                                        % {"object": model._meta.verbose_name, "param": f"{label}_id"}, str)(),
+                         **kwargs)
 
 
 class GoneFilterSet(django_filters.FilterSet):
@@ -74,8 +80,8 @@ class GoneFilterSet(django_filters.FilterSet):
 
     gone = django_filters.ChoiceFilter(
         choices=[("false", "false"), ("true", "true")], method="filter_gone",
-        help_text="`true`: only the objects deleted in Heify (kept as history, with `gone_at`); "
-                  "`false`, the default: those Heify still has",
+        help_text=gettext_lazy("`true`: only the objects deleted in Heify (kept as history, with `gone_at`); "
+                  "`false`, the default: those Heify still has"),
     )
 
     def filter_queryset(self, queryset):
@@ -108,7 +114,8 @@ class TranscriptionFilter(GoneFilterSet):
     status = django_filters.ChoiceFilter(choices=STATUS_CHOICES)
     group = django_filters.ChoiceFilter(
         choices=[(g, g) for g in rules.GROUPS] + [(NO_GROUP, "no group")], method="filter_group",
-        help_text=f"{', '.join(rules.GROUPS)}, or `{NO_GROUP}` for calls in no group",
+        help_text=lazy(lambda: gettext("%(groups)s, or `%(none)s` for calls in no group")
+                       % {"groups": ", ".join(rules.GROUPS), "none": NO_GROUP}, str)(),
     )
     participant = HeifyIdFilter(Participant, "participant", field_name="participant_id")
     evaluator = HeifyIdFilter(Evaluator, "evaluator", field_name="evaluator_id")
@@ -116,8 +123,10 @@ class TranscriptionFilter(GoneFilterSet):
     critical_fail = django_filters.BooleanFilter(field_name="critical_fail_triggered")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", min_value=0, max_value=100)
-    date_from = ISODateFilter(method="filter_date_from", help_text=f"first day included ({DATE_FORMAT})")
-    date_to = ISODateFilter(method="filter_date_to", help_text=f"last day included ({DATE_FORMAT})")
+    date_from = ISODateFilter(method="filter_date_from", help_text=lazy(
+        lambda: gettext("first day included (%(format)s)") % {"format": DATE_FORMAT}, str)())
+    date_to = ISODateFilter(method="filter_date_to", help_text=lazy(
+        lambda: gettext("last day included (%(format)s)") % {"format": DATE_FORMAT}, str)())
 
     class Meta:
         model = Transcription

@@ -11,11 +11,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-INVALID_CURSOR = "Not a cursor this API gave out; start again without one, or pass the last page's next_cursor."
+INVALID_CURSOR = gettext_lazy("Not a cursor this API gave out; start again without one, or pass the last page's "
+                              "next_cursor.")
 MAX_LIMIT = 500
 
 
@@ -60,7 +62,8 @@ class HeifyCursorPagination(CursorPagination):
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= self.max_page_size):
             raise ValidationError(
                 {self.page_size_query_param: [
-                    f"limit must be a whole number from 1 to {self.max_page_size}, not {raw!r}."]},
+                    gettext("limit must be a whole number from 1 to %(max)d, not %(value)r.")
+                    % {"max": self.max_page_size, "value": raw}]},
                 code="invalid_limit",
             )
         return int(raw)

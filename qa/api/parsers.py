@@ -12,6 +12,7 @@ body's size is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (413, see qa.api.errors).
 """
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -24,4 +25,4 @@ class JSONParser(parsers.JSONParser):
             # The serializers check the values (StorableJSONField, CharField), each under its field's name.
             return limits.load_json(stream.read(), field="body", max_bytes=None)
         except ValidationError as exc:
-            raise ParseError(f"JSON parse error - {' '.join(exc.messages)}") from None
+            raise ParseError(_("JSON parse error - %(error)s") % {"error": " ".join(exc.messages)}) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -80,7 +81,7 @@ class CriterionSerializer(serializers.Serializer):
     id = serializers.CharField(source="heify_id", required=False, allow_null=True, allow_blank=True)
     name = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=limits.TEXT_MAX_LENGTH)
-    type = serializers.CharField(max_length=16, help_text="boolean, scale or strict (any case)")
+    type = serializers.CharField(max_length=16, help_text=gettext_lazy("boolean, scale or strict (any case)"))
     weight = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
                                       coerce_to_string=False)
 
@@ -88,11 +89,12 @@ class CriterionSerializer(serializers.Serializer):
 class EvaluatorSerializer(serializers.Serializer):
     evaluator_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
-    tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot change after creation.")
+    tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH,
+                                help_text=gettext_lazy("Cannot change after creation."))
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=limits.TEXT_MAX_LENGTH)
     language = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=8)
     context = StorableJSONField(required=False, allow_null=True)
-    criteria = CriterionSerializer(many=True, help_text="1 to 10; non-strict weights sum to 100.")
+    criteria = CriterionSerializer(many=True, help_text=gettext_lazy("1 to 10; non-strict weights sum to 100."))
     created_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
     sync = SyncSerializer(source="*", read_only=True)
@@ -107,7 +109,8 @@ class ParticipantSerializer(serializers.Serializer):
     participant_id = serializers.CharField(source="heify_id", read_only=True, allow_null=True)
     client_id = serializers.CharField(read_only=True)
     tag = serializers.CharField(max_length=rules.TAG_MAX_LENGTH)
-    metadata = StorableJSONField(required=False, help_text="A JSON object, replaced whole on every write.")
+    metadata = StorableJSONField(required=False,
+                                 help_text=gettext_lazy("A JSON object, replaced whole on every write."))
     created_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_at = serializers.DateTimeField(source="remote_updated_at", read_only=True, allow_null=True)
     sync = SyncSerializer(source="*", read_only=True)
@@ -126,14 +129,15 @@ class CriterionResultSerializer(serializers.Serializer):
 class ReviewedResultSerializer(serializers.Serializer):
     name = serializers.CharField()
     passed = serializers.BooleanField(allow_null=True)
-    value = serializers.IntegerField(allow_null=True, help_text="1-5 on a scale criterion, where known.")
+    value = serializers.IntegerField(allow_null=True, help_text=gettext_lazy("1-5 on a scale criterion, where known."))
     source = serializers.ChoiceField(choices=["ai", "reviewer"])
 
 
 class ReviewSerializer(serializers.Serializer):
     """The score of record (qa.reviews.record.review_json's shape)."""
 
-    score = serializers.FloatField(allow_null=True, help_text="null where the call's criteria are not known here.")
+    score = serializers.FloatField(allow_null=True,
+                                   help_text=gettext_lazy("null where the call's criteria are not known here."))
     score_range = serializers.ListField(child=serializers.FloatField(), allow_null=True, min_length=2, max_length=2)
     critical_fail_triggered = serializers.BooleanField(allow_null=True)
     criteria_results = ReviewedResultSerializer(many=True)
@@ -158,14 +162,15 @@ class TranscriptionSerializer(serializers.Serializer):
     details = serializers.SerializerMethodField()
     error = serializers.JSONField(read_only=True, allow_null=True)
     evaluator_revision = serializers.SerializerMethodField(
-        help_text="The evaluator revision in force when Heify completed the call (ours, not Heify's)."
+        help_text=gettext_lazy("The evaluator revision in force when Heify completed the call (ours, not Heify's).")
     )
     sync = SyncSerializer(source="*", read_only=True)
     review = serializers.SerializerMethodField(
-        help_text="The score of record (the reviewer's results where given, the AI's elsewhere, scored by Heify's "
-                  "rule under the revision that scored the call): null until a verdict exists, and while the "
-                  "reader calibrates on the call. score_range: [low, high] where a scale value the score needs is "
-                  "unknown (score is then its middle), else null.")
+        help_text=gettext_lazy(
+            "The score of record (the reviewer's results where given, the AI's elsewhere, scored by Heify's rule under "
+            "the revision that scored the call): null until a verdict exists, and while the reader calibrates on the "
+            "call. score_range: [low, high] where a scale value the score needs is unknown (score is then its middle), "
+            "else null."))
 
     @extend_schema_field(ReviewSerializer(allow_null=True))
     def get_review(self, obj) -> dict | None:
@@ -208,7 +213,7 @@ class TranscriptionSerializer(serializers.Serializer):
 class MoveSerializer(serializers.Serializer):
     """A call's move to a review group: the body of PATCH and of POST move/ alike."""
 
-    group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, help_text="null: no group")
+    group = serializers.ChoiceField(choices=GROUP_CHOICES, allow_null=True, help_text=gettext_lazy("null: no group"))
     note = serializers.CharField(required=False, allow_blank=True, max_length=rules.REVIEW_TEXT_MAX_LENGTH, default="")
 
 
@@ -219,8 +224,8 @@ class StepSerializer(serializers.Serializer):
 class ArchiveSerializer(StepSerializer):
     agree_rest = serializers.BooleanField(
         required=False, default=False,
-        help_text="Record the AI's result as yours on every criterion not decided yet; without it, a call with "
-                  "undecided criteria is refused (400) and names them.")
+        help_text=gettext_lazy("Record the AI's result as yours on every criterion not decided yet; without it, a "
+                               "call with undecided criteria is refused (400) and names them."))
 
 
 class NoteSerializer(serializers.Serializer):
@@ -244,7 +249,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
+    expiry = serializers.DateTimeField(allow_null=True, help_text=gettext_lazy("When the token stops working."))
 
 
 class AgentLinkSerializer(serializers.Serializer):
@@ -252,7 +257,7 @@ class AgentLinkSerializer(serializers.Serializer):
 
     participant_id = serializers.CharField(read_only=True)
     username = serializers.CharField(max_length=150, allow_null=True,
-                                     help_text="The agent's username; null in the answer when unlinked.")
+                                     help_text=gettext_lazy("The agent's username; null in the answer when unlinked."))
 
 
 @functools.cache
@@ -275,15 +280,17 @@ class ErrorSerializer(serializers.Serializer):
 
 class AnalyticsQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(
-        required=False, help_text="YYYY-MM-DD: only calls up to the end of that day; periods are its month and the one "
-        "before. Default: today.",
+        required=False,
+        help_text=gettext_lazy("YYYY-MM-DD: only calls up to the end of that day; periods are its month and the one "
+                               "before. Default: today."),
     )
 
     remote = serializers.BooleanField(required=False, default=False)
     score = serializers.CharField(
         required=False, default=report_rules.ScoreSource.AI.value, allow_blank=True, trim_whitespace=True,
-        help_text="ai (the default: Heify's report, exactly) or reviewed: every figure on the score of record (a "
-        "reviewed call's reviewed score, critical flag and failed criteria; the AI's for the others; the same calls).",
+        help_text=gettext_lazy("ai (the default: Heify's report, exactly) or reviewed: every figure on the score of "
+                               "record (a reviewed call's reviewed score, critical flag and failed criteria; the AI's "
+                               "for the others; the same calls)."),
     )
 
     def validate_as_of(self, value):

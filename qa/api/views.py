@@ -13,6 +13,8 @@ import re
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -84,7 +86,8 @@ def if_match(request) -> int | None:
         return None
     match = _ETAG.match(header)
     if not match:
-        raise exceptions.ValidationError({"If-Match": [f'must be an ETag such as "3", not {header!r}.']})
+        raise exceptions.ValidationError({"If-Match": [_('must be an ETag such as "3", not %(value)r.')
+                                                       % {"value": header}]})
     return int(match.group(1))
 
 
@@ -304,7 +307,7 @@ class ParticipantViewSet(HeifyObjectViewSet):
         if query.validated_data["remote"] and not policy.may_compare_with_heify(request.user):
             # Before the lookup: a refusal says nothing of whether the participant exists.
             raise exceptions.PermissionDenied(
-                "remote=true asks Heify for its own report, which uses its monthly quota: QA managers only."
+                _("remote=true asks Heify for its own report, which uses its monthly quota: QA managers only.")
             )
         participant = self.get_object()
         blind = blinding.blind_heify_ids(request.user, participant.heify_id)
@@ -320,10 +323,10 @@ class ParticipantViewSet(HeifyObjectViewSet):
                 body["remote"] = heify.participant_report(participant.heify_id).report
             except heify.QuotaExceeded:
                 raise QuotaExceeded(
-                    "Heify's monthly analytics quota is used up: its report cannot be asked for now."
+                    _("Heify's monthly analytics quota is used up: its report cannot be asked for now.")
                 ) from None
             except heify.Unavailable as exc:
-                raise HeifyUnavailable(f"Heify could not answer: {exc.message}") from None
+                raise HeifyUnavailable(_("Heify could not answer: %(error)s") % {"error": exc.message}) from None
         return Response(body)
 
     @extend_schema(summary="Link an agent's account to the participant (QA managers; nothing is sent to Heify)",
@@ -332,7 +335,8 @@ class ParticipantViewSet(HeifyObjectViewSet):
     @extend_schema(summary="Unlink the participant's agent account (QA managers)", request=None,
                    responses={200: s.enveloped(s.AgentLinkSerializer), **errors(404)}, methods=["DELETE"])
     @action(detail=True, methods=["put", "delete"], pagination_class=None, filter_backends=[],
-            permission_classes=[requires(policy.Permission.MANAGE_REVIEW_QUEUES, "link agents' accounts")])
+            permission_classes=[requires(policy.Permission.MANAGE_REVIEW_QUEUES,
+                                                  gettext_lazy("link agents' accounts"))])
     def agent(self, request, *args, **kwargs):
         """{"username"} links that account (Agent role only; one participant per account, one account per
         participant); DELETE unlinks. Answers {"data": {"participant_id", "username"}} (username null: unlinked)."""
@@ -489,7 +493,7 @@ class TokenView(HeifyAPIMixin, APIView):
         if user is None:
             if getattr(django_request, "axes_locked_out", False):
                 raise LockedOut()
-            raise exceptions.ValidationError("Unable to log in with provided credentials.")
+            raise exceptions.ValidationError(_("Unable to log in with provided credentials."))
         instance, token = get_token_model().objects.create(user=user)
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return Response({"token": token, "expiry": instance.expiry})

@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from qa import heify, limits, policy, spreadsheets
+from qa import date_inputs, heify, limits, policy, spreadsheets
 from qa.insights import analytics, coaching_effect, exports, team
 from qa.insights.report import trend_label
 from qa.mirror import report_rules, revisions, rules, services
@@ -143,7 +143,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
     def _as_of(request) -> tuple[date | None, str]:
         """The ?as_of= day by the rule the API uses, or None for today; and what is wrong with it, if anything."""
         try:
-            return limits.clean_report_date(request.GET.get("as_of")), ""
+            return limits.clean_report_date(date_inputs.parse(request.GET.get("as_of"))), ""
         except ValidationError as exc:
             return None, " ".join([*exc.messages, _("Shown as of today.")])
 
@@ -246,7 +246,7 @@ class ParticipantAdmin(ParticipantExportMixin, HeifyObjectAdmin):
         score, score_error = self._score(request)
         rows = team.team_overview(as_of=as_of, sort=sort.lstrip("-"), descending=descending, reader=request.user,
                                   score=score)
-        kept = {key: value for key, value in (("as_of", request.GET.get("as_of")), ("score", score.value))
+        kept = {key: value for key, value in (("as_of", as_of and as_of.isoformat()), ("score", score.value))
                 if value and (key, value) != ("score", report_rules.ScoreSource.AI.value)}
         other = next(source for source in report_rules.ScoreSource if source != score)
         context = {

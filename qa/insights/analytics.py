@@ -41,8 +41,8 @@ the default (the API's `score=ai` is Heify's report figure for figure), or the s
 reviewed call's reviewed score, critical flag and failed criteria, the AI's for the others; the same calls).
 The dashboard also compares both over the same calls (`review`).
 
-The dashboard's answer (`participant_dashboard`) is kept in Django's cache on
-PostgreSQL, under a fingerprint of everything it reads, so it is never stale.
+The dashboard's answer (`participant_dashboard`) is kept in Django's cache,
+under a fingerprint of everything it reads, so it is never stale.
 A report leaves out the calls its reader scores blind in calibration (`leave_out`,
 from qa.reviews.blinding): they count in none of its figures.
 
@@ -58,7 +58,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from qa.db import on_postgresql
@@ -112,24 +112,27 @@ def participant_dashboard(participant: Participant, *, as_of: date | None = None
     (report.review_section: how many were reviewed, the AI's and the reviewed average and pass rate). Reading
     20,000 calls as JSON is most of a whole report's cost. `leave_out` as participant_report's.
 
-    On PostgreSQL the answer is kept in the cache under a fingerprint of everything it is computed from (the
-    included calls, each by id and version, and by its score of record where it has one; every evaluator, by id
-    and version, for tags and criteria; the settings, the day, the cut, the score and the calls left out), read
-    from the report's index in a tenth of the report's time (readers who score none of its calls blind share
+    The answer is kept in the cache under a fingerprint of everything it is computed from (the included calls
+    the report reads, each by id and version, and by its score of record where it has one; every evaluator, by
+    id and version, for tags and criteria; the settings, the day, the cut, the score and the calls left out),
+    read from the report's index in a tenth of the report's time (readers who score none of its calls blind share
     one answer; one who does, never theirs): any write of a call (the upsert, a review move, a verdict) or of an
     evaluator changes the key, so a kept answer is never stale. Its generated_at says when it was computed."""
     leave_out, score = frozenset(leave_out), ScoreSource(score)
-    if participant.heify_id is None or not on_postgresql(Transcription.objects.db):
+    if participant.heify_id is None:
         return _dashboard(participant, as_of, calls_shown, leave_out, score)
     window = report_window(_as_of_day(as_of))
     key = "qa.insights.analytics.dashboard:" + hashlib.sha256(repr((
         participant.heify_id, window.as_of, calls_shown, ReportSettings.current(),
-        _fingerprint(participant.heify_id, window), sorted(leave_out), score.value,
+        _fingerprint(participant.heify_id, window, leave_out), sorted(leave_out), score.value,
     )).encode()).hexdigest()
     kept = cache.get(key)
     if kept is None:
         kept = _dashboard(participant, as_of, calls_shown, leave_out, score)
-        cache.set(key, kept, timeout=24 * 3600)
+        try:
+            cache.set(key, kept, timeout=24 * 3600)
+        except DatabaseError:  # the cache's table on SQLite, held past its busy timeout by a writer: shown, not kept
+            pass
     return kept
 
 
@@ -139,29 +142,65 @@ def _dashboard(participant: Participant, as_of: date | None, calls_shown: int, l
     return report, criteria_by_evaluator(inputs), review_section(inputs.review)
 
 
-# What the dashboard's answer is computed from (PostgreSQL): the included calls by id and version (and a reviewed
-# call by its score of record too: a verdict changes it, not the version), read from tx_scored_by_participant
-# alone (it carries `version` and the score of record), and every evaluator by id and version.
+# What the dashboard's answer is computed from: the included calls it reads by id and version (and a
+# reviewed call by its score of record too: a verdict changes it, not the version), read from
+# tx_scored_by_participant alone (it carries `version` and the score of record), and every evaluator by id and
+# version. The report reads the newest `limit` calls (Heify's cap) and asks whether one more lies beyond, after
+# leaving out the reader's blind ones: the newest limit + 1 + that many are all it can depend on. Any change among
+# them (a new call, one gone, a version, a verdict) changes the fingerprint; a change to an older call changes
+# nothing the report shows, and once the agent has more calls than the cap, the fingerprint reads as many as the
+# report, not all of them (400,000 for one agent with 40% of 1,000,000).
+# PostgreSQL: hashed as they are read (bit_xor of hashtextextended). SQLite has neither: the same values read as one
+# text (group_concat, NULLs written as empty), which Python hashes; its order does not matter to staleness (the same
+# rows in another order would only miss the cache). On SQLite it reads the table beside the index, a few ms.
 _FINGERPRINT_SQL = """
 SELECT count(*), coalesce(bit_xor(hashtextextended(
            CASE WHEN t.reviewed_at IS NULL THEN t.heify_id || ':' || t.version
                 ELSE concat_ws(':', t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical,
                                t.reviewed_failed_criteria) END, 0)), 0),
        (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
-FROM {transcription} AS t
-WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-  AND t.gone_at IS NULL AND t.occurred_at < %(end)s
+FROM (
+    SELECT t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical, t.reviewed_failed_criteria
+    FROM {transcription} AS t
+    WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
+    ORDER BY t.occurred_at DESC, t.heify_id DESC
+    LIMIT %(read)s
+) AS t
+"""
+_FINGERPRINT_SQLITE = """
+SELECT count(*), group_concat(
+           CASE WHEN t.reviewed_at IS NULL THEN t.heify_id || ':' || t.version
+                ELSE t.heify_id || ':' || t.version || ':' || t.reviewed_at || ':' || coalesce(t.reviewed_score, '')
+                     || ':' || coalesce(t.reviewed_critical, '') || ':' || coalesce(t.reviewed_failed_criteria, '')
+           END, ','),
+       (SELECT group_concat(e.id || ':' || e.version, ',') FROM {evaluator} AS e)
+FROM (
+    SELECT t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical, t.reviewed_failed_criteria
+    FROM {transcription} AS t
+    WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
+    ORDER BY t.occurred_at DESC, t.heify_id DESC
+    LIMIT %(read)s
+) AS t
 """
 
 
-def _fingerprint(participant_id: str, window: Window) -> tuple:
+def _fingerprint(participant_id: str, window: Window, leave_out: frozenset[str]) -> tuple:
     connection = connections[Transcription.objects.db]
     qn = connection.ops.quote_name
-    sql = _FINGERPRINT_SQL.format(transcription=qn(Transcription._meta.db_table),
-                                  evaluator=qn(Evaluator._meta.db_table))
+    postgresql = on_postgresql(connection.alias)
+    sql = (_FINGERPRINT_SQL if postgresql else _FINGERPRINT_SQLITE).format(
+        transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table))
+    read = ReportSettings.current().query_limit + 1 + len(leave_out)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"participant": participant_id, "completed": COMPLETED, "end": window.end})
-        return cursor.fetchone()
+        cursor.execute(sql, {"participant": participant_id, "completed": COMPLETED,
+                             "end": connection.ops.adapt_datetimefield_value(window.end), "read": read})
+        found = cursor.fetchone()
+    if postgresql:
+        return found
+    count, calls, evaluators = found
+    return count, hashlib.sha256((calls or "").encode()).hexdigest(), evaluators
 
 
 def _as_of_day(as_of: date | None) -> date:

@@ -22,10 +22,11 @@ import gc
 import json
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db import connections, transaction
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from qa.db import on_postgresql
 from qa.insights.report import (
@@ -72,8 +73,7 @@ def inputs_from_db(
         return ReportInputs(raw_data=[], review=ReviewComparison() if compare else None)
     if on_postgresql(Transcription.objects.db):
         return _inputs_from_postgresql(participant_id, window, config, shown, leave_out, score=score, compare=compare)
-    inputs = _inputs_from_rows(participant_id, window, config, leave_out, score=score, compare=compare)
-    return inputs if shown is None else replace(inputs, raw_data=inputs.raw_data[:shown])
+    return _inputs_from_rows(participant_id, window, config, leave_out, score=score, compare=compare, shown=shown)
 
 
 def included_calls(participant_id: str, window: Window):
@@ -302,26 +302,69 @@ _RAW_COLUMNS = (  # a Call's fields, in its order
     "group", "status", "failed_criteria",
 )
 _RECORD_COLUMNS = ("reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at")  # report.CallRow's
+_DATE_COLUMNS = ("occurred_at", "reviewed_at")
 
 
 def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings,
                       leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI,
-                      compare: bool = False) -> ReportInputs:
+                      compare: bool = False, shown: int | None = None) -> ReportInputs:
     # One row more than the cap tells whether it was reached.
     included = included_calls(participant_id, window)
     if leave_out:
         included = included.exclude(heify_id__in=leave_out)
+    # The dates as their text: the sqlite3 module would parse each one with Django's converter (a regular
+    # expression in Python), and datetime.fromisoformat reads the same text ten times as fast.
+    included = included.annotate(**{f"{column}_text": Cast(column, TextField()) for column in _DATE_COLUMNS})
+    columns = [f"{column}_text" if column in _DATE_COLUMNS else column for column in _RAW_COLUMNS]
     if score == ScoreSource.AI and not compare:  # Heify's report reads what it always read
-        rows = list(included.values_list(*_RAW_COLUMNS)[: config.query_limit + 1])
+        rows = _sqlite_rows(included.values_list(*columns)[: config.query_limit + 1])
         calls, review = [Call(*row) for row in rows[: config.query_limit]], None
     else:
-        rows = list(included.values_list(*_RAW_COLUMNS, *_RECORD_COLUMNS)[: config.query_limit + 1])
+        columns += [f"{column}_text" if column in _DATE_COLUMNS else column for column in _RECORD_COLUMNS]
+        rows = _sqlite_rows(included.values_list(*columns)[: config.query_limit + 1])
         calls, both = calls_on(rows[: config.query_limit], score)
         review = review_comparison(both, config.pass_mark) if compare else None
     return inputs_from_calls(
         calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
-        criterion_ids=_db_criterion_ids(calls), review=review,
+        criterion_ids=_db_criterion_ids(calls), review=review, shown=shown,
     )
+
+
+def _sqlite_rows(rows: QuerySet) -> list[tuple]:
+    """`rows` (a values_list of _RAW_COLUMNS, then maybe _RECORD_COLUMNS), each value as Django gives it.
+
+    Django converts a row's values one field at a time, through a chain of converters per value; for 20,000
+    calls that was a third of the report. Here the statement is Django's own, and each value is converted by
+    the rule of its field on SQLite (DatabaseOperations.convert_*_value, JSONField.from_db_value): a date naive
+    in UTC (read as its text), a boolean as it is, JSON from its text (a call that failed nothing: "[]", most of
+    them)."""
+    sql, params = rows.query.get_compiler(rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    with _gc_paused():
+        return [_sqlite_row(*row) for row in found]
+
+
+def _sqlite_row(heify_id, occurred_at, score, critical, duration, evaluator_id, tag, group, status, failed,
+                *record) -> tuple:
+    row = (heify_id, _sqlite_datetime(occurred_at), score, critical, duration, evaluator_id, tag, group,
+           status, [] if failed == "[]" else json.loads(failed))
+    if not record:
+        return row
+    reviewed_score, reviewed_critical, reviewed_failed, reviewed_at = record
+    return (*row, reviewed_score, reviewed_critical,
+            None if reviewed_failed is None else json.loads(reviewed_failed), _sqlite_datetime(reviewed_at))
+
+
+def _sqlite_datetime(value: datetime | str | None) -> datetime | None:
+    """A DateTimeField's value as Django reads it from SQLite with USE_TZ: its text, naive in UTC (as
+    DatabaseOperations.adapt_datetimefield_value writes it), made aware in UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _db_criterion_ids(calls: Iterable[Call]) -> dict[tuple[str, str], str | None]:

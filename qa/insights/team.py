@@ -26,7 +26,7 @@ from django.db import connections
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from qa.db import on_postgresql
+from qa.db import on_postgresql, rare_first
 from qa.insights import report
 from qa.mirror import report_rules, rollups
 from qa.mirror.models import Participant, Transcription
@@ -145,7 +145,8 @@ def _with_reviewed_calls(totals: dict[str, dict], scored: QuerySet, pass_mark: f
     figures taken out and their reviewed ones put in; one query, over the reviewed calls only (tx_reviewed)."""
     changes = {
         row.pop("participant_id"): row
-        for row in scored.filter(reviewed_at__isnull=False).values("participant_id").order_by().annotate(
+        for row in rare_first(scored.filter(reviewed_at__isnull=False), Q(reviewed_at__isnull=False))
+        .values("participant_id").order_by().annotate(
             reviewed=Count("id"),
             **_figures("ai_", AI, pass_mark, of_scores=Sum), **_figures("record_", REVIEWED, pass_mark, of_scores=Sum),
         )
@@ -180,10 +181,13 @@ ORDER BY p.heify_id, s.occurred_at DESC, s.heify_id DESC
 """
 # SQLite has no LATERAL: the same rows through a correlated IN, which SQLite runs once per participant on the same
 # index, each call then found by its rowid (a window over every scored call instead read them all: 357 against
-# 4 ms at 100,000 calls). PostgreSQL, given this form, joins every call of the participant first (21 s at 1M).
+# 4 ms at 100,000 calls). The calls are reached by that rowid list only: CROSS JOIN keeps the participants outside
+# (SQLite does not reorder it), and no condition joins the calls to them. Joined on participant_id as well, SQLite
+# may walk every call of the participant and run the IN again for each one, which is what it chose once one
+# agent held 40% of the calls (370 ms at 50,000). PostgreSQL, given this form, reads every call (21 s at 1M).
 _NEWEST_SQLITE = """
 SELECT p.heify_id, {score}
-FROM {participant} AS p JOIN {transcription} AS t ON t.participant_id = p.heify_id
+FROM {participant} AS p CROSS JOIN {transcription} AS t
 WHERE p.heify_id IS NOT NULL AND t.id IN (
     SELECT s.id FROM {transcription} AS s
     WHERE s.participant_id = p.heify_id AND s.status = %(completed)s AND s.score IS NOT NULL

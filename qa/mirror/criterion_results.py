@@ -42,6 +42,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy
 
 from qa.mirror import rules
 
@@ -59,16 +60,17 @@ class CriterionResult(models.Model):
     # No index of its own: the unique (transcription, position) one serves every look-up by call.
     transcription = models.ForeignKey("qa.Transcription", on_delete=models.CASCADE, related_name="criterion_results",
                                       db_index=False)
-    position = models.PositiveIntegerField(help_text="Its index in Heify's list.")
-    name = models.TextField(help_text="The criterion's name, as Heify gave it.")
-    passed = models.BooleanField(null=True, help_text="Empty: Heify's result did not say.")
-    value = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1-5, where Heify gave it.")
+    position = models.PositiveIntegerField(help_text=gettext_lazy("Its index in Heify's list."))
+    name = models.TextField(help_text=gettext_lazy("The criterion's name, as Heify gave it."))
+    passed = models.BooleanField(null=True, help_text=gettext_lazy("Empty: Heify's result did not say."))
+    value = models.PositiveSmallIntegerField(null=True, blank=True, help_text=gettext_lazy("1-5, where Heify gave it."))
     revision = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="The number of the call's evaluator revision that scored it (qa.mirror.revisions).")
+        help_text=gettext_lazy("The number of the call's evaluator revision that scored it (qa.mirror.revisions)."))
     type = models.CharField(max_length=8, choices=TYPE_CHOICES, blank=True,
-                            help_text="As scored; empty when the criterion is not in that revision.")
-    weight = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True, help_text="As scored.")
+                            help_text=gettext_lazy("As scored; empty when the criterion is not in that revision."))
+    weight = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True,
+                                 help_text=gettext_lazy("As scored."))
 
     class Meta:
         ordering = ["transcription", "position"]

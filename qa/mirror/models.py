@@ -10,6 +10,8 @@ the one upsert path in syncer/mirror.py, never straight from a view.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from qa.jobs import JobItemState
 from qa.mirror import rules
@@ -17,15 +19,18 @@ from qa.mirror.rules import Group, Status
 
 STATUS_CHOICES = Status.choices
 GROUP_CHOICES = Group.choices
-CRITERION_TYPE_CHOICES = [(t, t.title()) for t in rules.CRITERION_TYPES]
-EXTRACTION_TYPE_CHOICES = [(t, t.title()) for t in rules.EXTRACTION_FIELD_TYPES]
+CRITERION_TYPE_CHOICES = [
+    (rules.BOOLEAN, _("Boolean")), (rules.SCALE, _("Scale")), (rules.STRICT, _("Strict")),
+]
+EXTRACTION_TYPE_CHOICES = [("string", _("String")), ("number", _("Number")), ("boolean", _("Boolean")),
+                           ("array", _("Array"))]
 
 
 class SyncState(models.TextChoices):
-    SYNCED = "synced", "in sync with Heify"
-    WAITING = "waiting", "waiting to be pushed"
-    DELETING = "deleting", "waiting to be deleted in Heify"
-    REJECTED = "rejected", "refused by Heify"
+    SYNCED = "synced", _("in sync with Heify")
+    WAITING = "waiting", _("waiting to be pushed")
+    DELETING = "deleting", _("waiting to be deleted in Heify")
+    REJECTED = "rejected", _("refused by Heify")
 
 
 class LiveManager(models.Manager):
@@ -45,38 +50,39 @@ class HeifyObject(JobItemState):
     """What every mirrored object has: Heify's identity and the state of its sync."""
 
     heify_id = models.CharField(
-        "Heify ID", max_length=64, unique=True, null=True, blank=True, editable=False,
-        help_text="Heify's UUID; empty until Heify has accepted the object.",
+        _("Heify ID"), max_length=64, unique=True, null=True, blank=True, editable=False,
+        help_text=_("Heify's UUID; empty until Heify has accepted the object."),
     )
-    client_id = models.CharField("client ID", max_length=255, blank=True, editable=False)
-    created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    client_id = models.CharField(_("client ID"), max_length=255, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), null=True, blank=True, editable=False)
     raw = models.JSONField(
-        "last payload from Heify", default=dict, blank=True, editable=False,
+        _("last payload from Heify"), default=dict, blank=True, editable=False,
     )
     payload_hash = models.CharField(
-        max_length=32, blank=True, editable=False,
-        help_text="Digest of Heify's last payload: a pull writes a row only when it changes.",
+        _("payload hash"), max_length=32, blank=True, editable=False,
+        help_text=_("Digest of Heify's last payload: a pull writes a row only when it changes."),
     )
     synced_at = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When Heify's data was last written here.",
+        _("synced at"), null=True, blank=True, editable=False, help_text=_("When Heify's data was last written here."),
     )
     heify_as_of = models.DateTimeField(
-        null=True, blank=True, editable=False,
-        help_text="The moment Heify's data here is known to hold from: when the fetch that brought it began, or "
-                  "when Heify answered our change of it. A page fetched before then is not written over it.",
+        _("heify as of"), null=True, blank=True, editable=False,
+        help_text=_("The moment Heify's data here is known to hold from: when the fetch that brought it began, or "
+                  "when Heify answered our change of it. A page fetched before then is not written over it."),
     )
     sync_state = models.CharField(
-        max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
-        help_text="Anything but 'in sync' means a local change Heify has not taken yet; a pull leaves it alone.",
+        _("sync state"), max_length=10, choices=SyncState.choices, default=SyncState.SYNCED, editable=False,
+        help_text=_("Anything but 'in sync' means a local change Heify has not taken yet; a pull leaves it alone."),
     )
-    sync_error = models.TextField(blank=True, editable=False, help_text="The last sync error, if any.")
+    sync_error = models.TextField(_("sync error"), blank=True, editable=False,
+                                  help_text=_("The last sync error, if any."))
     gone_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
-        help_text="When a pull found the object gone from Heify; kept so local history survives.",
+        _("gone at"), null=True, blank=True, editable=False,
+        help_text=_("When a pull found the object gone from Heify; kept so local history survives."),
     )
     version = models.PositiveIntegerField(
-        default=1, editable=False,
-        help_text="Raised on every change, so that a stale edit is refused instead of overwriting.",
+        _("version"), default=1, editable=False,
+        help_text=_("Raised on every change, so that a stale edit is refused instead of overwriting."),
     )
     # A change on its way to Heify (see qa/heify.py): whoever set the claim sends it
     # and records the answer; nobody else sends or edits the object until the
@@ -84,14 +90,14 @@ class HeifyObject(JobItemState):
     push_claim = models.UUIDField(null=True, blank=True, editable=False)
     push_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     create_sent_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
-        help_text="A create sent to Heify whose answer was not stored: before it is sent again, "
-                  "Heify is searched for it.",
+        _("create sent at"), null=True, blank=True, editable=False,
+        help_text=_("A create sent to Heify whose answer was not stored: before it is sent again, "
+                  "Heify is searched for it."),
     )
     replace_sent = models.JSONField(
-        null=True, blank=True, editable=False,
-        help_text="The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
-                  "change is ours, not a conflict with the next one.",
+        _("replace sent"), null=True, blank=True, editable=False,
+        help_text=_("The body of a replace sent to Heify whose answer was not stored: if Heify holds it, that "
+                  "change is ours, not a conflict with the next one."),
     )
 
     objects = LiveManager()  # the default: what Heify still has
@@ -108,16 +114,19 @@ class HeifyObject(JobItemState):
 class Configuration(HeifyObject):
     """How Heify processes a file: language, vocabulary, extraction fields, webhooks."""
 
-    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH)
-    vocabulary = models.JSONField(default=list, blank=True)
-    summary = models.BooleanField(default=False, help_text="Generate an AI summary.")
-    summary_language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
-    analytics_language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
-    webhook_success_url = models.URLField("webhook success URL", max_length=2000, blank=True)
-    webhook_error_url = models.URLField("webhook error URL", max_length=2000, blank=True)
+    tag = models.CharField(_("tag"), max_length=rules.TAG_MAX_LENGTH)
+    vocabulary = models.JSONField(_("vocabulary"), default=list, blank=True)
+    summary = models.BooleanField(_("summary"), default=False, help_text=_("Generate an AI summary."))
+    summary_language = models.CharField(_("summary language"), max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
+    analytics_language = models.CharField(_("analytics language"), max_length=8, blank=True,
+                                          choices=rules.LANGUAGE_CHOICES)
+    webhook_success_url = models.URLField(_("webhook success URL"), max_length=2000, blank=True)
+    webhook_error_url = models.URLField(_("webhook error URL"), max_length=2000, blank=True)
 
     class Meta:
         ordering = ["tag", "id"]
+        verbose_name = _("configuration")
+        verbose_name_plural = _("configurations")
 
     def __str__(self):
         return self.tag
@@ -127,15 +136,17 @@ class ExtractionField(models.Model):
     """One structured field Heify extracts with a configuration (at most 10)."""
 
     configuration = models.ForeignKey(
-        Configuration, on_delete=models.CASCADE, related_name="extraction_fields"
+        Configuration, on_delete=models.CASCADE, related_name="extraction_fields", verbose_name=_("configuration")
     )
-    position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(max_length=64)
-    type = models.CharField(max_length=16, choices=EXTRACTION_TYPE_CHOICES)
-    description = models.TextField()
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=64)
+    type = models.CharField(_("type"), max_length=16, choices=EXTRACTION_TYPE_CHOICES)
+    description = models.TextField(_("description"))
 
     class Meta:
         ordering = ["configuration", "position", "id"]
+        verbose_name = _("extraction field")
+        verbose_name_plural = _("extraction fields")
 
     def __str__(self):
         return self.name
@@ -147,36 +158,40 @@ class ExtractionField(models.Model):
 class Evaluator(HeifyObject):
     """A scorecard: 1-10 criteria whose non-strict weights sum to 100."""
 
-    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH, help_text="Cannot be changed after creation.")
-    description = models.TextField(blank=True)
-    language = models.CharField(max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
-    context = models.JSONField(null=True, blank=True, help_text="Any JSON that guides the AI.")
+    tag = models.CharField(_("tag"), max_length=rules.TAG_MAX_LENGTH, help_text=_("Cannot be changed after creation."))
+    description = models.TextField(_("description"), blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=rules.LANGUAGE_CHOICES)
+    context = models.JSONField(_("context"), null=True, blank=True, help_text=_("Any JSON that guides the AI."))
     remote_updated_at = models.DateTimeField(
-        "Heify updated_at", null=True, blank=True, editable=False,
-        help_text="Heify's updated_at of the version this row is based on.",
+        _("Heify updated_at"), null=True, blank=True, editable=False,
+        help_text=_("Heify's updated_at of the version this row is based on."),
     )
 
     class Meta:
         ordering = ["tag", "id"]
+        verbose_name = _("evaluator")
+        verbose_name_plural = _("evaluators")
 
     def __str__(self):
         return self.tag
 
 
 class Criterion(models.Model):
-    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="criteria")
-    heify_id = models.CharField("Heify ID", max_length=64, unique=True, null=True, blank=True, editable=False)
-    position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(max_length=rules.TAG_MAX_LENGTH)
-    description = models.TextField(blank=True)
-    type = models.CharField(max_length=8, choices=CRITERION_TYPE_CHOICES)
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="criteria",
+                                  verbose_name=_("evaluator"))
+    heify_id = models.CharField(_("Heify ID"), max_length=64, unique=True, null=True, blank=True, editable=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name = models.CharField(_("name"), max_length=rules.TAG_MAX_LENGTH)
+    description = models.TextField(_("description"), blank=True)
+    type = models.CharField(_("type"), max_length=8, choices=CRITERION_TYPE_CHOICES)
     weight = models.DecimalField(
-        max_digits=5, decimal_places=2, default=0, help_text="Percent of the score; 0 for strict.",
+        _("weight"), max_digits=5, decimal_places=2, default=0, help_text=_("Percent of the score; 0 for strict."),
     )
 
     class Meta:
         ordering = ["evaluator", "position", "id"]
-        verbose_name_plural = "criteria"
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
 
     def __str__(self):
         return self.name
@@ -185,21 +200,23 @@ class Criterion(models.Model):
 class Participant(HeifyObject):
     """A person whose calls are tracked (an agent, a candidate...)."""
 
-    tag = models.CharField(max_length=rules.TAG_MAX_LENGTH)
-    metadata = models.JSONField(default=dict, blank=True)
+    tag = models.CharField(_("tag"), max_length=rules.TAG_MAX_LENGTH)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     remote_updated_at = models.DateTimeField(
-        "Heify updated_at", null=True, blank=True, editable=False,
-        help_text="Heify's updated_at of the version this row is based on.",
+        _("Heify updated_at"), null=True, blank=True, editable=False,
+        help_text=_("Heify's updated_at of the version this row is based on."),
     )
     # Local only, never sent to Heify: the account of the agent this participant is (qa.agents links it).
     agent_user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
-        related_name="agent_participant", verbose_name="agent's account",
-        help_text="The user who signs in as this agent (Agent role): they see this participant's calls only.",
+        related_name="agent_participant", verbose_name=_("agent's account"),
+        help_text=_("The user who signs in as this agent (Agent role): they see this participant's calls only."),
     )
 
     class Meta:
         ordering = ["tag", "id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         permissions = [
             ("compare_with_heify", "Can ask Heify for its own analytics report (uses its monthly quota)"),
             ("view_own_evaluations", "Can see their own calls and evaluations (an agent linked to a participant)"),
@@ -209,7 +226,7 @@ class Participant(HeifyObject):
         return self.tag
 
 
-def _heify_reference(model, related_name):
+def _heify_reference(model, related_name, **kwargs):
     """A link to another mirrored object by its Heify ID.
 
     The column holds Heify's id itself, so the upsert resolves relations with
@@ -218,7 +235,7 @@ def _heify_reference(model, related_name):
     """
     return models.ForeignKey(
         model, to_field="heify_id", db_constraint=False, on_delete=models.DO_NOTHING,
-        null=True, blank=True, related_name=related_name,
+        null=True, blank=True, related_name=related_name, **kwargs,
     )
 
 
@@ -230,64 +247,74 @@ QUEUE_FILTER_COLUMNS = ["score", "evaluator", "participant", "assigned_to"]
 class Transcription(HeifyObject):
     """One processed call: Heify's output, read-only here except for its review group."""
 
-    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default=Status.PENDING)
+    status = models.CharField(_("status"), max_length=16, choices=STATUS_CHOICES, default=Status.PENDING)
     # Heify's null means "no group" / "no name": kept as null, not as "".
-    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
-    name = models.CharField(max_length=500, null=True, blank=True)  # noqa: DJ001
-    duration = models.FloatField(null=True, blank=True, help_text="Seconds.")
-    configuration = _heify_reference(Configuration, "transcriptions")
-    configuration_tag = models.CharField(max_length=rules.TAG_MAX_LENGTH, blank=True)
-    evaluator = _heify_reference(Evaluator, "transcriptions")
-    participant = _heify_reference(Participant, "transcriptions")
+    group = models.CharField(_("group"), max_length=16, choices=GROUP_CHOICES, null=True, blank=True)  # noqa: DJ001
+    name = models.CharField(_("name"), max_length=500, null=True, blank=True)  # noqa: DJ001
+    duration = models.FloatField(_("duration"), null=True, blank=True, help_text=_("Seconds."))
+    configuration = _heify_reference(Configuration, "transcriptions", verbose_name=_("configuration"))
+    configuration_tag = models.CharField(_("configuration tag"), max_length=rules.TAG_MAX_LENGTH, blank=True)
+    evaluator = _heify_reference(Evaluator, "transcriptions", verbose_name=_("evaluator"))
+    participant = _heify_reference(Participant, "transcriptions", verbose_name=_("participant"))
     occurred_at = models.DateTimeField(
-        "date", null=True, blank=True,
-        help_text="The call's date: Heify's created_at, else details.created_at.",
+        _("date"), null=True, blank=True,
+        help_text=_("The call's date: Heify's created_at, else details.created_at."),
     )
     # From `details`, present once COMPLETED.
-    language = models.CharField(max_length=8, blank=True)
-    num_speakers = models.PositiveSmallIntegerField(null=True, blank=True)
-    processing_started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    score = models.FloatField(null=True, blank=True)
-    critical_fail_triggered = models.BooleanField(default=False)
-    segments = models.JSONField(default=list, blank=True)
-    summary = models.TextField(blank=True)
-    fields = models.JSONField("extracted fields", default=list, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    num_speakers = models.PositiveSmallIntegerField(_("num speakers"), null=True, blank=True)
+    processing_started_at = models.DateTimeField(_("processing started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    critical_fail_triggered = models.BooleanField(_("critical fail triggered"), default=False)
+    segments = models.JSONField(_("segments"), default=list, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    fields = models.JSONField(_("extracted fields"), default=list, blank=True)
     # Heify's results as it sent them, for the API's transcription shape only: every reader reads them typed
     # (qa.mirror.criterion_results.CriterionResult, parsed once by the upsert).
-    criteria_results = models.JSONField(default=list, blank=True)
+    criteria_results = models.JSONField(_("criteria results"), default=list, blank=True)
     # Derived by the upsert (criterion_results.failed_names), so that the analytics read names, not every result.
     failed_criteria = models.JSONField(
-        default=list, blank=True, editable=False, help_text="Names of the criteria the call failed.",
+        _("failed criteria"), default=list, blank=True, editable=False,
+        help_text=_("Names of the criteria the call failed."),
     )
-    error = models.JSONField(null=True, blank=True)
+    error = models.JSONField(_("error"), null=True, blank=True)
     # Review: local only, Heify knows nothing of it (see qa/reviews/queues.py).
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews",
-        help_text="The reviewer who claimed the call.",
+        help_text=_("The reviewer who claimed the call."), verbose_name=_("assigned to"),
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     review_touched_at = models.DateTimeField(
-        null=True, blank=True, help_text="Last claim, note or verdict: a claim untouched too long is released.",
+        _("review touched at"), null=True, blank=True,
+        help_text=_("Last claim, note or verdict: a claim untouched too long is released."),
     )
-    group_changed_at = models.DateTimeField(null=True, blank=True, help_text="When the call entered its group.")
+    group_changed_at = models.DateTimeField(_("group changed at"), null=True, blank=True,
+                                            help_text=_("When the call entered its group."))
     # The score of record, once a reviewer has given a verdict (qa.reviews.record computes it, with Heify's score
     # rule, under the revision that scored the call): kept here so that lists and reports read it as they read
     # the AI's. Empty until then; the score empty too where it cannot be computed (the criteria unknown).
-    reviewed_score = models.FloatField(null=True, blank=True, help_text="The score of record (a range's middle).")
-    reviewed_score_low = models.FloatField(null=True, blank=True)
+    reviewed_score = models.FloatField(_("reviewed score"), null=True, blank=True,
+                                       help_text=_("The score of record (a range's middle)."))
+    reviewed_score_low = models.FloatField(_("reviewed score low"), null=True, blank=True)
     reviewed_score_high = models.FloatField(
-        null=True, blank=True, help_text="Not the low one where a scale value the score needs is unknown.")
-    reviewed_critical = models.BooleanField(null=True, blank=True)
-    reviewed_failed_criteria = models.JSONField(null=True, blank=True, editable=False)
+        _("reviewed score high"), null=True, blank=True,
+        help_text=_("Not the low one where a scale value the score needs is unknown."))
+    reviewed_critical = models.BooleanField(_("reviewed critical"), null=True, blank=True)
+    reviewed_failed_criteria = models.JSONField(_("reviewed failed criteria"), null=True, blank=True, editable=False)
     reviewed_results = models.JSONField(
-        null=True, blank=True, editable=False, help_text="[{name, passed, value, source}]: the results of record.")
+        _("reviewed results"), null=True, blank=True, editable=False,
+        help_text=_("[{name, passed, value, source}]: the results of record."))
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", help_text="Who gave the latest verdict.")
-    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="The latest verdict's time.")
+                                    related_name="+", help_text=_("Who gave the latest verdict."),
+                                        verbose_name=_("reviewed by"))
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True,
+                                       help_text=_("The latest verdict's time."))
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        verbose_name = _("transcription")
+        verbose_name_plural = _("transcriptions")
         indexes = [
             # The call list in its order, with the columns its filters test (PostgreSQL: INCLUDE), so that the
             # list's page of ids and its capped count are read from the index alone (qa.mirror.admin.paging). Like every
@@ -340,7 +367,7 @@ class Transcription(HeifyObject):
         ]
 
     def __str__(self):
-        return self.name or self.heify_id or f"transcription {self.pk}"
+        return self.name or self.heify_id or gettext("transcription %(id)s") % {"id": self.pk}
 
 
 class DailyCalls(models.Model):
@@ -351,15 +378,17 @@ class DailyCalls(models.Model):
     whole by `manage.py rebuild_rollups`.
     """
 
-    participant_id = models.CharField(max_length=64, null=True)  # noqa: DJ001 (Transcription.participant_id)
-    day = models.DateField(null=True)
-    group = models.CharField(max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
-    calls = models.PositiveIntegerField(help_text="Every call, whatever its status.")
-    scored = models.PositiveIntegerField(help_text="COMPLETED calls with a score.")
-    score_sum = models.FloatField(help_text="The sum of their scores.")
-    passed = models.PositiveIntegerField(help_text="Scored calls that pass at pass_mark.")
-    critical_fails = models.PositiveIntegerField(help_text="Scored calls with a critical fail.")
-    pass_mark = models.FloatField(help_text="ANALYTICS_PASS_MARK when counted; another one means a rebuild.")
+    participant_id = models.CharField(_("participant id"), max_length=64, null=True)  # noqa: DJ001 (as Transcription's)
+    day = models.DateField(_("day"), null=True)
+    group = models.CharField(_("group"), max_length=16, choices=GROUP_CHOICES, null=True)  # noqa: DJ001
+    calls = models.PositiveIntegerField(_("calls"), help_text=_("Every call, whatever its status."))
+    scored = models.PositiveIntegerField(_("scored"), help_text=_("COMPLETED calls with a score."))
+    score_sum = models.FloatField(_("score sum"), help_text=_("The sum of their scores."))
+    passed = models.PositiveIntegerField(pgettext_lazy("daily calls", "passed"),
+                                         help_text=_("Scored calls that pass at pass_mark."))
+    critical_fails = models.PositiveIntegerField(_("critical fails"), help_text=_("Scored calls with a critical fail."))
+    pass_mark = models.FloatField(_("pass mark"),
+                                  help_text=_("ANALYTICS_PASS_MARK when counted; another one means a rebuild."))
 
     class Meta:
         indexes = [models.Index(fields=["participant_id", "day"], name="daily_calls_key")]
@@ -375,30 +404,35 @@ class EvaluatorRevision(models.Model):
     """An immutable snapshot of an evaluator's criteria, written whenever they change (qa.mirror.revisions)."""
 
     class Source(models.TextChoices):
-        LOCAL = "local", "edited here"
-        HEIFY = "heify", "seen in Heify"
+        LOCAL = "local", _("edited here")
+        HEIFY = "heify", _("seen in Heify")
 
-    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
-    criteria = models.JSONField(help_text="[{name, description, type, weight}], in the evaluator's order.")
-    at = models.DateTimeField(help_text="When the back office stored it.")
+    evaluator = models.ForeignKey(Evaluator, on_delete=models.CASCADE, related_name="revisions",
+                                  verbose_name=_("evaluator"))
+    number = models.PositiveIntegerField(_("number"))
+    criteria = models.JSONField(_("criteria"),
+                                help_text=_("[{name, description, type, weight}], in the evaluator's order."))
+    at = models.DateTimeField(_("at"), help_text=_("When the back office stored it."))
     in_force_from = models.DateTimeField(
-        null=True, blank=True,
-        help_text="From when calls were scored with it (Heify's updated_at for a pulled change); "
-                  "empty for a first revision: in force as far back as we know.",
+        _("in force from"), null=True, blank=True,
+        help_text=_("From when calls were scored with it (Heify's updated_at for a pulled change); "
+                  "empty for a first revision: in force as far back as we know."),
     )
-    source = models.CharField(max_length=5, choices=Source.choices)
+    source = models.CharField(_("source"), max_length=5, choices=Source.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Who saved the criteria here; empty for a change seen in Heify (or a former user).",
+        help_text=_("Who saved the criteria here; empty for a change seen in Heify (or a former user)."),
+        verbose_name=_("author"),
     )
 
     class Meta:
         ordering = ["evaluator", "-number"]
+        verbose_name = _("evaluator revision")
+        verbose_name_plural = _("evaluator revisions")
         constraints = [models.UniqueConstraint(fields=["evaluator", "number"], name="one_revision_number")]
 
     def __str__(self):
-        return f"{self.evaluator} revision {self.number}"
+        return gettext("%(evaluator)s revision %(number)s") % {"evaluator": self.evaluator, "number": self.number}
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -23,6 +23,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact, GreaterThanOrEqual
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from qa.mirror.rules import Group, Status
 
@@ -87,8 +89,8 @@ PASSES_SQL = passes_sql()  # `passes`, over the report query's columns
 
 
 class ScoreSource(models.TextChoices):
-    AI = "ai", "AI score"
-    REVIEWED = "reviewed", "reviewed score"
+    AI = "ai", pgettext_lazy("score source", "AI score")
+    REVIEWED = "reviewed", pgettext_lazy("score source", "reviewed score")
 
 
 def clean_score_source(value, *, field: str = "score") -> ScoreSource:
@@ -97,7 +99,8 @@ def clean_score_source(value, *, field: str = "score") -> ScoreSource:
         return ScoreSource.AI
     if isinstance(value, str) and value.strip().lower() in ScoreSource.values:
         return ScoreSource(value.strip().lower())
-    raise ValidationError({field: f"{field} must be 'ai' or 'reviewed', not {value!r}."})
+    raise ValidationError({field: _("%(field)s must be 'ai' or 'reviewed', not %(value)r.")
+                                  % {"field": field, "value": value}})
 
 
 def of_record(ai, reviewed):

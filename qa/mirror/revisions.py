@@ -32,6 +32,7 @@ from django.db.models import Case, Exists, IntegerField, JSONField, OuterRef, Q,
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qa.mirror.criterion_results import CriterionResult, criterion_results_pin
 from qa.mirror.models import Criterion, Evaluator, EvaluatorRevision, Transcription
@@ -243,5 +244,5 @@ def call_revision_label(call: Transcription) -> str:
     """What the review page says: which revision scored the call."""
     number = call_revision(call)
     if number is not None:
-        return f"revision {number}"
-    return "" if call.score is None else "unknown (no revision of its evaluator here)"
+        return _("revision %(number)s") % {"number": number}
+    return "" if call.score is None else _("unknown (no revision of its evaluator here)")

@@ -137,7 +137,9 @@ def refresh(buckets: Iterable[Bucket]) -> None:
     if not buckets:
         return
     pass_mark = report_rules.ReportSettings.current().pass_mark
-    with transaction.atomic(using=DailyCalls.objects.db):
+    # Inside the caller's transaction no savepoint (two round trips on every review move): a failure here
+    # fails the caller's write too, as it must.
+    with transaction.atomic(using=DailyCalls.objects.db, savepoint=False):
         _lock(buckets)
         for start in range(0, len(buckets), BATCH):
             part = buckets[start:start + BATCH]

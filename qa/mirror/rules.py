@@ -10,6 +10,8 @@ database or the network.
 
 from __future__ import annotations
 
+import functools
+import gettext
 import itertools
 import re
 from collections.abc import Iterable
@@ -20,6 +22,9 @@ import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils import formats
+from django.utils.functional import lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from qa.limits import TEXT_MAX_LENGTH, clean_json_value, clean_text, text_problem
@@ -49,25 +54,51 @@ AUTO_DETECT_LANGUAGE = "df"
 LANGUAGES: dict[str, str] = {
     lang.alpha_2: lang.name for lang in pycountry.languages if hasattr(lang, "alpha_2")
 }
-LANGUAGE_CHOICES = [(AUTO_DETECT_LANGUAGE, "Auto-detect (df)")] + sorted(
-    ((code, f"{name} ({code})") for code, name in LANGUAGES.items()), key=lambda c: c[1]
-)
+
+
+@functools.cache
+def _language_names(language: str) -> gettext.NullTranslations:
+    """pycountry's own translations of ISO 639's names (its catalogue, iso639-3), for the active language."""
+    return gettext.translation("iso639-3", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def language_name(code: str) -> str:
+    """An ISO 639-1 language's name in the active language ("Spanish (es)", "Español (es)")."""
+    if code == AUTO_DETECT_LANGUAGE:
+        return _("Auto-detect (df)")
+    active = (get_language() or "en").split("-")[0]
+    name = LANGUAGES[code] if active == "en" else _language_names(active).gettext(LANGUAGES[code])
+    return f"{name} ({code})"
+
+
+# The labels are lazy: each screen shows them in its own language; sorted by the English names here (what the
+# model field and its migrations hold), by the screen's own through language_choices().
+LANGUAGE_CHOICES = [(AUTO_DETECT_LANGUAGE, lazy(language_name, str)(AUTO_DETECT_LANGUAGE))] + [
+    (code, lazy(language_name, str)(code)) for code in sorted(LANGUAGES, key=lambda c: f"{LANGUAGES[c]} ({c})")
+]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """LANGUAGE_CHOICES in the active language, auto-detect first and the languages in that language's order."""
+    auto, *languages = ((code, str(label)) for code, label in LANGUAGE_CHOICES)
+    return [auto, *sorted(languages, key=lambda choice: choice[1].casefold())]
+
 
 class Status(models.TextChoices):
     """A transcription's status in Heify."""
 
-    PENDING = "PENDING", "Pending"
-    IN_PROGRESS = "IN_PROGRESS", "In Progress"
-    COMPLETED = "COMPLETED", "Completed"
-    FAILED = "FAILED", "Failed"
+    PENDING = "PENDING", pgettext_lazy("call status", "Pending")
+    IN_PROGRESS = "IN_PROGRESS", pgettext_lazy("call status", "In Progress")
+    COMPLETED = "COMPLETED", pgettext_lazy("call status", "Completed")
+    FAILED = "FAILED", pgettext_lazy("call status", "Failed")
 
 
 class Group(models.TextChoices):
     """A transcription's review group in Heify (or None: no group)."""
 
-    PENDING_REVIEW = "PENDING_REVIEW", "Pending Review"
-    UNDER_REVIEW = "UNDER_REVIEW", "Under Review"
-    ARCHIVED = "ARCHIVED", "Archived"
+    PENDING_REVIEW = "PENDING_REVIEW", gettext_lazy("Pending Review")
+    UNDER_REVIEW = "UNDER_REVIEW", gettext_lazy("Under Review")
+    ARCHIVED = "ARCHIVED", gettext_lazy("Archived")
 
 
 STATUSES = tuple(Status.values)
@@ -79,14 +110,16 @@ _http_url = URLValidator(schemes=["http", "https"])
 # --- shared pieces -------------------------------------------------------------
 
 
-def clean_tag(value: Any, *, what: str = "Tag") -> str:
+def clean_tag(value: Any, *, what: str | None = None) -> str:
+    """A tag (`what`, in messages, if it names something else: a translated word)."""
     if value is None or not isinstance(value, str) or not value.strip():
-        raise ValidationError({"tag": f"{what} is required."})
+        raise ValidationError({"tag": _("%(what)s is required.") % {"what": what} if what else _("Tag is required.")})
     tag = value.strip()
     if len(tag) > TAG_MAX_LENGTH:
-        raise ValidationError(
-            {"tag": f"{what} must be at most {TAG_MAX_LENGTH} characters (it has {len(tag)})."}
-        )
+        params = {"what": what, "max": TAG_MAX_LENGTH, "length": len(tag)}
+        raise ValidationError({"tag": (
+            _("%(what)s must be at most %(max)d characters (it has %(length)d).") if what
+            else _("Tag must be at most %(max)d characters (it has %(length)d).")) % params})
     return tag
 
 
@@ -97,7 +130,8 @@ def clean_language(value: Any, *, field: str) -> str:
     code = value.strip().lower() if isinstance(value, str) else None
     if code != AUTO_DETECT_LANGUAGE and code not in LANGUAGES:
         raise ValidationError(
-            {field: f"{field} must be an ISO 639-1 language code or 'df' (auto-detect), not {value!r}."}
+            {field: _("%(field)s must be an ISO 639-1 language code or 'df' (auto-detect), not %(value)r.")
+                    % {"field": field, "value": value}}
         )
     return code
 
@@ -134,21 +168,25 @@ def clean_criterion_type(value: Any) -> str:
     """Heify writes types in either case (BOOLEAN, boolean); we store lower case."""
     kind = value.strip().lower() if isinstance(value, str) else None
     if kind not in CRITERION_TYPES:
-        raise ValidationError(f"type must be one of {', '.join(CRITERION_TYPES)}, not {value!r}.")
+        raise ValidationError(_("type must be one of %(types)s, not %(value)r.")
+                              % {"types": ", ".join(CRITERION_TYPES), "value": value})
     return kind
 
 
 def clean_weight(value: Any) -> Decimal:
+    def not_a_weight():
+        return ValidationError(_("weight must be a number from 0 to 100, not %(value)r.") % {"value": value})
+
     if isinstance(value, bool) or value is None or value == "":
-        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.")
+        raise not_a_weight()
     try:
         weight = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.") from None
+        raise not_a_weight() from None
     if not weight.is_finite() or not WEIGHT_MIN <= weight <= WEIGHT_MAX:
-        raise ValidationError(f"weight must be a number from 0 to 100, not {value!r}.")
+        raise not_a_weight()
     if weight != weight.quantize(Decimal("0.01")):
-        raise ValidationError(f"weight may have at most 2 decimals, not {value!r}.")
+        raise ValidationError(_("weight may have at most 2 decimals, not %(value)r.") % {"value": value})
     return weight.quantize(Decimal("0.01"))
 
 
@@ -160,31 +198,33 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
     forced to 0, and a notice says so.
     """
     if isinstance(criteria, (str, bytes, dict)) or not isinstance(criteria, Iterable):
-        raise ValidationError({"criteria": f"criteria must be a list of criteria, not {type(criteria).__name__}."})
+        raise ValidationError({"criteria": _("criteria must be a list of criteria, not %(type)s.")
+                                           % {"type": type(criteria).__name__}})
     criteria = list(criteria)
     problems: list[str] = []
     notices: list[str] = []
     if not CRITERIA_MIN <= len(criteria) <= CRITERIA_MAX:
-        problems.append(
-            f"An evaluator needs {CRITERIA_MIN} to {CRITERIA_MAX} criteria; it has {len(criteria)}."
-        )
+        problems.append(_("An evaluator needs %(min)d to %(max)d criteria; it has %(count)d.")
+                        % {"min": CRITERIA_MIN, "max": CRITERIA_MAX, "count": len(criteria)})
     cleaned: list[dict] = []
     seen_names: dict[str, int] = {}
     for number, criterion in enumerate(criteria, start=1):
         if not isinstance(criterion, dict):
-            problems.append(f"Criterion {number} must be an object.")
+            problems.append(_("Criterion %(number)d must be an object.") % {"number": number})
             continue
         raw_name = criterion.get("name")
         name = raw_name.strip() if isinstance(raw_name, str) else ""
-        label = f"Criterion {number} ({name!r})" if name else f"Criterion {number}"
+        label = (_("Criterion %(number)d (%(name)r)") if name else _("Criterion %(number)d")) % {
+            "number": number, "name": name}
         if not name:
-            problems.append(f"{label}: name is required.")
+            problems.append(_("%(label)s: name is required.") % {"label": label})
         elif len(name) > TAG_MAX_LENGTH:
-            problems.append(f"{label}: name must be at most {TAG_MAX_LENGTH} characters.")
+            problems.append(_("%(label)s: name must be at most %(max)d characters.")
+                            % {"label": label, "max": TAG_MAX_LENGTH})
         elif name.casefold() in seen_names:
             problems.append(
-                f"{label}: name is already used by criterion {seen_names[name.casefold()]}; "
-                "names must be unique within an evaluator."
+                _("%(label)s: name is already used by criterion %(other)d; names must be unique within an "
+                  "evaluator.") % {"label": label, "other": seen_names[name.casefold()]}
             )
         else:
             seen_names[name.casefold()] = number
@@ -205,9 +245,8 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
             problems.append(f"{label}: {exc.messages[0]}")
             weight = None
         if kind == STRICT and weight:
-            notices.append(
-                f"{label} is strict, so its weight was set to 0 (it was {weight.normalize():f})."
-            )
+            notices.append(_("%(label)s is strict, so its weight was set to 0 (it was %(weight)s).")
+                           % {"label": label, "weight": formats.number_format(weight.normalize())})
         if kind == STRICT:
             weight = Decimal("0.00")
         item = {"name": name, "description": description, "type": kind, "weight": weight}
@@ -218,8 +257,8 @@ def clean_criteria(criteria: Iterable[dict]) -> tuple[list[dict], list[str]]:
         total = sum(c["weight"] for c in cleaned if c["type"] != STRICT)
         if total != WEIGHT_TOTAL:
             problems.append(
-                f"The weights of the non-strict criteria must sum to {WEIGHT_TOTAL}; "
-                f"they sum to {total.normalize():f}."
+                _("The weights of the non-strict criteria must sum to %(total)s; they sum to %(sum)s.")
+                % {"total": WEIGHT_TOTAL, "sum": formats.number_format(total.normalize())}
             )
     if problems:
         raise ValidationError({"criteria": problems})
@@ -233,7 +272,7 @@ def clean_evaluator(data: dict, *, current_tag: str | None = None) -> tuple[dict
     tag = _collect(errors, "tag", clean_tag, data.get("tag"))
     if current_tag is not None and tag is not None and tag != current_tag:
         errors.setdefault("tag", []).append(
-            f"The tag cannot be changed after creation (it is {current_tag!r})."
+            _("The tag cannot be changed after creation (it is %(tag)r).") % {"tag": current_tag}
         )
     cleaned = {
         "tag": tag,
@@ -290,15 +329,17 @@ def evaluation_score(criteria: Iterable[dict], verdicts: dict[str, Any]) -> dict
         kind = clean_criterion_type(criterion["type"])
         name = criterion["name"]
         if name not in verdicts:
-            raise ValidationError(f"{name}: no verdict was given.")
+            raise ValidationError(_("%(name)s: no verdict was given.") % {"name": name})
         verdict = verdicts[name]
         if kind == SCALE:
             if type(verdict) is not int or not SCALE_MIN <= verdict <= SCALE_MAX:
-                raise ValidationError(f"{name}: a scale value is a whole number from 1 to 5, not {verdict!r}.")
+                raise ValidationError(_("%(name)s: a scale value is a whole number from 1 to 5, not %(value)r.")
+                                      % {"name": name, "value": verdict})
             passed = verdict >= SCALE_PASS_MARK
         else:
             if not isinstance(verdict, bool):
-                raise ValidationError(f"{name}: a {kind} verdict is true or false, not {verdict!r}.")
+                raise ValidationError(_("%(name)s: a %(type)s verdict is true or false, not %(value)r.")
+                                      % {"name": name, "type": kind, "value": verdict})
             passed = verdict
             if kind == STRICT and not passed:
                 critical = True
@@ -368,7 +409,8 @@ def clean_group(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if value not in GROUPS:
-        raise ValidationError({"group": f"group must be one of {', '.join(GROUPS)} or null, not {value!r}."})
+        raise ValidationError({"group": _("group must be one of %(groups)s or null, not %(value)r.")
+                                        % {"groups": ", ".join(GROUPS), "value": value}})
     return value
 
 
@@ -388,11 +430,27 @@ REVIEW_TRANSITIONS: dict[str, tuple[frozenset, str | None]] = {
 UNHELD_ONLY = frozenset({"claim"})
 
 
+GROUP_LABELS = {
+    Group.PENDING_REVIEW: gettext_lazy("pending review"),
+    Group.UNDER_REVIEW: gettext_lazy("under review"),
+    Group.ARCHIVED: gettext_lazy("archived"),
+    None: gettext_lazy("no group"),
+}
+# The review moves, as the messages name them.
+ACTION_VERBS = {
+    "claim": pgettext_lazy("review move", "claim"),
+    "release": pgettext_lazy("review move", "release"),
+    "archive": pgettext_lazy("review move", "archive"),
+    "reopen": pgettext_lazy("review move", "reopen"),
+    "reassign": pgettext_lazy("review move", "reassign"),
+    "expire": pgettext_lazy("review move", "expire"),
+}
+
+
 def group_label(group: str | None) -> str:
-    """A group as a sentence names it, in the reader's language: "pending review", "no group"."""
-    names = {Group.PENDING_REVIEW: _("pending review"), Group.UNDER_REVIEW: _("under review"),
-             Group.ARCHIVED: _("archived")}
-    return names.get(group) or group.replace("_", " ").lower() if group else _("no group")
+    """A group as a sentence names it, in the active language ("pending review", "no group")."""
+    label = GROUP_LABELS.get(group or None)
+    return str(label) if label is not None else group.replace("_", " ").lower()
 
 
 def review_transition(action: str, from_group: str | None, *, held: bool = False) -> str | None:
@@ -403,14 +461,15 @@ def review_transition(action: str, from_group: str | None, *, held: bool = False
     """
     sources, target = REVIEW_TRANSITIONS[action]
     if from_group not in sources:
-        allowed = " or ".join(sorted(group_label(g) for g in sources))
+        allowed = _(" or ").join(sorted(group_label(g) for g in sources))
         raise ValidationError(
-            f"Cannot {action} a call that is in {group_label(from_group)}; it must be in {allowed}.",
+            _("Cannot %(action)s a call that is in %(group)s; it must be in %(allowed)s.")
+            % {"action": ACTION_VERBS[action], "group": group_label(from_group), "allowed": allowed},
             code="invalid_transition",
         )
     if held and action in UNHELD_ONLY and from_group == Group.UNDER_REVIEW:
-        raise ValidationError(f"Cannot {action} a call someone is reviewing: only one nobody holds.",
-                              code="claim_lost")
+        raise ValidationError(_("Cannot %(action)s a call someone is reviewing: only one nobody holds.")
+                              % {"action": ACTION_VERBS[action]}, code="claim_lost")
     return target
 
 
@@ -421,13 +480,15 @@ def clean_vocabulary(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValidationError({"vocabulary": "Vocabulary must be a list of terms."})
+        raise ValidationError({"vocabulary": _("Vocabulary must be a list of terms.")})
     terms = []
     for number, term in enumerate(value, start=1):
         if not isinstance(term, str) or not term.strip():
-            raise ValidationError({"vocabulary": f"Vocabulary term {number} must be non-empty text."})
+            raise ValidationError({"vocabulary": _("Vocabulary term %(number)d must be non-empty text.")
+                                                 % {"number": number}})
         if problem := text_problem(term):
-            raise ValidationError({"vocabulary": f"Vocabulary term {number} {problem}."})
+            raise ValidationError({"vocabulary": _("Vocabulary term %(number)d %(problem)s.")
+                                                 % {"number": number, "problem": problem}})
         terms.append(term.strip())
     return terms
 
@@ -435,42 +496,44 @@ def clean_vocabulary(value: Any) -> list[str]:
 def clean_extraction_fields(fields: Iterable[dict]) -> list[dict]:
     if isinstance(fields, (str, bytes, dict)) or not isinstance(fields or [], Iterable):
         raise ValidationError(
-            {"extraction_fields": f"extraction_fields must be a list of fields, not {type(fields).__name__}."}
+            {"extraction_fields": _("extraction_fields must be a list of fields, not %(type)s.")
+                                  % {"type": type(fields).__name__}}
         )
     fields = list(fields or [])
     problems: list[str] = []
     if len(fields) > EXTRACTION_FIELDS_MAX:
-        problems.append(
-            f"A configuration has at most {EXTRACTION_FIELDS_MAX} extraction fields; it has {len(fields)}."
-        )
+        problems.append(_("A configuration has at most %(max)d extraction fields; it has %(count)d.")
+                        % {"max": EXTRACTION_FIELDS_MAX, "count": len(fields)})
     cleaned, seen = [], set()
     for number, field in enumerate(fields, start=1):
         if not isinstance(field, dict):
-            problems.append(f"Extraction field {number} must be an object.")
+            problems.append(_("Extraction field %(number)d must be an object.") % {"number": number})
             continue
         name = field.get("name").strip() if isinstance(field.get("name"), str) else ""
-        label = f"Extraction field {number} ({name!r})" if name else f"Extraction field {number}"
+        label = (_("Extraction field %(number)d (%(name)r)") if name else _("Extraction field %(number)d")) % {
+            "number": number, "name": name}
         if not name:
-            problems.append(f"{label}: name is required.")
+            problems.append(_("%(label)s: name is required.") % {"label": label})
         elif not EXTRACTION_FIELD_NAME.match(name) or len(name) > 64:
             problems.append(
-                f"{label}: name must be an identifier (letters, digits and _, not starting "
-                "with a digit, at most 64 characters)."
+                _("%(label)s: name must be an identifier (letters, digits and _, not starting with a digit, at "
+                  "most 64 characters).") % {"label": label}
             )
         elif name in seen:
-            problems.append(f"{label}: name is used twice; names must be unique.")
+            problems.append(_("%(label)s: name is used twice; names must be unique.") % {"label": label})
         seen.add(name)
         kind = field.get("type").strip().lower() if isinstance(field.get("type"), str) else None
         if kind not in EXTRACTION_FIELD_TYPES:
             problems.append(
-                f"{label}: type must be one of {', '.join(EXTRACTION_FIELD_TYPES)}, not {field.get('type')!r}."
+                _("%(label)s: type must be one of %(types)s, not %(value)r.")
+                % {"label": label, "types": ", ".join(EXTRACTION_FIELD_TYPES), "value": field.get("type")}
             )
         description = field.get("description")
         if not isinstance(description, str) or not description.strip():
-            problems.append(f"{label}: description is required.")
+            problems.append(_("%(label)s: description is required.") % {"label": label})
             description = ""
         elif problem := text_problem(description):
-            problems.append(f"{label}: description {problem}.")
+            problems.append(_("%(label)s: description %(problem)s.") % {"label": label, "problem": problem})
             description = ""
         cleaned.append({"name": name, "type": kind, "description": description.strip()})
     if problems:
@@ -483,10 +546,11 @@ def clean_webhook_url(value: Any, *, field: str) -> str:
         return ""
     try:
         if not isinstance(value, str):
-            raise ValidationError("not text")
+            raise TypeError(value)
         _http_url(value)
-    except ValidationError:
-        raise ValidationError({field: f"{field} must be a valid http(s) URL, not {value!r}."}) from None
+    except (ValidationError, TypeError):
+        raise ValidationError({field: _("%(field)s must be a valid http(s) URL, not %(value)r.")
+                                      % {"field": field, "value": value}}) from None
     return value
 
 
@@ -494,7 +558,7 @@ def clean_configuration(data: dict) -> dict:
     errors: dict[str, list[str]] = {}
     summary = data.get("summary", False)
     if not isinstance(summary, bool):
-        errors["summary"] = [f"summary must be true or false, not {summary!r}."]
+        errors["summary"] = [_("summary must be true or false, not %(value)r.") % {"value": summary}]
     cleaned = {
         "tag": _collect(errors, "tag", clean_tag, data.get("tag")),
         "vocabulary": _collect(errors, "vocabulary", clean_vocabulary, data.get("vocabulary")),
@@ -530,8 +594,9 @@ def clean_metadata(value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        kind = {list: "a list", str: "text", bool: "true/false"}.get(type(value), f"a {type(value).__name__}")
-        raise ValidationError({"metadata": f"Metadata must be a JSON object ({{...}}), not {kind}."})
+        kind = {list: _("a list"), str: _("text"), bool: _("true/false")}.get(
+            type(value), _("a %(type)s") % {"type": type(value).__name__})
+        raise ValidationError({"metadata": _("Metadata must be a JSON object ({...}), not %(kind)s.") % {"kind": kind}})
     return clean_json_value(value, field="metadata")
 
 
@@ -552,12 +617,12 @@ REVIEW_TEXT_MAX_LENGTH = 5000
 
 def clean_review_text(value: Any, *, field: str, what: str = "", required: bool = False) -> str:
     """A review note, a verdict's reason, a move's note or a calibration note (`what`, in messages; `field` by default):
-    text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one)."""
+    text of at most REVIEW_TEXT_MAX_LENGTH characters, with no NUL (PostgreSQL cannot store one). A caller's
+    `what` is best a translated word (gettext)."""
     text, what = _text(value, field=field, max_length=None), what or field
     if required and not text:
-        raise ValidationError({field: f"The {what} cannot be empty."})
+        raise ValidationError({field: _("The %(what)s cannot be empty.") % {"what": what}})
     if len(text) > REVIEW_TEXT_MAX_LENGTH:
-        raise ValidationError(
-            {field: f"The {what} is too long: {len(text)} characters, at most {REVIEW_TEXT_MAX_LENGTH} characters."}
-        )
+        raise ValidationError({field: _("The %(what)s is too long: %(length)d characters, at most %(max)d characters.")
+                                      % {"what": what, "length": len(text), "max": REVIEW_TEXT_MAX_LENGTH}})
     return clean_json_value(text, field=field)

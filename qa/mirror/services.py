@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from qa import audit, heify
 from qa.mirror import revisions, rules, webhook_urls
@@ -55,18 +56,18 @@ def begin_edit(obj, expected_version: int | None, *, compare: dict | None = None
     name = type(obj)._meta.verbose_name
     if in_flight:
         lines = [
-            f"Another change of this {name} is being sent to Heify right now. "
-            "Nothing was saved: reload the page in a moment and apply your change again."
+            _("Another change of this %(object)s is being sent to Heify right now. Nothing was saved: reload the "
+              "page in a moment and apply your change again.") % {"object": name}
         ]
     else:
         lines = [
-            f"This {name} was changed by someone else while you were editing it "
-            f"(you edited version {expected_version}, it is now at version {current.version}). "
-            "Nothing was saved: reload the page and apply your change again."
+            _("This %(object)s was changed by someone else while you were editing it (you edited version "
+              "%(yours)s, it is now at version %(current)s). Nothing was saved: reload the page and apply your "
+              "change again.") % {"object": name, "yours": expected_version, "current": current.version}
         ]
     for field, yours in (compare or {}).items():
-        lines.append(f"{field} now: {_show(getattr(current, field))}")
-        lines.append(f"{field} yours: {_show(yours)}")
+        lines.append(_("%(field)s now: %(value)s") % {"field": field, "value": _show(getattr(current, field))})
+        lines.append(_("%(field)s yours: %(value)s") % {"field": field, "value": _show(yours)})
     raise StaleEdit(lines, code="stale")
 
 
@@ -106,7 +107,7 @@ def _claim_and_write(
             gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
             if not gate.update(version=claim.version, **claimed):
                 begin_edit(obj, stored.version, compare=compare)  # says why
-                raise StaleEdit("This object changed meanwhile. Nothing was saved: reload the page.", code="stale")
+                raise StaleEdit(_("This object changed meanwhile. Nothing was saved: reload the page."), code="stale")
             # What to put back should Heify refuse, read now that nobody else can change it.
             stored = model.all_objects.get(pk=obj.pk)
             stored.version = claim.version - 1
@@ -174,7 +175,7 @@ def heify_object_delete(*, obj, acting_user=None) -> bool:
         gate = model.all_objects.filter(heify.claimable(), pk=obj.pk, version=stored.version)
         if not gate.update(sync_state=SyncState.DELETING, **claim.columns()):
             begin_edit(obj, stored.version)
-            raise StaleEdit("This object changed meanwhile. Nothing was deleted: reload the page.", code="stale")
+            raise StaleEdit(_("This object changed meanwhile. Nothing was deleted: reload the page."), code="stale")
         event = audit.audit_record(actor=acting_user, action=audit.AuditEvent.Action.DELETE, obj=stored,
                                    before=_audited(audit.field_values(stored, _edited_fields(model))))
     before = (stored.sync_state, stored.sync_error)

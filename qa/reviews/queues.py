@@ -73,6 +73,9 @@ STEP_RIGHTS: dict[str, tuple[Permission, str]] = {
 }
 
 
+GONE = "gone"  # the code of a refusal because the call was deleted in Heify (the admin answers 404, as for no call)
+
+
 class ClaimLost(ValidationError):
     """Someone else claimed the call first."""
 
@@ -193,7 +196,7 @@ def _call_refusal(user, step: str, call: Transcription, *, ai_hidden: bool | Non
     """step_refusal's answer about `call`, for a user whose role allows `step`."""
     if call.gone_at is not None:
         return ValidationError(_("This call was deleted in Heify: it is kept as history and takes no review steps."),
-                               code="gone")
+                               code=GONE)
     if step == Step.MOVE:  # a manager moves any call to any group
         return None
     holds = call.group == Group.UNDER_REVIEW and call.assigned_to_id == user.pk
@@ -311,12 +314,15 @@ def _move(
         "sync_error": "",
         "version": F("version") + 1,
     }
-    with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
+    # No savepoint when a step's own transaction holds the move (archive's): a refusal here fails that whole
+    # step, and a savepoint would only be two more round trips. Whoever goes on after a refused move holds
+    # its own savepoint (sampling's per-call atomic) or none at all (a claim tried by next_call).
+    with transaction.atomic(savepoint=False), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
         if not Transcription.objects.filter(conditions).update(**changes):
             current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
             if current.gone_at is not None:
                 raise ValidationError(_("The call was deleted in Heify meanwhile: it takes no review steps."),
-                                      code="gone")
+                                      code=GONE)
             if action == "claim" and current.group == Group.UNDER_REVIEW:
                 raise ClaimLost(current.assigned_to)
             if expected_version is not None and current.version != expected_version:
@@ -631,11 +637,13 @@ def _verdict_keep(call: Transcription, verdict: _Decided, *, reviewer, as_manage
     name = verdict.criterion_name
     previous = CriterionVerdict.objects.filter(transcription=call, criterion_name=name).select_related(
         "reviewer").first()
-    kept, _ = CriterionVerdict.objects.update_or_create(
-        transcription=call, criterion_name=name,
-        defaults={"agrees": verdict.agrees, "passed": verdict.passed, "value": verdict.value,
-                  "reason": verdict.reason, "reviewer": reviewer, "as_manager": as_manager},
-    )
+    # One INSERT or one UPDATE: every caller holds the call's row lock (_get_for(lock=True)), so no other
+    # verdict on this criterion can be written between the read above and this write (update_or_create's own
+    # SELECT ... FOR UPDATE and savepoints would be three more round trips per verdict).
+    kept = CriterionVerdict(pk=previous.pk if previous else None, transcription=call, criterion_name=name,
+                            agrees=verdict.agrees, passed=verdict.passed, value=verdict.value, reason=verdict.reason,
+                            reviewer=reviewer, as_manager=as_manager)
+    kept.save(force_update=previous is not None, force_insert=previous is None)
     said = f"{why + ': ' if why else ''}{name}: {_verdict_said(verdict)}"
     if as_manager:
         said += " (as QA manager)"

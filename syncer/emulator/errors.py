@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 
 class ApiError(Exception):
@@ -19,11 +20,13 @@ class ApiError(Exception):
 
 
 def _rule(func: Callable, *args, **kwargs):
-    """Apply a rule of qa.mirror.rules; its messages become a 400 naming every problem."""
-    try:
-        return func(*args, **kwargs)
-    except ValidationError as exc:
-        raise ApiError(400, "validation_error", "; ".join(exc.messages)) from None
+    """Apply a rule of qa.mirror.rules; its messages become a 400 naming every problem, in English whatever the
+    site's language: the emulator answers as Heify does."""
+    with translation.override("en"):
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            raise ApiError(400, "validation_error", "; ".join(exc.messages)) from None
 
 
 def _invalid(message: str) -> ApiError:

@@ -25,6 +25,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qa import audit, limits, policy
 from qa.mirror import services
@@ -87,7 +89,8 @@ class PrettyJSONField(forms.JSONField):
 class VersionedForm(forms.ModelForm):
     """Carries the version the user started from; a stale save is a form error."""
 
-    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    based_on_version = forms.IntegerField(label=gettext_lazy("Based on version"), widget=forms.HiddenInput,
+                                          required=False)
     # Fields whose submitted and current values the stale message shows.
     compare_fields: tuple[str, ...] = ()
 
@@ -150,15 +153,15 @@ class AuditHistoryMixin:
 class GoneFilter(admin.SimpleListFilter):
     """A list shows what Heify still has; "Deleted in Heify: Yes" shows only what it no longer has (history)."""
 
-    title = "Deleted in Heify"
+    title = gettext_lazy("Deleted in Heify")
     parameter_name = "gone"
     YES = "yes"
 
     def lookups(self, request, model_admin):
-        return [(self.YES, "Yes")]
+        return [(self.YES, _("Yes"))]
 
     def choices(self, changelist):
-        for value, label in ((None, "No"), (self.YES, "Yes")):
+        for value, label in ((None, _("No")), (self.YES, _("Yes"))):
             yield {
                 "selected": self.value() == value,
                 "query_string": changelist.get_query_string({self.parameter_name: value}) if value
@@ -213,23 +216,24 @@ class HeifyObjectAdmin(AuditHistoryMixin, GoneAwareAdmin, admin.ModelAdmin):
     audit row), History with the audit rows."""
 
     sync_fields = ("heify_id", "client_id", "created_at", "sync_state_badge", "synced_at", "sync_error", "gone_at")
-    sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})
+    sync_fieldset = ("Heify", {"fields": sync_fields, "classes": ("collapse",)})  # a name: the same in every language
     readonly_fields = sync_fields
     list_per_page = 50
     show_full_result_count = False
 
-    @admin.display(description="updated in Heify", ordering="remote_updated_at")
+    @admin.display(description=gettext_lazy("updated in Heify"), ordering="remote_updated_at")
     def updated_in_heify(self, obj):
         """Heify's updated_at, as a date a person reads (the column read "HEIFY UPDATED_AT")."""
         value = getattr(obj, "remote_updated_at", None)
-        return formats.date_format(timezone.localtime(value), "j M Y H:i") if value else self.get_empty_value_display()
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else (
+            self.get_empty_value_display())
 
-    @admin.display(description="sync", ordering="sync_state")
+    @admin.display(description=gettext_lazy("sync"), ordering="sync_state")
     def sync_state_badge(self, obj):
         css = {"synced": "sync-ok", "rejected": "sync-error"}.get(obj.sync_state, "sync-waiting")
-        label = "gone from Heify" if obj.gone_at else obj.get_sync_state_display()
+        label = _("gone from Heify") if obj.gone_at else obj.get_sync_state_display()
         if not obj.heify_id and obj.sync_state == "synced":
-            label = "local only"
+            label = _("local only")
         return format_html('<span class="{}" title="{}">{}</span>', css, obj.sync_error, label)
 
     def get_actions(self, request):
@@ -322,8 +326,8 @@ class HeifyObjectAdmin(AuditHistoryMixin, GoneAwareAdmin, admin.ModelAdmin):
         if not finished:
             self.message_user(
                 request,
-                f"Heify could not be reached: “{obj}” is marked for deletion and will be deleted "
-                "in Heify, then here, when Heify is back.",
+                _("Heify could not be reached: “%(object)s” is marked for deletion and will be deleted in Heify, "
+                  "then here, when Heify is back.") % {"object": obj},
                 messages.WARNING,
             )
         return self.response_delete(request, later.obj_display, later.obj_id)
@@ -346,8 +350,8 @@ class HeifyObjectAdmin(AuditHistoryMixin, GoneAwareAdmin, admin.ModelAdmin):
         if form.instance.awaits_heify:
             self.message_user(
                 request,
-                f"Heify could not take the change now ({form.instance.sync_error}). It is saved here, "
-                "marked as waiting, and will be sent automatically when Heify is back.",
+                _("Heify could not take the change now (%(error)s). It is saved here, marked as waiting, and will "
+                  "be sent automatically when Heify is back.") % {"error": form.instance.sync_error},
                 messages.WARNING,
             )
 
@@ -376,10 +380,10 @@ class JobStateShown:
     """For rules a scheduled job applies: why it last failed on one (qa.jobs), in the list and on the form.
     Saving the rule (a manager put it right, or switched it back on) starts its count afresh."""
 
-    @admin.display(description="job")
+    @admin.display(description=gettext_lazy("job"))
     def job_state(self, obj):
         if not obj.job_error:
-            return "ok"
+            return _("ok")
         shown = obj.job_error if len(obj.job_error) <= 200 else obj.job_error[:199] + "…"
         return format_html('<span class="sync-error" title="{}">{}</span>', obj.job_error, shown)
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from qa import policy
 from qa.mirror import rules, services, webhook_urls
@@ -49,14 +50,15 @@ class ExtractionFieldInline(admin.TabularInline):
 
 
 class ConfigurationForm(VersionedForm):
-    vocabulary = TermsField(required=False, help_text="One term per line: names, products, jargon.")
+    vocabulary = TermsField(label=_("Vocabulary"), required=False,
+                            help_text=_("One term per line: names, products, jargon."))
     webhook_success_url = forms.URLField(
-        label="Webhook success URL", required=False, max_length=2000, assume_scheme="https",
-        help_text="Heify POSTs here when a transcription completes.",
+        label=_("Webhook success URL"), required=False, max_length=2000, assume_scheme="https",
+        help_text=_("Heify POSTs here when a transcription completes."),
     )
     webhook_error_url = forms.URLField(
-        label="Webhook error URL", required=False, max_length=2000, assume_scheme="https",
-        help_text="Heify POSTs here when a transcription fails.",
+        label=_("Webhook error URL"), required=False, max_length=2000, assume_scheme="https",
+        help_text=_("Heify POSTs here when a transcription fails."),
     )
 
     class Meta:
@@ -65,6 +67,12 @@ class ConfigurationForm(VersionedForm):
             "tag", "vocabulary", "summary", "summary_language", "analytics_language",
             "webhook_success_url", "webhook_error_url",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("summary_language", "analytics_language"):
+            if name in self.fields:  # not for a reader, who sees them read-only
+                self.fields[name].choices = [("", "---------"), *rules.language_choices()]
 
     def clean(self):
         data = super().clean()
@@ -91,26 +99,26 @@ class ConfigurationAdmin(HeifyObjectAdmin):
             webhooks = ("masked_webhook_success_url", "masked_webhook_error_url")
         return [
             (None, {"fields": ("tag", "vocabulary", "based_on_version")}),
-            ("Processing", {"fields": ("summary", "summary_language", "analytics_language")}),
-            ("Webhooks", {"fields": webhooks}),
+            (_("Processing"), {"fields": ("summary", "summary_language", "analytics_language")}),
+            (_("Webhooks"), {"fields": webhooks}),
             self.sync_fieldset,
         ]
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "masked_webhook_success_url", "masked_webhook_error_url")
 
-    @admin.display(description="webhook success URL")
+    @admin.display(description=_("webhook success URL"))
     def masked_webhook_success_url(self, obj):
         return webhook_urls.masked(obj.webhook_success_url) if obj else ""
 
-    @admin.display(description="webhook error URL")
+    @admin.display(description=_("webhook error URL"))
     def masked_webhook_error_url(self, obj):
         return webhook_urls.masked(obj.webhook_error_url) if obj else ""
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(field_count=Count("extraction_fields"))
 
-    @admin.display(description="extraction fields", ordering="field_count")
+    @admin.display(description=_("extraction fields"), ordering="field_count")
     def field_count(self, obj):
         return obj.field_count
 

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from qa import limits
 from qa.mirror import rules, services
@@ -21,13 +22,13 @@ from qa.mirror.models import Criterion, Evaluator
 class LanguageInUseFilter(admin.SimpleListFilter):
     """The languages the evaluators have, not every ISO 639-1 language (about 180)."""
 
-    title = "language"
+    title = _("language")
     parameter_name = "language"
 
     def lookups(self, request, model_admin):
-        names = dict(rules.LANGUAGE_CHOICES)
+        names = dict(rules.language_choices())
         used = Evaluator.objects.exclude(language="").values_list("language", flat=True).distinct().order_by()
-        return sorted(((code, names.get(code, code)) for code in used), key=lambda choice: choice[1])
+        return sorted(((code, names.get(code, code)) for code in used), key=lambda choice: choice[1].casefold())
 
     def queryset(self, request, queryset):
         return queryset.filter(language=self.value()) if self.value() else queryset
@@ -59,11 +60,17 @@ class CriterionInline(admin.TabularInline):
 
 
 class EvaluatorForm(VersionedForm):
-    context = PrettyJSONField(name="context", required=False, help_text="Any JSON that guides the AI.")
+    context = PrettyJSONField(name="context", label=_("Context"), required=False,
+                              help_text=_("Any JSON that guides the AI."))
 
     class Meta:
         model = Evaluator
         fields = ("tag", "description", "language", "context")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:
+            self.fields["language"].choices = [("", "---------"), *rules.language_choices()]
 
     def clean_tag(self):
         return apply_rule(self, rules.clean_tag, self.cleaned_data.get("tag"))
@@ -103,11 +110,11 @@ class EvaluatorAdmin(HeifyObjectAdmin):
             strict_count=Count("criteria", filter=Q(criteria__type=rules.STRICT)),
         )
 
-    @admin.display(description="criteria", ordering="criteria_count")
+    @admin.display(description=_("criteria"), ordering="criteria_count")
     def criteria_count(self, obj):
         return obj.criteria_count
 
-    @admin.display(description="strict", ordering="strict_count")
+    @admin.display(description=_("strict"), ordering="strict_count")
     def strict_count(self, obj):
         return obj.strict_count
 

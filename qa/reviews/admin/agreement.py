@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from qa import policy
+from qa import date_inputs, policy
 from qa.mirror.admin.base import ReadOnlyAdmin
 from qa.mirror.models import Evaluator
 from qa.reviews import agreement
@@ -24,9 +24,10 @@ from qa.reviews.models import EvaluatorAgreement
 
 
 def _date(value: str) -> date | None:
+    """A day of the pickers, in the reader's order or ISO (qa.date_inputs); one that is no date is left out."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
+        return date_inputs.parse(value)
+    except ValidationError:
         return None
 
 

@@ -16,8 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, QueryDict
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, QueryDict
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -371,37 +370,46 @@ class ReviewQueueAdmin(TranscriptionAdmin):
                 return JsonResponse({"ok": False, "message": self._refusal_text(step, criterion, refusal)},
                                     status=403)
             raise  # Django's 403
-        call = get_object_or_404(self.get_queryset(request), pk=pk)
+        # The call is looked up once, by the step's service (a call that is not here, or gone from Heify, is
+        # not found, as the list and the page say); the view holds only its pk.
+        call = Transcription(pk=pk)
         note = post.get("note", "")
 
         def reassign():
             form = ReassignForm(post)
             if not form.is_valid():
                 raise ValidationError(form.errors["to_user"])
-            return queues.transcription_reassign(transcription_id=call.pk, acting_user=user,
+            return queues.transcription_reassign(transcription_id=pk, acting_user=user,
                                                  reason=post.get("reason", ""), to_user=form.cleaned_data["to_user"])
 
         def verdict():
             # The API's PUT verdicts/ calls the same service, with one or more verdicts.
-            [kept] = queues.transcription_verdicts_record(transcription_id=call.pk, acting_user=user,
+            [kept] = queues.transcription_verdicts_record(transcription_id=pk, acting_user=user,
                                                           verdicts=[VerdictForm(post).verdict()])
             return kept
 
         actions = {
-            "claim": lambda: queues.transcription_claim(transcription_id=call.pk, reviewer=user),
-            "release": lambda: queues.transcription_release(transcription_id=call.pk, acting_user=user, note=note),
-            "archive": lambda: queues.transcription_archive(transcription_id=call.pk, acting_user=user, note=note,
+            "claim": lambda: queues.transcription_claim(transcription_id=pk, reviewer=user),
+            "release": lambda: queues.transcription_release(transcription_id=pk, acting_user=user, note=note),
+            "archive": lambda: queues.transcription_archive(transcription_id=pk, acting_user=user, note=note,
                                                             agree_rest=post.get("agree_rest") == "1"),
-            "reopen": lambda: queues.transcription_reopen(transcription_id=call.pk, acting_user=user, note=note),
+            "reopen": lambda: queues.transcription_reopen(transcription_id=pk, acting_user=user, note=note),
             "reassign": reassign,
-            "note": lambda: queues.transcription_note(transcription_id=call.pk, author=user, text=note),
+            "note": lambda: queues.transcription_note(transcription_id=pk, author=user, text=note),
             "verdict": verdict,
         }
         filters = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
-        change_url = add_preserved_filters(filters, reverse("admin:qa_reviewitem_change", args=[call.pk]))
+        change_url = add_preserved_filters(filters, reverse("admin:qa_reviewitem_change", args=[pk]))
         list_url = add_preserved_filters(filters, reverse("admin:qa_reviewitem_changelist"))
         try:
-            result = actions[step]()
+            try:
+                result = actions[step]()
+            except Transcription.DoesNotExist:
+                raise Http404("No such call.") from None
+            except ValidationError as refusal:
+                if getattr(refusal, "code", None) == queues.GONE:
+                    raise Http404("This call was deleted in Heify.") from None
+                raise
         except (ValidationError, PermissionDenied) as refusal:
             text = self._refusal_text(step, criterion, refusal)
             if wants_json:

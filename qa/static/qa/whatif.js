@@ -133,14 +133,23 @@
     box.append(list);
   }
 
+  // The pickers show the reader's order (the admin's calendar, qa/date_inputs.py); the API takes ISO. A value that
+  // is no date goes as it is, and the API's 400 names the field.
+  function isoDate(input) {
+    const value = input.value.trim();
+    if (!value || /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+    const day = value.strptime(get_format("DATE_INPUT_FORMATS")[0]);
+    return isNaN(day) ? value : day.toISOString().slice(0, 10);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     const root = document.getElementById("qa-whatif");
     if (!root) return;
     const box = document.getElementById("qa-whatif-result");
     document.getElementById("qa-whatif-run").addEventListener("click", async function () {
       const body = { criteria: criteria(), limit: parseInt(document.getElementById("qa-whatif-limit").value, 10) || 1000 };
-      const from = document.getElementById("qa-whatif-from").value;
-      const to = document.getElementById("qa-whatif-to").value;
+      const from = isoDate(document.getElementById("qa-whatif-from"));
+      const to = isoDate(document.getElementById("qa-whatif-to"));
       if (from) body.date_from = from;
       if (to) body.date_to = to;
       box.replaceChildren(text("p", gettext("Rescoring…"), { class: "help" }));

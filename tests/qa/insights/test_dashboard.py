@@ -254,6 +254,43 @@ def test_the_dashboard_is_never_stale(admin_client, admin_user, load, settings):
     assert shown()[0]["pass_rate"] == 0 != renamed[0]["pass_rate"]
 
 
+def test_the_kept_dashboard_follows_the_calls_its_capped_report_reads(admin_client, load, settings):
+    """Past Heify's cap, the report reads the newest calls and whether one more lies beyond; the kept answer
+    follows exactly those (the fingerprint reads as many calls as the report), never a stale one."""
+    settings.ANALYTICS_QUERY_LIMIT = 2
+    agent = builders.participant_payload(tag="Busy")
+    calls = [scored(agent, 50 + n, 2 + n) for n in range(4)]  # day 2 (oldest) to day 5 (newest)
+    load(participants=[agent], transcriptions=calls[:2])
+    participant = Participant.objects.get(heify_id=agent["participant_id"])
+    url = reverse("admin:qa_participant_change", args=[participant.pk]) + "?as_of=2026-03-31"
+
+    def shown() -> dict:
+        report = admin_client.get(url).context["report"]
+        expected = analytics.participant_report(participant, as_of=date(2026, 3, 31))
+        assert (report["kpis"], report["metadata"]["query_limit_reached"], report["raw_data"][:2]) == (
+            expected["kpis"], expected["metadata"]["query_limit_reached"], expected["raw_data"][:2])
+        return report
+
+    assert not shown()["metadata"]["query_limit_reached"]
+    load(transcriptions=calls[2:3])  # one more than the cap: the oldest is beyond it
+    assert shown()["metadata"]["query_limit_reached"]
+    calls[0]["details"]["evaluation"]["score"] = 5  # beyond the cap: the report reads it nowhere
+    load(transcriptions=[calls[0]])
+    assert shown()["kpis"]["avg_score"] == 51.5  # 52 and 51
+    load(transcriptions=calls[3:])  # a newer call pushes another past the cap
+    assert shown()["kpis"]["avg_score"] == 52.5  # 53 and 52
+
+
+def test_sqlite_keeps_the_index_the_dashboards_key_reads():
+    """qa/migrations/0034_dashboard_fingerprint_sqlite.py: a later migration that remakes the table on SQLite
+    would drop it, and the kept dashboard's key would read the table again."""
+    if on_postgresql():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'qa_transcription'")
+        assert "tx_dashboard_key_sqlite" in {row[0] for row in cursor.fetchall()}
+
+
 # --- both scores ------------------------------------------------------------------------------------------------
 
 

@@ -133,14 +133,14 @@ SCREENS = [
     ("review page",
      lambda a, u: reverse("admin:qa_reviewitem_change",
                           args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
-    # PostgreSQL: + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides;
+    # + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides;
     # + the coaching sessions with their focus criteria before and after (qa.insights.coaching_effect)
     ("participant page + dashboard",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
-     8 + on_postgresql()),
+     9),
     ("participant page + dashboard, reviewed score",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))])
-     + "?score=reviewed", 8 + on_postgresql()),
+     + "?score=reviewed", 9),
     # + the reviewed calls, + the unacknowledged reviews
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 7),
     ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 7),
