@@ -153,7 +153,7 @@ def run_child(mode: str, database_url: str, api_url: str) -> dict | None:
         _stop(process)
     if process.returncode:
         raise RuntimeError(f"the {mode} child failed with {process.returncode}:\n{out}")
-    if mode != "pull":
+    if mode not in ("pull", "plain"):
         print(out, end="", flush=True)
         return None
     return json.loads(out.strip().splitlines()[-1])
@@ -167,9 +167,12 @@ def measure(kind: str, count: int, profile: bool, repeat: int = 1) -> dict:
             with fresh_database(kind) as database_url:
                 run_child("migrate", database_url, url)
                 runs.append(run_child("pull", database_url, url))
+            with fresh_database(kind) as database_url:  # the baseline, on its own fresh database
+                runs[-1].update(run_child("plain", database_url, url))
             if repeat > 1:
-                print(f"  run {len(runs)}: {runs[-1]['seconds']:.2f}s", flush=True)
-        result = min(runs, key=lambda run: run["seconds"])
+                print(f"  run {len(runs)}: {runs[-1]['seconds']:.2f}s (plain load {runs[-1]['plain_seconds']:.2f}s)",
+                      flush=True)
+        result = min(runs, key=lambda run: run["seconds"] / run["plain_seconds"])
         if profile:
             with fresh_database(kind) as database_url:
                 run_child("migrate", database_url, url)
@@ -182,18 +185,27 @@ def measure(kind: str, count: int, profile: bool, repeat: int = 1) -> dict:
         f"second pull {result['second_seconds']:.2f}s; {result['queries_logged']} queries in Django's query log",
         flush=True,
     )
+    print("  of which: " + ", ".join(f"{name} {value:.2f}s" for name, value in sorted(result["parts"].items())),
+          flush=True)
+    print(f"  plain load of the same rows {result['plain_seconds']:.2f}s "
+          f"(fetching them {result['fetch_seconds']:.2f}s); "
+          f"pull / plain = {result['seconds'] / result['plain_seconds']:.1f}x, "
+          f"2nd pull / plain = {result['second_seconds'] / result['plain_seconds']:.2f}x", flush=True)
     return result
 
 
 def table(results: list[dict]) -> str:
-    head = ("database", "count", "stored", "pull s", "tx/s", "2nd pull s", "peak RSS MiB", "RSS growth MiB",
-            "drift MiB", "client s", "(json s)", "parse s", "upsert s", "other s")
+    head = ("database", "count", "stored", "pull s", "tx/s", "plain load s", "pull / plain", "2nd pull s",
+            "2nd / plain", "peak RSS MiB", "RSS growth MiB", "drift MiB", "client s", "(json s)", "parse s",
+            "upsert s", "other s")
     rows = [head]
     for r in results:
         split = r["split"]
         rows.append((
             r["database"], f"{r['count']:,}", f"{r['stored']:,}", f"{r['seconds']:.2f}",
-            f"{r['stored'] / r['seconds']:,.0f}", f"{r['second_seconds']:.2f}", f"{r['peak_mib']:.1f}",
+            f"{r['stored'] / r['seconds']:,.0f}", f"{r['plain_seconds']:.2f}",
+            f"{r['seconds'] / r['plain_seconds']:.1f}x",
+            f"{r['second_seconds']:.2f}", f"{r['second_seconds'] / r['plain_seconds']:.2f}x", f"{r['peak_mib']:.1f}",
             f"{r['growth_mib']:.1f}", f"{r['drift_mib']:+.1f}",
             *(f"{split[phase]:.2f}" for phase in ("client", "json", "parse", "upsert", "other")),
         ))
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
     parser.add_argument("--repeat", type=int, default=1, help="runs per case on fresh databases; the fastest is shown")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run of the 10,000 SQLite case")
-    parser.add_argument("--child", choices=["migrate", "pull", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["migrate", "pull", "profile", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
@@ -246,6 +258,8 @@ class Timers:
         self.seconds = {"client": 0.0, "json": 0.0, "parse": 0.0, "upsert": 0.0}
 
     def wrap(self, owner, name: str, phase: str) -> None:
+        if not hasattr(owner, name):  # an older checkout measured with this script (its "before" figures)
+            return
         original = getattr(owner, name)
         seconds = self.seconds
 
@@ -276,20 +290,25 @@ def child(mode: str) -> None:
 
     import gc
 
-    import httpx
     from django.db import connection
 
+    from qa.mirror import criterion_results, revisions, rollups
     from qa.mirror.models import Transcription
+    from syncer import client as client_module
     from syncer import mirror, pull
     from syncer.client import get_client
 
     client = get_client()
+    if mode == "plain":
+        return print(json.dumps(plain_load(client)))
     if mode == "profile":
         import cProfile
         import pstats
 
         profiler = cProfile.Profile()
         profiler.runcall(pull.pull, client=client)
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for a closer look: python -m pstats <file>
+            profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.strip_dirs().sort_stats("cumulative").print_stats(15)
         stats.sort_stats("tottime").print_stats(15)
@@ -297,9 +316,29 @@ def child(mode: str) -> None:
 
     timers = Timers()
     timers.wrap(client, "request", "client")
-    timers.wrap(httpx.Response, "json", "json")
+    timers.wrap(client_module, "_json_of_list" if hasattr(client_module, "_json_of_list") else "_json", "json")
     timers.wrap(pull, "_parse_page", "parse")
     timers.wrap(mirror, "upsert", "upsert")
+    # Inside the upsert (and the pull's bookkeeping): each model's INSERTs, the roll-ups' recount, the revision
+    # that scored each call, and the score of record (the receiver of results_changed).
+    parts = {}
+    original_insert = mirror.insert_rows
+
+    def timed_insert(model, rows, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original_insert(model, rows, **kwargs)
+        finally:
+            parts[f"insert {model.__name__}"] = parts.get(f"insert {model.__name__}", 0.0) + time.perf_counter() - start
+
+    mirror.insert_rows = timed_insert
+    part_timers = Timers()
+    part_timers.seconds = {"roll-ups": 0.0, "revisions": 0.0, "score of record": 0.0, "read unchanged": 0.0}
+    part_timers.wrap(rollups, "_buckets", "roll-ups")
+    part_timers.wrap(rollups, "refresh", "roll-ups")
+    part_timers.wrap(revisions, "scoring_revisions", "revisions")
+    part_timers.wrap(criterion_results.results_changed, "send", "score of record")
+    part_timers.wrap(mirror, "unchanged_payloads", "read unchanged")
     # RSS after each page of transcriptions: what accumulates across pages shows as a drift
     # (the highest RSS of the second half of the pages minus that of the first half).
     rss_by_page = []
@@ -315,6 +354,7 @@ def child(mode: str) -> None:
     seconds = time.perf_counter() - start
     peak = _peak_mib()
     split = timers.split(seconds)
+    parts = {**parts, **part_timers.seconds}  # the first pull's (the wrappers go on counting)
     stored = Transcription.objects.count()
     assert results["transcriptions"].created == stored, results
     start = time.perf_counter()
@@ -324,9 +364,60 @@ def child(mode: str) -> None:
     print(json.dumps({
         "stored": stored, "seconds": seconds, "second_seconds": second_seconds, "baseline_mib": baseline,
         "peak_mib": peak, "growth_mib": peak - baseline, "peak_after_second_mib": _peak_mib(), "split": split,
-        "drift_mib": _drift(rss_by_page),
+        "drift_mib": _drift(rss_by_page), "parts": parts,
         "rss_by_page": rss_by_page, "queries_logged": len(connection.queries_log),
     }))
+
+
+# --- the baseline: a plain load of the same rows ---------------------------------------------------
+
+PLAIN_TABLE = "bench_plain_load"
+
+
+def plain_load(client) -> dict:
+    """The baseline: the same objects, fetched page by page through the same client, inserted into ONE table
+    with a unique index on the Heify id and one on (participant, date), with `executemany`, a transaction per
+    page. Timed apart: the fetch (HTTP and JSON decoding, `fetch_seconds`) and the load (building the rows,
+    `json.dumps` of each payload, the INSERTs and the commits, `plain_seconds`). Run on a fresh, unmigrated
+    database."""
+    from django.db import connection, transaction
+
+    from qa.db import on_postgresql
+    from syncer import contract
+
+    postgresql = on_postgresql(connection.alias)
+    payload_type = "jsonb" if postgresql else "text"
+    id_type = "bigserial" if postgresql else "integer"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {PLAIN_TABLE} (id {id_type} PRIMARY KEY, resource varchar(16) NOT NULL, "
+            f"heify_id varchar(64) NOT NULL UNIQUE, participant_id varchar(64), created_at varchar(40), "
+            f"status varchar(16), score double precision, payload {payload_type} NOT NULL)")
+        cursor.execute(f"CREATE INDEX {PLAIN_TABLE}_participant ON {PLAIN_TABLE} (participant_id, created_at)")
+    sql = (f"INSERT INTO {PLAIN_TABLE} (resource, heify_id, participant_id, created_at, status, score, payload) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s)")
+    fetch = load = 0.0
+    rows_loaded = 0
+    for name in contract.RESOURCES:
+        id_field = contract.ID_FIELDS[name]
+        pages = client.pages(name)
+        while True:
+            start = time.perf_counter()
+            page = next(pages, None)
+            fetch += time.perf_counter() - start
+            if page is None:
+                break
+            start = time.perf_counter()
+            rows = [
+                (name, item[id_field], item.get("participant_id"), item.get("created_at"), item.get("status"),
+                 ((item.get("details") or {}).get("evaluation") or {}).get("score"), json.dumps(item))
+                for item in page.items
+            ]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
+            load += time.perf_counter() - start
+            rows_loaded += len(rows)
+    return {"plain_seconds": load, "fetch_seconds": fetch, "plain_rows": rows_loaded}
 
 
 if __name__ == "__main__":

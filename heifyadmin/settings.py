@@ -383,6 +383,12 @@ Q_CLUSTER = {
 }
 # How often the scheduled jobs run (minutes).
 HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))
+# A scheduled pull lists evaluators and participants whole (which notices those deleted in Heify) when the last
+# whole listing is older than this; in between, only those Heify changed (syncer/pull.py). 0: always whole.
+HEIFY_FULL_PULL_EVERY_HOURS = float(os.environ.get("HEIFY_FULL_PULL_EVERY_HOURS", "24"))
+# An incremental listing starts this long before the newest updated_at the last one saw (plus that listing's
+# own duration): room for Heify's stamps and commits not being in step.
+HEIFY_UPDATED_AT_MARGIN_SECONDS = float(os.environ.get("HEIFY_UPDATED_AT_MARGIN_SECONDS", "300"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))

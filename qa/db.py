@@ -11,6 +11,8 @@ the other form would:
 - the dashboard's cache key: qa.insights.analytics._fingerprint (hashed in PostgreSQL, bit_xor of
   hashtextextended; read as one text by SQLite, hashed by Python);
 - the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
+- a call's day in the roll-ups: qa.mirror.rollups.UTCDay (SQLite's own date() against Django's TruncDate, through
+  its as_sqlite; tests/qa/mirror/test_rollup_day.py);
 - a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
   (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
 - what-if's newest calls: qa.scorecards.whatif.scored_calls (picked by `id IN (newest ids)` against one pass);

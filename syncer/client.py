@@ -12,11 +12,13 @@ id (contract.is_heify_id): no other text ever reaches a request line.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 import httpx
@@ -119,6 +121,22 @@ def _json(response: httpx.Response) -> Any:
     return limits.load_json(response.content, field="the answer", max_bytes=None)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_of_list(response: httpx.Response) -> Any:
+    """A list page's JSON, decoded in C alone: each object in it is held to every limit where it is parsed
+    (syncer.mirror's parse_*, which names the object and the place, so one bad object does not cost the page),
+    and an object stored before is recognised by its digest, without being checked again. What the decoder
+    refuses here (NaN, Infinity, invalid JSON, nesting past Python's own limit) is refused like any unreadable
+    answer. `_json`'s scan of the nesting and its hook per number cost more than the decoding itself."""
+    try:
+        return json.loads(response.content, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"the answer is not valid JSON ({exc}).") from None
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get(contract.RETRY_AFTER_HEADER)
     try:
@@ -170,10 +188,10 @@ class HeifyClient:
 
     def request(
         self, method: str, resource: str, heify_id: str | None = None, *, retry_429: bool = True,
-        whole_body: bool = False, **kwargs,
+        list_page: bool = False, **kwargs,
     ) -> Any:
         """Send one request to `resource` (one object of it with `heify_id`) with retries; return the
-        `data` of the answer (None for 204), or the whole JSON body with `whole_body`."""
+        `data` of the answer (None for 204), or, for a `list_page`, the whole JSON body (`_json_of_list`)."""
         path = heify_path(resource, heify_id)
         deadline = time.monotonic() + self.retry.total
         where = f"{method} {path}"
@@ -196,7 +214,7 @@ class HeifyClient:
             else:
                 _log_call(where, response.status_code, started)
                 if response.is_success:
-                    return self._data(response, where, whole_body)
+                    return self._data(response, where, list_page)
                 failure = self._failure(response, where)
                 if response.status_code == 429:
                     if not retry_429:
@@ -214,15 +232,15 @@ class HeifyClient:
             self._sleep(wait)
 
     @staticmethod
-    def _data(response: httpx.Response, where: str, whole_body: bool) -> Any:
+    def _data(response: httpx.Response, where: str, list_page: bool) -> Any:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            body = _json(response)
+            body = _json_of_list(response) if list_page else _json(response)
         except ValidationError as exc:
             raise Unavailable(_("%(where)s: Heify answered something we cannot read: %(error)s")
                               % {"where": where, "error": " ".join(exc.messages)}) from None
-        if whole_body or not isinstance(body, dict):
+        if list_page or not isinstance(body, dict):
             return body
         return body.get(contract.DATA_KEY)
 
@@ -237,17 +255,27 @@ class HeifyClient:
 
     # --- resources -------------------------------------------------------------------------
 
-    def pages(self, resource: str, *, cursor: str | None = None, limit: int = contract.PAGE_SIZE) -> Iterator[Page]:
-        """Iterate a list page by page, lazily, starting at `cursor`."""
+    def pages(
+        self, resource: str, *, cursor: str | None = None, limit: int = contract.PAGE_SIZE,
+        updated_since: datetime | None = None,
+    ) -> Iterator[Page]:
+        """Iterate a list page by page, lazily, starting at `cursor`; with `updated_since` (only for
+        contract.INCREMENTAL_RESOURCES), only the objects Heify changed since then."""
+        if updated_since is not None and resource not in contract.INCREMENTAL_RESOURCES:
+            raise ValueError(f"the {resource} list cannot be asked for changes only")
         while True:
             params = {contract.LIMIT_PARAM: limit}
+            if updated_since is not None:
+                params[contract.UPDATED_SINCE_PARAM] = contract.updated_since_value(updated_since)
             if cursor:
                 params[contract.CURSOR_PARAM] = cursor
             # Lists carry next_cursor beside data, so this reads the whole body.
-            body = self.request("GET", resource, params=params, whole_body=True)
+            body = self.request("GET", resource, params=params, list_page=True)
             if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
                 raise Unavailable(f"GET {heify_path(resource)}: Heify answered a list in an unknown shape")
             next_cursor = body.get(contract.NEXT_CURSOR_KEY)
+            if next_cursor is not None and not isinstance(next_cursor, str):
+                raise Unavailable(f"GET {heify_path(resource)}: Heify answered a cursor that is not text")
             # No reference to this page is kept while the next one is fetched: one page in memory at a time.
             items, body = body[contract.DATA_KEY], None
             yield Page(items=items, cursor=cursor, next_cursor=next_cursor)

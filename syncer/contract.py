@@ -43,6 +43,22 @@ CURSOR_PARAM = "cursor"
 NEXT_CURSOR_KEY = "next_cursor"
 PAGE_SIZE = 500
 
+# Incremental lists. Documented: evaluators and participants carry `updated_at`, "auto-updated" on every change;
+# configurations and transcriptions carry none. Assumed: their lists take `updated_since` (ISO 8601) and then hold
+# only the objects whose updated_at is at or after it, paged like the whole list (nothing is assumed about the
+# order). Assumed too: `updated_at` is Heify's clock at the change, so a change made while we list shows a stamp
+# no earlier than the listing's start (syncer.pull lists again from a margin before the newest stamp it saw).
+# A filtered list cannot show a deletion: only a whole listing marks objects gone (syncer.pull's full pulls).
+UPDATED_SINCE_PARAM = "updated_since"
+UPDATED_AT_KEY = "updated_at"
+INCREMENTAL_RESOURCES = ("evaluators", "participants")
+
+
+def updated_since_value(moment: datetime) -> str:
+    """The `updated_since` parameter: ISO 8601 in UTC, to the microsecond (as Heify writes its stamps)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 # Errors: 4xx/5xx with {"error": {"code": ..., "message": ...}}; 429 may carry Retry-After (seconds).
 ERROR_KEY = "error"
 RETRY_AFTER_HEADER = "Retry-After"

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, router, transaction
+from django.db import connection, connections, models, router, transaction
 from django.db.models import AutoField
 from django.db.models.constants import OnConflict
 from django.utils import timezone
@@ -144,10 +144,38 @@ def _reference(payload: dict, name: str) -> str | None:
 
 
 def _within_limits(payload: dict, resource: str) -> str:
-    """The whole object within qa.mirror.rules' limits (checked last, so a field's own message comes
-    first); returns its digest, which only such an object has."""
-    _rule(limits.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=limits.HEIFY_OBJECT_MAX_BYTES)
-    return payload_digest(payload)
+    """The whole object within qa.limits' limits (checked last, so a field's own message comes first); returns
+    its digest, which only such an object has.
+
+    The canonical JSON the digest is taken of answers most of the check, in C: NaN and Infinity and what is
+    not JSON cannot be written, a lone surrogate cannot be encoded, the size is its length, a NUL shows as an
+    escape. What is left (the nesting, whole numbers' range) is one pass over the containers. Only where a doubt
+    remains (a NUL's escape, text long enough to hold a string over the limit, the encoding failed) is the object
+    walked value by value (`limits.clean_json_value`), which names the place.
+    """
+    try:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        encoded = text.encode()
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        encoded = None
+    if (encoded is None or len(encoded) > limits.HEIFY_OBJECT_MAX_BYTES or len(text) > limits.TEXT_MAX_LENGTH
+            or "\\u0000" in text or _doubtful(payload, limits.JSON_MAX_DEPTH)):
+        _rule(limits.clean_json_value, payload, field=_SINGULAR[resource], max_bytes=limits.HEIFY_OBJECT_MAX_BYTES)
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest() if encoded is not None else payload_digest(payload)
+
+
+def _doubtful(value: dict | list, depth: int) -> bool:
+    """Whether arrays and objects nest inside `value` more than `depth` deep (`limits.json_problem`'s count), or
+    it holds a whole number out of limits.JSON_INTEGER_MAX's range."""
+    if depth < 1:
+        return True
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, (dict, list)):
+            if _doubtful(child, depth - 1):
+                return True
+        elif type(child) is int and not -limits.JSON_INTEGER_MAX <= child <= limits.JSON_INTEGER_MAX:
+            return True
+    return False
 
 
 def _common(payload: dict, resource: str) -> dict:
@@ -307,7 +335,7 @@ def insert_rows(
     it names the stored row by its table and the row being written as EXCLUDED.
 
     The statement is the one bulk_create sends and the values are the same:
-    each goes through its field's `get_db_prep_save`, and a field the rows
+    each is what its field's `get_db_prep_save` makes of it (`_value_preparer`), and a field the rows
     leave out gets its default. What is skipped is bulk_create's cost per
     value (a model instance per row, SQL compiled value by value, and on
     PostgreSQL array literals that psycopg escapes in Python), which was most
@@ -324,8 +352,8 @@ def insert_rows(
     missing = [f for f in fields if f.attname not in rows[0]]
     if missing:  # a default per row, as a model instance would take it (a callable default differs each time)
         rows = [{**{f.attname: f.get_default() for f in missing}, **row} for row in rows]
-    prepare = [(f.attname, f.get_db_prep_save) for f in fields]
-    params = [[prep(row[name], connection) for name, prep in prepare] for row in rows]
+    prepare = [(f.attname, _value_preparer(f, connection)) for f in fields]
+    params = [[prep(row[name]) for name, prep in prepare] for row in rows]
     update_columns = [opts.get_field(name).column for name in update_fields]
     on_conflict = OnConflict.UPDATE if update_columns else OnConflict.IGNORE
     qn = connection.ops.quote_name
@@ -356,6 +384,24 @@ def insert_rows(
     else:
         with connection.cursor() as cursor:
             cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(fields))}) {suffix}", params)
+
+
+# Fields whose get_db_prep_save gives back a value of this type as it is, on both databases.
+_AS_IS = ((models.BooleanField, bool), (models.IntegerField, int), (models.FloatField, float),
+          (models.CharField, str), (models.TextField, str))
+
+
+def _value_preparer(field, connection) -> Callable[[Any], Any]:
+    """`field.get_db_prep_save(value, connection)`, without its cost where the answer is known: None is
+    None for every field (SQL NULL; a JSONField's too), and text, a whole number, a float or a boolean for a
+    field of that type (or a relation to one) is the value itself. Tens of values per call, and the pull
+    writes every one: Django's way per value cost more than the database's insert."""
+    prep = field.get_db_prep_save
+    base = field.target_field if field.is_relation else field
+    kind = next((kind for cls, kind in _AS_IS if isinstance(base, cls)), None)
+    if kind is None:
+        return lambda value: None if value is None else prep(value, connection)
+    return lambda value: value if value is None or type(value) is kind else prep(value, connection)
 
 
 def _write_extraction_fields(parents: dict[str, int], children: dict[str, list[dict]]) -> None:
@@ -426,6 +472,37 @@ def parse_batch(resource: str, payloads: Iterable[dict], *, start: int = 0) -> l
     return parsed
 
 
+def unchanged_payloads(resource: str, payloads: list) -> tuple[list, int]:
+    """Set aside the payloads the mirror already holds as they are: the same digest as the stored row's, which
+    is in sync and not gone (what `upsert` would count unchanged without writing). Returns the others, to be
+    parsed and upserted, and how many were set aside.
+
+    So a pull that changes nothing neither parses nor validates what it already stored (a stored digest is
+    only ever that of a payload that passed the parse), one read per page. A payload listed twice counts once,
+    as its last copy (`upsert`'s rule); one without a readable id is left to the parse, which names the fault.
+    """
+    id_field = contract.ID_FIELDS[resource]
+    latest: dict[str, Any] = {}
+    rest = []
+    for payload in payloads:
+        heify_id = payload.get(id_field) if isinstance(payload, dict) else None
+        if contract.is_heify_id(heify_id):
+            latest.pop(heify_id, None)  # the last copy keeps its place in the list
+            latest[heify_id] = payload
+        else:
+            rest.append(payload)
+    if not latest:
+        return rest, 0
+    # By the Heify id alone, as upsert's own read (one PostgreSQL run spent 24 s of a 100,000-call pull here when
+    # it also asked sync_state and gone_at of the database): the rest is tested here.
+    stored = {heify_id: digest for heify_id, digest, state, gone_at in RESOURCES[resource].model.all_objects.filter(
+        heify_id__in=list(latest)).values_list("heify_id", "payload_hash", "sync_state", "gone_at")
+        if state == SyncState.SYNCED and gone_at is None}
+    changed = [payload for heify_id, payload in latest.items()
+               if heify_id not in stored or stored[heify_id] != payload_digest(payload)]
+    return changed + rest, len(latest) - len(changed)
+
+
 def heify_clock() -> datetime:
     """Now, by the clock that orders what we learn from Heify (`heify_as_of`): the database's.
 
@@ -440,12 +517,16 @@ def heify_clock() -> datetime:
     return timezone.now()
 
 
-def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | None = None) -> UpsertResult:
+def upsert(
+    resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | None = None,
+    written_ids: set[str] | None = None,
+) -> UpsertResult:
     """Write one batch of parsed objects; only what Heify changed is written.
 
     `as_of` is when the fetch of these payloads began (heify_clock, taken before
     the request; now by default): a row holding Heify's data from later (a push
-    answered since) is left alone and counted skipped.
+    answered since) is left alone and counted skipped. The Heify ids of the rows
+    written are added to `written_ids` when it is given.
     """
     spec = RESOURCES[resource]
     batch = {row["heify_id"]: (row, children) for row, children in parsed}  # last one wins
@@ -453,7 +534,7 @@ def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | 
     if not batch:
         return result
     now = timezone.now()
-    with transaction.atomic(), rollups.kept_current(spec.model.all_objects.filter(heify_id__in=batch)):
+    with transaction.atomic():
         known = {
             heify_id: rest
             for heify_id, *rest in spec.model.all_objects.filter(heify_id__in=batch).values_list(
@@ -475,13 +556,17 @@ def upsert(resource: str, parsed: list[tuple[dict, list]], *, as_of: datetime | 
                 result.created += 1
             to_write.append({**row, "version": version + 1, "synced_at": now, "sync_error": "", "gone_at": None})
             children_of[heify_id] = children
-        if to_write:
-            as_of = as_of or heify_clock()
-            for row in to_write:
-                row["heify_as_of"] = as_of
-            columns = [name for name in to_write[0] if name != "heify_id"]
+        if not to_write:  # nothing to write: nothing to recount either
+            return result
+        as_of = as_of or heify_clock()
+        for row in to_write:
+            row["heify_as_of"] = as_of
+        columns = [name for name in to_write[0] if name != "heify_id"]
+        with rollups.kept_current(spec.model.all_objects.filter(heify_id__in=[row["heify_id"] for row in to_write])):
             insert_rows(spec.model, to_write, update_fields=columns, update_if=_still_as_read(spec.model))
             written = _written(spec.model, to_write)
+            if written_ids is not None:
+                written_ids.update(written)
             for row in to_write:
                 if row["heify_id"] not in written:  # changed here since it was read: left alone
                     result.skipped += 1

@@ -62,9 +62,33 @@ class PullCheckpoint(models.Model):
                   "before then can be gone for not being listed.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    updated_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Empty: the listing is whole. Else it lists only what Heify changed since then (Heify's clock).",
+    )
+    newest_seen = models.DateTimeField(
+        null=True, blank=True, help_text="The newest updated_at the listing has shown so far (Heify's clock).",
+    )
 
     def __str__(self):
         return f"{self.resource} after {self.pages} pages"
+
+
+class PullWatermark(models.Model):
+    """Per resource, what the pulls that finished know: when the last whole listing began, and from when the
+    next listing of changes only may start (syncer/pull.py)."""
+
+    resource = models.CharField(max_length=20, unique=True)
+    last_full_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last whole listing that finished began (mirror.heify_clock).",
+    )
+    updated_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The next listing of changes asks for those from then on (Heify's clock); empty: list whole.",
+    )
+
+    def __str__(self):
+        return f"{self.resource}: changes since {self.updated_since}"
 
 
 class SeenInPull(models.Model):

@@ -7,6 +7,11 @@ what it did not see as gone (never deleted: local review history stays).
 Memory stays flat: one page at a time, and the ids seen live in the database.
 Each page is written as of when its fetch began (mirror.upsert's `as_of`), so a
 change Heify answered after that (a review move, an edit) is not put back by it.
+What the mirror already holds as Heify sends it (the same digest) is neither parsed nor written again.
+Evaluators and participants are listed whole at most every settings.HEIFY_FULL_PULL_EVERY_HOURS (and on
+`full=True`, `heify_sync --full`); in between, a pull asks Heify only for those changed since (their documented
+`updated_at`, through the filter syncer.contract assumes). Configurations and transcriptions have no updated_at:
+they are always listed whole, so each pull notices their deletions.
 A pull never runs twice at once (two workers, two machines): it holds a
 database-level lock (`pull_lock`), and a second one returns at once, saying so
 (PullAlreadyRunning).
@@ -20,8 +25,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,7 +36,7 @@ from qa.db import on_postgresql
 from qa.mirror import rollups
 from syncer import contract, mirror
 from syncer.client import HeifyClient, NotFound, Rejected, get_client
-from syncer.models import PullCheckpoint, PullLock, SeenInPull
+from syncer.models import PullCheckpoint, PullLock, PullWatermark, SeenInPull
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +109,14 @@ class PullResult(mirror.UpsertResult):
     gone: int = 0
     invalid: int = 0  # objects Heify sent in a shape we could not read (logged)
     resumed: bool = False
+    changes_only: bool = False  # the listing held only what Heify changed since the last one (nothing gone)
 
     def __str__(self):
         text = f"{super().__str__()}, {self.gone} gone"
         if self.invalid:
             text += f", {self.invalid} invalid (see the log)"
+        if self.changes_only:
+            text += " (changes only)"
         return text + (" (resumed an unfinished pull)" if self.resumed else "")
 
 
@@ -139,14 +148,54 @@ def _mark_gone(checkpoint: PullCheckpoint) -> int:
         return unseen.filter(gone_at__isnull=True).update(gone_at=now)
 
 
+def _changes_since(resource: str, watermark: PullWatermark, *, full: bool) -> datetime | None:
+    """From when the listing about to begin asks for changes only, or None for a whole listing: whole when asked
+    (`full`), for a resource Heify cannot filter, before the first whole listing, and once the last whole one is
+    settings.HEIFY_FULL_PULL_EVERY_HOURS old (only a whole listing notices what was deleted in Heify)."""
+    if full or resource not in contract.INCREMENTAL_RESOURCES or None in (watermark.updated_since,
+                                                                           watermark.last_full_at):
+        return None
+    every = settings.HEIFY_FULL_PULL_EVERY_HOURS
+    if every <= 0 or mirror.heify_clock() - watermark.last_full_at >= timedelta(hours=every):
+        return None
+    return watermark.updated_since
+
+
+def _newest_stamp(items: list) -> datetime | None:
+    """The newest updated_at among a page's objects (an unreadable one counts for nothing)."""
+    newest = None
+    for item in items:
+        try:
+            stamp = contract.parse_timestamp(item.get(contract.UPDATED_AT_KEY)) if isinstance(item, dict) else None
+        except ValueError:
+            continue
+        if stamp is not None and (newest is None or stamp > newest):
+            newest = stamp
+    return newest
+
+
+def _next_changes_since(checkpoint: PullCheckpoint, watermark: PullWatermark) -> datetime | None:
+    """Where the next listing of changes starts, now this one is over: before the newest stamp it saw by the
+    time the listing took plus settings.HEIFY_UPDATED_AT_MARGIN_SECONDS, as a change Heify made while we listed
+    (perhaps behind our position in the list) is stamped no earlier than the listing's start. Never earlier
+    than where this listing started from (both bounds hold)."""
+    if checkpoint.newest_seen is None:
+        return watermark.updated_since
+    took = max(mirror.heify_clock() - checkpoint.started_at, timedelta(0))
+    since = checkpoint.newest_seen - took - timedelta(seconds=settings.HEIFY_UPDATED_AT_MARGIN_SECONDS)
+    return max(since, watermark.updated_since) if watermark.updated_since else since
+
+
 def pull_resource(
-    resource: str, *, client: HeifyClient, on_page: Callable[[int], None] | None = None
+    resource: str, *, client: HeifyClient, on_page: Callable[[int], None] | None = None, full: bool = False,
 ) -> PullResult:
-    checkpoint, created = PullCheckpoint.objects.get_or_create(
-        resource=resource, defaults={"started_at": mirror.heify_clock()})
-    result = PullResult(resumed=not created and bool(checkpoint.cursor))
+    watermark, _ = PullWatermark.objects.get_or_create(resource=resource)
+    checkpoint, created = PullCheckpoint.objects.get_or_create(resource=resource, defaults={
+        "started_at": mirror.heify_clock(), "updated_since": _changes_since(resource, watermark, full=full)})
+    whole = checkpoint.updated_since is None  # a resumed listing goes on as it began
+    result = PullResult(resumed=not created and bool(checkpoint.cursor), changes_only=not whole)
     id_field = contract.ID_FIELDS[resource]
-    pages = client.pages(resource, cursor=checkpoint.cursor or None)
+    pages = client.pages(resource, cursor=checkpoint.cursor or None, updated_since=checkpoint.updated_since)
     while True:
         fetched_at = mirror.heify_clock()  # before the request: the page holds Heify's data from then on
         try:
@@ -160,25 +209,41 @@ def pull_resource(
             log.warning("pull: Heify refused the saved cursor for %s; starting over", resource)
             checkpoint.delete()
             SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
-            return pull_resource(resource, client=client, on_page=on_page)
-        parsed, invalid = _parse_page(resource, page.items)
+            return pull_resource(resource, client=client, on_page=on_page, full=full)
+        changed, unchanged = mirror.unchanged_payloads(resource, page.items)
+        parsed, invalid = _parse_page(resource, changed)
+        newest = _newest_stamp(page.items)
+        written: set[str] = set()
         with transaction.atomic():
-            result += mirror.upsert(resource, parsed, as_of=fetched_at)
-            mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
-                {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
-                for item in page.items
-                if isinstance(item, dict) and isinstance(item.get(id_field), str)
-            ])
+            result += mirror.upsert(resource, parsed, as_of=fetched_at, written_ids=written)
+            result.unchanged += unchanged
+            # Noted as seen: what the listing showed, but for the rows this page wrote, which hold Heify's data
+            # from after the listing began and so cannot be marked gone by it (_mark_gone). Nothing for a
+            # listing of changes, which marks nothing gone.
+            if whole:
+                mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
+                    {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
+                    for item in page.items
+                    if isinstance(item, dict) and isinstance(item.get(id_field), str)
+                    and item[id_field] not in written
+                ])
             checkpoint.cursor = page.next_cursor or ""
             checkpoint.pages += 1
-            checkpoint.save(update_fields=["cursor", "pages", "updated_at"])
+            if newest is not None and (checkpoint.newest_seen is None or newest > checkpoint.newest_seen):
+                checkpoint.newest_seen = newest
+            checkpoint.save(update_fields=["cursor", "pages", "newest_seen", "updated_at"])
         result.invalid += invalid
         if on_page:
             on_page(len(page.items))
-        page = parsed = None  # not kept alive while the next page is fetched
+        page = parsed = changed = None  # not kept alive while the next page is fetched
     with transaction.atomic():
-        result.gone = _mark_gone(checkpoint)
-        SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
+        if whole:
+            result.gone = _mark_gone(checkpoint)
+            SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
+            watermark.last_full_at = checkpoint.started_at
+        if resource in contract.INCREMENTAL_RESOURCES:
+            watermark.updated_since = _next_changes_since(checkpoint, watermark)
+        watermark.save()
         checkpoint.delete()
     return result
 
@@ -188,8 +253,11 @@ def pull(
     *,
     client: HeifyClient | None = None,
     on_page: Callable[[str, int], None] | None = None,
+    full: bool = False,
 ) -> dict[str, PullResult]:
-    """Pull the given resources (all by default) in dependency order.
+    """Pull the given resources (all by default) in dependency order: configurations and transcriptions listed
+    whole, evaluators and participants only for what Heify changed since the last pull, except every
+    settings.HEIFY_FULL_PULL_EVERY_HOURS, or with `full` (see _changes_since).
 
     Raises PullAlreadyRunning, having done nothing, while another pull runs.
     """
@@ -205,7 +273,7 @@ def pull(
                     if on_page:
                         on_page(resource, count)
 
-                results[resource] = pull_resource(resource, client=client, on_page=page_done)
+                results[resource] = pull_resource(resource, client=client, on_page=page_done, full=full)
     return results
 
 

@@ -41,11 +41,25 @@ Bucket = tuple[str | None, date | None]  # (participant_id, day)
 BATCH = 200  # buckets recounted per statement
 
 
+class UTCDay(TruncDate):
+    """A call's day (UTC), as TruncDate("occurred_at", tzinfo=UTC) gives it. On SQLite that is a Python function
+    called per row (Django's django_datetime_cast_date), which every write of calls paid for each call in the
+    buckets it recounts; SQLite keeps a datetime as UTC text, so its own date() gives the same day in C.
+    PostgreSQL's form is Django's."""
+
+    def __init__(self, expression):
+        super().__init__(expression, tzinfo=UTC)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql})", params
+
+
 def _buckets(calls: QuerySet) -> dict[int, tuple[Bucket, tuple]]:
     """Each call's bucket and state (its version, and whether it is gone), by pk."""
     return {
         pk: ((participant_id, day), (version, gone_at is not None))
-        for pk, participant_id, day, version, gone_at in calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        for pk, participant_id, day, version, gone_at in calls.annotate(day=UTCDay("occurred_at"))
         .values_list("pk", "participant_id", "day", "version", "gone_at")
     }
 
@@ -92,7 +106,7 @@ def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
     scored = Q(status=report_rules.COMPLETED, score__isnull=False)
     rows = (
         calls.filter(gone_at__isnull=True)  # also when `calls` is a migration's model, without LiveManager
-        .annotate(day=TruncDate("occurred_at", tzinfo=UTC)).order_by()
+        .annotate(day=UTCDay("occurred_at")).order_by()
         .values("participant_id", "day", "group")
         .annotate(
             n=Count("id"), n_scored=Count("id", filter=scored), total=Sum("score", filter=scored),

@@ -18,6 +18,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from syncer import contract
+from syncer.emulator.bodies import _parse_moment
 from syncer.emulator.errors import ApiError
 from syncer.emulator.paging import LIMIT_DEFAULT, LIMIT_MAX, decode_cursor
 from syncer.emulator.state import EmulatorState
@@ -137,10 +138,22 @@ class EmulatorApp:
                 "invalid_parameter",
             )
         offset = decode_cursor(resource, request.args.get(contract.CURSOR_PARAM))
+        raw_since = request.args.get(contract.UPDATED_SINCE_PARAM)
+        since = None
+        if raw_since is not None:
+            if resource not in contract.INCREMENTAL_RESOURCES:
+                raise _bad_request(
+                    f"{contract.UPDATED_SINCE_PARAM} is not a parameter of the {resource} list (it filters "
+                    f"{', '.join(contract.INCREMENTAL_RESOURCES)})", "invalid_parameter")
+            since = _parse_moment(raw_since)
+            if since is None:
+                raise _bad_request(
+                    f"{contract.UPDATED_SINCE_PARAM} must be an ISO 8601 timestamp, not {raw_since!r}",
+                    "invalid_parameter")
         fault = self.state.page_fault(resource, offset // limit + 1)
         if fault is not None:
             raise fault
-        items, next_cursor = self.state.page(resource, offset, limit)
+        items, next_cursor = self.state.page(resource, offset, limit, updated_since=since)
         return _json({contract.DATA_KEY: items, contract.NEXT_CURSOR_KEY: next_cursor})
 
     def upload(self, request: Request) -> dict:

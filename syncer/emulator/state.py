@@ -200,16 +200,29 @@ class EmulatorState(TranscriptionLifecycle, FaultInjection):
                 self._advance()
             return self._existing(resource, heify_id)
 
-    def page(self, resource: str, offset: int, limit: int) -> tuple[list[dict], str | None]:
-        """One page of a list: the objects at [offset, offset + limit) and the next cursor (or None)."""
+    def page(
+        self, resource: str, offset: int, limit: int, *, updated_since: datetime | None = None,
+    ) -> tuple[list[dict], str | None]:
+        """One page of a list: the objects at [offset, offset + limit) and the next cursor (or None). With
+        `updated_since`, only objects whose updated_at is at or after it: up to `limit` of them from `offset` on,
+        the cursor then pointing past the last one looked at."""
         with self.lock:
             if resource == "transcriptions":
                 self._advance()
-            ids = self._order[resource][offset:offset + limit]
-            objects = self._objects[resource]
-            items = [objects[heify_id] for heify_id in ids]
-            more = offset + limit < len(self._order[resource])
-        return items, encode_cursor(resource, offset + limit) if more else None
+            order, objects = self._order[resource], self._objects[resource]
+            if updated_since is None:
+                items = [objects[heify_id] for heify_id in order[offset:offset + limit]]
+                end = offset + limit
+            else:
+                items, end = [], offset
+                while end < len(order) and len(items) < limit:
+                    payload = objects[order[end]]
+                    stamp = _parse_moment(payload.get(contract.UPDATED_AT_KEY))
+                    if stamp is None or stamp >= updated_since:  # no stamp: cannot be ruled out
+                        items.append(payload)
+                    end += 1
+            more = end < len(order)
+        return items, encode_cursor(resource, end) if more else None
 
     def create(self, resource: str, body: dict) -> dict:
         """POST /configuration, /evaluator, /participant: check with the rules, assign ids and dates."""

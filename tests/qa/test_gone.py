@@ -60,13 +60,14 @@ def account(heify):
 
 
 def delete_in_heify(heify, account):
-    """Heify deletes the newest call and the extra objects; the next pull marks them gone."""
+    """Heify deletes the newest call and the extra objects; the next whole pull marks them gone (between whole
+    pulls, evaluators and participants are listed for their changes only, which cannot show a deletion)."""
     for resource, key, id_field in (
         ("transcriptions", "doomed", "transcription_id"), ("evaluators", "retired", "evaluator_id"),
         ("participants", "leaver", "participant_id"), ("configurations", "old_configuration", "configuration_id"),
     ):
         heify.state.delete(resource, account[key][id_field])
-    results = pull.pull()
+    results = pull.pull(full=True)
     assert [results[r].gone for r in ("configurations", "evaluators", "participants", "transcriptions")] == [1] * 4
 
 

@@ -1,8 +1,12 @@
 """Pull: Heify -> mirror over loopback HTTP, through the real client and the one upsert path."""
 
+import io
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from qa.db import on_postgresql
@@ -11,7 +15,7 @@ from qa.mirror.models import Configuration, Criterion, Evaluator, Participant, T
 from qa.reviews import queues
 from syncer import contract, pull
 from syncer.client import HeifyClient, RetryPolicy, Unavailable
-from syncer.models import PullCheckpoint, SeenInPull
+from syncer.models import PullCheckpoint, PullWatermark, SeenInPull
 from tests.qa.reviews.test_queues import person
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +29,8 @@ def small_pages(heify, **kwargs):
     """A client whose lists come in pages of 25, so a pull crosses several pages."""
     client = HeifyClient(heify.url, heify.api_key, **kwargs)
     original = client.pages
-    client.pages = lambda resource, cursor=None, limit=25: original(resource, cursor=cursor, limit=limit)
+    client.pages = lambda resource, cursor=None, limit=25, **kwargs: original(resource, cursor=cursor, limit=limit,
+                                                                              **kwargs)
     return client
 
 
@@ -60,10 +65,90 @@ def test_an_object_deleted_in_heify_is_marked_gone_not_deleted(heify_account):
     pull.pull()
     victim = heify_account.state.objects("participants")[0]["participant_id"]
     heify_account.state.delete("participants", victim)
-    results = pull.pull(["participants"])
+    results = pull.pull(["participants"], full=True)
     assert results["participants"].gone == 1
     assert Participant.all_objects.get(heify_id=victim).gone_at is not None
     assert Participant.objects.filter(gone_at__isnull=True).count() == heify_account.state.count("participants")
+
+
+def participant_lists(state) -> list:
+    return [r for r in state.request_log if r.method == "GET" and r.path == contract.PATHS["participants"]]
+
+
+def test_between_whole_pulls_only_the_evaluators_and_participants_heify_changed_are_listed(heify_account):
+    state = heify_account.state
+    first = pull.pull()
+    assert not any(r.changes_only for r in first.values())  # the first listing is whole
+    victim = state.objects("participants")[0]
+    state.replace("participants", victim["participant_id"], {"tag": "Renamed in Heify", "metadata": {"a": 1}})
+    state.clear_request_log()
+    results = pull.pull()
+    assert results["participants"].changes_only and results["evaluators"].changes_only
+    assert not results["transcriptions"].changes_only and not results["configurations"].changes_only
+    assert results["participants"].updated == 1
+    listed = results["participants"].updated + results["participants"].unchanged
+    assert listed < state.count("participants")  # the others were not listed
+    assert Participant.objects.get(heify_id=victim["participant_id"]).tag == "Renamed in Heify"
+    asked = participant_lists(state)
+    assert asked and all(contract.UPDATED_SINCE_PARAM in r.query for r in asked)
+
+
+def test_a_change_made_while_the_listing_runs_is_listed_next_time(heify_account, settings):
+    """A change Heify stamps during a listing, behind the position the listing has reached, is not in it: the
+    next listing of changes starts early enough to hold it (here by the listing's own duration alone)."""
+    settings.HEIFY_UPDATED_AT_MARGIN_SECONDS = 0
+    state = heify_account.state
+    client = small_pages(heify_account)
+    original = client.pages
+
+    def pages_with_a_change_behind(resource, **kwargs):
+        for number, page in enumerate(original(resource, **kwargs)):
+            yield page
+            if resource == "participants" and number == 0:  # the first page was read: change one on it
+                first = page.items[0]
+                state.replace("participants", first["participant_id"], {"tag": "Changed meanwhile", "metadata": {}})
+
+    client.pages = pages_with_a_change_behind
+    pull.pull(client=client)
+    assert Participant.objects.filter(tag="Changed meanwhile").count() == 0
+    results = pull.pull(["participants"])
+    assert results["participants"].changes_only and results["participants"].updated == 1
+    assert Participant.objects.filter(tag="Changed meanwhile").count() == 1
+
+
+def test_a_deletion_is_noticed_by_the_next_whole_listing(heify_account, settings):
+    state = heify_account.state
+    pull.pull()
+    victim = state.objects("participants")[0]["participant_id"]
+    state.delete("participants", victim)
+    results = pull.pull()
+    assert results["participants"].changes_only and results["participants"].gone == 0  # it cannot show there
+    assert Participant.objects.filter(heify_id=victim).exists()
+    # Once the last whole listing is HEIFY_FULL_PULL_EVERY_HOURS old, the scheduled pull lists whole again.
+    PullWatermark.objects.filter(resource="participants").update(
+        last_full_at=F("last_full_at") - timedelta(hours=settings.HEIFY_FULL_PULL_EVERY_HOURS))
+    results = pull.pull()
+    assert not results["participants"].changes_only and results["participants"].gone == 1
+    assert not Participant.objects.filter(heify_id=victim).exists()
+    assert pull.pull()["participants"].changes_only  # and then changes only again
+
+
+def test_every_pull_is_whole_when_the_setting_says_so(heify_account, settings):
+    settings.HEIFY_FULL_PULL_EVERY_HOURS = 0
+    pull.pull()
+    state = heify_account.state
+    state.delete("participants", state.objects("participants")[0]["participant_id"])
+    results = pull.pull()
+    assert not results["participants"].changes_only and results["participants"].gone == 1
+
+
+def test_heify_sync_full_lists_whole(heify_account):
+    pull.pull()
+    state = heify_account.state
+    state.delete("evaluators", state.objects("evaluators")[0]["evaluator_id"])
+    out = io.StringIO()
+    call_command("heify_sync", "--full", "--only", "evaluators", stdout=out)
+    assert "1 gone" in out.getvalue() and "changes only" not in out.getvalue()
 
 
 def test_a_500_mid_pagination_then_a_clean_resume(heify_account):
@@ -104,7 +189,7 @@ def test_a_timeout_mid_pagination_then_a_clean_resume(heify_account):
 def test_a_gone_object_that_comes_back_is_revived(heify_account):
     pull.pull(["participants"])
     Participant.all_objects.update(gone_at="2026-01-01T00:00:00Z")
-    results = pull.pull(["participants"])
+    results = pull.pull(["participants"], full=True)  # a listing of changes shows only what Heify changed
     assert results["participants"].updated == heify_account.state.count("participants")
     assert not Participant.all_objects.filter(gone_at__isnull=False).exists()
 
@@ -248,7 +333,7 @@ def fetch_then_write(how, heify, act, resource="transcriptions", heify_id=None):
     client = acting_between_fetch_and_write(heify, act)
     if how == "refresh":  # the poll of calls in flight, and a webhook's fetch
         return pull.refresh_transcriptions([heify_id], client=client)
-    return pull.pull([resource], client=client)[resource]
+    return pull.pull([resource], client=client, full=True)[resource]  # whole: the page holds the object acted on
 
 
 @pytest.mark.parametrize("how", ["pull", "refresh"])

@@ -136,7 +136,7 @@ def test_heify_down_during_an_edit_keeps_it_waiting_then_the_job_pushes_it(admin
 
     # A pull while the change waits does not undo it.
     heify_account.state.down = False
-    assert pull.pull(["participants"])["participants"].skipped == 1
+    assert pull.pull(["participants"], full=True)["participants"].skipped == 1
     participant.refresh_from_db()
     assert participant.metadata == {"shift": "night"}
 

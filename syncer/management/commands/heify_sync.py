@@ -1,4 +1,4 @@
-"""python manage.py heify_sync [--only RESOURCE] [--quiet]: pull Heify into the mirror."""
+"""python manage.py heify_sync [--only RESOURCE] [--full] [--quiet]: pull Heify into the mirror."""
 
 import sys
 
@@ -25,9 +25,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--only", action="append", metavar="RESOURCE", help=", ".join(contract.RESOURCES))
+        parser.add_argument("--full", action="store_true",
+                            help="list evaluators and participants whole, not only what changed (notices deletions)")
         parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    def handle(self, *args, only=None, quiet=False, **options):
+    def handle(self, *args, only=None, full=False, quiet=False, **options):
         resources = [resource_name(value) for value in only] if only else None
         show_bar = not quiet and sys.stderr.isatty()
         bars = {}
@@ -40,7 +42,7 @@ class Command(BaseCommand):
 
         started = timezone.now()
         try:
-            results = pull(resources, on_page=on_page)
+            results = pull(resources, on_page=on_page, full=full)
         except PullAlreadyRunning as running:
             self.stdout.write(str(running))
             return

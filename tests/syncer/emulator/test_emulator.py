@@ -175,6 +175,38 @@ def test_crud_round_trip_with_paging(api, resource):
     assert len(data(api.get(path))) == 4
 
 
+@pytest.mark.parametrize("resource", contract.INCREMENTAL_RESOURCES)
+def test_a_list_of_changes_since_holds_only_those_updated_at_or_after(api, clock, resource):
+    path, id_field = contract.PATHS[resource], contract.ID_FIELDS[resource]
+    created = []
+    for n in range(6):
+        created.append(data(api.post(path, json=BODIES[resource](tag=f"Item {n}")), 201))
+        clock.advance(60)
+    replaced = data(api.put(contract.item_path(resource, created[1][id_field]), json=BODIES[resource](tag="Item 1")))
+    since = created[4]["updated_at"]
+    seen, cursor = [], None
+    while True:  # pages of 2 over the changes: each page holds up to 2 of them, wherever they are in the list
+        params = {contract.LIMIT_PARAM: 2, contract.UPDATED_SINCE_PARAM: since,
+                  **({contract.CURSOR_PARAM: cursor} if cursor else {})}
+        body = api.get(path, params=params).json()
+        seen += [item[id_field] for item in body[contract.DATA_KEY]]
+        cursor = body[contract.NEXT_CURSOR_KEY]
+        if cursor is None:
+            break
+    assert seen == [replaced[id_field], created[4][id_field], created[5][id_field]]  # at or after, list order
+    later = contract.updated_since_value(clock() + timedelta(seconds=1))
+    assert data(api.get(path, params={contract.UPDATED_SINCE_PARAM: later})) == []
+
+
+def test_a_list_of_changes_is_refused_where_heify_has_no_updated_at_or_for_a_bad_moment(api):
+    for resource in ("configurations", "transcriptions"):
+        refused = error(api.get(contract.PATHS[resource], params={contract.UPDATED_SINCE_PARAM: START.isoformat()}),
+                        400)
+        assert refused["code"] == "invalid_parameter" and contract.UPDATED_SINCE_PARAM in refused["message"]
+    bad = api.get(contract.PATHS["participants"], params={contract.UPDATED_SINCE_PARAM: "yesterday"})
+    assert "ISO 8601" in error(bad, 400)["message"]
+
+
 def test_a_bad_cursor_or_limit_is_400(api):
     path = contract.PATHS["participants"]
     for limit in ("0", "1001", "ten"):
