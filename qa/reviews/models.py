@@ -143,6 +143,8 @@ class SamplingRule(JobRuleState):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("sampling rule")
+        verbose_name_plural = _("sampling rules")
 
     def __str__(self):
         return self.name
@@ -183,6 +185,8 @@ class CalibrationSession(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("calibration session")
+        verbose_name_plural = _("calibration sessions")
 
     def __str__(self):
         return self.name
@@ -293,6 +297,8 @@ class Dispute(models.Model):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
         constraints = [
             models.UniqueConstraint(fields=["transcription", "criterion_name"], name="one_dispute_per_criterion"),
         ]
@@ -328,6 +334,8 @@ class CoachingSession(models.Model):
 
     class Meta:
         ordering = ["-held_at", "-id"]
+        verbose_name = _("coaching session")
+        verbose_name_plural = _("coaching sessions")
         indexes = [models.Index(fields=["participant", "held_at"], name="coaching_by_participant")]
 
     def __str__(self):

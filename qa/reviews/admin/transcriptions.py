@@ -99,7 +99,8 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_score(score: float | None) -> str:
-    return "" if score is None else f"{round(score, 1):g}"
+    """A score or points as people write them in the active language: 86.7, 86,7 in Spanish; never 86.0."""
+    return "" if score is None else f"{round(score, 1):g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 VOID_SCORE_HINT = gettext_lazy("A critical criterion failed: the call fails whatever its score, so the score does not "

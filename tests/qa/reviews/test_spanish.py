@@ -114,3 +114,15 @@ def test_a_dispute_e_mail_goes_out_in_each_recipients_language(world, monkeypatc
     told = Alert.objects.get(event_key=f"dispute:{dispute.pk}:resolved")
     assert told.subject == f"Su disputa n.º {dispute.pk} sobre Resolved: rechazada"
     assert "El resultado oficial se mantiene." in told.body
+
+
+def test_scores_on_the_lists_are_written_the_readers_way():
+    """A list's 86.7 reads 86,7 in Spanish (issue 25: numbers as people write them); a whole score stays whole."""
+    from django.utils import translation
+
+    from qa.reviews.admin.transcriptions import format_points, format_score
+
+    with translation.override("es"):
+        assert (format_score(86.66), format_score(76.0), format_points(12.5, 20)) == ("86,7", "76", "12,5–20")
+    with translation.override("en"):
+        assert (format_score(86.66), format_score(76.0), format_points(12.5, 20)) == ("86.7", "76", "12.5–20")
