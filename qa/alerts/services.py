@@ -58,7 +58,7 @@ from qa.insights import analytics
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ScoreSource, of_record
 from qa.mirror.rules import Group
-from qa.preferences import language_of
+from qa.preferences import languages_of
 from qa.reviews import blinding, disputes
 from qa.reviews.models import Dispute
 
@@ -489,10 +489,12 @@ def notice_recipient_users(alert: Alert) -> list:
 
 
 def by_language(users: Iterable) -> dict[str, list[str]]:
-    """The users' addresses by the language each reads (qa.preferences.language_of), each list sorted."""
+    """The users' addresses by the language each reads (qa.preferences.languages_of, one query), each list sorted."""
+    users = list(users)
+    language = languages_of(users)
     groups: dict[str, set[str]] = {}
     for user in users:
-        groups.setdefault(language_of(user), set()).add(user.email)
+        groups.setdefault(language[user.pk], set()).add(user.email)
     return {language: sorted(addresses) for language, addresses in sorted(groups.items())}
 
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from qa import audit, policy
 from qa.mirror import rules
 from qa.mirror.models import Transcription
-from qa.preferences import language_of
+from qa.preferences import languages_of
 from qa.reviews import queues
 from qa.reviews.models import CriterionVerdict, Dispute
 
@@ -86,11 +86,13 @@ def _name(user) -> str:
 
 def dispute_notices(dispute: Dispute, event: str, users) -> list[Notice]:
     """The e-mail of a dispute `event` ("raised" or "resolved") to `users`, each in their own language
-    (qa.preferences.language_of): one Notice per language, the site's LANGUAGE_CODE first. `dispute` comes with
-    its call, raised_by, resolved_by and reviewer read."""
+    (qa.preferences.languages_of, one query): one Notice per language, the site's LANGUAGE_CODE first.
+    `dispute` comes with its call, raised_by, resolved_by and reviewer read."""
+    users = list(dict.fromkeys(user for user in users if user is not None))
+    language = languages_of(users)
     by_language: dict[str, list] = {}
-    for user in dict.fromkeys(user for user in users if user is not None):
-        by_language.setdefault(language_of(user), []).append(user)
+    for user in users:
+        by_language.setdefault(language[user.pk], []).append(user)
     call = dispute.transcription
     notices = []
     for language in sorted(by_language, key=lambda code: code != settings.LANGUAGE_CODE):

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 
-from qa.preferences import Preference, language_of, preference_set_language
+from qa.preferences import Preference, language_of, languages_of, preference_set_language
 from tests.builders import person
 from tests.heifyadmin.test_settings import manage, production_env, settings_of
 
@@ -76,6 +76,17 @@ def test_an_agent_reaches_their_preferences_too_and_every_page_links_to_them():
     own = browser.get("/admin/me/")
     assert f'href="{PAGE}"' in own.text and 'lang="es"' in own.text  # their page links to it, in their language
     assert f'href="{PAGE}"' in signed_in(person("rita", "Reviewer")).get("/admin/").text
+
+
+def test_the_languages_of_many_recipients_are_read_in_one_query(django_assert_num_queries):
+    """An e-mail to many people (alerts, disputes) asks their languages at once, as language_of would one by one."""
+    people = [person(f"p{n}", "Reviewer") for n in range(4)]
+    preference_set_language(user=people[1], language="es")
+    preference_set_language(user=people[3], language="en")
+    with django_assert_num_queries(1):
+        languages = languages_of([*people, None])
+    assert languages == {p.pk: language_of(p) for p in people}
+    assert [languages[p.pk] for p in people] == [settings.LANGUAGE_CODE, "es", settings.LANGUAGE_CODE, "en"]
 
 
 def test_a_session_from_before_the_choice_was_kept_looks_it_up_once():

@@ -23,9 +23,12 @@ Kind = AlertRule.Kind
 
 @pytest.fixture
 def readers(monkeypatch):
-    """Max reads English, Mia chose Spanish (qa.preferences keeps the choice; here, its answer)."""
-    monkeypatch.setattr(alerts, "language_of", lambda user: "es" if user.username == "mia" else "en")
-    return person("max", "QA manager", email="max@example.com"), person("mia", "QA manager", email="mia@example.com")
+    """Max never chose (the site's English), Mia chose Spanish on her page (qa.preferences)."""
+    from qa.preferences import preference_set_language
+
+    mia = person("mia", "QA manager", email="mia@example.com")
+    preference_set_language(user=mia, language="es")
+    return person("max", "QA manager", email="max@example.com"), mia
 
 
 def test_a_pass_rate_alert_goes_to_each_recipient_in_their_language(load, readers,

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from qa.alerts.models import Alert
 from qa.mirror.models import Transcription
-from qa.reviews import disputes, queues
+from qa.reviews import queues
 from tests.builders import person
 from tests.qa.reviews.test_disputes import _commits, raise_, resolve, world  # noqa: F401 (the fixtures)
 from tests.qa.reviews.test_review_page import load_scale_call, review_url
@@ -96,8 +96,13 @@ def test_the_agents_page_reads_in_spanish(client, world):  # noqa: F811 (the fix
 
 
 def test_a_dispute_e_mail_goes_out_in_each_recipients_language(world, monkeypatch):  # noqa: F811
-    # Until the kept choice lands (qa.preferences), mia "chooses" Spanish here; everyone else reads English.
-    monkeypatch.setattr(disputes, "language_of", lambda user: "es" if user.username in ("mia", "ana") else "en")
+    # mia and ana chose Spanish on their page (qa.preferences); everyone else never chose: the site's English.
+    from django.contrib.auth.models import User
+
+    from qa.preferences import preference_set_language
+
+    for user in User.objects.filter(username__in=("mia", "ana")):
+        preference_set_language(user=user, language="es")
     dispute = raise_(world)
     english, spanish = Alert.objects.get(event_key=f"dispute:{dispute.pk}:raised"), \
         Alert.objects.get(event_key=f"dispute:{dispute.pk}:raised:es")
