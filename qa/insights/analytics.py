@@ -153,20 +153,22 @@ def _dashboard(participant: Participant, as_of: date | None, calls_shown: int, l
 # PostgreSQL: hashed as they are read (bit_xor of hashtextextended). SQLite has neither: the same values read as one
 # text (group_concat, NULLs written as empty), which Python hashes; its order does not matter to staleness (the same
 # rows in another order would only miss the cache). On SQLite it reads the table beside the index, a few ms.
-_FINGERPRINT_SQL = """
-SELECT count(*), coalesce(bit_xor(hashtextextended(
-           CASE WHEN t.reviewed_at IS NULL THEN t.heify_id || ':' || t.version
-                ELSE concat_ws(':', t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical,
-                               t.reviewed_failed_criteria) END, 0)), 0),
-       (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
-FROM (
+# The calls both forms read: the newest the capped report reads, by the report's own order.
+_FINGERPRINT_CALLS = """
     SELECT t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical, t.reviewed_failed_criteria
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(read)s
-) AS t
+"""
+_FINGERPRINT_SQL = """
+SELECT count(*), coalesce(bit_xor(hashtextextended(
+           CASE WHEN t.reviewed_at IS NULL THEN t.heify_id || ':' || t.version
+                ELSE concat_ws(':', t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical,
+                               t.reviewed_failed_criteria) END, 0)), 0),
+       (SELECT coalesce(bit_xor(hashtextextended(e.id || ':' || e.version, 0)), 0) FROM {evaluator} AS e)
+FROM (""" + _FINGERPRINT_CALLS + """) AS t
 """
 _FINGERPRINT_SQLITE = """
 SELECT count(*), group_concat(
@@ -175,14 +177,7 @@ SELECT count(*), group_concat(
                      || ':' || coalesce(t.reviewed_critical, '') || ':' || coalesce(t.reviewed_failed_criteria, '')
            END, ','),
        (SELECT group_concat(e.id || ':' || e.version, ',') FROM {evaluator} AS e)
-FROM (
-    SELECT t.heify_id, t.version, t.reviewed_at, t.reviewed_score, t.reviewed_critical, t.reviewed_failed_criteria
-    FROM {transcription} AS t
-    WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-      AND t.gone_at IS NULL AND t.occurred_at < %(end)s
-    ORDER BY t.occurred_at DESC, t.heify_id DESC
-    LIMIT %(read)s
-) AS t
+FROM (""" + _FINGERPRINT_CALLS + """) AS t
 """
 
 
