@@ -390,6 +390,9 @@ HEIFY_FULL_PULL_EVERY_HOURS = float(os.environ.get("HEIFY_FULL_PULL_EVERY_HOURS"
 # own duration): room for Heify's stamps and commits not being in step.
 HEIFY_UPDATED_AT_MARGIN_SECONDS = float(os.environ.get("HEIFY_UPDATED_AT_MARGIN_SECONDS", "300"))
 HEIFY_POLL_EVERY_MINUTES = int(os.environ.get("HEIFY_POLL_EVERY_MINUTES", "1"))
+# A call in flight is asked for again after a tenth of the time it has been in flight, at least every poll and at
+# most this long apart (syncer.tasks.poll_due): the new ones every minute, one stuck for a day once an hour.
+HEIFY_POLL_MAX_MINUTES = float(os.environ.get("HEIFY_POLL_MAX_MINUTES", "60"))
 HEIFY_PUSH_EVERY_MINUTES = int(os.environ.get("HEIFY_PUSH_EVERY_MINUTES", "1"))
 REVIEW_EXPIRY_EVERY_MINUTES = int(os.environ.get("REVIEW_EXPIRY_EVERY_MINUTES", "5"))
 # How often the sampling rules are looked at; each applies once per period whatever this is (qa/reviews/sampling.py).

@@ -9,7 +9,7 @@ and everything logged while it runs (its Heify calls) carries the job's id
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
@@ -54,19 +54,38 @@ def push_change(resource: str, pk: int) -> str:
     return push.push_one(mirror.RESOURCES[resource].model, pk)
 
 
+def poll_due(*, created_at: datetime | None, polled_at: datetime | None, now: datetime) -> bool:
+    """Whether the poll asks Heify again for a call in flight: the rule of how often, in one place.
+
+    A call is asked for after a tenth of the time it has been in flight (since Heify's created_at), at least
+    every poll (HEIFY_POLL_EVERY_MINUTES) and at most HEIFY_POLL_MAX_MINUTES apart: a new upload every minute,
+    one stuck for a day once an hour, so that a few thousand calls Heify never finishes do not keep a worker busy
+    all day. Half a poll period of slack, so that a schedule that fires a little early does not skip a call.
+    """
+    if polled_at is None or created_at is None:
+        return True
+    every = timedelta(minutes=settings.HEIFY_POLL_EVERY_MINUTES)
+    wait = min(max((now - created_at) / 10, every), timedelta(minutes=settings.HEIFY_POLL_MAX_MINUTES))
+    return now - polled_at + every / 2 >= wait
+
+
 def poll_in_flight() -> str:
-    """Fetch every transcription Heify is still working on, one by one.
+    """Fetch the transcriptions Heify is still working on whose turn it is (`poll_due`), one by one.
 
     One Heify refuses to answer for (or whose id is not of Heify's shape) is
     logged and counted with its reason, shown as its sync error in the admin,
     and the others are still fetched; it is asked again at the next poll, and
     the full pull covers it too. When Heify cannot be reached, the rest waits
-    for the next poll.
+    for the next poll. A call Heify answered for is not asked again before its turn.
     """
+    now = timezone.now()
     in_flight = Transcription.objects.filter(status__in=IN_FLIGHT, gone_at__isnull=True)
-    refreshed, failed = [], []
+    rows = in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error", "created_at", "polled_at")
+    due = [(pk, heify_id, error) for pk, heify_id, error, created_at, polled_at in rows
+           if poll_due(created_at=created_at, polled_at=polled_at, now=now)]
+    refreshed, answered, failed = [], [], []
     try:
-        for pk, heify_id, error in list(in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error")):
+        for pk, heify_id, error in due:
             in_sync = Transcription.objects.filter(pk=pk, sync_state=SyncState.SYNCED)  # a push's error stays
             try:
                 pulling.refresh_transcriptions([heify_id])
@@ -78,9 +97,13 @@ def poll_in_flight() -> str:
             if error:
                 in_sync.update(sync_error="")
             refreshed.append(heify_id)
+            answered.append(pk)
     finally:
+        Transcription.objects.filter(pk__in=answered).update(polled_at=now)
         alerts.calls_stored(heify_ids=refreshed)
-    return f"{len(refreshed)} refreshed, {len(failed)} failed" + "".join(f"; {reason}" for reason in failed)
+    result = f"{len(refreshed)} refreshed, {len(failed)} failed" + "".join(f"; {reason}" for reason in failed)
+    waiting = len(rows) - len(due)
+    return result + (f"; {waiting} not due yet" if waiting else "")
 
 
 def process_webhook_event(event_id: int) -> str:

@@ -264,6 +264,10 @@ class Transcription(HeifyObject):
     language = models.CharField(_("language"), max_length=8, blank=True)
     num_speakers = models.PositiveSmallIntegerField(_("num speakers"), null=True, blank=True)
     processing_started_at = models.DateTimeField(_("processing started at"), null=True, blank=True)
+    polled_at = models.DateTimeField(
+        _("polled at"), null=True, blank=True, editable=False,
+        help_text=_("When the poll of calls in flight last asked Heify for it (syncer.tasks.poll_due)."),
+    )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     critical_fail_triggered = models.BooleanField(_("critical fail triggered"), default=False)
