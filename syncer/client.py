@@ -12,9 +12,11 @@ id (contract.is_heify_id): no other text ever reaches a request line.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +154,16 @@ def _log_call(where: str, outcome, started: float) -> None:
              extra={"heify_call": where, "outcome": outcome, "duration_ms": round(milliseconds, 1)})
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The trusted certificates, loaded once per process and shared by every client.
+
+    httpx loads them for each new client (`load_verify_locations`, about 50 ms of CPU, for an http:// URL too), and
+    the jobs make a client per change pushed and per call polled: that was most of a push's CPU.
+    """
+    return httpx.create_ssl_context()
+
+
 class HeifyClient:
     def __init__(
         self,
@@ -170,6 +182,7 @@ class HeifyClient:
             base_url=self.base_url,
             headers={contract.AUTH_HEADER: api_key if api_key is not None else settings.HEIFY_API_KEY},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            verify=_tls_context(),
         )
 
     def __repr__(self):

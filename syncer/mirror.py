@@ -449,13 +449,20 @@ class Resource:
     model: type
     parse: Callable[[dict], tuple[dict, list]]
     write_children: Callable[[dict, dict], None] | None = None
+    # The row's columns its children follow from: a stored row whose values of them stay as they are keeps its
+    # children as they are (a call moved to another group keeps its result rows, their pins and its score of
+    # record). Empty: the children are written with every write of the row.
+    children_follow: tuple[str, ...] = ()
 
 
 RESOURCES: dict[str, Resource] = {
     "configurations": Resource(Configuration, parse_configuration, _write_extraction_fields),
     "evaluators": Resource(Evaluator, parse_evaluator, _write_criteria),
     "participants": Resource(Participant, parse_participant),
-    "transcriptions": Resource(Transcription, parse_transcription, _write_criterion_results),
+    "transcriptions": Resource(Transcription, parse_transcription, _write_criterion_results, children_follow=(
+        # the results as Heify sent them, the scorecard and the moment that pin them, and what the score of record
+        # reads beside them (qa.reviews.record.compute)
+        "criteria_results", "evaluator_id", "completed_at", "occurred_at", "score", "critical_fail_triggered")),
 }
 
 
@@ -538,12 +545,12 @@ def upsert(
         known = {
             heify_id: rest
             for heify_id, *rest in spec.model.all_objects.filter(heify_id__in=batch).values_list(
-                "heify_id", "payload_hash", "sync_state", "version", "gone_at"
+                "heify_id", "payload_hash", "sync_state", "version", "gone_at", *spec.children_follow
             )
         }
         to_write, children_of = [], {}
         for heify_id, (row, children) in batch.items():
-            digest, state, version, gone_at = known.get(heify_id, (None, SyncState.SYNCED, 0, None))
+            digest, state, version, gone_at, *followed = known.get(heify_id, (None, SyncState.SYNCED, 0, None))
             if state != SyncState.SYNCED:
                 result.skipped += 1
                 continue
@@ -555,7 +562,8 @@ def upsert(
             else:
                 result.created += 1
             to_write.append({**row, "version": version + 1, "synced_at": now, "sync_error": "", "gone_at": None})
-            children_of[heify_id] = children
+            if not followed or followed != [row[column] for column in spec.children_follow]:
+                children_of[heify_id] = children
         if not to_write:  # nothing to write: nothing to recount either
             return result
         as_of = as_of or heify_clock()

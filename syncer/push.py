@@ -178,6 +178,7 @@ def _record_waiting(obj, claim: heify.Claim, error: HeifyError) -> None:
 
 def send(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
     """qa.heify.send: True when Heify took the change, False when it waits; raises heify.Refused."""
+    own_client = client is None
     client = client or interactive_client()
     try:
         payload = _send(client, obj, claim)
@@ -187,6 +188,9 @@ def send(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
     except HeifyError as exc:  # unreachable, failing, rate-limited, or our key refused
         _record_waiting(obj, claim, exc)
         return False
+    finally:
+        if own_client:  # its connection is not left open until the garbage collector finds it
+            client.close()
     _record_accepted(obj, claim, payload)
     return True
 
@@ -234,6 +238,7 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
     if claimed is None:
         return "skipped"
     obj, taken = claimed
+    own_client = client is None
     client = client or get_client()
     try:
         if obj.sync_state == SyncState.DELETING:
@@ -248,6 +253,9 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
         jobs.item_failed(model.all_objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
                               error_field="sync_error", give_up={"sync_state": SyncState.REJECTED}, **heify.RELEASED)
         return "failed"
+    finally:
+        if own_client:
+            client.close()
 
 
 def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:

@@ -84,11 +84,12 @@ def poll_in_flight() -> str:
     due = [(pk, heify_id, error) for pk, heify_id, error, created_at, polled_at in rows
            if poll_due(created_at=created_at, polled_at=polled_at, now=now)]
     refreshed, answered, failed = [], [], []
+    client = pulling.get_client()  # one connection, kept alive from call to call
     try:
         for pk, heify_id, error in due:
             in_sync = Transcription.objects.filter(pk=pk, sync_state=SyncState.SYNCED)  # a push's error stays
             try:
-                pulling.refresh_transcriptions([heify_id])
+                pulling.refresh_transcriptions([heify_id], client=client)
             except Rejected as exc:  # this call only
                 log.error("poll: transcription %s: %s", heify_id, exc.message)
                 failed.append(f"{heify_id}: {exc.message}")
@@ -99,6 +100,7 @@ def poll_in_flight() -> str:
             refreshed.append(heify_id)
             answered.append(pk)
     finally:
+        client.close()
         Transcription.objects.filter(pk__in=answered).update(polled_at=now)
         alerts.calls_stored(heify_ids=refreshed)
     result = f"{len(refreshed)} refreshed, {len(failed)} failed" + "".join(f"; {reason}" for reason in failed)

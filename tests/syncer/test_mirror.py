@@ -222,3 +222,33 @@ def test_a_pull_never_overwrites_an_edit_committed_between_its_read_and_its_writ
     assert (participant.metadata, participant.sync_state, participant.version) == (
         {"team": "edited here"}, "waiting", 2)
     assert (results["pull"].updated, results["pull"].skipped) == (0, 1)
+
+
+def test_a_call_whose_results_stay_keeps_its_result_rows_when_its_group_changes(load):
+    """A call Heify moved to another group (a review move's answer, or a pull) keeps its result rows, their pins
+    and its score of record as they are; a change of its results writes them again."""
+    from qa.mirror.criterion_results import CriterionResult
+
+    snap = account()
+    mirror.load_snapshot(snap)
+    call_payload = snap["transcriptions"][0]
+    call = Transcription.objects.get(heify_id=call_payload["transcription_id"])
+    rows = dict(CriterionResult.objects.filter(transcription=call).values_list("pk", "name"))
+    assert len(rows) == 3
+
+    def upsert(payload):
+        return mirror.upsert("transcriptions", mirror.parse_batch("transcriptions", [payload]))
+
+    assert upsert({**call_payload, "group": "UNDER_REVIEW"}).updated == 1
+    call.refresh_from_db()
+    assert call.group == "UNDER_REVIEW" and call.raw["group"] == "UNDER_REVIEW"
+    assert dict(CriterionResult.objects.filter(transcription=call).values_list("pk", "name")) == rows
+
+    evaluation = call_payload["details"]["evaluation"]
+    changed = {**call_payload, "group": "UNDER_REVIEW", "details": {**call_payload["details"], "evaluation": {
+        **evaluation, "criteria_results": [{**evaluation["criteria_results"][0], "passed": True},
+                                           *evaluation["criteria_results"][1:]]}}}
+    assert upsert(changed).updated == 1
+    rewritten = CriterionResult.objects.filter(transcription=call)
+    assert set(rewritten.values_list("pk", flat=True)).isdisjoint(rows)
+    assert rewritten.get(name="Greeting").passed is True
