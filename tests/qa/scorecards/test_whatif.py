@@ -195,7 +195,8 @@ def test_the_newest_calls_come_grouped_with_their_results_as_the_orm_reads_them(
     unscored = builders.transcription_payload(evaluator=evaluator, status="FAILED", details=None)
     load(evaluators=[evaluator], participants=[ann], transcriptions=[*calls, unscored])
     card = Evaluator.objects.get()
-    for query in ({"limit": 1_000, "date_from": None, "date_to": None}, {"limit": 4, "date_from": None, "date_to": None},
+    for query in ({"limit": 1_000, "date_from": None, "date_to": None},
+                  {"limit": 4, "date_from": None, "date_to": None},
                   {"limit": 1_000, "date_from": _day(2), "date_to": _day(4)}):
         picked = Transcription.objects.filter(evaluator_id=card.heify_id, score__isnull=False)
         if query["date_from"]:
