@@ -176,12 +176,40 @@ def test_limit_and_dates_pick_the_calls(boolean_calls):
     assert set(bad.value.message_dict) == {"limit", "date_to"}
 
 
-def test_both_forms_of_the_newest_calls_group_the_same_calls(boolean_calls):
-    """qa.db: SQLite's form (id IN newest ids) and PostgreSQL's (one pass) pick and count the same calls."""
-    for query in ({"limit": 2, "date_from": None, "date_to": None},
-                  {"limit": 1_000, "date_from": _day(2), "date_to": _day(3)}):
-        forms = [sorted(whatif.scored_calls(boolean_calls, **query, postgresql=on), key=repr) for on in (True, False)]
-        assert forms[0] == forms[1] and sum(n for *_, n in forms[0]) == 2
+def test_the_newest_calls_come_grouped_with_their_results_as_the_orm_reads_them(load):
+    """scored_calls: the newest scored calls the limit and dates pick, counted by participant, score, critical and
+    results text, which decodes to each call's rows as the ORM reads them (odd names, unknown verdicts, none)."""
+    from collections import Counter
+
+    from qa.mirror import criterion_results
+    from qa.mirror.models import Transcription
+
+    evaluator = builders.evaluator_payload(criteria=[crit("Greeting", "BOOLEAN", 30), crit("Empathy", "SCALE", 70)])
+    ann = builders.participant_payload(tag="Ann")
+    odd = [result("Greeting", True), "not a result", {"name": "Issue resolved"}, result("Empathy", False, value=2),
+           result('Quote "and" comma, 3,4,é ☎', True), result("", False), result("Greeting", False)]
+    plain = [result("Greeting", True), result("Empathy", True, value=5)]
+    calls = [scored_call(evaluator, ann, 100, plain, day=1), scored_call(evaluator, ann, 100, plain, day=2),
+             scored_call(evaluator, ann, 44.5, odd, critical=True, day=3), scored_call(evaluator, None, 0, [], day=4),
+             scored_call(evaluator, ann, 30, odd, day=5), scored_call(evaluator, ann, 100, plain, day=6)]
+    unscored = builders.transcription_payload(evaluator=evaluator, status="FAILED", details=None)
+    load(evaluators=[evaluator], participants=[ann], transcriptions=[*calls, unscored])
+    card = Evaluator.objects.get()
+    for query in ({"limit": 1_000, "date_from": None, "date_to": None},
+                  {"limit": 4, "date_from": None, "date_to": None},
+                  {"limit": 1_000, "date_from": _day(2), "date_to": _day(4)}):
+        picked = Transcription.objects.filter(evaluator_id=card.heify_id, score__isnull=False)
+        if query["date_from"]:
+            picked = picked.filter(occurred_at__date__gte=query["date_from"], occurred_at__date__lte=query["date_to"])
+        expected = Counter(
+            (call.participant_id, call.score, call.critical_fail_triggered,
+             tuple((r.name, r.passed, r.value, r.type, None if r.weight is None else float(r.weight))
+                   for r in call.criterion_results.all()))
+            for call in picked.order_by("-occurred_at")[:query["limit"]])
+        got = Counter()
+        for participant, score, critical, text, n in whatif.scored_calls(card, **query):
+            got[(participant, score, bool(critical), criterion_results.pattern(text))] += n
+        assert got == expected and len(expected) > 1
 
 
 def _day(n):
