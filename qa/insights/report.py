@@ -8,6 +8,7 @@ answers the screens and the API.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -302,6 +303,26 @@ RAW_DATA_ROW_SQL = """json_build_array(
 )"""
 
 
+# SQLite's form of raw_data's row (qa/insights/report_query.py): the values its statement reads
+# (RAW_DATA_SQLITE_COLUMNS, over the report query's calls `c` and evaluators `e`), then the critical flag as a
+# bool, shaped by `raw_data_row_from_sqlite` as `raw_data_section` shapes a Call. The date is its stored text
+# (Django writes str() of the naive UTC datetime: isoformat with a space, microseconds only when there are some)
+# written as isoformat writes it in UTC.
+RAW_DATA_SQLITE_COLUMNS = (
+    "c.heify_id", "replace(c.occurred_at, ' ', 'T') || '+00:00'", "c.score", "c.duration", "e.tag",
+    "c.evaluator_id", 'c."group"', "c.failed",
+)
+
+
+def raw_data_row_from_sqlite(heify_id: str, moment: str, score: float, duration: float | None, tag: str | None,
+                             evaluator_id: str | None, group: str | None, failed: str, critical: bool,
+                             status: str) -> dict:
+    return dict(zip(RAW_DATA_KEYS, (
+        heify_id, moment, plain_number(score), critical, seconds_shown(duration), tag, evaluator_id, group, status,
+        [] if failed == "[]" else json.loads(failed),
+    ), strict=True))
+
+
 def criteria_by_evaluator(inputs: ReportInputs, *, limit: int = 10) -> list[dict]:
     """The criteria that fail most, each with its rate over the calls its own evaluator scored.
 
@@ -388,7 +409,7 @@ def _score_stats(calls: Sequence[Call], pass_mark: float) -> ScoreStats:
     )
 
 
-# A call as (a)'s fallback and (c) read it: a Call's fields in its order, then the score of record's
+# A call as (c) reads it: a Call's fields in its order, then the score of record's
 # (reviewed_score, reviewed_critical, reviewed_failed_criteria, reviewed_at), as the mirror keeps them.
 CallRow = tuple
 
@@ -434,7 +455,8 @@ def inputs_from_calls(
     criterion_ids: Mapping[tuple[str | None, str], str | None], review: ReviewComparison | None = None,
     shown: int | None = None,
 ) -> ReportInputs:
-    """Every section's aggregates over the included calls (newest first, capped); the same for (a) and (c).
+    """Every section's aggregates over the included calls (newest first, capped): (c)'s, and the reference both
+    database forms are held to (tests/qa/insights/test_report_query.py).
 
     `criterion_ids` maps (evaluator id, criterion name) to the Criterion's Heify id, for the names the
     evaluator knows (the first of a name, by position). `review`: both scores compared, kept as it is.

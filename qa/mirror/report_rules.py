@@ -174,6 +174,17 @@ def interpolate(below: float, above: float, proportion: float) -> float:
     return below + proportion * (above - below)
 
 
+# `percentile_position` and `interpolate` as SQL, for SQLite (which has no percentile_cont): the same float
+# operations in the same order, so the same bits. `count` is a non-negative integer (CAST truncates: floor).
+def percentile_position_sql(count: str, fraction: str) -> tuple[str, str]:
+    position = f"({fraction} * ({count} - 1))"
+    return f"CAST({position} AS INTEGER)", f"({position} - CAST({position} AS INTEGER))"
+
+
+def interpolate_sql(below: str, above: str, proportion: str) -> str:
+    return f"({below} + {proportion} * ({above} - {below}))"
+
+
 def figure(value: float, places: int = 1) -> int | float:
     """Round half up to `places` decimals; an int when nothing is left after the point (66, not 66.0).
 
