@@ -304,23 +304,30 @@ RAW_DATA_ROW_SQL = """json_build_array(
 
 
 # SQLite's form of raw_data's row (qa/insights/report_query.py): the values its statement reads
-# (RAW_DATA_SQLITE_COLUMNS, over the report query's calls `c` and evaluators `e`), then the critical flag as a
-# bool, shaped by `raw_data_row_from_sqlite` as `raw_data_section` shapes a Call. The date is its stored text
-# (Django writes str() of the naive UTC datetime: isoformat with a space, microseconds only when there are some)
-# written as isoformat writes it in UTC.
+# (RAW_DATA_SQLITE_COLUMNS, over the report query's columns), shaped by `raw_data_row_from_sqlite` as
+# `raw_data_section` shapes a Call, the evaluator's tag looked up in `tags`. The date is its stored text (Django
+# writes str() of the naive UTC datetime: isoformat with a space, microseconds only when there are some) written as
+# isoformat writes it in UTC.
 RAW_DATA_SQLITE_COLUMNS = (
-    "c.heify_id", "replace(c.occurred_at, ' ', 'T') || '+00:00'", "c.score", "c.duration", "e.tag",
-    "c.evaluator_id", 'c."group"', "c.failed",
+    "heify_id", "replace(occurred_at, ' ', 'T') || '+00:00'", "score", "critical", "duration", "evaluator_id",
+    '"group"', "failed",
 )
 
 
-def raw_data_row_from_sqlite(heify_id: str, moment: str, score: float, duration: float | None, tag: str | None,
-                             evaluator_id: str | None, group: str | None, failed: str, critical: bool,
-                             status: str) -> dict:
-    return dict(zip(RAW_DATA_KEYS, (
-        heify_id, moment, plain_number(score), critical, seconds_shown(duration), tag, evaluator_id, group, status,
-        [] if failed == "[]" else json.loads(failed),
-    ), strict=True))
+def raw_data_from_sqlite(rows: Iterable[Sequence], tags: Mapping[str | None, str | None], status: str) -> list[dict]:
+    """raw_data's rows from RAW_DATA_SQLITE_COLUMNS' values, in the order given. A list of failed criteria is
+    decoded once per distinct text (a few hundred among 20,000 calls), each row getting its own copy."""
+    decoded: dict[str, list[str]] = {}
+    shaped = []
+    for heify_id, moment, score, critical, duration, evaluator_id, group, failed in rows:
+        names = decoded.get(failed)
+        if names is None:
+            names = decoded[failed] = json.loads(failed)
+        shaped.append(dict(zip(RAW_DATA_KEYS, (
+            heify_id, moment, plain_number(score), bool(critical), seconds_shown(duration), tags.get(evaluator_id),
+            evaluator_id, group, status, list(names),
+        ), strict=True)))
+    return shaped
 
 
 def criteria_by_evaluator(inputs: ReportInputs, *, limit: int = 10) -> list[dict]:

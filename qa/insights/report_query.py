@@ -45,7 +45,7 @@ from qa.insights.report import (
     Window,
     calls_on,
     inputs_from_calls,
-    raw_data_row_from_sqlite,
+    raw_data_from_sqlite,
     review_comparison,
 )
 from qa.mirror.models import Criterion, Evaluator, Transcription
@@ -301,16 +301,18 @@ def _inputs_from_postgresql(
 
 # SQLite: one statement too, aggregating every section in the database as PostgreSQL's does, in SQLite's terms. It
 # has neither percentile_cont nor stddev_samp, nor JSON that keeps a float's every digit. The included calls are
-# read once into a materialized CTE, numbered newest first (k); the duration percentiles are read from the
-# durations' sorted order by the rule's own arithmetic (report_rules.percentile_position_sql, interpolate_sql);
-# each evaluator's spread is the sum of squared deviations from its mean (two passes; the square root in Python).
-# Each section comes back as rows of plain values, one `kind` per section (UNION ALL, each padded to the widest),
-# raw_data's rows among them (the newest `shown`), shaped by (b)'s raw_data_row_from_sqlite. The criteria come in
-# the order (b)'s Counter meets them (the first call, newest first, then the name's place in its list), which
-# decides ties. The per-row rules are the SQL forms written beside (b)'s, as on PostgreSQL; rounding and every
-# figure shown stay in Python. The WHERE, ORDER BY and cap are `included_calls`'s and PostgreSQL's statement's.
+# read once, from the index that holds every column the report reads (tx_dashboard_key_sqlite, migration 0039),
+# into a materialized CTE; whether more lie past the cap is one probe of that index beyond the oldest one read. The
+# duration percentiles are read from the durations' sorted order by the rule's own arithmetic
+# (report_rules.percentile_position_sql, interpolate_sql); each evaluator's spread is the sum of squared deviations
+# from its mean (two passes; the square root in Python). Each section comes back as rows of plain values, one
+# `kind` per section (UNION ALL, each padded to the widest), raw_data's rows among them (the newest `shown`),
+# shaped by (b)'s raw_data_row_from_sqlite and put in the report's order by their date and id (the date's text
+# sorts as the date does). The criteria come in the order (b)'s Counter meets them (their newest call, then the
+# name's place in its list), which decides ties. The per-row rules are the SQL forms written beside (b)'s, as on
+# PostgreSQL; rounding and every figure shown stay in Python. The WHERE, ORDER BY and cap are `included_calls`'s.
 _SQLITE_CALLS = """
-WITH newest AS (
+WITH calls AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration, t.evaluator_id,
            t."group", {failed} AS failed{review_columns}
     FROM {transcription} AS t
@@ -319,8 +321,7 @@ WITH newest AS (
     ORDER BY t.occurred_at DESC, t.heify_id DESC
     LIMIT %(limit)s
 ),
-calls AS MATERIALIZED (SELECT row_number() OVER (ORDER BY occurred_at DESC, heify_id DESC) AS k, * FROM newest),
-oldest AS (SELECT occurred_at, heify_id FROM calls WHERE k = (SELECT count(*) FROM calls)),
+oldest AS MATERIALIZED (SELECT occurred_at, heify_id FROM calls ORDER BY occurred_at, heify_id LIMIT 1),
 timed AS MATERIALIZED (
     SELECT duration, row_number() OVER (ORDER BY duration) - 1 AS i FROM calls WHERE duration IS NOT NULL
 ),
@@ -336,6 +337,9 @@ percentiles AS MATERIALIZED (
           FROM positions AS p JOIN timed AS lo ON lo.i = p.below JOIN timed AS hi ON hi.i = min(p.below + 1, p.m - 1))
 )
 """
+# A call's place in the report's order, as one text that sorts as (occurred_at, heify_id) does: the stored date's
+# text (with microseconds only when there are some: "…:00" sorts before "…:00.000001", as a space before a dot).
+_SQLITE_PLACE = "occurred_at || ' ' || heify_id"
 
 
 def _stats_sql(where: str, score: str, passes: str) -> tuple[str, str, str]:
@@ -350,10 +354,10 @@ _SQLITE_SECTIONS = (
         "count(*)", "avg(score)", "count(*) FILTER (WHERE {passes})", "count(*) FILTER (WHERE critical)",
         "count(*) FILTER (WHERE critical AND \"group\" = %(pending)s)",
         """count(*) = %(limit)s AND EXISTS (
-           SELECT 1 FROM {transcription} AS t, oldest
+           SELECT 1 FROM {transcription} AS t
            WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
-             AND t.gone_at IS NULL AND t.occurred_at <= oldest.occurred_at{leave_out}
-             AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id))""",
+             AND t.gone_at IS NULL AND t.occurred_at <= (SELECT occurred_at FROM oldest){leave_out}
+             AND (t.occurred_at < (SELECT occurred_at FROM oldest) OR t.heify_id < (SELECT heify_id FROM oldest)))""",
         *_stats_sql("occurred_at >= %(month_start)s", "score", "{passes}"),
         *_stats_sql("occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s", "score", "{passes}"),
     ), "FROM calls"),
@@ -364,18 +368,20 @@ _SQLITE_SECTIONS = (
         FROM calls GROUP BY day)"""),
     ("evaluator", "NULL", ("g.evaluator_id", "e.tag", "n", "average", "critical_fails", "squares", "mean_duration"),
      """FROM (
-        SELECT evaluator_id, count(*) AS n, avg(score) AS average, count(*) FILTER (WHERE critical) AS critical_fails,
-               sum(deviation * deviation) AS squares, avg(duration) AS mean_duration
-        FROM (SELECT evaluator_id, score, critical, duration,
-                     score - avg(score) OVER (PARTITION BY evaluator_id) AS deviation FROM calls)
-        GROUP BY evaluator_id) AS g
+        SELECT c.evaluator_id, count(*) AS n, avg(c.score) AS average,
+               count(*) FILTER (WHERE c.critical) AS critical_fails,
+               sum((c.score - m.average) * (c.score - m.average)) AS squares, avg(c.duration) AS mean_duration
+        FROM calls AS c JOIN (SELECT evaluator_id, avg(score) AS average FROM calls GROUP BY evaluator_id) AS m
+             ON m.evaluator_id IS c.evaluator_id
+        GROUP BY c.evaluator_id) AS g
     LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id"""),
+    # `first`: the criterion's newest call's place, then the name's place in its list (most first).
     ("criterion", "first", ("f.evaluator_id", "f.name", "f.n", """(
         SELECT c.heify_id FROM {criterion} AS c JOIN {evaluator} AS e ON e.id = c.evaluator_id
         WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)"""), """FROM (
         SELECT same.evaluator_id, failed.value AS name, sum(same.n) AS n,
-               min(same.first * 65536 + failed.key) AS first
-        FROM (SELECT evaluator_id, failed, count(*) AS n, min(k) AS first FROM calls WHERE failed <> '[]'
+               max(same.first || ' ' || printf('%%06d', 999999 - failed.key)) AS first
+        FROM (SELECT evaluator_id, failed, count(*) AS n, max({place}) AS first FROM calls WHERE failed <> '[]'
               GROUP BY evaluator_id, failed) AS same, json_each(same.failed) AS failed
         GROUP BY same.evaluator_id, failed.value) AS f"""),
     ("percentiles", "NULL", ("p25", "p75"), "FROM percentiles"),
@@ -390,10 +396,9 @@ _SQLITE_REVIEW_SECTION = ("review", "NULL", (
     *_stats_sql("1", "ai_score", "{ai_passes}"), *_stats_sql("1", "record_score", "{record_passes}"),
     *_stats_sql("reviewed", "ai_score", "{ai_passes}"), *_stats_sql("reviewed", "record_score", "{record_passes}"),
 ), "FROM calls")
-# raw_data's rows, with their place (k) and, last, the critical flag: Django's SQLite connection reads a column
-# named "critical [bool]" as a bool (PARSE_COLNAMES; so it is named in the first section).
-_SQLITE_RAW_SECTION = ("raw", "c.k", RAW_DATA_SQLITE_COLUMNS, """FROM calls AS c
-    LEFT JOIN {evaluator} AS e ON e.heify_id = c.evaluator_id WHERE c.k <= %(shown)s""")
+# raw_data's rows: every call, or the newest `shown` ({raw_calls}); the evaluator's tag is the evaluator section's.
+_SQLITE_RAW_SECTION = ("raw", "NULL", RAW_DATA_SQLITE_COLUMNS, "FROM {raw_calls}")
+_SQLITE_SHOWN = "(SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s)"
 _SQLITE_LEAVE_OUT_SQL = "\n      AND t.heify_id NOT IN (SELECT value FROM json_each(%(leave_out)s))"
 
 
@@ -401,12 +406,8 @@ def _sqlite_statement(compare: bool) -> str:
     sections = [*_SQLITE_SECTIONS, *([_SQLITE_REVIEW_SECTION] if compare else []), _SQLITE_RAW_SECTION]
     width = max(len(values) for _, _, values, _ in sections)
     selects = []
-    for n, (kind, k, values, source) in enumerate(sections):
-        columns = [f"'{kind}'", k, *values, *["NULL"] * (width - len(values)),
-                   "c.critical" if kind == "raw" else "NULL"]
-        if n == 0:
-            columns = [f"{column} AS c{i}" for i, column in enumerate(columns[:-1])] + [
-                f'{columns[-1]} AS "critical [bool]"']
+    for kind, place, values, source in sections:
+        columns = [f"'{kind}'", place, *values, *["NULL"] * (width - len(values))]
         selects.append(f"SELECT {', '.join(columns)}\n{source}")
     return _SQLITE_CALLS + "\nUNION ALL\n".join(selects)
 
@@ -430,6 +431,7 @@ def _inputs_from_sqlite(
         review_columns=_REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
         if compare else "",
         ai_passes=passes_sql("ai_score", "ai_critical"), record_passes=passes_sql("record_score", "record_critical"),
+        place=_SQLITE_PLACE, raw_calls="calls" if shown is None else _SQLITE_SHOWN,
     )
     adapt = connection.ops.adapt_datetimefield_value
     params = {
@@ -453,9 +455,12 @@ def _inputs_from_sqlite(
     (_, calls, average, passed, critical_fails, pending, limit_reached, *periods), = sections["summary"]
     if not calls:
         return ReportInputs(raw_data=[], review=review)
+    tags = {evaluator_id: tag for _, evaluator_id, tag, *_ in sections["evaluator"]}
+    # Newest first: by date (its text, as isoformat writes it, sorts as the date does: "…:00+00:00" before
+    # "…:00.000001+00:00") and id; SQLite gives them in that order already, which the sort finds in one pass.
+    shown_rows = sorted(sections["raw"], key=itemgetter(2, 1), reverse=True)
     with _gc_paused():
-        raw_data = [raw_data_row_from_sqlite(*row[1:9], row[-1], COMPLETED)
-                    for row in sorted(sections["raw"], key=itemgetter(0))]  # newest first
+        raw_data = raw_data_from_sqlite((row[1:9] for row in shown_rows), tags, COMPLETED)
     buckets = {label: n for _, label, n, *_ in sections["bucket"]}
     (_, p25, p75, *_), = sections["percentiles"]
     classes = {name: ScoreStats(n, mean) for _, name, n, mean, *_ in sections["class"]}
@@ -476,7 +481,8 @@ def _inputs_from_sqlite(
         ],
         criteria=[
             CriterionFails(id=criterion_id, evaluator_id=evaluator_id, name=name, fail_count=n)
-            for _, evaluator_id, name, n, criterion_id, *_ in sorted(sections["criterion"], key=itemgetter(0))
+            for _, evaluator_id, name, n, criterion_id, *_ in sorted(sections["criterion"], key=itemgetter(0),
+                                                                     reverse=True)
         ],
         durations=DurationStats(
             p25=p25, p75=p75, **{name: classes.get(name, ScoreStats()) for name in ("short", "medium", "long")},
