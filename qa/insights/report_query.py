@@ -322,14 +322,16 @@ WITH calls AS MATERIALIZED (
     LIMIT %(limit)s
 ),
 oldest AS MATERIALIZED (SELECT occurred_at, heify_id FROM calls ORDER BY occurred_at, heify_id LIMIT 1),
-timed AS MATERIALIZED (
-    SELECT duration, row_number() OVER (ORDER BY duration) - 1 AS i FROM calls WHERE duration IS NOT NULL
-),
-positions AS (
+positions AS MATERIALIZED (
     SELECT which, m, {below} AS below, {proportion} AS proportion
-    FROM (SELECT count(*) AS m FROM timed) AS counted,
+    FROM (SELECT count(*) AS m FROM calls WHERE duration IS NOT NULL) AS counted,
          (SELECT 1 AS which, %(p25)s AS f UNION ALL SELECT 2, %(p75)s) AS fractions
     WHERE m > 0
+),
+timed AS MATERIALIZED (  -- the durations in order, only the places the percentiles read
+    SELECT i, duration
+    FROM (SELECT duration, row_number() OVER (ORDER BY duration) - 1 AS i FROM calls WHERE duration IS NOT NULL)
+    WHERE i IN (SELECT below FROM positions UNION ALL SELECT min(below + 1, m - 1) FROM positions)
 ),
 percentiles AS MATERIALIZED (
     SELECT max(CASE WHEN which = 1 THEN value END) AS p25, max(CASE WHEN which = 2 THEN value END) AS p75
@@ -371,8 +373,9 @@ _SQLITE_SECTIONS = (
         SELECT c.evaluator_id, count(*) AS n, avg(c.score) AS average,
                count(*) FILTER (WHERE c.critical) AS critical_fails,
                sum((c.score - m.average) * (c.score - m.average)) AS squares, avg(c.duration) AS mean_duration
-        FROM calls AS c JOIN (SELECT evaluator_id, avg(score) AS average FROM calls GROUP BY evaluator_id) AS m
-             ON m.evaluator_id IS c.evaluator_id
+        FROM calls AS c
+        JOIN (SELECT coalesce(evaluator_id, '') AS evaluator, avg(score) AS average FROM calls GROUP BY evaluator) AS m
+             ON m.evaluator = coalesce(c.evaluator_id, '')  -- '' for none: an equality SQLite can index
         GROUP BY c.evaluator_id) AS g
     LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id"""),
     # `first`: the criterion's newest call's place, then the name's place in its list (most first).
