@@ -36,6 +36,7 @@ from qa.mirror.report_rules import (
     rate_figure,
     score_bucket,
     seconds_shown,
+    seconds_shown_sql,
     threshold_seconds,
 )
 
@@ -287,14 +288,15 @@ def raw_data_section(calls: Iterable[Call]) -> list[dict]:
 
 # `raw_data_section`'s row, as SQL over the report query's columns (PostgreSQL), its values in RAW_DATA_KEYS'
 # order: the date as Python's isoformat writes it in UTC (microseconds only when there are some), the score as
-# stored (float8 prints 52.0 as 52), the duration as `seconds_shown` cuts it (rounded to the microsecond, then
-# truncated). An array, not an object: json_build_object costs twice as much here, and so does decoding it.
+# stored (float8 prints 52.0 as 52), the duration as `seconds_shown` cuts it (report_rules.seconds_shown_sql; the
+# earlier trunc(round(duration * 1000000) / 1000000) showed 3600.9999995 as 3601, Python 3600). An array, not an
+# object: json_build_object costs twice as much here, and so does decoding it.
 RAW_DATA_ROW_SQL = """json_build_array(
     heify_id,
     replace(to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'), '.000000+', '+'),
     score,
     critical,
-    trunc(round(duration * 1000000) / 1000000)::bigint,
+    """ + seconds_shown_sql("duration") + """,
     evaluator_tag,
     evaluator_id,
     "group",

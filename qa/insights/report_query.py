@@ -91,7 +91,8 @@ def included_calls(participant_id: str, window: Window):
 # probe of that index beyond the oldest one read. Every section is aggregated from it by the database
 # (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
 # becomes Python values one column at a time; evaluator tags are joined per evaluator and per row shown, not per
-# call read. One JSON text comes back; (b) rounds and shapes the sections.
+# call read. One JSON text comes back; (b) rounds and shapes the sections. The criteria come in the order (b)'s Counter
+# meets them (their newest call, k, then the name's place in its list), which decides the dashboard's ties.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `included_calls`'s, just above; the tests compare both paths with the payloads' one.
@@ -100,7 +101,8 @@ def included_calls(participant_id: str, window: Window):
 _POSTGRESQL_REPORT = """
 WITH calls AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration,
-           t.evaluator_id, t."group", {failed} AS failed{review_columns}
+           t.evaluator_id, t."group", {failed} AS failed{review_columns},
+           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS k
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
@@ -158,11 +160,13 @@ SELECT json_build_object(
             f.evaluator_id, f.name, f.n,
             (SELECT c.heify_id FROM {criterion} AS c JOIN {evaluator} AS e ON e.id = c.evaluator_id
              WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)
-        ))
+        ) ORDER BY f.first)
         FROM (
-            SELECT same.evaluator_id, failed.name, sum(same.n) AS n
-            FROM (SELECT evaluator_id, failed, count(*) AS n FROM calls WHERE failed <> '[]'::jsonb GROUP BY 1, 2)
-                 AS same CROSS JOIN LATERAL jsonb_array_elements_text(same.failed) AS failed(name)
+            SELECT same.evaluator_id, failed.name, sum(same.n) AS n, min(same.first * 65536 + failed.place) AS first
+            FROM (SELECT evaluator_id, failed, count(*) AS n, min(k) AS first FROM calls WHERE failed <> '[]'::jsonb
+                  GROUP BY 1, 2)
+                 AS same
+                 CROSS JOIN LATERAL jsonb_array_elements_text(same.failed) WITH ORDINALITY AS failed(name, place)
             GROUP BY 1, 2
         ) AS f
     ),

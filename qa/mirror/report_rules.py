@@ -211,6 +211,14 @@ def seconds_shown(value: float | None) -> int | None:
     return None if value is None else math.trunc(round(value, 6))
 
 
+def seconds_shown_sql(value: str) -> str:
+    """`seconds_shown`, as SQL over a float8 column: the whole seconds, one more when the fraction rounds up at 6
+    decimals. Exact: Python rounds the double's exact value, which is never a tie there (0.9999995 is no binary
+    fraction), and the double nearest 0.9999995 lies just above it, so `>=` that double is `>` 0.9999995."""
+    return (f"(floor({value}) + CASE WHEN {value} - floor({value}) >= CAST(0.9999995 AS double precision) "
+            f"THEN 1 ELSE 0 END)::bigint")
+
+
 def threshold_seconds(value: float | None) -> int:
     return 0 if value is None else figure(value, 0)
 
