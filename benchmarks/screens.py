@@ -326,7 +326,7 @@ def _p95(timings: list[float]) -> float:
     return ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]  # nearest rank
 
 
-def child_measure(runs: int, warm_up: int, only: str | None, shape: str) -> None:
+def child_measure(runs: int, warm_up: int, only: list[str] | None, shape: str) -> None:
     _setup()
     from django.core.cache import cache
     from django.core.management import call_command
@@ -348,7 +348,7 @@ def child_measure(runs: int, warm_up: int, only: str | None, shape: str) -> None
     results, load = [], os.getloadavg()[0]
     print(f"  {Transcription.objects.count():,} calls; load average {load:.2f}", file=sys.stderr, flush=True)
     for screen in screens(ids, shape):
-        if only and only not in screen["label"]:
+        if only and not any(part in screen["label"] for part in only):
             continue
         query = screen.get("query", {})
 
@@ -405,7 +405,7 @@ def _child(args: list[str], env: dict) -> dict:
 
 def run_case(database: str, count: int, shape: str, args) -> dict:
     measure = ["--child-measure", "--shape", shape, "--runs", str(args.runs), "--warm-up", str(args.warm_up),
-               *(["--only", args.only] if args.only else [])]
+               *(["--only", *args.only] if args.only else [])]
     if database == "postgres":
         name = args.reuse or f"heify_bench_screens_{os.getpid()}"
         if not args.reuse:
@@ -484,7 +484,7 @@ def main(argv: list[str] | None = None) -> None:
                              "or both (the default)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warm-up", type=int, default=2)
-    parser.add_argument("--only", help="only the screens whose label contains this")
+    parser.add_argument("--only", nargs="+", help="only the screens whose label contains one of these")
     parser.add_argument("--keep", action="store_true", help="do not drop the PostgreSQL database")
     parser.add_argument("--reuse", metavar="NAME", help="measure this filled PostgreSQL database (not dropped)")
     parser.add_argument("--sqlite-file", metavar="PATH",

@@ -10,9 +10,10 @@ own module:
     capped. On PostgreSQL, one statement reads them once and aggregates
     every section in the database (GROUP BY, avg, stddev_samp,
     percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
-    On SQLite, which has neither percentile_cont nor stddev_samp, the
-    fallback reads the same rows once and (b) aggregates them in Python
-    (`_inputs_from_rows`). Both give the same report (tests/qa/insights/test_report_query.py
+    On SQLite, which has neither percentile_cont nor stddev_samp, one statement
+    too aggregates every section (the percentiles from the sorted durations,
+    the spread from squared deviations) and returns plain values
+    (`_inputs_from_sqlite`). Both give the same report (tests/qa/insights/test_report_query.py
     compares each with (c) on the same calls).
 (b) Pure functions (qa/insights/report.py; the per-call rules and rounding are in qa.mirror.report_rules):
     the included calls -> `ReportInputs` (grouping, means,

@@ -3,8 +3,8 @@ one participant's included calls (live ones only), newest first and capped, read
 
 - PostgreSQL: one statement reads them once and aggregates every section in the database (GROUP BY, avg,
   stddev_samp, percentile_cont) and shapes raw_data as JSON (`_inputs_from_postgresql`).
-- SQLite, which has neither percentile_cont nor stddev_samp: the same rows read once and aggregated in Python
-  by qa/insights/report.py (`_inputs_from_rows`).
+- SQLite, which has neither percentile_cont nor stddev_samp: one statement too, aggregating every section in
+  the database in SQLite's terms (`_inputs_from_sqlite`); its sections come back as rows of plain values.
 - The emulator's variant (layer (c), `inputs_from_parsed`): the same calls given as rows in the mirror's
   columns, handed to the same aggregation.
 
@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import gc
 import json
+import math
+from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
+from operator import itemgetter
 
 from django.db import connections, transaction
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
 
 from qa.db import on_postgresql
 from qa.insights.report import (
     RAW_DATA_KEYS,
     RAW_DATA_ROW_SQL,
-    Call,
+    RAW_DATA_SQLITE_COLUMNS,
     CriterionFails,
     DayStats,
     DurationStats,
@@ -44,6 +45,7 @@ from qa.insights.report import (
     Window,
     calls_on,
     inputs_from_calls,
+    raw_data_from_sqlite,
     review_comparison,
 )
 from qa.mirror.models import Criterion, Evaluator, Transcription
@@ -57,7 +59,9 @@ from qa.mirror.report_rules import (
     ScoreSource,
     call_columns_sql,
     duration_class_sql,
+    interpolate_sql,
     passes_sql,
+    percentile_position_sql,
     score_bucket_sql,
 )
 
@@ -73,7 +77,7 @@ def inputs_from_db(
         return ReportInputs(raw_data=[], review=ReviewComparison() if compare else None)
     if on_postgresql(Transcription.objects.db):
         return _inputs_from_postgresql(participant_id, window, config, shown, leave_out, score=score, compare=compare)
-    return _inputs_from_rows(participant_id, window, config, leave_out, score=score, compare=compare, shown=shown)
+    return _inputs_from_sqlite(participant_id, window, config, shown, leave_out, score=score, compare=compare)
 
 
 def included_calls(participant_id: str, window: Window):
@@ -87,7 +91,8 @@ def included_calls(participant_id: str, window: Window):
 # probe of that index beyond the oldest one read. Every section is aggregated from it by the database
 # (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
 # becomes Python values one column at a time; evaluator tags are joined per evaluator and per row shown, not per
-# call read. One JSON text comes back; (b) rounds and shapes the sections.
+# call read. One JSON text comes back; (b) rounds and shapes the sections. The criteria come in the order (b)'s Counter
+# meets them (their newest call, k, then the name's place in its list), which decides the dashboard's ties.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `included_calls`'s, just above; the tests compare both paths with the payloads' one.
@@ -96,7 +101,8 @@ def included_calls(participant_id: str, window: Window):
 _POSTGRESQL_REPORT = """
 WITH calls AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration,
-           t.evaluator_id, t."group", {failed} AS failed{review_columns}
+           t.evaluator_id, t."group", {failed} AS failed{review_columns},
+           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS k
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
@@ -154,11 +160,13 @@ SELECT json_build_object(
             f.evaluator_id, f.name, f.n,
             (SELECT c.heify_id FROM {criterion} AS c JOIN {evaluator} AS e ON e.id = c.evaluator_id
              WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)
-        ))
+        ) ORDER BY f.first)
         FROM (
-            SELECT same.evaluator_id, failed.name, sum(same.n) AS n
-            FROM (SELECT evaluator_id, failed, count(*) AS n FROM calls WHERE failed <> '[]'::jsonb GROUP BY 1, 2)
-                 AS same CROSS JOIN LATERAL jsonb_array_elements_text(same.failed) AS failed(name)
+            SELECT same.evaluator_id, failed.name, sum(same.n) AS n, min(same.first * 65536 + failed.place) AS first
+            FROM (SELECT evaluator_id, failed, count(*) AS n, min(k) AS first FROM calls WHERE failed <> '[]'::jsonb
+                  GROUP BY 1, 2)
+                 AS same
+                 CROSS JOIN LATERAL jsonb_array_elements_text(same.failed) WITH ORDINALITY AS failed(name, place)
             GROUP BY 1, 2
         ) AS f
     ),
@@ -295,91 +303,203 @@ def _inputs_from_postgresql(
     )
 
 
-# The fallback (SQLite, which has neither percentile_cont nor stddev_samp): the same included calls, one read of
-# their rows, aggregated by (b) in Python.
-_RAW_COLUMNS = (  # a Call's fields, in its order
-    "heify_id", "occurred_at", "score", "critical_fail_triggered", "duration", "evaluator_id", "evaluator__tag",
-    "group", "status", "failed_criteria",
+# SQLite: one statement too, aggregating every section in the database as PostgreSQL's does, in SQLite's terms. It
+# has neither percentile_cont nor stddev_samp, nor JSON that keeps a float's every digit. The included calls are
+# read once, from the index that holds every column the report reads (tx_dashboard_key_sqlite, migration 0039),
+# into a materialized CTE; whether more lie past the cap is one probe of that index beyond the oldest one read. The
+# duration percentiles are read from the durations' sorted order by the rule's own arithmetic
+# (report_rules.percentile_position_sql, interpolate_sql); each evaluator's spread is the sum of squared deviations
+# from its mean (two passes; the square root in Python). Each section comes back as rows of plain values, one
+# `kind` per section (UNION ALL, each padded to the widest), raw_data's rows among them (the newest `shown`),
+# shaped by (b)'s raw_data_row_from_sqlite and put in the report's order by their date and id (the date's text
+# sorts as the date does). The criteria come in the order (b)'s Counter meets them (their newest call, then the
+# name's place in its list), which decides ties. The per-row rules are the SQL forms written beside (b)'s, as on
+# PostgreSQL; rounding and every figure shown stay in Python. The WHERE, ORDER BY and cap are `included_calls`'s.
+_SQLITE_CALLS = """
+WITH calls AS MATERIALIZED (
+    SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration, t.evaluator_id,
+           t."group", {failed} AS failed{review_columns}
+    FROM {transcription} AS t
+    WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+      AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
+    ORDER BY t.occurred_at DESC, t.heify_id DESC
+    LIMIT %(limit)s
+),
+oldest AS MATERIALIZED (SELECT occurred_at, heify_id FROM calls ORDER BY occurred_at, heify_id LIMIT 1),
+positions AS MATERIALIZED (
+    SELECT which, m, {below} AS below, {proportion} AS proportion
+    FROM (SELECT count(*) AS m FROM calls WHERE duration IS NOT NULL) AS counted,
+         (SELECT 1 AS which, %(p25)s AS f UNION ALL SELECT 2, %(p75)s) AS fractions
+    WHERE m > 0
+),
+timed AS MATERIALIZED (  -- the durations in order, only the places the percentiles read
+    SELECT i, duration
+    FROM (SELECT duration, row_number() OVER (ORDER BY duration) - 1 AS i FROM calls WHERE duration IS NOT NULL)
+    WHERE i IN (SELECT below FROM positions UNION ALL SELECT min(below + 1, m - 1) FROM positions)
+),
+percentiles AS MATERIALIZED (
+    SELECT max(CASE WHEN which = 1 THEN value END) AS p25, max(CASE WHEN which = 2 THEN value END) AS p75
+    FROM (SELECT p.which, {interpolated} AS value
+          FROM positions AS p JOIN timed AS lo ON lo.i = p.below JOIN timed AS hi ON hi.i = min(p.below + 1, p.m - 1))
 )
-_RECORD_COLUMNS = ("reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at")  # report.CallRow's
-_DATE_COLUMNS = ("occurred_at", "reviewed_at")
+"""
+# A call's place in the report's order, as one text that sorts as (occurred_at, heify_id) does: the stored date's
+# text (with microseconds only when there are some: "…:00" sorts before "…:00.000001", as a space before a dot).
+_SQLITE_PLACE = "occurred_at || ' ' || heify_id"
 
 
-def _inputs_from_rows(participant_id: str, window: Window, config: ReportSettings,
-                      leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI,
-                      compare: bool = False, shown: int | None = None) -> ReportInputs:
-    # One row more than the cap tells whether it was reached.
-    included = included_calls(participant_id, window)
-    if leave_out:
-        included = included.exclude(heify_id__in=leave_out)
-    # The dates as their text: the sqlite3 module would parse each one with Django's converter (a regular
-    # expression in Python), and datetime.fromisoformat reads the same text ten times as fast.
-    included = included.annotate(**{f"{column}_text": Cast(column, TextField()) for column in _DATE_COLUMNS})
-    columns = [f"{column}_text" if column in _DATE_COLUMNS else column for column in _RAW_COLUMNS]
-    if score == ScoreSource.AI and not compare:  # Heify's report reads what it always read
-        rows = _sqlite_rows(included.values_list(*columns)[: config.query_limit + 1])
-        calls, review = [Call(*row) for row in rows[: config.query_limit]], None
-    else:
-        columns += [f"{column}_text" if column in _DATE_COLUMNS else column for column in _RECORD_COLUMNS]
-        rows = _sqlite_rows(included.values_list(*columns)[: config.query_limit + 1])
-        calls, both = calls_on(rows[: config.query_limit], score)
-        review = review_comparison(both, config.pass_mark) if compare else None
-    return inputs_from_calls(
-        calls, limit_reached=len(rows) > config.query_limit, window=window, config=config,
-        criterion_ids=_db_criterion_ids(calls), review=review, shown=shown,
+def _stats_sql(where: str, score: str, passes: str) -> tuple[str, str, str]:
+    """A ScoreStats (count, mean, passed) over the calls `where` holds for, as three aggregates of one pass."""
+    return (f"count(*) FILTER (WHERE {where})", f"avg({score}) FILTER (WHERE {where})",
+            f"count(*) FILTER (WHERE ({where}) AND {passes})")
+
+
+# Each section: (kind, k, its values, FROM ...).
+_SQLITE_SECTIONS = (
+    ("summary", "NULL", (
+        "count(*)", "avg(score)", "count(*) FILTER (WHERE {passes})", "count(*) FILTER (WHERE critical)",
+        "count(*) FILTER (WHERE critical AND \"group\" = %(pending)s)",
+        """count(*) = %(limit)s AND EXISTS (
+           SELECT 1 FROM {transcription} AS t
+           WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
+             AND t.gone_at IS NULL AND t.occurred_at <= (SELECT occurred_at FROM oldest){leave_out}
+             AND (t.occurred_at < (SELECT occurred_at FROM oldest) OR t.heify_id < (SELECT heify_id FROM oldest)))""",
+        *_stats_sql("occurred_at >= %(month_start)s", "score", "{passes}"),
+        *_stats_sql("occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s", "score", "{passes}"),
+    ), "FROM calls"),
+    ("bucket", "NULL", ("bucket", "n"), "FROM (SELECT {bucket} AS bucket, count(*) AS n FROM calls GROUP BY bucket)"),
+    ("day", "NULL", ("day", "n", "average", "critical_fails"), """FROM (
+        SELECT substr(occurred_at, 1, 10) AS day, count(*) AS n, avg(score) AS average,
+               count(*) FILTER (WHERE critical) AS critical_fails
+        FROM calls GROUP BY day)"""),
+    ("evaluator", "NULL", ("g.evaluator_id", "e.tag", "n", "average", "critical_fails", "squares", "mean_duration"),
+     """FROM (
+        SELECT c.evaluator_id, count(*) AS n, avg(c.score) AS average,
+               count(*) FILTER (WHERE c.critical) AS critical_fails,
+               sum((c.score - m.average) * (c.score - m.average)) AS squares, avg(c.duration) AS mean_duration
+        FROM calls AS c
+        JOIN (SELECT coalesce(evaluator_id, '') AS evaluator, avg(score) AS average FROM calls GROUP BY evaluator) AS m
+             ON m.evaluator = coalesce(c.evaluator_id, '')  -- '' for none: an equality SQLite can index
+        GROUP BY c.evaluator_id) AS g
+    LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id"""),
+    # `first`: the criterion's newest call's place, then the name's place in its list (most first).
+    ("criterion", "first", ("f.evaluator_id", "f.name", "f.n", """(
+        SELECT c.heify_id FROM {criterion} AS c JOIN {evaluator} AS e ON e.id = c.evaluator_id
+        WHERE e.heify_id = f.evaluator_id AND c.name = f.name ORDER BY c.position, c.id LIMIT 1)"""), """FROM (
+        SELECT same.evaluator_id, failed.value AS name, sum(same.n) AS n,
+               max(same.first || ' ' || printf('%%06d', 999999 - failed.key)) AS first
+        FROM (SELECT evaluator_id, failed, count(*) AS n, max({place}) AS first FROM calls WHERE failed <> '[]'
+              GROUP BY evaluator_id, failed) AS same, json_each(same.failed) AS failed
+        GROUP BY same.evaluator_id, failed.value) AS f"""),
+    ("percentiles", "NULL", ("p25", "p75"), "FROM percentiles"),
+    ("class", "NULL", ("class", "n", "average"), """FROM (
+        SELECT {duration_class} AS class, count(*) AS n, avg(score) AS average
+        FROM calls, percentiles WHERE duration IS NOT NULL GROUP BY class)"""),
+)
+# Both scores over the same calls (the dashboard), in one pass: the reviewed calls' count, then
+# report.ReviewComparison's ScoreStats in order.
+_SQLITE_REVIEW_SECTION = ("review", "NULL", (
+    "count(*) FILTER (WHERE reviewed)",
+    *_stats_sql("1", "ai_score", "{ai_passes}"), *_stats_sql("1", "record_score", "{record_passes}"),
+    *_stats_sql("reviewed", "ai_score", "{ai_passes}"), *_stats_sql("reviewed", "record_score", "{record_passes}"),
+), "FROM calls")
+# raw_data's rows: every call, or the newest `shown` ({raw_calls}); the evaluator's tag is the evaluator section's.
+_SQLITE_RAW_SECTION = ("raw", "NULL", RAW_DATA_SQLITE_COLUMNS, "FROM {raw_calls}")
+_SQLITE_SHOWN = "(SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s)"
+_SQLITE_LEAVE_OUT_SQL = "\n      AND t.heify_id NOT IN (SELECT value FROM json_each(%(leave_out)s))"
+
+
+def _sqlite_statement(compare: bool) -> str:
+    sections = [*_SQLITE_SECTIONS, *([_SQLITE_REVIEW_SECTION] if compare else []), _SQLITE_RAW_SECTION]
+    width = max(len(values) for _, _, values, _ in sections)
+    selects = []
+    for kind, place, values, source in sections:
+        columns = [f"'{kind}'", place, *values, *["NULL"] * (width - len(values))]
+        selects.append(f"SELECT {', '.join(columns)}\n{source}")
+    return _SQLITE_CALLS + "\nUNION ALL\n".join(selects)
+
+
+def _inputs_from_sqlite(
+    participant_id: str, window: Window, config: ReportSettings, shown: int | None = None,
+    leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI, compare: bool = False,
+) -> ReportInputs:
+    connection = connections[Transcription.objects.db]
+    qn = connection.ops.quote_name
+    score_column, critical_column, failed_column = call_columns_sql(score)
+    record_score, record_critical, _ = call_columns_sql(ScoreSource.REVIEWED)
+    below, proportion = percentile_position_sql("m", "f")
+    sql = _sqlite_statement(compare).format(
+        transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
+        criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
+        below=below, proportion=proportion, interpolated=interpolate_sql("lo.duration", "hi.duration", "p.proportion"),
+        duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
+        leave_out=_SQLITE_LEAVE_OUT_SQL if leave_out else "",
+        score=score_column, critical=critical_column, failed=failed_column,
+        review_columns=_REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
+        if compare else "",
+        ai_passes=passes_sql("ai_score", "ai_critical"), record_passes=passes_sql("record_score", "record_critical"),
+        place=_SQLITE_PLACE, raw_calls="calls" if shown is None else _SQLITE_SHOWN,
     )
-
-
-def _sqlite_rows(rows: QuerySet) -> list[tuple]:
-    """`rows` (a values_list of _RAW_COLUMNS, then maybe _RECORD_COLUMNS), each value as Django gives it.
-
-    Django converts a row's values one field at a time, through a chain of converters per value; for 20,000
-    calls that was a third of the report. Here the statement is Django's own, and each value is converted by
-    the rule of its field on SQLite (DatabaseOperations.convert_*_value, JSONField.from_db_value): a date naive
-    in UTC (read as its text), a boolean as it is, JSON from its text (a call that failed nothing: "[]", most of
-    them)."""
-    sql, params = rows.query.get_compiler(rows.db).as_sql()
-    with connections[rows.db].cursor() as cursor:
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "participant": participant_id, "completed": COMPLETED, "end": adapt(window.end), "limit": config.query_limit,
+        "month_start": adapt(window.month_start), "previous_start": adapt(window.previous_start),
+        "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
+        "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
+        "shown": config.query_limit if shown is None else shown, "leave_out": json.dumps(sorted(leave_out)),
+    }
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
+
+    sections: dict[str, list[tuple]] = defaultdict(list)
+    for row in found:
+        sections[row[0]].append(row[1:])
+    review = None
+    if compare:
+        (_, reviewed, *both), = sections["review"]
+        review = ReviewComparison(reviewed, *(ScoreStats(*both[i:i + 3]) for i in range(0, 12, 3)))
+    (_, calls, average, passed, critical_fails, pending, limit_reached, *periods), = sections["summary"]
+    if not calls:
+        return ReportInputs(raw_data=[], review=review)
+    tags = {evaluator_id: tag for _, evaluator_id, tag, *_ in sections["evaluator"]}
+    # Newest first: by date (its text, as isoformat writes it, sorts as the date does: "…:00+00:00" before
+    # "…:00.000001+00:00") and id; SQLite gives them in that order already, which the sort finds in one pass.
+    shown_rows = sorted(sections["raw"], key=itemgetter(2, 1), reverse=True)
     with _gc_paused():
-        return [_sqlite_row(*row) for row in found]
-
-
-def _sqlite_row(heify_id, occurred_at, score, critical, duration, evaluator_id, tag, group, status, failed,
-                *record) -> tuple:
-    row = (heify_id, _sqlite_datetime(occurred_at), score, critical, duration, evaluator_id, tag, group,
-           status, [] if failed == "[]" else json.loads(failed))
-    if not record:
-        return row
-    reviewed_score, reviewed_critical, reviewed_failed, reviewed_at = record
-    return (*row, reviewed_score, reviewed_critical,
-            None if reviewed_failed is None else json.loads(reviewed_failed), _sqlite_datetime(reviewed_at))
-
-
-def _sqlite_datetime(value: datetime | str | None) -> datetime | None:
-    """A DateTimeField's value as Django reads it from SQLite with USE_TZ: its text, naive in UTC (as
-    DatabaseOperations.adapt_datetimefield_value writes it), made aware in UTC."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _db_criterion_ids(calls: Iterable[Call]) -> dict[tuple[str, str], str | None]:
-    """The Heify ids of the criteria the calls failed, by (evaluator id, name): the first of a name by position."""
-    evaluator_ids = {c.evaluator_id for c in calls if c.failed_criteria and c.evaluator_id is not None}
-    if not evaluator_ids:
-        return {}
-    found: dict[tuple[str, str], str | None] = {}
-    criteria = (
-        Criterion.objects.filter(evaluator__heify_id__in=evaluator_ids)
-        .order_by("evaluator_id", "position", "id").values_list("evaluator__heify_id", "name", "heify_id")
+        raw_data = raw_data_from_sqlite((row[1:9] for row in shown_rows), tags, COMPLETED)
+    buckets = {label: n for _, label, n, *_ in sections["bucket"]}
+    (_, p25, p75, *_), = sections["percentiles"]
+    classes = {name: ScoreStats(n, mean) for _, name, n, mean, *_ in sections["class"]}
+    return ReportInputs(
+        raw_data=raw_data,
+        query_limit_reached=bool(limit_reached),
+        totals=Totals(
+            overall=ScoreStats(calls, average, passed), critical_fails=critical_fails, pending_critical_reviews=pending,
+            buckets={label: buckets.get(label, 0) for label, _ in SCORE_BUCKETS},
+            current=ScoreStats(*periods[0:3]), previous=ScoreStats(*periods[3:6]),
+        ),
+        timeline=[DayStats(date.fromisoformat(day), n, mean, critical)
+                  for _, day, n, mean, critical, *_ in sections["day"]],
+        evaluators=[
+            EvaluatorStats(evaluator_id, tag, n, mean, critical, math.sqrt(squares / (n - 1)) if n >= 2 else None,
+                           mean_duration)
+            for _, evaluator_id, tag, n, mean, critical, squares, mean_duration, *_ in sections["evaluator"]
+        ],
+        criteria=[
+            CriterionFails(id=criterion_id, evaluator_id=evaluator_id, name=name, fail_count=n)
+            for _, evaluator_id, name, n, criterion_id, *_ in sorted(sections["criterion"], key=itemgetter(0),
+                                                                     reverse=True)
+        ],
+        durations=DurationStats(
+            p25=p25, p75=p75, **{name: classes.get(name, ScoreStats()) for name in ("short", "medium", "long")},
+        ) if p25 is not None else DurationStats(),
+        review=review,
     )
-    for evaluator_id, name, heify_id in criteria:
-        found.setdefault((evaluator_id, name), heify_id)
-    return found
+
+
+# The score of record's columns, as (c)'s rows may carry them (report.CallRow's last four).
+_RECORD_COLUMNS = ("reviewed_score", "reviewed_critical", "reviewed_failed_criteria", "reviewed_at")
 
 
 def inputs_from_parsed(

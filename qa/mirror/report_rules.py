@@ -174,6 +174,17 @@ def interpolate(below: float, above: float, proportion: float) -> float:
     return below + proportion * (above - below)
 
 
+# `percentile_position` and `interpolate` as SQL, for SQLite (which has no percentile_cont): the same float
+# operations in the same order, so the same bits. `count` is a non-negative integer (CAST truncates: floor).
+def percentile_position_sql(count: str, fraction: str) -> tuple[str, str]:
+    position = f"({fraction} * ({count} - 1))"
+    return f"CAST({position} AS INTEGER)", f"({position} - CAST({position} AS INTEGER))"
+
+
+def interpolate_sql(below: str, above: str, proportion: str) -> str:
+    return f"({below} + {proportion} * ({above} - {below}))"
+
+
 def figure(value: float, places: int = 1) -> int | float:
     """Round half up to `places` decimals; an int when nothing is left after the point (66, not 66.0).
 
@@ -198,6 +209,14 @@ def plain_number(value: float) -> int | float:
 # are truncated like the durations; the example cannot tell that either.
 def seconds_shown(value: float | None) -> int | None:
     return None if value is None else math.trunc(round(value, 6))
+
+
+def seconds_shown_sql(value: str) -> str:
+    """`seconds_shown`, as SQL over a float8 column: the whole seconds, one more when the fraction rounds up at 6
+    decimals. Exact: Python rounds the double's exact value, which is never a tie there (0.9999995 is no binary
+    fraction), and the double nearest 0.9999995 lies just above it, so `>=` that double is `>` 0.9999995."""
+    return (f"(floor({value}) + CASE WHEN {value} - floor({value}) >= CAST(0.9999995 AS double precision) "
+            f"THEN 1 ELSE 0 END)::bigint")
 
 
 def threshold_seconds(value: float | None) -> int:

@@ -291,6 +291,26 @@ def test_sqlite_keeps_the_index_the_dashboards_key_reads():
         assert "tx_dashboard_key_sqlite" in {row[0] for row in cursor.fetchall()}
 
 
+@pytest.mark.parametrize("score", ["ai", "reviewed"])
+def test_sqlite_reads_the_report_from_that_index_alone(load, score):
+    """qa/migrations/0039_report_index_sqlite.py: the index holds every column the report reads and tests, so
+    SQLite reads no call's row beside it (it did for each of 20,000 calls)."""
+    if on_postgresql():
+        return
+    agent, card = builders.participant_payload(), builders.evaluator_payload()
+    load(participants=[agent], evaluators=[card], transcriptions=[
+        builders.transcription_payload(participant=agent, evaluator=card) for _ in range(3)])
+    participant = Participant.objects.get(heify_id=agent["participant_id"])
+    with CaptureQueriesContext(connection) as captured:
+        analytics.participant_dashboard(participant, as_of=date(2026, 3, 21), calls_shown=1, leave_out=["x"],
+                                        score=score)
+    [report] = [q["sql"] for q in captured.captured_queries if "'summary'" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + report)
+        reads = [row[-1] for row in cursor.fetchall() if re.match(r"(SEARCH|SCAN) t\b", row[-1])]
+    assert reads and all("USING COVERING INDEX tx_dashboard_key_sqlite" in read for read in reads), reads
+
+
 # --- both scores ------------------------------------------------------------------------------------------------
 
 

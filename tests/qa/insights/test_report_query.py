@@ -3,13 +3,15 @@ SQLite's rows aggregated in Python; the suite runs on both) gives the same repor
 the emulator's form, on either score, and its query count does not grow with the calls. The data helpers are the report
 tests' own (tests/qa/insights/test_analytics.py)."""
 
+import dataclasses
 import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from qa.db import on_postgresql
 from qa.insights import analytics
-from qa.insights.report import report_window, review_section
+from qa.insights.report import build_report, criteria_by_evaluator, report_window, review_section
 from qa.insights.report_query import inputs_from_db, inputs_from_parsed
 from qa.mirror.models import Participant, Transcription
 from qa.mirror.report_rules import ReportSettings
@@ -88,9 +90,8 @@ def test_query_count_does_not_grow_with_the_calls(load, agent, django_assert_num
         for i in range(count)
     ])
     participant = Participant.objects.get(heify_id=agent["participant_id"])
-    # PostgreSQL: the statement's settings, then the one statement. The fallback: the included calls (one read of
-    # their rows), then the failed criteria's ids.
-    with django_assert_num_queries(2):
+    # PostgreSQL: the statement's settings, then the one statement. SQLite: its one statement.
+    with django_assert_num_queries(2 if on_postgresql() else 1):
         data = analytics.participant_report(participant, as_of=AS_OF)
     assert data["metadata"]["total_records_analyzed"] == count
 
@@ -175,6 +176,75 @@ def test_the_reviewed_score_costs_the_same_queries(load, agent, django_assert_nu
     load(transcriptions=calls)
     review(calls[0]["transcription_id"], {"Issue resolved": False})
     participant = Participant.objects.get(heify_id=agent["participant_id"])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2 if on_postgresql() else 1):
         data = analytics.participant_report(participant, as_of=AS_OF, score="reviewed")
     assert data["kpis"]["total_calls"] == count and data["metadata"]["score"] == "reviewed"
+
+
+# --- the database's form against the reference aggregation, over every kind of call ---------------------------
+
+
+AWKWARD_SCORES = [0, 20, 20.5, 40, 49.99999, 50, 59.95, 60, 60.05, 100, 1 / 3 * 100, 2 / 3 * 100, 0.1 + 0.2, 81.25]
+AWKWARD_DURATIONS = [None, None, 0.0, 1e-07, 542.5, 542.4999999, 600.0, 3600.9999995, 185.4]
+
+
+@pytest.mark.parametrize(("seed", "query_limit"), [(6, 20_000), (7, 25)])
+def test_the_database_form_equals_the_reference_over_every_kind_of_call(load, agent, settings, seed, query_limit):
+    """The database's form (PostgreSQL's statement or SQLite's, whichever runs the suite) against the reference:
+    report.inputs_from_calls over the same calls given as rows (c), figure for figure, as a client reads them.
+    Nulls (no duration, no evaluator, no group), ties (the same instant, the same duration), awkward numbers
+    (thirds, 0.1 + 0.2, halves at every rounding), an evaluator with one call and one the mirror does not know,
+    calls gone from Heify, a capped participant, calls left out (a reader's blind ones), both scores, and the
+    dashboard's cut and comparison."""
+    settings.ANALYTICS_QUERY_LIMIT = query_limit
+    rng = random.Random(seed)
+    evaluators = [builders.evaluator_payload(tag=tag) for tag in ("Sales", "Billing", "Sales")]
+    lone = builders.evaluator_payload(tag="Lone")  # one call: no spread
+    unknown = builders.evaluator_payload(tag="Gone")  # never loaded
+    names = ["Greeting", "Issue resolved", "No offensive language", "Unknown to all"]
+    calls = []
+    for i in range(140):
+        when = datetime(2026, 1, 25, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 56 * 86400))
+        if i % 3:
+            when = when.replace(microsecond=rng.randrange(1_000_000))
+        if i % 11 == 0 and calls:  # the same instant as another call: the id breaks the tie
+            when = datetime.fromisoformat(calls[-1]["created_at"])
+        if i in (5, 6):  # on the months' edges
+            when = datetime(2026, 3, 1, tzinfo=UTC) - timedelta(microseconds=i - 5)
+        calls.append(call(
+            agent, when=when.isoformat(), score=rng.choice(AWKWARD_SCORES + [round(rng.uniform(0, 100), 2)]),
+            duration=rng.choice(AWKWARD_DURATIONS), critical=rng.random() < 0.2,
+            evaluator=lone if i == 7 else rng.choice([*evaluators, unknown, None]), group=rng.choice([None, *GROUPS]),
+            failed=rng.sample(names, rng.randrange(3)), status="COMPLETED" if i % 13 else "FAILED",
+        ))
+    load(evaluators=[*evaluators, lone], transcriptions=calls)
+    completed = [c for c in calls if c["status"] == "COMPLETED"]
+    known = {e["evaluator_id"] for e in (*evaluators, lone)}
+    for payload in rng.sample([c for c in completed if c["group"] != "ARCHIVED" and c["evaluator_id"] in known], 14):
+        review(payload["transcription_id"], {name: rng.random() < 0.5 for name in rng.sample(names[:3], 2)})
+    gone = {c["transcription_id"] for c in rng.sample(completed, 6)}
+    assert Transcription.objects.filter(heify_id__in=gone).update(gone_at=datetime(2026, 3, 20, tzinfo=UTC)) == 6
+    blind = frozenset(c["transcription_id"] for c in rng.sample(completed, 7))
+    parsed = parsed_with_reviews([c for c in calls if c["transcription_id"] not in gone])
+    parsed_evaluators = [mirror.parse_evaluator(e) for e in (*evaluators, lone)]
+    config, now = ReportSettings.current(), datetime(2026, 3, 21, 12, tzinfo=UTC)
+    compared = reached = 0
+    for as_of in (date(2026, 3, 21), date(2026, 2, 28), date(2026, 1, 31)):
+        window = report_window(as_of)
+        for score in ("ai", "reviewed"):
+            for leave_out in (frozenset(), blind):
+                rows = [row for row in parsed if row["heify_id"] not in leave_out]
+                reference = inputs_from_parsed(agent["participant_id"], rows, parsed_evaluators, window, config,
+                                               score=score, compare=True)
+                for shown in (None, config.trend_sample):
+                    ours = inputs_from_db(agent["participant_id"], window, config, shown, leave_out, score=score,
+                                          compare=True)
+                    expected = reference if shown is None else dataclasses.replace(
+                        reference, raw_data=reference.raw_data[:shown])
+                    assert as_json(build_report(ours, generated_at=now, config=config, score=score)) == as_json(
+                        build_report(expected, generated_at=now, config=config, score=score)), (as_of, score, shown)
+                    assert as_json(criteria_by_evaluator(ours)) == as_json(criteria_by_evaluator(expected))
+                    assert as_json(review_section(ours.review)) == as_json(review_section(expected.review))
+                    compared += ours.totals.overall.calls > 0
+                    reached += ours.query_limit_reached
+    assert compared >= 16 and bool(reached) == (query_limit == 25)

@@ -134,13 +134,14 @@ SCREENS = [
      lambda a, u: reverse("admin:qa_reviewitem_change",
                           args=[Transcription.objects.filter(group="UNDER_REVIEW").first().pk]), 9),
     # + the fingerprint of what its report reads (kept in the cache); + the calls calibration hides;
-    # + the coaching sessions with their focus criteria before and after (qa.insights.coaching_effect)
+    # + the coaching sessions with their focus criteria before and after (qa.insights.coaching_effect).
+    # (PostgreSQL, SQLite): the report is one statement on both, after its settings on PostgreSQL.
     ("participant page + dashboard",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))]),
-     9),
+     (9, 8)),
     ("participant page + dashboard, reviewed score",
      lambda a, u: reverse("admin:qa_participant_change", args=[_pk(Participant, _ids(a, "participants"))])
-     + "?score=reviewed", 9),
+     + "?score=reviewed", (9, 8)),
     # + the reviewed calls, + the unacknowledged reviews
     ("team overview", lambda a, u: reverse("admin:qa_participant_team"), 7),
     ("team overview, reviewed score", lambda a, u: reverse("admin:qa_participant_team") + "?score=reviewed", 7),
@@ -160,9 +161,9 @@ SCREENS = [
     ("API a participant", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/", 3),
     ("API evaluators", lambda a, u: "/api/v1/evaluators/", 4),
     ("API configurations", lambda a, u: "/api/v1/configurations/", 4),
-    ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", 6),
+    ("API analytics", lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/", (6, 5)),
     ("API analytics, reviewed score",
-     lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/?score=reviewed", 6),
+     lambda a, u: f"/api/v1/participants/{_ids(a, 'participants')}/analytics/?score=reviewed", (6, 5)),
 ]
 
 
@@ -175,6 +176,8 @@ def test_screen_query_count_is_fixed(client, admin_user, world, load, more, labe
         grow(load, world)
     client.force_login(admin_user)
     address = url(world, admin_user)
+    if isinstance(queries, tuple):  # (on PostgreSQL, on SQLite)
+        queries = queries[0] if on_postgresql() else queries[1]
     with django_assert_num_queries(queries):
         response = client.get(address)
     assert response.status_code == 200, (label, response.status_code)
