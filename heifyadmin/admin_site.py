@@ -25,7 +25,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import DateTimeField
+from django.db.models import DateTimeField, Value
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import SimpleLazyObject
@@ -103,6 +103,34 @@ class TimesInTheTeamZone:
         return formfield
 
 
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def permissions_read(user) -> None:
+    """Read `user`'s permissions, their own and their groups', in one query, into the caches Django's ModelBackend
+    keeps on the user object for the rest of the request (it reads them in two queries, on the first has_perm).
+    Nothing outlives the request, so a role changed is seen by the next one, as without it. Left to the backend:
+    a user it gives no permissions (anonymous, inactive), a superuser (it reads every permission), a user whose
+    permissions were read already, and a site without ModelBackend."""
+    if (not user.is_authenticated or not user.is_active or user.is_superuser or hasattr(user, "_perm_cache")
+            or MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS):
+        return
+    from django.contrib.auth.models import Permission
+
+    def held(through: str, **condition):
+        return Permission.objects.filter(**condition).annotate(through=Value(through)).values_list(
+            "through", "content_type__app_label", "codename").order_by()
+
+    rows = held("user", user=user).union(held("group", group__user=user), all=True)
+    names: dict[str, set[str]] = {"user": set(), "group": set()}
+    for through, app_label, codename in rows:
+        names[through].add(f"{app_label}.{codename}")
+    # ModelBackend's own names for them (django.contrib.auth.backends.ModelBackend._get_permissions and
+    # get_all_permissions; tests/heifyadmin/test_admin_permissions_read.py checks it answers as without them).
+    user._user_perm_cache, user._group_perm_cache = names["user"], names["group"]
+    user._perm_cache = names["user"] | names["group"]
+
+
 class HeifyAdminSite(admin.AdminSite):
     site_header = _("Heify back office")
     site_title = _("Heify back office")
@@ -122,10 +150,17 @@ class HeifyAdminSite(admin.AdminSite):
         wrapped = super().admin_view(view, cacheable)
         own_view = getattr(view, "__self__", None) is self and view.__name__ in self.AGENT_SITE_VIEWS
         if own_view or getattr(view, "for_agents", False):
-            return wrapped
+
+            @functools.wraps(wrapped)
+            def site_view(request, *args, **kwargs):
+                permissions_read(request.user)
+                return wrapped(request, *args, **kwargs)
+
+            return site_view
 
         @functools.wraps(wrapped)
         def not_for_agents(request, *args, **kwargs):
+            permissions_read(request.user)
             if policy.sees_own_only(request.user):
                 raise PermissionDenied(gettext("An agent's account sees their own evaluations only."))
             return wrapped(request, *args, **kwargs)
