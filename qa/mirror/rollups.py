@@ -24,6 +24,7 @@ marked gone leaves its bucket when it is marked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -131,6 +132,15 @@ def _recount(buckets: list[Bucket], pass_mark: float) -> None:
     statement (the DELETE in a WITH, both parts reading one snapshot; no unique key to trip on), on SQLite two.
     The rows are _counted's, as rebuild() writes them (a bucket with no calls left has no row)."""
     using = DailyCalls.objects.db
+    statements = (_one_bucket_statements(buckets[0], pass_mark, using) if len(buckets) == 1
+                  else _recount_statements(buckets, pass_mark, using))
+    with connections[using].cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+
+
+def _recount_statements(buckets: list[Bucket], pass_mark: float, using: str) -> list[tuple[str, tuple]]:
+    """_recount's SQL and parameters, compiled from the ORM's queries."""
     connection = connections[using]
     stored = Q(pk__in=[])
     for participant_id, day in buckets:
@@ -146,12 +156,46 @@ def _recount(buckets: list[Bucket], pass_mark: float) -> None:
                   f"SELECT c.participant_id, c.day, c.{q('group')}, c.n, c.n_scored, COALESCE(c.total, 0), c.n_passed, "
                   f"c.n_critical, %s FROM ({count_sql}) AS c")
     insert_params = (pass_mark, *count_params)
-    with connection.cursor() as cursor:
-        if on_postgresql(using):
-            cursor.execute(f"WITH stale AS ({delete_sql}) {insert_sql}", (*delete_params, *insert_params))
-        else:
-            cursor.execute(delete_sql, delete_params)
-            cursor.execute(insert_sql, insert_params)
+    if on_postgresql(using):
+        return [(f"WITH stale AS ({delete_sql}) {insert_sql}", (*delete_params, *insert_params))]
+    return [(delete_sql, tuple(delete_params)), (insert_sql, insert_params)]
+
+
+# One bucket's statements (every review move's) differ only in the bucket's values: compiled once per shape, with
+# these in its place, and the bucket's own values put in (the ORM's compiling was most of a move's recount).
+_SOME_PARTICIPANT, _SOME_DAY = "\x00qa.mirror.rollups: a participant\x00", date(1, 1, 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _one_bucket_template(using: str, vendor: str, has_participant: bool, has_day: bool,
+                         pass_mark: float) -> list[tuple[str, tuple]]:
+    return _recount_statements([(_SOME_PARTICIPANT if has_participant else None, _SOME_DAY if has_day else None)],
+                               pass_mark, using)
+
+
+def _one_bucket_statements(bucket: Bucket, pass_mark: float, using: str) -> list[tuple[str, tuple]]:
+    """_recount_statements([bucket]), from the template of its shape (tests/qa/mirror/test_rollup_recount.py checks
+    they are the same)."""
+    participant_id, day = bucket
+    connection = connections[using]
+    template = _one_bucket_template(using, connection.vendor, participant_id is not None, day is not None,
+                                    pass_mark)
+    values = {}
+    if participant_id is not None:
+        values[_SOME_PARTICIPANT] = participant_id
+    if day is not None:
+        as_day, as_time = DailyCalls._meta.get_field("day"), Transcription._meta.get_field("occurred_at")
+        values[_as_parameter(as_day, _SOME_DAY, connection)] = _as_parameter(as_day, day, connection)
+        for some, own in zip(_day_range(_SOME_DAY), _day_range(day), strict=True):
+            values[_as_parameter(as_time, some, connection)] = _as_parameter(as_time, own, connection)
+    return [(statement, tuple(values.get(param, param) if isinstance(param, str | date) else param
+                              for param in params))
+            for statement, params in template]
+
+
+def _as_parameter(field, value, connection):
+    """`value` as a lookup on `field` hands it to the database."""
+    return field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True)
 
 
 _LOCK_PREFIX = "qa.mirror.rollups:"
@@ -190,24 +234,36 @@ def recount_call(pk: int) -> None:
     the bucket, then _recount) and three on SQLite (the bucket read, then _recount's two), and without a
     savepoint: a failure here fails the writer's transaction, as it must."""
     using = DailyCalls.objects.db
-    bucket_of = Transcription.all_objects.using(using).filter(pk=pk).annotate(day=UTCDay("occurred_at")).values_list(
-        "participant_id", "day")
     if on_postgresql(using):
-        # The key _lock takes, spelt in SQL (tests/qa/test_dialects.py checks they agree). The count that
-        # follows is a statement of its own: its snapshot is taken once the lock is held.
-        bucket_sql, params = bucket_of.query.get_compiler(using).as_sql()
         with connections[using].cursor() as cursor:
-            cursor.execute(
-                "SELECT b.participant_id, b.day, count(pg_advisory_xact_lock(hashtext("
-                f"'{_LOCK_PREFIX}' || coalesce(b.participant_id, 'None') || ':' || "
-                f"coalesce(to_char(b.day, 'YYYY-MM-DD'), 'None')))) FROM ({bucket_sql}) AS b "
-                "GROUP BY b.participant_id, b.day", params)
+            statement, params = _locked_bucket_sql(using)
+            cursor.execute(statement, [pk if param == _SOME_PK else param for param in params])
             found = cursor.fetchone()
         bucket = (found[0], found[1]) if found else None
     else:  # SQLite writes one transaction at a time
-        bucket = next(iter(bucket_of.order_by()), None)
+        bucket = next(iter(_bucket_of(pk, using)), None)
     if bucket is not None:
         _recount([bucket], report_rules.ReportSettings.current().pass_mark)
+
+
+def _bucket_of(pk: int, using: str) -> QuerySet:
+    return Transcription.all_objects.using(using).filter(pk=pk).annotate(day=UTCDay("occurred_at")).values_list(
+        "participant_id", "day").order_by()
+
+
+_SOME_PK = -7310
+
+
+@functools.lru_cache(maxsize=4)
+def _locked_bucket_sql(using: str) -> tuple[str, tuple]:
+    """PostgreSQL: a call's bucket, read as it is locked (recount_call), with the parameters of the call _SOME_PK;
+    compiled once per process. The key is _lock's, spelt in SQL (tests/qa/mirror/test_rollup_recount.py checks they
+    agree). The count that follows is a statement of its own: its snapshot is taken once the lock is held."""
+    bucket_sql, params = _bucket_of(_SOME_PK, using).query.get_compiler(using).as_sql()
+    return ("SELECT b.participant_id, b.day, count(pg_advisory_xact_lock(hashtext("
+            f"'{_LOCK_PREFIX}' || coalesce(b.participant_id, 'None') || ':' || "
+            f"coalesce(to_char(b.day, 'YYYY-MM-DD'), 'None')))) FROM ({bucket_sql}) AS b "
+            "GROUP BY b.participant_id, b.day", tuple(params))
 
 
 def rebuild(*, calls=Transcription, rollup=DailyCalls, using: str | None = None) -> int:

@@ -197,29 +197,6 @@ def test_every_move_keeps_the_rollups_a_recount(calls, load):
         assert kept == counted
 
 
-@pytest.mark.skipif(not on_postgresql(), reason="advisory locks are PostgreSQL's")
-def test_a_move_locks_the_bucket_refresh_locks(calls):
-    def advisory():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT classid, objid, objsubid FROM pg_locks WHERE locktype = 'advisory' "
-                           "AND pid = pg_backend_pid() ORDER BY 1, 2, 3")
-            return cursor.fetchall()
-
-    call = calls[0]
-    bucket = (call.participant_id, call.occurred_at.date())
-    with transaction.atomic():
-        rollups.recount_call(call.pk)
-        taken = advisory()
-        rollups._lock([bucket])  # the pull's lock of the same bucket: the same key, so no new lock
-        assert len(taken) == 1 and advisory() == taken
-    Transcription.objects.filter(pk=call.pk).update(participant=None, occurred_at=None)  # the bucket of None
-    with transaction.atomic():
-        rollups.recount_call(call.pk)
-        taken = advisory()
-        rollups._lock([(None, None)])
-        assert len(taken) == 2 and advisory() == taken  # with the first one, held until the test's end
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not on_postgresql(), reason="real concurrent transactions need PostgreSQL")
 def test_concurrent_moves_of_one_bucket_keep_its_count():
