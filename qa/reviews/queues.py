@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -443,7 +443,8 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
     result recorded as the reviewer's on every criterion not decided yet (in the same transaction)."""
     call = _get_for(acting_user, Step.ARCHIVE, transcription_id, lock=True)
     note = _note(note)
-    if left := undecided(call):
+    ai, left = _ai_results_and_undecided(call)
+    if left:
         if not agree_rest:
             raise ValidationError(
                 {"verdicts": ngettext("%(count)s criterion is not decided yet (%(criteria)s): decide it, or archive "
@@ -454,7 +455,6 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
         if blinding.hides_ai_from(acting_user, call):  # as step_refusal refuses their verdicts
             raise ValidationError(_("You are scoring this call blind in a calibration session: you cannot agree with "
                                     "the AI's results until you have submitted your answers."), code="blind")
-        ai = _ai_results(call)
         unknown = [name for name in left if ai[name][0] is None]
         if unknown:
             raise ValidationError({"verdicts": ngettext("The AI gave no result on %(criteria)s: decide it before "
@@ -654,7 +654,11 @@ def _verdicts_keep(call: Transcription, given: Sequence[_Decided], acting_user) 
 
 def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None, str]]:
     """Criterion name -> the AI's (passed, value, type as scored), for the criteria it gave a result for."""
-    rows = list(call.criterion_results.order_by("position").values_list("name", "passed", "value", "type", "weight"))
+    return _ai_of(list(call.criterion_results.order_by("position").values_list(
+        "name", "passed", "value", "type", "weight")))
+
+
+def _ai_of(rows: list[tuple]) -> dict[str, tuple[bool | None, int | None, str]]:
     ai = record.ai_results(tuple(rows))
     kinds: dict[str, str] = {}
     for name, _passed, _value, kind, _weight in rows:
@@ -662,10 +666,20 @@ def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None,
     return {name: (passed, value, kinds[name]) for name, (passed, value) in ai.items()}
 
 
+def _ai_results_and_undecided(call: Transcription) -> tuple[dict[str, tuple[bool | None, int | None, str]],
+                                                            list[str]]:
+    """_ai_results, and undecided's answer, from one query (the results, each with whether a verdict decided it)."""
+    rows = list(call.criterion_results.order_by("position").annotate(decided=Exists(
+        CriterionVerdict.objects.filter(transcription_id=call.pk, criterion_name=OuterRef("name")))).values_list(
+        "name", "passed", "value", "type", "weight", "decided"))
+    ai = _ai_of([row[:5] for row in rows])
+    decided = {row[0] for row in rows if row[5]}
+    return ai, [name for name in ai if name not in decided]
+
+
 def undecided(call: Transcription) -> list[str]:
     """The criteria of the call's results that no verdict has decided yet, in Heify's order."""
-    decided = set(call.criterion_verdicts.values_list("criterion_name", flat=True))
-    return [name for name in _ai_results(call) if name not in decided]
+    return _ai_results_and_undecided(call)[1]
 
 
 def _clean_verdict(verdict: Verdict, ai: dict) -> _Decided:

@@ -24,7 +24,8 @@ REVIEW_PAGE = 8  # + the call, the calls blind to the reader, its results, its v
 CLAIM = 10  # + the call locked, the move (not read again: it was locked)
 VERDICT = 17  # + the call locked, blind calls, the AI's results, the verdict written, the score of record, ...
 NOTE = 9  # + the call locked, the claim kept alive, the history entry and the audit row
-ARCHIVE_AND_NEXT = 22  # + the call locked, its verdicts and results, the move; the next call found, locked, claimed
+ARCHIVE_AND_NEXT = 21  # + the call locked, its results (with whether each is decided), the move; the next call
+# found (its id), locked and claimed
 
 @pytest.fixture
 def calls(load):
