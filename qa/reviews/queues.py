@@ -407,10 +407,10 @@ def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
     refusal = changes = None
     # The call read locked and moved in one transaction, without a savepoint (see _move): nothing in the block
     # raises but the database, and a refusal is raised after it. Locked, the call is as read until the move, so
-    # it is not read again.
+    # it is not read again. Its holder is not joined: a read that waited for another claim's lock gets that
+    # claim's row, but a join's row as it was before (no holder); it is read when needed (a refusal, a takeover).
     with transaction.atomic(savepoint=False):
-        found = list(Transcription.all_objects.select_related("assigned_to").select_for_update(of=("self",))
-                     .filter(pk=transcription_id).order_by())
+        found = list(Transcription.all_objects.select_for_update().filter(pk=transcription_id).order_by())
         call = found[0] if found else None
         if call is not None:
             refusal = _call_refusal(reviewer, Step.CLAIM, call)
