@@ -33,7 +33,7 @@ from django.db import connections, transaction
 from django.db.models import Count, Q, QuerySet, Sum, sql
 from django.db.models.functions import TruncDate
 
-from qa.db import on_postgresql
+from qa.db import dialect, on_postgresql
 from qa.mirror import report_rules
 from qa.mirror.models import DailyCalls, Transcription
 from qa.mirror.rules import Group
@@ -178,7 +178,7 @@ def _one_bucket_statements(bucket: Bucket, pass_mark: float, using: str) -> list
     they are the same)."""
     participant_id, day = bucket
     connection = connections[using]
-    template = _one_bucket_template(using, connection.vendor, participant_id is not None, day is not None,
+    template = _one_bucket_template(using, dialect(using), participant_id is not None, day is not None,
                                     pass_mark)
     values = {}
     if participant_id is not None:
