@@ -25,6 +25,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections
 from django.db.models import DateTimeField
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -103,6 +104,63 @@ class TimesInTheTeamZone:
         return formfield
 
 
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@functools.cache
+def _permissions_sql(using: str) -> str:
+    """The user's own permissions and their groups', as ModelBackend reads them in two queries
+    (`user_permissions` and `Permission.objects.filter(group__user=user)`, "<app label>.<codename>"), in one; the
+    user's id twice its parameters. Written once per process from the models' tables."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    q = connections[using].ops.quote_name
+    user_model = get_user_model()
+    own = user_model._meta.get_field("user_permissions").remote_field.through._meta
+    membership = user_model._meta.get_field("groups").remote_field.through._meta
+    granted = Group._meta.get_field("permissions").remote_field.through._meta
+    permission, content_type = q(Permission._meta.db_table), q(ContentType._meta.db_table)
+
+    def column(meta, name):
+        return q(meta.get_field(name).column)
+
+    def names(through: str, joins: str, user_column: str) -> str:
+        return (f"SELECT '{through}', ct.{q('app_label')}, p.{q('codename')} FROM {permission} p "
+                f"INNER JOIN {content_type} ct ON ct.{q('id')} = p.{q('content_type_id')} {joins} "
+                f"WHERE {user_column} = %s")
+
+    return " UNION ALL ".join([
+        names("user", f"INNER JOIN {q(own.db_table)} up ON up.{column(own, 'permission')} = p.{q('id')}",
+              f"up.{column(own, 'user')}"),
+        names("group", f"INNER JOIN {q(granted.db_table)} gp ON gp.{column(granted, 'permission')} = p.{q('id')} "
+                       f"INNER JOIN {q(membership.db_table)} ug ON ug.{column(membership, 'group')} = "
+                       f"gp.{column(granted, 'group')}", f"ug.{column(membership, 'user')}"),
+    ])
+
+
+def permissions_read(user) -> None:
+    """Read `user`'s permissions, their own and their groups', in one query, into the caches Django's ModelBackend
+    keeps on the user object for the rest of the request (it reads them in two queries, on the first has_perm).
+    Nothing outlives the request, so a role changed is seen by the next one, as without it. Left to the backend:
+    a user it gives no permissions (anonymous, inactive), a superuser (it reads every permission), a user whose
+    permissions were read already, and a site without ModelBackend."""
+    if (not user.is_authenticated or not user.is_active or user.is_superuser or hasattr(user, "_perm_cache")
+            or MODEL_BACKEND not in settings.AUTHENTICATION_BACKENDS):
+        return
+    with connections[user._state.db or "default"].cursor() as cursor:
+        cursor.execute(_permissions_sql(cursor.db.alias), [user.pk, user.pk])
+        rows = cursor.fetchall()
+    names: dict[str, set[str]] = {"user": set(), "group": set()}
+    for through, app_label, codename in rows:
+        names[through].add(f"{app_label}.{codename}")
+    # ModelBackend's own names for them (django.contrib.auth.backends.ModelBackend._get_permissions and
+    # get_all_permissions; tests/heifyadmin/test_admin_permissions_read.py checks it answers as without them).
+    user._user_perm_cache, user._group_perm_cache = names["user"], names["group"]
+    user._perm_cache = names["user"] | names["group"]
+
+
 class HeifyAdminSite(admin.AdminSite):
     site_header = _("Heify back office")
     site_title = _("Heify back office")
@@ -122,10 +180,17 @@ class HeifyAdminSite(admin.AdminSite):
         wrapped = super().admin_view(view, cacheable)
         own_view = getattr(view, "__self__", None) is self and view.__name__ in self.AGENT_SITE_VIEWS
         if own_view or getattr(view, "for_agents", False):
-            return wrapped
+
+            @functools.wraps(wrapped)
+            def site_view(request, *args, **kwargs):
+                permissions_read(request.user)
+                return wrapped(request, *args, **kwargs)
+
+            return site_view
 
         @functools.wraps(wrapped)
         def not_for_agents(request, *args, **kwargs):
+            permissions_read(request.user)
             if policy.sees_own_only(request.user):
                 raise PermissionDenied(gettext("An agent's account sees their own evaluations only."))
             return wrapped(request, *args, **kwargs)

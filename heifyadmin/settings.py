@@ -369,6 +369,16 @@ ANALYTICS_TREND_SAMPLE = 20
 # --- background jobs (django-q2) ------------------------------------------------------
 # The database is the broker unless REDIS_URL is set. `retry` stays above `timeout`.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _q_redis_pool(url: str):
+    """One Redis connection pool per process for django-q2's broker: given the URL, it makes a new client, so a new
+    connection and its handshake, for every task queued (two per review move: its alerts and its push to Heify)."""
+    import redis
+
+    return redis.ConnectionPool.from_url(url)
+
+
 Q_CLUSTER = {
     "name": "heifyadmin",
     "label": _("Background jobs"),  # the admin sidebar's title for django-q2's task lists
@@ -379,7 +389,8 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
-    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default", "cache": "django_q_stats"}),
+    **({"redis": {"connection_pool": _q_redis_pool(REDIS_URL)}} if REDIS_URL
+       else {"orm": "default", "cache": "django_q_stats"}),
 }
 # How often the scheduled jobs run (minutes).
 HEIFY_PULL_EVERY_MINUTES = int(os.environ.get("HEIFY_PULL_EVERY_MINUTES", "15"))

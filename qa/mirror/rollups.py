@@ -24,15 +24,16 @@ marked gone leaves its bucket when it is marked.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connections, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, sql
 from django.db.models.functions import TruncDate
 
-from qa.db import on_postgresql
+from qa.db import dialect, on_postgresql
 from qa.mirror import report_rules
 from qa.mirror.models import DailyCalls, Transcription
 from qa.mirror.rules import Group
@@ -102,9 +103,10 @@ def _equals(field: str, value) -> Q:
     return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
 
 
-def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
+def _counted(calls: QuerySet, pass_mark: float) -> QuerySet:
+    """The roll-up rows of `calls`, as a query: what a bucket's rows count (the one place that says it)."""
     scored = Q(status=report_rules.COMPLETED, score__isnull=False)
-    rows = (
+    return (
         calls.filter(gone_at__isnull=True)  # also when `calls` is a migration's model, without LiveManager
         .annotate(day=UTCDay("occurred_at")).order_by()
         .values("participant_id", "day", "group")
@@ -114,19 +116,101 @@ def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
             n_critical=Count("id", filter=scored & Q(critical_fail_triggered=True)),
         )
     )
+
+
+def _count(calls: QuerySet, pass_mark: float, rollup=DailyCalls) -> list:
     return [
         rollup(participant_id=r["participant_id"], day=r["day"], group=r["group"], calls=r["n"],
                scored=r["n_scored"], score_sum=r["total"] or 0.0, passed=r["n_passed"],
                critical_fails=r["n_critical"], pass_mark=pass_mark)
-        for r in rows
+        for r in _counted(calls, pass_mark)
     ]
+
+
+def _recount(buckets: list[Bucket], pass_mark: float) -> None:
+    """Replace the stored rows of `buckets` by their count from the calls, in the database: on PostgreSQL one
+    statement (the DELETE in a WITH, both parts reading one snapshot; no unique key to trip on), on SQLite two.
+    The rows are _counted's, as rebuild() writes them (a bucket with no calls left has no row)."""
+    using = DailyCalls.objects.db
+    statements = (_one_bucket_statements(buckets[0], pass_mark, using) if len(buckets) == 1
+                  else _recount_statements(buckets, pass_mark, using))
+    with connections[using].cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+
+
+def _recount_statements(buckets: list[Bucket], pass_mark: float, using: str) -> list[tuple[str, tuple]]:
+    """_recount's SQL and parameters, compiled from the ORM's queries."""
+    connection = connections[using]
+    stored = Q(pk__in=[])
+    for participant_id, day in buckets:
+        stored |= _equals("participant_id", participant_id) & _equals("day", day)
+    delete = DailyCalls.objects.filter(stored).query.chain(sql.DeleteQuery)
+    delete_sql, delete_params = delete.get_compiler(using).as_sql()
+    counted = _counted(Transcription.objects.filter(_calls_in(buckets)), pass_mark)
+    count_sql, count_params = counted.query.get_compiler(using).as_sql()
+    q = connection.ops.quote_name
+    columns = ", ".join(q(DailyCalls._meta.get_field(name).column) for name in (
+        "participant_id", "day", "group", "calls", "scored", "score_sum", "passed", "critical_fails", "pass_mark"))
+    insert_sql = (f"INSERT INTO {q(DailyCalls._meta.db_table)} ({columns}) "
+                  f"SELECT c.participant_id, c.day, c.{q('group')}, c.n, c.n_scored, COALESCE(c.total, 0), c.n_passed, "
+                  f"c.n_critical, %s FROM ({count_sql}) AS c")
+    insert_params = (pass_mark, *count_params)
+    if on_postgresql(using):
+        return [(f"WITH stale AS ({delete_sql}) {insert_sql}", (*delete_params, *insert_params))]
+    return [(delete_sql, tuple(delete_params)), (insert_sql, insert_params)]
+
+
+# One bucket's statements (every review move's) differ only in the bucket's values: compiled once per shape, with
+# these in its place, and the bucket's own values put in (the ORM's compiling was most of a move's recount).
+_SOME_PARTICIPANT, _SOME_DAY = "\x00qa.mirror.rollups: a participant\x00", date(1, 1, 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _one_bucket_template(using: str, vendor: str, has_participant: bool, has_day: bool,
+                         pass_mark: float) -> list[tuple[str, tuple]]:
+    return _recount_statements([(_SOME_PARTICIPANT if has_participant else None, _SOME_DAY if has_day else None)],
+                               pass_mark, using)
+
+
+def _one_bucket_statements(bucket: Bucket, pass_mark: float, using: str) -> list[tuple[str, tuple]]:
+    """_recount_statements([bucket]), from the template of its shape (tests/qa/mirror/test_rollup_recount.py checks
+    they are the same)."""
+    participant_id, day = bucket
+    connection = connections[using]
+    template = _one_bucket_template(using, dialect(using), participant_id is not None, day is not None,
+                                    pass_mark)
+    values = {}
+    if participant_id is not None:
+        values[_SOME_PARTICIPANT] = participant_id
+    if day is not None:
+        as_day, as_time = DailyCalls._meta.get_field("day"), Transcription._meta.get_field("occurred_at")
+        values[_as_parameter(as_day, _SOME_DAY, connection)] = _as_parameter(as_day, day, connection)
+        for some, own in zip(_day_range(_SOME_DAY), _day_range(day), strict=True):
+            values[_as_parameter(as_time, some, connection)] = _as_parameter(as_time, own, connection)
+    return [(statement, tuple(values.get(param, param) if isinstance(param, str | date) else param
+                              for param in params))
+            for statement, params in template]
+
+
+def _as_parameter(field, value, connection):
+    """`value` as a lookup on `field` hands it to the database."""
+    return field.get_db_prep_value(field.get_prep_value(value), connection, prepared=True)
+
+
+_LOCK_PREFIX = "qa.mirror.rollups:"
+
+
+def _lock_key(bucket: Bucket) -> str:
+    participant_id, day = bucket
+    return f"{_LOCK_PREFIX}{participant_id}:{day}"
 
 
 def _lock(buckets: list[Bucket]) -> None:
     """PostgreSQL: hold each bucket until the transaction ends, in one order (no deadlock between two writers)."""
     if not on_postgresql(DailyCalls.objects.db):
         return  # SQLite runs one writing transaction at a time
-    keys = sorted({f"qa.mirror.rollups:{participant_id}:{day}" for participant_id, day in buckets})
+    keys = sorted({_lock_key((participant_id, day)) for participant_id, day in buckets})
     with connections[DailyCalls.objects.db].cursor() as cursor:
         cursor.execute("SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(%s::text[]) AS k", [keys])
 
@@ -140,12 +224,46 @@ def refresh(buckets: Iterable[Bucket]) -> None:
     with transaction.atomic(using=DailyCalls.objects.db):
         _lock(buckets)
         for start in range(0, len(buckets), BATCH):
-            part = buckets[start:start + BATCH]
-            stored = Q(pk__in=[])
-            for participant_id, day in part:
-                stored |= _equals("participant_id", participant_id) & _equals("day", day)
-            DailyCalls.objects.filter(stored).delete()
-            DailyCalls.objects.bulk_create(_count(Transcription.objects.filter(_calls_in(part)), pass_mark))
+            _recount(buckets[start:start + BATCH], pass_mark)
+
+
+def recount_call(pk: int) -> None:
+    """After a write that changes one call but not its bucket (a review move: its group, never its agent, day or
+    gone mark), inside the writer's transaction and holding the call's row (its UPDATE): the call's bucket
+    locked and recounted, as kept_current would, in two statements on PostgreSQL (the lock, which also reads
+    the bucket, then _recount) and three on SQLite (the bucket read, then _recount's two), and without a
+    savepoint: a failure here fails the writer's transaction, as it must."""
+    using = DailyCalls.objects.db
+    if on_postgresql(using):
+        with connections[using].cursor() as cursor:
+            statement, params = _locked_bucket_sql(using)
+            cursor.execute(statement, [pk if param == _SOME_PK else param for param in params])
+            found = cursor.fetchone()
+        bucket = (found[0], found[1]) if found else None
+    else:  # SQLite writes one transaction at a time
+        bucket = next(iter(_bucket_of(pk, using)), None)
+    if bucket is not None:
+        _recount([bucket], report_rules.ReportSettings.current().pass_mark)
+
+
+def _bucket_of(pk: int, using: str) -> QuerySet:
+    return Transcription.all_objects.using(using).filter(pk=pk).annotate(day=UTCDay("occurred_at")).values_list(
+        "participant_id", "day").order_by()
+
+
+_SOME_PK = -7310
+
+
+@functools.lru_cache(maxsize=4)
+def _locked_bucket_sql(using: str) -> tuple[str, tuple]:
+    """PostgreSQL: a call's bucket, read as it is locked (recount_call), with the parameters of the call _SOME_PK;
+    compiled once per process. The key is _lock's, spelt in SQL (tests/qa/mirror/test_rollup_recount.py checks they
+    agree). The count that follows is a statement of its own: its snapshot is taken once the lock is held."""
+    bucket_sql, params = _bucket_of(_SOME_PK, using).query.get_compiler(using).as_sql()
+    return ("SELECT b.participant_id, b.day, count(pg_advisory_xact_lock(hashtext("
+            f"'{_LOCK_PREFIX}' || coalesce(b.participant_id, 'None') || ':' || "
+            f"coalesce(to_char(b.day, 'YYYY-MM-DD'), 'None')))) FROM ({bucket_sql}) AS b "
+            "GROUP BY b.participant_id, b.day", tuple(params))
 
 
 def rebuild(*, calls=Transcription, rollup=DailyCalls, using: str | None = None) -> int:

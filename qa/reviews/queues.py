@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connections, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -285,6 +285,7 @@ def _get_for(user, step: str, transcription_id: int, *, lock: bool = False, upho
 def _move(
     call: Transcription, action: str, *, actor, assignee=None, note: str = "", expect_assignee=None,
     expected_version: int | None = None, to_group: str | None = None, job: str = "", still: Q | None = None,
+    locked: bool = False,
 ) -> Transcription:
     """Move one call by `action` (a manager's "move" names `to_group`), atomically, with its history entry and
     its audit row (`job`: the job that moves it, when no one does).
@@ -292,9 +293,34 @@ def _move(
     `call` is what the mover saw: the UPDATE only applies if the call is still
     in that group (and with that assignee or version, when given, and as
     `still` says: a claim taking over a call nobody holds, that nobody holds it).
+    `locked`: the caller read `call` locked, in the transaction this move joins
+    (_get_for(lock=True)): nothing but this move has changed it since, so the
+    moved call is `call` with the move's changes, not read again.
     """
     if action != Action.MOVE:
         to_group = rules.review_transition(action, call.group)
+    # No savepoint of its own (two round trips): nothing in it raises but the database, and a database error
+    # fails whoever holds the transaction, as it must; whoever goes on after a failed move holds its own
+    # transaction or savepoint (the expiry job, sampling's per-call atomic). A refusal is raised after the
+    # block, the move having written nothing.
+    with transaction.atomic(savepoint=False):
+        changes = _moved(call, action, to_group=to_group, actor=actor, assignee=assignee, note=note, job=job,
+                         expect_assignee=expect_assignee, expected_version=expected_version, still=still)
+    if changes is None:
+        raise _move_refused(call, action, expected_version)
+    if locked:
+        return _as_moved(call, changes)
+    return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
+
+
+def _moved(
+    call: Transcription, action: str, *, to_group: str | None, actor, assignee, note: str, job: str,
+    expect_assignee=None, expected_version: int | None = None, still: Q | None = None,
+) -> dict | None:
+    """_move's writes, inside the caller's transaction: the conditional UPDATE, and when it applied, the roll-up
+    recount, the history entry and the audit row; returns the columns it set (None when it applied to nothing).
+    Raises nothing but the database's errors, so that a transaction without a savepoint around it is never left
+    failed by a refusal."""
     now = timezone.now()
     conditions = Q(pk=call.pk) & in_group(call.group)
     if expect_assignee is not None:
@@ -309,37 +335,63 @@ def _move(
         "assigned_to": assignee if claimed else None,
         "claimed_at": now if claimed else None,
         "review_touched_at": now if claimed else None,
-        "group_changed_at": now if to_group != call.group else F("group_changed_at"),
         "sync_state": SyncState.WAITING,
         "sync_error": "",
-        "version": F("version") + 1,
     }
-    with transaction.atomic(), rollups.kept_current(Transcription.objects.filter(pk=call.pk)):
-        if not Transcription.objects.filter(conditions).update(**changes):
-            current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
-            if current.gone_at is not None:
-                raise ValidationError(_("The call was deleted in Heify meanwhile: it takes no review steps."),
-                                      code=GONE)
-            if action == "claim" and current.group == Group.UNDER_REVIEW:
-                raise ClaimLost(current.assigned_to)
-            if expected_version is not None and current.version != expected_version:
-                raise StaleEdit(_("The call changed since version %(expected)s (it is at %(current)s).") % {
-                    "expected": expected_version, "current": current.version})
-            rules.review_transition(action, current.group)  # says why, if it is the group
-            raise ValidationError(_("The call changed meanwhile; reload and try again."), code="changed")
-        ReviewEvent.objects.create(
-            transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
-            assignee=assignee if claimed else None, note=note,
-        )
-        audit.audit_record(
-            actor=actor, action=action, obj=call, job=job,
-            before={"group": call.group, "assigned_to": audit.username(call.assigned_to)},
-            after={"group": to_group, "assigned_to": audit.username(assignee if claimed else None),
-                   **({"note": note} if note else {})},
-        )
-        heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
-        transaction.on_commit(lambda: call_moved.send(sender=Transcription, transcription_id=call.pk))
-    return Transcription.objects.select_related("assigned_to").get(pk=call.pk)
+    if to_group != call.group:
+        changes["group_changed_at"] = now
+    if not Transcription.objects.filter(conditions).update(**changes, version=F("version") + 1):
+        return None
+    rollups.recount_call(call.pk)  # a move keeps the call's bucket (its agent and day)
+    ReviewEvent.objects.create(
+        transcription_id=call.pk, actor=actor, action=action, from_group=call.group, to_group=to_group,
+        assignee=assignee if claimed else None, note=note,
+    )
+    audit.audit_record(
+        actor=actor, action=action, obj=call, job=job,
+        before={"group": call.group, "assigned_to": audit.username(call.assigned_to)},
+        after={"group": to_group, "assigned_to": audit.username(assignee if claimed else None),
+               **({"note": note} if note else {})},
+    )
+    heify.send_later(Transcription, call.pk)  # after the answer: nobody waits for Heify
+    transaction.on_commit(lambda: call_moved.send(sender=Transcription, transcription_id=call.pk))
+    return changes
+
+
+def _as_moved(call: Transcription, changes: dict) -> Transcription:
+    """`call`, read locked in this transaction, as its row is once _moved's `changes` are written."""
+    for name, value in changes.items():
+        setattr(call, name, value)
+    call.version += 1
+    return call
+
+
+def _move_refused(call: Transcription, action: str, expected_version: int | None) -> ValidationError:
+    """Why a move's UPDATE applied to nothing: the call as it is now."""
+    current = Transcription.all_objects.select_related("assigned_to").get(pk=call.pk)
+    if current.gone_at is not None:
+        return ValidationError(_("The call was deleted in Heify meanwhile: it takes no review steps."), code=GONE)
+    if action == "claim" and current.group == Group.UNDER_REVIEW:
+        return ClaimLost(current.assigned_to)
+    if expected_version is not None and current.version != expected_version:
+        return _stale(expected_version, current.version)
+    try:
+        rules.review_transition(action, current.group)  # says why, if it is the group
+    except ValidationError as refusal:
+        return refusal
+    return ValidationError(_("The call changed meanwhile; reload and try again."), code="changed")
+
+
+def _stale(expected_version: int, current_version: int) -> StaleEdit:
+    return StaleEdit(_("The call changed since version %(expected)s (it is at %(current)s).") % {
+        "expected": expected_version, "current": current_version})
+
+
+def _version_column_holds(version: int) -> bool:
+    """Whether the database's version column can hold `version` at all."""
+    low, high = connections[Transcription.objects.db].ops.integer_field_range(
+        Transcription._meta.get_field("version").get_internal_type())
+    return low <= version <= high
 
 
 def _note(note: str) -> str:
@@ -351,11 +403,31 @@ def transcription_claim(*, transcription_id: int, reviewer) -> Transcription:
     over a call under review that nobody holds (open_claim), the history and the audit row saying whose lapsed
     claim it was. Of two reviewers claiming at once, one wins and the other is told who (ClaimLost): the UPDATE
     applies only while nobody holds the call, and the winner's claim is live."""
-    call = _get_for(reviewer, Step.CLAIM, transcription_id)
-    now = timezone.now()
-    if (taken := open_claim(call, now=now)) is not None:
-        return _move(call, "claim", actor=reviewer, assignee=reviewer, note=taken.note(), still=unheld(now))
-    return _move(call, "claim", actor=reviewer, assignee=reviewer)
+    require_step(reviewer, Step.CLAIM)  # before the lookup, as _get_for
+    refusal = changes = None
+    # The call read locked and moved in one transaction, without a savepoint (see _move): nothing in the block
+    # raises but the database, and a refusal is raised after it. Locked, the call is as read until the move, so
+    # it is not read again. Its holder is not joined: a read that waited for another claim's lock gets that
+    # claim's row, but a join's row as it was before (no holder); it is read when needed (a refusal, a takeover).
+    with transaction.atomic(savepoint=False):
+        found = list(Transcription.all_objects.select_for_update().filter(pk=transcription_id).order_by())
+        call = found[0] if found else None
+        if call is not None:
+            refusal = _call_refusal(reviewer, Step.CLAIM, call)
+        if call is not None and refusal is None:
+            now = timezone.now()
+            taken = open_claim(call, now=now)
+            # review_transition cannot refuse here: _call_refusal asked it first.
+            changes = _moved(call, "claim", to_group=rules.review_transition("claim", call.group), actor=reviewer,
+                             assignee=reviewer,
+                             note=taken.note() if taken else "", job="", still=unheld(now) if taken else None)
+    if call is None:
+        raise Transcription.DoesNotExist("No call has this id.")
+    if refusal is not None:
+        raise refusal
+    if changes is None:
+        raise _move_refused(call, "claim", None)
+    return _as_moved(call, changes)
 
 
 def transcription_release(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
@@ -371,7 +443,8 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
     result recorded as the reviewer's on every criterion not decided yet (in the same transaction)."""
     call = _get_for(acting_user, Step.ARCHIVE, transcription_id, lock=True)
     note = _note(note)
-    if left := undecided(call):
+    ai, left = _ai_results_and_undecided(call)
+    if left:
         if not agree_rest:
             raise ValidationError(
                 {"verdicts": ngettext("%(count)s criterion is not decided yet (%(criteria)s): decide it, or archive "
@@ -382,7 +455,6 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
         if blinding.hides_ai_from(acting_user, call):  # as step_refusal refuses their verdicts
             raise ValidationError(_("You are scoring this call blind in a calibration session: you cannot agree with "
                                     "the AI's results until you have submitted your answers."), code="blind")
-        ai = _ai_results(call)
         unknown = [name for name in left if ai[name][0] is None]
         if unknown:
             raise ValidationError({"verdicts": ngettext("The AI gave no result on %(criteria)s: decide it before "
@@ -391,7 +463,8 @@ def transcription_archive(*, transcription_id: int, acting_user, note: str = "",
                                                         "archiving.", len(unknown)) % {"criteria": ", ".join(unknown)}},
                                   code="undecided")
         _verdicts_keep(call, [_clean_verdict(Verdict(name, agrees=True), ai) for name in left], acting_user)
-    return _move(call, "archive", actor=acting_user, note=note, expect_assignee=call.assigned_to)
+    # Locked since read; read again only if verdicts kept here changed its score of record.
+    return _move(call, "archive", actor=acting_user, note=note, expect_assignee=call.assigned_to, locked=not left)
 
 
 def transcription_reopen(*, transcription_id: int, acting_user, note: str = "") -> Transcription:
@@ -418,6 +491,9 @@ def transcription_move(
     group, note = rules.clean_group(group), _note(note)
     if call.group == group and expected_version in (None, call.version):
         return call
+    if expected_version is not None and not _version_column_holds(expected_version):
+        # No row holds it: refused before the UPDATE, which the database itself might refuse for the value.
+        raise _stale(expected_version, call.version)
     return _move(call, Action.MOVE, to_group=group, actor=acting_user, note=note, expected_version=expected_version,
                  assignee=acting_user if group == Group.UNDER_REVIEW else None)
 
@@ -442,10 +518,13 @@ def release_expired_claims(*, now=None) -> int:
     released = 0
     for call in stale:
         try:
+            # One transaction per claim (a savepoint when the job runs inside one): a release that fails in the
+            # database rolls back alone, and the next claim goes on in a transaction of its own.
             # Still lapsed when released: a note or verdict of its holder's meanwhile keeps it.
-            _move(call, "expire", actor=None, expect_assignee=call.assigned_to, job="claim expiry",
-                  still=Q(review_touched_at__lt=cutoff),
-                  note=f"No activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS} hours.")
+            with transaction.atomic():
+                _move(call, "expire", actor=None, expect_assignee=call.assigned_to, job="claim expiry",
+                      still=Q(review_touched_at__lt=cutoff),
+                      note=f"No activity for {settings.REVIEW_CLAIM_TIMEOUT_HOURS} hours.")
             released += 1
         except ValidationError:
             continue  # someone acted on it meanwhile
@@ -575,7 +654,11 @@ def _verdicts_keep(call: Transcription, given: Sequence[_Decided], acting_user) 
 
 def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None, str]]:
     """Criterion name -> the AI's (passed, value, type as scored), for the criteria it gave a result for."""
-    rows = list(call.criterion_results.order_by("position").values_list("name", "passed", "value", "type", "weight"))
+    return _ai_of(list(call.criterion_results.order_by("position").values_list(
+        "name", "passed", "value", "type", "weight")))
+
+
+def _ai_of(rows: list[tuple]) -> dict[str, tuple[bool | None, int | None, str]]:
     ai = record.ai_results(tuple(rows))
     kinds: dict[str, str] = {}
     for name, _passed, _value, kind, _weight in rows:
@@ -583,10 +666,20 @@ def _ai_results(call: Transcription) -> dict[str, tuple[bool | None, int | None,
     return {name: (passed, value, kinds[name]) for name, (passed, value) in ai.items()}
 
 
+def _ai_results_and_undecided(call: Transcription) -> tuple[dict[str, tuple[bool | None, int | None, str]],
+                                                            list[str]]:
+    """_ai_results, and undecided's answer, from one query (the results, each with whether a verdict decided it)."""
+    rows = list(call.criterion_results.order_by("position").annotate(decided=Exists(
+        CriterionVerdict.objects.filter(transcription_id=call.pk, criterion_name=OuterRef("name")))).values_list(
+        "name", "passed", "value", "type", "weight", "decided"))
+    ai = _ai_of([row[:5] for row in rows])
+    decided = {row[0] for row in rows if row[5]}
+    return ai, [name for name in ai if name not in decided]
+
+
 def undecided(call: Transcription) -> list[str]:
     """The criteria of the call's results that no verdict has decided yet, in Heify's order."""
-    decided = set(call.criterion_verdicts.values_list("criterion_name", flat=True))
-    return [name for name in _ai_results(call) if name not in decided]
+    return _ai_results_and_undecided(call)[1]
 
 
 def _clean_verdict(verdict: Verdict, ai: dict) -> _Decided:

@@ -565,11 +565,12 @@ def next_call(user, queue: str, *, held: str, after: Transcription) -> tuple[Tra
         calls = calls.filter(queues.unheld())
     elif queue != Group.PENDING_REVIEW:
         return calls.first(), False
-    for candidate in calls[:NEXT_TRIES]:
+    # Their ids only: the claim reads the call itself, locked.
+    for pk in calls.values_list("pk", flat=True)[:NEXT_TRIES]:
         try:
-            return queues.transcription_claim(transcription_id=candidate.pk, reviewer=user), True
-        except (ValidationError, PermissionDenied):
-            continue  # claimed by someone else meanwhile, or not the user's to claim
+            return queues.transcription_claim(transcription_id=pk, reviewer=user), True
+        except (ValidationError, PermissionDenied, Transcription.DoesNotExist):
+            continue  # claimed by someone else meanwhile, or not the user's to claim, or deleted meanwhile
     return None, False
 
 
