@@ -38,7 +38,7 @@ def narrow(apps, schema_editor):  # 0034's
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("qa", "0037_review_model_names"),
+        ("qa", "0038_transcription_polled_at"),
     ]
 
     operations = [
