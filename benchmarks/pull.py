@@ -39,7 +39,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout measured: the one it is run from (`cd <older checkout> && python <this script>` measures that code,
+# its "before" figures), else the one holding this script. The children and the emulator run there.
+ROOT = Path.cwd() if (Path.cwd() / "manage.py").is_file() else Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but not the project
     sys.path.insert(0, str(ROOT))
 
