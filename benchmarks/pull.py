@@ -39,7 +39,9 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout measured: the one it is run from (`cd <older checkout> && python <this script>` measures that code,
+# its "before" figures), else the one holding this script. The children and the emulator run there.
+ROOT = Path.cwd() if (Path.cwd() / "manage.py").is_file() else Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, benchmarks/ is on the path but not the project
     sys.path.insert(0, str(ROOT))
 
@@ -196,8 +198,8 @@ def measure(kind: str, count: int, profile: bool, repeat: int = 1) -> dict:
 
 def table(results: list[dict]) -> str:
     head = ("database", "count", "stored", "pull s", "tx/s", "plain load s", "pull / plain", "2nd pull s",
-            "2nd / plain", "peak RSS MiB", "RSS growth MiB", "drift MiB", "client s", "(json s)", "parse s",
-            "upsert s", "other s")
+            "2nd / plain", "peak RSS MiB", "RSS growth MiB", "drift MiB", "client s", "(fetch s)", "(json s)",
+            "parse s", "upsert s", "other s")
     rows = [head]
     for r in results:
         split = r["split"]
@@ -207,7 +209,7 @@ def table(results: list[dict]) -> str:
             f"{r['seconds'] / r['plain_seconds']:.1f}x",
             f"{r['second_seconds']:.2f}", f"{r['second_seconds'] / r['plain_seconds']:.2f}x", f"{r['peak_mib']:.1f}",
             f"{r['growth_mib']:.1f}", f"{r['drift_mib']:+.1f}",
-            *(f"{split[phase]:.2f}" for phase in ("client", "json", "parse", "upsert", "other")),
+            *(f"{split[phase]:.2f}" for phase in ("client", "fetch", "json", "parse", "upsert", "other")),
         ))
     return markdown_table(rows)
 
@@ -255,7 +257,7 @@ class Timers:
     """Seconds spent in the pull's phases, measured by wrapping one function per phase (a call per page)."""
 
     def __init__(self):
-        self.seconds = {"client": 0.0, "json": 0.0, "parse": 0.0, "upsert": 0.0}
+        self.seconds = {"client": 0.0, "fetch": 0.0, "json": 0.0, "parse": 0.0, "upsert": 0.0}
 
     def wrap(self, owner, name: str, phase: str) -> None:
         if not hasattr(owner, name):  # an older checkout measured with this script (its "before" figures)
@@ -315,7 +317,26 @@ def child(mode: str) -> None:
         return
 
     timers = Timers()
-    timers.wrap(client, "request", "client")
+    timers.wrap(client, "request", "fetch")  # in the fetch-ahead thread, if any: overlaps the rest
+    # What the pull waited for its pages: the fetch that was not hidden behind the work on the page before.
+    pages = client.pages
+
+    def waited_pages(*args, **kwargs):
+        iterator = pages(*args, **kwargs)
+        try:
+            while True:
+                start = time.perf_counter()
+                try:
+                    page = next(iterator)
+                finally:
+                    timers.seconds["client"] += time.perf_counter() - start
+                yield page
+        except StopIteration:
+            return
+        finally:
+            iterator.close()
+
+    client.pages = waited_pages
     timers.wrap(client_module, "_json_of_list" if hasattr(client_module, "_json_of_list") else "_json", "json")
     timers.wrap(pull, "_parse_page", "parse")
     timers.wrap(mirror, "upsert", "upsert")

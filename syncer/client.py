@@ -12,13 +12,15 @@ id (contract.is_heify_id): no other text ever reaches a request line.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
 import random
 import ssl
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -106,6 +108,43 @@ class Page:
     items: list[dict]
     cursor: str | None  # the cursor that fetched this page
     next_cursor: str | None
+    fetched_at: datetime | None = None  # by `pages`' clock, taken before the request was sent
+
+
+class _FetchAhead:
+    """One page fetched in a thread of its own while the caller works on the one before it.
+
+    The thread makes that one request (with its retries) and ends; `result` waits for it and returns the page,
+    or raises what the fetch raised, as if the caller had fetched it itself. The caller's context variables
+    (the request or job id on each log line) ride along."""
+
+    def __init__(self, fetch: Callable[..., Page], *args):
+        self._page: Page | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, fetch, *args),
+                                        name="heify-fetch-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, fetch: Callable[..., Page], *args) -> None:
+        try:
+            self._page = fetch(*args)
+        except BaseException as exc:  # noqa: BLE001 (raised again in the caller's thread)
+            self._error = exc
+
+    def result(self) -> Page:
+        self._thread.join()
+        page, error, self._page, self._error = self._page, self._error, None, None
+        if error is not None:
+            try:
+                raise error
+            finally:
+                error = None  # no cycle through this frame
+        return page
+
+    def wait(self) -> None:
+        """Let the fetch end, its page unused."""
+        self._thread.join()
+        self._page = self._error = None
 
 
 def _error_message(response: httpx.Response) -> tuple[str, str | None]:
@@ -270,31 +309,52 @@ class HeifyClient:
 
     def pages(
         self, resource: str, *, cursor: str | None = None, limit: int = contract.PAGE_SIZE,
-        updated_since: datetime | None = None,
+        updated_since: datetime | None = None, clock: Callable[[], datetime] | None = None, ahead: bool = False,
     ) -> Iterator[Page]:
-        """Iterate a list page by page, lazily, starting at `cursor`; with `updated_since` (only for
-        contract.INCREMENTAL_RESOURCES), only the objects Heify changed since then."""
+        """Iterate a list page by page, starting at `cursor`; with `updated_since` (only for
+        contract.INCREMENTAL_RESOURCES), only the objects Heify changed since then.
+
+        Lazily, one request per page asked for; with `ahead`, the next page's request is sent (in a thread of its
+        own) as this page is handed over, so Heify builds it and we read it while the caller works on this one: two
+        pages held at most, and what that fetch raises is raised where the caller asks for the page, as without.
+        Closing the iterator waits for a fetch under way. With `clock`, each page carries the time by it taken
+        before its request was sent (Page.fetched_at)."""
         if updated_since is not None and resource not in contract.INCREMENTAL_RESOURCES:
             raise ValueError(f"the {resource} list cannot be asked for changes only")
-        while True:
-            params = {contract.LIMIT_PARAM: limit}
-            if updated_since is not None:
-                params[contract.UPDATED_SINCE_PARAM] = contract.updated_since_value(updated_since)
-            if cursor:
-                params[contract.CURSOR_PARAM] = cursor
+        params = {contract.LIMIT_PARAM: limit}
+        if updated_since is not None:
+            params[contract.UPDATED_SINCE_PARAM] = contract.updated_since_value(updated_since)
+
+        def fetch(cursor: str | None, fetched_at: datetime | None) -> Page:
             # Lists carry next_cursor beside data, so this reads the whole body.
-            body = self.request("GET", resource, params=params, list_page=True)
+            body = self.request("GET", resource, params={**params, contract.CURSOR_PARAM: cursor} if cursor
+                                else params, list_page=True)
             if not isinstance(body, dict) or not isinstance(body.get(contract.DATA_KEY), list):
                 raise Unavailable(f"GET {heify_path(resource)}: Heify answered a list in an unknown shape")
             next_cursor = body.get(contract.NEXT_CURSOR_KEY)
             if next_cursor is not None and not isinstance(next_cursor, str):
                 raise Unavailable(f"GET {heify_path(resource)}: Heify answered a cursor that is not text")
-            # No reference to this page is kept while the next one is fetched: one page in memory at a time.
-            items, body = body[contract.DATA_KEY], None
-            yield Page(items=items, cursor=cursor, next_cursor=next_cursor)
-            items, cursor = None, next_cursor
-            if not cursor:
-                return
+            return Page(items=body[contract.DATA_KEY], cursor=cursor, next_cursor=next_cursor, fetched_at=fetched_at)
+
+        next_page: _FetchAhead | None = None
+        try:
+            page = fetch(cursor, clock() if clock else None)
+            while True:
+                cursor = page.next_cursor
+                if ahead and cursor:
+                    next_page = _FetchAhead(fetch, cursor, clock() if clock else None)
+                yield page
+                # No reference to this page is kept while the next one is fetched (or waited for).
+                page = None
+                if not cursor:
+                    return
+                if next_page is not None:
+                    page, next_page = next_page.result(), None
+                else:
+                    page = fetch(cursor, clock() if clock else None)
+        finally:
+            if next_page is not None:
+                next_page.wait()
 
     def get(self, resource: str, heify_id: str) -> dict:
         return self.request("GET", resource, heify_id)

@@ -21,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -394,14 +396,31 @@ _AS_IS = ((models.BooleanField, bool), (models.IntegerField, int), (models.Float
 def _value_preparer(field, connection) -> Callable[[Any], Any]:
     """`field.get_db_prep_save(value, connection)`, without its cost where the answer is known: None is
     None for every field (SQL NULL; a JSONField's too), and text, a whole number, a float or a boolean for a
-    field of that type (or a relation to one) is the value itself. Tens of values per call, and the pull
-    writes every one: Django's way per value cost more than the database's insert."""
+    field of that type (or a relation to one) is the value itself; a datetime, date, UUID or decimal that is the
+    very object the row before had (the pull's `now` and `as_of` on every row) is prepared once. Tens of values
+    per call, and the pull writes every one: Django's way per value cost more than the database's insert."""
     prep = field.get_db_prep_save
     base = field.target_field if field.is_relation else field
     kind = next((kind for cls, kind in _AS_IS if isinstance(base, cls)), None)
     if kind is None:
-        return lambda value: None if value is None else prep(value, connection)
+        last = [None, None]  # the value before, if immutable (the pull's `now` and `as_of` on every row), prepared
+
+        def prepare(value):
+            if value is None:
+                return None
+            if value is last[0]:
+                return last[1]
+            prepared = prep(value, connection)
+            if type(value) in _IMMUTABLE:
+                last[:] = value, prepared
+            return prepared
+
+        return prepare
     return lambda value: value if value is None or type(value) is kind else prep(value, connection)
+
+
+# Values a field prepares the same way each time, which nothing can change in between.
+_IMMUTABLE = frozenset({datetime, date, uuid.UUID, Decimal})
 
 
 def _write_extraction_fields(parents: dict[str, int], children: dict[str, list[dict]]) -> None:

@@ -195,47 +195,55 @@ def pull_resource(
     whole = checkpoint.updated_since is None  # a resumed listing goes on as it began
     result = PullResult(resumed=not created and bool(checkpoint.cursor), changes_only=not whole)
     id_field = contract.ID_FIELDS[resource]
-    pages = client.pages(resource, cursor=checkpoint.cursor or None, updated_since=checkpoint.updated_since)
-    while True:
-        fetched_at = mirror.heify_clock()  # before the request: the page holds Heify's data from then on
-        try:
-            page = next(pages)
-        except StopIteration:
-            break
-        except Rejected:
-            if not checkpoint.cursor:
-                raise
-            # Heify no longer knows the saved cursor: start this resource over.
-            log.warning("pull: Heify refused the saved cursor for %s; starting over", resource)
-            checkpoint.delete()
-            SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
-            return pull_resource(resource, client=client, on_page=on_page, full=full)
-        changed, unchanged = mirror.unchanged_payloads(resource, page.items)
-        parsed, invalid = _parse_page(resource, changed)
-        newest = _newest_stamp(page.items)
-        written: set[str] = set()
-        with transaction.atomic():
-            result += mirror.upsert(resource, parsed, as_of=fetched_at, written_ids=written)
-            result.unchanged += unchanged
-            # Noted as seen: what the listing showed, but for the rows this page wrote, which hold Heify's data
-            # from after the listing began and so cannot be marked gone by it (_mark_gone). Nothing for a
-            # listing of changes, which marks nothing gone.
-            if whole:
-                mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
-                    {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
-                    for item in page.items
-                    if isinstance(item, dict) and isinstance(item.get(id_field), str)
-                    and item[id_field] not in written
-                ])
-            checkpoint.cursor = page.next_cursor or ""
-            checkpoint.pages += 1
-            if newest is not None and (checkpoint.newest_seen is None or newest > checkpoint.newest_seen):
-                checkpoint.newest_seen = newest
-            checkpoint.save(update_fields=["cursor", "pages", "newest_seen", "updated_at"])
-        result.invalid += invalid
-        if on_page:
-            on_page(len(page.items))
-        page = parsed = changed = None  # not kept alive while the next page is fetched
+    # The next page is fetched while this one is digested, parsed and written (client.pages' `ahead`), each
+    # stamped with Heify's clock before its request was sent.
+    pages = client.pages(resource, cursor=checkpoint.cursor or None, updated_since=checkpoint.updated_since,
+                         clock=mirror.heify_clock, ahead=True)
+    try:
+        while True:
+            asked_at = mirror.heify_clock()  # before the page was asked for, should it carry no stamp of its own
+            try:
+                page = next(pages)
+            except StopIteration:
+                break
+            except Rejected:
+                if not checkpoint.cursor:
+                    raise
+                # Heify no longer knows the saved cursor: start this resource over.
+                log.warning("pull: Heify refused the saved cursor for %s; starting over", resource)
+                checkpoint.delete()
+                SeenInPull.objects.filter(run_id=checkpoint.run_id).delete()
+                return pull_resource(resource, client=client, on_page=on_page, full=full)
+            # The page holds Heify's data from when its fetch began on.
+            fetched_at = asked_at if getattr(page, "fetched_at", None) is None else page.fetched_at
+            changed, unchanged = mirror.unchanged_payloads(resource, page.items)
+            parsed, invalid = _parse_page(resource, changed)
+            newest = _newest_stamp(page.items)
+            written: set[str] = set()
+            with transaction.atomic():
+                result += mirror.upsert(resource, parsed, as_of=fetched_at, written_ids=written)
+                result.unchanged += unchanged
+                # Noted as seen: what the listing showed, but for the rows this page wrote, which hold Heify's data
+                # from after the listing began and so cannot be marked gone by it (_mark_gone). Nothing for a
+                # listing of changes, which marks nothing gone.
+                if whole:
+                    mirror.insert_rows(SeenInPull, [  # ignore_conflicts: an id listed twice is seen once
+                        {"run_id": checkpoint.run_id, "heify_id": item[id_field]}
+                        for item in page.items
+                        if isinstance(item, dict) and isinstance(item.get(id_field), str)
+                        and item[id_field] not in written
+                    ])
+                checkpoint.cursor = page.next_cursor or ""
+                checkpoint.pages += 1
+                if newest is not None and (checkpoint.newest_seen is None or newest > checkpoint.newest_seen):
+                    checkpoint.newest_seen = newest
+                checkpoint.save(update_fields=["cursor", "pages", "newest_seen", "updated_at"])
+            result.invalid += invalid
+            if on_page:
+                on_page(len(page.items))
+            page = parsed = changed = None  # not kept alive while the next page is fetched
+    finally:
+        pages.close()  # a pull stopped half-way leaves no fetch running behind it
     with transaction.atomic():
         if whole:
             result.gone = _mark_gone(checkpoint)

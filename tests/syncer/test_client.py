@@ -96,6 +96,28 @@ def test_pages_are_fetched_lazily(heify):
     assert [len(p.items) for p in rest] == [2, 1] and rest[-1].next_cursor is None
 
 
+def test_pages_fetched_ahead_hold_two_pages_and_fail_where_asked(heify):
+    """With `ahead`, the next page is asked for as a page is handed over (never more than that one), each page
+    carries the clock's time from before its request, and a failed fetch is raised where its page is asked for."""
+    client, _ = make_client(heify)
+    for n in range(5):
+        client.create("participants", {"tag": f"P{n}"})
+    heify.state.clear_request_log()
+    heify.state.fail_page("participants", 3, status=500, times=1)
+    ticks = iter(range(100))
+    pages = client.pages("participants", limit=2, ahead=True, clock=lambda: next(ticks))
+    first = next(pages)
+    second = next(pages)  # its request was sent when the first was handed over
+    assert [len(first.items), len(second.items)] == [2, 2] and (first.fetched_at, second.fetched_at) == (0, 1)
+    with pytest.raises(heify_client.Unavailable):
+        next(pages)
+    assert len(heify.state.request_log) == 3
+    pages = client.pages("participants", limit=2, ahead=True)
+    next(pages)
+    pages.close()  # waits for the second page's fetch, which nothing asks for
+    assert len(heify.state.request_log) == 5
+
+
 def test_the_api_key_appears_nowhere(heify, caplog):
     caplog.set_level(logging.DEBUG)
     key = "super-secret-key-123"
