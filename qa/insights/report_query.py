@@ -235,32 +235,46 @@ def _gc_paused():
 _LEAVE_OUT_SQL = "\n      AND NOT (t.heify_id = ANY(%(leave_out)s))"
 
 
+def _statement_names(connection, score: str, compare: bool) -> dict[str, str]:
+    """What either database's report statement is formatted with alike: the tables, the rules' SQL and the columns
+    of the score it reports on."""
+    qn = connection.ops.quote_name
+    score_column, critical_column, failed_column = call_columns_sql(score)
+    record_score, record_critical, _ = call_columns_sql(ScoreSource.REVIEWED)
+    return {
+        "transcription": qn(Transcription._meta.db_table), "evaluator": qn(Evaluator._meta.db_table),
+        "criterion": qn(Criterion._meta.db_table), "passes": PASSES_SQL, "bucket": score_bucket_sql("score"),
+        "duration_class": duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
+        "score": score_column, "critical": critical_column, "failed": failed_column,
+        "review_columns": _REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
+        if compare else "",
+    }
+
+
+def _statement_params(participant_id: str, window: Window, config: ReportSettings, shown: int | None, *,
+                      leave_out, adapt=lambda moment: moment) -> dict:
+    """Either statement's parameters; `adapt` writes a moment as the database reads it."""
+    return {
+        "participant": participant_id, "completed": COMPLETED, "end": adapt(window.end), "limit": config.query_limit,
+        "month_start": adapt(window.month_start), "previous_start": adapt(window.previous_start),
+        "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
+        "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
+        "shown": config.query_limit if shown is None else shown, "leave_out": leave_out,
+    }
+
+
 def _inputs_from_postgresql(
     participant_id: str, window: Window, config: ReportSettings, shown: int | None = None,
     leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI, compare: bool = False,
 ) -> ReportInputs:
     connection = connections[Transcription.objects.db]
-    qn = connection.ops.quote_name
-    score_column, critical_column, failed_column = call_columns_sql(score)
-    record_score, record_critical, _ = call_columns_sql(ScoreSource.REVIEWED)
     sql = _POSTGRESQL_REPORT.format(
-        transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
-        criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
-        duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
+        **_statement_names(connection, score, compare),
         raw_row=RAW_DATA_ROW_SQL, leave_out=_LEAVE_OUT_SQL if leave_out else "",
-        score=score_column, critical=critical_column, failed=failed_column,
-        review_columns=_REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
-        if compare else "",
         review=_REVIEW_SQL.format(ai_passes=passes_sql("ai_score", "ai_critical"),
                                   record_passes=passes_sql("record_score", "record_critical")) if compare else "",
     )
-    params = {
-        "participant": participant_id, "completed": COMPLETED, "end": window.end, "limit": config.query_limit,
-        "month_start": window.month_start, "previous_start": window.previous_start,
-        "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
-        "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
-        "shown": config.query_limit if shown is None else shown, "leave_out": sorted(leave_out),
-    }
+    params = _statement_params(participant_id, window, config, shown, leave_out=sorted(leave_out))
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
         cursor.execute(_POSTGRESQL_SETTINGS)
         cursor.execute(sql, params)
@@ -424,30 +438,16 @@ def _inputs_from_sqlite(
     leave_out: frozenset[str] = frozenset(), *, score: str = ScoreSource.AI, compare: bool = False,
 ) -> ReportInputs:
     connection = connections[Transcription.objects.db]
-    qn = connection.ops.quote_name
-    score_column, critical_column, failed_column = call_columns_sql(score)
-    record_score, record_critical, _ = call_columns_sql(ScoreSource.REVIEWED)
     below, proportion = percentile_position_sql("m", "f")
     sql = _sqlite_statement(compare).format(
-        transcription=qn(Transcription._meta.db_table), evaluator=qn(Evaluator._meta.db_table),
-        criterion=qn(Criterion._meta.db_table), passes=PASSES_SQL, bucket=score_bucket_sql("score"),
+        **_statement_names(connection, score, compare),
         below=below, proportion=proportion, interpolated=interpolate_sql("lo.duration", "hi.duration", "p.proportion"),
-        duration_class=duration_class_sql("duration", "percentiles.p25", "percentiles.p75"),
         leave_out=_SQLITE_LEAVE_OUT_SQL if leave_out else "",
-        score=score_column, critical=critical_column, failed=failed_column,
-        review_columns=_REVIEW_COLUMNS_SQL.format(record_score=record_score, record_critical=record_critical)
-        if compare else "",
         ai_passes=passes_sql("ai_score", "ai_critical"), record_passes=passes_sql("record_score", "record_critical"),
         place=_SQLITE_PLACE, raw_calls="calls" if shown is None else _SQLITE_SHOWN,
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    params = {
-        "participant": participant_id, "completed": COMPLETED, "end": adapt(window.end), "limit": config.query_limit,
-        "month_start": adapt(window.month_start), "previous_start": adapt(window.previous_start),
-        "pass_mark": config.pass_mark, "pending": PENDING_REVIEW,
-        "p25": DURATION_PERCENTILES[0], "p75": DURATION_PERCENTILES[1],
-        "shown": config.query_limit if shown is None else shown, "leave_out": json.dumps(sorted(leave_out)),
-    }
+    params = _statement_params(participant_id, window, config, shown, leave_out=json.dumps(sorted(leave_out)),
+                               adapt=connection.ops.adapt_datetimefield_value)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
