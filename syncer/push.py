@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import transaction
@@ -178,19 +179,16 @@ def _record_waiting(obj, claim: heify.Claim, error: HeifyError) -> None:
 
 def send(obj, claim: heify.Claim, *, client: HeifyClient | None = None) -> bool:
     """qa.heify.send: True when Heify took the change, False when it waits; raises heify.Refused."""
-    own_client = client is None
-    client = client or interactive_client()
     try:
-        payload = _send(client, obj, claim)
+        # A client made here is closed here, not left to the garbage collector with its connection open.
+        with nullcontext(client) if client is not None else interactive_client() as client:
+            payload = _send(client, obj, claim)
     except (Rejected, NotFound) as exc:
         raise heify.Refused(_("Heify refused the change: %(error)s") % {"error": exc.message},
                             reason="rejected") from None
     except HeifyError as exc:  # unreachable, failing, rate-limited, or our key refused
         _record_waiting(obj, claim, exc)
         return False
-    finally:
-        if own_client:  # its connection is not left open until the garbage collector finds it
-            client.close()
     _record_accepted(obj, claim, payload)
     return True
 
@@ -238,12 +236,11 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
     if claimed is None:
         return "skipped"
     obj, taken = claimed
-    own_client = client is None
-    client = client or get_client()
     try:
-        if obj.sync_state == SyncState.DELETING:
-            return "deleted" if delete(obj, taken, client=client) else "waiting"
-        return "pushed" if send(obj, taken, client=client) else "waiting"
+        with nullcontext(client) if client is not None else get_client() as client:  # made here: closed here
+            if obj.sync_state == SyncState.DELETING:
+                return "deleted" if delete(obj, taken, client=client) else "waiting"
+            return "pushed" if send(obj, taken, client=client) else "waiting"
     except heify.Refused as refusal:
         # Keep the person's change, visible as refused, for someone to resolve.
         model.all_objects.filter(pk=pk, push_claim=taken.token).update(
@@ -253,9 +250,6 @@ def push_one(model, pk: int, *, client: HeifyClient | None = None) -> str:
         jobs.item_failed(model.all_objects.filter(pk=pk, push_claim=taken.token), exc, failures=obj.job_failures,
                               error_field="sync_error", give_up={"sync_state": SyncState.REJECTED}, **heify.RELEASED)
         return "failed"
-    finally:
-        if own_client:
-            client.close()
 
 
 def push_waiting(*, client: HeifyClient | None = None) -> dict[str, int]:

@@ -83,7 +83,7 @@ def poll_in_flight() -> str:
     rows = in_flight.order_by("pk").values_list("pk", "heify_id", "sync_error", "created_at", "polled_at")
     due = [(pk, heify_id, error) for pk, heify_id, error, created_at, polled_at in rows
            if poll_due(created_at=created_at, polled_at=polled_at, now=now)]
-    refreshed, answered, failed = [], [], []
+    refreshed, failed = [], []
     client = pulling.get_client()  # one connection, kept alive from call to call
     try:
         for pk, heify_id, error in due:
@@ -98,10 +98,9 @@ def poll_in_flight() -> str:
             if error:
                 in_sync.update(sync_error="")
             refreshed.append(heify_id)
-            answered.append(pk)
     finally:
         client.close()
-        Transcription.objects.filter(pk__in=answered).update(polled_at=now)
+        Transcription.objects.filter(heify_id__in=refreshed).update(polled_at=now)
         alerts.calls_stored(heify_ids=refreshed)
     result = f"{len(refreshed)} refreshed, {len(failed)} failed" + "".join(f"; {reason}" for reason in failed)
     waiting = len(rows) - len(due)
