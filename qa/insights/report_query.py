@@ -87,22 +87,28 @@ def included_calls(participant_id: str, window: Window):
 
 
 # PostgreSQL: one statement. The included calls are read once, from the index that holds every column the
-# report reads (tx_scored_by_participant), into a materialized CTE; whether more calls lie past the cap is one
-# probe of that index beyond the oldest one read. Every section is aggregated from it by the database
-# (GROUP BY, avg, stddev_samp, percentile_cont), and raw_data is shaped there as JSON, so that no row of it
-# becomes Python values one column at a time; evaluator tags are joined per evaluator and per row shown, not per
-# call read. One JSON text comes back; (b) rounds and shapes the sections. The criteria come in the order (b)'s Counter
-# meets them (their newest call, k, then the name's place in its list), which decides the dashboard's ties.
+# report reads (tx_scored_by_participant), into a materialized CTE (with k, each call's place in the report's order:
+# a ROWS frame, so that the window compares no peers); whether more calls lie past the cap is one probe of that
+# index beyond the oldest one read. Every section is aggregated from it by the database in as few passes over the
+# calls as the sections allow: the totals, both periods, the duration percentiles (percentile_cont) and, for the
+# dashboard, both scores compared, in one aggregate (`summary`); the score buckets, the days and the evaluators in
+# one more (GROUPING SETS: GROUPING() says which set a row is: 3 a bucket, 5 a day, 6 an evaluator); the criteria
+# from the calls that failed one; the duration classes, which need the percentiles, last. raw_data is the newest
+# `shown` by k, shaped there as JSON, so that no row of it becomes Python values one column at a time; evaluator
+# tags are joined per evaluator and per row shown, not per call read. One JSON text comes back; (b) rounds and
+# shapes the sections. The criteria come in the order (b)'s Counter meets them (their newest call, k, then the
+# name's place in its list), which decides the dashboard's ties.
 # Each rule the SQL needs is written beside its Python form in (b): the pass rule, the buckets, the duration
 # classes and raw_data's row. The failed criteria are the upsert's (Transcription.failed_criteria). Its WHERE
 # and ORDER BY are `included_calls`'s, just above; the tests compare both paths with the payloads' one.
 # {score}, {critical} and {failed} are the columns of the score asked for (report_rules.call_columns_sql: the AI's
-# are the columns themselves); {review_columns} and {review} are written in only when both scores are compared.
+# are the columns themselves); {review_columns}, {review} and {review_section} are written in only when both
+# scores are compared.
 _POSTGRESQL_REPORT = """
 WITH calls AS MATERIALIZED (
     SELECT t.heify_id, t.occurred_at, {score} AS score, {critical} AS critical, t.duration,
            t.evaluator_id, t."group", {failed} AS failed{review_columns},
-           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC) AS k
+           row_number() OVER (ORDER BY t.occurred_at DESC, t.heify_id DESC ROWS UNBOUNDED PRECEDING) AS k
     FROM {transcription} AS t
     WHERE t.participant_id = %(participant)s AND t.status = %(completed)s AND t.score IS NOT NULL
       AND t.gone_at IS NULL AND t.occurred_at < %(end)s{leave_out}
@@ -117,14 +123,20 @@ summary AS MATERIALIZED (
            json_build_array(count(*) FILTER (WHERE current), avg(score) FILTER (WHERE current),
                             count(*) FILTER (WHERE current AND {passes})) AS current,
            json_build_array(count(*) FILTER (WHERE previous), avg(score) FILTER (WHERE previous),
-                            count(*) FILTER (WHERE previous AND {passes})) AS previous
+                            count(*) FILTER (WHERE previous AND {passes})) AS previous,
+           percentile_cont(ARRAY[%(p25)s, %(p75)s]::float8[]) WITHIN GROUP (ORDER BY duration)
+               FILTER (WHERE duration IS NOT NULL) AS p{review}
     FROM (SELECT *, occurred_at >= %(month_start)s AS current,
                  occurred_at >= %(previous_start)s AND occurred_at < %(month_start)s AS previous FROM calls) AS c
 ),
-percentiles AS (
-    SELECT p[1] AS p25, p[2] AS p75
-    FROM (SELECT percentile_cont(ARRAY[%(p25)s, %(p75)s]::float8[]) WITHIN GROUP (ORDER BY duration) AS p
-          FROM calls WHERE duration IS NOT NULL) AS q
+percentiles AS (SELECT p[1] AS p25, p[2] AS p75 FROM summary),
+grouped AS MATERIALIZED (
+    SELECT GROUPING({bucket}, (occurred_at AT TIME ZONE 'UTC')::date, evaluator_id) AS g,
+           {bucket} AS bucket, (occurred_at AT TIME ZONE 'UTC')::date AS day, evaluator_id,
+           count(*) AS n, avg(score) AS average, count(*) FILTER (WHERE critical) AS critical_fails,
+           stddev_samp(score) AS spread, avg(duration) AS mean_duration
+    FROM calls
+    GROUP BY GROUPING SETS (({bucket}), ((occurred_at AT TIME ZONE 'UTC')::date), (evaluator_id))
 )
 SELECT json_build_object(
     'limit_reached', (SELECT n = %(limit)s FROM summary) AND EXISTS (
@@ -134,26 +146,13 @@ SELECT json_build_object(
           AND (t.occurred_at < oldest.occurred_at OR t.heify_id < oldest.heify_id)
     ),
     'totals', (SELECT json_build_array(n, average, passed, critical_fails, pending) FROM summary),
-    'buckets', (
-        SELECT json_object_agg(bucket, n) FROM (SELECT {bucket} AS bucket, count(*) AS n FROM calls GROUP BY 1) AS b
-    ),
+    'buckets', (SELECT json_object_agg(bucket, n) FROM grouped WHERE g = 3),
     'periods', (SELECT json_build_object('current', current, 'previous', previous) FROM summary),
-    'timeline', (
-        SELECT json_agg(json_build_array(day, n, average, critical_fails))
-        FROM (
-            SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n, avg(score) AS average,
-                   count(*) FILTER (WHERE critical) AS critical_fails
-            FROM calls GROUP BY 1
-        ) AS d
-    ),
+    'timeline', (SELECT json_agg(json_build_array(day, n, average, critical_fails)) FROM grouped WHERE g = 5),
     'evaluators', (
         SELECT json_agg(json_build_array(g.evaluator_id, e.tag, n, average, critical_fails, spread, mean_duration))
-        FROM (
-            SELECT evaluator_id, count(*) AS n, avg(score) AS average,
-                   count(*) FILTER (WHERE critical) AS critical_fails, stddev_samp(score) AS spread,
-                   avg(duration) AS mean_duration
-            FROM calls GROUP BY evaluator_id
-        ) AS g LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id
+        FROM grouped AS g LEFT JOIN {evaluator} AS e ON e.heify_id = g.evaluator_id
+        WHERE g.g = 6
     ),
     'criteria', (
         SELECT json_agg(json_build_array(
@@ -183,30 +182,30 @@ SELECT json_build_object(
         SELECT json_agg({raw_row} ORDER BY occurred_at DESC, heify_id DESC)
         FROM (
             SELECT shown.*, e.tag AS evaluator_tag, CAST(%(completed)s AS text) AS status
-            FROM (SELECT * FROM calls ORDER BY occurred_at DESC, heify_id DESC LIMIT %(shown)s) AS shown
+            FROM (SELECT * FROM calls WHERE k <= %(shown)s) AS shown
             LEFT JOIN {evaluator} AS e ON e.heify_id = shown.evaluator_id
         ) AS shown
-    ){review}
+    ){review_section}
 )::text
 """
 
 # Both scores over the same calls (report.ReviewComparison's fields in order, each ScoreStats as [calls, avg,
-# passed]), for the dashboard: the calls read with both scores' columns beside the asked one.
+# passed]), for the dashboard: the calls read with both scores' columns beside the asked one, compared in `summary`.
 _REVIEW_COLUMNS_SQL = """,
            t.score AS ai_score, t.critical_fail_triggered AS ai_critical, {record_score} AS record_score,
            {record_critical} AS record_critical, t.reviewed_at IS NOT NULL AS reviewed"""
 _REVIEW_SQL = """,
-    'review', (
-        SELECT json_build_array(
-            count(*) FILTER (WHERE reviewed),
-            json_build_array(count(*), avg(ai_score), count(*) FILTER (WHERE {ai_passes})),
-            json_build_array(count(*), avg(record_score), count(*) FILTER (WHERE {record_passes})),
-            json_build_array(count(*) FILTER (WHERE reviewed), avg(ai_score) FILTER (WHERE reviewed),
-                             count(*) FILTER (WHERE reviewed AND {ai_passes})),
-            json_build_array(count(*) FILTER (WHERE reviewed), avg(record_score) FILTER (WHERE reviewed),
-                             count(*) FILTER (WHERE reviewed AND {record_passes}))
-        ) FROM calls
-    )"""
+           json_build_array(
+               count(*) FILTER (WHERE reviewed),
+               json_build_array(count(*), avg(ai_score), count(*) FILTER (WHERE {ai_passes})),
+               json_build_array(count(*), avg(record_score), count(*) FILTER (WHERE {record_passes})),
+               json_build_array(count(*) FILTER (WHERE reviewed), avg(ai_score) FILTER (WHERE reviewed),
+                                count(*) FILTER (WHERE reviewed AND {ai_passes})),
+               json_build_array(count(*) FILTER (WHERE reviewed), avg(record_score) FILTER (WHERE reviewed),
+                                count(*) FILTER (WHERE reviewed AND {record_passes}))
+           ) AS review"""
+_REVIEW_SECTION_SQL = """,
+    'review', (SELECT review FROM summary)"""
 
 
 # For the report's statement only (SET LOCAL, undone at the end of its transaction). JIT: the planner's estimate
@@ -273,6 +272,7 @@ def _inputs_from_postgresql(
         raw_row=RAW_DATA_ROW_SQL, leave_out=_LEAVE_OUT_SQL if leave_out else "",
         review=_REVIEW_SQL.format(ai_passes=passes_sql("ai_score", "ai_critical"),
                                   record_passes=passes_sql("record_score", "record_critical")) if compare else "",
+        review_section=_REVIEW_SECTION_SQL if compare else "",
     )
     params = _statement_params(participant_id, window, config, shown, leave_out=sorted(leave_out))
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
