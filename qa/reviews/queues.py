@@ -265,12 +265,17 @@ def require_step(user, step: str, call: Transcription | None = None) -> None:
 def _get_for(user, step: str, transcription_id: int, *, lock: bool = False, upholding: bool = False) -> Transcription:
     """The call, once `user` may take `step` on it. The role is checked before the lookup, so that a
     refusal does not say whether the call exists, and once only; `lock` keeps the call as checked until the
-    transaction ends."""
+    transaction ends. A read that waited for another transaction's lock gets that transaction's row of the call,
+    but the holder joined to it as it was before the wait (PostgreSQL: the one the other transaction replaced, or
+    none); such a holder is dropped, to be read when needed (a refusal or the audit row names them)."""
     require_step(user, step)
     calls = Transcription.all_objects.select_related("assigned_to")  # a gone call is refused, saying so
     if lock:
         calls = calls.select_for_update(of=("self",))
     call = calls.get(pk=transcription_id)
+    joined = Transcription.assigned_to.field.get_cached_value(call)
+    if (joined.pk if joined is not None else None) != call.assigned_to_id:
+        Transcription.assigned_to.field.delete_cached_value(call)
     refusal = _call_refusal(user, step, call, upholding=upholding)
     if refusal is not None:
         raise refusal

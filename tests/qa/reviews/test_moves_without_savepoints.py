@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 
 from qa.db import on_postgresql
@@ -233,3 +234,54 @@ def test_concurrent_moves_of_one_bucket_keep_its_count(monkeypatch):
     assert Transcription.objects.filter(Q(group="UNDER_REVIEW")).count() == 4
     kept, counted = recounted()
     assert kept == counted and [row[2:4] for row in kept] == [("UNDER_REVIEW", 4)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("step", ["archive", "verdict"])
+@pytest.mark.skipif(not on_postgresql(), reason="real concurrent transactions need PostgreSQL")
+def test_a_move_that_waited_for_the_lock_sees_the_holder_as_committed(monkeypatch, step):
+    """A move that waits for another transaction's lock on the call is refused by the holder that transaction left,
+    naming them: the call is read locked alone (a holder joined to it would be the row as it was before the wait)."""
+    from qa.alerts import services as alerts
+    from syncer import mirror, push
+
+    for module in (alerts, push):
+        monkeypatch.setattr(module, "async_task", lambda *args, **kwargs: None)
+    agent = builders.participant_payload()
+    mirror.load_snapshot(builders.snapshot(participants=[agent], transcriptions=[
+        builders.transcription_payload(group="UNDER_REVIEW", participant=agent, created_at="2026-03-02T10:00:00Z")]))
+    first, second, other = person("first", "Reviewer"), person("second", "Reviewer"), person("other", "Reviewer")
+    pk = Transcription.objects.get().pk
+    Transcription.objects.filter(pk=pk).update(assigned_to=first, review_touched_at=timezone.now())
+    locked, done, refusals = threading.Event(), threading.Event(), []
+
+    def hand_over():  # another transaction holds the call's lock while it changes its holder
+        try:
+            with transaction.atomic():
+                Transcription.objects.select_for_update().get(pk=pk)
+                Transcription.objects.filter(pk=pk).update(assigned_to=second)
+                locked.set()
+                done.wait(1)  # the move below is waiting for this lock by now
+        finally:
+            connection.close()
+
+    def move():
+        locked.wait(10)
+        try:
+            if step == "archive":
+                queues.transcription_archive(transcription_id=pk, acting_user=other, agree_rest=True)
+            else:
+                queues.transcription_verdicts_record(transcription_id=pk, acting_user=other,
+                                                     verdicts=[queues.Verdict("Greeting", agrees=False)])
+        except Exception as exc:  # noqa: BLE001
+            refusals.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hand_over), threading.Thread(target=move)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    assert len(refusals) == 1, refusals
+    assert "second" in str(refusals[0]) and "first" not in str(refusals[0])
