@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import Token
 
 from heifyadmin.log_context import request_id
 
 job_log = logging.getLogger("syncer.jobs")
 
-# A worker process runs one job at a time, so what job_started keeps is read back by job_finished.
-# A job's lines carry the id of the request that enqueued it, else job-<task id>.
-_running: dict = {}
+# What job_started keeps for job_finished, by task id: a worker process runs one job at a time, but a job run
+# inline (Q_CLUSTER sync, tests) runs in the thread that enqueued it, inside the job that enqueued it, if any, and
+# threads may do so at once. Each job's line gets its own duration, and the request id is set back in order.
+_running: dict[str, tuple[Token, float]] = {}
 
 
 def job_enqueued(sender, task, **kwargs) -> None:
@@ -27,11 +29,13 @@ def job_enqueued(sender, task, **kwargs) -> None:
 
 def job_started(sender, func, task, **kwargs) -> None:
     current = task.get("request_id") or f"job-{task.get('id', '?')}"
-    _running.update(token=request_id.set(current), started=time.monotonic())
+    _running[task.get("id")] = (request_id.set(current), time.monotonic())
 
 
 def job_finished(sender, func, task, **kwargs) -> None:
-    milliseconds = (time.monotonic() - _running.pop("started", time.monotonic())) * 1000
+    now = time.monotonic()
+    token, started = _running.pop(task.get("id"), (None, now))
+    milliseconds = (now - started) * 1000
     success = task.get("success", False)
     job_log.log(
         logging.INFO if success else logging.WARNING, "job %s (%s) %s in %.0fms", task.get("func"),
@@ -39,6 +43,5 @@ def job_finished(sender, func, task, **kwargs) -> None:
         extra={"job": str(task.get("func")), "job_name": task.get("name"), "success": success,
                "duration_ms": round(milliseconds, 1)},
     )
-    token = _running.pop("token", None)
     if token is not None:
         request_id.reset(token)

@@ -1,6 +1,7 @@
 """One log line per request, with a request id that the Heify calls made for it carry too."""
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
@@ -84,3 +85,24 @@ def test_one_line_per_job_and_its_heify_calls_carry_the_jobs_id(heify_account, r
     assert job_id.startswith("job-")
     heify_calls = [r for r in records if r.name == "syncer.client"]
     assert heify_calls and {r.request_id for r in heify_calls} == {job_id}
+
+
+def test_a_job_run_inside_another_keeps_each_ones_duration_and_request_id(records, monkeypatch):
+    """Inline (sync) jobs run inside the job that enqueued them: the inner one's end neither ends the outer one's
+    timing nor leaves its request id behind."""
+    from heifyadmin import job_log
+    from heifyadmin.log_context import request_id
+
+    ticks = [100.0, 100.5, 100.7, 103.0]  # outer starts, inner starts, inner ends, outer ends
+    monkeypatch.setattr(job_log, "time", SimpleNamespace(monotonic=lambda: ticks.pop(0) if len(ticks) > 1 else ticks[0]))
+    outer, inner = {"id": "outer", "func": "a", "success": True}, {"id": "inner", "func": "b", "success": True}
+    job_log.job_started(None, None, outer)
+    assert request_id.get() == "job-outer"
+    job_log.job_started(None, None, inner)
+    assert request_id.get() == "job-inner"
+    job_log.job_finished(None, None, inner)
+    assert request_id.get() == "job-outer"
+    job_log.job_finished(None, None, outer)
+    assert request_id.get() == "-"
+    durations = {r.job: r.duration_ms for r in records if r.name == "syncer.jobs"}
+    assert durations == {"b": 200.0, "a": 3000.0}
