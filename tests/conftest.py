@@ -72,6 +72,22 @@ def load():
 
 
 @pytest.fixture
+def pending_calls(load):
+    """`pending_calls(n)`: n pending calls of one agent on one day ("call 0", "call 1", ...), as stored, by name."""
+
+    def _pending_calls(count: int):
+        from qa.mirror.models import Transcription
+
+        agent = builders.participant_payload()
+        load(participants=[agent], transcriptions=[
+            builders.transcription_payload(group="PENDING_REVIEW", participant=agent, name=f"call {n}",
+                                           created_at="2026-03-02T10:00:00Z") for n in range(count)])
+        return list(Transcription.objects.order_by("name"))
+
+    return _pending_calls
+
+
+@pytest.fixture
 def heify(settings):
     """A Heify emulator on loopback, with the back office's settings pointing at it."""
     from syncer.emulator import EmulatorState, running_emulator

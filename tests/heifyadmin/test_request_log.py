@@ -94,7 +94,8 @@ def test_a_job_run_inside_another_keeps_each_ones_duration_and_request_id(record
     from heifyadmin.log_context import request_id
 
     ticks = [100.0, 100.5, 100.7, 103.0]  # outer starts, inner starts, inner ends, outer ends
-    monkeypatch.setattr(job_log, "time", SimpleNamespace(monotonic=lambda: ticks.pop(0) if len(ticks) > 1 else ticks[0]))
+    monkeypatch.setattr(job_log, "time",
+                        SimpleNamespace(monotonic=lambda: ticks.pop(0) if len(ticks) > 1 else ticks[0]))
     outer, inner = {"id": "outer", "func": "a", "success": True}, {"id": "inner", "func": "b", "success": True}
     job_log.job_started(None, None, outer)
     assert request_id.get() == "job-outer"

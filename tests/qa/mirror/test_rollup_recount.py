@@ -9,18 +9,13 @@ from django.db import connection, transaction
 from qa.db import on_postgresql
 from qa.mirror import rollups
 from qa.mirror.models import Transcription
-from tests import builders
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def calls(load):
-    agent = builders.participant_payload()
-    load(participants=[agent], transcriptions=[
-        builders.transcription_payload(group="PENDING_REVIEW", participant=agent, name=f"call {n}",
-                                       created_at="2026-03-02T10:00:00Z") for n in range(2)])
-    return list(Transcription.objects.order_by("name"))
+def calls(pending_calls):
+    return pending_calls(2)
 
 
 @pytest.mark.parametrize("bucket", [("00000000-0000-4000-b000-000000000147", date(2026, 5, 26)),

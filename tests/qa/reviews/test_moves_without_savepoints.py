@@ -9,8 +9,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from qa.db import on_postgresql
 from qa.mirror import rollups
@@ -27,12 +27,8 @@ LONG_AGO = "2026-01-01T00:00:00Z"
 
 
 @pytest.fixture
-def calls(load):
-    agent = builders.participant_payload()
-    load(participants=[agent], transcriptions=[
-        builders.transcription_payload(group="PENDING_REVIEW", participant=agent, name=f"call {n}",
-                                       created_at="2026-03-02T10:00:00Z") for n in range(3)])
-    return list(Transcription.objects.order_by("name"))
+def calls(pending_calls):
+    return pending_calls(3)
 
 
 def rollup_rows():
