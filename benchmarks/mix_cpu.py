@@ -215,22 +215,25 @@ def measure(rounds: int, warm_up: int, profile: str | None) -> dict:
     clients["tool"] = Client(HTTP_AUTHORIZATION=f"Token {token}")
     busiest = list(Participant.objects.order_by("-pk").values_list("pk", flat=True)[:3])
     heify_ids = list(Participant.objects.filter(pk__in=busiest).values_list("heify_id", flat=True))
-    record = Recorder(profile)
-    collector = CollectorClock()
+    record, clock = Recorder(profile), CollectorClock()
     for n in range(warm_up + rounds):
-        record.recording = collector.counting = n >= warm_up
+        record.recording = clock.counting = n >= warm_up
         if not reviewer_round(clients["reviewer"], record):
             raise SystemExit("the pending-review queue is empty: fill a new database")
         manager_round(clients["manager"], record, [str(pk) for pk in busiest[n % 3:] + busiest[:n % 3]])
         tool_round(clients["tool"], record, heify_ids[n % len(heify_ids):] + heify_ids[:n % len(heify_ids)])
+    clock.stop()
+    return summary(record, clock.seconds)
+
+
+def summary(record: Recorder, collector_seconds: float) -> dict:
     out = {"figures": {label: {"cpu": statistics.mean(c for c, _, _ in values),
                                "cpu_median": statistics.median(c for c, _, _ in values),
                                "wall": statistics.median(w for _, w, _ in values),
                                "queries": sorted({q for _, _, q in values}), "n": len(values)}
-                       for label, values in record.figures.items()}}
-    collector.stop()
-    out["gc"] = {"seconds": collector.seconds, "of": sum(c for values in record.figures.values() for c, _, _ in values)
-                 / 1000, "rounds": rounds}
+                       for label, values in record.figures.items()},
+           "gc": {"seconds": collector_seconds,
+                  "of": sum(c for values in record.figures.values() for c, _, _ in values) / 1000}}
     if record.profiler is not None:
         stream = io.StringIO()
         stats = pstats.Stats(record.profiler, stream=stream)
@@ -262,15 +265,15 @@ def static_root() -> str:
 
 def run_child(code: Path, name: str, rounds: int, warm_up: int, profile: str | None) -> dict:
     """measure() on `code`'s checkout (its .venv, its Django, its templates), in a child process."""
+    from contextlib import ExitStack
+
+    from benchmarks.load import claim_redis  # an empty Redis database per child, flushed after it
+
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     argv = [str(code / ".venv" / "bin" / "python"), str(HERE), "--child", str(code), "--reuse", name,
             "--rounds", str(rounds), "--warm-up", str(warm_up), "--out", str(out)]
     if profile:
         argv += ["--profile", profile]
-    from contextlib import ExitStack
-
-    from benchmarks.load import claim_redis  # an empty Redis database per child, flushed after it
-
     with ExitStack() as exits:
         env = {**child_environment(name), "REDIS_URL": claim_redis(exits)}
         subprocess.run(argv, cwd=code, env=env, check=True)
@@ -318,7 +321,7 @@ def table(runs: dict[str, list[dict]]) -> str:
 
     head = ["request"] + [f"{code} cpu ms" for code in codes] + [f"{code} queries" for code in codes]
     if len(codes) == 2:
-        head.append("after / before")
+        head.append(f"{codes[1]} / {codes[0]}")
     rows = [tuple(head)]
 
     def line(label, values, queries):
@@ -372,11 +375,11 @@ def main() -> None:
     if not args.reuse:
         parser.error("--fill NAME first, then --reuse NAME")
     codes = {"after": ROOT} if not args.against else {"before": Path(args.against).resolve(), "after": ROOT}
-    runs: dict[str, list[dict]] = {code: [] for code in codes}
+    runs: dict[str, list[dict]] = {}
     print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
     for pair in range(1 if args.profile else args.pairs):
         for code, checkout in (list if pair % 2 == 0 else reversed)(list(codes.items())):  # before, after, after...
-            runs[code].append(run_child(checkout, args.reuse, args.rounds, args.warm_up, args.profile))
+            runs.setdefault(code, []).append(run_child(checkout, args.reuse, args.rounds, args.warm_up, args.profile))
             if args.profile:
                 print(f"--- {code} ({checkout}) ---\n{runs[code][-1]['profile']}")
     print(f"load average {os.getloadavg()[0]:.2f}; {1 if args.profile else args.pairs} run(s) of {args.rounds} "
