@@ -34,6 +34,7 @@ finds the model.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -121,6 +122,15 @@ def failed_names(parsed: Iterable[ParsedResult]) -> list[str]:
 def failed_criteria(raw: Any) -> list[str]:
     """`failed_names` of Heify's JSON (migration 0005 fills the column with it)."""
     return failed_names(parse_criteria_results(raw))
+
+
+def results_key(parsed: Iterable[ParsedResult]) -> uuid.UUID:
+    """A digest of a call's results as Heify gave them (each one's name, pass/fail and value, in Heify's order),
+    as a name-based UUID (version 5: 122 bits of SHA-1): what the upsert keeps on the call
+    (Transcription.results_key), so that what-if counts calls by their results without reading their rows. Calls
+    with the same results have the same key, whatever revision pins them."""
+    text = json.dumps([[result.name, result.passed, result.value] for result in parsed], separators=(",", ":"))
+    return uuid.uuid5(uuid.NAMESPACE_OID, text)
 
 
 def _first_of_each_name(criteria: Iterable[dict] | None) -> dict[str, dict]:
