@@ -215,8 +215,8 @@ def results_of_calls(call_ids, *, names: Iterable[str] | None = None) -> QuerySe
 
 
 
-# A call's results as one value the database can group calls by (what-if reads 20,000 calls as a few patterns):
-# ((name, passed, value, type, weight), ...) in Heify's order.
+# A call's results as scored, read as one text (what-if reads one call's for each results key and revision, the score
+# of record each reviewed call's): ((name, passed, value, type, weight), ...) in Heify's order.
 Pattern = tuple[tuple[str, bool | None, int | None, str, float | None], ...]
 PATTERN_COLUMNS = ("position", "name", "passed", "value", "type", "weight")
 
@@ -236,14 +236,22 @@ class _ResultsAsJSON(models.Aggregate):
                            template="%(function)s(json_build_array(%(expressions)s))::text", **extra)
 
 
+def _each_calls_pattern(results: QuerySet) -> QuerySet:
+    return results.order_by().values("transcription").annotate(
+        pattern=_ResultsAsJSON(*(F(c) for c in PATTERN_COLUMNS)))
+
+
 def results_pattern() -> Subquery:
     """An annotation for Transcription querysets: the call's results as one text (`pattern` reads it), or None
     when it has none; calls with the same results, as scored, have the same text."""
-    return Subquery(
-        CriterionResult.objects.filter(transcription=OuterRef("pk")).order_by()
-        .values("transcription").annotate(pattern=_ResultsAsJSON(*(F(c) for c in PATTERN_COLUMNS)))
-        .values("pattern"),
-        output_field=models.TextField())
+    return Subquery(_each_calls_pattern(CriterionResult.objects.filter(transcription=OuterRef("pk"))).values(
+        "pattern"), output_field=models.TextField())
+
+
+def patterns_of(call_ids) -> QuerySet:
+    """`results_pattern` of the calls `call_ids` (ids or a subquery of them), read together: values of
+    `transcription` and `pattern`, one per call that has results."""
+    return _each_calls_pattern(CriterionResult.objects.filter(transcription_id__in=call_ids))
 
 
 def scored_criteria(pattern: Pattern) -> list[dict]:
