@@ -13,10 +13,9 @@ the other form would:
 - the roll-ups' bucket lock: qa.mirror.rollups._lock (an advisory lock; SQLite writes one transaction at a time);
 - a call's day in the roll-ups: qa.mirror.rollups.UTCDay (SQLite's own date() against Django's TruncDate, through
   its as_sqlite; tests/qa/mirror/test_rollup_day.py);
-- a call's results as one value what-if groups calls by: qa.mirror.criterion_results.results_pattern
-  (json_group_array against json_agg, through the aggregate's as_sqlite and as_postgresql);
-- what-if's newest calls with their results: qa.scorecards.whatif.scored_calls (`id IN (newest ids)` and a
-  correlated subquery per call against one grouped join of the calls and their result rows);
+- a call's results as one text (what-if reads one call's for each of its patterns, the score of record each
+  reviewed call's): qa.mirror.criterion_results.results_pattern and patterns_of (json_group_array against
+  json_agg, through the aggregate's as_sqlite and as_postgresql);
 - the upsert's batch write and the clock it orders Heify's data by: syncer.mirror.insert_rows, heify_clock;
 - the pull's lock: syncer.pull.pull_lock (an advisory lock against the syncer.models.PullLock row; tested where
   the pull is, tests/syncer/test_pull.py);

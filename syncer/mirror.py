@@ -318,6 +318,7 @@ def parse_transcription(payload: dict) -> tuple[dict, list[criterion_results.Par
         fields=_list(_object(details.get("fields"), "details.fields").get("fields"), "details.fields.fields"),
         criteria_results=results if isinstance(results, list) else [],
         failed_criteria=criterion_results.failed_names(parsed_results),
+        results_key=criterion_results.results_key(parsed_results),
         error=payload.get("error"),
     )
     row["payload_hash"] = _within_limits(payload, "transcriptions")

@@ -34,6 +34,7 @@ finds the model.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -123,6 +124,15 @@ def failed_criteria(raw: Any) -> list[str]:
     return failed_names(parse_criteria_results(raw))
 
 
+def results_key(parsed: Iterable[ParsedResult]) -> uuid.UUID:
+    """A digest of a call's results as Heify gave them (each one's name, pass/fail and value, in Heify's order),
+    as a name-based UUID (version 5: 122 bits of SHA-1): what the upsert keeps on the call
+    (Transcription.results_key), so that what-if counts calls by their results without reading their rows. Calls
+    with the same results have the same key, whatever revision pins them."""
+    text = json.dumps([[result.name, result.passed, result.value] for result in parsed], separators=(",", ":"))
+    return uuid.uuid5(uuid.NAMESPACE_OID, text)
+
+
 def _first_of_each_name(criteria: Iterable[dict] | None) -> dict[str, dict]:
     by_name: dict[str, dict] = {}
     for criterion in criteria or ():
@@ -205,8 +215,8 @@ def results_of_calls(call_ids, *, names: Iterable[str] | None = None) -> QuerySe
 
 
 
-# A call's results as one value the database can group calls by (what-if reads 20,000 calls as a few patterns):
-# ((name, passed, value, type, weight), ...) in Heify's order.
+# A call's results as scored, read as one text (what-if reads one call's for each results key and revision, the score
+# of record each reviewed call's): ((name, passed, value, type, weight), ...) in Heify's order.
 Pattern = tuple[tuple[str, bool | None, int | None, str, float | None], ...]
 PATTERN_COLUMNS = ("position", "name", "passed", "value", "type", "weight")
 
@@ -226,14 +236,22 @@ class _ResultsAsJSON(models.Aggregate):
                            template="%(function)s(json_build_array(%(expressions)s))::text", **extra)
 
 
+def _each_calls_pattern(results: QuerySet) -> QuerySet:
+    return results.order_by().values("transcription").annotate(
+        pattern=_ResultsAsJSON(*(F(c) for c in PATTERN_COLUMNS)))
+
+
 def results_pattern() -> Subquery:
     """An annotation for Transcription querysets: the call's results as one text (`pattern` reads it), or None
     when it has none; calls with the same results, as scored, have the same text."""
-    return Subquery(
-        CriterionResult.objects.filter(transcription=OuterRef("pk")).order_by()
-        .values("transcription").annotate(pattern=_ResultsAsJSON(*(F(c) for c in PATTERN_COLUMNS)))
-        .values("pattern"),
-        output_field=models.TextField())
+    return Subquery(_each_calls_pattern(CriterionResult.objects.filter(transcription=OuterRef("pk"))).values(
+        "pattern"), output_field=models.TextField())
+
+
+def patterns_of(call_ids) -> QuerySet:
+    """`results_pattern` of the calls `call_ids` (ids or a subquery of them), read together: values of
+    `transcription` and `pattern`, one per call that has results."""
+    return _each_calls_pattern(CriterionResult.objects.filter(transcription_id__in=call_ids))
 
 
 def scored_criteria(pattern: Pattern) -> list[dict]:

@@ -282,6 +282,11 @@ class Transcription(HeifyObject):
         _("failed criteria"), default=list, blank=True, editable=False,
         help_text=_("Names of the criteria the call failed."),
     )
+    # Derived by the upsert (criterion_results.results_key), so that what-if counts calls by their results.
+    results_key = models.UUIDField(
+        _("results key"), null=True, blank=True, editable=False,
+        help_text=_("A digest of the call's results as Heify gave them: the same results, the same key."),
+    )
     error = models.JSONField(_("error"), null=True, blank=True)
     # Review: local only, Heify knows nothing of it (see qa/reviews/queues.py).
     assigned_to = models.ForeignKey(

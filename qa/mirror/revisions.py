@@ -135,8 +135,7 @@ def _pin_results(latest: dict[str | None, EvaluatorRevision | None]) -> None:
             criterion_results_pin(calls=calls, revision=None, criteria=None)
             continue
         if revision.in_force_from is not None:
-            calls = calls.annotate(moment=Coalesce("completed_at", "occurred_at")).filter(
-                moment__gte=revision.in_force_from)
+            calls = calls.annotate(moment=scored_at()).filter(moment__gte=revision.in_force_from)
         starts = list(EvaluatorRevision.objects.filter(evaluator_id=revision.evaluator_id).values_list(
             "number", "in_force_from"))
         calls = calls.annotate(scored_by=revision_case(starts)).filter(scored_by=revision.number)
@@ -155,6 +154,11 @@ def revision_in_force() -> Case:
         .order_by("-number").values("number")[:1]
     )
     return Case(When(score__isnull=False, then=Subquery(revisions)), default=None, output_field=IntegerField())
+
+
+def scored_at() -> Coalesce:
+    """The moment a call's revision is read at: its completion, else its date."""
+    return Coalesce("completed_at", "occurred_at")
 
 
 UNPINNED = {"revision": None, "criteria": None}  # a call no revision here scored
@@ -186,7 +190,7 @@ def revision_starts(evaluator: Evaluator) -> list[tuple[int, datetime | None]]:
 def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
     """`revision_in_force` for the calls of ONE evaluator, given its (number, in_force_from) pairs: a CASE over
     its few revisions instead of a subquery per call, for many of its calls at once (pinning their results)."""
-    moment = Coalesce("completed_at", "occurred_at")
+    moment = scored_at()
     dated = sorted(((n, start) for n, start in starts if start is not None), reverse=True)  # newest first wins
     undated = max((n for n, start in starts if start is None), default=None)
     in_force = Case(
@@ -194,6 +198,25 @@ def revision_case(starts: list[tuple[int, datetime | None]]) -> Case:
         default=Value(undated), output_field=IntegerField(),
     )
     return Case(When(score__isnull=True, then=Value(None)), default=in_force, output_field=IntegerField())
+
+
+def in_force_spans(evaluator: Evaluator) -> QuerySet[EvaluatorRevision]:
+    """`revision_in_force` as spans of time, for joining many calls of ONE evaluator at once where the query's
+    cost must not grow with a subquery per call (qa.scorecards.whatif): each of its revisions with its
+    `in_force_from` and `until`, the earliest start of a later revision (None: no later one has a start). A
+    revision that a later one without a start overtakes scores no call and is left out. A call is scored by the
+    one span that holds its moment (`SPAN_HOLDS`, the CASE of `revision_case` as a join condition)."""
+    later = EvaluatorRevision.objects.filter(evaluator=OuterRef("evaluator"), number__gt=OuterRef("number"))
+    return evaluator.revisions.exclude(Exists(later.filter(in_force_from__isnull=True))).annotate(
+        until=Subquery(later.order_by("in_force_from").values("in_force_from")[:1]),
+    ).order_by().values("number", "in_force_from", "until")
+
+
+# Whether the span {span} (a row of in_force_spans) holds the moment {moment} (a call's completion, else its date:
+# `scored_at`), in SQL: the newest revision in force then (revision_in_force) is the one whose start is not after
+# the moment and before which no later one starts; a call with no moment is scored by the newest without a start.
+SPAN_HOLDS = ("({span}.in_force_from IS NULL OR {span}.in_force_from <= {moment}) "
+              "AND ({span}.until IS NULL OR {moment} IS NULL OR {moment} < {span}.until)")
 
 
 def with_evaluator_revision(queryset: QuerySet[Transcription]) -> QuerySet[Transcription]:

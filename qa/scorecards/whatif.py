@@ -24,19 +24,18 @@ that call: it adds nothing and fails nothing, and the answer says so.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from qa import db
-from qa.mirror import criterion_results, report_rules, rules
+from qa.mirror import criterion_results, report_rules, revisions, rules
 from qa.mirror.models import Evaluator, Participant, Transcription
 from qa.mirror.rules import Status
 from qa.reviews import agreement
@@ -101,30 +100,33 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-# PostgreSQL's form of the newest calls with their results: one grouped join of the calls and their result rows,
-# each call's aggregated into criterion_results.pattern's JSON text (NULL where it has none). A correlated subquery
-# per call (SQLite's form) cost PostgreSQL most of its time in starting each one. Grouped by the call's id alone
-# (the other columns are each call's one value), so that PostgreSQL sorts integers, not texts.
-_POSTGRESQL_FORM = """
-    SELECT MIN(t.participant_id), MIN(t.score), BOOL_OR(t.critical_fail_triggered),
-           (JSON_AGG(JSON_BUILD_ARRAY(r.position, r.name, r.passed, r.value, r.type, r.weight) ORDER BY r.position)
-            FILTER (WHERE r.id IS NOT NULL))::text
-    FROM ({newest}) AS t LEFT JOIN {results} AS r ON r.transcription_id = t.id
-    GROUP BY t.id"""
+# The newest calls counted by what the preview tells apart: participant, score, critical, and their results as
+# scored. Those are the results Heify gave (Transcription.results_key, kept by the upsert) pinned to the revision
+# that scored the call (revisions.in_force_spans; 0 for none): calls alike in both have the same result rows
+# (criterion_results.pinned_rows), so the rows of one call of each (`alike`) speak for all of them, and a few
+# hundred calls' rows are read, not every call's. Each part is computed once (MATERIALIZED, on both databases).
+_FORM = """
+    WITH newest AS MATERIALIZED ({newest}),
+    spans AS MATERIALIZED ({spans}),
+    counted AS MATERIALIZED (
+        SELECT c.participant_id, c.score, c.critical_fail_triggered, c.results_key,
+               COALESCE(s.number, 0) AS revision, COUNT(*) AS calls, MIN(c.id) AS call_id
+        FROM newest AS c LEFT JOIN spans AS s ON {span_holds}
+        GROUP BY c.participant_id, c.score, c.critical_fail_triggered, c.results_key, COALESCE(s.number, 0)),
+    alike AS MATERIALIZED (SELECT results_key, revision, MIN(call_id) AS call_id FROM counted
+                           GROUP BY results_key, revision),
+    patterns AS MATERIALIZED ({patterns})
+    SELECT c.participant_id, c.score, c.critical_fail_triggered, p.pattern, c.calls
+    FROM counted AS c JOIN alike AS a ON a.results_key = c.results_key AND a.revision = c.revision
+    LEFT JOIN patterns AS p ON p.transcription_id = a.call_id"""
 
 
 def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, date_to: date | None):
     """The evaluator's newest completed, scored calls (dates inclusive, UTC), grouped by what the preview needs:
-    (participant_id, score, critical, results pattern as text, how many calls).
+    (participant_id, score, critical, results pattern as text, how many calls), in one query (`_FORM`).
 
-    Each call's results come as one text (criterion_results.pattern reads it) and the calls are counted here, not
-    by the database (which sorted 100,000 pattern texts to group them): calls share few patterns, so most are never
-    decoded; each result carries the type and weight that scored it, so no revision is looked up.
-
-    Two forms (qa.db), as each database is fastest: PostgreSQL joins the newest calls with their result rows and
-    aggregates each call's (`_POSTGRESQL_FORM`); SQLite picks the calls by `id IN (newest ids)` and reads each
-    one's results in a correlated subquery (criterion_results.results_pattern), because its grouped join sorted
-    every result row (about twice the time).
+    Each call's results come as one text (criterion_results.pattern reads it); each result carries the type and
+    weight that scored it, so no revision's criteria are looked up.
     """
     calls = Transcription.objects.filter(
         evaluator_id=evaluator.heify_id, status=Status.COMPLETED, score__isnull=False,
@@ -133,21 +135,21 @@ def scored_calls(evaluator: Evaluator, *, limit: int, date_from: date | None, da
         calls = calls.filter(occurred_at__gte=_day_start(date_from))
     if date_to:
         calls = calls.filter(occurred_at__lt=_day_start(date_to + timedelta(days=1)))
-    newest = calls.order_by("-occurred_at", "-id")
-    if db.on_postgresql(newest.db):
-        calls = newest.values("id", "participant_id", "score", "critical_fail_triggered")[:limit]
-        sql, params = calls.query.sql_with_params()
-        sql = _POSTGRESQL_FORM.format(newest=sql, results=criterion_results.CriterionResult._meta.db_table)
-    else:
-        rows = Transcription.objects.filter(pk__in=Subquery(newest.values("pk")[:limit])).order_by().annotate(
-            pattern=criterion_results.results_pattern())
-        rows = rows.values_list("participant_id", "score", "critical_fail_triggered", "pattern")
-        sql, params = rows.query.sql_with_params()
-    # Read straight from the cursor: at 100,000 rows Django's per-row converters cost more than the rest of the
-    # Python work, and nothing here needs them (critical is counted as 0/1 or False/True alike).
+    newest = calls.order_by("-occurred_at", "-id").annotate(moment=revisions.scored_at()).values(
+        "id", "participant_id", "score", "critical_fail_triggered", "results_key", "moment")[:limit]
+    parts = {"newest": newest, "spans": revisions.in_force_spans(evaluator),
+             "patterns": criterion_results.patterns_of(RawSQL("SELECT call_id FROM alike", ())).values(
+                 "transcription_id", "pattern")}
+    sql, params = {}, []
+    for name, queryset in parts.items():
+        sql[name], part_params = queryset.query.sql_with_params()
+        params.extend(part_params)
+    sql["span_holds"] = revisions.SPAN_HOLDS.format(span="s", moment="c.moment")
+    # Read straight from the cursor: Django's per-row converters are not needed (critical is counted as 0/1 or
+    # False/True alike).
     with connections[newest.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(*key, n) for key, n in Counter(cursor.fetchall()).items()]
+        cursor.execute(_FORM.format(**sql), params)
+        return cursor.fetchall()
 
 
 def clean_query(*, limit=None, date_from=None, date_to=None) -> dict:

@@ -41,6 +41,33 @@ def test_calls_mirrored_before_get_their_failed_criteria():
         migrate()
 
 
+def test_calls_mirrored_before_get_the_key_of_their_results_in_batches(monkeypatch):
+    import importlib
+
+    from qa.mirror.criterion_results import parse_criteria_results, results_key
+
+    monkeypatch.setattr(importlib.import_module("qa.migrations.0040_transcription_results_key"), "BATCH", 2)
+    apps = migrate(("qa", "0039_report_index_sqlite"))
+    try:
+        Transcription = apps.get_model("qa", "Transcription")
+        results = {
+            "t-1": [{"name": "Greeting", "passed": False}, {"name": "Empathy", "passed": True, "value": 4}],
+            "t-2": [{"name": "Greeting", "passed": False}, "not a result", {"name": "Empathy", "passed": True,
+                                                                            "value": 4}],
+            "t-3": [{"name": "Greeting", "passed": True}],
+            "t-4": {"not": "a list"},
+            "t-5": [],
+        }
+        for heify_id, criteria_results in results.items():
+            Transcription.objects.create(heify_id=heify_id, status="COMPLETED", criteria_results=criteria_results)
+        Transcription = migrate(("qa", "0040_transcription_results_key")).get_model("qa", "Transcription")
+        keys = dict(Transcription.objects.values_list("heify_id", "results_key"))
+        assert keys == {heify_id: results_key(parse_criteria_results(raw)) for heify_id, raw in results.items()}
+        assert keys["t-1"] == keys["t-2"] != keys["t-3"] != keys["t-4"] == keys["t-5"]
+    finally:
+        migrate()
+
+
 def test_the_sqlite_search_index_is_kept_by_triggers():
     """A later migration that remakes qa_transcription on SQLite would drop them silently."""
     if on_postgresql():

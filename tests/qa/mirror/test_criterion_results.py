@@ -160,6 +160,38 @@ def test_a_call_gone_from_heify_keeps_its_rows(heify):
     assert call.gone_at is not None and rows(call) == [(0, "Greeting", True, None, 1, "boolean", Decimal("20"))]
 
 
+def test_each_call_keeps_the_key_of_its_results_through_the_pull_a_verdict_and_a_change(heify, admin_user):
+    """Transcription.results_key, what what-if counts calls by: the same results as Heify gave them (wherever in its
+    list), the same key; a verdict leaves it (it changes the results of record, not Heify's); a pull that brings
+    other results brings their key; a call gone from Heify keeps its own, as it keeps its rows."""
+    evaluator = builders.evaluator_payload(criteria=SCORECARD)
+    same = [{"name": "Greeting", "passed": True}, {"name": "Empathy", "passed": True, "value": 4}]
+    first, second = call_payload(evaluator, same), call_payload(evaluator, [same[0], "not a result", same[1]], day=8)
+    other = call_payload(evaluator, [{"name": "Greeting", "passed": False}, same[1]], day=9)
+    heify.state.load(builders.snapshot(evaluators=[evaluator], transcriptions=[first, second, other]))
+    pull.pull()
+
+    def keys():
+        return dict(Transcription.all_objects.values_list("heify_id", "results_key"))
+
+    pulled = keys()
+    assert pulled[first["transcription_id"]] == pulled[second["transcription_id"]] == criterion_results.results_key(
+        parse_criteria_results(same)) != pulled[other["transcription_id"]]
+    assert pulled[other["transcription_id"]] == criterion_results.results_key(
+        parse_criteria_results(other["details"]["evaluation"]["criteria_results"]))
+
+    reviewed = Transcription.objects.get(heify_id=first["transcription_id"])
+    queues.transcription_verdicts_record(transcription_id=reviewed.pk, acting_user=admin_user,
+                                         verdicts=[queues.Verdict("Greeting", False, "It did not greet.")])
+    assert Transcription.objects.get(pk=reviewed.pk).reviewed_at is not None and keys() == pulled
+
+    other["details"]["evaluation"]["criteria_results"] = same
+    heify.state.load(builders.snapshot(transcriptions=[other]))
+    heify.state.delete("transcriptions", first["transcription_id"])
+    pull.pull()
+    assert keys() == {**pulled, other["transcription_id"]: pulled[first["transcription_id"]]}
+
+
 # --- pinned to the revision that scored the call, and pinned again when that changes -------------------------
 
 

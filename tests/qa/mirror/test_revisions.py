@@ -96,12 +96,61 @@ def test_each_call_records_the_revision_in_force_when_heify_completed_it(load):
     by_id = dict(revisions.with_evaluator_revision(Transcription.objects.all()).values_list(
         "heify_id", "evaluator_revision"))
     assert by_id == {before["transcription_id"]: 1, after["transcription_id"]: 2, failed["transcription_id"]: None}
-    # The same answer from the CASE over one evaluator's revisions (qa.scorecards.whatif reads it that way).
+    # The same answer from the CASE over one evaluator's revisions (the pinning reads it that way), and from the
+    # spans a join reads (qa.scorecards.whatif).
     starts = revisions.revision_starts(Evaluator.objects.get())
     cased = Transcription.objects.annotate(n=revisions.revision_case(starts)).values_list("heify_id", "n")
     assert dict(cased) == by_id
+    assert revision_by_spans(Evaluator.objects.get()) == {k: v for k, v in by_id.items() if v is not None}
     # The same answer without the annotation (one call at a time).
     assert revisions.call_revision(Transcription.objects.get(heify_id=after["transcription_id"])) == 2
+
+
+def revision_by_spans(evaluator) -> dict[str, int | None]:
+    """Each scored call of `evaluator` -> the number of the span (revisions.in_force_spans) that holds its moment,
+    by the join condition itself (revisions.SPAN_HOLDS)."""
+    from django.db import connection
+
+    calls = Transcription.all_objects.filter(evaluator_id=evaluator.heify_id, score__isnull=False).annotate(
+        moment=revisions.scored_at()).values("heify_id", "moment")
+    calls_sql, calls_params = calls.query.sql_with_params()
+    spans_sql, spans_params = revisions.in_force_spans(evaluator).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT c.heify_id, s.number FROM ({calls_sql}) AS c LEFT JOIN ({spans_sql}) AS s ON "
+                       + revisions.SPAN_HOLDS.format(span="s", moment="c.moment"), (*calls_params, *spans_params))
+        return dict(cursor.fetchall())
+
+
+def test_the_spans_of_revisions_in_force_give_each_call_the_revision_that_scored_it(load):
+    """in_force_spans and SPAN_HOLDS against revision_in_force, where revisions share a start, a call completes
+    at a start, and a revision without a start comes after dated ones."""
+    from datetime import UTC, datetime
+
+    payload = builders.evaluator_payload()
+    moments = ["2026-02-20T10:00:00+00:00", "2026-03-01T00:00:00+00:00", "2026-03-05T10:00:00+00:00",
+               "2026-03-10T00:00:00+00:00", "2026-03-20T10:00:00+00:00"]
+    calls = []
+    for moment in moments:
+        calls.append(builders.transcription_payload(evaluator=payload, created_at=moment))
+        calls[-1]["details"]["completed_at"] = moment
+    load(evaluators=[payload], transcriptions=calls)  # revision 1, without a start
+    evaluator = Evaluator.objects.get()
+
+    def add(number, start):
+        EvaluatorRevision.objects.create(evaluator=evaluator, number=number, criteria=[], at=datetime.now(UTC),
+                                         in_force_from=start, source="heify")
+
+    def in_force():
+        return dict(revisions.with_evaluator_revision(Transcription.objects.filter(score__isnull=False))
+                    .values_list("heify_id", "evaluator_revision"))
+
+    add(2, datetime(2026, 3, 1, tzinfo=UTC))
+    add(3, datetime(2026, 3, 1, tzinfo=UTC))  # the same start: the later one scores
+    add(4, datetime(2026, 3, 10, tzinfo=UTC))
+    assert revision_by_spans(evaluator) == in_force()
+    assert sorted(in_force().values()) == [1, 3, 3, 4, 4]
+    add(5, None)  # without a start: it overtakes every one before it
+    assert revision_by_spans(evaluator) == in_force() == {call["transcription_id"]: 5 for call in calls}
 
 
 def test_transcription_json_carries_evaluator_revision_beside_sync(api_user, load):

@@ -166,6 +166,22 @@ def test_values_are_recovered_with_the_revision_that_scored_the_call(load):
     assert data["inexact_calls"] == 0 and data["avg_score_after"] == 30
 
 
+def test_calls_with_the_same_results_scored_by_different_revisions_are_told_apart(load):
+    """What-if reads the rows of one call of each results key and revision: the same results and score under two
+    revisions are two patterns, each recovered with its own weights."""
+    same = [result("Empathy", True), result("Issue resolved", False)]
+    evaluator, payload = scale_evaluator(load, [(30, same)])  # Empathy 50: v = 3
+    changed = [dict(c) for c in payload["criteria"]]
+    changed[0]["weight"], changed[1]["weight"] = 20, 80
+    load(evaluators=[{**payload, "criteria": changed, "updated_at": "2026-03-20T09:00:00+00:00"}],
+         transcriptions=[scored_call(payload, None, 30, same, day=25)])  # Empathy 20: no value gives 30
+    data = whatif.evaluator_what_if(evaluator=evaluator, criteria=new(("Empathy", "scale", 50),
+                                                                      ("Issue resolved", "boolean", 50)))
+    # 3/5*50 = 30 exactly; the other 30-50 (3 to 5), 40 as an estimate.
+    assert (data["calls"], data["inexact_calls"], data["avg_score_after"], data["avg_score_after_range"]) == (
+        2, 1, 35, [30, 40])
+
+
 def test_limit_and_dates_pick_the_calls(boolean_calls):
     same = new(("Greeting", "boolean", 20), ("No offensive language", "strict", 0), ("Issue resolved", "boolean", 80))
     assert whatif.evaluator_what_if(evaluator=boolean_calls, criteria=same, limit=2)["avg_score_before"] == 60
