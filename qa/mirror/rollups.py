@@ -90,8 +90,9 @@ def _day_range(day: date) -> tuple[datetime, datetime]:
 
 def _in_buckets(model, buckets: Iterable[Bucket], using: str) -> RawSQL:
     """One SQL condition: the calls in `buckets` (model Transcription: their participant, and occurred_at within
-    the day) or their roll-up rows (DailyCalls: their participant and day). The same SQL and parameters the ORM
-    compiles from one Q per bucket, written here: compiling a page's hundreds of those was most of its recount."""
+    the day) or their roll-up rows (DailyCalls: their participant and day): the tests the ORM compiled from one Q
+    per bucket (the same columns, operators and parameters), written here, as compiling a page's hundreds of
+    those was most of its recount."""
     connection = connections[using]
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
