@@ -385,8 +385,24 @@ def insert_rows(
         with cursor:
             cursor.execute(sql, [list(column) for column in zip(*params, strict=True)])
     else:
+        # SQLITE_ROWS rows per statement, not one statement per row (executemany): SQLite opens a statement
+        # savepoint for each statement that fires the search table's triggers, and at every one FTS5 writes what
+        # it holds to disk, a segment per call that its merges then read and write again (about 40% of SQLite's
+        # work in a pull). A statement of that many rows is parsed once per connection (sqlite3's statement cache).
+        import sqlite3
+
+        connection.ensure_connection()
+        per_statement = max(1, min(SQLITE_ROWS, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+                                   // len(fields)))
+        values = f"({', '.join(['%s'] * len(fields))})"
         with connection.cursor() as cursor:
-            cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(fields))}) {suffix}", params)
+            for start in range(0, len(params), per_statement):
+                chunk = params[start:start + per_statement]
+                cursor.execute(f"{head} VALUES {', '.join([values] * len(chunk))} {suffix}",
+                               [value for row in chunk for value in row])
+
+
+SQLITE_ROWS = 100  # rows per INSERT on SQLite (insert_rows)
 
 
 # Fields whose get_db_prep_save gives back a value of this type as it is, on both databases.
@@ -398,22 +414,25 @@ def _value_preparer(field, connection) -> Callable[[Any], Any]:
     """`field.get_db_prep_save(value, connection)`, without its cost where the answer is known: None is
     None for every field (SQL NULL; a JSONField's too), and text, a whole number, a float or a boolean for a
     field of that type (or a relation to one) is the value itself; a datetime, date, UUID or decimal that is the
-    very object the row before had (the pull's `now` and `as_of` on every row) is prepared once. Tens of values
-    per call, and the pull writes every one: Django's way per value cost more than the database's insert."""
+    very object an earlier row of the batch had (the pull's `now` and `as_of` on every row, a revision's weight on
+    each result of its criterion) is prepared once. Tens of values per call, and the pull writes every one:
+    Django's way per value cost more than the database's insert."""
     prep = field.get_db_prep_save
     base = field.target_field if field.is_relation else field
     kind = next((kind for cls, kind in _AS_IS if isinstance(base, cls)), None)
     if kind is None:
-        last = [None, None]  # the value before, if immutable (the pull's `now` and `as_of` on every row), prepared
+        # id -> (value, prepared) of the immutable values prepared so far; holding the value keeps its id its own
+        prepared_before = {}
 
         def prepare(value):
             if value is None:
                 return None
-            if value is last[0]:
-                return last[1]
+            known = prepared_before.get(id(value))
+            if known is not None:
+                return known[1]
             prepared = prep(value, connection)
             if type(value) in _IMMUTABLE:
-                last[:] = value, prepared
+                prepared_before[id(value)] = value, prepared
             return prepared
 
         return prepare
@@ -455,10 +474,11 @@ def _write_criterion_results(parents: dict[str, int], children: dict[str, list])
     calls = {parents[heify_id]: parsed for heify_id, parsed in children.items()}
     criterion_results.CriterionResult.objects.filter(transcription_id__in=calls).delete()
     scored_with = revisions.scoring_revisions(pk for pk, parsed in calls.items() if parsed)
+    seen = {}  # each revision's pins, read once for the page
     insert_rows(criterion_results.CriterionResult, [
         {"transcription_id": pk, **row}
         for pk, parsed in calls.items()
-        for row in criterion_results.pinned_rows(parsed, **scored_with.get(pk, revisions.UNPINNED))
+        for row in criterion_results.pinned_rows(parsed, **scored_with.get(pk, revisions.UNPINNED), seen=seen)
     ], unique_fields=("transcription", "position"))
     criterion_results.results_changed.send(sender=criterion_results.CriterionResult,
                                            calls=Transcription.all_objects.filter(pk__in=list(calls)))

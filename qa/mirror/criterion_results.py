@@ -144,17 +144,34 @@ def _weight(criterion: dict) -> Decimal:
     return Decimal(str(criterion["weight"])).quantize(Decimal("0.01"))
 
 
-def pinned_rows(parsed: Iterable[ParsedResult], *, revision: int | None, criteria: list[dict] | None) -> list[dict]:
+def _pins(criteria: list[dict] | None) -> dict[str, tuple[str, Decimal]]:
+    """A revision's criteria as its results are pinned to them: name -> (type, weight), the first of a name."""
+    return {name: (criterion["type"], _weight(criterion)) for name, criterion in _first_of_each_name(criteria).items()}
+
+
+def pinned_rows(parsed: Iterable[ParsedResult], *, revision: int | None, criteria: list[dict] | None,
+                seen: dict | None = None) -> list[dict]:
     """CriterionResult field values for a call's results, pinned to the revision that scored it: its number and
-    its criteria ([{name, type, weight, ...}] as EvaluatorRevision.criteria holds them), or None and None."""
-    by_name = _first_of_each_name(criteria if revision is not None else None)
+    its criteria ([{name, type, weight, ...}] as EvaluatorRevision.criteria holds them), or None and None.
+
+    `seen` (a dict the caller keeps for a batch of calls) holds each revision's pins from one call to the next:
+    the calls of a page share a few revisions, whose weights are then read once, and each result of a criterion
+    carries the one same Decimal (which syncer.mirror.insert_rows prepares once)."""
+    if revision is None or not criteria:
+        pins = {}
+    elif seen is None:
+        pins = _pins(criteria)
+    else:  # by the list's identity: the entry keeps the list alive, so no other list takes its id meanwhile
+        kept = seen.get(id(criteria))
+        if kept is None:
+            kept = seen[id(criteria)] = (criteria, _pins(criteria))
+        pins = kept[1]
     rows = []
     for result in parsed:
-        criterion = by_name.get(result.name)
+        kind, weight = pins.get(result.name, ("", None))
         rows.append({
             "position": result.position, "name": result.name, "passed": result.passed, "value": result.value,
-            "revision": revision, "type": criterion["type"] if criterion else "",
-            "weight": _weight(criterion) if criterion else None,
+            "revision": revision, "type": kind, "weight": weight,
         })
     return rows
 

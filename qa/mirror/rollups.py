@@ -30,7 +30,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connections, transaction
-from django.db.models import Count, Q, QuerySet, Sum, sql
+from django.db.models import BooleanField, Count, Q, QuerySet, Sum, sql
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 
 from qa.db import dialect, on_postgresql
@@ -87,20 +88,35 @@ def _day_range(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _calls_in(buckets: Iterable[Bucket]) -> Q:
-    found = Q(pk__in=[])
+def _in_buckets(model, buckets: Iterable[Bucket], using: str) -> RawSQL:
+    """One SQL condition: the calls in `buckets` (model Transcription: their participant, and occurred_at within
+    the day) or their roll-up rows (DailyCalls: their participant and day): the tests the ORM compiled from one Q
+    per bucket (the same columns, operators and parameters), written here, as compiling a page's hundreds of
+    those was most of its recount."""
+    connection = connections[using]
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    participant = f"{table}.{q('participant_id')}"
+    dated = model is Transcription
+    day_field = model._meta.get_field("occurred_at" if dated else "day")
+    day_column = f"{table}.{q(day_field.column)}"
+    parts, params = [], []
     for participant_id, day in buckets:
-        if day is None:
-            when = Q(occurred_at__isnull=True)
+        if participant_id is None:
+            where = f"{participant} IS NULL"
         else:
-            start, end = _day_range(day)
-            when = Q(occurred_at__gte=start, occurred_at__lt=end)
-        found |= _equals("participant_id", participant_id) & when
-    return found
-
-
-def _equals(field: str, value) -> Q:
-    return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+            where = f"{participant} = %s"
+            params.append(participant_id)
+        if day is None:
+            where += f" AND {day_column} IS NULL"
+        elif dated:
+            where += f" AND {day_column} >= %s AND {day_column} < %s"
+            params.extend(_as_parameter(day_field, moment, connection) for moment in _day_range(day))
+        else:
+            where += f" AND {day_column} = %s"
+            params.append(_as_parameter(day_field, day, connection))
+        parts.append(f"({where})")
+    return RawSQL(" OR ".join(parts), params, output_field=BooleanField())
 
 
 def _counted(calls: QuerySet, pass_mark: float) -> QuerySet:
@@ -142,12 +158,9 @@ def _recount(buckets: list[Bucket], pass_mark: float) -> None:
 def _recount_statements(buckets: list[Bucket], pass_mark: float, using: str) -> list[tuple[str, tuple]]:
     """_recount's SQL and parameters, compiled from the ORM's queries."""
     connection = connections[using]
-    stored = Q(pk__in=[])
-    for participant_id, day in buckets:
-        stored |= _equals("participant_id", participant_id) & _equals("day", day)
-    delete = DailyCalls.objects.filter(stored).query.chain(sql.DeleteQuery)
+    delete = DailyCalls.objects.filter(_in_buckets(DailyCalls, buckets, using)).query.chain(sql.DeleteQuery)
     delete_sql, delete_params = delete.get_compiler(using).as_sql()
-    counted = _counted(Transcription.objects.filter(_calls_in(buckets)), pass_mark)
+    counted = _counted(Transcription.objects.filter(_in_buckets(Transcription, buckets, using)), pass_mark)
     count_sql, count_params = counted.query.get_compiler(using).as_sql()
     q = connection.ops.quote_name
     columns = ", ".join(q(DailyCalls._meta.get_field(name).column) for name in (
